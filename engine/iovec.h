@@ -1,0 +1,38 @@
+// IoVector: a scatter/gather list of caller-owned buffers (QEMU's QEMUIOVector).
+// It never owns memory; the engine pads requests by adding bounce buffers to a
+// local vector around the caller's.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include <absl/container/inlined_vector.h>
+#include <absl/types/span.h>
+
+namespace engine {
+
+class IoVector {
+ public:
+  IoVector() = default;
+  explicit IoVector(absl::Span<std::uint8_t> buffer) { add(buffer); }
+
+  // qemu_iovec_add
+  void add(absl::Span<std::uint8_t> buffer);
+  // qemu_iovec_concat: append `bytes` of `src` starting at `offset`.
+  void concat(const IoVector& src, std::size_t offset, std::size_t bytes);
+  std::size_t size() const { return size_; }
+  std::size_t count() const { return iov_.size(); }
+
+  // qemu_iovec_from_buf / qemu_iovec_to_buf / qemu_iovec_memset.
+  void copy_from(std::size_t offset, const std::uint8_t* src, std::size_t bytes);
+  void copy_to(std::size_t offset, std::uint8_t* dst, std::size_t bytes) const;
+  void memset(std::size_t offset, std::uint8_t value, std::size_t bytes);
+  // qemu_iovec_is_zero
+  bool is_zero() const;
+
+ private:
+  absl::InlinedVector<absl::Span<std::uint8_t>, 4> iov_;
+  std::size_t size_ = 0;
+};
+
+}  // namespace engine

@@ -1,0 +1,141 @@
+#include "engine/tracked_request.h"
+
+#include <algorithm>
+
+#include "engine/block_driver_state.h"
+#include "engine/request_flags.h"
+#include "sim/invariant.h"
+#include "sim/str.h"
+#include "sim/world.h"
+
+namespace engine {
+
+std::string_view tracked_type_name(TrackedType type) {
+  switch (type) {
+    case TrackedType::kRead: return "read";
+    case TrackedType::kWrite: return "write";
+    case TrackedType::kFlush: return "flush";
+    case TrackedType::kIoctl: return "ioctl";
+    case TrackedType::kDiscard: return "discard";
+  }
+  return "?";
+}
+
+std::string BdrvTrackedRequest::describe() const {
+  return sim::cat(tracked_type_name(type), " ", offset, "+", bytes, serialising ? " serialising" : "", " @",
+                  bs->node_name(), " (req#", id, ")");
+}
+
+void TrackedRequestList::insert_head(BdrvTrackedRequest& req) {
+  SIM_ASSERT(req.list_prev == nullptr && req.list_next == nullptr, "tracked request already on a list");
+  req.list_next = head_;
+  if (head_ != nullptr) head_->list_prev = &req;
+  head_ = &req;
+  ++size_;
+}
+
+void TrackedRequestList::remove(BdrvTrackedRequest& req) {
+  SIM_ASSERT(size_ > 0, "removing from an empty tracked request list");
+  if (req.list_prev != nullptr) {
+    req.list_prev->list_next = req.list_next;
+  } else {
+    SIM_ASSERT(head_ == &req, "tracked request not on this list");
+    head_ = req.list_next;
+  }
+  if (req.list_next != nullptr) req.list_next->list_prev = req.list_prev;
+  req.list_prev = req.list_next = nullptr;
+  --size_;
+}
+
+sim::Task<void> tracked_request_begin(BdrvTrackedRequest& req, BlockDriverState& bs, std::int64_t offset,
+                                      std::uint64_t bytes, TrackedType type, std::string_view trace_name) {
+  sim::World& world = sim::World::current();
+  req.bs = &bs;
+  req.offset = offset;
+  req.bytes = bytes;
+  req.type = type;
+  req.co = world.current_coroutine();
+  req.serialising = false;
+  req.overlap_offset = offset;
+  req.overlap_bytes = bytes;
+  req.waiting_for = nullptr;
+  req.id = world.next_object_id();
+  SIM_ASSERT(req.co != nullptr, "tracked request outside a coroutine");
+
+  co_await bs.reqs_lock.lock();
+  bs.tracked_requests.insert_head(req);
+  bs.reqs_lock.unlock();
+  world.emit_ids(sim::EventKind::kRequestBegin, req.co->id(), req.id, static_cast<std::uint64_t>(offset), bytes, 0,
+                 world.trace().intern(trace_name), bs.trace_label());
+}
+
+sim::Task<void> tracked_request_end(BdrvTrackedRequest& req, int ret) {
+  BlockDriverState& bs = *req.bs;
+  sim::World& world = sim::World::current();
+  if (req.serialising) {
+    SIM_ASSERT(bs.serialising_in_flight > 0, "serialising_in_flight underflow on " + bs.node_name());
+    --bs.serialising_in_flight;
+  }
+  co_await bs.reqs_lock.lock();
+  bs.tracked_requests.remove(req);
+  req.wait_queue.restart_all();
+  bs.reqs_lock.unlock();
+  world.emit_ids(sim::EventKind::kRequestEnd, req.co->id(), req.id, 0, 0, ret,
+                 world.trace().intern(tracked_type_name(req.type)), bs.trace_label());
+}
+
+void mark_request_serialising(BdrvTrackedRequest& req, std::uint64_t align) {
+  SIM_ASSERT(is_power_of_2(align), "serialising alignment must be a power of two");
+  auto a = static_cast<std::int64_t>(align);
+  std::int64_t overlap_offset = req.offset & ~(a - 1);
+  auto overlap_bytes = static_cast<std::uint64_t>(align_up(req.offset + static_cast<std::int64_t>(req.bytes), a) -
+                                                  overlap_offset);
+  if (!req.serialising) {
+    ++req.bs->serialising_in_flight;
+    req.serialising = true;
+  }
+  req.overlap_offset = std::min(req.overlap_offset, overlap_offset);
+  req.overlap_bytes = std::max(req.overlap_bytes, overlap_bytes);
+}
+
+bool tracked_request_overlaps(const BdrvTrackedRequest& req, std::int64_t offset, std::uint64_t bytes) {
+  // aaaa bbbb
+  if (offset >= req.overlap_offset + static_cast<std::int64_t>(req.overlap_bytes)) return false;
+  // bbbb aaaa
+  if (req.overlap_offset >= offset + static_cast<std::int64_t>(bytes)) return false;
+  return true;
+}
+
+sim::Task<bool> wait_serialising_requests(BdrvTrackedRequest& self) {
+  BlockDriverState& bs = *self.bs;
+  bool waited = false;
+  if (bs.serialising_in_flight == 0) co_return false;
+
+  bool retry;
+  do {
+    retry = false;
+    co_await bs.reqs_lock.lock();
+    for (BdrvTrackedRequest* req = bs.tracked_requests.head(); req != nullptr; req = req->list_next) {
+      if (req == &self || (!req->serialising && !self.serialising)) continue;
+      if (!tracked_request_overlaps(*req, self.overlap_offset, self.overlap_bytes)) continue;
+      // A request waiting for itself means a driver issued a nested request on
+      // the same node: that would deadlock.
+      SIM_ASSERT(sim::World::current().current_coroutine() != req->co,
+                 "re-entrant request on " + bs.node_name() + " would wait for itself");
+      // If `req` already waits (perhaps for us), going on avoids a deadlock: it
+      // will see us when it retries.
+      if (req->waiting_for != nullptr) continue;
+      self.waiting_for = req;
+      const sim::WaitInfo info{"serialising", req->co->id(), req->id, sim::World::current().intern(req->describe()), 0};
+      co_await req->wait_queue.wait(&bs.reqs_lock, info);
+      self.waiting_for = nullptr;
+      retry = true;
+      waited = true;
+      break;
+    }
+    bs.reqs_lock.unlock();
+  } while (retry);
+  co_return waited;
+}
+
+}  // namespace engine

@@ -1,0 +1,257 @@
+// blksim: run scenarios, draw their wait graphs, run a suite.
+//
+// Exit codes: 0 every run held its properties, 1 a run failed, 2 bad input
+// (unknown flag, missing or malformed file, impossible value).
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <optional>
+
+#include <CLI/CLI.hpp>
+
+#include "scenarios/runner.h"
+#include "scenarios/scenario.h"
+#include "sim/str.h"
+#include "viz/wait_graph.h"
+
+namespace {
+
+constexpr int kExitPass = 0;
+constexpr int kExitFail = 1;
+constexpr int kExitBadInput = 2;
+
+struct BadInput {
+  std::string message;
+};
+
+scenarios::Scenario load_or_throw(const std::string& path) {
+  auto scenario = scenarios::load_scenario(path);
+  if (!scenario.ok()) throw BadInput{std::string(scenario.status().message())};
+  return *std::move(scenario);
+}
+
+std::optional<sim::StrategySpec> strategy_or_throw(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  auto spec = sim::StrategySpec::parse(text);
+  if (!spec.ok()) throw BadInput{sim::cat("--strategy: ", spec.status().message())};
+  return *spec;
+}
+
+void write_file_or_throw(const std::string& path, const std::string& data) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out || !(out << data) || !out.flush()) throw BadInput{sim::cat(path, ": cannot write")};
+}
+
+std::string repro_line(const scenarios::Scenario& s, const scenarios::RunResult& r) {
+  return sim::cat("blksim run ", s.path, " --seed ", r.seed, " --strategy ", r.strategy);
+}
+
+void print_result(std::ostream& out, const scenarios::Scenario& s, const scenarios::RunResult& r) {
+  out << "scenario    " << s.name << " (" << s.path << ")\n";
+  out << "seed        " << r.seed << "\n";
+  out << "strategy    " << r.strategy << "\n";
+  out << "verdict     " << sim::verdict_kind_name(r.verdict.kind);
+  if (!r.verdict.ok()) out << ": " << r.verdict.message;
+  out << "\n";
+  if (!r.verdict.location.empty()) out << "location    " << r.verdict.location << "\n";
+  for (const std::string& d : r.verdict.details) out << "            " << d << "\n";
+  out << "events      " << r.events << "\n";
+  out << "steps       " << r.steps << "\n";
+  out << "requests    " << r.requests << "\n";
+  out << "virtual     " << r.virtual_ns << " ns\n";
+  out << "choices     " << r.tape.choices.size() << "\n";
+  if (r.divergence) out << "divergence  " << *r.divergence << "\n";
+  out << "fingerprint " << sim::format_fingerprint(r.fingerprint) << "\n";
+  if (!r.verdict.ok()) out << "repro       " << repro_line(s, r) << "\n";
+}
+
+struct RunArgs {
+  std::string file;
+  std::uint64_t seed = 0;
+  std::string strategy;
+  std::string tape_in;
+  std::string tape_out;
+  std::string trace_out;
+};
+
+scenarios::RunOptions options_from(const RunArgs& a) {
+  scenarios::RunOptions o;
+  o.seed = a.seed;
+  o.strategy = strategy_or_throw(a.strategy);
+  if (!a.tape_in.empty()) {
+    std::ifstream in(a.tape_in);
+    if (!in) throw BadInput{sim::cat(a.tape_in, ": cannot open choice tape")};
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto tape = sim::ChoiceTape::parse(text);
+    if (!tape.ok()) throw BadInput{sim::cat(a.tape_in, ": ", tape.status().message())};
+    o.tape = *tape;
+    if (!o.strategy) o.strategy = sim::StrategySpec{sim::StrategySpec::Kind::kReplay, 3};
+    if (o.strategy->kind != sim::StrategySpec::Kind::kReplay) {
+      throw BadInput{"--tape goes with --strategy replay (or no --strategy)"};
+    }
+  } else if (o.strategy && o.strategy->kind == sim::StrategySpec::Kind::kReplay) {
+    throw BadInput{"--strategy replay needs --tape FILE (a tape written by --tape-out)"};
+  }
+  return o;
+}
+
+int cmd_run(const RunArgs& a) {
+  scenarios::Scenario s = load_or_throw(a.file);
+  scenarios::RunOptions o = options_from(a);
+  std::ofstream trace_file;
+  if (!a.trace_out.empty()) {
+    trace_file.open(a.trace_out, std::ios::trunc);
+    if (!trace_file) throw BadInput{sim::cat(a.trace_out, ": cannot write")};
+    o.trace_stream = &trace_file;
+  }
+  scenarios::RunResult r = scenarios::run_scenario(s, o);
+  print_result(std::cout, s, r);
+  if (!a.tape_out.empty()) write_file_or_throw(a.tape_out, r.tape.to_string() + "\n");
+  return r.verdict.ok() ? kExitPass : kExitFail;
+}
+
+std::string extension_of(const std::string& path) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  return ext.empty() ? ext : ext.substr(1);
+}
+
+// Runs with a wait-graph observer and writes the graph in the format the output's
+// extension names.
+scenarios::RunResult write_graph(const scenarios::Scenario& s, scenarios::RunOptions o, const std::string& out_path) {
+  std::string format = extension_of(out_path);
+  if (format != "dot" && format != "svg" && format != "png") {
+    throw BadInput{sim::cat(out_path, ": unknown graph format '", format, "' (expected .dot, .svg or .png)")};
+  }
+  auto graph = std::make_shared<viz::WaitGraph>();
+  o.observers.push_back([graph](const sim::Trace& t, const sim::TraceEvent& e) { graph->observe(t, e); });
+  scenarios::RunResult r = scenarios::run_scenario(s, o);
+  if (format == "dot") {
+    write_file_or_throw(out_path, graph->to_dot());
+  } else {
+    auto rendered = graph->render(format);
+    if (!rendered.ok()) throw BadInput{sim::cat(out_path, ": ", rendered.status().message())};
+    write_file_or_throw(out_path, *rendered);
+  }
+  return r;
+}
+
+int cmd_graph(const RunArgs& a, const std::string& out_path) {
+  scenarios::Scenario s = load_or_throw(a.file);
+  scenarios::RunResult r = write_graph(s, options_from(a), out_path);
+  std::cout << "verdict     " << sim::verdict_kind_name(r.verdict.kind) << "\n";
+  std::cout << "fingerprint " << sim::format_fingerprint(r.fingerprint) << "\n";
+  std::cout << "wait graph  " << out_path << "\n";
+  return r.verdict.ok() ? kExitPass : kExitFail;
+}
+
+int cmd_suite(const std::string& dir, std::uint32_t seeds_override, const std::string& graph_dir) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) throw BadInput{sim::cat(dir, ": not a directory")};
+  std::vector<std::string> files;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.is_regular_file() && entry.path().extension() == ".toml") files.push_back(entry.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  if (files.empty()) throw BadInput{sim::cat(dir, ": no scenario files (*.toml)")};
+  std::vector<scenarios::Scenario> loaded;
+  for (const std::string& f : files) loaded.push_back(load_or_throw(f));  // all-or-nothing: bad input first
+  if (!graph_dir.empty()) std::filesystem::create_directories(graph_dir, ec);
+
+  std::uint64_t runs = 0;
+  std::uint64_t failures = 0;
+  for (const scenarios::Scenario& s : loaded) {
+    std::uint32_t seeds = seeds_override != 0 ? seeds_override : s.seeds;
+    std::uint64_t failed = 0;
+    std::uint64_t events = 0;
+    std::optional<scenarios::RunResult> first_failure;
+    for (std::uint32_t seed = 0; seed < seeds; ++seed) {
+      scenarios::RunOptions o;
+      o.seed = seed;
+      scenarios::RunResult r = scenarios::run_scenario(s, o);
+      ++runs;
+      events += r.events;
+      if (!r.verdict.ok()) {
+        ++failed;
+        if (!first_failure) first_failure = r;
+      }
+    }
+    failures += failed;
+    std::cout << (failed == 0 ? "PASS " : "FAIL ") << s.name << ": " << seeds - failed << "/" << seeds
+              << " seeds held, " << events << " events, strategy " << s.strategy.to_string() << "\n";
+    if (first_failure) {
+      std::cout << "     first failure: seed " << first_failure->seed << ": "
+                << sim::verdict_kind_name(first_failure->verdict.kind) << ": " << first_failure->verdict.message
+                << "\n     repro: " << repro_line(s, *first_failure) << "\n";
+    }
+    if (!graph_dir.empty()) {
+      scenarios::RunOptions o;
+      o.seed = first_failure ? first_failure->seed : 0;
+      std::string out = sim::cat(graph_dir, "/", s.name, ".svg");
+      write_graph(s, o, out);
+      std::cout << "     wait graph (seed " << o.seed << "): " << out << "\n";
+    }
+  }
+  std::cout << "summary: " << loaded.size() << " scenarios, " << runs << " runs, " << runs - failures << " held, "
+            << failures << " failed\n";
+  return failures == 0 ? kExitPass : kExitFail;
+}
+
+void add_run_options(CLI::App* cmd, RunArgs& a) {
+  cmd->add_option("file", a.file, "scenario file (TOML)")->required();
+  cmd->add_option("--seed", a.seed, "seed of the run");
+  cmd->add_option("--strategy", a.strategy, "fifo, random, pct, pct:D or replay (default: the scenario's)");
+  cmd->add_option("--tape", a.tape_in, "replay this choice tape (written by --tape-out)");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"blksim: a deterministic simulator for QEMU's block-layer request engine"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("blksim ") + BLKSIM_VERSION);
+
+  RunArgs run_args;
+  CLI::App* run = app.add_subcommand("run", "run a scenario once and print its verdict and fingerprint");
+  add_run_options(run, run_args);
+  run->add_option("--tape-out", run_args.tape_out, "write the run's choice tape to this file");
+  run->add_option("--trace-out", run_args.trace_out, "stream every trace event to this file as JSON Lines");
+
+  RunArgs graph_args;
+  std::string graph_out;
+  CLI::App* graph = app.add_subcommand("graph", "run a scenario and draw its wait-for graph");
+  add_run_options(graph, graph_args);
+  graph->add_option("-o,--output", graph_out, "output file: .dot, .svg or .png")->required();
+
+  std::string suite_dir;
+  std::uint32_t suite_seeds = 0;
+  std::string suite_graphs;
+  CLI::App* suite = app.add_subcommand("suite", "run every scenario of a directory with its default seeds");
+  suite->add_option("dir", suite_dir, "directory of scenario files")->required();
+  suite->add_option("--seeds", suite_seeds, "seeds per scenario (default: each scenario's)")
+      ->check(CLI::Range(1u, scenarios::kMaxSeeds));
+  suite->add_option("--graph-dir", suite_graphs, "write each scenario's wait graph (SVG) here");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "blksim: error: " << e.what() << " (see blksim --help)\n";
+    return kExitBadInput;
+  }
+
+  try {
+    if (*run) return cmd_run(run_args);
+    if (*graph) return cmd_graph(graph_args, graph_out);
+    if (*suite) return cmd_suite(suite_dir, suite_seeds, suite_graphs);
+  } catch (const BadInput& e) {
+    std::cerr << "blksim: error: " << e.message << "\n";
+    return kExitBadInput;
+  }
+  return kExitBadInput;
+}

@@ -1,0 +1,120 @@
+#include "scenarios/qemu_io.h"
+
+#include <charconv>
+#include <vector>
+
+#include "sim/str.h"
+
+namespace scenarios {
+namespace {
+
+std::vector<std::string_view> split_words(std::string_view text) {
+  std::vector<std::string_view> words;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    if (text[pos] == ' ' || text[pos] == '\t') {
+      ++pos;
+      continue;
+    }
+    std::size_t stop = text.find_first_of(" \t", pos);
+    if (stop == std::string_view::npos) stop = text.size();
+    words.push_back(text.substr(pos, stop - pos));
+    pos = stop;
+  }
+  return words;
+}
+
+absl::Status error(std::string message) { return absl::InvalidArgumentError(message); }
+
+}  // namespace
+
+absl::StatusOr<std::uint64_t> parse_qemu_io_number(std::string_view text) {
+  std::uint64_t value = 0;
+  int base = 10;
+  std::string_view digits = text;
+  if (digits.starts_with("0x") || digits.starts_with("0X")) {
+    base = 16;
+    digits.remove_prefix(2);
+  }
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value, base);
+  if (ec != std::errc() || end == digits.data()) {
+    return error(sim::cat("'", text, "' is not a number (expected e.g. 4096, 0x1000, 4k, 1M)"));
+  }
+  std::string_view suffix(end, static_cast<std::size_t>(digits.data() + digits.size() - end));
+  int shift = 0;
+  if (suffix.empty()) {
+    shift = 0;
+  } else if (suffix.size() == 1 && base == 10) {
+    switch (suffix[0]) {
+      case 'k': case 'K': shift = 10; break;
+      case 'm': case 'M': shift = 20; break;
+      case 'g': case 'G': shift = 30; break;
+      case 't': case 'T': shift = 40; break;
+      default: return error(sim::cat("'", text, "' has an unknown size suffix (expected k, M, G or T)"));
+    }
+  } else {
+    return error(sim::cat("'", text, "' is not a number (expected e.g. 4096, 0x1000, 4k, 1M)"));
+  }
+  if (shift > 0 && value > (UINT64_MAX >> shift)) return error(sim::cat("'", text, "' is too large"));
+  return value << shift;
+}
+
+absl::StatusOr<Command> parse_command(std::string_view text) {
+  std::vector<std::string_view> words = split_words(text);
+  Command cmd;
+  cmd.text = std::string(text);
+  if (words.empty()) return error("empty command (expected read, write, aio_read, aio_write, flush or aio_flush)");
+  std::string_view verb = words[0];
+  if (verb == "read" || verb == "aio_read") {
+    cmd.op = Command::Op::kRead;
+  } else if (verb == "write" || verb == "aio_write") {
+    cmd.op = Command::Op::kWrite;
+  } else if (verb == "flush") {
+    cmd.op = Command::Op::kFlush;
+  } else if (verb == "aio_flush") {
+    cmd.op = Command::Op::kAioFlush;
+  } else {
+    return error(sim::cat("unknown command '", verb,
+                          "' (expected read, write, aio_read, aio_write, flush or aio_flush)"));
+  }
+  cmd.async = verb.starts_with("aio_");
+  if (cmd.op == Command::Op::kFlush || cmd.op == Command::Op::kAioFlush) {
+    if (words.size() != 1) return error(sim::cat("'", verb, "' takes no arguments"));
+    return cmd;
+  }
+
+  std::vector<std::string_view> operands;
+  for (std::size_t i = 1; i < words.size(); ++i) {
+    std::string_view w = words[i];
+    if (w == "-P") {
+      if (i + 1 >= words.size()) return error(sim::cat("'", verb, " -P' needs a pattern byte (e.g. -P 0x11)"));
+      auto pattern = parse_qemu_io_number(words[++i]);
+      if (!pattern.ok() || *pattern > 0xff) {
+        return error(sim::cat("'", verb, " -P ", words[i], "': expected a pattern byte from 0 to 0xff"));
+      }
+      cmd.pattern = static_cast<std::uint8_t>(*pattern);
+    } else if (w == "-q") {
+      // quiet: qemu-io prints less; nothing to do here
+    } else if (w == "-f" && cmd.op == Command::Op::kWrite) {
+      cmd.fua = true;
+    } else if (w.starts_with("-") && w.size() > 1 && !(w[1] >= '0' && w[1] <= '9')) {
+      return error(sim::cat("'", verb, "': unsupported option '", w, "' (supported: -P pattern, -q",
+                            cmd.op == Command::Op::kWrite ? ", -f" : "", ")"));
+    } else {
+      operands.push_back(w);
+    }
+  }
+  if (operands.size() != 2) return error(sim::cat("'", verb, "' expects OFFSET LENGTH, got ", operands.size(), " operands"));
+  auto offset = parse_qemu_io_number(operands[0]);
+  if (!offset.ok()) return error(sim::cat("'", verb, "' offset: ", offset.status().message()));
+  auto bytes = parse_qemu_io_number(operands[1]);
+  if (!bytes.ok()) return error(sim::cat("'", verb, "' length: ", bytes.status().message()));
+  if (*bytes == 0 || *bytes > kMaxCommandBytes) {
+    return error(sim::cat("'", verb, "' length ", *bytes, ": expected 1 to ", kMaxCommandBytes, " bytes"));
+  }
+  cmd.offset = *offset;
+  cmd.bytes = *bytes;
+  return cmd;
+}
+
+}  // namespace scenarios

@@ -1,0 +1,38 @@
+// qemu-io command syntax for scenario jobs:
+//   read  [-P pattern] [-q] OFFSET LENGTH      aio_read  [-P pattern] [-q] OFFSET LENGTH
+//   write [-P pattern] [-f] [-q] OFFSET LENGTH aio_write [-P pattern] [-f] [-q] OFFSET LENGTH
+//   flush                                      aio_flush
+// Numbers take qemu-io's forms: decimal, 0x hex, and k/M/G/T suffixes (powers of
+// 1024). `read -P` checks the pattern; `aio_flush` waits for the job's
+// outstanding aio requests, as in qemu-io.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <absl/status/statusor.h>
+
+namespace scenarios {
+
+struct Command {
+  enum class Op : std::uint8_t { kRead, kWrite, kFlush, kAioFlush };
+  Op op = Op::kRead;
+  bool async = false;  // aio_read / aio_write
+  std::uint64_t offset = 0;
+  std::uint64_t bytes = 0;
+  std::optional<std::uint8_t> pattern;  // -P (write: fill; read: verify)
+  bool fua = false;                     // -f
+  std::string text;                     // as written, for reports
+  int line = 0;
+};
+
+// Largest single request a command may ask for.
+inline constexpr std::uint64_t kMaxCommandBytes = 1ULL << 30;
+
+absl::StatusOr<std::uint64_t> parse_qemu_io_number(std::string_view text);
+// Errors say what was expected; the caller adds file and line.
+absl::StatusOr<Command> parse_command(std::string_view text);
+
+}  // namespace scenarios

@@ -1,0 +1,291 @@
+// The runner wires a World, the scenario's nodes and jobs, runs them, and applies
+// the oracles this stage of blksim has: qemu-io pattern checks on reads, the
+// final-image check, and hygiene (nothing left in flight or tracked, no leaked
+// coroutine frame).
+#include "scenarios/runner.h"
+
+#include <memory>
+#include <set>
+
+#include "drivers/mem_driver.h"
+#include "engine/errors.h"
+#include "engine/io.h"
+#include "sim/co_queue.h"
+#include "sim/frame_pool.h"
+#include "sim/invariant.h"
+#include "sim/str.h"
+#include "sim/world.h"
+
+namespace scenarios {
+namespace {
+
+// qemu-io fills a write without -P with 0xcd.
+constexpr std::uint8_t kDefaultWritePattern = 0xcd;
+
+struct Node {
+  std::size_t index;
+  const NodeSpec* spec;
+  std::unique_ptr<drivers::MemDriver> driver;
+  std::unique_ptr<engine::BlockDriverState> bs;
+  engine::BdrvChild root;  // the job's way in, as a BlockBackend's root child
+};
+
+struct Job {
+  const JobSpec* spec;
+  Node* node;
+  std::uint32_t in_flight = 0;
+  sim::CoQueue slot_free;  // woken as aio requests complete
+};
+
+// Byte-wise record of which patterns may end up in each byte of each node.
+struct WrittenPatterns {
+  std::vector<std::set<std::uint8_t>> allowed;  // empty set: never written, must be zero
+};
+
+class ScenarioRun {
+ public:
+  ScenarioRun(const Scenario& scenario, const RunOptions& options)
+      : scenario_(scenario), options_(options), world_(make_config(scenario, options)) {}
+
+  RunResult run();
+
+ private:
+  static sim::WorldConfig make_config(const Scenario& s, const RunOptions& o) {
+    sim::WorldConfig c;
+    c.seed = o.seed;
+    c.strategy = o.strategy.value_or(s.strategy);
+    c.tape = o.tape;
+    c.step_budget = s.step_budget;
+    c.time_budget_ns = s.time_budget_ns;
+    c.trace_all = o.trace_all;
+    return c;
+  }
+
+  void build();
+  sim::Task<void> job_main(Job& job);
+  sim::Task<void> submit(Job& job, const Command& cmd);
+  sim::Task<void> do_command(Job& job, const Command& cmd);
+  void record_write(const Job& job, const Command& cmd);
+  void check_final_images();
+  void check_hygiene(std::uint64_t frames_before);
+
+  const Scenario& scenario_;
+  const RunOptions& options_;
+  sim::World world_;
+  std::vector<std::unique_ptr<Node>> nodes_;
+  std::vector<std::unique_ptr<Job>> jobs_;
+  std::vector<WrittenPatterns> written_;
+  std::uint64_t completed_ = 0;
+};
+
+void ScenarioRun::build() {
+  for (const NodeSpec& spec : scenario_.nodes) {
+    auto node = std::make_unique<Node>();
+    node->index = nodes_.size();
+    node->spec = &spec;
+    node->driver = std::make_unique<drivers::MemDriver>(spec.size, spec.latency, world_.rng("latency"));
+    node->bs = std::make_unique<engine::BlockDriverState>(spec.name, world_.main_context(), *node->driver,
+                                                          static_cast<std::int64_t>(spec.size));
+    node->bs->bl.request_alignment = spec.request_alignment;
+    node->bs->bl.max_transfer = spec.max_transfer;
+    node->root = engine::BdrvChild{"root", node->bs.get(), nullptr, engine::ChildRole::kRoot};
+    written_.push_back(WrittenPatterns{std::vector<std::set<std::uint8_t>>(spec.size)});
+    nodes_.push_back(std::move(node));
+  }
+  for (const JobSpec& spec : scenario_.jobs) {
+    auto job = std::make_unique<Job>();
+    job->spec = &spec;
+    for (auto& n : nodes_) {
+      if (n->spec->name == spec.node) job->node = n.get();
+    }
+    SIM_ASSERT(job->node != nullptr, "job " + spec.name + " names an unknown node");
+    jobs_.push_back(std::move(job));
+  }
+}
+
+// A guest request arrives through an external source: while the context's
+// external sources are disabled (drained), it waits.
+sim::Task<void> guest_kick(std::string_view job_name) {
+  sim::World& world = sim::World::current();
+  sim::Coroutine* self = world.current_coroutine();
+  world.current_context().external_schedule(job_name, [&world, self] { world.wake(*self); });
+  const sim::WaitInfo info{"external", 0, 0, world.intern(sim::cat("guest submission of ", job_name)), 0};
+  co_await world.suspend(info);
+}
+
+sim::Task<void> ScenarioRun::do_command(Job& job, const Command& cmd) {
+  engine::BdrvChild& child = job.node->root;
+  int ret = 0;
+  switch (cmd.op) {
+    case Command::Op::kWrite: {
+      std::vector<std::uint8_t> buf(cmd.bytes, cmd.pattern.value_or(kDefaultWritePattern));
+      engine::IoVector qiov(absl::MakeSpan(buf));
+      ret = co_await engine::bdrv_co_pwritev(child, static_cast<std::int64_t>(cmd.offset), cmd.bytes, qiov,
+                                             cmd.fua ? unsigned{engine::BDRV_REQ_FUA} : 0u);
+      break;
+    }
+    case Command::Op::kRead: {
+      std::vector<std::uint8_t> buf(cmd.bytes, 0xa5);
+      engine::IoVector qiov(absl::MakeSpan(buf));
+      ret = co_await engine::bdrv_co_preadv(child, static_cast<std::int64_t>(cmd.offset), cmd.bytes, qiov, 0);
+      if (ret == 0 && cmd.pattern) {
+        for (std::size_t i = 0; i < buf.size(); ++i) {
+          if (buf[i] != *cmd.pattern) {
+            world_.fail(sim::Verdict{
+                sim::Verdict::Kind::kOracle,
+                sim::cat("read -P: job '", job.spec->name, "' command '", cmd.text, "' (", scenario_.path, ":",
+                         cmd.line, ") read ", sim::hex(buf[i]), " at offset ",
+                         cmd.offset + i,  ", expected pattern ", sim::hex(*cmd.pattern)),
+                "",
+                {}});
+          }
+        }
+      }
+      break;
+    }
+    case Command::Op::kFlush:
+      ret = co_await engine::bdrv_co_flush(*job.node->bs);
+      break;
+    case Command::Op::kAioFlush:
+      break;
+  }
+  if (ret < 0) {
+    world_.fail(sim::Verdict{sim::Verdict::Kind::kOracle,
+                             sim::cat("job '", job.spec->name, "' command '", cmd.text, "' (", scenario_.path, ":",
+                                      cmd.line, ") failed with ", engine::errno_name(ret),
+                                      ", and no fault was injected"),
+                             "",
+                             {}});
+  }
+  ++completed_;
+}
+
+sim::Task<void> ScenarioRun::submit(Job& job, const Command& cmd) {
+  co_await do_command(job, cmd);
+}
+
+// Record which pattern a write may leave in each byte it covers (concurrent writes
+// may land in any order, so every covering pattern is allowed).
+void ScenarioRun::record_write(const Job& job, const Command& cmd) {
+  if (cmd.op != Command::Op::kWrite) return;
+  auto& bytes = written_[job.node->index].allowed;
+  for (std::uint64_t i = cmd.offset; i < cmd.offset + cmd.bytes; ++i) bytes[i].insert(cmd.pattern.value_or(kDefaultWritePattern));
+}
+
+sim::Task<void> ScenarioRun::job_main(Job& job) {
+  const JobSpec& spec = *job.spec;
+  if (spec.start_ns > 0) co_await sim::co_sleep_ns(spec.start_ns, "job start");
+  const std::string_view outstanding = world_.intern(sim::cat("outstanding aio of ", spec.name));
+  const std::string_view free_slot = world_.intern(sim::cat("a free slot of ", spec.name));
+  std::size_t index = 0;
+  for (const Command& cmd : spec.commands) {
+    co_await guest_kick(spec.name);
+    if (cmd.op == Command::Op::kAioFlush) {
+      while (job.in_flight > 0) {
+        co_await job.slot_free.wait(nullptr, sim::WaitInfo{"aio_flush", 0, 0, outstanding, 0});
+      }
+    } else if (cmd.async) {
+      while (job.in_flight >= spec.queue_depth) {
+        co_await job.slot_free.wait(nullptr, sim::WaitInfo{"queue depth", 0, 0, free_slot, 0});
+      }
+      ++job.in_flight;
+      record_write(job, cmd);
+      std::string name = sim::cat(spec.name, ".cmd", index);
+      world_.spawn(job.node->bs->aio_context(), std::move(name), submit(job, cmd), [&job] {
+        --job.in_flight;
+        job.slot_free.restart_all();
+      });
+    } else {
+      record_write(job, cmd);
+      co_await do_command(job, cmd);
+    }
+    ++index;
+  }
+  while (job.in_flight > 0) {
+    co_await job.slot_free.wait(nullptr, sim::WaitInfo{"job end", 0, 0, outstanding, 0});
+  }
+}
+
+void ScenarioRun::check_final_images() {
+  for (std::size_t n = 0; n < nodes_.size(); ++n) {
+    const std::vector<std::uint8_t>& data = nodes_[n]->driver->data();
+    const auto& allowed = written_[n].allowed;
+    for (std::size_t i = 0; i < data.size(); ++i) {
+      bool ok = allowed[i].empty() ? data[i] == 0 : allowed[i].count(data[i]) != 0;
+      if (!ok) {
+        std::string expected;
+        for (std::uint8_t p : allowed[i]) expected += sim::cat(expected.empty() ? "" : " or ", sim::hex(p));
+        world_.record_failure(sim::Verdict{
+            sim::Verdict::Kind::kOracle,
+            sim::cat("final image of node '", nodes_[n]->spec->name, "': byte ", i, " is ",
+                     sim::hex(data[i]), ", but ",
+                     allowed[i].empty() ? "no write covered it (expected 0x00)"
+                                        : "only writes of " + expected + " covered it (a lost write)"),
+            "",
+            {}});
+        return;
+      }
+    }
+  }
+}
+
+void ScenarioRun::check_hygiene(std::uint64_t frames_before) {
+  for (const auto& node : nodes_) {
+    const engine::BlockDriverState& bs = *node->bs;
+    if (!bs.tracked_requests.empty() || bs.in_flight != 0 || bs.serialising_in_flight != 0 || bs.active_flush_req) {
+      world_.record_failure(sim::Verdict{
+          sim::Verdict::Kind::kOracle,
+          sim::cat("hygiene: node '", bs.node_name(), "' ends with ", bs.tracked_requests.size(),
+                   " tracked requests, in_flight ", bs.in_flight, ", serialising_in_flight ",
+                   bs.serialising_in_flight, bs.active_flush_req ? ", an active flush" : ""),
+          "",
+          {}});
+      return;
+    }
+  }
+  if (sim::FramePool::live_frames() != frames_before) {
+    world_.record_failure(sim::Verdict{
+        sim::Verdict::Kind::kOracle,
+        sim::cat("hygiene: ", sim::FramePool::live_frames() - frames_before, " coroutine frames leaked"), "", {}});
+  }
+}
+
+RunResult ScenarioRun::run() {
+  const std::uint64_t frames_before = sim::FramePool::live_frames();
+  if (options_.trace_stream != nullptr) world_.trace().stream_to(options_.trace_stream);
+  for (const auto& observer : options_.observers) world_.trace().add_observer(observer);
+  build();
+  for (auto& job : jobs_) {
+    world_.spawn(job->node->bs->aio_context(), job->spec->name, job_main(*job));
+  }
+  world_.run();
+  const bool ran_clean = world_.verdict().ok();
+  world_.destroy_coroutines();
+  if (ran_clean) {
+    check_final_images();
+    if (world_.verdict().ok()) check_hygiene(frames_before);
+  }
+
+  RunResult r;
+  r.verdict = world_.verdict();
+  r.strategy = world_.strategy().name();
+  r.seed = options_.seed;
+  r.events = world_.trace().count();
+  r.steps = world_.steps();
+  r.virtual_ns = world_.now_ns();
+  r.fingerprint = world_.trace().fingerprint();
+  r.tape = world_.tape();
+  r.divergence = world_.strategy().divergence();
+  r.requests = completed_;
+  r.max_poll_depth = world_.max_poll_depth();
+  return r;
+}
+
+}  // namespace
+
+RunResult run_scenario(const Scenario& scenario, const RunOptions& options) {
+  ScenarioRun run(scenario, options);
+  return run.run();
+}
+
+}  // namespace scenarios

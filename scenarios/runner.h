@@ -1,0 +1,42 @@
+// Runs one scenario under one (seed, strategy[, tape]) and judges it.
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "scenarios/scenario.h"
+#include "sim/scheduler.h"
+#include "sim/trace.h"
+#include "sim/verdict.h"
+
+namespace scenarios {
+
+struct RunOptions {
+  std::uint64_t seed = 0;
+  std::optional<sim::StrategySpec> strategy;  // default: the scenario's
+  sim::ChoiceTape tape;                       // for the replay strategy
+  bool trace_all = false;
+  std::ostream* trace_stream = nullptr;  // JSON Lines as the run goes
+  std::vector<sim::Trace::Observer> observers;
+};
+
+struct RunResult {
+  sim::Verdict verdict;
+  std::string strategy;
+  std::uint64_t seed = 0;
+  std::uint64_t events = 0;
+  std::uint64_t steps = 0;
+  std::uint64_t virtual_ns = 0;
+  std::uint64_t fingerprint = 0;
+  sim::ChoiceTape tape;
+  std::optional<std::string> divergence;
+  std::uint64_t requests = 0;  // commands completed
+  int max_poll_depth = 0;
+};
+
+RunResult run_scenario(const Scenario& scenario, const RunOptions& options);
+
+}  // namespace scenarios

@@ -1,0 +1,64 @@
+// A scenario: the node graph and its limits, the jobs that drive it, and how many
+// seeds to explore by default. Read from a TOML file; every error names the file,
+// the line and what was expected.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <absl/status/statusor.h>
+
+#include "drivers/mem_driver.h"
+#include "scenarios/qemu_io.h"
+#include "sim/scheduler.h"
+
+namespace scenarios {
+
+// Bounds a scenario may not exceed.
+inline constexpr std::uint32_t kMaxNodes = 64;
+inline constexpr std::uint32_t kMaxJobs = 256;
+inline constexpr std::uint32_t kMaxCommandsPerJob = 100000;
+inline constexpr std::uint32_t kMaxQueueDepth = 1024;
+inline constexpr std::uint32_t kMaxSeeds = 1000000;
+inline constexpr std::uint32_t kMaxAlignment = 1 << 16;
+inline constexpr std::uint64_t kMaxStepBudget = 1ULL << 40;
+
+struct NodeSpec {
+  std::string name;
+  std::string driver = "mem";
+  std::uint64_t size = 1 << 20;
+  std::uint32_t request_alignment = 512;
+  std::uint32_t max_transfer = 0;  // 0: unlimited
+  drivers::LatencyRange latency{1000, 50000};
+  int line = 0;
+};
+
+struct JobSpec {
+  std::string name;
+  std::string node;
+  std::uint32_t queue_depth = 1;
+  std::uint64_t start_ns = 0;
+  std::vector<Command> commands;
+  int line = 0;
+};
+
+struct Scenario {
+  std::string path;
+  std::string name;
+  std::string description;
+  std::uint32_t seeds = 20;
+  sim::StrategySpec strategy{sim::StrategySpec::Kind::kRandom, 3};
+  std::uint64_t step_budget = 10'000'000;
+  std::uint64_t time_budget_ns = 60'000'000'000ULL;
+  std::vector<NodeSpec> nodes;
+  std::vector<JobSpec> jobs;
+
+  const NodeSpec* find_node(std::string_view name) const;
+};
+
+absl::StatusOr<Scenario> parse_scenario(std::string_view text, const std::string& path);
+absl::StatusOr<Scenario> load_scenario(const std::string& path);
+
+}  // namespace scenarios

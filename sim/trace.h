@@ -1,0 +1,100 @@
+// The trace: an append-only log of typed events with a rolling 64-bit fingerprint.
+//
+// Every event feeds the fingerprint; only a ring of the most recent events is kept
+// by default so long runs stay bounded in memory. Full capture (in memory) and
+// streaming (JSON Lines to a file) are available on request. Observers see every
+// event as it happens (viz builds wait graphs this way without keeping the log).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <iosfwd>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <absl/container/flat_hash_map.h>
+
+namespace sim {
+
+enum class EventKind : std::uint8_t {
+  kCoCreate,        // co, label = coroutine name
+  kCoResume,        // co
+  kCoYield,         // co
+  kCoFinish,        // co, a = 1 if it ended by an exception
+  kBhRun,           // label = bottom-half name
+  kTimerFire,       // label = timer name
+  kExternalRun,     // label = external source name
+  kRequestBegin,    // co, a = request id, b = offset, c = bytes, label = trace name, label2 = node
+  kRequestEnd,      // co, a = request id, d = return value, label = trace name, label2 = node
+  kWaitBegin,       // co = waiter, a = holder coroutine (0: none), b = object id, label = reason, label2 = object
+  kWaitEnd,         // co = waiter, a = holder coroutine, b = object id, label = reason, label2 = object
+  kDriverIssue,     // co, a = op id, b = offset, c = bytes, label = driver op, label2 = node
+  kDriverComplete,  // co, a = op id, d = return value, label = driver op, label2 = node
+  kFaultFired,      // co, b = offset, c = bytes, d = errno, label = rule, label2 = node
+  kChoice,          // a = candidates, b = chosen index
+  kNote,            // label = free text (scenario events such as "drain begin")
+};
+constexpr int kEventKindCount = static_cast<int>(EventKind::kNote) + 1;
+
+std::string_view event_kind_name(EventKind kind);
+
+struct TraceEvent {
+  std::uint64_t index = 0;
+  std::uint64_t time_ns = 0;
+  EventKind kind = EventKind::kNote;
+  std::uint32_t ctx = 0;
+  std::uint64_t co = 0;
+  std::uint64_t a = 0;
+  std::uint64_t b = 0;
+  std::uint64_t c = 0;
+  std::int64_t d = 0;
+  std::uint32_t label = 0;   // interned string id (0 = empty)
+  std::uint32_t label2 = 0;  // interned string id (0 = empty)
+};
+
+class Trace {
+ public:
+  static constexpr std::size_t kDefaultRingCapacity = 16384;
+  using Observer = std::function<void(const Trace&, const TraceEvent&)>;
+
+  explicit Trace(std::size_t ring_capacity = kDefaultRingCapacity);
+
+  // Keep every event in memory instead of only the most recent ones.
+  void capture_all(bool all) { capture_all_ = all; }
+  // Write every event as JSON Lines to `out` as it happens (nullptr: stop).
+  void stream_to(std::ostream* out) { stream_ = out; }
+  void add_observer(Observer observer) { observers_.push_back(std::move(observer)); }
+
+  std::uint32_t intern(std::string_view text);
+  // The text of an interned id; the view stays valid as long as the trace lives.
+  std::string_view text(std::uint32_t id) const { return strings_[id]; }
+
+  void record(TraceEvent event);
+
+  std::uint64_t fingerprint() const { return fingerprint_; }
+  std::uint64_t count() const { return count_; }
+  // The kept events, oldest first (all of them with capture_all, else the ring).
+  const std::deque<TraceEvent>& kept() const { return kept_; }
+  std::size_t ring_capacity() const { return ring_capacity_; }
+
+  std::string to_json(const TraceEvent& event) const;
+  void write_jsonl(std::ostream& out) const;
+
+ private:
+  std::size_t ring_capacity_;
+  bool capture_all_ = false;
+  std::ostream* stream_ = nullptr;
+  std::uint64_t fingerprint_;
+  std::uint64_t count_ = 0;
+  std::deque<TraceEvent> kept_;
+  std::vector<Observer> observers_;
+  std::deque<std::string> strings_;  // a deque: interned views stay valid as it grows
+  std::vector<std::uint64_t> string_hashes_;
+  absl::flat_hash_map<std::string, std::uint32_t> string_ids_;  // lookup only, never iterated
+};
+
+std::string format_fingerprint(std::uint64_t fingerprint);
+
+}  // namespace sim

@@ -1,0 +1,494 @@
+#include "sim/world.h"
+
+#include <algorithm>
+
+#include "sim/str.h"
+
+#include "sim/invariant.h"
+
+namespace sim {
+namespace {
+
+World* g_current_world = nullptr;
+
+// Restores the dispatch state when a dispatch ends, also by an exception.
+class DispatchScope {
+ public:
+  DispatchScope(AioContext*& slot, AioContext* ctx, std::uint64_t& actor_slot, std::uint64_t actor, int& busy)
+      : slot_(slot), saved_(slot), actor_slot_(actor_slot), saved_actor_(actor_slot), busy_(busy) {
+    slot_ = ctx;
+    actor_slot_ = actor;
+    ++busy_;
+  }
+  ~DispatchScope() {
+    slot_ = saved_;
+    actor_slot_ = saved_actor_;
+    --busy_;
+  }
+  DispatchScope(const DispatchScope&) = delete;
+  DispatchScope& operator=(const DispatchScope&) = delete;
+
+ private:
+  AioContext*& slot_;
+  AioContext* saved_;
+  std::uint64_t& actor_slot_;
+  std::uint64_t saved_actor_;
+  int& busy_;
+};
+
+std::unique_ptr<Strategy> make_strategy(const WorldConfig& config, RngStreams& rng) {
+  switch (config.strategy.kind) {
+    case StrategySpec::Kind::kFifo: return std::make_unique<FifoStrategy>();
+    case StrategySpec::Kind::kRandom: return std::make_unique<RandomStrategy>(rng.stream("schedule"));
+    case StrategySpec::Kind::kPct:
+      return std::make_unique<PctStrategy>(rng.stream("schedule"), config.strategy.pct_depth,
+                                           config.pct_expected_steps);
+    case StrategySpec::Kind::kReplay: return std::make_unique<ReplayStrategy>(config.tape);
+  }
+  return std::make_unique<FifoStrategy>();
+}
+
+}  // namespace
+
+std::string_view verdict_kind_name(Verdict::Kind kind) {
+  switch (kind) {
+    case Verdict::Kind::kPass: return "pass";
+    case Verdict::Kind::kInvariant: return "invariant";
+    case Verdict::Kind::kDeadlock: return "deadlock";
+    case Verdict::Kind::kStepBudget: return "step-budget";
+    case Verdict::Kind::kTimeBudget: return "time-budget";
+    case Verdict::Kind::kOracle: return "oracle";
+  }
+  return "?";
+}
+
+std::string Coroutine::describe() const { return cat("co#", id_, " '", name_, "'"); }
+
+World::World(WorldConfig config)
+    : config_(std::move(config)), rng_(config_.seed), trace_(config_.trace_ring) {
+  SIM_ASSERT(g_current_world == nullptr, "only one World may be alive at a time");
+  SIM_ASSERT(config_.step_budget > 0 && config_.time_budget_ns > 0, "budgets must be positive");
+  g_current_world = this;
+  trace_.capture_all(config_.trace_all);
+  strategy_ = make_strategy(config_, rng_);
+  label_resume_ = trace_.intern("resume");
+  contexts_.push_back(std::make_unique<AioContext>(*this, 0, "main", 0));
+  busy_threads_.push_back(0);
+}
+
+World::~World() {
+  destroy_coroutines();
+  g_current_world = nullptr;
+}
+
+World& World::current() {
+  SIM_ASSERT(g_current_world != nullptr, "no World is alive");
+  return *g_current_world;
+}
+
+bool World::exists() { return g_current_world != nullptr; }
+
+AioContext& World::new_context(std::string name, bool own_thread) {
+  std::uint32_t thread = 0;
+  if (own_thread) {
+    thread = thread_count_++;
+    busy_threads_.push_back(0);
+  }
+  auto id = static_cast<std::uint32_t>(contexts_.size());
+  contexts_.push_back(std::make_unique<AioContext>(*this, id, std::move(name), thread));
+  return *contexts_.back();
+}
+
+AioContext& World::current_context() { return current_ctx_ != nullptr ? *current_ctx_ : main_context(); }
+
+std::uint64_t World::current_actor() const { return current_ != nullptr ? current_->id() : current_event_actor_; }
+
+void World::enqueue(AioContext& ctx, ReadyEvent event) {
+  event.seq = next_seq();
+  if (event.actor == 0) event.actor = current_actor();
+  if (event.kind == ReadyKind::kExternal) {
+    ctx.external_.push_back(std::move(event));
+  } else {
+    ctx.ready_.push_back(std::move(event));
+  }
+}
+
+Coroutine& World::spawn(AioContext& ctx, std::string name, Task<void> body, absl::AnyInvocable<void()> on_done) {
+  SIM_ASSERT(body.valid() && !body.done(), "spawn needs a fresh task");
+  CoroutineId id = ++last_coroutine_id_;
+  auto co = std::unique_ptr<Coroutine>(new Coroutine(id, std::move(name), ctx, std::move(body), std::move(on_done)));
+  co->resume_point_ = co->root_.handle();
+  Coroutine& ref = *co;
+  coroutines_.emplace(id, std::move(co));
+  emit(EventKind::kCoCreate, id, 0, 0, 0, 0, ref.name());
+  schedule(ctx, ref);
+  return ref;
+}
+
+void World::schedule(AioContext& ctx, Coroutine& co) {
+  SIM_ASSERT(co.state_ != CoState::kFinished, "scheduling a finished coroutine " + co.describe());
+  SIM_ASSERT(!co.wake_queued_, "coroutine " + co.describe() + " woken twice before it ran");
+  co.ctx_ = &ctx;
+  co.wake_queued_ = true;
+  ReadyEvent event;
+  event.kind = ReadyKind::kResume;
+  event.co = &co;
+  event.actor = co.id();
+  event.label = label_resume_;
+  enqueue(ctx, std::move(event));
+}
+
+void World::wake(Coroutine& co) {
+  SIM_ASSERT(co.state_ == CoState::kBlocked, "waking " + co.describe() + ", which is not blocked");
+  bool same_context = current_ctx_ == nullptr || current_ctx_ == co.ctx_;
+  if (current_ == nullptr && same_context && !co.wake_queued_) {
+    resume(co);
+  } else {
+    schedule(*co.ctx_, co);
+  }
+}
+
+void World::block_current(std::coroutine_handle<> h, WaitInfo info) {
+  SIM_ASSERT(current_ != nullptr, "suspending outside a coroutine");
+  Coroutine& co = *current_;
+  co.resume_point_ = h;
+  co.state_ = CoState::kBlocked;
+  info.since_ns = now_ns_;
+  co.wait_ = info;
+  if (!co.wait_.reason.empty()) {
+    emit(EventKind::kWaitBegin, co.id(), co.wait_.holder, co.wait_.object, 0, 0, co.wait_.reason, co.wait_.what);
+  }
+}
+
+void World::unblock_current() {
+  Coroutine& co = *current_;
+  if (!co.wait_.reason.empty()) {
+    emit(EventKind::kWaitEnd, co.id(), co.wait_.holder, co.wait_.object, 0, 0, co.wait_.reason, co.wait_.what);
+  }
+  co.wait_ = WaitInfo{};
+}
+
+void World::resume(Coroutine& co) {
+  SIM_ASSERT(current_ == nullptr, "entering " + co.describe() + " from inside coroutine " +
+                                      (current_ ? current_->describe() : std::string()));
+  SIM_ASSERT(co.state_ == CoState::kReady || co.state_ == CoState::kBlocked,
+             "resuming " + co.describe() + ", which is running or finished");
+  std::coroutine_handle<> h = std::exchange(co.resume_point_, {});
+  SIM_ASSERT(static_cast<bool>(h), "coroutine " + co.describe() + " has no resume point");
+  co.wake_queued_ = false;
+  co.state_ = CoState::kRunning;
+  emit(EventKind::kCoResume, co.id());
+  current_ = &co;
+  h.resume();
+  current_ = nullptr;
+  if (co.root_.done()) {
+    finish(co);
+  } else {
+    SIM_ASSERT(co.state_ == CoState::kBlocked, "coroutine " + co.describe() + " suspended without blocking");
+    emit(EventKind::kCoYield, co.id());
+  }
+}
+
+void World::finish(Coroutine& co) {
+  co.state_ = CoState::kFinished;
+  std::exception_ptr error = co.root_.handle().promise().exception;
+  emit(EventKind::kCoFinish, co.id(), error ? 1 : 0);
+  if (error) {
+    try {
+      std::rethrow_exception(error);
+    } catch (const InvariantViolation& e) {
+      fail(Verdict{Verdict::Kind::kInvariant, e.what(), e.location(), {"in coroutine " + co.describe()}});
+    } catch (const std::exception& e) {
+      fail(Verdict{Verdict::Kind::kInvariant, cat("uncaught exception: ", e.what()), "",
+                   {"in coroutine " + co.describe()}});
+    }
+  }
+  absl::AnyInvocable<void()> on_done = std::move(co.on_done_);
+  coroutines_.erase(co.id());  // destroys the finished frame
+  if (on_done) on_done();
+}
+
+bool World::eligible(const AioContext& ctx, const AioContext* polled) const {
+  if (polled == nullptr || &ctx == polled) return true;
+  // Another thread's loop keeps running while this thread is blocked in a nested poll.
+  return ctx.thread() != polled->thread() && busy_threads_[ctx.thread()] == 0 &&
+         (current_ctx_ == nullptr || ctx.thread() != current_ctx_->thread());
+}
+
+bool World::select(const AioContext* polled, Selection& out) {
+  std::size_t total = 0;
+  AioContext* only = nullptr;
+  for (const auto& ctx : contexts_) {
+    if (!eligible(*ctx, polled)) continue;
+    ctx->promote_due_timers(now_ns_);
+    std::size_t n = ctx->ready_count();
+    if (n > 0) {
+      total += n;
+      only = ctx.get();
+    }
+  }
+  if (total == 0) return false;
+  if (total == 1) {
+    out = Selection{only, only->ready_.empty(), 0};
+    return true;
+  }
+  // A choice point: flatten the candidates (contexts in id order, each oldest first).
+  candidates_.clear();
+  for (const auto& ctx : contexts_) {
+    if (!eligible(*ctx, polled)) continue;
+    for (const ReadyEvent& e : ctx->ready_) candidates_.push_back(Candidate{e.seq, e.actor});
+    if (!ctx->external_disabled()) {
+      for (const ReadyEvent& e : ctx->external_) candidates_.push_back(Candidate{e.seq, e.actor});
+    }
+  }
+  SIM_ASSERT(candidates_.size() == total, "ready count and candidate list disagree");
+  std::size_t chosen = strategy_->choose(candidates_, steps_);
+  SIM_ASSERT(chosen < total, "strategy " + strategy_->name() + " chose out of range");
+  tape_.choices.push_back(Choice{static_cast<std::uint32_t>(total), static_cast<std::uint32_t>(chosen)});
+  emit(EventKind::kChoice, 0, total, chosen);
+  for (const auto& ctx : contexts_) {
+    if (!eligible(*ctx, polled)) continue;
+    if (chosen < ctx->ready_.size()) {
+      out = Selection{ctx.get(), false, chosen};
+      return true;
+    }
+    chosen -= ctx->ready_.size();
+    if (!ctx->external_disabled()) {
+      if (chosen < ctx->external_.size()) {
+        out = Selection{ctx.get(), true, chosen};
+        return true;
+      }
+      chosen -= ctx->external_.size();
+    }
+  }
+  SIM_ASSERT(false, "chosen candidate not found");
+  return false;
+}
+
+bool World::advance_time(const AioContext* polled) {
+  bool found = false;
+  std::uint64_t earliest = 0;
+  for (const auto& ctx : contexts_) {
+    std::uint64_t deadline = 0;
+    if (eligible(*ctx, polled) && ctx->next_deadline(deadline) && (!found || deadline < earliest)) {
+      earliest = deadline;
+      found = true;
+    }
+  }
+  if (!found) return false;
+  if (earliest > config_.time_budget_ns) {
+    fail(Verdict{Verdict::Kind::kTimeBudget,
+                 cat("virtual time budget of ", config_.time_budget_ns, " ns exceeded (next timer at ",
+                              earliest, " ns)"),
+                 "",
+                 {}});
+  }
+  now_ns_ = std::max(now_ns_, earliest);
+  return true;
+}
+
+void World::dispatch(const Selection& selection) {
+  AioContext& ctx = *selection.ctx;
+  std::deque<ReadyEvent>& queue = selection.external ? ctx.external_ : ctx.ready_;
+  ReadyEvent event = std::move(queue[selection.index]);
+  queue.erase(queue.begin() + static_cast<std::ptrdiff_t>(selection.index));
+
+  if (++steps_ > config_.step_budget) {
+    fail(Verdict{Verdict::Kind::kStepBudget,
+                 cat("step budget of ", config_.step_budget, " dispatched events exceeded at ", now_ns_,
+                              " ns"),
+                 "",
+                 {}});
+  }
+  DispatchScope scope(current_ctx_, &ctx, current_event_actor_, event.actor, busy_threads_[ctx.thread()]);
+  try {
+    switch (event.kind) {
+      case ReadyKind::kResume:
+        resume(*event.co);
+        break;
+      case ReadyKind::kBh:
+        emit_ids(EventKind::kBhRun, 0, 0, 0, 0, 0, event.label, 0);
+        event.fn();
+        break;
+      case ReadyKind::kTimer:
+        emit_ids(EventKind::kTimerFire, 0, 0, 0, 0, 0, event.label, 0);
+        event.fn();
+        break;
+      case ReadyKind::kExternal:
+        emit_ids(EventKind::kExternalRun, 0, 0, 0, 0, 0, event.label, 0);
+        event.fn();
+        break;
+    }
+  } catch (const InvariantViolation& e) {
+    fail(Verdict{Verdict::Kind::kInvariant, e.what(), e.location(), {}});
+  } catch (const std::exception& e) {
+    fail(Verdict{Verdict::Kind::kInvariant, cat("uncaught exception: ", e.what()), "", {}});
+  }
+}
+
+void World::check_not_aborted() const {
+  if (aborted()) throw RunAborted{};
+}
+
+bool World::poll(AioContext& ctx, bool blocking) {
+  if (current_ != nullptr) {
+    invariant_failed("current_ == nullptr",
+                     "aio_poll(" + ctx.name() + ") called from coroutine " + current_->describe());
+  }
+  check_not_aborted();
+  struct DepthGuard {
+    int& world_depth;
+    int& ctx_depth;
+    ~DepthGuard() {
+      --world_depth;
+      --ctx_depth;
+    }
+  } guard{++poll_depth_, ++ctx.poll_depth_};
+  max_poll_depth_ = std::max(max_poll_depth_, poll_depth_);
+  for (;;) {
+    Selection selection;
+    if (select(&ctx, selection)) {
+      dispatch(selection);
+      return true;
+    }
+    if (!blocking) return false;
+    if (!advance_time(&ctx)) {
+      deadlock(cat("aio_poll(", ctx.name(), ", blocking) would wait forever: nothing is ready and no timer "
+                            "is armed"));
+    }
+  }
+}
+
+void World::run() {
+  run_until(nullptr);
+}
+
+void World::run_until(absl::AnyInvocable<bool()> done) {
+  if (aborted()) return;
+  try {
+    for (;;) {
+      if (done && done()) return;
+      Selection selection;
+      if (select(nullptr, selection)) {
+        dispatch(selection);
+        continue;
+      }
+      if (advance_time(nullptr)) continue;
+      if (!coroutines_.empty()) deadlock("no event is ready and no timer is armed, but coroutines are blocked");
+      return;
+    }
+  } catch (const RunAborted&) {
+  }
+}
+
+void World::deadlock(std::string message) {
+  Verdict v{Verdict::Kind::kDeadlock, std::move(message), "", {}};
+  // Each blocked coroutine with what it waits for, then a wait cycle if there is one.
+  std::map<CoroutineId, CoroutineId> holder_of;
+  for (const auto& [id, co] : coroutines_) {
+    if (co->state_ != CoState::kBlocked) continue;
+    const WaitInfo& w = co->wait_;
+    std::string line = cat(co->describe(), " in ", co->ctx_->name(), ": waits for ",
+                                     w.reason.empty() ? "a wake-up (no reason recorded)" : w.reason);
+    if (!w.what.empty()) line += cat(" on ", w.what);
+    if (w.holder != 0) {
+      const Coroutine* holder = find_coroutine(w.holder);
+      line += cat(", held by ", holder ? holder->describe() : cat("co#", w.holder, " (finished)"));
+      holder_of[id] = w.holder;
+    }
+    line += cat(", since ", w.since_ns, " ns");
+    if (co->ctx_->external_disabled() && w.reason == "external") line += cat(" (external sources disabled)");
+    v.details.push_back(std::move(line));
+  }
+  for (const auto& [start, unused] : holder_of) {
+    std::vector<CoroutineId> path{start};
+    CoroutineId at = start;
+    bool cycle = false;
+    while (holder_of.count(at) != 0 && path.size() <= holder_of.size()) {
+      at = holder_of[at];
+      if (at == start) {
+        cycle = true;
+        break;
+      }
+      path.push_back(at);
+    }
+    if (cycle) {
+      std::string line = "wait cycle:";
+      for (CoroutineId id : path) line += cat(" co#", id, " ->");
+      line += cat(" co#", start);
+      v.details.push_back(std::move(line));
+      break;
+    }
+  }
+  fail(std::move(v));
+}
+
+void World::fail(Verdict verdict) {
+  record_failure(std::move(verdict));
+  throw RunAborted{};
+}
+
+void World::record_failure(Verdict verdict) {
+  SIM_ASSERT(!verdict.ok(), "record_failure needs a failing verdict");
+  if (verdict_.ok()) {
+    verdict_ = std::move(verdict);
+    emit(EventKind::kNote, 0, 0, 0, 0, 0, cat("verdict ", verdict_kind_name(verdict_.kind)));
+  }
+}
+
+std::vector<const Coroutine*> World::coroutines() const {
+  std::vector<const Coroutine*> out;
+  out.reserve(coroutines_.size());
+  for (const auto& [id, co] : coroutines_) out.push_back(co.get());
+  return out;
+}
+
+const Coroutine* World::find_coroutine(CoroutineId id) const {
+  auto it = coroutines_.find(id);
+  return it == coroutines_.end() ? nullptr : it->second.get();
+}
+
+void World::destroy_coroutines() {
+  // Newest first: a frame never outlives one created after it that may refer to it.
+  while (!coroutines_.empty()) {
+    auto it = std::prev(coroutines_.end());
+    std::unique_ptr<Coroutine> co = std::move(it->second);
+    coroutines_.erase(it);
+  }
+  for (auto& ctx : contexts_) {
+    ctx->ready_.clear();
+    ctx->external_.clear();
+    ctx->timers_.clear();
+  }
+}
+
+void World::emit(EventKind kind, std::uint64_t co, std::uint64_t a, std::uint64_t b, std::uint64_t c, std::int64_t d,
+                 std::string_view label, std::string_view label2) {
+  emit_ids(kind, co, a, b, c, d, label.empty() ? 0 : trace_.intern(label), label2.empty() ? 0 : trace_.intern(label2));
+}
+
+void World::emit_ids(EventKind kind, std::uint64_t co, std::uint64_t a, std::uint64_t b, std::uint64_t c,
+                     std::int64_t d, std::uint32_t label, std::uint32_t label2) {
+  TraceEvent e;
+  e.time_ns = now_ns_;
+  e.kind = kind;
+  e.ctx = current_ctx_ != nullptr ? current_ctx_->id() : 0;
+  e.co = co;
+  e.a = a;
+  e.b = b;
+  e.c = c;
+  e.d = d;
+  e.label = label;
+  e.label2 = label2;
+  trace_.record(e);
+}
+
+Task<void> co_sleep_ns(std::uint64_t ns, std::string_view reason) {
+  World& world = World::current();
+  Coroutine* self = world.current_coroutine();
+  SIM_ASSERT(self != nullptr, "co_sleep_ns outside a coroutine");
+  self->context().timer_add(world.now_ns() + ns, "co_sleep_ns", [&world, self] { world.wake(*self); });
+  co_await world.suspend(WaitInfo{reason, 0, 0, {}, 0});
+}
+
+}  // namespace sim

@@ -1,0 +1,197 @@
+// World: the whole simulated machine. One virtual clock, the scheduler, the RNG
+// streams, the trace, every event loop and every coroutine.
+//
+// Single-threaded, no wall clock: a run is a pure function of its configuration
+// (seed, strategy, tape) and the program driving it. Exactly one World is alive at
+// a time; engine code reaches it through World::current(), as QEMU code reaches
+// its globals (qemu_coroutine_self, qemu_get_aio_context, ...).
+#pragma once
+
+#include <coroutine>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <absl/functional/any_invocable.h>
+
+#include "sim/aio_context.h"
+#include "sim/coroutine.h"
+#include "sim/rng.h"
+#include "sim/scheduler.h"
+#include "sim/task.h"
+#include "sim/trace.h"
+#include "sim/verdict.h"
+
+namespace sim {
+
+struct WorldConfig {
+  std::uint64_t seed = 0;
+  StrategySpec strategy;
+  ChoiceTape tape;  // used by the replay strategy
+  std::uint64_t step_budget = 50'000'000;
+  std::uint64_t time_budget_ns = 3'600'000'000'000ULL;  // one virtual hour
+  std::uint64_t pct_expected_steps = kDefaultPctExpectedSteps;
+  std::size_t trace_ring = Trace::kDefaultRingCapacity;
+  bool trace_all = false;
+};
+
+class World {
+ public:
+  explicit World(WorldConfig config = {});
+  ~World();
+  World(const World&) = delete;
+  World& operator=(const World&) = delete;
+
+  // The live world. Asserts that there is one.
+  static World& current();
+  static bool exists();
+
+  const WorldConfig& config() const { return config_; }
+  std::uint64_t now_ns() const { return now_ns_; }
+  Trace& trace() { return trace_; }
+  Rng& rng(std::string_view stream) { return rng_.stream(stream); }
+  std::uint64_t next_object_id() { return ++last_object_id_; }
+  // A view of `text` that lives as long as the World (for WaitInfo and labels).
+  std::string_view intern(std::string_view text) { return trace_.text(trace_.intern(text)); }
+
+  // --- event loops ---
+  AioContext& main_context() { return *contexts_.front(); }
+  // A new event loop; with `own_thread` it belongs to a new IOThread.
+  AioContext& new_context(std::string name, bool own_thread = true);
+  const std::vector<std::unique_ptr<AioContext>>& contexts() const { return contexts_; }
+  // The context whose event is being dispatched (main context outside any).
+  AioContext& current_context();
+
+  // --- coroutines ---
+  // Create a coroutine in `ctx` and schedule its first resume there.
+  Coroutine& spawn(AioContext& ctx, std::string name, Task<void> body, absl::AnyInvocable<void()> on_done = {});
+  Coroutine* current_coroutine() const { return current_; }
+  bool in_coroutine() const { return current_ != nullptr; }
+  // aio_co_wake: from inside a coroutine or from another context the wake-up is
+  // queued as a ready event; from a callback of the coroutine's own context it
+  // enters the coroutine at once, as QEMU does.
+  void wake(Coroutine& co);
+  // aio_co_schedule: resume `co` from `ctx`'s loop (it moves to `ctx`).
+  void schedule(AioContext& ctx, Coroutine& co);
+
+  // Awaitable that blocks the current coroutine until someone wakes it. A non-empty
+  // reason records a wait (trace wait_begin / wait_end, deadlock report, wait graph).
+  struct SuspendAwaiter {
+    World* world;
+    WaitInfo info;
+    bool await_ready() const noexcept { return false; }
+    void await_suspend(std::coroutine_handle<> h) { world->block_current(h, std::move(info)); }
+    void await_resume() { world->unblock_current(); }
+  };
+  SuspendAwaiter suspend(WaitInfo info) { return SuspendAwaiter{this, std::move(info)}; }
+  // The primitive under every blocking awaitable: record the resume point and the
+  // wait, and (on resume) close the wait.
+  void block_current(std::coroutine_handle<> h, WaitInfo info);
+  void unblock_current();
+
+  // --- polling ---
+  // aio_poll: dispatch one ready event of `ctx` (or of an idle other thread). With
+  // `blocking`, advances virtual time to the next timer when nothing is ready.
+  // Re-entrant; calling it from a coroutine is a bug. Returns whether it made progress.
+  bool poll(AioContext& ctx, bool blocking);
+  // BDRV_POLL_WHILE: poll `ctx` until `cond()` is false. Returns whether it waited.
+  template <typename Cond>
+  bool poll_while(AioContext& ctx, Cond&& cond) {
+    bool waited = false;
+    while (cond()) {
+      poll(ctx, true);
+      waited = true;
+    }
+    return waited;
+  }
+  int poll_depth() const { return poll_depth_; }
+  int max_poll_depth() const { return max_poll_depth_; }
+
+  // Run every context until nothing is ready and no timer is armed, or a verdict
+  // ends the run. Never throws for a failed run: read verdict().
+  void run();
+  // Like run(), but stops early (with a passing verdict so far) once `done()` holds.
+  void run_until(absl::AnyInvocable<bool()> done);
+
+  // --- results ---
+  const Verdict& verdict() const { return verdict_; }
+  bool aborted() const { return !verdict_.ok(); }
+  // Record a failing verdict (the first one wins) and unwind the run.
+  [[noreturn]] void fail(Verdict verdict);
+  // Record a failing verdict without unwinding (for checks after the run).
+  void record_failure(Verdict verdict);
+
+  std::uint64_t steps() const { return steps_; }
+  const ChoiceTape& tape() const { return tape_; }
+  const Strategy& strategy() const { return *strategy_; }
+  std::size_t live_coroutines() const { return coroutines_.size(); }
+  // Live coroutines in id order.
+  std::vector<const Coroutine*> coroutines() const;
+  const Coroutine* find_coroutine(CoroutineId id) const;
+
+  // Destroy every live coroutine frame (at the end of a run, before the objects
+  // their frames refer to go away).
+  void destroy_coroutines();
+
+  // Trace helpers: fill in time and context.
+  void emit(EventKind kind, std::uint64_t co = 0, std::uint64_t a = 0, std::uint64_t b = 0, std::uint64_t c = 0,
+            std::int64_t d = 0, std::string_view label = {}, std::string_view label2 = {});
+  void emit_ids(EventKind kind, std::uint64_t co, std::uint64_t a, std::uint64_t b, std::uint64_t c, std::int64_t d,
+                std::uint32_t label, std::uint32_t label2);
+
+ private:
+  friend class AioContext;
+  struct Selection {
+    AioContext* ctx = nullptr;
+    bool external = false;
+    std::size_t index = 0;
+  };
+
+  std::uint64_t next_seq() { return ++last_seq_; }
+  std::uint64_t current_actor() const;
+  void enqueue(AioContext& ctx, ReadyEvent event);
+  void resume(Coroutine& co);
+  void finish(Coroutine& co);
+
+  // Is `ctx` allowed to run in a poll of `polled` (nullptr: the top-level loop)?
+  bool eligible(const AioContext& ctx, const AioContext* polled) const;
+  bool select(const AioContext* polled, Selection& out);
+  bool advance_time(const AioContext* polled);
+  void dispatch(const Selection& selection);
+  [[noreturn]] void deadlock(std::string message);
+  void check_not_aborted() const;
+
+  WorldConfig config_;
+  std::uint64_t now_ns_ = 0;
+  RngStreams rng_;
+  Trace trace_;
+  std::unique_ptr<Strategy> strategy_;
+  ChoiceTape tape_;
+  std::vector<std::unique_ptr<AioContext>> contexts_;
+  std::vector<int> busy_threads_;  // dispatch frames on the native stack, per thread
+  std::uint32_t thread_count_ = 1;
+  std::map<CoroutineId, std::unique_ptr<Coroutine>> coroutines_;
+  CoroutineId last_coroutine_id_ = 0;
+  std::uint64_t last_object_id_ = 0;
+  std::uint64_t last_seq_ = 0;
+  Coroutine* current_ = nullptr;
+  AioContext* current_ctx_ = nullptr;
+  std::uint64_t current_event_actor_ = 0;
+  int poll_depth_ = 0;
+  int max_poll_depth_ = 0;
+  std::uint64_t steps_ = 0;
+  Verdict verdict_;
+  std::vector<Candidate> candidates_;  // scratch for choice points
+  std::uint32_t label_resume_ = 0;
+};
+
+// qemu_coroutine_yield with a recorded reason: block until woken.
+inline World::SuspendAwaiter co_suspend(WaitInfo info) { return World::current().suspend(std::move(info)); }
+// co_sleep_ns: block the current coroutine for `ns` of virtual time.
+// `reason` must outlive the sleep: a literal or a World::intern view.
+Task<void> co_sleep_ns(std::uint64_t ns, std::string_view reason = "sleep");
+
+}  // namespace sim
