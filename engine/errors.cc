@@ -14,7 +14,11 @@ std::string errno_name(int ret) {
     case ENOMEM: return "-ENOMEM";
     case EROFS: return "-EROFS";
     case EACCES: return "-EACCES";
-    default: return "-" + std::to_string(-ret);
+    default: {
+      std::string name = "-";
+      name += std::to_string(-ret);
+      return name;
+    }
   }
 }
 

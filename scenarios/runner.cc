@@ -5,7 +5,8 @@
 #include "scenarios/runner.h"
 
 #include <memory>
-#include <set>
+#include <array>
+#include <bitset>
 
 #include "drivers/mem_driver.h"
 #include "engine/errors.h"
@@ -37,9 +38,48 @@ struct Job {
   sim::CoQueue slot_free;  // woken as aio requests complete
 };
 
+// The patterns that may end up in one byte: up to kExact of them exactly; past
+// that, any pattern ever written to the node (still sound, less precise).
+struct BytePatterns {
+  static constexpr std::uint8_t kExact = 3;
+  static constexpr std::uint8_t kMany = 0xff;
+  std::uint8_t count = 0;  // 0: never written, must read as zero
+  std::array<std::uint8_t, kExact> values{};
+
+  void add(std::uint8_t pattern) {
+    if (count == kMany) return;
+    for (std::uint8_t i = 0; i < count; ++i) {
+      if (values[i] == pattern) return;
+    }
+    if (count == kExact) {
+      count = kMany;
+    } else {
+      values[count++] = pattern;
+    }
+  }
+};
+
 // Byte-wise record of which patterns may end up in each byte of each node.
 struct WrittenPatterns {
-  std::vector<std::set<std::uint8_t>> allowed;  // empty set: never written, must be zero
+  std::vector<BytePatterns> bytes;
+  std::bitset<256> any;  // every pattern written to the node
+
+  bool allows(std::size_t i, std::uint8_t value) const {
+    const BytePatterns& b = bytes[i];
+    if (b.count == 0) return value == 0;
+    if (b.count == BytePatterns::kMany) return any.test(value);
+    for (std::uint8_t k = 0; k < b.count; ++k) {
+      if (b.values[k] == value) return true;
+    }
+    return false;
+  }
+  std::string describe(std::size_t i) const {
+    const BytePatterns& b = bytes[i];
+    if (b.count == BytePatterns::kMany) return "more than three patterns";
+    std::string out;
+    for (std::uint8_t k = 0; k < b.count; ++k) out += sim::cat(out.empty() ? "" : " or ", sim::hex(b.values[k]));
+    return out;
+  }
 };
 
 class ScenarioRun {
@@ -89,7 +129,7 @@ void ScenarioRun::build() {
     node->bs->bl.request_alignment = spec.request_alignment;
     node->bs->bl.max_transfer = spec.max_transfer;
     node->root = engine::BdrvChild{"root", node->bs.get(), nullptr, engine::ChildRole::kRoot};
-    written_.push_back(WrittenPatterns{std::vector<std::set<std::uint8_t>>(spec.size)});
+    written_.push_back(WrittenPatterns{std::vector<BytePatterns>(spec.size), {}});
     nodes_.push_back(std::move(node));
   }
   for (const JobSpec& spec : scenario_.jobs) {
@@ -168,8 +208,10 @@ sim::Task<void> ScenarioRun::submit(Job& job, const Command& cmd) {
 // may land in any order, so every covering pattern is allowed).
 void ScenarioRun::record_write(const Job& job, const Command& cmd) {
   if (cmd.op != Command::Op::kWrite) return;
-  auto& bytes = written_[job.node->index].allowed;
-  for (std::uint64_t i = cmd.offset; i < cmd.offset + cmd.bytes; ++i) bytes[i].insert(cmd.pattern.value_or(kDefaultWritePattern));
+  WrittenPatterns& written = written_[job.node->index];
+  const std::uint8_t pattern = cmd.pattern.value_or(kDefaultWritePattern);
+  written.any.set(pattern);
+  for (std::uint64_t i = cmd.offset; i < cmd.offset + cmd.bytes; ++i) written.bytes[i].add(pattern);
 }
 
 sim::Task<void> ScenarioRun::job_main(Job& job) {
@@ -209,18 +251,16 @@ sim::Task<void> ScenarioRun::job_main(Job& job) {
 void ScenarioRun::check_final_images() {
   for (std::size_t n = 0; n < nodes_.size(); ++n) {
     const std::vector<std::uint8_t>& data = nodes_[n]->driver->data();
-    const auto& allowed = written_[n].allowed;
+    const WrittenPatterns& written = written_[n];
     for (std::size_t i = 0; i < data.size(); ++i) {
-      bool ok = allowed[i].empty() ? data[i] == 0 : allowed[i].count(data[i]) != 0;
-      if (!ok) {
-        std::string expected;
-        for (std::uint8_t p : allowed[i]) expected += sim::cat(expected.empty() ? "" : " or ", sim::hex(p));
+      if (!written.allows(i, data[i])) {
+        const bool never = written.bytes[i].count == 0;
         world_.record_failure(sim::Verdict{
             sim::Verdict::Kind::kOracle,
             sim::cat("final image of node '", nodes_[n]->spec->name, "': byte ", i, " is ",
                      sim::hex(data[i]), ", but ",
-                     allowed[i].empty() ? "no write covered it (expected 0x00)"
-                                        : "only writes of " + expected + " covered it (a lost write)"),
+                     never ? std::string("no write covered it (expected 0x00)")
+                           : "only writes of " + written.describe(i) + " covered it (a lost write)"),
             "",
             {}});
         return;

@@ -5,7 +5,6 @@
 // and source location, so one bad seed never kills a whole sweep.
 #pragma once
 
-#include <source_location>
 #include <stdexcept>
 #include <string>
 
@@ -13,21 +12,22 @@ namespace sim {
 
 class InvariantViolation : public std::runtime_error {
  public:
-  InvariantViolation(std::string message, std::source_location where);
+  InvariantViolation(std::string message, const char* file, int line);
+  // "engine/write.cc:42": the build maps source paths to be relative to the tree.
   const std::string& location() const { return location_; }
 
  private:
   std::string location_;
 };
 
-[[noreturn]] void invariant_failed(const char* condition, const std::string& message,
-                                   std::source_location where = std::source_location::current());
+[[noreturn]] void invariant_failed(const char* condition, const std::string& message, const char* file, int line);
 
 }  // namespace sim
 
-#define SIM_ASSERT(cond, msg)                                     \
-  do {                                                            \
-    if (!(cond)) [[unlikely]] {                                   \
-      ::sim::invariant_failed(#cond, (msg));                      \
-    }                                                             \
+// __FILE__ rather than std::source_location: clang 14 with libstdc++ 12 lacks it.
+#define SIM_ASSERT(cond, msg)                                        \
+  do {                                                               \
+    if (!(cond)) [[unlikely]] {                                      \
+      ::sim::invariant_failed(#cond, (msg), __FILE__, __LINE__);     \
+    }                                                                \
   } while (0)

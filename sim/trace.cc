@@ -17,9 +17,11 @@ constexpr std::array<std::string_view, kEventKindCount> kKindNames = {
     "request_end", "wait_begin", "wait_end", "driver_issue", "driver_complete", "fault", "choice", "note",
 };
 
-std::uint64_t mix(std::uint64_t h, std::uint64_t value) {
-  std::uint64_t state = h ^ value;
-  return splitmix64(state);
+// Folds two words into one with a 64x64->128 multiply (as wyhash does): cheap,
+// and every input bit reaches every output bit.
+inline std::uint64_t fold(std::uint64_t a, std::uint64_t b) {
+  __uint128_t product = static_cast<__uint128_t>(a ^ 0xa0761d6478bd642fULL) * (b ^ 0xe7037ed1a0b428dbULL);
+  return static_cast<std::uint64_t>(product) ^ static_cast<std::uint64_t>(product >> 64);
 }
 
 }  // namespace
@@ -41,26 +43,40 @@ std::uint32_t Trace::intern(std::string_view text) {
   return id;
 }
 
-void Trace::record(TraceEvent event) {
-  event.index = count_++;
+void Trace::record(const TraceEvent& e) { record(e.time_ns, e.kind, e.ctx, e.co, e.a, e.b, e.c, e.d, e.label, e.label2); }
+
+void Trace::record(std::uint64_t time_ns, EventKind kind, std::uint32_t ctx, std::uint64_t co, std::uint64_t a,
+                   std::uint64_t b, std::uint64_t c, std::int64_t d, std::uint32_t label, std::uint32_t label2) {
   // Every field that carries meaning feeds the fingerprint; labels by content, so
   // the fingerprint does not depend on the order strings were first interned.
-  std::uint64_t h = fingerprint_;
-  h = mix(h, event.time_ns);
-  h = mix(h, static_cast<std::uint64_t>(event.kind) | (std::uint64_t{event.ctx} << 8));
-  h = mix(h, event.co);
-  h = mix(h, event.a);
-  h = mix(h, event.b);
-  h = mix(h, event.c);
-  h = mix(h, static_cast<std::uint64_t>(event.d));
-  h = mix(h, string_hashes_[event.label]);
-  h = mix(h, string_hashes_[event.label2]);
-  fingerprint_ = h;
+  // Four independent folds (they pipeline), then one that chains the previous
+  // fingerprint in, so the order of events matters.
+  const std::uint64_t head = fold(time_ns, static_cast<std::uint64_t>(kind) | (std::uint64_t{ctx} << 8));
+  const std::uint64_t who = fold(co, a);
+  const std::uint64_t where = fold(b, c);
+  const std::uint64_t what = fold(static_cast<std::uint64_t>(d), string_hashes_[label]);
+  fingerprint_ = fold(fingerprint_ ^ head ^ where, who ^ what ^ string_hashes_[label2]);
 
-  kept_.push_back(event);
-  if (!capture_all_ && kept_.size() > ring_capacity_) kept_.pop_front();
-  if (stream_ != nullptr) *stream_ << to_json(event) << '\n';
-  for (const Observer& observer : observers_) observer(*this, event);
+  TraceEvent* slot;
+  if (capture_all_ || kept_.size() < ring_capacity_) {
+    slot = &kept_.emplace_back();
+  } else {
+    slot = &kept_[ring_next_];  // overwrite the oldest
+    ring_next_ = (ring_next_ + 1) % ring_capacity_;
+  }
+  slot->index = count_++;
+  slot->time_ns = time_ns;
+  slot->kind = kind;
+  slot->ctx = ctx;
+  slot->co = co;
+  slot->a = a;
+  slot->b = b;
+  slot->c = c;
+  slot->d = d;
+  slot->label = label;
+  slot->label2 = label2;
+  if (stream_ != nullptr) *stream_ << to_json(*slot) << '\n';
+  for (const Observer& observer : observers_) observer(*this, *slot);
 }
 
 std::string Trace::to_json(const TraceEvent& e) const {
@@ -134,8 +150,25 @@ std::string Trace::to_json(const TraceEvent& e) const {
   return j.dump();
 }
 
+void Trace::capture_all(bool all) {
+  if (all && !capture_all_) {
+    std::vector<TraceEvent> ordered = kept();
+    kept_ = std::move(ordered);
+    ring_next_ = 0;
+  }
+  capture_all_ = all;
+}
+
+std::vector<TraceEvent> Trace::kept() const {
+  std::vector<TraceEvent> out;
+  out.reserve(kept_.size());
+  // In ring mode kept_[ring_next_] is the oldest once the ring has wrapped.
+  for (std::size_t i = 0; i < kept_.size(); ++i) out.push_back(kept_[(ring_next_ + i) % kept_.size()]);
+  return out;
+}
+
 void Trace::write_jsonl(std::ostream& out) const {
-  for (const TraceEvent& event : kept_) out << to_json(event) << '\n';
+  for (const TraceEvent& event : kept()) out << to_json(event) << '\n';
 }
 
 std::string format_fingerprint(std::uint64_t fingerprint) {

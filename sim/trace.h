@@ -62,7 +62,7 @@ class Trace {
   explicit Trace(std::size_t ring_capacity = kDefaultRingCapacity);
 
   // Keep every event in memory instead of only the most recent ones.
-  void capture_all(bool all) { capture_all_ = all; }
+  void capture_all(bool all);
   // Write every event as JSON Lines to `out` as it happens (nullptr: stop).
   void stream_to(std::ostream* out) { stream_ = out; }
   void add_observer(Observer observer) { observers_.push_back(std::move(observer)); }
@@ -71,12 +71,15 @@ class Trace {
   // The text of an interned id; the view stays valid as long as the trace lives.
   std::string_view text(std::uint32_t id) const { return strings_[id]; }
 
-  void record(TraceEvent event);
+  void record(const TraceEvent& event);
+  // The same from scalars: the hot path, with no event struct built and copied.
+  void record(std::uint64_t time_ns, EventKind kind, std::uint32_t ctx, std::uint64_t co, std::uint64_t a,
+              std::uint64_t b, std::uint64_t c, std::int64_t d, std::uint32_t label, std::uint32_t label2);
 
   std::uint64_t fingerprint() const { return fingerprint_; }
   std::uint64_t count() const { return count_; }
   // The kept events, oldest first (all of them with capture_all, else the ring).
-  const std::deque<TraceEvent>& kept() const { return kept_; }
+  std::vector<TraceEvent> kept() const;
   std::size_t ring_capacity() const { return ring_capacity_; }
 
   std::string to_json(const TraceEvent& event) const;
@@ -88,7 +91,8 @@ class Trace {
   std::ostream* stream_ = nullptr;
   std::uint64_t fingerprint_;
   std::uint64_t count_ = 0;
-  std::deque<TraceEvent> kept_;
+  std::vector<TraceEvent> kept_;  // a ring of ring_capacity_ unless capture_all_
+  std::size_t ring_next_ = 0;     // the slot the next event overwrites once the ring is full
   std::vector<Observer> observers_;
   std::deque<std::string> strings_;  // a deque: interned views stay valid as it grows
   std::vector<std::uint64_t> string_hashes_;

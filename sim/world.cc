@@ -148,13 +148,13 @@ void World::wake(Coroutine& co) {
   }
 }
 
-void World::block_current(std::coroutine_handle<> h, WaitInfo info) {
+void World::block_current(std::coroutine_handle<> h, const WaitInfo& info) {
   SIM_ASSERT(current_ != nullptr, "suspending outside a coroutine");
   Coroutine& co = *current_;
   co.resume_point_ = h;
   co.state_ = CoState::kBlocked;
-  info.since_ns = now_ns_;
   co.wait_ = info;
+  co.wait_.since_ns = now_ns_;
   if (!co.wait_.reason.empty()) {
     emit(EventKind::kWaitBegin, co.id(), co.wait_.holder, co.wait_.object, 0, 0, co.wait_.reason, co.wait_.what);
   }
@@ -165,7 +165,7 @@ void World::unblock_current() {
   if (!co.wait_.reason.empty()) {
     emit(EventKind::kWaitEnd, co.id(), co.wait_.holder, co.wait_.object, 0, 0, co.wait_.reason, co.wait_.what);
   }
-  co.wait_ = WaitInfo{};
+  co.wait_.reason = {};
 }
 
 void World::resume(Coroutine& co) {
@@ -331,10 +331,7 @@ void World::check_not_aborted() const {
 }
 
 bool World::poll(AioContext& ctx, bool blocking) {
-  if (current_ != nullptr) {
-    invariant_failed("current_ == nullptr",
-                     "aio_poll(" + ctx.name() + ") called from coroutine " + current_->describe());
-  }
+  SIM_ASSERT(current_ == nullptr, "aio_poll(" + ctx.name() + ") called from coroutine " + current_->describe());
   check_not_aborted();
   struct DepthGuard {
     int& world_depth;
@@ -469,18 +466,7 @@ void World::emit(EventKind kind, std::uint64_t co, std::uint64_t a, std::uint64_
 
 void World::emit_ids(EventKind kind, std::uint64_t co, std::uint64_t a, std::uint64_t b, std::uint64_t c,
                      std::int64_t d, std::uint32_t label, std::uint32_t label2) {
-  TraceEvent e;
-  e.time_ns = now_ns_;
-  e.kind = kind;
-  e.ctx = current_ctx_ != nullptr ? current_ctx_->id() : 0;
-  e.co = co;
-  e.a = a;
-  e.b = b;
-  e.c = c;
-  e.d = d;
-  e.label = label;
-  e.label2 = label2;
-  trace_.record(e);
+  trace_.record(now_ns_, kind, current_ctx_ != nullptr ? current_ctx_->id() : 0, co, a, b, c, d, label, label2);
 }
 
 Task<void> co_sleep_ns(std::uint64_t ns, std::string_view reason) {

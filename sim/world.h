@@ -83,13 +83,13 @@ class World {
     World* world;
     WaitInfo info;
     bool await_ready() const noexcept { return false; }
-    void await_suspend(std::coroutine_handle<> h) { world->block_current(h, std::move(info)); }
+    void await_suspend(std::coroutine_handle<> h) { world->block_current(h, info); }
     void await_resume() { world->unblock_current(); }
   };
   SuspendAwaiter suspend(WaitInfo info) { return SuspendAwaiter{this, std::move(info)}; }
   // The primitive under every blocking awaitable: record the resume point and the
   // wait, and (on resume) close the wait.
-  void block_current(std::coroutine_handle<> h, WaitInfo info);
+  void block_current(std::coroutine_handle<> h, const WaitInfo& info);
   void unblock_current();
 
   // --- polling ---

@@ -71,6 +71,14 @@ GraphPtr build(const std::vector<WaitGraph::Vertex>& vertices, const std::vector
   return g;
 }
 
+// One Graphviz context for the whole process. Graphviz 2.42's text layout caches
+// a font name that gvFreeContext frees, so a second context would read freed
+// memory (AddressSanitizer shows it); a single context never freed avoids that.
+GVC_t* graphviz_context() {
+  static GVC_t* const context = gvContext();
+  return context;
+}
+
 }  // namespace
 
 std::string WaitGraph::vertex_for_coroutine(std::uint64_t co) {
@@ -193,9 +201,8 @@ absl::StatusOr<std::string> WaitGraph::render(const std::string& format) const {
     return absl::InvalidArgumentError(sim::cat("cannot render '", format, "' (expected svg or png)"));
   }
   GraphPtr g = build(vertices(), edges());
-  GVC_t* gvc = gvContext();
+  GVC_t* gvc = graphviz_context();
   if (gvLayout(gvc, g.get(), "dot") != 0) {
-    gvFreeContext(gvc);
     return absl::InternalError("Graphviz layout failed (is the graphviz package installed?)");
   }
   char* data = nullptr;
@@ -205,7 +212,6 @@ absl::StatusOr<std::string> WaitGraph::render(const std::string& format) const {
   if (rc == 0 && data != nullptr) out.assign(data, len);
   if (data != nullptr) gvFreeRenderData(data);
   gvFreeLayout(gvc, g.get());
-  gvFreeContext(gvc);
   if (rc != 0 || out.empty()) {
     return absl::InternalError(sim::cat("Graphviz could not render ", format,
                                         " (is the graphviz package installed and its plugins configured?)"));

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Every test: install what is missing, build Release (g++ -O2), the blksim binary
+# with clang++, and Debug (g++ -O0) with AddressSanitizer and UBSan, all with
+# -Werror; run the Release tests, then the Debug tests, which include the check
+# that all three builds give the same fingerprints. Ends with ctest's summary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+
+jobs=2
+configure() {  # dir, extra cmake args...
+  local dir=$1
+  shift
+  cmake -S . -B "$dir" -G Ninja -DBLKSIM_WERROR=ON "$@" >/dev/null
+}
+build() {  # dir, [target]
+  local log
+  log=$(mktemp)
+  if ! cmake --build "$1" -j"$jobs" ${2:+--target "$2"} >"$log" 2>&1; then
+    cat "$log"
+    echo "test.sh: build of $1 failed"
+    exit 1
+  fi
+  rm -f "$log"
+}
+
+echo "== build: Release (g++ -O2)"
+configure build/release -DCMAKE_BUILD_TYPE=Release
+build build/release
+echo "== build: blksim with clang++ -O2"
+CXX=clang++ configure build/clang -DCMAKE_BUILD_TYPE=Release -DBLKSIM_BUILD_TESTS=OFF
+build build/clang blksim
+echo "== build: Debug (g++ -O0) with ASan + UBSan"
+configure build/debug -DCMAKE_BUILD_TYPE=Debug -DBLKSIM_SANITIZE=ON \
+  "-DBLKSIM_CROSS_BUILD_BINARIES=$PWD/build/release/blksim;$PWD/build/clang/blksim"
+build build/debug
+
+echo "== tests: Release"
+if ! (cd build/release && ctest -j"$jobs" --output-on-failure >ctest.log 2>&1); then
+  cat build/release/ctest.log
+  echo "test.sh: Release tests failed"
+  exit 1
+fi
+tail -n 3 build/release/ctest.log | sed -n 1p
+
+echo "== tests: Debug with sanitizers, and the cross-build determinism check"
+cd build/debug
+exec ctest -j"$jobs" --output-on-failure

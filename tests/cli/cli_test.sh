@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# The blksim command line as a user meets it: exit codes, one-line errors with
+# file:line, replay from a tape, graphs written, the suite summary.
+set -u
+blksim=$1
+src=$2
+lib=$src/scenarios/library
+skeleton=$lib/overlapping-writers.toml
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+# expect CODE PATTERN -- command...: exit code and a pattern in stdout+stderr.
+expect() {
+  local code=$1 pattern=$2
+  shift 3
+  local out rc
+  out=$("$@" 2>&1 </dev/null)
+  rc=$?
+  [ "$rc" -eq "$code" ] || fail "'$*' exited $rc, expected $code; output: $out"
+  if [ -n "$pattern" ] && ! grep -qE -- "$pattern" <<<"$out"; then
+    fail "'$*' output lacks /$pattern/: $out"
+  fi
+}
+
+expect 2 '^blksim: error: .*--frobnicate' -- "$blksim" run "$skeleton" --frobnicate
+expect 2 '^blksim: error: ' -- "$blksim"
+expect 2 '^blksim: error: .*nothere.toml: cannot open scenario file' -- "$blksim" run "$tmp/nothere.toml"
+expect 2 "strategy 'lifo'" -- "$blksim" run "$skeleton" --strategy lifo
+expect 2 'pct:D with D from 1 to 64' -- "$blksim" run "$skeleton" --strategy pct:99
+expect 2 'needs --tape' -- "$blksim" run "$skeleton" --strategy replay
+expect 2 'seed' -- "$blksim" run "$skeleton" --seed minus-one
+expect 2 "unknown graph format 'gif'" -- "$blksim" graph "$skeleton" -o "$tmp/x.gif"
+expect 0 'Usage' -- "$blksim" --help
+
+sed 's/request_alignment = 4096/request_alignment = 3000/' "$skeleton" >"$tmp/bad-align.toml"
+expect 2 "^blksim: error: $tmp/bad-align.toml:[0-9]+:[0-9]+: \[\[node\]\].request_alignment: expected a power of two, got 3000$" \
+  -- "$blksim" run "$tmp/bad-align.toml"
+printf '[scenario\nname = "x"\n' >"$tmp/syntax.toml"
+expect 2 "$tmp/syntax.toml:1:[0-9]+: TOML syntax" -- "$blksim" run "$tmp/syntax.toml"
+printf 'not a tape' >"$tmp/bad.tape"
+expect 2 'bad.tape: choice tape entry 1' -- "$blksim" run "$skeleton" --tape "$tmp/bad.tape"
+
+# A run prints its verdict and fingerprint; the same seed gives the same fingerprint.
+expect 0 '^fingerprint [0-9a-f]{16}$' -- "$blksim" run "$skeleton" --seed 5
+fp1=$("$blksim" run "$skeleton" --seed 5 --strategy pct:3 --tape-out "$tmp/run.tape" | awk '/^fingerprint/ {print $2}')
+fp2=$("$blksim" run "$skeleton" --seed 5 --strategy pct:3 | awk '/^fingerprint/ {print $2}')
+[ -n "$fp1" ] && [ "$fp1" = "$fp2" ] || fail "same seed gave fingerprints '$fp1' and '$fp2'"
+fp3=$("$blksim" run "$skeleton" --seed 5 --tape "$tmp/run.tape" | awk '/^fingerprint/ {print $2}')
+[ "$fp1" = "$fp3" ] || fail "replaying the tape gave $fp3, the run gave $fp1"
+"$blksim" run "$skeleton" --seed 5 --tape "$tmp/run.tape" | grep -q '^divergence' && fail "replay reported a divergence"
+
+# The trace streams as JSON Lines, one event per line.
+"$blksim" run "$skeleton" --seed 2 --trace-out "$tmp/trace.jsonl" >"$tmp/run.txt"
+events=$(awk '/^events/ {print $2}' "$tmp/run.txt")
+lines=$(wc -l <"$tmp/trace.jsonl")
+[ "$events" = "$lines" ] || fail "trace has $lines lines for $events events"
+grep -q '"ev":"wait_begin".*"reason":"serialising"' "$tmp/trace.jsonl" || fail "trace shows no serialising wait"
+
+# A failing run: exit 1, the violated property and a repro line.
+cat >"$tmp/wrong.toml" <<'TOML'
+[scenario]
+name = "wrong-read"
+[[node]]
+name = "d"
+size = "16k"
+[[job]]
+name = "j"
+node = "d"
+commands = ["write -P 0x11 0 4k", "read -P 0x22 0 4k"]
+TOML
+expect 1 '^verdict     oracle: read -P: job .j.' -- "$blksim" run "$tmp/wrong.toml" --seed 3
+expect 1 "^repro       blksim run $tmp/wrong.toml --seed 3 --strategy random$" -- "$blksim" run "$tmp/wrong.toml" --seed 3
+
+# Graphs in each format.
+expect 0 'wait graph' -- "$blksim" graph "$skeleton" --seed 1 -o "$tmp/w.dot"
+grep -q '^digraph waits {' "$tmp/w.dot" || fail "DOT output does not start with the graph"
+expect 0 'wait graph' -- "$blksim" graph "$skeleton" --seed 1 -o "$tmp/w.svg"
+grep -q '<svg' "$tmp/w.svg" || fail "SVG output has no <svg> element"
+expect 0 'wait graph' -- "$blksim" graph "$skeleton" --seed 1 -o "$tmp/w.png"
+[ "$(head -c 4 "$tmp/w.png" | tail -c 3)" = "PNG" ] || fail "PNG output lacks the PNG signature"
+
+# The suite: a summary line, one wait graph per scenario; a bad file fails it all with exit 2.
+expect 0 '^summary: [0-9]+ scenarios, [0-9]+ runs, [0-9]+ held, 0 failed$' -- "$blksim" suite "$lib" --seeds 3 --graph-dir "$tmp/graphs"
+ls "$tmp/graphs"/*.svg >/dev/null 2>&1 || fail "suite wrote no wait graphs"
+mkdir "$tmp/mixed" && cp "$skeleton" "$tmp/bad-align.toml" "$tmp/mixed/"
+expect 2 'request_alignment: expected a power of two' -- "$blksim" suite "$tmp/mixed"
+expect 2 'not a directory' -- "$blksim" suite "$tmp/none"
+
+if [ "$failures" -ne 0 ]; then
+  echo "$failures CLI checks failed"
+  exit 1
+fi
+echo "all CLI checks passed"

@@ -1,0 +1,133 @@
+#include <catch2/catch.hpp>
+#include <string>
+
+#include "scenarios/scenario.h"
+
+using scenarios::parse_scenario;
+
+namespace {
+
+const char* kGood = R"(
+[scenario]
+name = "t"
+seeds = 3
+strategy = "pct:2"
+
+[[node]]
+name = "d"
+size = "64k"
+request_alignment = 4096
+max_transfer = "8k"
+latency_ns = [10, 20]
+
+[[job]]
+name = "j"
+node = "d"
+queue_depth = 2
+commands = ["aio_write -P 0x11 512 3000", "aio_flush", "read -P 0x11 512 3000", "flush", "write -f 0 4k"]
+)";
+
+// The error for `text`, which must be rejected.
+std::string error_of(const std::string& text) {
+  auto s = parse_scenario(text, "x.toml");
+  REQUIRE_FALSE(s.ok());
+  return std::string(s.status().message());
+}
+
+std::string replace(std::string text, const std::string& from, const std::string& to) {
+  std::size_t at = text.find(from);
+  REQUIRE(at != std::string::npos);
+  return text.replace(at, from.size(), to);
+}
+
+}  // namespace
+
+TEST_CASE("a well-formed scenario parses with every field") {
+  auto s = parse_scenario(kGood, "x.toml");
+  REQUIRE(s.ok());
+  CHECK(s->name == "t");
+  CHECK(s->seeds == 3);
+  CHECK(s->strategy.to_string() == "pct:2");
+  REQUIRE(s->nodes.size() == 1);
+  CHECK(s->nodes[0].size == 65536);
+  CHECK(s->nodes[0].request_alignment == 4096);
+  CHECK(s->nodes[0].max_transfer == 8192);
+  CHECK(s->nodes[0].latency.min_ns == 10);
+  REQUIRE(s->jobs.size() == 1);
+  const auto& cmds = s->jobs[0].commands;
+  REQUIRE(cmds.size() == 5);
+  CHECK(cmds[0].async);
+  CHECK(cmds[0].op == scenarios::Command::Op::kWrite);
+  CHECK(cmds[0].pattern == std::uint8_t{0x11});
+  CHECK(cmds[0].offset == 512);
+  CHECK(cmds[0].bytes == 3000);
+  CHECK(cmds[0].line == 18);
+  CHECK(cmds[1].op == scenarios::Command::Op::kAioFlush);
+  CHECK(cmds[4].fua);
+  CHECK(cmds[4].bytes == 4096);
+}
+
+TEST_CASE("errors name file, line and column, and say what was expected") {
+  CHECK(error_of("[scenario\nname='x'") .rfind("x.toml:1:", 0) == 0);
+  CHECK(error_of(replace(kGood, "seeds = 3", "sedes = 3")) ==
+        "x.toml:4:1: unknown key 'sedes' in [scenario] (expected one of: name, description, seeds, strategy, "
+        "step_budget, time_budget_ns)");
+  CHECK(error_of(replace(kGood, "request_alignment = 4096", "request_alignment = 3000")) ==
+        "x.toml:10:21: [[node]].request_alignment: expected a power of two, got 3000");
+  CHECK(error_of(replace(kGood, "max_transfer = \"8k\"", "max_transfer = 1000")) ==
+        "x.toml:11:16: [[node]].max_transfer: expected a multiple of request_alignment (4096), got 1000");
+  CHECK(error_of(replace(kGood, "strategy = \"pct:2\"", "strategy = \"lifo\"")) ==
+        "x.toml:5:12: [scenario].strategy: unknown strategy 'lifo': expected fifo, random, pct, pct:D or replay");
+  CHECK(error_of(replace(kGood, "node = \"d\"", "node = \"e\"")) == "x.toml:16:8: [[job]].node: no node named 'e'");
+  CHECK(error_of(replace(kGood, "queue_depth = 2", "queue_depth = 0")) ==
+        "x.toml:17:15: [[job]].queue_depth: expected 1 to 1024, got 0");
+  CHECK(error_of(replace(kGood, "\"flush\",", "\"fluhs\",")) ==
+        "x.toml:18:81: unknown command 'fluhs' (expected read, write, aio_read, aio_write, flush or aio_flush)");
+  CHECK(error_of(replace(kGood, "write -f 0 4k", "write -z 0 4k")) ==
+        "x.toml:18:90: 'write': unsupported option '-z' (supported: -P pattern, -q, -f)");
+  CHECK(error_of(replace(kGood, "write -f 0 4k", "write 0 128k")) ==
+        "x.toml:18:90: 'write 0 128k' ends at 131072, past the end of node 'd' (65536 bytes)");
+  CHECK(error_of(replace(kGood, "latency_ns = [10, 20]", "latency_ns = [20, 10]")) ==
+        "x.toml:12:14: [[node]].latency_ns: expected 0 <= MIN <= MAX <= 10000000000, got [20, 10]");
+  CHECK(error_of(replace(kGood, "size = \"64k\"", "size = \"64q\"")) ==
+        "x.toml:9:8: [[node]].size: '64q' has an unknown size suffix (expected k, M, G or T)");
+}
+
+TEST_CASE("missing tables and wrong shapes are errors, not defaults") {
+  CHECK(error_of("[[node]]\nname='d'\n").find("expected a [scenario] table") != std::string::npos);
+  CHECK(error_of("[scenario]\nname='x'\n").find("expected at least one [[node]] table") != std::string::npos);
+  CHECK(error_of("[scenario]\nname='x'\n[node]\nname='d'\n").find("write [[node]]") != std::string::npos);
+  CHECK(error_of("[scenario]\nname=3\n").find("[scenario].name: expected a string") != std::string::npos);
+  CHECK(error_of(replace(kGood, "[[job]]\nname = \"j\"", "[[job]]\nname = \"j\"\n[[job]]\nname = \"j\"")).find(
+            "needs a 'node'") != std::string::npos);
+}
+
+TEST_CASE("qemu-io numbers and commands") {
+  CHECK(*scenarios::parse_qemu_io_number("4096") == 4096);
+  CHECK(*scenarios::parse_qemu_io_number("0x1000") == 4096);
+  CHECK(*scenarios::parse_qemu_io_number("4k") == 4096);
+  CHECK(*scenarios::parse_qemu_io_number("1M") == 1048576);
+  CHECK(*scenarios::parse_qemu_io_number("2G") == (2ULL << 30));
+  CHECK_FALSE(scenarios::parse_qemu_io_number("k").ok());
+  CHECK_FALSE(scenarios::parse_qemu_io_number("12kb").ok());
+  CHECK_FALSE(scenarios::parse_qemu_io_number("99999999999999999999").ok());
+  CHECK_FALSE(scenarios::parse_qemu_io_number("20000000T").ok());
+  auto r = scenarios::parse_command("aio_read -q -P 0xab 1k 2k");
+  REQUIRE(r.ok());
+  CHECK(r->async);
+  CHECK(r->pattern == std::uint8_t{0xab});
+  CHECK(r->offset == 1024);
+  CHECK(r->bytes == 2048);
+  CHECK_FALSE(scenarios::parse_command("read 0").ok());
+  CHECK_FALSE(scenarios::parse_command("read 0 0").ok());
+  CHECK_FALSE(scenarios::parse_command("read -f 0 512").ok());
+  CHECK_FALSE(scenarios::parse_command("write -P 0x100 0 512").ok());
+  CHECK_FALSE(scenarios::parse_command("flush now").ok());
+  CHECK_FALSE(scenarios::parse_command("").ok());
+}
+
+TEST_CASE("a missing file is an error naming it") {
+  auto s = scenarios::load_scenario("/nonexistent/x.toml");
+  REQUIRE_FALSE(s.ok());
+  CHECK(std::string(s.status().message()) == "/nonexistent/x.toml: cannot open scenario file");
+}

@@ -1,0 +1,88 @@
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "sim/trace.h"
+#include "sim/world.h"
+#include "test_world.h"
+
+namespace {
+// A run with plenty of events of several kinds.
+std::uint64_t busy_run(sim::World& world) {
+  auto& ctx = world.main_context();
+  for (int i = 0; i < 200; ++i) {
+    ctx.timer_add(static_cast<std::uint64_t>(i % 7) * 10, "tick", [] {});
+    ctx.bh_schedule("bh", [] {});
+  }
+  world.run();
+  return world.trace().fingerprint();
+}
+}  // namespace
+
+TEST_CASE("the ring keeps the most recent events; the fingerprint covers all of them") {
+  sim::WorldConfig small = testing::config();
+  small.trace_ring = 16;
+  std::uint64_t ring_fp;
+  std::uint64_t ring_last;
+  {
+    sim::World world(small);
+    ring_fp = busy_run(world);
+    REQUIRE(world.trace().kept().size() == 16);
+    ring_last = world.trace().kept().back().index;
+    CHECK(world.trace().kept().front().index == world.trace().count() - 16);
+  }
+  sim::WorldConfig all = testing::config();
+  all.trace_all = true;
+  sim::World world(all);
+  CHECK(busy_run(world) == ring_fp);
+  CHECK(world.trace().kept().size() == world.trace().count());
+  CHECK(world.trace().kept().back().index == ring_last);
+}
+
+TEST_CASE("the fingerprint sees a change in any event") {
+  sim::Trace a;
+  sim::Trace b;
+  sim::TraceEvent e;
+  e.kind = sim::EventKind::kRequestBegin;
+  e.b = 4096;
+  a.record(e);
+  e.b = 4097;
+  b.record(e);
+  CHECK(a.fingerprint() != b.fingerprint());
+  sim::Trace c;
+  sim::Trace d;
+  e.label = c.intern("bdrv_co_preadv");
+  c.record(e);
+  d.intern("something else first");  // different intern order, same text
+  e.label = d.intern("bdrv_co_preadv");
+  d.record(e);
+  CHECK(c.fingerprint() == d.fingerprint());
+}
+
+TEST_CASE("JSON Lines export: one object per event with named fields") {
+  sim::World world(testing::config());
+  std::ostringstream streamed;
+  world.trace().stream_to(&streamed);
+  auto body = []() -> sim::Task<void> { co_await sim::co_sleep_ns(5, "nap"); };
+  world.spawn(world.main_context(), "sleeper", body());
+  world.run();
+  std::ostringstream kept;
+  world.trace().write_jsonl(kept);
+  CHECK(kept.str() == streamed.str());
+  std::istringstream lines(streamed.str());
+  std::string line;
+  std::uint64_t n = 0;
+  bool saw_wait = false;
+  while (std::getline(lines, line)) {
+    auto j = nlohmann::json::parse(line);
+    CHECK(j["i"] == n);
+    ++n;
+    if (j["ev"] == "wait_begin") {
+      saw_wait = true;
+      CHECK(j["reason"] == "nap");
+      CHECK(j["co"] == 1);
+    }
+  }
+  CHECK(n == world.trace().count());
+  CHECK(saw_wait);
+}

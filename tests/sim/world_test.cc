@@ -1,0 +1,258 @@
+#include <catch2/catch.hpp>
+#include <string>
+#include <vector>
+
+#include "sim/co_mutex.h"
+#include "sim/world.h"
+#include "test_world.h"
+
+using sim::World;
+
+TEST_CASE("bottom halves run in scheduling order under fifo") {
+  World world(testing::config());
+  std::vector<int> order;
+  for (int i = 0; i < 5; ++i) world.main_context().bh_schedule("bh", [&order, i] { order.push_back(i); });
+  world.run();
+  CHECK(order == std::vector<int>{0, 1, 2, 3, 4});
+  CHECK(world.verdict().ok());
+  CHECK(world.steps() == 5);
+}
+
+TEST_CASE("timers fire in deadline order and advance virtual time exactly") {
+  World world(testing::config());
+  std::vector<std::pair<int, std::uint64_t>> fired;
+  auto& ctx = world.main_context();
+  for (auto [id, at] : std::vector<std::pair<int, std::uint64_t>>{{1, 300}, {2, 100}, {3, 200}}) {
+    ctx.timer_add(at, "t", [&, id] { fired.emplace_back(id, world.now_ns()); });
+  }
+  sim::TimerId cancelled = ctx.timer_add(150, "cancelled", [&] { fired.emplace_back(99, world.now_ns()); });
+  CHECK(ctx.timer_cancel(cancelled));
+  CHECK_FALSE(ctx.timer_cancel(cancelled));
+  world.run();
+  CHECK(fired == std::vector<std::pair<int, std::uint64_t>>{{2, 100}, {3, 200}, {1, 300}});
+  CHECK(world.now_ns() == 300);
+}
+
+TEST_CASE("timers due at the same time are a choice point") {
+  World world(testing::config());
+  for (int i = 0; i < 3; ++i) world.main_context().timer_add(50, "t", [] {});
+  world.run();
+  // Three ready at once: choices of 3 and then 2 candidates.
+  REQUIRE(world.tape().choices.size() == 2);
+  CHECK(world.tape().choices[0].candidates == 3);
+  CHECK(world.tape().choices[1].candidates == 2);
+}
+
+TEST_CASE("aio_poll is re-entrant and tracks its depth") {
+  World world(testing::config());
+  auto& ctx = world.main_context();
+  bool flag = false;
+  int depth_seen = 0;
+  ctx.timer_add(1000, "set flag", [&] {
+    depth_seen = ctx.poll_depth();
+    flag = true;
+  });
+  ctx.bh_schedule("sync wrapper", [&] {
+    // A callback polling until a later event happens, as BDRV_POLL_WHILE does.
+    bool waited = world.poll_while(ctx, [&] { return !flag; });
+    CHECK(waited);
+  });
+  world.run();
+  CHECK(flag);
+  CHECK(depth_seen == 1);
+  CHECK(world.max_poll_depth() == 1);
+  CHECK(world.now_ns() == 1000);
+  CHECK(world.verdict().ok());
+}
+
+TEST_CASE("nested polls stack") {
+  World world(testing::config());
+  auto& ctx = world.main_context();
+  int deepest = 0;
+  std::function<void(int)> nest = [&](int level) {
+    deepest = std::max(deepest, world.poll_depth());
+    if (level == 0) return;
+    bool done = false;
+    ctx.bh_schedule("inner", [&, level] {
+      nest(level - 1);
+      done = true;
+    });
+    world.poll_while(ctx, [&] { return !done; });
+  };
+  ctx.bh_schedule("outer", [&] { nest(4); });
+  world.run();
+  CHECK(world.verdict().ok());
+  CHECK(deepest == 4);
+  CHECK(world.max_poll_depth() == 4);
+}
+
+namespace {
+sim::Task<void> poll_inside(World& world) {
+  world.poll(world.main_context(), false);
+  co_return;
+}
+}  // namespace
+
+TEST_CASE("polling from inside a coroutine is reported as a bug") {
+  World world(testing::config());
+  world.spawn(world.main_context(), "bad", poll_inside(world));
+  world.run();
+  REQUIRE(world.verdict().kind == sim::Verdict::Kind::kInvariant);
+  CHECK(world.verdict().message.find("aio_poll(main) called from coroutine co#1 'bad'") != std::string::npos);
+  CHECK(world.verdict().location.find("sim/world.cc") != std::string::npos);
+}
+
+TEST_CASE("external sources wait while disabled and the counter nests") {
+  World world(testing::config());
+  auto& ctx = world.main_context();
+  bool ran = false;
+  ctx.disable_external();
+  ctx.disable_external();
+  ctx.external_schedule("guest", [&] { ran = true; });
+  ctx.timer_add(100, "enable once", [&] { ctx.enable_external(); });
+  ctx.timer_add(200, "check", [&] { CHECK_FALSE(ran); });
+  ctx.timer_add(300, "enable twice", [&] { ctx.enable_external(); });
+  world.run();
+  CHECK(ran);
+  CHECK_FALSE(ctx.external_disabled());
+}
+
+TEST_CASE("enabling external sources more often than disabling is a bug") {
+  World world(testing::config());
+  world.main_context().bh_schedule("bad", [&] { world.main_context().enable_external(); });
+  world.run();
+  CHECK(world.verdict().kind == sim::Verdict::Kind::kInvariant);
+}
+
+namespace {
+sim::Task<void> wait_once(std::vector<std::string>& log) {
+  World& world = World::current();
+  log.push_back("start in " + world.current_context().name());
+  co_await world.suspend(sim::WaitInfo{"test", 0, 0, {}, 0});
+  log.push_back("woken in " + world.current_context().name());
+}
+}  // namespace
+
+TEST_CASE("a coroutine woken from another loop resumes in its own loop") {
+  World world(testing::config());
+  auto& io = world.new_context("iothread0");
+  std::vector<std::string> log;
+  sim::Coroutine& co = world.spawn(io, "waiter", wait_once(log));
+  world.main_context().timer_add(10, "waker", [&] {
+    world.wake(co);
+    // Queued on the iothread's loop, not entered from here.
+    log.push_back("waker done");
+  });
+  world.run();
+  CHECK(log == std::vector<std::string>{"start in iothread0", "waker done", "woken in iothread0"});
+}
+
+TEST_CASE("aio_co_schedule moves a coroutine to another loop") {
+  World world(testing::config());
+  auto& io = world.new_context("iothread0");
+  std::vector<std::string> log;
+  sim::Coroutine& co = world.spawn(world.main_context(), "mover", wait_once(log));
+  world.main_context().timer_add(10, "mover", [&] { world.schedule(io, co); });
+  world.run();
+  CHECK(log == std::vector<std::string>{"start in main", "woken in iothread0"});
+}
+
+TEST_CASE("while the main thread polls, an idle iothread's loop keeps running") {
+  World world(testing::config());
+  auto& io = world.new_context("iothread0");
+  bool done = false;
+  io.timer_add(500, "iothread work", [&] { done = true; });
+  world.main_context().bh_schedule("main waits", [&] { world.poll_while(world.main_context(), [&] { return !done; }); });
+  world.run();
+  CHECK(world.verdict().ok());
+  CHECK(done);
+}
+
+TEST_CASE("spawn: ids, the current coroutine and a completion callback") {
+  World world(testing::config());
+  std::vector<sim::CoroutineId> seen;
+  int done = 0;
+  auto body = [](std::vector<sim::CoroutineId>& out) -> sim::Task<void> {
+    out.push_back(World::current().current_coroutine()->id());
+    co_return;
+  };
+  world.spawn(world.main_context(), "a", body(seen), [&] { ++done; });
+  world.spawn(world.main_context(), "b", body(seen), [&] { ++done; });
+  CHECK_FALSE(world.in_coroutine());
+  world.run();
+  CHECK(seen == std::vector<sim::CoroutineId>{1, 2});
+  CHECK(done == 2);
+  CHECK(world.live_coroutines() == 0);
+}
+
+namespace {
+sim::Task<void> lock_two(sim::CoMutex& first, sim::CoMutex& second) {
+  co_await first.lock();
+  co_await sim::co_sleep_ns(100);
+  co_await second.lock();
+  second.unlock();
+  first.unlock();
+}
+}  // namespace
+
+TEST_CASE("deadlock: a lock-order cycle is reported with each blocked coroutine and the cycle") {
+  World world(testing::config());
+  sim::CoMutex a("mutex A");
+  sim::CoMutex b("mutex B");
+  world.spawn(world.main_context(), "ab", lock_two(a, b));
+  world.spawn(world.main_context(), "ba", lock_two(b, a));
+  world.run();
+  const sim::Verdict& v = world.verdict();
+  REQUIRE(v.kind == sim::Verdict::Kind::kDeadlock);
+  REQUIRE(v.details.size() == 3);
+  CHECK(v.details[0] == "co#1 'ab' in main: waits for CoMutex on mutex B, held by co#2 'ba', since 100 ns");
+  CHECK(v.details[1] == "co#2 'ba' in main: waits for CoMutex on mutex A, held by co#1 'ab', since 100 ns");
+  CHECK(v.details[2] == "wait cycle: co#1 -> co#2 -> co#1");
+}
+
+TEST_CASE("deadlock: a nested blocking poll that can never make progress") {
+  World world(testing::config());
+  world.main_context().bh_schedule("poll forever", [&] { world.poll_while(world.main_context(), [] { return true; }); });
+  world.run();
+  REQUIRE(world.verdict().kind == sim::Verdict::Kind::kDeadlock);
+  CHECK(world.verdict().message.find("aio_poll(main, blocking) would wait forever") != std::string::npos);
+}
+
+TEST_CASE("step budget: a livelock ends with a verdict") {
+  sim::WorldConfig c = testing::config();
+  c.step_budget = 1000;
+  World world(c);
+  std::function<void()> again = [&] { world.main_context().bh_schedule("again", again); };
+  again();
+  world.run();
+  CHECK(world.verdict().kind == sim::Verdict::Kind::kStepBudget);
+  CHECK(world.steps() == 1001);
+}
+
+TEST_CASE("time budget: a timer chain past the budget ends with a verdict") {
+  sim::WorldConfig c = testing::config();
+  c.time_budget_ns = 1'000'000;
+  World world(c);
+  std::function<void()> again = [&] { world.main_context().timer_add(world.now_ns() + 1000, "tick", again); };
+  again();
+  world.run();
+  CHECK(world.verdict().kind == sim::Verdict::Kind::kTimeBudget);
+  CHECK(world.now_ns() <= 1'000'000);
+}
+
+TEST_CASE("an invariant failing in a callback ends the run with its location") {
+  World world(testing::config());
+  world.main_context().bh_schedule("bad", [] { SIM_ASSERT(1 + 1 == 3, "arithmetic is broken"); });
+  bool later = false;
+  world.main_context().timer_add(10, "later", [&] { later = true; });
+  world.run();
+  CHECK(world.verdict().kind == sim::Verdict::Kind::kInvariant);
+  CHECK(world.verdict().message == "arithmetic is broken (1 + 1 == 3)");
+  CHECK(world.verdict().location.find("tests/sim/world_test.cc:") == 0);
+  CHECK_FALSE(later);
+}
+
+TEST_CASE("only one World at a time") {
+  World world(testing::config());
+  CHECK_THROWS_AS(World(testing::config()), sim::InvariantViolation);
+}
