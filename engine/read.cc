@@ -5,18 +5,10 @@
 #include <vector>
 
 #include "engine/io.h"
+#include "engine/io_internal.h"
 #include "sim/invariant.h"
 
 namespace engine {
-namespace {
-
-std::int64_t max_transfer_for(const BlockDriverState& bs, std::int64_t align) {
-  std::int64_t limit = bs.bl.max_transfer != 0 ? std::min<std::int64_t>(bs.bl.max_transfer, INT_MAX) : INT_MAX;
-  return align_down(limit, align);
-}
-
-}  // namespace
-
 // Forwards an aligned request to the driver, fragmenting it by max_transfer and
 // filling the part past the end of the image with zeroes.
 sim::Task<int> bdrv_aligned_preadv(BdrvChild& child, BdrvTrackedRequest& req, std::int64_t offset,

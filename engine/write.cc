@@ -6,21 +6,10 @@
 #include <vector>
 
 #include "engine/io.h"
+#include "engine/io_internal.h"
 #include "sim/invariant.h"
 
 namespace engine {
-
-sim::Task<int> bdrv_aligned_preadv(BdrvChild& child, BdrvTrackedRequest& req, std::int64_t offset,
-                                   std::uint64_t bytes, std::int64_t align, IoVector& qiov, unsigned flags);
-
-namespace {
-
-std::int64_t max_transfer_for(const BlockDriverState& bs, std::int64_t align) {
-  std::int64_t limit = bs.bl.max_transfer != 0 ? std::min<std::int64_t>(bs.bl.max_transfer, INT_MAX) : INT_MAX;
-  return align_down(limit, align);
-}
-
-}  // namespace
 
 // Forwards an aligned write to the driver, fragmenting it by max_transfer.
 sim::Task<int> bdrv_aligned_pwritev(BdrvChild& child, BdrvTrackedRequest& req, std::int64_t offset,

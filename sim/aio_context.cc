@@ -8,20 +8,20 @@ namespace sim {
 AioContext::AioContext(World& world, std::uint32_t id, std::string name, std::uint32_t thread)
     : world_(world), id_(id), name_(std::move(name)), thread_(thread) {}
 
-void AioContext::bh_schedule(std::string_view name, absl::AnyInvocable<void()> fn) {
+void AioContext::schedule_callback(ReadyKind kind, std::string_view name, absl::AnyInvocable<void()> fn) {
   ReadyEvent event;
-  event.kind = ReadyKind::kBh;
+  event.kind = kind;
   event.label = world_.trace().intern(name);
   event.fn = std::move(fn);
   world_.enqueue(*this, std::move(event));
 }
 
+void AioContext::bh_schedule(std::string_view name, absl::AnyInvocable<void()> fn) {
+  schedule_callback(ReadyKind::kBh, name, std::move(fn));
+}
+
 void AioContext::external_schedule(std::string_view name, absl::AnyInvocable<void()> fn) {
-  ReadyEvent event;
-  event.kind = ReadyKind::kExternal;
-  event.label = world_.trace().intern(name);
-  event.fn = std::move(fn);
-  world_.enqueue(*this, std::move(event));
+  schedule_callback(ReadyKind::kExternal, name, std::move(fn));
 }
 
 void AioContext::disable_external() { ++external_disable_count_; }

@@ -79,6 +79,7 @@ class AioContext {
     absl::AnyInvocable<void()> fn;
   };
 
+  void schedule_callback(ReadyKind kind, std::string_view name, absl::AnyInvocable<void()> fn);
   // Earliest live timer deadline, dropping cancelled heap entries on the way.
   bool next_deadline(std::uint64_t& deadline);
   // Turn every timer due at or before `now` into a ready event, in deadline order.

@@ -60,19 +60,9 @@ lines=$(wc -l <"$tmp/trace.jsonl")
 grep -q '"ev":"wait_begin".*"reason":"serialising"' "$tmp/trace.jsonl" || fail "trace shows no serialising wait"
 
 # A failing run: exit 1, the violated property and a repro line.
-cat >"$tmp/wrong.toml" <<'TOML'
-[scenario]
-name = "wrong-read"
-[[node]]
-name = "d"
-size = "16k"
-[[job]]
-name = "j"
-node = "d"
-commands = ["write -P 0x11 0 4k", "read -P 0x22 0 4k"]
-TOML
-expect 1 '^verdict     oracle: read -P: job .j.' -- "$blksim" run "$tmp/wrong.toml" --seed 3
-expect 1 "^repro       blksim run $tmp/wrong.toml --seed 3 --strategy random$" -- "$blksim" run "$tmp/wrong.toml" --seed 3
+wrong=$src/tests/fixtures/wrong-read.toml
+expect 1 '^verdict     oracle: read -P: job .j.' -- "$blksim" run "$wrong" --seed 3
+expect 1 "^repro       blksim run $wrong --seed 3 --strategy random$" -- "$blksim" run "$wrong" --seed 3
 
 # Graphs in each format.
 expect 0 'wait graph' -- "$blksim" graph "$skeleton" --seed 1 -o "$tmp/w.dot"

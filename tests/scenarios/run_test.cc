@@ -49,24 +49,13 @@ TEST_CASE("a recorded tape replays the run bit for bit") {
 }
 
 TEST_CASE("a bad pattern expectation is an oracle failure with the command and its line") {
-  auto s = scenarios::parse_scenario(R"(
-[scenario]
-name = "wrong-read"
-[[node]]
-name = "d"
-size = "16k"
-request_alignment = 512
-[[job]]
-name = "j"
-node = "d"
-commands = ["write -P 0x11 0 4k", "read -P 0x22 0 4k"]
-)",
-                                     "w.toml");
+  auto s = scenarios::load_scenario(std::string(BLKSIM_SOURCE_DIR) + "/tests/fixtures/wrong-read.toml");
   REQUIRE(s.ok());
   scenarios::RunResult r = run(*s, 0);
   REQUIRE(r.verdict.kind == sim::Verdict::Kind::kOracle);
   CHECK(r.verdict.message ==
-        "read -P: job 'j' command 'read -P 0x22 0 4k' (w.toml:11) read 0x11 at offset 0, expected pattern 0x22");
+        "read -P: job 'j' command 'read -P 0x22 0 4k' (" + std::string(BLKSIM_SOURCE_DIR) +
+            "/tests/fixtures/wrong-read.toml:11) read 0x11 at offset 0, expected pattern 0x22");
 }
 
 TEST_CASE("a step budget turns a runaway scenario into a verdict") {

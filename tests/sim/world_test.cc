@@ -4,6 +4,7 @@
 
 #include "sim/co_mutex.h"
 #include "sim/world.h"
+#include "common/programs.h"
 #include "test_world.h"
 
 using sim::World;
@@ -185,22 +186,12 @@ TEST_CASE("spawn: ids, the current coroutine and a completion callback") {
   CHECK(world.live_coroutines() == 0);
 }
 
-namespace {
-sim::Task<void> lock_two(sim::CoMutex& first, sim::CoMutex& second) {
-  co_await first.lock();
-  co_await sim::co_sleep_ns(100);
-  co_await second.lock();
-  second.unlock();
-  first.unlock();
-}
-}  // namespace
-
 TEST_CASE("deadlock: a lock-order cycle is reported with each blocked coroutine and the cycle") {
   World world(testing::config());
   sim::CoMutex a("mutex A");
   sim::CoMutex b("mutex B");
-  world.spawn(world.main_context(), "ab", lock_two(a, b));
-  world.spawn(world.main_context(), "ba", lock_two(b, a));
+  world.spawn(world.main_context(), "ab", testing::lock_two(a, b));
+  world.spawn(world.main_context(), "ba", testing::lock_two(b, a));
   world.run();
   const sim::Verdict& v = world.verdict();
   REQUIRE(v.kind == sim::Verdict::Kind::kDeadlock);

@@ -5,6 +5,7 @@
 #include "scenarios/runner.h"
 #include "sim/co_mutex.h"
 #include "sim/world.h"
+#include "common/programs.h"
 #include "viz/wait_graph.h"
 
 namespace {
@@ -20,13 +21,6 @@ std::shared_ptr<viz::WaitGraph> graph_of_skeleton(std::uint64_t seed) {
   return graph;
 }
 
-sim::Task<void> lock_two(sim::CoMutex& first, sim::CoMutex& second) {
-  co_await first.lock();
-  co_await sim::co_sleep_ns(100);
-  co_await second.lock();
-  second.unlock();
-  first.unlock();
-}
 
 }  // namespace
 
@@ -57,8 +51,8 @@ TEST_CASE("a deadlock's cycle is drawn in red, with the waits still open") {
     world.trace().add_observer([graph](const sim::Trace& t, const sim::TraceEvent& e) { graph->observe(t, e); });
     sim::CoMutex a("mutex A");
     sim::CoMutex b("mutex B");
-    world.spawn(world.main_context(), "ab", lock_two(a, b));
-    world.spawn(world.main_context(), "ba", lock_two(b, a));
+    world.spawn(world.main_context(), "ab", testing::lock_two(a, b));
+    world.spawn(world.main_context(), "ba", testing::lock_two(b, a));
     world.run();
     REQUIRE(world.verdict().kind == sim::Verdict::Kind::kDeadlock);
   }
