@@ -1,5 +1,6 @@
 #include "scenarios/scenario.h"
 
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -132,6 +133,7 @@ absl::Status read_nodes(const Reader& r, const toml::table& root, Scenario& s) {
   const toml::array& nodes = *node->as_array();
   if (nodes.size() > kMaxNodes) return r.error_at(*node, sim::cat("at most ", kMaxNodes, " nodes"));
   std::set<std::string> names;
+  std::uint64_t total_bytes = 0;
   for (const toml::node& entry : nodes) {
     const toml::table& t = *entry.as_table();
     NodeSpec n;
@@ -172,6 +174,11 @@ absl::Status read_nodes(const Reader& r, const toml::table& root, Scenario& s) {
                                          drivers::MemDriver::kMaxLatencyNs, ", got [", lo, ", ", hi, "]"));
       }
       n.latency = drivers::LatencyRange{static_cast<std::uint64_t>(lo), static_cast<std::uint64_t>(hi)};
+    }
+    total_bytes += n.size;
+    if (total_bytes > kMaxTotalNodeBytes) {
+      return r.error_at(t, sim::cat("the nodes' sizes add up to more than ", kMaxTotalNodeBytes,
+                                    " bytes, the most one run may simulate"));
     }
     s.nodes.push_back(std::move(n));
   }
@@ -251,6 +258,10 @@ absl::StatusOr<Scenario> parse_scenario(std::string_view text, const std::string
 }
 
 absl::StatusOr<Scenario> load_scenario(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return absl::InvalidArgumentError(sim::cat(path, ": is a directory, not a scenario file"));
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(sim::cat(path, ": cannot open scenario file"));
   std::ostringstream text;

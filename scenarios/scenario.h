@@ -24,6 +24,8 @@ inline constexpr std::uint32_t kMaxQueueDepth = 1024;
 inline constexpr std::uint32_t kMaxSeeds = 1000000;
 inline constexpr std::uint32_t kMaxAlignment = 1 << 16;
 inline constexpr std::uint64_t kMaxStepBudget = 1ULL << 40;
+// All nodes of one run together (the oracles keep a few bytes per simulated byte).
+inline constexpr std::uint64_t kMaxTotalNodeBytes = 1ULL << 30;
 
 struct NodeSpec {
   std::string name;

@@ -3,6 +3,7 @@
 // Exit codes: 0 every run held its properties, 1 a run failed, 2 bad input
 // (unknown flag, missing or malformed file, impossible value).
 #include <algorithm>
+#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -66,9 +67,20 @@ void print_result(std::ostream& out, const scenarios::Scenario& s, const scenari
   if (!r.verdict.ok()) out << "repro       " << repro_line(s, r) << "\n";
 }
 
+// CLI11 wraps "-1" and clamps "1e30"-sized integers into a uint64 silently; a
+// seed must be exactly the number the user wrote.
+std::uint64_t seed_or_throw(const std::string& text) {
+  std::uint64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) {
+    throw BadInput{sim::cat("--seed: expected an integer from 0 to 18446744073709551615, got '", text, "'")};
+  }
+  return value;
+}
+
 struct RunArgs {
   std::string file;
-  std::uint64_t seed = 0;
+  std::string seed = "0";
   std::string strategy;
   std::string tape_in;
   std::string tape_out;
@@ -77,7 +89,7 @@ struct RunArgs {
 
 scenarios::RunOptions options_from(const RunArgs& a) {
   scenarios::RunOptions o;
-  o.seed = a.seed;
+  o.seed = seed_or_throw(a.seed);
   o.strategy = strategy_or_throw(a.strategy);
   if (!a.tape_in.empty()) {
     std::ifstream in(a.tape_in);

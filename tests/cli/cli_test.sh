@@ -31,7 +31,11 @@ expect 2 '^blksim: error: .*nothere.toml: cannot open scenario file' -- "$blksim
 expect 2 "strategy 'lifo'" -- "$blksim" run "$skeleton" --strategy lifo
 expect 2 'pct:D with D from 1 to 64' -- "$blksim" run "$skeleton" --strategy pct:99
 expect 2 'needs --tape' -- "$blksim" run "$skeleton" --strategy replay
-expect 2 'seed' -- "$blksim" run "$skeleton" --seed minus-one
+expect 2 "^blksim: error: --seed: expected an integer from 0 to 18446744073709551615, got 'minus-one'$" -- "$blksim" run "$skeleton" --seed minus-one
+expect 2 "got '-1'" -- "$blksim" run "$skeleton" --seed -1
+expect 2 "got '99999999999999999999'" -- "$blksim" run "$skeleton" --seed 99999999999999999999
+expect 0 '^seed        18446744073709551615$' -- "$blksim" run "$skeleton" --seed 18446744073709551615
+expect 2 'is a directory, not a scenario file' -- "$blksim" run "$lib"
 expect 2 "unknown graph format 'gif'" -- "$blksim" graph "$skeleton" -o "$tmp/x.gif"
 expect 0 'Usage' -- "$blksim" --help
 

@@ -126,6 +126,13 @@ TEST_CASE("qemu-io numbers and commands") {
   CHECK_FALSE(scenarios::parse_command("").ok());
 }
 
+TEST_CASE("nodes may not add up to more than one run can simulate") {
+  std::string text = "[scenario]\nname='big'\n";
+  for (int i = 0; i < 3; ++i) text += "[[node]]\nname='n" + std::to_string(i) + "'\nsize='512M'\n";
+  text += "[[job]]\nname='j'\nnode='n0'\ncommands=['flush']\n";
+  CHECK(error_of(text) == "x.toml:9:1: the nodes' sizes add up to more than 1073741824 bytes, the most one run may simulate");
+}
+
 TEST_CASE("a missing file is an error naming it") {
   auto s = scenarios::load_scenario("/nonexistent/x.toml");
   REQUIRE_FALSE(s.ok());
