@@ -2,44 +2,207 @@
 
 #include <algorithm>
 
-#include "engine/block_driver_state.h"
+#include "engine/errors.h"
+#include "engine/request_flags.h"
 #include "sim/invariant.h"
 #include "sim/str.h"
 #include "sim/world.h"
 
 namespace drivers {
 
-MemDriver::MemDriver(std::uint64_t size_bytes, LatencyRange latency, sim::Rng& latency_rng)
-    : data_(size_bytes, 0), latency_(latency), rng_(latency_rng) {
+using engine::BDRV_SECTOR_BITS;
+using engine::BDRV_SECTOR_SIZE;
+
+MemDriver::MemDriver(std::uint64_t size_bytes, MemConfig config, sim::Rng& latency_rng)
+    : data_(size_bytes, 0),
+      allocated_(static_cast<std::size_t>((size_bytes + BDRV_SECTOR_SIZE - 1) / BDRV_SECTOR_SIZE), false),
+      config_(config),
+      rng_(latency_rng) {
   SIM_ASSERT(size_bytes <= kMaxSizeBytes, "mem driver size above its limit");
-  SIM_ASSERT(latency.min_ns <= latency.max_ns && latency.max_ns <= kMaxLatencyNs, "mem driver latency out of range");
+  SIM_ASSERT(config.latency.min_ns <= config.latency.max_ns && config.latency.max_ns <= kMaxLatencyNs,
+             "mem driver latency out of range");
 }
 
+MemDriver::MemDriver(std::uint64_t size_bytes, LatencyRange latency, sim::Rng& latency_rng)
+    : MemDriver(size_bytes, MemConfig{.latency = latency}, latency_rng) {}
+
+std::uint32_t MemDriver::ops() const {
+  std::uint32_t ops = engine::kRefreshLimits;
+  switch (config_.style) {
+    case MemConfig::Style::kBytes: ops |= engine::kCoPreadv | engine::kCoPwritev; break;
+    case MemConfig::Style::kSectors: ops |= engine::kCoReadv | engine::kCoWritev; break;
+    case MemConfig::Style::kCallbacks: ops |= engine::kAioReadv | engine::kAioWritev; break;
+  }
+  switch (config_.flush) {
+    case MemConfig::Flush::kToDisk: ops |= engine::kCoFlushToDisk; break;
+    case MemConfig::Flush::kToOs: ops |= engine::kCoFlushToOs; break;
+    case MemConfig::Flush::kWhole: ops |= engine::kCoFlush; break;
+    case MemConfig::Flush::kCallback: ops |= engine::kAioFlush; break;
+    case MemConfig::Flush::kNone: break;
+  }
+  if (config_.write_zeroes) ops |= engine::kCoPwriteZeroes;
+  if (config_.discard) ops |= config_.style == MemConfig::Style::kCallbacks ? engine::kAioPdiscard : engine::kCoPdiscard;
+  if (config_.block_status) ops |= engine::kCoGetBlockStatus;
+  return ops;
+}
+
+void MemDriver::configure_node(engine::BlockDriverState& bs) const {
+  // Sector drivers without co_writev_flags cannot take flags.
+  if (config_.fua && config_.style == MemConfig::Style::kBytes) bs.supported_write_flags = engine::BDRV_REQ_FUA;
+  if (config_.fua && config_.write_zeroes) bs.supported_zero_flags = engine::BDRV_REQ_FUA | engine::BDRV_REQ_MAY_UNMAP;
+}
+
+void MemDriver::refresh_limits(engine::BlockDriverState& bs) {
+  const engine::BlockLimits& want = config_.limits;
+  if (want.request_alignment != 0) bs.bl.request_alignment = want.request_alignment;
+  bs.bl.max_transfer = want.max_transfer;
+  bs.bl.pwrite_zeroes_alignment = want.pwrite_zeroes_alignment;
+  bs.bl.max_pwrite_zeroes = want.max_pwrite_zeroes;
+  bs.bl.pdiscard_alignment = want.pdiscard_alignment;
+  bs.bl.max_pdiscard = want.max_pdiscard;
+}
+
+std::int64_t MemDriver::getlength(const engine::BlockDriverState&) const { return static_cast<std::int64_t>(data_.size()); }
+
 sim::Task<void> MemDriver::latency(std::string_view op) {
-  std::uint64_t ns = rng_.between(latency_.min_ns, latency_.max_ns);
+  std::uint64_t ns = rng_.between(config_.latency.min_ns, config_.latency.max_ns);
   if (ns > 0) {
     std::string_view reason = sim::World::current().intern(sim::cat("driver ", op));
     co_await sim::co_sleep_ns(ns, reason);
   }
 }
 
-sim::Task<int> MemDriver::co_preadv(engine::BlockDriverState&, std::uint64_t offset, std::uint64_t bytes,
-                                    engine::IoVector& qiov, unsigned) {
-  co_await latency("preadv");
+bool MemDriver::sector_allocated(std::int64_t sector) const {
+  return sector >= 0 && static_cast<std::size_t>(sector) < allocated_.size() && allocated_[static_cast<std::size_t>(sector)];
+}
+
+int MemDriver::do_read(std::uint64_t offset, std::uint64_t bytes, engine::IoVector& qiov) {
   ++reads_;
   // Past the end of the medium reads as zeroes.
   std::uint64_t avail = offset < data_.size() ? std::min<std::uint64_t>(bytes, data_.size() - offset) : 0;
   if (avail > 0) qiov.copy_from(0, data_.data() + offset, avail);
   if (avail < bytes) qiov.memset(avail, 0, bytes - avail);
-  co_return 0;
+  return 0;
+}
+
+int MemDriver::do_write(std::uint64_t offset, std::uint64_t bytes, engine::IoVector& qiov) {
+  ++writes_;
+  if (offset + bytes > data_.size()) return -ENOSPC;
+  qiov.copy_to(0, data_.data() + offset, bytes);
+  for (std::uint64_t s = offset / BDRV_SECTOR_SIZE; s < (offset + bytes + BDRV_SECTOR_SIZE - 1) / BDRV_SECTOR_SIZE; ++s) {
+    allocated_[static_cast<std::size_t>(s)] = true;
+  }
+  return 0;
+}
+
+void MemDriver::make_hole(std::int64_t offset, std::int64_t bytes) {
+  const auto end = static_cast<std::size_t>(std::min<std::int64_t>(offset + bytes, static_cast<std::int64_t>(data_.size())));
+  std::fill(data_.begin() + offset, data_.begin() + static_cast<std::ptrdiff_t>(end), 0);
+  // Only whole sectors become holes; partial ones keep their (now zero) data.
+  for (std::int64_t s = (offset + BDRV_SECTOR_SIZE - 1) / BDRV_SECTOR_SIZE; (s + 1) * BDRV_SECTOR_SIZE <= static_cast<std::int64_t>(end); ++s) {
+    allocated_[static_cast<std::size_t>(s)] = false;
+  }
+}
+
+sim::Task<int> MemDriver::co_preadv(engine::BlockDriverState&, std::uint64_t offset, std::uint64_t bytes,
+                                    engine::IoVector& qiov, unsigned) {
+  co_await latency("preadv");
+  co_return do_read(offset, bytes, qiov);
 }
 
 sim::Task<int> MemDriver::co_pwritev(engine::BlockDriverState&, std::uint64_t offset, std::uint64_t bytes,
                                      engine::IoVector& qiov, unsigned) {
   co_await latency("pwritev");
-  ++writes_;
-  if (offset + bytes > data_.size()) co_return -ENOSPC;
-  qiov.copy_to(0, data_.data() + offset, bytes);
+  co_return do_write(offset, bytes, qiov);
+}
+
+sim::Task<int> MemDriver::co_readv(engine::BlockDriverState&, std::int64_t sector_num, int nb_sectors,
+                                   engine::IoVector& qiov) {
+  co_await latency("readv");
+  co_return do_read(static_cast<std::uint64_t>(sector_num) << BDRV_SECTOR_BITS,
+                    static_cast<std::uint64_t>(nb_sectors) << BDRV_SECTOR_BITS, qiov);
+}
+
+sim::Task<int> MemDriver::co_writev(engine::BlockDriverState&, std::int64_t sector_num, int nb_sectors,
+                                    engine::IoVector& qiov) {
+  co_await latency("writev");
+  co_return do_write(static_cast<std::uint64_t>(sector_num) << BDRV_SECTOR_BITS,
+                     static_cast<std::uint64_t>(nb_sectors) << BDRV_SECTOR_BITS, qiov);
+}
+
+engine::BlockAIOCB* MemDriver::submit(engine::BlockDriverState& bs, std::string_view op,
+                                      absl::AnyInvocable<int()> op_fn, engine::BlockCompletion done) {
+  if (fail_next_submission_) {
+    fail_next_submission_ = false;
+    return nullptr;
+  }
+  sim::World& world = sim::World::current();
+  auto* acb = new engine::BlockAIOCB{nullptr, &bs, 1, nullptr};
+  const std::uint64_t ns = rng_.between(config_.latency.min_ns, config_.latency.max_ns);
+  bs.aio_context().timer_add(world.now_ns() + ns, world.intern(sim::cat("aio ", op)),
+                             [acb, fn = std::move(op_fn), cb = std::move(done)]() mutable {
+                               cb(fn());
+                               engine::qemu_aio_unref(acb);
+                             });
+  return acb;
+}
+
+engine::BlockAIOCB* MemDriver::aio_readv(engine::BlockDriverState& bs, std::int64_t sector_num, engine::IoVector& qiov,
+                                         int nb_sectors, engine::BlockCompletion done) {
+  return submit(bs, "readv", [this, sector_num, nb_sectors, &qiov] {
+    return do_read(static_cast<std::uint64_t>(sector_num) << BDRV_SECTOR_BITS,
+                   static_cast<std::uint64_t>(nb_sectors) << BDRV_SECTOR_BITS, qiov);
+  }, std::move(done));
+}
+
+engine::BlockAIOCB* MemDriver::aio_writev(engine::BlockDriverState& bs, std::int64_t sector_num, engine::IoVector& qiov,
+                                          int nb_sectors, engine::BlockCompletion done) {
+  return submit(bs, "writev", [this, sector_num, nb_sectors, &qiov] {
+    return do_write(static_cast<std::uint64_t>(sector_num) << BDRV_SECTOR_BITS,
+                    static_cast<std::uint64_t>(nb_sectors) << BDRV_SECTOR_BITS, qiov);
+  }, std::move(done));
+}
+
+engine::BlockAIOCB* MemDriver::aio_flush(engine::BlockDriverState& bs, engine::BlockCompletion done) {
+  return submit(bs, "flush", [this] {
+    ++flushes_;
+    return 0;
+  }, std::move(done));
+}
+
+engine::BlockAIOCB* MemDriver::aio_pdiscard(engine::BlockDriverState& bs, std::int64_t offset, int bytes,
+                                            engine::BlockCompletion done) {
+  return submit(bs, "pdiscard", [this, offset, bytes] {
+    ++discards_;
+    make_hole(offset, bytes);
+    return 0;
+  }, std::move(done));
+}
+
+sim::Task<int> MemDriver::co_pwrite_zeroes(engine::BlockDriverState&, std::int64_t offset, int bytes, unsigned) {
+  co_await latency("pwrite_zeroes");
+  ++zero_writes_;
+  if (offset + bytes > static_cast<std::int64_t>(data_.size())) co_return -ENOSPC;
+  make_hole(offset, bytes);
+  co_return 0;
+}
+
+sim::Task<int> MemDriver::co_pdiscard(engine::BlockDriverState&, std::int64_t offset, int bytes) {
+  co_await latency("pdiscard");
+  ++discards_;
+  make_hole(offset, bytes);
+  co_return 0;
+}
+
+sim::Task<int> MemDriver::co_flush(engine::BlockDriverState&) {
+  co_await latency("flush");
+  ++flushes_;
+  co_return 0;
+}
+
+sim::Task<int> MemDriver::co_flush_to_os(engine::BlockDriverState&) {
+  co_await latency("flush_to_os");
+  ++flushes_;
   co_return 0;
 }
 
@@ -49,8 +212,16 @@ sim::Task<int> MemDriver::co_flush_to_disk(engine::BlockDriverState&) {
   co_return 0;
 }
 
-std::int64_t MemDriver::getlength(const engine::BlockDriverState&) const {
-  return static_cast<std::int64_t>(data_.size());
+sim::Task<std::int64_t> MemDriver::co_get_block_status(engine::BlockDriverState& bs, std::int64_t sector_num,
+                                                       int nb_sectors, int* pnum, engine::BlockDriverState** file) {
+  // Runs of sectors with the same state: written data, or a hole reading as zeroes.
+  const bool first = sector_allocated(sector_num);
+  int n = 1;
+  while (n < nb_sectors && sector_allocated(sector_num + n) == first) ++n;
+  *pnum = n;
+  *file = &bs;
+  co_return (first ? engine::BDRV_BLOCK_DATA : engine::BDRV_BLOCK_ZERO) | engine::BDRV_BLOCK_OFFSET_VALID |
+      (sector_num << BDRV_SECTOR_BITS);
 }
 
 }  // namespace drivers

@@ -1,6 +1,9 @@
-// mem: a memory-backed block driver whose operations take a seeded random
-// latency of virtual time. Data moves when an operation completes, so concurrent
-// operations really race.
+// mem: a memory-backed protocol driver. Operations take a seeded random latency
+// of virtual time and move data when they complete, so concurrent operations
+// really race. Its interface is configurable so that every dispatch style and
+// every optional operation of the engine can be exercised: byte, sector or
+// callback I/O; write-zeroes and discard support; how it flushes; its limits
+// (applied through refresh_limits, as blkdebug does).
 #pragma once
 
 #include <cstdint>
@@ -8,6 +11,7 @@
 #include <vector>
 
 #include "engine/block_driver.h"
+#include "engine/block_driver_state.h"
 #include "sim/rng.h"
 
 namespace drivers {
@@ -17,37 +21,92 @@ struct LatencyRange {
   std::uint64_t max_ns = 0;
 };
 
+struct MemConfig {
+  enum class Style : std::uint8_t { kBytes, kSectors, kCallbacks };
+  enum class Flush : std::uint8_t { kToDisk, kToOs, kWhole, kCallback, kNone };
+  Style style = Style::kBytes;
+  Flush flush = Flush::kToDisk;
+  bool write_zeroes = true;  // co_pwrite_zeroes
+  bool discard = true;       // co_pdiscard (aio_pdiscard in callback style)
+  bool block_status = true;  // co_get_block_status (holes read as zeroes)
+  bool fua = false;          // FUA in supported_write_flags and supported_zero_flags
+  engine::BlockLimits limits;  // request_alignment 0: the engine's default for the style
+  LatencyRange latency{1000, 50000};
+};
+
 class MemDriver final : public engine::BlockDriver {
  public:
   // Bounds on what a scenario may ask for.
   static constexpr std::uint64_t kMaxSizeBytes = 1ULL << 30;
   static constexpr std::uint64_t kMaxLatencyNs = 10'000'000'000ULL;
 
+  MemDriver(std::uint64_t size_bytes, MemConfig config, sim::Rng& latency_rng);
+  // The older, simple form: byte interface, default limits.
   MemDriver(std::uint64_t size_bytes, LatencyRange latency, sim::Rng& latency_rng);
 
   std::string_view format_name() const override { return "mem"; }
+  std::string_view protocol_name() const override { return "mem"; }
+  std::uint32_t ops() const override;
+  std::int64_t getlength(const engine::BlockDriverState& bs) const override;
+
   sim::Task<int> co_preadv(engine::BlockDriverState& bs, std::uint64_t offset, std::uint64_t bytes,
                            engine::IoVector& qiov, unsigned flags) override;
   sim::Task<int> co_pwritev(engine::BlockDriverState& bs, std::uint64_t offset, std::uint64_t bytes,
                             engine::IoVector& qiov, unsigned flags) override;
-  bool has_flush_to_disk() const override { return true; }
+  sim::Task<int> co_readv(engine::BlockDriverState& bs, std::int64_t sector_num, int nb_sectors,
+                          engine::IoVector& qiov) override;
+  sim::Task<int> co_writev(engine::BlockDriverState& bs, std::int64_t sector_num, int nb_sectors,
+                           engine::IoVector& qiov) override;
+  engine::BlockAIOCB* aio_readv(engine::BlockDriverState& bs, std::int64_t sector_num, engine::IoVector& qiov,
+                                int nb_sectors, engine::BlockCompletion done) override;
+  engine::BlockAIOCB* aio_writev(engine::BlockDriverState& bs, std::int64_t sector_num, engine::IoVector& qiov,
+                                 int nb_sectors, engine::BlockCompletion done) override;
+  engine::BlockAIOCB* aio_flush(engine::BlockDriverState& bs, engine::BlockCompletion done) override;
+  engine::BlockAIOCB* aio_pdiscard(engine::BlockDriverState& bs, std::int64_t offset, int bytes,
+                                   engine::BlockCompletion done) override;
+  sim::Task<int> co_pwrite_zeroes(engine::BlockDriverState& bs, std::int64_t offset, int bytes,
+                                  unsigned flags) override;
+  sim::Task<int> co_pdiscard(engine::BlockDriverState& bs, std::int64_t offset, int bytes) override;
+  sim::Task<int> co_flush(engine::BlockDriverState& bs) override;
+  sim::Task<int> co_flush_to_os(engine::BlockDriverState& bs) override;
   sim::Task<int> co_flush_to_disk(engine::BlockDriverState& bs) override;
-  std::int64_t getlength(const engine::BlockDriverState& bs) const override;
+  sim::Task<std::int64_t> co_get_block_status(engine::BlockDriverState& bs, std::int64_t sector_num, int nb_sectors,
+                                              int* pnum, engine::BlockDriverState** file) override;
+  void refresh_limits(engine::BlockDriverState& bs) override;
+
+  // Applies the configured write/zero flags to a node using this driver.
+  void configure_node(engine::BlockDriverState& bs) const;
 
   const std::vector<std::uint8_t>& data() const { return data_; }
   std::uint64_t reads() const { return reads_; }
   std::uint64_t writes() const { return writes_; }
   std::uint64_t flushes() const { return flushes_; }
+  std::uint64_t zero_writes() const { return zero_writes_; }
+  std::uint64_t discards() const { return discards_; }
+  // Whether the sector holds written data (false: a hole that reads as zeroes).
+  bool sector_allocated(std::int64_t sector) const;
+  // Make the next callback request fail at once (returning no control block).
+  void fail_next_submission() { fail_next_submission_ = true; }
 
  private:
   sim::Task<void> latency(std::string_view op);
+  int do_read(std::uint64_t offset, std::uint64_t bytes, engine::IoVector& qiov);
+  int do_write(std::uint64_t offset, std::uint64_t bytes, engine::IoVector& qiov);
+  void make_hole(std::int64_t offset, std::int64_t bytes);
+  // Callback style: run `op` after the latency, then complete.
+  engine::BlockAIOCB* submit(engine::BlockDriverState& bs, std::string_view op, absl::AnyInvocable<int()> op_fn,
+                             engine::BlockCompletion done);
 
   std::vector<std::uint8_t> data_;
-  LatencyRange latency_;
+  std::vector<bool> allocated_;  // per sector
+  MemConfig config_;
   sim::Rng& rng_;
+  bool fail_next_submission_ = false;
   std::uint64_t reads_ = 0;
   std::uint64_t writes_ = 0;
   std::uint64_t flushes_ = 0;
+  std::uint64_t zero_writes_ = 0;
+  std::uint64_t discards_ = 0;
 };
 
 }  // namespace drivers

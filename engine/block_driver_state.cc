@@ -1,11 +1,61 @@
 #include "engine/block_driver_state.h"
 
+#include <algorithm>
+#include <climits>
+
 #include "engine/errors.h"
 #include "engine/request_flags.h"
 #include "sim/invariant.h"
 #include "sim/world.h"
 
 namespace engine {
+namespace {
+
+std::vector<BlockDriverState*>& registry() {
+  static std::vector<BlockDriverState*> nodes;
+  return nodes;
+}
+
+template <typename T>
+T min_non_zero(T a, T b) {
+  if (a == 0) return b;
+  if (b == 0) return a;
+  return std::min(a, b);
+}
+
+// The page size the simulated host reports: fixed, so runs do not depend on the host.
+constexpr std::size_t kPageSize = 4096;
+constexpr int kIovMax = 1024;
+
+}  // namespace
+
+BdrvChild::BdrvChild(std::string child_name, BlockDriverState& child, BlockDriverState* parent_bs, ChildRole child_kind,
+                     const BdrvChildRole* child_role)
+    : name(std::move(child_name)), bs(&child), parent(parent_bs), kind(child_kind), role(child_role) {
+  child.parents.push_back(this);
+}
+
+BdrvChild::~BdrvChild() {
+  auto& list = bs->parents;
+  list.erase(std::remove(list.begin(), list.end(), this), list.end());
+}
+
+void BdrvDirtyBitmap::set(std::int64_t offset, std::int64_t bytes) {
+  if (bytes <= 0) return;
+  auto first = static_cast<std::size_t>(offset / granularity_);
+  auto last = static_cast<std::size_t>((offset + bytes - 1) / granularity_);
+  if (bits_.size() <= last) bits_.resize(last + 1, false);
+  for (std::size_t i = first; i <= last; ++i) bits_[i] = true;
+}
+
+bool BdrvDirtyBitmap::get(std::int64_t offset) const {
+  auto i = static_cast<std::size_t>(offset / granularity_);
+  return i < bits_.size() && bits_[i];
+}
+
+std::uint64_t BdrvDirtyBitmap::count() const {
+  return static_cast<std::uint64_t>(std::count(bits_.begin(), bits_.end(), true));
+}
 
 BlockDriverState::BlockDriverState(std::string node_name, sim::AioContext& ctx, BlockDriver& drv,
                                    std::int64_t size_bytes)
@@ -16,30 +66,184 @@ BlockDriverState::BlockDriverState(std::string node_name, sim::AioContext& ctx, 
       drv_(&drv) {
   SIM_ASSERT(size_bytes >= 0, "node " + node_name_ + " has a negative size");
   total_sectors = align_up(size_bytes, BDRV_SECTOR_SIZE) >> BDRV_SECTOR_BITS;
+  registry().push_back(this);
 }
 
-BlockDriverState::~BlockDriverState() = default;
+BlockDriverState::~BlockDriverState() {
+  owned_children_.clear();
+  auto& nodes = registry();
+  nodes.erase(std::remove(nodes.begin(), nodes.end(), this), nodes.end());
+}
+
+BdrvChild& BlockDriverState::attach_child(std::string name, BlockDriverState& child, ChildRole kind,
+                                          const BdrvChildRole* role) {
+  SIM_ASSERT(kind != ChildRole::kRoot, "a node's child is its file or its backing");
+  owned_children_.push_back(std::make_unique<BdrvChild>(std::move(name), child, this, kind, role));
+  BdrvChild* edge = owned_children_.back().get();
+  children.push_back(edge);
+  if (kind == ChildRole::kFile) file = edge;
+  if (kind == ChildRole::kBacking) backing = edge;
+  return *edge;
+}
+
+const std::vector<BlockDriverState*>& bdrv_all_nodes() { return registry(); }
 
 void bdrv_inc_in_flight(BlockDriverState& bs) { ++bs.in_flight; }
 
 void bdrv_wakeup(BlockDriverState& bs) {
-  // A thread polling this node from elsewhere sleeps in the main loop: kick it.
+  // Whoever polls this node from another thread sleeps in the main loop: kick it.
   if (bs.wakeup) sim::World::current().main_context().bh_schedule("bdrv_wakeup", [] {});
 }
 
 void bdrv_dec_in_flight(BlockDriverState& bs) {
-  SIM_ASSERT(bs.in_flight > 0, "in_flight underflow on " + bs.node_name());
+  SIM_CHECK("in_flight.underflow", bs.in_flight > 0, "in_flight underflow on " + bs.node_name());
   --bs.in_flight;
   bdrv_wakeup(bs);
 }
 
-std::int64_t bdrv_getlength(const BlockDriverState& bs) { return bs.drv()->getlength(bs); }
+void bdrv_ref(BlockDriverState& bs) { ++bs.refcnt; }
+
+void bdrv_unref(BlockDriverState& bs) {
+  SIM_CHECK("refcnt.underflow", bs.refcnt > 0, "reference count underflow on " + bs.node_name());
+  --bs.refcnt;
+}
+
+std::int64_t bdrv_nb_sectors(BlockDriverState& bs) {
+  if (bs.drv() == nullptr) return -ENOMEDIUM;
+  if (bs.drv()->has_variable_length()) {
+    std::int64_t length = bs.drv()->getlength(bs);
+    if (length < 0) return length;
+    bs.total_sectors = align_up(length, BDRV_SECTOR_SIZE) >> BDRV_SECTOR_BITS;
+  }
+  return bs.total_sectors;
+}
+
+std::int64_t bdrv_getlength(BlockDriverState& bs) {
+  std::int64_t sectors = bdrv_nb_sectors(bs);
+  if (sectors > INT64_MAX / BDRV_SECTOR_SIZE) return -EFBIG;
+  return sectors < 0 ? sectors : sectors * BDRV_SECTOR_SIZE;
+}
+
+bool bdrv_is_inserted(const BlockDriverState& bs) { return bs.drv() != nullptr; }
+
+int bdrv_get_info(BlockDriverState& bs, BlockDriverInfo* bdi) {
+  *bdi = BlockDriverInfo{};
+  if (bs.drv() == nullptr) return -ENOMEDIUM;
+  if (!bs.drv()->implements(kGetInfo)) return -ENOTSUP;
+  return bs.drv()->get_info(bs, bdi);
+}
+
+bool bdrv_unallocated_blocks_are_zero(BlockDriverState& bs) {
+  if (bs.backing != nullptr) return false;
+  BlockDriverInfo bdi;
+  return bdrv_get_info(bs, &bdi) == 0 && bdi.unallocated_blocks_are_zero;
+}
 
 int bdrv_check_byte_request(const BlockDriverState& bs, std::int64_t offset, std::uint64_t bytes) {
   if (bytes > static_cast<std::uint64_t>(BDRV_REQUEST_MAX_BYTES)) return -EIO;
-  if (bs.drv() == nullptr) return -ENOMEDIUM;
+  if (!bdrv_is_inserted(bs)) return -ENOMEDIUM;
   if (offset < 0) return -EIO;
   return 0;
+}
+
+BdrvDirtyBitmap& bdrv_create_dirty_bitmap(BlockDriverState& bs, std::uint32_t granularity) {
+  SIM_ASSERT(is_power_of_2(granularity) && granularity >= BDRV_SECTOR_SIZE,
+             "dirty bitmap granularity must be a power of two of at least 512");
+  bs.dirty_bitmaps.push_back(std::make_unique<BdrvDirtyBitmap>(granularity));
+  return *bs.dirty_bitmaps.back();
+}
+
+void bdrv_set_dirty(BlockDriverState& bs, std::int64_t offset, std::int64_t bytes) {
+  for (auto& bitmap : bs.dirty_bitmaps) bitmap->set(offset, bytes);
+}
+
+bool bdrv_has_readonly_bitmaps(const BlockDriverState& bs) {
+  return std::any_of(bs.dirty_bitmaps.begin(), bs.dirty_bitmaps.end(), [](const auto& b) { return b->readonly; });
+}
+
+void bdrv_add_before_write_notifier(BlockDriverState& bs, BeforeWriteNotifier notifier) {
+  bs.before_write_notifiers.push_back(std::move(notifier));
+}
+
+int bdrv_notify_before_write(BlockDriverState& bs, BdrvTrackedRequest& req) {
+  for (auto& notifier : bs.before_write_notifiers) {
+    int ret = notifier(req);
+    if (ret < 0) return ret;
+  }
+  return 0;
+}
+
+void bdrv_enable_copy_on_read(BlockDriverState& bs) { ++bs.copy_on_read; }
+
+void bdrv_disable_copy_on_read(BlockDriverState& bs) {
+  SIM_CHECK("copy_on_read.underflow", bs.copy_on_read >= 1,
+            "copy-on-read disabled more often than enabled on " + bs.node_name());
+  --bs.copy_on_read;
+}
+
+namespace {
+void merge_limits(BlockLimits& dst, const BlockLimits& src) {
+  dst.opt_transfer = std::max(dst.opt_transfer, src.opt_transfer);
+  dst.max_transfer = min_non_zero(dst.max_transfer, src.max_transfer);
+  dst.opt_mem_alignment = std::max(dst.opt_mem_alignment, src.opt_mem_alignment);
+  dst.min_mem_alignment = std::max(dst.min_mem_alignment, src.min_mem_alignment);
+  dst.max_iov = min_non_zero(dst.max_iov, src.max_iov);
+}
+}  // namespace
+
+void bdrv_refresh_limits(BlockDriverState& bs) {
+  bs.bl = BlockLimits{};
+  BlockDriver* drv = bs.drv();
+  if (drv == nullptr) return;
+  // Byte-based drivers take any alignment; sector-based ones need sectors.
+  bs.bl.request_alignment = drv->implements(kCoPreadv) ? 1 : 512;
+  // Children's limits are the defaults.
+  if (bs.file != nullptr) {
+    bdrv_refresh_limits(*bs.file->bs);
+    merge_limits(bs.bl, bs.file->bs->bl);
+  } else {
+    bs.bl.min_mem_alignment = 512;
+    bs.bl.opt_mem_alignment = kPageSize;
+    bs.bl.max_iov = kIovMax;  // readv()/writev() and friends
+  }
+  if (bs.backing != nullptr) {
+    bdrv_refresh_limits(*bs.backing->bs);
+    merge_limits(bs.bl, bs.backing->bs->bl);
+  }
+  // Then the driver has the last word.
+  if (drv->implements(kRefreshLimits)) drv->refresh_limits(bs);
+}
+
+void bdrv_io_plug(BlockDriverState& bs) {
+  for (BdrvChild* child : bs.children) bdrv_io_plug(*child->bs);
+  if (bs.io_plugged++ == 0 && bs.drv() != nullptr && bs.drv()->implements(kIoPlug)) bs.drv()->io_plug(bs);
+}
+
+void bdrv_io_unplug(BlockDriverState& bs) {
+  SIM_CHECK("io_unplug.plugged", bs.io_plugged > 0, "io_unplug without io_plug on " + bs.node_name());
+  if (bs.io_plugged-- == 1 && bs.drv() != nullptr && bs.drv()->implements(kIoPlug)) bs.drv()->io_unplug(bs);
+  for (BdrvChild* child : bs.children) bdrv_io_unplug(*child->bs);
+}
+
+std::size_t bdrv_opt_mem_align(const BlockDriverState& bs) {
+  if (bs.drv() == nullptr) return std::max<std::size_t>(4096, kPageSize);
+  return bs.bl.opt_mem_alignment;
+}
+
+std::size_t bdrv_min_mem_align(const BlockDriverState& bs) {
+  if (bs.drv() == nullptr) return kPageSize;
+  return bs.bl.min_mem_alignment;
+}
+
+bool bdrv_qiov_is_aligned(const BlockDriverState& bs, const IoVector& qiov) {
+  // Looks at buffer addresses, as the reference does: only protocol drivers doing
+  // direct I/O ask, and no simulated run depends on the answer.
+  const std::size_t alignment = bdrv_min_mem_align(bs);
+  for (const auto& part : qiov.parts()) {
+    if (reinterpret_cast<std::uintptr_t>(part.data()) % alignment != 0) return false;
+    if (part.size() % alignment != 0) return false;
+  }
+  return true;
 }
 
 }  // namespace engine

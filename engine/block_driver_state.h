@@ -1,9 +1,12 @@
 // A node of the block graph (QEMU's BlockDriverState) and the edges between nodes
-// (BdrvChild). The engine's per-node state lives here: limits, counters, the
-// tracked request list and the flush generation machinery.
+// (BdrvChild). The request layer's per-node state lives here: limits, counters,
+// the tracked request list, the flush generation machinery, dirty bitmaps and
+// before-write notifiers.
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -15,29 +18,76 @@
 
 namespace engine {
 
-// BlockLimits: 0 means "no limit" / "default".
+// BlockLimits: 0 means "no limit" / "no preference".
 struct BlockLimits {
-  std::uint32_t request_alignment = 1;  // power of two, bytes
-  std::uint32_t max_transfer = 0;       // bytes, multiple of request_alignment
+  std::uint32_t request_alignment = 1;        // power of two, bytes
+  std::int32_t max_pdiscard = 0;              // bytes
+  std::uint32_t pdiscard_alignment = 0;       // bytes, multiple of request_alignment
+  std::int32_t max_pwrite_zeroes = 0;         // bytes
+  std::uint32_t pwrite_zeroes_alignment = 0;  // bytes, multiple of request_alignment
+  std::uint32_t opt_transfer = 0;
+  std::uint32_t max_transfer = 0;  // bytes, multiple of request_alignment
+  std::size_t min_mem_alignment = 0;
+  std::size_t opt_mem_alignment = 0;
+  int max_iov = 0;
 };
 
 // Open flags (QEMU's BDRV_O_*).
 enum BdrvOpenFlags : int {
   BDRV_O_RDWR = 0x0002,
   BDRV_O_NO_FLUSH = 0x0200,
-  BDRV_O_UNMAP = 0x4000,
   BDRV_O_INACTIVE = 0x0800,
+  BDRV_O_UNMAP = 0x4000,
   BDRV_O_NO_IO = 0x10000,
 };
 
+enum class DetectZeroes : std::uint8_t { kOff, kOn, kUnmap };
+
 enum class ChildRole : std::uint8_t { kRoot, kFile, kBacking };
 
-struct BdrvChild {
-  std::string name;
-  BlockDriverState* bs = nullptr;      // the child node
-  BlockDriverState* parent = nullptr;  // nullptr for a root (BlockBackend-like) child
-  ChildRole role = ChildRole::kRoot;
+struct BdrvChild;
+
+// What a parent is told about its child (QEMU's BdrvChildRole callbacks).
+struct BdrvChildRole {
+  std::function<void(BdrvChild&)> drained_begin;
+  std::function<void(BdrvChild&)> drained_end;
 };
+
+// An edge from a parent (a node, or a root user such as a BlockBackend when
+// parent is nullptr) to a child node. It links itself into the child's parent
+// list and unlinks on destruction.
+struct BdrvChild {
+  BdrvChild(std::string name, BlockDriverState& child, BlockDriverState* parent, ChildRole kind,
+            const BdrvChildRole* role = nullptr);
+  ~BdrvChild();
+  BdrvChild(const BdrvChild&) = delete;
+  BdrvChild& operator=(const BdrvChild&) = delete;
+
+  std::string name;
+  BlockDriverState* bs;
+  BlockDriverState* parent;
+  ChildRole kind;
+  const BdrvChildRole* role;
+};
+
+// A dirty bitmap: which `granularity`-sized chunks were written.
+class BdrvDirtyBitmap {
+ public:
+  explicit BdrvDirtyBitmap(std::uint32_t granularity) : granularity_(granularity) {}
+  void set(std::int64_t offset, std::int64_t bytes);
+  bool get(std::int64_t offset) const;
+  std::uint64_t count() const;  // dirty chunks
+  std::uint32_t granularity() const { return granularity_; }
+  bool readonly = false;  // a read-only bitmap forbids writes (-EPERM)
+
+ private:
+  std::uint32_t granularity_;
+  std::vector<bool> bits_;
+};
+
+// A before-write notifier sees every write and discard before it reaches the
+// driver and may fail it with a negative errno.
+using BeforeWriteNotifier = std::function<int(BdrvTrackedRequest&)>;
 
 class BlockDriverState {
  public:
@@ -50,18 +100,29 @@ class BlockDriverState {
   std::uint32_t trace_label() const { return trace_label_; }
   sim::AioContext& aio_context() const { return *ctx_; }
   BlockDriver* drv() const { return drv_; }
+  // Removes the medium: every request then fails with -ENOMEDIUM.
+  void eject() { drv_ = nullptr; }
 
-  // State read and written by the request layer.
+  // Graph edges this node owns: its file and backing children.
+  BdrvChild& attach_child(std::string name, BlockDriverState& child, ChildRole kind,
+                          const BdrvChildRole* role = nullptr);
+
   BlockLimits bl;
   int open_flags = BDRV_O_RDWR;
   bool read_only = false;
+  DetectZeroes detect_zeroes = DetectZeroes::kOff;
   unsigned supported_write_flags = 0;
+  unsigned supported_zero_flags = 0;
   std::int64_t total_sectors = 0;
   std::uint64_t wr_highest_offset = 0;
 
   unsigned in_flight = 0;
   unsigned serialising_in_flight = 0;
-  bool wakeup = false;  // someone polls this node from another thread
+  int quiesce_counter = 0;
+  unsigned io_plugged = 0;
+  int copy_on_read = 0;  // a reference count: enable/disable pairs nest
+  int refcnt = 1;
+  bool wakeup = false;  // a thread polls this node from elsewhere: kick it
 
   // Flush generations: write_gen counts completed writes; flushed_gen is the
   // write_gen that the last successful flush made stable.
@@ -74,24 +135,68 @@ class BlockDriverState {
   sim::CoMutex reqs_lock;
   TrackedRequestList tracked_requests;
 
+  std::vector<std::unique_ptr<BdrvDirtyBitmap>> dirty_bitmaps;
+  std::vector<BeforeWriteNotifier> before_write_notifiers;
+
   BdrvChild* file = nullptr;
   BdrvChild* backing = nullptr;
-  std::vector<BdrvChild*> children;
+  std::vector<BdrvChild*> children;  // in attach order
+  std::vector<BdrvChild*> parents;   // edges pointing at this node, in attach order
 
  private:
   std::string node_name_;
   std::uint32_t trace_label_;
   sim::AioContext* ctx_;
   BlockDriver* drv_;
+  std::vector<std::unique_ptr<BdrvChild>> owned_children_;
 };
+
+// Every live node, in creation order (QEMU's bdrv_first / bdrv_next).
+const std::vector<BlockDriverState*>& bdrv_all_nodes();
+
+inline BlockDriverState* backing_bs(const BlockDriverState& bs) { return bs.backing ? bs.backing->bs : nullptr; }
 
 // bdrv_inc_in_flight / bdrv_dec_in_flight / bdrv_wakeup.
 void bdrv_inc_in_flight(BlockDriverState& bs);
 void bdrv_dec_in_flight(BlockDriverState& bs);
 void bdrv_wakeup(BlockDriverState& bs);
+void bdrv_ref(BlockDriverState& bs);
+void bdrv_unref(BlockDriverState& bs);
 
-std::int64_t bdrv_getlength(const BlockDriverState& bs);
+// bdrv_nb_sectors and bdrv_getlength: the node's own view of its length.
+std::int64_t bdrv_nb_sectors(BlockDriverState& bs);
+std::int64_t bdrv_getlength(BlockDriverState& bs);
+bool bdrv_is_inserted(const BlockDriverState& bs);
+// 0 or -ENOTSUP / -ENOMEDIUM (QEMU's bdrv_get_info).
+int bdrv_get_info(BlockDriverState& bs, BlockDriverInfo* bdi);
+bool bdrv_unallocated_blocks_are_zero(BlockDriverState& bs);
 // Validates a byte range: 0 or -EIO / -ENOMEDIUM.
 int bdrv_check_byte_request(const BlockDriverState& bs, std::int64_t offset, std::uint64_t bytes);
+
+// Dirty bitmaps.
+BdrvDirtyBitmap& bdrv_create_dirty_bitmap(BlockDriverState& bs, std::uint32_t granularity);
+void bdrv_set_dirty(BlockDriverState& bs, std::int64_t offset, std::int64_t bytes);
+bool bdrv_has_readonly_bitmaps(const BlockDriverState& bs);
+
+void bdrv_add_before_write_notifier(BlockDriverState& bs, BeforeWriteNotifier notifier);
+// Runs the notifiers in order; the first failure wins.
+int bdrv_notify_before_write(BlockDriverState& bs, BdrvTrackedRequest& req);
+
+// Copy-on-read is a reference count.
+void bdrv_enable_copy_on_read(BlockDriverState& bs);
+void bdrv_disable_copy_on_read(BlockDriverState& bs);
+
+// bdrv_refresh_limits: defaults by driver style, merged from file and backing,
+// then the driver's own refresh.
+void bdrv_refresh_limits(BlockDriverState& bs);
+
+// io_plug / io_unplug: nest over the subtree; the driver sees only the outermost.
+void bdrv_io_plug(BlockDriverState& bs);
+void bdrv_io_unplug(BlockDriverState& bs);
+
+// Memory helpers (qemu_blockalign and friends, the qiov alignment check).
+std::size_t bdrv_opt_mem_align(const BlockDriverState& bs);
+std::size_t bdrv_min_mem_align(const BlockDriverState& bs);
+bool bdrv_qiov_is_aligned(const BlockDriverState& bs, const IoVector& qiov);
 
 }  // namespace engine

@@ -1,5 +1,9 @@
-// The engine's calls into a driver: trace each one and emulate FUA by a flush
-// where the driver does not support it.
+// The engine's calls into a driver, in whichever style it offers: byte-based
+// coroutines, sector-based coroutines, or callbacks whose completion wakes the
+// request. Every call is traced (driver_issue / driver_complete), and FUA that
+// the driver does not support is emulated by a flush.
+#include "engine/driver_calls.h"
+
 #include "engine/io.h"
 #include "sim/invariant.h"
 #include "sim/world.h"
@@ -28,25 +32,106 @@ void trace_complete(BlockDriverState& bs, const DriverOpTrace& t, int ret) {
 
 }  // namespace
 
+BlockCompletion CoroutineIOCompletion::callback() {
+  return [this](int result) {
+    SIM_CHECK("aio.completed_once", !done, "a driver completed a callback request twice");
+    ret = result;
+    done = true;
+    // A callback called before the request yielded would re-enter it: QEMU
+    // aborts with "Co-routine re-entered recursively".
+    SIM_CHECK("aio.completion_after_yield", co->state() == sim::CoState::kBlocked,
+              "a driver called its completion before the request waited for it");
+    sim::World::current().wake(*co);
+  };
+}
+
+sim::Task<int> CoroutineIOCompletion::wait(BlockAIOCB* acb, int error_if_null) {
+  if (acb == nullptr) co_return error_if_null;
+  if (!done) co_await sim::World::current().suspend(sim::WaitInfo{"driver aio", 0, 0, {}, 0});
+  co_return ret;
+}
+
+CoroutineIOCompletion::CoroutineIOCompletion() : co(sim::World::current().current_coroutine()) {
+  SIM_ASSERT(co != nullptr, "a callback request outside a coroutine");
+}
+
 sim::Task<int> bdrv_driver_preadv(BlockDriverState& bs, std::uint64_t offset, std::uint64_t bytes, IoVector& qiov,
                                   unsigned flags) {
-  SIM_ASSERT((flags & ~BDRV_REQ_MASK) == 0, "unknown request flags");
-  SIM_ASSERT(qiov.size() == bytes, "read vector size differs from the request");
+  BlockDriver& drv = *bs.drv();
+  SIM_CHECK("driver_preadv.flags", (flags & ~BDRV_REQ_MASK) == 0, "unknown request flags");
+  SIM_CHECK("driver_preadv.qiov_size", qiov.size() == bytes, "read vector size differs from the request");
   DriverOpTrace t = trace_issue(bs, "preadv", offset, bytes);
-  int ret = co_await bs.drv()->co_preadv(bs, offset, bytes, qiov, flags);
+  int ret;
+  if (drv.implements(kCoPreadv)) {
+    ret = co_await drv.co_preadv(bs, offset, bytes, qiov, flags);
+  } else {
+    const auto sector_num = static_cast<std::int64_t>(offset >> BDRV_SECTOR_BITS);
+    const auto nb_sectors = static_cast<int>(bytes >> BDRV_SECTOR_BITS);
+    SIM_CHECK("driver_preadv.sector_offset", (offset & (BDRV_SECTOR_SIZE - 1)) == 0,
+              "sector-based driver asked for an unaligned offset");
+    SIM_CHECK("driver_preadv.sector_bytes", (bytes & (BDRV_SECTOR_SIZE - 1)) == 0,
+              "sector-based driver asked for an unaligned length");
+    SIM_CHECK("driver_preadv.max_sectors", static_cast<std::int64_t>(bytes >> BDRV_SECTOR_BITS) <= BDRV_REQUEST_MAX_SECTORS,
+              "request larger than BDRV_REQUEST_MAX_SECTORS");
+    if (drv.implements(kCoReadv)) {
+      ret = co_await drv.co_readv(bs, sector_num, nb_sectors, qiov);
+    } else {
+      SIM_CHECK("driver.has_read", drv.implements(kAioReadv), "driver offers no way to read");
+      CoroutineIOCompletion co;
+      BlockAIOCB* acb = drv.aio_readv(bs, sector_num, qiov, nb_sectors, co.callback());
+      ret = co_await co.wait(acb, -EIO);
+    }
+  }
   trace_complete(bs, t, ret);
   co_return ret;
 }
 
 sim::Task<int> bdrv_driver_pwritev(BlockDriverState& bs, std::uint64_t offset, std::uint64_t bytes, IoVector& qiov,
                                    unsigned flags) {
-  SIM_ASSERT((flags & ~BDRV_REQ_MASK) == 0, "unknown request flags");
-  SIM_ASSERT(qiov.size() == bytes, "write vector size differs from the request");
+  BlockDriver& drv = *bs.drv();
+  SIM_CHECK("driver_pwritev.flags", (flags & ~BDRV_REQ_MASK) == 0, "unknown request flags");
+  SIM_CHECK("driver_pwritev.qiov_size", qiov.size() == bytes, "write vector size differs from the request");
   DriverOpTrace t = trace_issue(bs, "pwritev", offset, bytes);
-  int ret = co_await bs.drv()->co_pwritev(bs, offset, bytes, qiov, flags & bs.supported_write_flags);
+  int ret;
+  if (drv.implements(kCoPwritev)) {
+    ret = co_await drv.co_pwritev(bs, offset, bytes, qiov, flags & bs.supported_write_flags);
+    flags &= ~bs.supported_write_flags;
+  } else {
+    const auto sector_num = static_cast<std::int64_t>(offset >> BDRV_SECTOR_BITS);
+    const auto nb_sectors = static_cast<int>(bytes >> BDRV_SECTOR_BITS);
+    SIM_CHECK("driver_pwritev.sector_offset", (offset & (BDRV_SECTOR_SIZE - 1)) == 0,
+              "sector-based driver asked for an unaligned offset");
+    SIM_CHECK("driver_pwritev.sector_bytes", (bytes & (BDRV_SECTOR_SIZE - 1)) == 0,
+              "sector-based driver asked for an unaligned length");
+    SIM_CHECK("driver_pwritev.max_sectors", static_cast<std::int64_t>(bytes >> BDRV_SECTOR_BITS) <= BDRV_REQUEST_MAX_SECTORS,
+              "request larger than BDRV_REQUEST_MAX_SECTORS");
+    if (drv.implements(kCoWritevFlags)) {
+      ret = co_await drv.co_writev_flags(bs, sector_num, nb_sectors, qiov, flags & bs.supported_write_flags);
+      flags &= ~bs.supported_write_flags;
+    } else if (drv.implements(kCoWritev)) {
+      SIM_CHECK("driver_pwritev.no_flags_without_writev_flags", bs.supported_write_flags == 0,
+                "a driver without co_writev_flags cannot support write flags");
+      ret = co_await drv.co_writev(bs, sector_num, nb_sectors, qiov);
+    } else {
+      SIM_CHECK("driver.has_write", drv.implements(kAioWritev), "driver offers no way to write");
+      CoroutineIOCompletion co;
+      BlockAIOCB* acb = drv.aio_writev(bs, sector_num, qiov, nb_sectors, co.callback());
+      ret = co_await co.wait(acb, -EIO);
+    }
+  }
   trace_complete(bs, t, ret);
-  unsigned emulated = flags & ~bs.supported_write_flags;
-  if (ret == 0 && (emulated & BDRV_REQ_FUA)) ret = co_await bdrv_co_flush(bs);
+  // Flags the driver did not take are emulated: FUA becomes a flush.
+  if (ret == 0 && (flags & BDRV_REQ_FUA)) ret = co_await bdrv_co_flush(bs);
+  co_return ret;
+}
+
+sim::Task<int> bdrv_driver_pwritev_compressed(BlockDriverState& bs, std::uint64_t offset, std::uint64_t bytes,
+                                              IoVector& qiov) {
+  BlockDriver& drv = *bs.drv();
+  if (!drv.implements(kPwritevCompressed)) co_return -ENOTSUP;
+  DriverOpTrace t = trace_issue(bs, "pwritev_compressed", offset, bytes);
+  int ret = co_await drv.co_pwritev_compressed(bs, offset, bytes, qiov);
+  trace_complete(bs, t, ret);
   co_return ret;
 }
 

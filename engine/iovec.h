@@ -22,6 +22,7 @@ class IoVector {
   void concat(const IoVector& src, std::size_t offset, std::size_t bytes);
   std::size_t size() const { return size_; }
   std::size_t count() const { return iov_.size(); }
+  absl::Span<const absl::Span<std::uint8_t>> parts() const { return iov_; }
 
   // qemu_iovec_from_buf / qemu_iovec_to_buf / qemu_iovec_memset.
   void copy_from(std::size_t offset, const std::uint8_t* src, std::size_t bytes);

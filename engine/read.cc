@@ -1,28 +1,101 @@
-// The read path: padding to the node's alignment, fragmentation by max_transfer,
-// zeroes past the end of the image.
+// The read path: padding to the node's alignment, serialisation and
+// copy-on-read, fragmentation by max_transfer, zeroes past the end of the image.
 #include <algorithm>
-#include <climits>
 #include <vector>
 
+#include "engine/driver_calls.h"
 #include "engine/io.h"
 #include "engine/io_internal.h"
 #include "sim/invariant.h"
 
 namespace engine {
-// Forwards an aligned request to the driver, fragmenting it by max_transfer and
-// filling the part past the end of the image with zeroes.
+
+std::int64_t bdrv_get_cluster_size(BlockDriverState& bs) {
+  BlockDriverInfo bdi;
+  int ret = bdrv_get_info(bs, &bdi);
+  if (ret < 0 || bdi.cluster_size == 0) return bs.bl.request_alignment;
+  return bdi.cluster_size;
+}
+
+void bdrv_round_to_clusters(BlockDriverState& bs, std::int64_t offset, std::uint64_t bytes,
+                            std::int64_t* cluster_offset, std::uint64_t* cluster_bytes) {
+  BlockDriverInfo bdi;
+  if (bdrv_get_info(bs, &bdi) < 0 || bdi.cluster_size == 0) {
+    *cluster_offset = offset;
+    *cluster_bytes = bytes;
+    return;
+  }
+  const std::int64_t c = bdi.cluster_size;
+  *cluster_offset = align_down(offset, c);
+  *cluster_bytes = static_cast<std::uint64_t>(align_up(offset - *cluster_offset + static_cast<std::int64_t>(bytes), c));
+}
+
+namespace {
+
+// Copy-on-read: read whole clusters through a bounce buffer (the caller's buffer
+// may change under us in zero-copy guest I/O), write them back to this node, then
+// hand the caller its part. All-zero clusters are written as zero writes when the
+// driver can.
+sim::Task<int> bdrv_co_do_copy_on_readv(BdrvChild& child, std::int64_t offset, std::uint64_t bytes, IoVector& qiov) {
+  BlockDriverState& bs = *child.bs;
+  std::int64_t cluster_offset = 0;
+  std::uint64_t cluster_bytes = 0;
+  bdrv_round_to_clusters(bs, offset, bytes, &cluster_offset, &cluster_bytes);
+
+  std::vector<std::uint8_t> bounce(cluster_bytes, 0);
+  IoVector bounce_qiov(absl::MakeSpan(bounce));
+  int ret = co_await bdrv_driver_preadv(bs, static_cast<std::uint64_t>(cluster_offset), cluster_bytes, bounce_qiov, 0);
+  if (ret < 0) co_return ret;
+
+  if (bs.drv()->implements(kCoPwriteZeroes) && bounce_qiov.is_zero()) {
+    ret = co_await bdrv_co_do_pwrite_zeroes(bs, cluster_offset, static_cast<int>(cluster_bytes), 0);
+  } else {
+    // The data on disk does not change: no flush needed, even in writethrough mode.
+    ret = co_await bdrv_driver_pwritev(bs, static_cast<std::uint64_t>(cluster_offset), cluster_bytes, bounce_qiov, 0);
+  }
+  // A deliberate copy-on-read must not hide a failed write: report it.
+  if (ret < 0) co_return ret;
+
+  const auto skip = static_cast<std::size_t>(offset - cluster_offset);
+  qiov.copy_from(0, bounce.data() + skip, static_cast<std::size_t>(bytes));
+  co_return ret;
+}
+
+}  // namespace
+
 sim::Task<int> bdrv_aligned_preadv(BdrvChild& child, BdrvTrackedRequest& req, std::int64_t offset,
                                    std::uint64_t bytes, std::int64_t align, IoVector& qiov, unsigned flags) {
   BlockDriverState& bs = *child.bs;
-  SIM_ASSERT(is_power_of_2(static_cast<std::uint64_t>(align)), "alignment must be a power of two");
-  SIM_ASSERT((offset & (align - 1)) == 0, "unaligned offset reached bdrv_aligned_preadv");
-  SIM_ASSERT((static_cast<std::int64_t>(bytes) & (align - 1)) == 0, "unaligned length reached bdrv_aligned_preadv");
-  SIM_ASSERT(bytes == qiov.size(), "read vector size differs from the request");
-  SIM_ASSERT((bs.open_flags & BDRV_O_NO_IO) == 0, "I/O on a node opened without I/O");
-  SIM_ASSERT((flags & ~(BDRV_REQ_NO_SERIALISING | BDRV_REQ_COPY_ON_READ)) == 0, "unsupported read flags");
+  SIM_CHECK("aligned_preadv.align_pow2", is_power_of_2(static_cast<std::uint64_t>(align)),
+            "alignment must be a power of two");
+  SIM_CHECK("aligned_preadv.offset_aligned", (offset & (align - 1)) == 0, "unaligned offset reached bdrv_aligned_preadv");
+  SIM_CHECK("aligned_preadv.bytes_aligned", (static_cast<std::int64_t>(bytes) & (align - 1)) == 0,
+            "unaligned length reached bdrv_aligned_preadv");
+  SIM_CHECK("aligned_preadv.qiov_size", bytes == qiov.size(), "read vector size differs from the request");
+  SIM_CHECK("aligned_preadv.io_allowed", (bs.open_flags & BDRV_O_NO_IO) == 0, "I/O on a node opened without I/O");
+  SIM_CHECK("aligned_preadv.flags", (flags & ~(BDRV_REQ_NO_SERIALISING | BDRV_REQ_COPY_ON_READ)) == 0,
+            "unsupported read flags");
   const std::int64_t max_transfer = max_transfer_for(bs, align);
+  int ret = 0;
 
+  if (flags & BDRV_REQ_COPY_ON_READ) {
+    // Touching the same cluster counts as an overlap: the read and the write of
+    // copy-on-read are atomic against guest writes and other allocating writes.
+    mark_request_serialising(req, static_cast<std::uint64_t>(bdrv_get_cluster_size(bs)));
+  }
   if (!(flags & BDRV_REQ_NO_SERIALISING)) co_await wait_serialising_requests(req);
+
+  if (flags & BDRV_REQ_COPY_ON_READ) {
+    const std::int64_t start = align_down(offset, BDRV_SECTOR_SIZE);
+    const std::int64_t end = align_up(offset + static_cast<std::int64_t>(bytes), BDRV_SECTOR_SIZE);
+    std::int64_t pnum = 0;
+    ret = co_await bdrv_co_is_allocated(bs, start, end - start, &pnum);
+    if (ret < 0) co_return ret;
+    if (ret == 0 || pnum != end - start) {
+      ret = co_await bdrv_co_do_copy_on_readv(child, offset, bytes, qiov);
+      co_return ret < 0 ? ret : 0;
+    }
+  }
 
   const std::int64_t total_bytes = bdrv_getlength(bs);
   if (total_bytes < 0) co_return static_cast<int>(total_bytes);
@@ -30,7 +103,7 @@ sim::Task<int> bdrv_aligned_preadv(BdrvChild& child, BdrvTrackedRequest& req, st
   std::int64_t max_bytes = align_up(std::max<std::int64_t>(0, total_bytes - offset), align);
   const auto whole = static_cast<std::int64_t>(bytes);
   if (whole <= max_bytes && whole <= max_transfer) {
-    int ret = co_await bdrv_driver_preadv(bs, static_cast<std::uint64_t>(offset), bytes, qiov, 0);
+    ret = co_await bdrv_driver_preadv(bs, static_cast<std::uint64_t>(offset), bytes, qiov, 0);
     co_return ret < 0 ? ret : 0;
   }
 
@@ -38,18 +111,19 @@ sim::Task<int> bdrv_aligned_preadv(BdrvChild& child, BdrvTrackedRequest& req, st
   while (remaining > 0) {
     const std::int64_t done = whole - remaining;
     std::int64_t num;
-    int ret = 0;
     if (max_bytes > 0) {
       num = std::min(remaining, std::min(max_bytes, max_transfer));
-      SIM_ASSERT(num > 0, "read fragment of zero bytes");
+      SIM_CHECK("aligned_preadv.fragment_nonzero", num > 0, "read fragment of zero bytes");
       IoVector part;
       part.concat(qiov, static_cast<std::size_t>(done), static_cast<std::size_t>(num));
       ret = co_await bdrv_driver_preadv(bs, static_cast<std::uint64_t>(offset + done), static_cast<std::uint64_t>(num),
                                         part, 0);
       max_bytes -= num;
     } else {
+      // Past the end of the image: zeroes, without asking the driver.
       num = remaining;
       qiov.memset(static_cast<std::size_t>(done), 0, static_cast<std::size_t>(num));
+      ret = 0;
     }
     if (ret < 0) co_return ret;
     remaining -= num;
@@ -63,17 +137,19 @@ sim::Task<int> bdrv_co_preadv(BdrvChild& child, std::int64_t offset, std::uint64
   if (bs.drv() == nullptr) co_return -ENOMEDIUM;
   int ret = bdrv_check_byte_request(bs, offset, bytes);
   if (ret < 0) co_return ret;
-  SIM_ASSERT(qiov.size() == bytes, "read vector size differs from the request");
+  SIM_CHECK("co_preadv.qiov_size", qiov.size() == bytes, "read vector size differs from the request");
 
   bdrv_inc_in_flight(bs);
-  const std::int64_t align = bs.bl.request_alignment;
+  // No copy-on-read for reads that must not serialise (a write's own RMW reads).
+  if (bs.copy_on_read > 0 && !(flags & BDRV_REQ_NO_SERIALISING)) flags |= BDRV_REQ_COPY_ON_READ;
 
+  const std::int64_t align = bs.bl.request_alignment;
   // Pad the request to the alignment with bounce buffers around the caller's vector.
   std::vector<std::uint8_t> head_buf;
   std::vector<std::uint8_t> tail_buf;
   IoVector local;
   bool use_local = false;
-  std::int64_t head = offset & (align - 1);
+  const std::int64_t head = offset & (align - 1);
   if (head != 0) {
     head_buf.assign(static_cast<std::size_t>(align), 0);
     local.add(absl::MakeSpan(head_buf.data(), static_cast<std::size_t>(head)));
@@ -82,7 +158,7 @@ sim::Task<int> bdrv_co_preadv(BdrvChild& child, std::int64_t offset, std::uint64
     bytes += static_cast<std::uint64_t>(head);
     offset -= head;
   }
-  std::int64_t tail = (offset + static_cast<std::int64_t>(bytes)) & (align - 1);
+  const std::int64_t tail = (offset + static_cast<std::int64_t>(bytes)) & (align - 1);
   if (tail != 0) {
     if (!use_local) {
       local.concat(qiov, 0, qiov.size());
@@ -99,6 +175,12 @@ sim::Task<int> bdrv_co_preadv(BdrvChild& child, std::int64_t offset, std::uint64
   co_await tracked_request_end(req, ret);
   bdrv_dec_in_flight(bs);
   co_return ret;
+}
+
+sim::Task<int> bdrv_co_readv(BdrvChild& child, std::int64_t sector_num, int nb_sectors, IoVector& qiov) {
+  if (nb_sectors < 0 || nb_sectors > BDRV_REQUEST_MAX_SECTORS) co_return -EINVAL;
+  co_return co_await bdrv_co_preadv(child, sector_num << BDRV_SECTOR_BITS,
+                                    static_cast<std::uint64_t>(nb_sectors) << BDRV_SECTOR_BITS, qiov, 0);
 }
 
 }  // namespace engine

@@ -1,57 +1,79 @@
 // The write path: read-modify-write of unaligned heads and tails (serialised
-// against overlapping requests), fragmentation by max_transfer with FUA only on
-// the last fragment when it is emulated, and the write generation.
+// against overlapping requests), before-write notifiers, detect-zeroes,
+// compressed writes, fragmentation by max_transfer with an emulated FUA only on
+// the last fragment, and the bookkeeping every write leaves behind (write_gen,
+// dirty bitmaps, wr_highest_offset, growth of total_sectors).
 #include <algorithm>
-#include <climits>
 #include <vector>
 
+#include "engine/driver_calls.h"
 #include "engine/io.h"
 #include "engine/io_internal.h"
 #include "sim/invariant.h"
 
 namespace engine {
 
-// Forwards an aligned write to the driver, fragmenting it by max_transfer.
 sim::Task<int> bdrv_aligned_pwritev(BdrvChild& child, BdrvTrackedRequest& req, std::int64_t offset,
-                                    std::uint64_t bytes, std::int64_t align, IoVector& qiov, unsigned flags) {
+                                    std::uint64_t bytes, std::int64_t align, IoVector* qiov, unsigned flags) {
   BlockDriverState& bs = *child.bs;
-  SIM_ASSERT(is_power_of_2(static_cast<std::uint64_t>(align)), "alignment must be a power of two");
-  SIM_ASSERT((offset & (align - 1)) == 0, "unaligned offset reached bdrv_aligned_pwritev");
-  SIM_ASSERT((static_cast<std::int64_t>(bytes) & (align - 1)) == 0, "unaligned length reached bdrv_aligned_pwritev");
-  SIM_ASSERT(bytes == qiov.size(), "write vector size differs from the request");
-  SIM_ASSERT((bs.open_flags & BDRV_O_NO_IO) == 0, "I/O on a node opened without I/O");
-  SIM_ASSERT((flags & ~BDRV_REQ_MASK) == 0, "unknown request flags");
-  const std::int64_t end_sector = align_up(offset + static_cast<std::int64_t>(bytes), BDRV_SECTOR_SIZE) >>
-                                  BDRV_SECTOR_BITS;
+  BlockDriver& drv = *bs.drv();
+  if (bdrv_has_readonly_bitmaps(bs)) co_return -EPERM;
+  SIM_CHECK("aligned_pwritev.align_pow2", is_power_of_2(static_cast<std::uint64_t>(align)),
+            "alignment must be a power of two");
+  SIM_CHECK("aligned_pwritev.offset_aligned", (offset & (align - 1)) == 0,
+            "unaligned offset reached bdrv_aligned_pwritev");
+  SIM_CHECK("aligned_pwritev.bytes_aligned", (static_cast<std::int64_t>(bytes) & (align - 1)) == 0,
+            "unaligned length reached bdrv_aligned_pwritev");
+  SIM_CHECK("aligned_pwritev.qiov_size", qiov == nullptr || bytes == qiov->size(),
+            "write vector size differs from the request");
+  SIM_CHECK("aligned_pwritev.io_allowed", (bs.open_flags & BDRV_O_NO_IO) == 0, "I/O on a node opened without I/O");
+  SIM_CHECK("aligned_pwritev.flags", (flags & ~BDRV_REQ_MASK) == 0, "unknown request flags");
+  const std::int64_t end_sector =
+      align_up(offset + static_cast<std::int64_t>(bytes), BDRV_SECTOR_SIZE) >> BDRV_SECTOR_BITS;
   const std::int64_t max_transfer = max_transfer_for(bs, align);
 
   bool waited = co_await wait_serialising_requests(req);
   // A serialising request waited before its read-modify-write reads; waiting now
   // would mean its padding was read while a conflicting write ran.
-  SIM_ASSERT(!waited || !req.serialising, "serialising write waited after its RMW reads: " + req.describe());
-  SIM_ASSERT(req.overlap_offset <= offset, "write starts before its tracked range");
-  SIM_ASSERT(offset + static_cast<std::int64_t>(bytes) <=
-                 req.overlap_offset + static_cast<std::int64_t>(req.overlap_bytes),
-             "write ends after its tracked range");
+  SIM_CHECK("aligned_pwritev.no_late_serialising_wait", !waited || !req.serialising,
+            "serialising write waited after its RMW reads: " + req.describe());
+  SIM_CHECK("aligned_pwritev.within_overlap_start", req.overlap_offset <= offset, "write starts before its tracked range");
+  SIM_CHECK("aligned_pwritev.within_overlap_end",
+            offset + static_cast<std::int64_t>(bytes) <=
+                req.overlap_offset + static_cast<std::int64_t>(req.overlap_bytes),
+            "write ends after its tracked range");
 
-  int ret;
+  int ret = bdrv_notify_before_write(bs, req);
+
+  // detect-zeroes: a write of zeroes becomes a zero write (and may unmap).
+  if (ret == 0 && bs.detect_zeroes != DetectZeroes::kOff && !(flags & BDRV_REQ_ZERO_WRITE) &&
+      drv.implements(kCoPwriteZeroes) && qiov != nullptr && qiov->is_zero()) {
+    flags |= BDRV_REQ_ZERO_WRITE;
+    if (bs.detect_zeroes == DetectZeroes::kUnmap) flags |= BDRV_REQ_MAY_UNMAP;
+  }
+
   const auto whole = static_cast<std::int64_t>(bytes);
-  if (whole <= max_transfer) {
-    ret = co_await bdrv_driver_pwritev(bs, static_cast<std::uint64_t>(offset), bytes, qiov, flags);
+  if (ret < 0) {
+    // A notifier failed the request: nothing reaches the driver.
+  } else if (flags & BDRV_REQ_ZERO_WRITE) {
+    ret = co_await bdrv_co_do_pwrite_zeroes(bs, offset, static_cast<int>(bytes), flags);
+  } else if (flags & BDRV_REQ_WRITE_COMPRESSED) {
+    ret = co_await bdrv_driver_pwritev_compressed(bs, static_cast<std::uint64_t>(offset), bytes, *qiov);
+  } else if (whole <= max_transfer) {
+    ret = co_await bdrv_driver_pwritev(bs, static_cast<std::uint64_t>(offset), bytes, *qiov, flags);
   } else {
-    ret = 0;
     std::int64_t remaining = whole;
     while (remaining > 0) {
       const std::int64_t done = whole - remaining;
       const std::int64_t num = std::min(remaining, max_transfer);
-      SIM_ASSERT(num > 0, "write fragment of zero bytes");
+      SIM_CHECK("aligned_pwritev.fragment_nonzero", num > 0, "write fragment of zero bytes");
       unsigned local_flags = flags;
       // Emulated FUA is a flush: one after the last fragment is enough.
       if (num < remaining && (flags & BDRV_REQ_FUA) && !(bs.supported_write_flags & BDRV_REQ_FUA)) {
         local_flags &= ~BDRV_REQ_FUA;
       }
       IoVector part;
-      part.concat(qiov, static_cast<std::size_t>(done), static_cast<std::size_t>(num));
+      part.concat(*qiov, static_cast<std::size_t>(done), static_cast<std::size_t>(num));
       ret = co_await bdrv_driver_pwritev(bs, static_cast<std::uint64_t>(offset + done),
                                          static_cast<std::uint64_t>(num), part, local_flags);
       if (ret < 0) break;
@@ -59,7 +81,10 @@ sim::Task<int> bdrv_aligned_pwritev(BdrvChild& child, BdrvTrackedRequest& req, s
     }
   }
 
+  // Even a failed write may have changed the disk: it counts for flushing and
+  // for dirty tracking.
   ++bs.write_gen;
+  bdrv_set_dirty(bs, offset, whole);
   bs.wr_highest_offset = std::max(bs.wr_highest_offset, static_cast<std::uint64_t>(offset) + bytes);
   if (ret >= 0) {
     bs.total_sectors = std::max(bs.total_sectors, end_sector);
@@ -68,27 +93,33 @@ sim::Task<int> bdrv_aligned_pwritev(BdrvChild& child, BdrvTrackedRequest& req, s
   co_return ret;
 }
 
-sim::Task<int> bdrv_co_pwritev(BdrvChild& child, std::int64_t offset, std::uint64_t bytes, IoVector& qiov,
+sim::Task<int> bdrv_co_pwritev(BdrvChild& child, std::int64_t offset, std::uint64_t bytes, IoVector* qiov,
                                unsigned flags) {
   BlockDriverState& bs = *child.bs;
   if (bs.drv() == nullptr) co_return -ENOMEDIUM;
   if (bs.read_only) co_return -EPERM;
-  SIM_ASSERT((bs.open_flags & BDRV_O_INACTIVE) == 0, "write to an inactive node " + bs.node_name());
+  SIM_CHECK("co_pwritev.active", (bs.open_flags & BDRV_O_INACTIVE) == 0, "write to an inactive node " + bs.node_name());
   int ret = bdrv_check_byte_request(bs, offset, bytes);
   if (ret < 0) co_return ret;
-  SIM_ASSERT(qiov.size() == bytes, "write vector size differs from the request");
+  SIM_CHECK("co_pwritev.qiov_size", qiov == nullptr || qiov->size() == bytes,
+            "write vector size differs from the request");
 
   bdrv_inc_in_flight(bs);
-  const std::int64_t align = bs.bl.request_alignment;
   // The tracked request covers the RMW reads too, so that they serialise with it.
   BdrvTrackedRequest req;
-  co_await tracked_request_begin(req, bs, offset, bytes, TrackedType::kWrite, "bdrv_co_pwritev");
-
+  co_await tracked_request_begin(req, bs, offset, bytes, TrackedType::kWrite,
+                                 qiov == nullptr ? "bdrv_co_pwrite_zeroes" : "bdrv_co_pwritev");
+  const std::int64_t align = bs.bl.request_alignment;
+  const auto a = static_cast<std::size_t>(align);
   std::vector<std::uint8_t> head_buf;
   std::vector<std::uint8_t> tail_buf;
   IoVector local;
   bool use_local = false;
-  const auto a = static_cast<std::size_t>(align);
+
+  if (qiov == nullptr) {
+    ret = co_await bdrv_co_do_zero_pwritev(child, offset, bytes, flags, req);
+    goto out;
+  }
 
   if (offset & (align - 1)) {
     mark_request_serialising(req, static_cast<std::uint64_t>(align));
@@ -97,32 +128,32 @@ sim::Task<int> bdrv_co_pwritev(BdrvChild& child, std::int64_t offset, std::uint6
     IoVector head_qiov(absl::MakeSpan(head_buf));
     ret = co_await bdrv_aligned_preadv(child, req, offset & ~(align - 1), a, align, head_qiov, 0);
     if (ret < 0) goto out;
-    {
-      const auto head = static_cast<std::size_t>(offset & (align - 1));
-      local.add(absl::MakeSpan(head_buf.data(), head));
-      local.concat(qiov, 0, qiov.size());
-      use_local = true;
-      bytes += head;
-      offset &= ~(align - 1);
-      // A request within one block: the head buffer already holds the tail.
-      if (bytes < a) {
-        local.add(absl::MakeSpan(head_buf.data() + bytes, a - bytes));
-        bytes = a;
-      }
+    const auto head = static_cast<std::size_t>(offset & (align - 1));
+    local.add(absl::MakeSpan(head_buf.data(), head));
+    local.concat(*qiov, 0, qiov->size());
+    use_local = true;
+    bytes += head;
+    offset &= ~(align - 1);
+    // A request within one block: the head buffer already holds the tail.
+    if (bytes < a) {
+      local.add(absl::MakeSpan(head_buf.data() + bytes, a - bytes));
+      bytes = a;
     }
   }
 
   if ((offset + static_cast<std::int64_t>(bytes)) & (align - 1)) {
     mark_request_serialising(req, static_cast<std::uint64_t>(align));
     bool waited = co_await wait_serialising_requests(req);
-    SIM_ASSERT(!waited || !use_local, "tail RMW waited after the head RMW read: " + req.describe());
+    // The head RMW read already waited: a second wait here would mean its read is stale.
+    SIM_CHECK("co_pwritev.tail_wait_before_head_read", !waited || !use_local,
+              "tail RMW waited after the head RMW read: " + req.describe());
     tail_buf.assign(a, 0);
     IoVector tail_qiov(absl::MakeSpan(tail_buf));
     ret = co_await bdrv_aligned_preadv(child, req, (offset + static_cast<std::int64_t>(bytes)) & ~(align - 1), a,
                                        align, tail_qiov, 0);
     if (ret < 0) goto out;
     if (!use_local) {
-      local.concat(qiov, 0, qiov.size());
+      local.concat(*qiov, 0, qiov->size());
       use_local = true;
     }
     const auto tail = static_cast<std::size_t>((offset + static_cast<std::int64_t>(bytes)) & (align - 1));
@@ -130,12 +161,18 @@ sim::Task<int> bdrv_co_pwritev(BdrvChild& child, std::int64_t offset, std::uint6
     bytes = static_cast<std::uint64_t>(align_up(static_cast<std::int64_t>(bytes), align));
   }
 
-  ret = co_await bdrv_aligned_pwritev(child, req, offset, bytes, align, use_local ? local : qiov, flags);
+  ret = co_await bdrv_aligned_pwritev(child, req, offset, bytes, align, use_local ? &local : qiov, flags);
 
 out:
   co_await tracked_request_end(req, ret);
   bdrv_dec_in_flight(bs);
   co_return ret;
+}
+
+sim::Task<int> bdrv_co_writev(BdrvChild& child, std::int64_t sector_num, int nb_sectors, IoVector& qiov) {
+  if (nb_sectors < 0 || nb_sectors > BDRV_REQUEST_MAX_SECTORS) co_return -EINVAL;
+  co_return co_await bdrv_co_pwritev(child, sector_num << BDRV_SECTOR_BITS,
+                                     static_cast<std::uint64_t>(nb_sectors) << BDRV_SECTOR_BITS, &qiov, 0);
 }
 
 }  // namespace engine

@@ -28,7 +28,7 @@ struct Node {
   const NodeSpec* spec;
   std::unique_ptr<drivers::MemDriver> driver;
   std::unique_ptr<engine::BlockDriverState> bs;
-  engine::BdrvChild root;  // the job's way in, as a BlockBackend's root child
+  std::unique_ptr<engine::BdrvChild> root;  // the jobs' way in, as a BlockBackend's root child
 };
 
 struct Job {
@@ -123,12 +123,16 @@ void ScenarioRun::build() {
     auto node = std::make_unique<Node>();
     node->index = nodes_.size();
     node->spec = &spec;
-    node->driver = std::make_unique<drivers::MemDriver>(spec.size, spec.latency, world_.rng("latency"));
+    drivers::MemConfig config;
+    config.latency = spec.latency;
+    config.limits.request_alignment = spec.request_alignment;
+    config.limits.max_transfer = spec.max_transfer;
+    node->driver = std::make_unique<drivers::MemDriver>(spec.size, config, world_.rng("latency"));
     node->bs = std::make_unique<engine::BlockDriverState>(spec.name, world_.main_context(), *node->driver,
                                                           static_cast<std::int64_t>(spec.size));
-    node->bs->bl.request_alignment = spec.request_alignment;
-    node->bs->bl.max_transfer = spec.max_transfer;
-    node->root = engine::BdrvChild{"root", node->bs.get(), nullptr, engine::ChildRole::kRoot};
+    node->driver->configure_node(*node->bs);
+    engine::bdrv_refresh_limits(*node->bs);
+    node->root = std::make_unique<engine::BdrvChild>("root", *node->bs, nullptr, engine::ChildRole::kRoot);
     written_.push_back(WrittenPatterns{std::vector<BytePatterns>(spec.size), {}});
     nodes_.push_back(std::move(node));
   }
@@ -154,13 +158,13 @@ sim::Task<void> guest_kick(std::string_view job_name) {
 }
 
 sim::Task<void> ScenarioRun::do_command(Job& job, const Command& cmd) {
-  engine::BdrvChild& child = job.node->root;
+  engine::BdrvChild& child = *job.node->root;
   int ret = 0;
   switch (cmd.op) {
     case Command::Op::kWrite: {
       std::vector<std::uint8_t> buf(cmd.bytes, cmd.pattern.value_or(kDefaultWritePattern));
       engine::IoVector qiov(absl::MakeSpan(buf));
-      ret = co_await engine::bdrv_co_pwritev(child, static_cast<std::int64_t>(cmd.offset), cmd.bytes, qiov,
+      ret = co_await engine::bdrv_co_pwritev(child, static_cast<std::int64_t>(cmd.offset), cmd.bytes, &qiov,
                                              cmd.fua ? unsigned{engine::BDRV_REQ_FUA} : 0u);
       break;
     }

@@ -1,6 +1,7 @@
 // The outcome of a run.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +21,9 @@ struct Verdict {
   std::string message;
   std::string location;              // source location for invariants, else empty
   std::vector<std::string> details;  // e.g. each blocked coroutine of a deadlock
+  std::string id;                    // the invariant's stable id, if it has one
+  std::uint64_t event_index = 0;     // trace events recorded when the verdict was reached
+  std::uint64_t time_ns = 0;         // virtual time then
 
   bool ok() const { return kind == Kind::kPass; }
 };

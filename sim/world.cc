@@ -197,7 +197,7 @@ void World::finish(Coroutine& co) {
     try {
       std::rethrow_exception(error);
     } catch (const InvariantViolation& e) {
-      fail(Verdict{Verdict::Kind::kInvariant, e.what(), e.location(), {"in coroutine " + co.describe()}});
+      fail(Verdict{Verdict::Kind::kInvariant, e.what(), e.location(), {"in coroutine " + co.describe()}, e.id()});
     } catch (const std::exception& e) {
       fail(Verdict{Verdict::Kind::kInvariant, cat("uncaught exception: ", e.what()), "",
                    {"in coroutine " + co.describe()}});
@@ -320,7 +320,7 @@ void World::dispatch(const Selection& selection) {
         break;
     }
   } catch (const InvariantViolation& e) {
-    fail(Verdict{Verdict::Kind::kInvariant, e.what(), e.location(), {}});
+    fail(Verdict{Verdict::Kind::kInvariant, e.what(), e.location(), {}, e.id()});
   } catch (const std::exception& e) {
     fail(Verdict{Verdict::Kind::kInvariant, cat("uncaught exception: ", e.what()), "", {}});
   }
@@ -429,6 +429,8 @@ void World::record_failure(Verdict verdict) {
   SIM_ASSERT(!verdict.ok(), "record_failure needs a failing verdict");
   if (verdict_.ok()) {
     verdict_ = std::move(verdict);
+    verdict_.event_index = trace_.count();
+    verdict_.time_ns = now_ns_;
     emit(EventKind::kNote, 0, 0, 0, 0, 0, cat("verdict ", verdict_kind_name(verdict_.kind)));
   }
 }

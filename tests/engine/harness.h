@@ -19,16 +19,27 @@ struct DriverOp {
 struct NodeHarness {
   NodeHarness(std::uint64_t size, std::uint32_t align, std::uint32_t max_transfer, std::uint64_t seed = 0,
               const char* strategy = "fifo", drivers::LatencyRange latency = {100, 1000})
+      : NodeHarness(size, config_of(align, max_transfer, latency), seed, strategy) {}
+
+  NodeHarness(std::uint64_t size, drivers::MemConfig config, std::uint64_t seed = 0, const char* strategy = "fifo")
       : world(make_config(seed, strategy)),
-        driver(size, latency, world.rng("latency")),
+        driver(size, config, world.rng("latency")),
         bs("disk0", world.main_context(), driver, static_cast<std::int64_t>(size)),
-        child{"root", &bs, nullptr, engine::ChildRole::kRoot} {
-    bs.bl.request_alignment = align;
-    bs.bl.max_transfer = max_transfer;
+        child("root", bs, nullptr, engine::ChildRole::kRoot) {
+    driver.configure_node(bs);
+    engine::bdrv_refresh_limits(bs);
     world.trace().add_observer([this](const sim::Trace& t, const sim::TraceEvent& e) {
       if (e.kind == sim::EventKind::kDriverIssue) ops.push_back(DriverOp{std::string(t.text(e.label)), e.b, e.c});
       if (e.kind == sim::EventKind::kWaitBegin) waits.push_back(std::string(t.text(e.label)));
     });
+  }
+
+  static drivers::MemConfig config_of(std::uint32_t align, std::uint32_t max_transfer, drivers::LatencyRange latency) {
+    drivers::MemConfig c;
+    c.limits.request_alignment = align;
+    c.limits.max_transfer = max_transfer;
+    c.latency = latency;
+    return c;
   }
 
   static sim::WorldConfig make_config(std::uint64_t seed, const char* strategy) {
@@ -38,6 +49,7 @@ struct NodeHarness {
     return c;
   }
 
+  // The sync wrapper's result: the byte count on success, as the reference.
   int write(std::int64_t offset, std::size_t bytes, std::uint8_t pattern, unsigned flags = 0) {
     std::vector<std::uint8_t> buf(bytes, pattern);
     engine::IoVector qiov(absl::MakeSpan(buf));

@@ -1,0 +1,46 @@
+#include "drivers/raw_format.h"
+
+#include "engine/io.h"
+#include "sim/invariant.h"
+
+namespace drivers {
+
+std::uint32_t RawFormat::ops() const {
+  return engine::kCoPreadv | engine::kCoPwritev | engine::kCoPwriteZeroes | engine::kCoPdiscard |
+         engine::kCoGetBlockStatus | engine::kGetInfo;
+}
+
+std::int64_t RawFormat::getlength(const engine::BlockDriverState& bs) const {
+  SIM_ASSERT(bs.file != nullptr, "raw format without a file child");
+  return bs.file->bs->total_sectors * engine::BDRV_SECTOR_SIZE;
+}
+
+sim::Task<int> RawFormat::co_preadv(engine::BlockDriverState& bs, std::uint64_t offset, std::uint64_t bytes,
+                                    engine::IoVector& qiov, unsigned flags) {
+  co_return co_await engine::bdrv_co_preadv(*bs.file, static_cast<std::int64_t>(offset), bytes, qiov, flags);
+}
+
+sim::Task<int> RawFormat::co_pwritev(engine::BlockDriverState& bs, std::uint64_t offset, std::uint64_t bytes,
+                                     engine::IoVector& qiov, unsigned flags) {
+  co_return co_await engine::bdrv_co_pwritev(*bs.file, static_cast<std::int64_t>(offset), bytes, &qiov, flags);
+}
+
+sim::Task<int> RawFormat::co_pwrite_zeroes(engine::BlockDriverState& bs, std::int64_t offset, int bytes,
+                                           unsigned flags) {
+  co_return co_await engine::bdrv_co_pwrite_zeroes(*bs.file, offset, bytes, flags);
+}
+
+sim::Task<int> RawFormat::co_pdiscard(engine::BlockDriverState& bs, std::int64_t offset, int bytes) {
+  co_return co_await engine::bdrv_co_pdiscard(*bs.file->bs, offset, bytes);
+}
+
+sim::Task<std::int64_t> RawFormat::co_get_block_status(engine::BlockDriverState& bs, std::int64_t sector_num,
+                                                       int nb_sectors, int* pnum, engine::BlockDriverState** file) {
+  co_return engine::bdrv_co_get_block_status_from_file(bs, sector_num, nb_sectors, pnum, file);
+}
+
+int RawFormat::get_info(engine::BlockDriverState& bs, engine::BlockDriverInfo* bdi) {
+  return engine::bdrv_get_info(*bs.file->bs, bdi);
+}
+
+}  // namespace drivers

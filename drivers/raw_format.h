@@ -1,0 +1,27 @@
+// raw: a format layer that passes everything to its file child, as QEMU's
+// raw-format driver does. Block status answers BDRV_BLOCK_RAW, so the engine asks
+// the file. It has no flush of its own: the engine flushes its file after it.
+#pragma once
+
+#include "engine/block_driver.h"
+
+namespace drivers {
+
+class RawFormat final : public engine::BlockDriver {
+ public:
+  std::string_view format_name() const override { return "raw"; }
+  std::uint32_t ops() const override;
+  std::int64_t getlength(const engine::BlockDriverState& bs) const override;
+  sim::Task<int> co_preadv(engine::BlockDriverState& bs, std::uint64_t offset, std::uint64_t bytes,
+                           engine::IoVector& qiov, unsigned flags) override;
+  sim::Task<int> co_pwritev(engine::BlockDriverState& bs, std::uint64_t offset, std::uint64_t bytes,
+                            engine::IoVector& qiov, unsigned flags) override;
+  sim::Task<int> co_pwrite_zeroes(engine::BlockDriverState& bs, std::int64_t offset, int bytes,
+                                  unsigned flags) override;
+  sim::Task<int> co_pdiscard(engine::BlockDriverState& bs, std::int64_t offset, int bytes) override;
+  sim::Task<std::int64_t> co_get_block_status(engine::BlockDriverState& bs, std::int64_t sector_num, int nb_sectors,
+                                              int* pnum, engine::BlockDriverState** file) override;
+  int get_info(engine::BlockDriverState& bs, engine::BlockDriverInfo* bdi) override;
+};
+
+}  // namespace drivers

@@ -1,0 +1,150 @@
+// Discard: advisory. A no-op without BDRV_O_UNMAP or driver support; otherwise
+// the range is passed down fragmented at pdiscard_alignment (and at
+// request_alignment inside the unaligned head and tail, since some devices
+// coalesce unaligned requests), capped by max_pdiscard; -ENOTSUP is ignored.
+#include <algorithm>
+#include <climits>
+
+#include "engine/driver_calls.h"
+#include "engine/io.h"
+#include "engine/io_internal.h"
+#include "sim/invariant.h"
+#include "sim/world.h"
+
+namespace engine {
+
+sim::Task<int> bdrv_co_pdiscard(BlockDriverState& bs, std::int64_t offset, int bytes) {
+  if (bs.drv() == nullptr) co_return -ENOMEDIUM;
+  if (bdrv_has_readonly_bitmaps(bs)) co_return -EPERM;
+  int ret = bdrv_check_byte_request(bs, offset, static_cast<std::uint64_t>(static_cast<unsigned>(bytes)));
+  if (ret < 0) co_return ret;
+  if (bs.read_only) co_return -EPERM;
+  SIM_CHECK("pdiscard.active", (bs.open_flags & BDRV_O_INACTIVE) == 0, "discard on an inactive node " + bs.node_name());
+  // Disabled: nothing to do.
+  if (!(bs.open_flags & BDRV_O_UNMAP)) co_return 0;
+  BlockDriver& drv = *bs.drv();
+  if (!drv.implements(kCoPdiscard) && !drv.implements(kAioPdiscard)) co_return 0;
+
+  const int request_alignment = static_cast<int>(bs.bl.request_alignment);
+  const int align = static_cast<int>(std::max(bs.bl.pdiscard_alignment, bs.bl.request_alignment));
+  SIM_CHECK("pdiscard.alignment_multiple", align % request_alignment == 0,
+            "pdiscard_alignment must be a multiple of request_alignment");
+  int head = static_cast<int>(offset % align);
+  int tail = static_cast<int>((offset + bytes) % align);
+
+  bdrv_inc_in_flight(bs);
+  BdrvTrackedRequest req;
+  co_await tracked_request_begin(req, bs, offset, static_cast<std::uint64_t>(bytes), TrackedType::kDiscard,
+                                 "bdrv_co_pdiscard");
+  ret = bdrv_notify_before_write(bs, req);
+  if (ret >= 0) {
+    const int max_pdiscard = min_non_zero<int>(bs.bl.max_pdiscard, INT_MAX) / align * align;
+    SIM_CHECK("pdiscard.max_at_least_alignment", max_pdiscard >= request_alignment,
+              "max_pdiscard below request_alignment");
+    bool failed = false;
+    while (bytes > 0) {
+      int num = bytes;
+      if (head != 0) {
+        // Small requests up to the alignment boundary.
+        num = std::min(bytes, align - head);
+        if (num % request_alignment != 0) num %= request_alignment;
+        head = (head + num) % align;
+        SIM_CHECK("pdiscard.head_below_max", num < max_pdiscard, "discard head above the maximum");
+      } else if (tail != 0) {
+        if (num > align) {
+          num -= tail;  // shorten to the last aligned cluster
+        } else if (tail % request_alignment != 0 && tail > request_alignment) {
+          tail %= request_alignment;
+          num -= tail;
+        }
+      }
+      num = std::min(num, max_pdiscard);
+
+      if (drv.implements(kCoPdiscard)) {
+        ret = co_await drv.co_pdiscard(bs, offset, num);
+      } else {
+        CoroutineIOCompletion co;
+        BlockAIOCB* acb = drv.aio_pdiscard(bs, offset, num, co.callback());
+        ret = co_await co.wait(acb, -EIO);
+        if (acb == nullptr) {
+          failed = true;
+          break;
+        }
+      }
+      // Discard is advisory: a device that cannot is not an error.
+      if (ret != 0 && ret != -ENOTSUP) {
+        failed = true;
+        break;
+      }
+      offset += num;
+      bytes -= num;
+    }
+    if (!failed) ret = 0;
+  }
+  // Like a write, a discard changes what a flush must cover and what is dirty.
+  ++bs.write_gen;
+  bdrv_set_dirty(bs, req.offset, static_cast<std::int64_t>(req.bytes));
+  co_await tracked_request_end(req, ret);
+  bdrv_dec_in_flight(bs);
+  co_return ret;
+}
+
+sim::Task<int> bdrv_co_ioctl(BlockDriverState& bs, unsigned long request, void* buf) {
+  bdrv_inc_in_flight(bs);
+  int ret;
+  BlockDriver* drv = bs.drv();
+  if (drv == nullptr || (!drv->implements(kAioIoctl) && !drv->implements(kCoIoctl))) {
+    ret = -ENOTSUP;
+  } else if (drv->implements(kCoIoctl)) {
+    ret = co_await drv->co_ioctl(bs, request, buf);
+  } else {
+    CoroutineIOCompletion co;
+    BlockAIOCB* acb = drv->aio_ioctl(bs, request, buf, co.callback());
+    ret = co_await co.wait(acb, -ENOTSUP);
+  }
+  bdrv_dec_in_flight(bs);
+  co_return ret;
+}
+
+sim::Task<int> bdrv_co_rw_vmstate(BlockDriverState& bs, IoVector& qiov, std::int64_t pos, bool is_read) {
+  int ret = -ENOTSUP;
+  bdrv_inc_in_flight(bs);
+  BlockDriver* drv = bs.drv();
+  if (drv == nullptr) {
+    ret = -ENOMEDIUM;
+  } else if (drv->implements(kVmstate)) {
+    if (is_read) {
+      ret = co_await drv->load_vmstate(bs, qiov, pos);
+    } else {
+      ret = co_await drv->save_vmstate(bs, qiov, pos);
+    }
+  } else if (bs.file != nullptr) {
+    ret = co_await bdrv_co_rw_vmstate(*bs.file->bs, qiov, pos, is_read);
+  }
+  bdrv_dec_in_flight(bs);
+  co_return ret;
+}
+
+void bdrv_aio_cancel_async(BlockAIOCB* acb) {
+  if (acb->info != nullptr && acb->info->cancel_async != nullptr) acb->info->cancel_async(acb);
+}
+
+void bdrv_aio_cancel(BlockAIOCB* acb) {
+  sim::World& world = sim::World::current();
+  qemu_aio_ref(acb);
+  bdrv_aio_cancel_async(acb);
+  while (acb->refcnt > 1) {
+    if (acb->info != nullptr && acb->info->get_aio_context != nullptr) {
+      world.poll(*acb->info->get_aio_context(acb), true);
+    } else {
+      SIM_CHECK("aio_cancel.has_node", acb->bs != nullptr, "cancelling a request that knows neither loop nor node");
+      // Not thread-safe outside the main loop: the reference asserts the same.
+      SIM_CHECK("aio_cancel.main_loop", &acb->bs->aio_context() == &world.main_context(),
+                "bdrv_aio_cancel of a request in an IOThread: use bdrv_aio_cancel_async");
+      world.poll(acb->bs->aio_context(), true);
+    }
+  }
+  qemu_aio_unref(acb);
+}
+
+}  // namespace engine

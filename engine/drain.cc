@@ -1,0 +1,151 @@
+#include "engine/drain.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "engine/block_job.h"
+#include "sim/invariant.h"
+#include "sim/str.h"
+#include "sim/world.h"
+
+namespace engine {
+
+void bdrv_parent_drained_begin(BlockDriverState& bs) {
+  for (BdrvChild* c : bs.parents) {
+    if (c->role != nullptr && c->role->drained_begin) c->role->drained_begin(*c);
+  }
+}
+
+void bdrv_parent_drained_end(BlockDriverState& bs) {
+  for (BdrvChild* c : bs.parents) {
+    if (c->role != nullptr && c->role->drained_end) c->role->drained_end(*c);
+  }
+}
+
+bool bdrv_requests_pending(const BlockDriverState& bs) {
+  if (bs.in_flight > 0) return true;
+  for (const BdrvChild* child : bs.children) {
+    if (bdrv_requests_pending(*child->bs)) return true;
+  }
+  return false;
+}
+
+namespace {
+
+// Let the driver submit pending internal work (metadata writes to its file).
+void bdrv_drain_invoke(BlockDriverState& bs) {
+  if (bs.drv() == nullptr || !bs.drv()->implements(kCoDrain)) return;
+  bool done = false;
+  auto body = [](BlockDriverState& node, bool& finished) -> sim::Task<void> {
+    co_await node.drv()->co_drain(node);
+    finished = true;
+    bdrv_wakeup(node);
+  };
+  sim::World::current().spawn(bs.aio_context(), sim::cat("bdrv_co_drain ", bs.node_name()), body(bs, done));
+  bdrv_poll_while(bs, [&] { return !done; });
+}
+
+// Wait for bs and then each child, holding a reference on the child while its
+// subtree drains (a bottom half run by the polling may change the graph).
+bool bdrv_drain_recurse(BlockDriverState& bs) {
+  bool waited = bdrv_poll_while(bs, [&] { return bs.in_flight > 0; });
+  bdrv_drain_invoke(bs);
+  const bool in_main_loop = &sim::World::current().current_context() == &sim::World::current().main_context();
+  // A copy: the graph may change under us.
+  std::vector<BdrvChild*> children = bs.children;
+  for (BdrvChild* child : children) {
+    BlockDriverState& cbs = *child->bs;
+    SIM_CHECK("drain.child_referenced", cbs.refcnt > 0, "draining a child without references: " + cbs.node_name());
+    if (in_main_loop) bdrv_ref(cbs);
+    waited |= bdrv_drain_recurse(cbs);
+    if (in_main_loop) bdrv_unref(cbs);
+  }
+  return waited;
+}
+
+}  // namespace
+
+void bdrv_drained_begin(BlockDriverState& bs) {
+  SIM_CHECK("drained_begin.not_in_coroutine", !sim::World::current().in_coroutine(),
+            "bdrv_drained_begin from a coroutine: use bdrv_co_drained_begin");
+  if (bs.quiesce_counter++ == 0) {
+    bs.aio_context().disable_external();
+    bdrv_parent_drained_begin(bs);
+  }
+  bdrv_drain_recurse(bs);
+}
+
+void bdrv_drained_end(BlockDriverState& bs) {
+  SIM_CHECK("drained_end.balanced", bs.quiesce_counter > 0, "bdrv_drained_end without a drained_begin");
+  if (bs.quiesce_counter-- > 1) return;
+  bdrv_parent_drained_end(bs);
+  bs.aio_context().enable_external();
+}
+
+sim::Task<void> bdrv_co_drained_begin(BlockDriverState& bs) {
+  // Draining polls, which a coroutine must not do: a bottom half drains in the
+  // loop while this coroutine yields, so coroutines queued to restart run too.
+  sim::World& world = sim::World::current();
+  sim::Coroutine* self = world.current_coroutine();
+  SIM_CHECK("co_drained_begin.in_coroutine", self != nullptr, "bdrv_co_drained_begin outside a coroutine");
+  bool done = false;
+  bdrv_inc_in_flight(bs);
+  bs.aio_context().bh_schedule("bdrv_co_drain_bh_cb", [&bs, &done, self, &world] {
+    bdrv_dec_in_flight(bs);
+    bdrv_drained_begin(bs);
+    done = true;
+    world.wake(*self);
+  });
+  co_await world.suspend(sim::WaitInfo{"drain bottom half", 0, 0, bs.node_name(), 0});
+  // Resumed by anything but the bottom half is a bug in the caller.
+  SIM_CHECK("co_drained_begin.woken_by_bh", done, "coroutine draining " + bs.node_name() + " resumed early");
+}
+
+void bdrv_drain(BlockDriverState& bs) {
+  bdrv_drained_begin(bs);
+  bdrv_drained_end(bs);
+}
+
+sim::Task<void> bdrv_co_drain(BlockDriverState& bs) {
+  co_await bdrv_co_drained_begin(bs);
+  bdrv_drained_end(bs);
+}
+
+void bdrv_drain_all_begin() {
+  block_job_pause_all();
+  std::vector<sim::AioContext*> contexts;  // each once, in first-seen order
+  for (BlockDriverState* bs : bdrv_all_nodes()) {
+    bdrv_parent_drained_begin(*bs);
+    bs->aio_context().disable_external();
+    if (std::find(contexts.begin(), contexts.end(), &bs->aio_context()) == contexts.end()) {
+      contexts.push_back(&bs->aio_context());
+    }
+  }
+  // Completing one request can start others on other nodes: keep going until a
+  // whole pass waited for nothing. The first pass always runs, so pending
+  // completion bottom halves run.
+  bool waited = true;
+  while (waited) {
+    waited = false;
+    for (sim::AioContext* ctx : contexts) {
+      for (BlockDriverState* bs : std::vector<BlockDriverState*>(bdrv_all_nodes())) {
+        if (&bs->aio_context() == ctx) waited |= bdrv_drain_recurse(*bs);
+      }
+    }
+  }
+}
+
+void bdrv_drain_all_end() {
+  for (BlockDriverState* bs : bdrv_all_nodes()) {
+    bs->aio_context().enable_external();
+    bdrv_parent_drained_end(*bs);
+  }
+  block_job_resume_all();
+}
+
+void bdrv_drain_all() {
+  bdrv_drain_all_begin();
+  bdrv_drain_all_end();
+}
+
+}  // namespace engine

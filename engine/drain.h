@@ -1,0 +1,34 @@
+// Draining: quiesce a node's subtree (or every node) so that nothing is in
+// flight and no new external request enters until the drained section ends.
+#pragma once
+
+#include "engine/block_driver_state.h"
+#include "sim/task.h"
+
+namespace engine {
+
+// Tell the node's parents (their role callbacks) that it is being drained.
+void bdrv_parent_drained_begin(BlockDriverState& bs);
+void bdrv_parent_drained_end(BlockDriverState& bs);
+// Is anything in flight in bs or below it?
+bool bdrv_requests_pending(const BlockDriverState& bs);
+
+// BDRV_POLL_WHILE(bs, cond): poll the node's context (or, from the main loop for
+// a node in an IOThread, the main context while that thread runs) until !cond.
+template <typename Cond>
+bool bdrv_poll_while(BlockDriverState& bs, Cond&& cond);
+
+// From outside a coroutine these poll; from inside one, drained_begin hands over
+// to a bottom half and yields until it has run.
+void bdrv_drained_begin(BlockDriverState& bs);
+void bdrv_drained_end(BlockDriverState& bs);
+void bdrv_drain(BlockDriverState& bs);
+sim::Task<void> bdrv_co_drained_begin(BlockDriverState& bs);
+sim::Task<void> bdrv_co_drain(BlockDriverState& bs);
+void bdrv_drain_all_begin();
+void bdrv_drain_all_end();
+void bdrv_drain_all();
+
+}  // namespace engine
+
+#include "engine/drain_poll.h"
