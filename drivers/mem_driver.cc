@@ -43,6 +43,12 @@ std::uint32_t MemDriver::ops() const {
   if (config_.write_zeroes) ops |= engine::kCoPwriteZeroes;
   if (config_.discard) ops |= config_.style == MemConfig::Style::kCallbacks ? engine::kAioPdiscard : engine::kCoPdiscard;
   if (config_.block_status) ops |= engine::kCoGetBlockStatus;
+  if (config_.compressed) ops |= engine::kPwritevCompressed;
+  if (config_.vmstate) ops |= engine::kVmstate;
+  if (config_.ioctl == MemConfig::Ioctl::kCoroutine) ops |= engine::kCoIoctl;
+  if (config_.ioctl == MemConfig::Ioctl::kCallback) ops |= engine::kAioIoctl;
+  if (config_.plug) ops |= engine::kIoPlug;
+  if (config_.drain_callback) ops |= engine::kCoDrain;
   return ops;
 }
 
@@ -111,7 +117,8 @@ sim::Task<int> MemDriver::co_preadv(engine::BlockDriverState&, std::uint64_t off
 }
 
 sim::Task<int> MemDriver::co_pwritev(engine::BlockDriverState&, std::uint64_t offset, std::uint64_t bytes,
-                                     engine::IoVector& qiov, unsigned) {
+                                     engine::IoVector& qiov, unsigned flags) {
+  last_write_flags_ = flags;
   co_await latency("pwritev");
   co_return do_write(offset, bytes, qiov);
 }
@@ -166,7 +173,7 @@ engine::BlockAIOCB* MemDriver::aio_writev(engine::BlockDriverState& bs, std::int
 engine::BlockAIOCB* MemDriver::aio_flush(engine::BlockDriverState& bs, engine::BlockCompletion done) {
   return submit(bs, "flush", [this] {
     ++flushes_;
-    return 0;
+    return config_.flush_error;
   }, std::move(done));
 }
 
@@ -179,7 +186,8 @@ engine::BlockAIOCB* MemDriver::aio_pdiscard(engine::BlockDriverState& bs, std::i
   }, std::move(done));
 }
 
-sim::Task<int> MemDriver::co_pwrite_zeroes(engine::BlockDriverState&, std::int64_t offset, int bytes, unsigned) {
+sim::Task<int> MemDriver::co_pwrite_zeroes(engine::BlockDriverState&, std::int64_t offset, int bytes, unsigned flags) {
+  last_zero_flags_ = flags;
   co_await latency("pwrite_zeroes");
   ++zero_writes_;
   if (offset + bytes > static_cast<std::int64_t>(data_.size())) co_return -ENOSPC;
@@ -197,19 +205,19 @@ sim::Task<int> MemDriver::co_pdiscard(engine::BlockDriverState&, std::int64_t of
 sim::Task<int> MemDriver::co_flush(engine::BlockDriverState&) {
   co_await latency("flush");
   ++flushes_;
-  co_return 0;
+  co_return config_.flush_error;
 }
 
 sim::Task<int> MemDriver::co_flush_to_os(engine::BlockDriverState&) {
   co_await latency("flush_to_os");
   ++flushes_;
-  co_return 0;
+  co_return config_.flush_error;
 }
 
 sim::Task<int> MemDriver::co_flush_to_disk(engine::BlockDriverState&) {
   co_await latency("flush");
   ++flushes_;
-  co_return 0;
+  co_return config_.flush_error;
 }
 
 sim::Task<std::int64_t> MemDriver::co_get_block_status(engine::BlockDriverState& bs, std::int64_t sector_num,
@@ -222,6 +230,49 @@ sim::Task<std::int64_t> MemDriver::co_get_block_status(engine::BlockDriverState&
   *file = &bs;
   co_return (first ? engine::BDRV_BLOCK_DATA : engine::BDRV_BLOCK_ZERO) | engine::BDRV_BLOCK_OFFSET_VALID |
       (sector_num << BDRV_SECTOR_BITS);
+}
+
+sim::Task<int> MemDriver::co_pwritev_compressed(engine::BlockDriverState& bs, std::uint64_t offset,
+                                                std::uint64_t bytes, engine::IoVector& qiov) {
+  ++compressed_writes_;
+  co_return co_await co_pwritev(bs, offset, bytes, qiov, 0);
+}
+
+sim::Task<int> MemDriver::save_vmstate(engine::BlockDriverState&, engine::IoVector& qiov, std::int64_t pos) {
+  co_await latency("save_vmstate");
+  if (pos < 0 || static_cast<std::size_t>(pos) + qiov.size() > kVmstateBytes) co_return -EINVAL;
+  if (vmstate_.size() < static_cast<std::size_t>(pos) + qiov.size()) vmstate_.resize(static_cast<std::size_t>(pos) + qiov.size());
+  qiov.copy_to(0, vmstate_.data() + pos, qiov.size());
+  co_return 0;
+}
+
+sim::Task<int> MemDriver::load_vmstate(engine::BlockDriverState&, engine::IoVector& qiov, std::int64_t pos) {
+  co_await latency("load_vmstate");
+  if (pos < 0 || static_cast<std::size_t>(pos) + qiov.size() > vmstate_.size()) co_return -EINVAL;
+  qiov.copy_from(0, vmstate_.data() + pos, qiov.size());
+  co_return 0;
+}
+
+sim::Task<int> MemDriver::co_ioctl(engine::BlockDriverState&, unsigned long request, void*) {
+  co_await latency("ioctl");
+  ++ioctls_;
+  co_return static_cast<int>(request & 0xff);  // echo the low byte: tests see the call went through
+}
+
+engine::BlockAIOCB* MemDriver::aio_ioctl(engine::BlockDriverState& bs, unsigned long request, void*,
+                                         engine::BlockCompletion done) {
+  return submit(bs, "ioctl", [this, request] {
+    ++ioctls_;
+    return static_cast<int>(request & 0xff);
+  }, std::move(done));
+}
+
+void MemDriver::io_plug(engine::BlockDriverState&) { ++plugs_; }
+void MemDriver::io_unplug(engine::BlockDriverState&) { ++unplugs_; }
+
+sim::Task<void> MemDriver::co_drain(engine::BlockDriverState&) {
+  ++drains_;
+  if (config_.drain_sleep_ns > 0) co_await sim::co_sleep_ns(config_.drain_sleep_ns, "driver drain");
 }
 
 }  // namespace drivers

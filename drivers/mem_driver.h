@@ -30,6 +30,13 @@ struct MemConfig {
   bool discard = true;       // co_pdiscard (aio_pdiscard in callback style)
   bool block_status = true;  // co_get_block_status (holes read as zeroes)
   bool fua = false;          // FUA in supported_write_flags and supported_zero_flags
+  bool compressed = false;   // co_pwritev_compressed
+  bool vmstate = false;      // save_vmstate / load_vmstate (a separate area)
+  enum class Ioctl : std::uint8_t { kNone, kCoroutine, kCallback } ioctl = Ioctl::kNone;
+  bool plug = false;            // io_plug / io_unplug (counted)
+  bool drain_callback = false;  // co_drain (counted; sleeps drain_sleep_ns first)
+  std::uint64_t drain_sleep_ns = 0;
+  int flush_error = 0;          // a negative errno every flush returns
   engine::BlockLimits limits;  // request_alignment 0: the engine's default for the style
   LatencyRange latency{1000, 50000};
 };
@@ -73,6 +80,18 @@ class MemDriver final : public engine::BlockDriver {
   sim::Task<std::int64_t> co_get_block_status(engine::BlockDriverState& bs, std::int64_t sector_num, int nb_sectors,
                                               int* pnum, engine::BlockDriverState** file) override;
   void refresh_limits(engine::BlockDriverState& bs) override;
+  sim::Task<int> co_pwritev_compressed(engine::BlockDriverState& bs, std::uint64_t offset, std::uint64_t bytes,
+                                       engine::IoVector& qiov) override;
+  sim::Task<int> save_vmstate(engine::BlockDriverState& bs, engine::IoVector& qiov, std::int64_t pos) override;
+  sim::Task<int> load_vmstate(engine::BlockDriverState& bs, engine::IoVector& qiov, std::int64_t pos) override;
+  sim::Task<int> co_ioctl(engine::BlockDriverState& bs, unsigned long request, void* buf) override;
+  engine::BlockAIOCB* aio_ioctl(engine::BlockDriverState& bs, unsigned long request, void* buf,
+                                engine::BlockCompletion done) override;
+  void io_plug(engine::BlockDriverState& bs) override;
+  void io_unplug(engine::BlockDriverState& bs) override;
+  sim::Task<void> co_drain(engine::BlockDriverState& bs) override;
+
+  static constexpr std::size_t kVmstateBytes = 1 << 20;
 
   // Applies the configured write/zero flags to a node using this driver.
   void configure_node(engine::BlockDriverState& bs) const;
@@ -83,6 +102,14 @@ class MemDriver final : public engine::BlockDriver {
   std::uint64_t flushes() const { return flushes_; }
   std::uint64_t zero_writes() const { return zero_writes_; }
   std::uint64_t discards() const { return discards_; }
+  std::uint64_t compressed_writes() const { return compressed_writes_; }
+  std::uint64_t ioctls() const { return ioctls_; }
+  std::uint64_t plugs() const { return plugs_; }
+  std::uint64_t unplugs() const { return unplugs_; }
+  std::uint64_t drains() const { return drains_; }
+  unsigned last_zero_flags() const { return last_zero_flags_; }
+  unsigned last_write_flags() const { return last_write_flags_; }
+  const std::vector<std::uint8_t>& vmstate() const { return vmstate_; }
   // Whether the sector holds written data (false: a hole that reads as zeroes).
   bool sector_allocated(std::int64_t sector) const;
   // Make the next callback request fail at once (returning no control block).
@@ -107,6 +134,14 @@ class MemDriver final : public engine::BlockDriver {
   std::uint64_t flushes_ = 0;
   std::uint64_t zero_writes_ = 0;
   std::uint64_t discards_ = 0;
+  std::uint64_t compressed_writes_ = 0;
+  std::uint64_t ioctls_ = 0;
+  std::uint64_t plugs_ = 0;
+  std::uint64_t unplugs_ = 0;
+  std::uint64_t drains_ = 0;
+  unsigned last_zero_flags_ = 0;
+  unsigned last_write_flags_ = 0;
+  std::vector<std::uint8_t> vmstate_;
 };
 
 }  // namespace drivers

@@ -60,12 +60,16 @@ sim::Task<int> bdrv_co_pdiscard(BlockDriverState& bs, std::int64_t offset, int b
       }
       num = std::min(num, max_pdiscard);
 
+      const DriverOpTrace t = trace_driver_issue(bs, "pdiscard", static_cast<std::uint64_t>(offset),
+                                                 static_cast<std::uint64_t>(num));
       if (drv.implements(kCoPdiscard)) {
         ret = co_await drv.co_pdiscard(bs, offset, num);
+        trace_driver_complete(bs, t, ret);
       } else {
         CoroutineIOCompletion co;
         BlockAIOCB* acb = drv.aio_pdiscard(bs, offset, num, co.callback());
         ret = co_await co.wait(acb, -EIO);
+        trace_driver_complete(bs, t, ret);
         if (acb == nullptr) {
           failed = true;
           break;

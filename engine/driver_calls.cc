@@ -9,15 +9,8 @@
 #include "sim/world.h"
 
 namespace engine {
-namespace {
-
-struct DriverOpTrace {
-  std::uint64_t op_id;
-  std::uint32_t label;
-  std::uint64_t co;
-};
-
-DriverOpTrace trace_issue(BlockDriverState& bs, std::string_view op, std::uint64_t offset, std::uint64_t bytes) {
+DriverOpTrace trace_driver_issue(BlockDriverState& bs, std::string_view op, std::uint64_t offset,
+                                 std::uint64_t bytes) {
   sim::World& world = sim::World::current();
   sim::Coroutine* self = world.current_coroutine();
   DriverOpTrace t{world.next_object_id(), world.trace().intern(op), self ? self->id() : 0};
@@ -25,12 +18,10 @@ DriverOpTrace trace_issue(BlockDriverState& bs, std::string_view op, std::uint64
   return t;
 }
 
-void trace_complete(BlockDriverState& bs, const DriverOpTrace& t, int ret) {
+void trace_driver_complete(BlockDriverState& bs, const DriverOpTrace& t, int ret) {
   sim::World::current().emit_ids(sim::EventKind::kDriverComplete, t.co, t.op_id, 0, 0, ret, t.label,
                                  bs.trace_label());
 }
-
-}  // namespace
 
 BlockCompletion CoroutineIOCompletion::callback() {
   return [this](int result) {
@@ -60,7 +51,7 @@ sim::Task<int> bdrv_driver_preadv(BlockDriverState& bs, std::uint64_t offset, st
   BlockDriver& drv = *bs.drv();
   SIM_CHECK("driver_preadv.flags", (flags & ~BDRV_REQ_MASK) == 0, "unknown request flags");
   SIM_CHECK("driver_preadv.qiov_size", qiov.size() == bytes, "read vector size differs from the request");
-  DriverOpTrace t = trace_issue(bs, "preadv", offset, bytes);
+  DriverOpTrace t = trace_driver_issue(bs, "preadv", offset, bytes);
   int ret;
   if (drv.implements(kCoPreadv)) {
     ret = co_await drv.co_preadv(bs, offset, bytes, qiov, flags);
@@ -82,7 +73,7 @@ sim::Task<int> bdrv_driver_preadv(BlockDriverState& bs, std::uint64_t offset, st
       ret = co_await co.wait(acb, -EIO);
     }
   }
-  trace_complete(bs, t, ret);
+  trace_driver_complete(bs, t, ret);
   co_return ret;
 }
 
@@ -91,7 +82,7 @@ sim::Task<int> bdrv_driver_pwritev(BlockDriverState& bs, std::uint64_t offset, s
   BlockDriver& drv = *bs.drv();
   SIM_CHECK("driver_pwritev.flags", (flags & ~BDRV_REQ_MASK) == 0, "unknown request flags");
   SIM_CHECK("driver_pwritev.qiov_size", qiov.size() == bytes, "write vector size differs from the request");
-  DriverOpTrace t = trace_issue(bs, "pwritev", offset, bytes);
+  DriverOpTrace t = trace_driver_issue(bs, "pwritev", offset, bytes);
   int ret;
   if (drv.implements(kCoPwritev)) {
     ret = co_await drv.co_pwritev(bs, offset, bytes, qiov, flags & bs.supported_write_flags);
@@ -119,7 +110,7 @@ sim::Task<int> bdrv_driver_pwritev(BlockDriverState& bs, std::uint64_t offset, s
       ret = co_await co.wait(acb, -EIO);
     }
   }
-  trace_complete(bs, t, ret);
+  trace_driver_complete(bs, t, ret);
   // Flags the driver did not take are emulated: FUA becomes a flush.
   if (ret == 0 && (flags & BDRV_REQ_FUA)) ret = co_await bdrv_co_flush(bs);
   co_return ret;
@@ -129,9 +120,9 @@ sim::Task<int> bdrv_driver_pwritev_compressed(BlockDriverState& bs, std::uint64_
                                               IoVector& qiov) {
   BlockDriver& drv = *bs.drv();
   if (!drv.implements(kPwritevCompressed)) co_return -ENOTSUP;
-  DriverOpTrace t = trace_issue(bs, "pwritev_compressed", offset, bytes);
+  DriverOpTrace t = trace_driver_issue(bs, "pwritev_compressed", offset, bytes);
   int ret = co_await drv.co_pwritev_compressed(bs, offset, bytes, qiov);
-  trace_complete(bs, t, ret);
+  trace_driver_complete(bs, t, ret);
   co_return ret;
 }
 

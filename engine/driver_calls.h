@@ -23,6 +23,15 @@ struct CoroutineIOCompletion {
   bool done = false;
 };
 
+// Trace events around one driver operation (driver_issue / driver_complete).
+struct DriverOpTrace {
+  std::uint64_t op_id;
+  std::uint32_t label;
+  std::uint64_t co;
+};
+DriverOpTrace trace_driver_issue(BlockDriverState& bs, std::string_view op, std::uint64_t offset, std::uint64_t bytes);
+void trace_driver_complete(BlockDriverState& bs, const DriverOpTrace& t, int ret);
+
 sim::Task<int> bdrv_driver_preadv(BlockDriverState& bs, std::uint64_t offset, std::uint64_t bytes, IoVector& qiov,
                                   unsigned flags);
 sim::Task<int> bdrv_driver_pwritev(BlockDriverState& bs, std::uint64_t offset, std::uint64_t bytes, IoVector& qiov,

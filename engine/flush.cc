@@ -16,11 +16,18 @@ namespace {
 sim::Task<int> flush_layers(BlockDriverState& bs, unsigned current_gen) {
   BlockDriver& drv = *bs.drv();
   // One driver function writes back every layer.
-  if (drv.implements(kCoFlush)) co_return co_await drv.co_flush(bs);
+  if (drv.implements(kCoFlush)) {
+    const DriverOpTrace t = trace_driver_issue(bs, "flush", 0, 0);
+    const int ret = co_await drv.co_flush(bs);
+    trace_driver_complete(bs, t, ret);
+    co_return ret;
+  }
 
   // Write back cached data to the OS, even with cache=unsafe.
   if (drv.implements(kCoFlushToOs)) {
-    int ret = co_await drv.co_flush_to_os(bs);
+    const DriverOpTrace t = trace_driver_issue(bs, "flush_to_os", 0, 0);
+    const int ret = co_await drv.co_flush_to_os(bs);
+    trace_driver_complete(bs, t, ret);
     if (ret < 0) co_return ret;
   }
   // But do not force it to the disk with cache=unsafe, nor when nothing was
@@ -28,11 +35,15 @@ sim::Task<int> flush_layers(BlockDriverState& bs, unsigned current_gen) {
   if (!(bs.open_flags & BDRV_O_NO_FLUSH) && bs.flushed_gen != current_gen) {
     int ret;
     if (drv.implements(kCoFlushToDisk)) {
+      const DriverOpTrace t = trace_driver_issue(bs, "flush_to_disk", 0, 0);
       ret = co_await drv.co_flush_to_disk(bs);
+      trace_driver_complete(bs, t, ret);
     } else if (drv.implements(kAioFlush)) {
+      const DriverOpTrace t = trace_driver_issue(bs, "aio_flush", 0, 0);
       CoroutineIOCompletion co;
       BlockAIOCB* acb = drv.aio_flush(bs, co.callback());
       ret = co_await co.wait(acb, -EIO);
+      trace_driver_complete(bs, t, ret);
     } else {
       // Drivers that always run writethrough or unsafe cannot flush; failing
       // would break guests that are fine. Trust the user.

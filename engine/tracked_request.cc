@@ -120,8 +120,8 @@ sim::Task<bool> wait_serialising_requests(BdrvTrackedRequest& self) {
       if (!tracked_request_overlaps(*req, self.overlap_offset, self.overlap_bytes)) continue;
       // A request waiting for itself means a driver issued a nested request on
       // the same node: that would deadlock.
-      SIM_ASSERT(sim::World::current().current_coroutine() != req->co,
-                 "re-entrant request on " + bs.node_name() + " would wait for itself");
+      SIM_CHECK("tracked.reentrant", sim::World::current().current_coroutine() != req->co,
+                "re-entrant request on " + bs.node_name() + " would wait for itself");
       // If `req` already waits (perhaps for us), going on avoids a deadlock: it
       // will see us when it retries.
       if (req->waiting_for != nullptr) continue;

@@ -49,7 +49,10 @@ sim::Task<int> bdrv_co_do_pwrite_zeroes(BlockDriverState& bs, std::int64_t offse
 
     ret = -ENOTSUP;
     if (drv.implements(kCoPwriteZeroes)) {
+      const DriverOpTrace t = trace_driver_issue(bs, "pwrite_zeroes", static_cast<std::uint64_t>(offset),
+                                                 static_cast<std::uint64_t>(num));
       ret = co_await drv.co_pwrite_zeroes(bs, offset, num, flags & bs.supported_zero_flags);
+      trace_driver_complete(bs, t, ret);
       if (ret != -ENOTSUP && (flags & BDRV_REQ_FUA) && !(bs.supported_zero_flags & BDRV_REQ_FUA)) need_flush = true;
     } else {
       SIM_CHECK("do_pwrite_zeroes.no_zero_flags_without_support", bs.supported_zero_flags == 0,
