@@ -37,7 +37,8 @@ struct MemConfig {
   bool drain_callback = false;  // co_drain (counted; sleeps drain_sleep_ns first)
   std::uint64_t drain_sleep_ns = 0;
   int flush_error = 0;          // a negative errno every flush returns
-  engine::BlockLimits limits;  // request_alignment 0: the engine's default for the style
+  // request_alignment 0 keeps the engine's default for the style (1 or 512).
+  engine::BlockLimits limits{.request_alignment = 0};
   LatencyRange latency{1000, 50000};
 };
 

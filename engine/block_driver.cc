@@ -8,7 +8,7 @@ namespace engine {
 void qemu_aio_ref(BlockAIOCB* acb) { ++acb->refcnt; }
 
 void qemu_aio_unref(BlockAIOCB* acb) {
-  SIM_ASSERT(acb->refcnt > 0, "BlockAIOCB reference count underflow");
+  SIM_CHECK("aiocb.refcnt_underflow", acb->refcnt > 0, "BlockAIOCB reference count underflow");
   if (--acb->refcnt == 0) delete acb;
 }
 

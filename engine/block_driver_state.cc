@@ -64,7 +64,7 @@ BlockDriverState::BlockDriverState(std::string node_name, sim::AioContext& ctx, 
       trace_label_(sim::World::current().trace().intern(node_name_)),
       ctx_(&ctx),
       drv_(&drv) {
-  SIM_ASSERT(size_bytes >= 0, "node " + node_name_ + " has a negative size");
+  SIM_CHECK("node.size_nonnegative", size_bytes >= 0, "node " + node_name_ + " has a negative size");
   total_sectors = align_up(size_bytes, BDRV_SECTOR_SIZE) >> BDRV_SECTOR_BITS;
   registry().push_back(this);
 }
@@ -77,7 +77,7 @@ BlockDriverState::~BlockDriverState() {
 
 BdrvChild& BlockDriverState::attach_child(std::string name, BlockDriverState& child, ChildRole kind,
                                           const BdrvChildRole* role) {
-  SIM_ASSERT(kind != ChildRole::kRoot, "a node's child is its file or its backing");
+  SIM_CHECK("node.child_role", kind != ChildRole::kRoot, "a node's child is its file or its backing");
   owned_children_.push_back(std::make_unique<BdrvChild>(std::move(name), child, this, kind, role));
   BdrvChild* edge = owned_children_.back().get();
   children.push_back(edge);
@@ -147,7 +147,7 @@ int bdrv_check_byte_request(const BlockDriverState& bs, std::int64_t offset, std
 }
 
 BdrvDirtyBitmap& bdrv_create_dirty_bitmap(BlockDriverState& bs, std::uint32_t granularity) {
-  SIM_ASSERT(is_power_of_2(granularity) && granularity >= BDRV_SECTOR_SIZE,
+  SIM_CHECK("dirty_bitmap.granularity", is_power_of_2(granularity) && granularity >= BDRV_SECTOR_SIZE,
              "dirty bitmap granularity must be a power of two of at least 512");
   bs.dirty_bitmaps.push_back(std::make_unique<BdrvDirtyBitmap>(granularity));
   return *bs.dirty_bitmaps.back();
@@ -193,6 +193,7 @@ void merge_limits(BlockLimits& dst, const BlockLimits& src) {
 
 void bdrv_refresh_limits(BlockDriverState& bs) {
   bs.bl = BlockLimits{};
+  bs.bl.request_alignment = 0;  // as the reference's memset: no driver, no limits
   BlockDriver* drv = bs.drv();
   if (drv == nullptr) return;
   // Byte-based drivers take any alignment; sector-based ones need sectors.

@@ -43,7 +43,7 @@ sim::Task<int> CoroutineIOCompletion::wait(BlockAIOCB* acb, int error_if_null) {
 }
 
 CoroutineIOCompletion::CoroutineIOCompletion() : co(sim::World::current().current_coroutine()) {
-  SIM_ASSERT(co != nullptr, "a callback request outside a coroutine");
+  SIM_CHECK("aio.in_coroutine", co != nullptr, "a callback request outside a coroutine");
 }
 
 sim::Task<int> bdrv_driver_preadv(BlockDriverState& bs, std::uint64_t offset, std::uint64_t bytes, IoVector& qiov,

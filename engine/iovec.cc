@@ -14,7 +14,7 @@ void IoVector::add(absl::Span<std::uint8_t> buffer) {
 }
 
 void IoVector::concat(const IoVector& src, std::size_t offset, std::size_t bytes) {
-  SIM_ASSERT(offset + bytes <= src.size(), "qemu_iovec_concat past the end of the source vector");
+  SIM_CHECK("iovec.concat_in_range", offset + bytes <= src.size(), "qemu_iovec_concat past the end of the source vector");
   for (const auto& part : src.iov_) {
     if (bytes == 0) break;
     if (offset >= part.size()) {
@@ -43,7 +43,7 @@ void for_range(absl::Span<const absl::Span<std::uint8_t>> iov, std::size_t offse
     done += len;
     offset = 0;
   }
-  SIM_ASSERT(done == bytes, "I/O vector range past its end");
+  SIM_CHECK("iovec.range_in_vector", done == bytes, "I/O vector range past its end");
 }
 }  // namespace
 

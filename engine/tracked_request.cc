@@ -27,7 +27,7 @@ std::string BdrvTrackedRequest::describe() const {
 }
 
 void TrackedRequestList::insert_head(BdrvTrackedRequest& req) {
-  SIM_ASSERT(req.list_prev == nullptr && req.list_next == nullptr, "tracked request already on a list");
+  SIM_CHECK("tracked.list_insert_once", req.list_prev == nullptr && req.list_next == nullptr, "tracked request already on a list");
   req.list_next = head_;
   if (head_ != nullptr) head_->list_prev = &req;
   head_ = &req;
@@ -35,11 +35,11 @@ void TrackedRequestList::insert_head(BdrvTrackedRequest& req) {
 }
 
 void TrackedRequestList::remove(BdrvTrackedRequest& req) {
-  SIM_ASSERT(size_ > 0, "removing from an empty tracked request list");
+  SIM_CHECK("tracked.list_nonempty", size_ > 0, "removing from an empty tracked request list");
   if (req.list_prev != nullptr) {
     req.list_prev->list_next = req.list_next;
   } else {
-    SIM_ASSERT(head_ == &req, "tracked request not on this list");
+    SIM_CHECK("tracked.list_membership", head_ == &req, "tracked request not on this list");
     head_ = req.list_next;
   }
   if (req.list_next != nullptr) req.list_next->list_prev = req.list_prev;
@@ -60,7 +60,7 @@ sim::Task<void> tracked_request_begin(BdrvTrackedRequest& req, BlockDriverState&
   req.overlap_bytes = bytes;
   req.waiting_for = nullptr;
   req.id = world.next_object_id();
-  SIM_ASSERT(req.co != nullptr, "tracked request outside a coroutine");
+  SIM_CHECK("tracked.in_coroutine", req.co != nullptr, "tracked request outside a coroutine");
 
   co_await bs.reqs_lock.lock();
   bs.tracked_requests.insert_head(req);
@@ -73,7 +73,7 @@ sim::Task<void> tracked_request_end(BdrvTrackedRequest& req, int ret) {
   BlockDriverState& bs = *req.bs;
   sim::World& world = sim::World::current();
   if (req.serialising) {
-    SIM_ASSERT(bs.serialising_in_flight > 0, "serialising_in_flight underflow on " + bs.node_name());
+    SIM_CHECK("tracked.serialising_underflow", bs.serialising_in_flight > 0, "serialising_in_flight underflow on " + bs.node_name());
     --bs.serialising_in_flight;
   }
   co_await bs.reqs_lock.lock();
@@ -85,7 +85,7 @@ sim::Task<void> tracked_request_end(BdrvTrackedRequest& req, int ret) {
 }
 
 void mark_request_serialising(BdrvTrackedRequest& req, std::uint64_t align) {
-  SIM_ASSERT(is_power_of_2(align), "serialising alignment must be a power of two");
+  SIM_CHECK("tracked.serialising_align_pow2", is_power_of_2(align), "serialising alignment must be a power of two");
   auto a = static_cast<std::int64_t>(align);
   std::int64_t overlap_offset = req.offset & ~(a - 1);
   auto overlap_bytes = static_cast<std::uint64_t>(align_up(req.offset + static_cast<std::int64_t>(req.bytes), a) -

@@ -44,7 +44,7 @@ TEST_CASE("zero writes split at pwrite_zeroes_alignment and cap at max_pwrite_ze
   CHECK(all_equal(data, 21000, 65536, 0x11));
 }
 
-TEST_CASE("-ENOTSUP from write-zeroes falls back to zeroed buffers capped by max_transfer") {
+TEST_CASE("zero writes: -ENOTSUP from write-zeroes falls back to zeroed buffers capped by max_transfer") {
   drivers::MemConfig cfg = Graph::fast();
   cfg.write_zeroes = false;
   cfg.limits.max_transfer = 16384;

@@ -1,0 +1,194 @@
+// Behaviour 10: driver dispatch styles, io_plug, vmstate, aio cancel, ioctl,
+// sync wrappers and error codes.
+#include <catch2/catch.hpp>
+
+#include "engine/io.h"
+#include "graph.h"
+
+using testing::all_equal;
+using testing::Graph;
+using namespace engine;
+
+TEST_CASE("driver styles: sector coroutines and callbacks move the same data as byte coroutines") {
+  for (auto style : {drivers::MemConfig::Style::kBytes, drivers::MemConfig::Style::kSectors,
+                     drivers::MemConfig::Style::kCallbacks}) {
+    drivers::MemConfig cfg = Graph::fast();
+    cfg.style = style;
+    Graph g;
+    auto& bs = g.mem("d", 65536, cfg);
+    auto& child = g.root(bs);
+    REQUIRE(g.write(child, 700, 3000, 0x3c) == 0);  // unaligned: RMW for 512-byte drivers
+    auto data = g.read(child, 0, 8192);
+    CHECK(all_equal(data, 0, 700, 0));
+    CHECK(all_equal(data, 700, 3700, 0x3c));
+    CHECK(all_equal(data, 3700, 8192, 0));
+    CHECK(g.idle(bs));
+  }
+}
+
+TEST_CASE("callback style: a request the driver cannot submit fails with -EIO") {
+  drivers::MemConfig cfg = Graph::fast();
+  cfg.style = drivers::MemConfig::Style::kCallbacks;
+  Graph g;
+  auto& bs = g.mem("d", 65536, cfg);
+  auto& child = g.root(bs);
+  g.mem_driver().fail_next_submission();
+  int ret = 0;
+  g.read(child, 0, 512, &ret);
+  CHECK(ret == -EIO);
+  g.mem_driver().fail_next_submission();
+  CHECK(g.write(child, 0, 512, 1) == -EIO);
+  CHECK(g.idle(bs));
+}
+
+TEST_CASE("emulated FUA on sector and callback drivers is a flush after the write") {
+  for (auto style : {drivers::MemConfig::Style::kSectors, drivers::MemConfig::Style::kCallbacks}) {
+    drivers::MemConfig cfg = Graph::fast();
+    cfg.style = style;
+    Graph g;
+    auto& bs = g.mem("d", 65536, cfg);
+    auto& child = g.root(bs);
+    REQUIRE(g.write(child, 0, 512, 1) == 0);
+    REQUIRE(g.write(child, 512, 512, 2, BDRV_REQ_FUA) == 0);
+    CHECK(g.mem_driver().flushes() == 1);
+  }
+}
+
+TEST_CASE("io_plug and io_unplug nest over the subtree; the driver sees only the outermost level") {
+  drivers::MemConfig cfg = Graph::fast();
+  cfg.plug = true;
+  Graph g;
+  auto& file = g.mem("file", 65536, cfg);
+  auto& raw = g.raw("raw", file);
+  bdrv_io_plug(raw);
+  bdrv_io_plug(raw);
+  CHECK(file.io_plugged == 2);
+  CHECK(raw.io_plugged == 2);
+  CHECK(g.mem_driver().plugs() == 1);
+  bdrv_io_unplug(raw);
+  CHECK(g.mem_driver().unplugs() == 0);
+  bdrv_io_unplug(raw);
+  CHECK(g.mem_driver().unplugs() == 1);
+  CHECK(file.io_plugged == 0);
+  CHECK_THROWS_AS(bdrv_io_unplug(raw), sim::InvariantViolation);
+}
+
+TEST_CASE("vmstate: through the driver, or through the file child; -ENOTSUP otherwise") {
+  drivers::MemConfig cfg = Graph::fast();
+  cfg.vmstate = true;
+  Graph g;
+  auto& file = g.mem("file", 65536, cfg);
+  auto& raw = g.raw("raw", file);
+  std::vector<std::uint8_t> state(3000, 0x7e);
+  CHECK(bdrv_save_vmstate(raw, state.data(), 100, 3000) == 3000);
+  std::vector<std::uint8_t> back(3000, 0);
+  CHECK(bdrv_load_vmstate(raw, back.data(), 100, 3000) == 3000);
+  CHECK(back == state);
+  CHECK(bdrv_load_vmstate(raw, back.data(), 10000, 10) == -EINVAL);
+  auto& plain = g.mem("plain", 65536);
+  CHECK(bdrv_save_vmstate(plain, state.data(), 0, 10) == -ENOTSUP);
+  plain.eject();
+  CHECK(bdrv_save_vmstate(plain, state.data(), 0, 10) == -ENOMEDIUM);
+}
+
+TEST_CASE("ioctl: coroutine or callback drivers, -ENOTSUP without either or when submission fails") {
+  drivers::MemConfig co = Graph::fast();
+  co.ioctl = drivers::MemConfig::Ioctl::kCoroutine;
+  drivers::MemConfig cb = Graph::fast();
+  cb.ioctl = drivers::MemConfig::Ioctl::kCallback;
+  Graph g;
+  auto& a = g.mem("a", 65536, co);
+  auto& b = g.mem("b", 65536, cb);
+  auto& none = g.mem("none", 65536);
+  auto call = [&](BlockDriverState& bs) {
+    int ret = 12345;
+    auto body = [](BlockDriverState& node, int& out) -> sim::Task<void> {
+      out = co_await bdrv_co_ioctl(node, 0x1207, nullptr);
+    };
+    g.world.spawn(g.world.main_context(), "ioctl", body(bs, ret));
+    g.world.run();
+    return ret;
+  };
+  CHECK(call(a) == 0x07);
+  CHECK(call(b) == 0x07);
+  CHECK(call(none) == -ENOTSUP);
+  g.mem_driver(1).fail_next_submission();
+  CHECK(call(b) == -ENOTSUP);
+  CHECK(g.mem_driver(0).ioctls() == 1);
+  CHECK(g.mem_driver(1).ioctls() == 1);
+}
+
+namespace {
+struct SlowOp {
+  BlockCompletion done;
+  bool cancelled = false;
+};
+void cancel_slow(BlockAIOCB* acb) { static_cast<SlowOp*>(acb->opaque)->cancelled = true; }
+const AIOCBInfo kSlowInfo{cancel_slow, nullptr};
+}  // namespace
+
+TEST_CASE("aio cancel: async asks the request to stop; sync polls until it has completed") {
+  Graph g;
+  auto& bs = g.mem("d", 65536);
+  SlowOp op;
+  int result = 1;
+  op.done = [&](int r) { result = r; };
+  auto* acb = new BlockAIOCB{&kSlowInfo, &bs, 1, &op};
+  // The "driver" completes 1 ms later, -ECANCELED if it was asked to stop.
+  g.world.main_context().timer_add(1000000, "slow op", [&, acb] {
+    op.done(op.cancelled ? -ECANCELED : 0);
+    qemu_aio_unref(acb);
+  });
+  g.world.main_context().bh_schedule("cancel", [&, acb] {
+    bdrv_aio_cancel(acb);
+    // Returned only after the completion ran.
+    CHECK(result == -ECANCELED);
+  });
+  g.world.run();
+  CHECK(g.world.verdict().ok());
+  CHECK(result == -ECANCELED);
+
+  // Without cancel_async the request just completes normally.
+  SlowOp plain;
+  int plain_result = 1;
+  plain.done = [&](int r) { plain_result = r; };
+  const AIOCBInfo no_cancel{};
+  auto* acb2 = new BlockAIOCB{&no_cancel, &bs, 1, &plain};
+  g.world.main_context().timer_add(g.world.now_ns() + 1000, "plain op", [&, acb2] {
+    plain.done(0);
+    qemu_aio_unref(acb2);
+  });
+  bdrv_aio_cancel_async(acb2);
+  g.world.run();
+  CHECK(plain_result == 0);
+}
+
+TEST_CASE("sync wrappers return byte counts as the reference; preadv/pwritev/pwrite_zeroes/pdiscard/flush") {
+  Graph g;
+  auto& bs = g.mem("d", 65536);
+  auto& child = g.root(bs);
+  bs.open_flags |= BDRV_O_UNMAP;
+  std::vector<std::uint8_t> buf(4096, 0x19);
+  IoVector q(absl::MakeSpan(buf));
+  CHECK(bdrv_pwritev(child, 0, q) == 4096);
+  CHECK(bdrv_preadv(child, 0, q) == 4096);
+  CHECK(bdrv_pwrite_zeroes(child, 0, 1024) == 0);
+  CHECK(bdrv_pdiscard(bs, 1024, 1024) == 0);
+  CHECK(bdrv_flush(bs) == 0);
+  CHECK(all_equal(g.read(child, 0, 4096), 0, 2048, 0));
+  CHECK(all_equal(g.read(child, 0, 4096), 2048, 4096, 0x19));
+}
+
+TEST_CASE("bdrv_flush from a coroutine is a checked invariant with the wrapper's name") {
+  Graph g;
+  auto& bs = g.mem("d", 65536);
+  auto body = [](BlockDriverState& node) -> sim::Task<void> {
+    bdrv_flush(node);
+    co_return;
+  };
+  g.world.spawn(g.world.main_context(), "misuse", body(bs));
+  g.world.run();
+  REQUIRE(g.world.verdict().kind == sim::Verdict::Kind::kInvariant);
+  CHECK(g.world.verdict().id == "sync_wrapper.not_in_coroutine");
+  CHECK(g.world.verdict().message.find("bdrv_flush called from a coroutine") != std::string::npos);
+}
