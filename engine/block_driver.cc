@@ -109,5 +109,9 @@ int BlockDriver::get_info(BlockDriverState&, BlockDriverInfo*) {
   UNIMPLEMENTED("get_info");
   return -ENOTSUP;
 }
+sim::Task<void> BlockDriver::debug_event(BlockDriverState&, BlkdebugEvent) {
+  UNIMPLEMENTED("debug_event");
+  co_return;
+}
 
 }  // namespace engine

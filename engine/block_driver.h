@@ -14,6 +14,7 @@
 
 #include <absl/functional/any_invocable.h>
 
+#include "engine/debug_event.h"
 #include "engine/iovec.h"
 #include "sim/task.h"
 
@@ -51,6 +52,7 @@ enum DriverOp : std::uint32_t {
   kIoPlug = 1u << 20,   // io_plug and io_unplug
   kCoIoctl = 1u << 21,
   kGetInfo = 1u << 22,
+  kDebugEvent = 1u << 23,
 };
 
 // BlockDriverInfo: what get_info reports.
@@ -145,6 +147,8 @@ class BlockDriver {
   virtual void io_unplug(BlockDriverState& bs);
   virtual sim::Task<int> co_ioctl(BlockDriverState& bs, unsigned long request, void* buf);
   virtual int get_info(BlockDriverState& bs, BlockDriverInfo* bdi);
+  // blkdebug's hook: may hold the calling request (a breakpoint) before returning.
+  virtual sim::Task<void> debug_event(BlockDriverState& bs, BlkdebugEvent event);
 };
 
 }  // namespace engine

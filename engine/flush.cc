@@ -24,6 +24,7 @@ sim::Task<int> flush_layers(BlockDriverState& bs, unsigned current_gen) {
   }
 
   // Write back cached data to the OS, even with cache=unsafe.
+  co_await bdrv_debug_event(bs.file, BlkdebugEvent::kFlushToOs);
   if (drv.implements(kCoFlushToOs)) {
     const DriverOpTrace t = trace_driver_issue(bs, "flush_to_os", 0, 0);
     const int ret = co_await drv.co_flush_to_os(bs);
@@ -33,6 +34,7 @@ sim::Task<int> flush_layers(BlockDriverState& bs, unsigned current_gen) {
   // But do not force it to the disk with cache=unsafe, nor when nothing was
   // written since the last successful flush.
   if (!(bs.open_flags & BDRV_O_NO_FLUSH) && bs.flushed_gen != current_gen) {
+    co_await bdrv_debug_event(bs.file, BlkdebugEvent::kFlushToDisk);
     int ret;
     if (drv.implements(kCoFlushToDisk)) {
       const DriverOpTrace t = trace_driver_issue(bs, "flush_to_disk", 0, 0);

@@ -56,12 +56,15 @@ sim::Task<int> bdrv_aligned_pwritev(BdrvChild& child, BdrvTrackedRequest& req, s
   if (ret < 0) {
     // A notifier failed the request: nothing reaches the driver.
   } else if (flags & BDRV_REQ_ZERO_WRITE) {
+    co_await bdrv_debug_event(bs, BlkdebugEvent::kPwritevZero);
     ret = co_await bdrv_co_do_pwrite_zeroes(bs, offset, static_cast<int>(bytes), flags);
   } else if (flags & BDRV_REQ_WRITE_COMPRESSED) {
     ret = co_await bdrv_driver_pwritev_compressed(bs, static_cast<std::uint64_t>(offset), bytes, *qiov);
   } else if (whole <= max_transfer) {
+    co_await bdrv_debug_event(bs, BlkdebugEvent::kPwritev);
     ret = co_await bdrv_driver_pwritev(bs, static_cast<std::uint64_t>(offset), bytes, *qiov, flags);
   } else {
+    co_await bdrv_debug_event(bs, BlkdebugEvent::kPwritev);
     std::int64_t remaining = whole;
     while (remaining > 0) {
       const std::int64_t done = whole - remaining;
@@ -81,6 +84,7 @@ sim::Task<int> bdrv_aligned_pwritev(BdrvChild& child, BdrvTrackedRequest& req, s
     }
   }
 
+  co_await bdrv_debug_event(bs, BlkdebugEvent::kPwritevDone);
   // Even a failed write may have changed the disk: it counts for flushing and
   // for dirty tracking.
   ++bs.write_gen;
@@ -126,8 +130,10 @@ sim::Task<int> bdrv_co_pwritev(BdrvChild& child, std::int64_t offset, std::uint6
     co_await wait_serialising_requests(req);
     head_buf.assign(a, 0);
     IoVector head_qiov(absl::MakeSpan(head_buf));
+    co_await bdrv_debug_event(bs, BlkdebugEvent::kPwritevRmwHead);
     ret = co_await bdrv_aligned_preadv(child, req, offset & ~(align - 1), a, align, head_qiov, 0);
     if (ret < 0) goto out;
+    co_await bdrv_debug_event(bs, BlkdebugEvent::kPwritevRmwAfterHead);
     const auto head = static_cast<std::size_t>(offset & (align - 1));
     local.add(absl::MakeSpan(head_buf.data(), head));
     local.concat(*qiov, 0, qiov->size());
@@ -149,9 +155,11 @@ sim::Task<int> bdrv_co_pwritev(BdrvChild& child, std::int64_t offset, std::uint6
               "tail RMW waited after the head RMW read: " + req.describe());
     tail_buf.assign(a, 0);
     IoVector tail_qiov(absl::MakeSpan(tail_buf));
+    co_await bdrv_debug_event(bs, BlkdebugEvent::kPwritevRmwTail);
     ret = co_await bdrv_aligned_preadv(child, req, (offset + static_cast<std::int64_t>(bytes)) & ~(align - 1), a,
                                        align, tail_qiov, 0);
     if (ret < 0) goto out;
+    co_await bdrv_debug_event(bs, BlkdebugEvent::kPwritevRmwAfterTail);
     if (!use_local) {
       local.concat(*qiov, 0, qiov->size());
       use_local = true;

@@ -99,8 +99,10 @@ sim::Task<int> bdrv_co_do_zero_pwritev(BdrvChild& child, std::int64_t offset, st
     // Read-modify-write of the block before the aligned part.
     mark_request_serialising(req, a);
     co_await wait_serialising_requests(req);
+    co_await bdrv_debug_event(bs, BlkdebugEvent::kPwritevRmwHead);
     ret = co_await bdrv_aligned_preadv(child, req, offset & ~(align - 1), a, align, local, 0);
     if (ret < 0) co_return ret;
+    co_await bdrv_debug_event(bs, BlkdebugEvent::kPwritevRmwAfterHead);
     std::fill_n(buf.begin() + static_cast<std::ptrdiff_t>(head_padding), zero_bytes, 0);
     ret = co_await bdrv_aligned_pwritev(child, req, offset & ~(align - 1), a, align, &local,
                                         flags & ~BDRV_REQ_ZERO_WRITE);
@@ -127,8 +129,10 @@ sim::Task<int> bdrv_co_do_zero_pwritev(BdrvChild& child, std::int64_t offset, st
     // Read-modify-write of the block after the aligned part.
     mark_request_serialising(req, a);
     co_await wait_serialising_requests(req);
+    co_await bdrv_debug_event(bs, BlkdebugEvent::kPwritevRmwTail);
     ret = co_await bdrv_aligned_preadv(child, req, offset, a, align, local, 0);
     if (ret < 0) co_return ret;
+    co_await bdrv_debug_event(bs, BlkdebugEvent::kPwritevRmwAfterTail);
     std::fill_n(buf.begin(), bytes, 0);
     ret = co_await bdrv_aligned_pwritev(child, req, offset, a, align, &local, flags & ~BDRV_REQ_ZERO_WRITE);
   }
