@@ -15,6 +15,16 @@ if(BLKSIM_SANITIZE)
   target_link_options(blksim_options INTERFACE -fsanitize=address,undefined)
 endif()
 
+# Source-based coverage needs clang: gcov does not attribute coroutine bodies to
+# their source lines, and the engine is made of coroutines.
+if(BLKSIM_COVERAGE)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "BLKSIM_COVERAGE needs clang++ (CXX=clang++): gcov cannot see inside coroutines")
+  endif()
+  target_compile_options(blksim_options INTERFACE -fprofile-instr-generate -fcoverage-mapping)
+  target_link_options(blksim_options INTERFACE -fprofile-instr-generate)
+endif()
+
 # Every executable calls this: sanitizer builds get their default options.
 function(blksim_executable target)
   if(BLKSIM_SANITIZE)

@@ -13,7 +13,7 @@ std::int64_t status(BlockDriverState& bs, std::int64_t sector, int nb, int* pnum
 }
 }  // namespace
 
-TEST_CASE("block status at and past the end is EOF with pnum 0; nb_sectors 0 is empty") {
+TEST_CASE("block status at and past the end is EOF with pnum 0, and nb_sectors 0 is empty") {
   Graph g;
   auto& bs = g.mem("d", 65536);  // 128 sectors
   int pnum = -1;
@@ -24,7 +24,7 @@ TEST_CASE("block status at and past the end is EOF with pnum 0; nb_sectors 0 is 
   CHECK(pnum == 0);
 }
 
-TEST_CASE("a driver without block status reports allocated data; a protocol driver an offset in itself") {
+TEST_CASE("a driver without block status reports allocated data, and a protocol driver an offset in itself") {
   drivers::MemConfig cfg = Graph::fast();
   cfg.block_status = false;
   Graph g;

@@ -70,7 +70,7 @@ TEST_CASE("discard fragments at pdiscard_alignment, with request_alignment piece
   CHECK(g.idle(bs));
 }
 
-TEST_CASE("discard: -ENOTSUP from the driver is ignored; other errors fail it") {
+TEST_CASE("discard: -ENOTSUP from the driver is ignored, and other errors fail it") {
   Graph g;
   auto& file = g.mem("file", 1 << 20);
   auto& cow = g.cow("cow", 1 << 20, 65536, file);

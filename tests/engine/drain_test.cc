@@ -95,7 +95,7 @@ TEST_CASE("test-bdrv-drain quiesce_drain and quiesce_drain_all") {
   CHECK_FALSE(d.g.world.main_context().external_disabled());
 }
 
-TEST_CASE("test-bdrv-drain nested: quiesce_counter nests; external sources and parents see one section") {
+TEST_CASE("test-bdrv-drain nested: quiesce_counter nests, and external sources and parents see one section") {
   DrainGraph d;
   int begins = 0;
   int ends = 0;
@@ -255,7 +255,7 @@ TEST_CASE("drain holds a reference on each child while it drains the child's sub
   CHECK(d.backing.refcnt == 1);
 }
 
-TEST_CASE("while drained, guest submissions (external sources) wait; they run after drained_end") {
+TEST_CASE("while drained, guest submissions (external sources) wait, and they run after drained_end") {
   DrainGraph d;
   bool guest_ran = false;
   bdrv_drained_begin(d.bs);

@@ -115,7 +115,7 @@ TEST_CASE("a driver with one whole-stack flush is called and the file is not flu
   CHECK(flush_ops(g) == std::vector<std::string>{"flush@d"});
 }
 
-TEST_CASE("flush falls back to aio_flush; a driver that cannot flush succeeds") {
+TEST_CASE("flush falls back to aio_flush, and a driver that cannot flush succeeds") {
   drivers::MemConfig aio = testing::Graph::fast();
   aio.flush = drivers::MemConfig::Flush::kCallback;
   drivers::MemConfig none = testing::Graph::fast();
@@ -165,7 +165,7 @@ TEST_CASE("flush_all flushes every node and keeps the first error") {
   CHECK(g.mem_driver(2).flushes() == 1);
 }
 
-TEST_CASE("read-only and ejected nodes flush as a no-op; pwrite_sync writes then flushes") {
+TEST_CASE("read-only and ejected nodes flush as a no-op, and pwrite_sync writes then flushes") {
   testing::Graph g;
   auto& bs = g.mem("d", 65536);
   auto& child = g.root(bs);

@@ -52,7 +52,7 @@ TEST_CASE("refresh_limits: merged from file and backing, then the driver overrid
   CHECK(file.bl.request_alignment == 0);
 }
 
-TEST_CASE("max_transfer caps every driver request; a write larger than it is fragmented") {
+TEST_CASE("max_transfer caps every driver request, and a write larger than it is fragmented") {
   drivers::MemConfig cfg = Graph::fast();
   cfg.limits.request_alignment = 512;
   cfg.limits.max_transfer = 3000;  // rounded down to the alignment: 2560

@@ -54,7 +54,7 @@ TEST_CASE("emulated FUA on sector and callback drivers is a flush after the writ
   }
 }
 
-TEST_CASE("io_plug and io_unplug nest over the subtree; the driver sees only the outermost level") {
+TEST_CASE("io_plug and io_unplug nest over the subtree, and the driver sees only the outermost level") {
   drivers::MemConfig cfg = Graph::fast();
   cfg.plug = true;
   Graph g;
@@ -73,7 +73,7 @@ TEST_CASE("io_plug and io_unplug nest over the subtree; the driver sees only the
   CHECK_THROWS_AS(bdrv_io_unplug(raw), sim::InvariantViolation);
 }
 
-TEST_CASE("vmstate: through the driver, or through the file child; -ENOTSUP otherwise") {
+TEST_CASE("vmstate: through the driver, or through the file child, and -ENOTSUP otherwise") {
   drivers::MemConfig cfg = Graph::fast();
   cfg.vmstate = true;
   Graph g;
@@ -127,7 +127,7 @@ void cancel_slow(BlockAIOCB* acb) { static_cast<SlowOp*>(acb->opaque)->cancelled
 const AIOCBInfo kSlowInfo{cancel_slow, nullptr};
 }  // namespace
 
-TEST_CASE("aio cancel: async asks the request to stop; sync polls until it has completed") {
+TEST_CASE("aio cancel: async asks the request to stop, and sync polls until it has completed") {
   Graph g;
   auto& bs = g.mem("d", 65536);
   SlowOp op;
@@ -163,7 +163,7 @@ TEST_CASE("aio cancel: async asks the request to stop; sync polls until it has c
   CHECK(plain_result == 0);
 }
 
-TEST_CASE("sync wrappers return byte counts as the reference; preadv/pwritev/pwrite_zeroes/pdiscard/flush") {
+TEST_CASE("sync wrappers return byte counts as the reference, and preadv/pwritev/pwrite_zeroes/pdiscard/flush") {
   Graph g;
   auto& bs = g.mem("d", 65536);
   auto& child = g.root(bs);

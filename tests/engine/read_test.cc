@@ -43,7 +43,7 @@ TEST_CASE("reads count in_flight while they run, and dec_in_flight kicks a waiti
   CHECK(wakeups >= 1);
 }
 
-TEST_CASE("copy-on-read is a reference count; disabling more than enabling is an invariant") {
+TEST_CASE("copy-on-read is a reference count, and disabling more than enabling is an invariant") {
   Graph g;
   auto& bs = g.mem("d", 65536);
   engine::bdrv_enable_copy_on_read(bs);
@@ -143,7 +143,7 @@ TEST_CASE("copy-on-read serialises on the cluster: an overlapping guest write wa
   CHECK(serialised > 0);
 }
 
-TEST_CASE("reads past the end of the node are zero-filled; fragments obey max_transfer") {
+TEST_CASE("reads past the end of the node are zero-filled, and fragments obey max_transfer") {
   drivers::MemConfig cfg = Graph::fast();
   cfg.limits.max_transfer = 4096;
   Graph g;

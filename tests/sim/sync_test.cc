@@ -65,7 +65,7 @@ sim::Task<void> waiter(sim::CoQueue& q, sim::CoMutex& m, std::vector<std::string
 }
 }  // namespace
 
-TEST_CASE("CoQueue: wait releases and retakes the lock; next wakes the oldest; restart_all wakes all") {
+TEST_CASE("CoQueue: wait releases and retakes the lock, and next wakes the oldest, and restart_all wakes all") {
   World world(testing::config());
   sim::CoQueue q;
   sim::CoMutex m("m");

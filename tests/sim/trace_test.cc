@@ -19,7 +19,7 @@ std::uint64_t busy_run(sim::World& world) {
 }
 }  // namespace
 
-TEST_CASE("the ring keeps the most recent events; the fingerprint covers all of them") {
+TEST_CASE("the ring keeps the most recent events, and the fingerprint covers all of them") {
   sim::WorldConfig small = testing::config();
   small.trace_ring = 16;
   std::uint64_t ring_fp;

@@ -23,8 +23,9 @@ TEST_CASE("timers fire in deadline order and advance virtual time exactly") {
   World world(testing::config());
   std::vector<std::pair<int, std::uint64_t>> fired;
   auto& ctx = world.main_context();
-  for (auto [id, at] : std::vector<std::pair<int, std::uint64_t>>{{1, 300}, {2, 100}, {3, 200}}) {
-    ctx.timer_add(at, "t", [&, id] { fired.emplace_back(id, world.now_ns()); });
+  for (const auto& timer : std::vector<std::pair<int, std::uint64_t>>{{1, 300}, {2, 100}, {3, 200}}) {
+    const int id = timer.first;
+    ctx.timer_add(timer.second, "t", [&, id] { fired.emplace_back(id, world.now_ns()); });
   }
   sim::TimerId cancelled = ctx.timer_add(150, "cancelled", [&] { fired.emplace_back(99, world.now_ns()); });
   CHECK(ctx.timer_cancel(cancelled));
