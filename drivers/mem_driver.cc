@@ -31,6 +31,7 @@ std::uint32_t MemDriver::ops() const {
   switch (config_.style) {
     case MemConfig::Style::kBytes: ops |= engine::kCoPreadv | engine::kCoPwritev; break;
     case MemConfig::Style::kSectors: ops |= engine::kCoReadv | engine::kCoWritev; break;
+    case MemConfig::Style::kSectorsWithFlags: ops |= engine::kCoReadv | engine::kCoWritevFlags; break;
     case MemConfig::Style::kCallbacks: ops |= engine::kAioReadv | engine::kAioWritev; break;
   }
   switch (config_.flush) {
@@ -54,7 +55,9 @@ std::uint32_t MemDriver::ops() const {
 
 void MemDriver::configure_node(engine::BlockDriverState& bs) const {
   // Sector drivers without co_writev_flags cannot take flags.
-  if (config_.fua && config_.style == MemConfig::Style::kBytes) bs.supported_write_flags = engine::BDRV_REQ_FUA;
+  if (config_.fua && (config_.style == MemConfig::Style::kBytes || config_.style == MemConfig::Style::kSectorsWithFlags)) {
+    bs.supported_write_flags = engine::BDRV_REQ_FUA;
+  }
   if (config_.fua && config_.write_zeroes) bs.supported_zero_flags = engine::BDRV_REQ_FUA | engine::BDRV_REQ_MAY_UNMAP;
 }
 
@@ -132,6 +135,14 @@ sim::Task<int> MemDriver::co_readv(engine::BlockDriverState&, std::int64_t secto
 
 sim::Task<int> MemDriver::co_writev(engine::BlockDriverState&, std::int64_t sector_num, int nb_sectors,
                                     engine::IoVector& qiov) {
+  co_await latency("writev");
+  co_return do_write(static_cast<std::uint64_t>(sector_num) << BDRV_SECTOR_BITS,
+                     static_cast<std::uint64_t>(nb_sectors) << BDRV_SECTOR_BITS, qiov);
+}
+
+sim::Task<int> MemDriver::co_writev_flags(engine::BlockDriverState&, std::int64_t sector_num, int nb_sectors,
+                                          engine::IoVector& qiov, unsigned flags) {
+  last_write_flags_ = flags;
   co_await latency("writev");
   co_return do_write(static_cast<std::uint64_t>(sector_num) << BDRV_SECTOR_BITS,
                      static_cast<std::uint64_t>(nb_sectors) << BDRV_SECTOR_BITS, qiov);

@@ -23,7 +23,7 @@ struct LatencyRange {
 };
 
 struct MemConfig {
-  enum class Style : std::uint8_t { kBytes, kSectors, kCallbacks };
+  enum class Style : std::uint8_t { kBytes, kSectors, kSectorsWithFlags, kCallbacks };
   enum class Flush : std::uint8_t { kToDisk, kToOs, kWhole, kCallback, kNone };
   Style style = Style::kBytes;
   Flush flush = Flush::kToDisk;
@@ -66,6 +66,8 @@ class MemDriver final : public engine::BlockDriver {
                           engine::IoVector& qiov) override;
   sim::Task<int> co_writev(engine::BlockDriverState& bs, std::int64_t sector_num, int nb_sectors,
                            engine::IoVector& qiov) override;
+  sim::Task<int> co_writev_flags(engine::BlockDriverState& bs, std::int64_t sector_num, int nb_sectors,
+                                 engine::IoVector& qiov, unsigned flags) override;
   engine::BlockAIOCB* aio_readv(engine::BlockDriverState& bs, std::int64_t sector_num, engine::IoVector& qiov,
                                 int nb_sectors, engine::BlockCompletion done) override;
   engine::BlockAIOCB* aio_writev(engine::BlockDriverState& bs, std::int64_t sector_num, engine::IoVector& qiov,

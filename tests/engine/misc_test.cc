@@ -2,6 +2,7 @@
 // sync wrappers and error codes.
 #include <catch2/catch.hpp>
 
+#include "engine/errors.h"
 #include "engine/io.h"
 #include "graph.h"
 
@@ -191,4 +192,162 @@ TEST_CASE("bdrv_flush from a coroutine is a checked invariant with the wrapper's
   REQUIRE(g.world.verdict().kind == sim::Verdict::Kind::kInvariant);
   CHECK(g.world.verdict().id == "sync_wrapper.not_in_coroutine");
   CHECK(g.world.verdict().message.find("bdrv_flush called from a coroutine") != std::string::npos);
+}
+
+TEST_CASE("sector drivers with co_writev_flags take FUA themselves") {
+  drivers::MemConfig cfg = Graph::fast();
+  cfg.style = drivers::MemConfig::Style::kSectorsWithFlags;
+  cfg.fua = true;
+  Graph g;
+  auto& bs = g.mem("d", 65536, cfg);
+  auto& child = g.root(bs);
+  REQUIRE(g.write(child, 0, 512, 1) == 0);
+  REQUIRE(g.write(child, 0, 512, 2, BDRV_REQ_FUA) == 0);
+  CHECK((g.mem_driver().last_write_flags() & BDRV_REQ_FUA) != 0);
+  CHECK(g.mem_driver().flushes() == 0);
+}
+
+TEST_CASE("the coroutine sector API: bdrv_co_readv and bdrv_co_writev, -EINVAL for a bad count") {
+  Graph g;
+  auto& bs = g.mem("d", 65536);
+  auto& child = g.root(bs);
+  int wret = 1, rret = 1, bad = 1;
+  std::vector<std::uint8_t> out(1024, 0x4d);
+  std::vector<std::uint8_t> in(1024, 0);
+  auto body = [](BdrvChild& c, std::vector<std::uint8_t>& o, std::vector<std::uint8_t>& i, int& w, int& r,
+                 int& b) -> sim::Task<void> {
+    IoVector oq(absl::MakeSpan(o));
+    IoVector iq(absl::MakeSpan(i));
+    w = co_await bdrv_co_writev(c, 4, 2, oq);
+    r = co_await bdrv_co_readv(c, 4, 2, iq);
+    b = co_await bdrv_co_readv(c, 0, -1, iq);
+  };
+  g.world.spawn(g.world.main_context(), "sectors", body(child, out, in, wret, rret, bad));
+  g.world.run();
+  CHECK(wret == 0);
+  CHECK(rret == 0);
+  CHECK(bad == -EINVAL);
+  CHECK(in == out);
+}
+
+TEST_CASE("an aligned read with an unaligned end pads only the tail") {
+  drivers::MemConfig cfg = Graph::fast();
+  cfg.limits.request_alignment = 4096;
+  Graph g;
+  auto& bs = g.mem("d", 65536, cfg);
+  auto& child = g.root(bs);
+  REQUIRE(g.write(child, 0, 8192, 0x2e) == 0);
+  g.ops.clear();
+  auto data = g.read(child, 4096, 100);
+  CHECK(all_equal(data, 0, 100, 0x2e));
+  REQUIRE(g.ops.size() == 1);
+  CHECK(g.ops[0].offset == 4096);
+  CHECK(g.ops[0].bytes == 4096);
+}
+
+namespace {
+// A driver listing nothing optional: calling any unlisted operation is a bug.
+class BareDriver final : public BlockDriver {
+ public:
+  std::string_view format_name() const override { return "bare"; }
+  std::uint32_t ops() const override { return 0; }
+  std::int64_t getlength(const BlockDriverState&) const override { return 0; }
+};
+
+template <typename T>
+bool task_throws(sim::Task<T> task) {
+  task.handle().resume();
+  try {
+    (void)task.result();
+  } catch (const sim::InvariantViolation& e) {
+    return std::string(e.what()).find("driver bare has no") == 0;
+  }
+  return false;
+}
+}  // namespace
+
+TEST_CASE("calling an operation a driver does not list is a checked invariant") {
+  Graph g;
+  BareDriver drv;
+  auto& bs = g.mem("d", 4096);
+  IoVector q;
+  BlockDriverInfo bdi;
+  int pnum = 0;
+  BlockDriverState* file = nullptr;
+  CHECK(task_throws(drv.co_preadv(bs, 0, 0, q, 0)));
+  CHECK(task_throws(drv.co_pwritev(bs, 0, 0, q, 0)));
+  CHECK(task_throws(drv.co_readv(bs, 0, 0, q)));
+  CHECK(task_throws(drv.co_writev(bs, 0, 0, q)));
+  CHECK(task_throws(drv.co_writev_flags(bs, 0, 0, q, 0)));
+  CHECK(task_throws(drv.co_pwrite_zeroes(bs, 0, 0, 0)));
+  CHECK(task_throws(drv.co_pdiscard(bs, 0, 0)));
+  CHECK(task_throws(drv.co_flush(bs)));
+  CHECK(task_throws(drv.co_flush_to_os(bs)));
+  CHECK(task_throws(drv.co_flush_to_disk(bs)));
+  CHECK(task_throws(drv.co_get_block_status(bs, 0, 0, &pnum, &file)));
+  CHECK(task_throws(drv.co_drain(bs)));
+  CHECK(task_throws(drv.co_pwritev_compressed(bs, 0, 0, q)));
+  CHECK(task_throws(drv.save_vmstate(bs, q, 0)));
+  CHECK(task_throws(drv.load_vmstate(bs, q, 0)));
+  CHECK(task_throws(drv.co_ioctl(bs, 0, nullptr)));
+  CHECK(task_throws(drv.debug_event(bs, BlkdebugEvent::kPwritev)));
+  CHECK_THROWS_AS(drv.aio_readv(bs, 0, q, 0, [](int) {}), sim::InvariantViolation);
+  CHECK_THROWS_AS(drv.aio_writev(bs, 0, q, 0, [](int) {}), sim::InvariantViolation);
+  CHECK_THROWS_AS(drv.aio_flush(bs, [](int) {}), sim::InvariantViolation);
+  CHECK_THROWS_AS(drv.aio_pdiscard(bs, 0, 0, [](int) {}), sim::InvariantViolation);
+  CHECK_THROWS_AS(drv.aio_ioctl(bs, 0, nullptr, [](int) {}), sim::InvariantViolation);
+  CHECK_THROWS_AS(drv.refresh_limits(bs), sim::InvariantViolation);
+  CHECK_THROWS_AS(drv.io_plug(bs), sim::InvariantViolation);
+  CHECK_THROWS_AS(drv.io_unplug(bs), sim::InvariantViolation);
+  CHECK_THROWS_AS(drv.get_info(bs, &bdi), sim::InvariantViolation);
+  CHECK(drv.protocol_name().empty());
+}
+
+TEST_CASE("errno names in reports") {
+  CHECK(errno_name(0) == "0");
+  CHECK(errno_name(4096) == "4096");
+  CHECK(errno_name(-EIO) == "-EIO");
+  CHECK(errno_name(-ENOTSUP) == "-ENOTSUP");
+  CHECK(errno_name(-ENOMEDIUM) == "-ENOMEDIUM");
+  CHECK(errno_name(-EPERM) == "-EPERM");
+  CHECK(errno_name(-EINVAL) == "-EINVAL");
+  CHECK(errno_name(-ENOSPC) == "-ENOSPC");
+  CHECK(errno_name(-ENOMEM) == "-ENOMEM");
+  CHECK(errno_name(-EROFS) == "-EROFS");
+  CHECK(errno_name(-EACCES) == "-EACCES");
+  CHECK(errno_name(-9999) == "-9999");
+}
+
+TEST_CASE("block status helpers for pass-through drivers point at the file or the backing node") {
+  Graph g;
+  auto& file = g.mem("file", 65536);
+  auto& backing = g.mem("backing", 65536);
+  auto& raw = g.raw("raw", file);
+  raw.attach_child("backing", backing, ChildRole::kBacking);
+  int pnum = 0;
+  BlockDriverState* where = nullptr;
+  CHECK(bdrv_co_get_block_status_from_backing(raw, 3, 10, &pnum, &where) ==
+        (BDRV_BLOCK_RAW | BDRV_BLOCK_OFFSET_VALID | (3 * 512)));
+  CHECK(where == &backing);
+  CHECK(pnum == 10);
+  CHECK(bdrv_co_get_block_status_from_file(raw, 0, 4, &pnum, &where) == (BDRV_BLOCK_RAW | BDRV_BLOCK_OFFSET_VALID));
+  CHECK(where == &file);
+}
+
+TEST_CASE("I/O vectors: concat skips whole parts before the offset and spans several") {
+  std::vector<std::uint8_t> a(100, 1), b(100, 2), c(100, 3);
+  IoVector src;
+  src.add(absl::MakeSpan(a));
+  src.add(absl::MakeSpan(b));
+  src.add(absl::MakeSpan(c));
+  IoVector part;
+  part.concat(src, 150, 100);
+  CHECK(part.size() == 100);
+  CHECK(part.count() == 2);
+  std::vector<std::uint8_t> out(100);
+  part.copy_to(0, out.data(), 100);
+  CHECK(all_equal(out, 0, 50, 2));
+  CHECK(all_equal(out, 50, 100, 3));
+  CHECK_FALSE(part.is_zero());
+  CHECK_THROWS_AS(part.concat(src, 250, 100), sim::InvariantViolation);
 }
