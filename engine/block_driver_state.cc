@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstdlib>
+#include <cstring>
 
 #include "engine/errors.h"
 #include "engine/request_flags.h"
@@ -234,6 +236,35 @@ std::size_t bdrv_opt_mem_align(const BlockDriverState& bs) {
 std::size_t bdrv_min_mem_align(const BlockDriverState& bs) {
   if (bs.drv() == nullptr) return kPageSize;
   return bs.bl.min_mem_alignment;
+}
+
+BlockBuffer::~BlockBuffer() { std::free(data_); }
+
+BlockBuffer qemu_try_blockalign(const BlockDriverState& bs, std::size_t size) {
+  const std::size_t align = bdrv_opt_mem_align(bs);
+  SIM_CHECK("blockalign.positive_alignment", align > 0, "memory alignment of zero");
+  // Never an empty buffer on success, even for size 0.
+  const std::size_t want = size == 0 ? align : size;
+  void* p = std::aligned_alloc(align, (want + align - 1) / align * align);
+  return BlockBuffer(static_cast<std::uint8_t*>(p), p == nullptr ? 0 : want);
+}
+
+BlockBuffer qemu_try_blockalign0(const BlockDriverState& bs, std::size_t size) {
+  BlockBuffer b = qemu_try_blockalign(bs, size);
+  if (b) std::memset(b.data(), 0, size);
+  return b;
+}
+
+BlockBuffer qemu_blockalign(const BlockDriverState& bs, std::size_t size) {
+  BlockBuffer b = qemu_try_blockalign(bs, size);
+  SIM_CHECK("blockalign.allocated", static_cast<bool>(b), "out of memory in qemu_blockalign");
+  return b;
+}
+
+BlockBuffer qemu_blockalign0(const BlockDriverState& bs, std::size_t size) {
+  BlockBuffer b = qemu_blockalign(bs, size);
+  std::memset(b.data(), 0, size);
+  return b;
 }
 
 bool bdrv_qiov_is_aligned(const BlockDriverState& bs, const IoVector& qiov) {

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/block_driver.h"
@@ -195,6 +196,34 @@ void bdrv_io_plug(BlockDriverState& bs);
 void bdrv_io_unplug(BlockDriverState& bs);
 
 // Memory helpers (qemu_blockalign and friends, the qiov alignment check).
+// A buffer aligned to the node's preferred memory alignment, freed on destruction.
+class BlockBuffer {
+ public:
+  BlockBuffer() = default;
+  BlockBuffer(std::uint8_t* data, std::size_t size) : data_(data), size_(size) {}
+  BlockBuffer(BlockBuffer&& o) noexcept : data_(std::exchange(o.data_, nullptr)), size_(std::exchange(o.size_, 0)) {}
+  BlockBuffer& operator=(BlockBuffer&& o) noexcept {
+    std::swap(data_, o.data_);
+    std::swap(size_, o.size_);
+    return *this;
+  }
+  BlockBuffer(const BlockBuffer&) = delete;
+  BlockBuffer& operator=(const BlockBuffer&) = delete;
+  ~BlockBuffer();
+  std::uint8_t* data() const { return data_; }
+  std::size_t size() const { return size_; }
+  explicit operator bool() const { return data_ != nullptr; }
+
+ private:
+  std::uint8_t* data_ = nullptr;
+  std::size_t size_ = 0;
+};
+// Never fails (a failed allocation is an invariant, as QEMU aborts).
+BlockBuffer qemu_blockalign(const BlockDriverState& bs, std::size_t size);
+BlockBuffer qemu_blockalign0(const BlockDriverState& bs, std::size_t size);
+// May fail (an empty buffer); a size of 0 still gives a non-empty buffer.
+BlockBuffer qemu_try_blockalign(const BlockDriverState& bs, std::size_t size);
+BlockBuffer qemu_try_blockalign0(const BlockDriverState& bs, std::size_t size);
 std::size_t bdrv_opt_mem_align(const BlockDriverState& bs);
 std::size_t bdrv_min_mem_align(const BlockDriverState& bs);
 bool bdrv_qiov_is_aligned(const BlockDriverState& bs, const IoVector& qiov);

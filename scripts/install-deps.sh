@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  g++ clang cmake ninja-build pkg-config          # toolchains (clang: the cross-compiler check)
+  g++ clang llvm cmake ninja-build pkg-config     # toolchains (clang: cross-compiler check and coverage)
   libabsl-dev libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
   graphviz libgraphviz-dev                         # wait graphs: cgraph + gvc, and the dot plugins
   catch2 librapidcheck-dev                         # tests

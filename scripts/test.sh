@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Every test: install what is missing, build Release (g++ -O2), the blksim binary
 # with clang++, and Debug (g++ -O0) with AddressSanitizer and UBSan, all with
-# -Werror; run the Release tests, then the Debug tests, which include the check
-# that all three builds give the same fingerprints. Ends with ctest's summary.
+# -Werror; run the Release tests, measure engine coverage (clang, gated at 95% of
+# lines), then the Debug tests, which include the check that all three builds
+# give the same fingerprints. Ends with ctest's summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -42,6 +43,9 @@ if ! (cd build/release && ctest -j"$jobs" --output-on-failure >ctest.log 2>&1); 
   exit 1
 fi
 tail -n 3 build/release/ctest.log | sed -n 1p
+
+echo "== coverage: engine/ by the whole suite (clang source-based; at least 95% of lines)"
+bash scripts/coverage.sh | tail -n 2
 
 echo "== tests: Debug with sanitizers, and the cross-build determinism check"
 cd build/debug

@@ -55,7 +55,9 @@ void print_result(std::ostream& out, const scenarios::Scenario& s, const scenari
   out << "verdict     " << sim::verdict_kind_name(r.verdict.kind);
   if (!r.verdict.ok()) out << ": " << r.verdict.message;
   out << "\n";
+  if (!r.verdict.id.empty()) out << "invariant   " << r.verdict.id << "\n";
   if (!r.verdict.location.empty()) out << "location    " << r.verdict.location << "\n";
+  if (!r.verdict.ok()) out << "at          event " << r.verdict.event_index << ", " << r.verdict.time_ns << " ns\n";
   for (const std::string& d : r.verdict.details) out << "            " << d << "\n";
   out << "events      " << r.events << "\n";
   out << "steps       " << r.steps << "\n";

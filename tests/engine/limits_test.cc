@@ -1,5 +1,6 @@
 // Behaviour 9: limits.
 #include <catch2/catch.hpp>
+#include <algorithm>
 
 #include "engine/io.h"
 #include "graph.h"
@@ -80,4 +81,24 @@ TEST_CASE("memory helpers: alignment of an ejected node, and the qiov alignment 
   bs.eject();
   CHECK(bdrv_opt_mem_align(bs) == 4096);
   CHECK(bdrv_min_mem_align(bs) == 4096);
+}
+
+TEST_CASE("qemu_blockalign and friends: aligned to the node's memory alignment, zeroed on request") {
+  Graph g;
+  auto& bs = g.mem("d", 65536);
+  BlockBuffer b = qemu_blockalign(bs, 1000);
+  REQUIRE(b);
+  CHECK(b.size() == 1000);
+  CHECK(reinterpret_cast<std::uintptr_t>(b.data()) % bdrv_opt_mem_align(bs) == 0);
+  BlockBuffer z = qemu_blockalign0(bs, 3000);
+  CHECK(std::all_of(z.data(), z.data() + 3000, [](std::uint8_t c) { return c == 0; }));
+  BlockBuffer t = qemu_try_blockalign(bs, 0);  // never empty on success
+  REQUIRE(t);
+  CHECK(t.size() == bdrv_opt_mem_align(bs));
+  BlockBuffer tz = qemu_try_blockalign0(bs, 10);
+  REQUIRE(tz);
+  CHECK(tz.data()[9] == 0);
+  BlockBuffer moved = std::move(b);
+  CHECK(moved.size() == 1000);
+  CHECK_FALSE(b);
 }
