@@ -14,10 +14,7 @@ using engine::BDRV_SECTOR_BITS;
 using engine::BDRV_SECTOR_SIZE;
 
 MemDriver::MemDriver(std::uint64_t size_bytes, MemConfig config, sim::Rng& latency_rng)
-    : data_(size_bytes, 0),
-      allocated_(static_cast<std::size_t>((size_bytes + BDRV_SECTOR_SIZE - 1) / BDRV_SECTOR_SIZE), false),
-      config_(config),
-      rng_(latency_rng) {
+    : media_(size_bytes, config.write_cache), config_(config), rng_(latency_rng) {
   SIM_ASSERT(size_bytes <= kMaxSizeBytes, "mem driver size above its limit");
   SIM_ASSERT(config.latency.min_ns <= config.latency.max_ns && config.latency.max_ns <= kMaxLatencyNs,
              "mem driver latency out of range");
@@ -50,6 +47,7 @@ std::uint32_t MemDriver::ops() const {
   if (config_.ioctl == MemConfig::Ioctl::kCallback) ops |= engine::kAioIoctl;
   if (config_.plug) ops |= engine::kIoPlug;
   if (config_.drain_callback) ops |= engine::kCoDrain;
+  if (config_.cluster_size > 0) ops |= engine::kGetInfo;
   return ops;
 }
 
@@ -71,7 +69,30 @@ void MemDriver::refresh_limits(engine::BlockDriverState& bs) {
   bs.bl.max_pdiscard = want.max_pdiscard;
 }
 
-std::int64_t MemDriver::getlength(const engine::BlockDriverState&) const { return static_cast<std::int64_t>(data_.size()); }
+std::int64_t MemDriver::getlength(const engine::BlockDriverState&) const {
+  return static_cast<std::int64_t>(media_.size());
+}
+
+int MemDriver::get_info(engine::BlockDriverState&, engine::BlockDriverInfo* bdi) {
+  bdi->cluster_size = config_.cluster_size;
+  return 0;
+}
+
+std::vector<std::uint8_t> MemDriver::contents() const {
+  SIM_ASSERT(media_.size() <= (1ULL << 30), "contents() of an image above 1 GiB");
+  std::vector<std::uint8_t> out(media_.size());
+  media_.visible().read(0, out.size(), out.data());
+  return out;
+}
+
+std::uint64_t MemDriver::crash(engine::BlockDriverState& bs, CrashMode mode) {
+  sim::World& world = sim::World::current();
+  const std::uint64_t pending = media_.pending_writes();
+  const std::uint64_t lost = media_.crash(mode, world.rng("crash"));
+  world.emit_ids(sim::EventKind::kFaultFired, 0, 0, pending, 0, static_cast<std::int64_t>(lost),
+                 world.trace().intern(sim::cat("crash ", crash_mode_name(mode))), bs.trace_label());
+  return lost;
+}
 
 sim::Task<void> MemDriver::latency(std::string_view op) {
   std::uint64_t ns = rng_.between(config_.latency.min_ns, config_.latency.max_ns);
@@ -82,35 +103,26 @@ sim::Task<void> MemDriver::latency(std::string_view op) {
 }
 
 bool MemDriver::sector_allocated(std::int64_t sector) const {
-  return sector >= 0 && static_cast<std::size_t>(sector) < allocated_.size() && allocated_[static_cast<std::size_t>(sector)];
+  return sector >= 0 && media_.visible().allocated(static_cast<std::uint64_t>(sector));
 }
 
 int MemDriver::do_read(std::uint64_t offset, std::uint64_t bytes, engine::IoVector& qiov) {
   ++reads_;
-  // Past the end of the medium reads as zeroes.
-  std::uint64_t avail = offset < data_.size() ? std::min<std::uint64_t>(bytes, data_.size() - offset) : 0;
-  if (avail > 0) qiov.copy_from(0, data_.data() + offset, avail);
-  if (avail < bytes) qiov.memset(avail, 0, bytes - avail);
+  media_.visible().read(offset, bytes, qiov);  // past the end reads as zeroes
   return 0;
 }
 
-int MemDriver::do_write(std::uint64_t offset, std::uint64_t bytes, engine::IoVector& qiov) {
+int MemDriver::do_write(std::uint64_t offset, std::uint64_t bytes, engine::IoVector& qiov, bool fua) {
   ++writes_;
-  if (offset + bytes > data_.size()) return -ENOSPC;
-  qiov.copy_to(0, data_.data() + offset, bytes);
-  for (std::uint64_t s = offset / BDRV_SECTOR_SIZE; s < (offset + bytes + BDRV_SECTOR_SIZE - 1) / BDRV_SECTOR_SIZE; ++s) {
-    allocated_[static_cast<std::size_t>(s)] = true;
-  }
+  if (offset + bytes > media_.size()) return -ENOSPC;
+  media_.write(offset, bytes, qiov, fua);
   return 0;
 }
 
-void MemDriver::make_hole(std::int64_t offset, std::int64_t bytes) {
-  const auto end = static_cast<std::size_t>(std::min<std::int64_t>(offset + bytes, static_cast<std::int64_t>(data_.size())));
-  std::fill(data_.begin() + offset, data_.begin() + static_cast<std::ptrdiff_t>(end), 0);
-  // Only whole sectors become holes; partial ones keep their (now zero) data.
-  for (std::int64_t s = (offset + BDRV_SECTOR_SIZE - 1) / BDRV_SECTOR_SIZE; (s + 1) * BDRV_SECTOR_SIZE <= static_cast<std::int64_t>(end); ++s) {
-    allocated_[static_cast<std::size_t>(s)] = false;
-  }
+int MemDriver::do_flush(std::uint64_t ticket) {
+  ++flushes_;
+  if (config_.flush_error == 0) media_.flush_complete(ticket);
+  return config_.flush_error;
 }
 
 sim::Task<int> MemDriver::co_preadv(engine::BlockDriverState&, std::uint64_t offset, std::uint64_t bytes,
@@ -123,7 +135,7 @@ sim::Task<int> MemDriver::co_pwritev(engine::BlockDriverState&, std::uint64_t of
                                      engine::IoVector& qiov, unsigned flags) {
   last_write_flags_ = flags;
   co_await latency("pwritev");
-  co_return do_write(offset, bytes, qiov);
+  co_return do_write(offset, bytes, qiov, (flags & engine::BDRV_REQ_FUA) != 0);
 }
 
 sim::Task<int> MemDriver::co_readv(engine::BlockDriverState&, std::int64_t sector_num, int nb_sectors,
@@ -137,7 +149,7 @@ sim::Task<int> MemDriver::co_writev(engine::BlockDriverState&, std::int64_t sect
                                     engine::IoVector& qiov) {
   co_await latency("writev");
   co_return do_write(static_cast<std::uint64_t>(sector_num) << BDRV_SECTOR_BITS,
-                     static_cast<std::uint64_t>(nb_sectors) << BDRV_SECTOR_BITS, qiov);
+                     static_cast<std::uint64_t>(nb_sectors) << BDRV_SECTOR_BITS, qiov, false);
 }
 
 sim::Task<int> MemDriver::co_writev_flags(engine::BlockDriverState&, std::int64_t sector_num, int nb_sectors,
@@ -145,7 +157,8 @@ sim::Task<int> MemDriver::co_writev_flags(engine::BlockDriverState&, std::int64_
   last_write_flags_ = flags;
   co_await latency("writev");
   co_return do_write(static_cast<std::uint64_t>(sector_num) << BDRV_SECTOR_BITS,
-                     static_cast<std::uint64_t>(nb_sectors) << BDRV_SECTOR_BITS, qiov);
+                     static_cast<std::uint64_t>(nb_sectors) << BDRV_SECTOR_BITS, qiov,
+                     (flags & engine::BDRV_REQ_FUA) != 0);
 }
 
 engine::BlockAIOCB* MemDriver::submit(engine::BlockDriverState& bs, std::string_view op,
@@ -177,58 +190,59 @@ engine::BlockAIOCB* MemDriver::aio_writev(engine::BlockDriverState& bs, std::int
                                           int nb_sectors, engine::BlockCompletion done) {
   return submit(bs, "writev", [this, sector_num, nb_sectors, &qiov] {
     return do_write(static_cast<std::uint64_t>(sector_num) << BDRV_SECTOR_BITS,
-                    static_cast<std::uint64_t>(nb_sectors) << BDRV_SECTOR_BITS, qiov);
+                    static_cast<std::uint64_t>(nb_sectors) << BDRV_SECTOR_BITS, qiov, false);
   }, std::move(done));
 }
 
 engine::BlockAIOCB* MemDriver::aio_flush(engine::BlockDriverState& bs, engine::BlockCompletion done) {
-  return submit(bs, "flush", [this] {
-    ++flushes_;
-    return config_.flush_error;
-  }, std::move(done));
+  const std::uint64_t ticket = media_.flush_begin();
+  return submit(bs, "flush", [this, ticket] { return do_flush(ticket); }, std::move(done));
 }
 
 engine::BlockAIOCB* MemDriver::aio_pdiscard(engine::BlockDriverState& bs, std::int64_t offset, int bytes,
                                             engine::BlockCompletion done) {
   return submit(bs, "pdiscard", [this, offset, bytes] {
     ++discards_;
-    make_hole(offset, bytes);
+    if (!config_.discard_advisory) media_.zero(static_cast<std::uint64_t>(offset), static_cast<std::uint64_t>(bytes), false);
     return 0;
   }, std::move(done));
 }
 
 sim::Task<int> MemDriver::co_pwrite_zeroes(engine::BlockDriverState&, std::int64_t offset, int bytes, unsigned flags) {
   last_zero_flags_ = flags;
+  if (config_.zeroes_enotsup) co_return -ENOTSUP;
   co_await latency("pwrite_zeroes");
   ++zero_writes_;
-  if (offset + bytes > static_cast<std::int64_t>(data_.size())) co_return -ENOSPC;
-  make_hole(offset, bytes);
+  if (static_cast<std::uint64_t>(offset + bytes) > media_.size()) co_return -ENOSPC;
+  media_.zero(static_cast<std::uint64_t>(offset), static_cast<std::uint64_t>(bytes), (flags & engine::BDRV_REQ_FUA) != 0);
   co_return 0;
 }
 
 sim::Task<int> MemDriver::co_pdiscard(engine::BlockDriverState&, std::int64_t offset, int bytes) {
   co_await latency("pdiscard");
   ++discards_;
-  make_hole(offset, bytes);
+  // Discarded bytes read as zeroes afterwards, unless discard is only advisory.
+  if (!config_.discard_advisory) media_.zero(static_cast<std::uint64_t>(offset), static_cast<std::uint64_t>(bytes), false);
   co_return 0;
 }
 
 sim::Task<int> MemDriver::co_flush(engine::BlockDriverState&) {
+  const std::uint64_t ticket = media_.flush_begin();
   co_await latency("flush");
-  ++flushes_;
-  co_return config_.flush_error;
+  co_return do_flush(ticket);
 }
 
 sim::Task<int> MemDriver::co_flush_to_os(engine::BlockDriverState&) {
+  // Only as far as the OS: nothing becomes durable.
   co_await latency("flush_to_os");
   ++flushes_;
   co_return config_.flush_error;
 }
 
 sim::Task<int> MemDriver::co_flush_to_disk(engine::BlockDriverState&) {
+  const std::uint64_t ticket = media_.flush_begin();
   co_await latency("flush");
-  ++flushes_;
-  co_return config_.flush_error;
+  co_return do_flush(ticket);
 }
 
 sim::Task<std::int64_t> MemDriver::co_get_block_status(engine::BlockDriverState& bs, std::int64_t sector_num,

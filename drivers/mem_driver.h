@@ -1,8 +1,10 @@
-// mem: a memory-backed protocol driver. Operations take a seeded random latency
+// mem: a memory-backed protocol driver over sparse media with a volatile write
+// cache (see media.h): writes complete into the cache, flushes make them
+// durable, crash() drops what was not. Operations take a seeded random latency
 // of virtual time and move data when they complete, so concurrent operations
 // really race. Its interface is configurable so that every dispatch style and
 // every optional operation of the engine can be exercised: byte, sector or
-// callback I/O; write-zeroes and discard support; how it flushes; its limits
+// callback I/O; write-zeroes and discard behaviour; how it flushes; every limit
 // (applied through refresh_limits, as blkdebug does).
 #pragma once
 
@@ -11,6 +13,7 @@
 #include <vector>
 
 #include "engine/block_driver.h"
+#include "drivers/media.h"
 #include "engine/block_driver_state.h"
 #include "sim/coroutine.h"
 #include "sim/rng.h"
@@ -27,8 +30,12 @@ struct MemConfig {
   enum class Flush : std::uint8_t { kToDisk, kToOs, kWhole, kCallback, kNone };
   Style style = Style::kBytes;
   Flush flush = Flush::kToDisk;
-  bool write_zeroes = true;  // co_pwrite_zeroes
-  bool discard = true;       // co_pdiscard (aio_pdiscard in callback style)
+  bool write_zeroes = true;    // co_pwrite_zeroes
+  bool zeroes_enotsup = false;  // ...which answers -ENOTSUP (the engine falls back)
+  bool discard = true;         // co_pdiscard (aio_pdiscard in callback style)
+  bool discard_advisory = false;  // ...which keeps the data (else it zeroes exactly the range)
+  bool write_cache = true;     // false: every write is durable on completion
+  std::int32_t cluster_size = 0;  // reported by get_info (0: no get_info)
   bool block_status = true;  // co_get_block_status (holes read as zeroes)
   bool fua = false;          // FUA in supported_write_flags and supported_zero_flags
   bool compressed = false;   // co_pwritev_compressed
@@ -46,7 +53,7 @@ struct MemConfig {
 class MemDriver final : public engine::BlockDriver {
  public:
   // Bounds on what a scenario may ask for.
-  static constexpr std::uint64_t kMaxSizeBytes = 1ULL << 30;
+  static constexpr std::uint64_t kMaxSizeBytes = SparseImage::kMaxBytes;
   static constexpr std::uint64_t kMaxLatencyNs = 10'000'000'000ULL;
 
   MemDriver(std::uint64_t size_bytes, MemConfig config, sim::Rng& latency_rng);
@@ -95,6 +102,7 @@ class MemDriver final : public engine::BlockDriver {
   void io_unplug(engine::BlockDriverState& bs) override;
   sim::Task<void> co_drain(engine::BlockDriverState& bs) override;
   sim::Task<void> debug_event(engine::BlockDriverState& bs, engine::BlkdebugEvent event) override;
+  int get_info(engine::BlockDriverState& bs, engine::BlockDriverInfo* bdi) override;
 
   // blkdebug's breakpoints: the next request reaching `event` is held under `tag`
   // (one-shot) until resume(tag).
@@ -107,7 +115,15 @@ class MemDriver final : public engine::BlockDriver {
   // Applies the configured write/zero flags to a node using this driver.
   void configure_node(engine::BlockDriverState& bs) const;
 
-  const std::vector<std::uint8_t>& data() const { return data_; }
+  // The visible content as one buffer (small images only).
+  std::vector<std::uint8_t> contents() const;
+  const Media& media() const { return media_; }
+  // Initial content from a raw image file.
+  absl::Status load_raw(const std::string& path) { return media_.load_raw(path); }
+  absl::Status export_visible(const std::string& path) const { return media_.visible().save_raw(path); }
+  absl::Status export_durable(const std::string& path) const { return media_.durable().save_raw(path); }
+  // Power loss on this medium; traced as a fault on `bs`. Returns what was lost.
+  std::uint64_t crash(engine::BlockDriverState& bs, CrashMode mode);
   std::uint64_t reads() const { return reads_; }
   std::uint64_t writes() const { return writes_; }
   std::uint64_t flushes() const { return flushes_; }
@@ -129,14 +145,13 @@ class MemDriver final : public engine::BlockDriver {
  private:
   sim::Task<void> latency(std::string_view op);
   int do_read(std::uint64_t offset, std::uint64_t bytes, engine::IoVector& qiov);
-  int do_write(std::uint64_t offset, std::uint64_t bytes, engine::IoVector& qiov);
-  void make_hole(std::int64_t offset, std::int64_t bytes);
+  int do_write(std::uint64_t offset, std::uint64_t bytes, engine::IoVector& qiov, bool fua);
+  int do_flush(std::uint64_t ticket);
   // Callback style: run `op` after the latency, then complete.
   engine::BlockAIOCB* submit(engine::BlockDriverState& bs, std::string_view op, absl::AnyInvocable<int()> op_fn,
                              engine::BlockCompletion done);
 
-  std::vector<std::uint8_t> data_;
-  std::vector<bool> allocated_;  // per sector
+  Media media_;
   MemConfig config_;
   sim::Rng& rng_;
   bool fail_next_submission_ = false;

@@ -254,7 +254,7 @@ sim::Task<void> ScenarioRun::job_main(Job& job) {
 
 void ScenarioRun::check_final_images() {
   for (std::size_t n = 0; n < nodes_.size(); ++n) {
-    const std::vector<std::uint8_t>& data = nodes_[n]->driver->data();
+    const std::vector<std::uint8_t> data = nodes_[n]->driver->contents();
     const WrittenPatterns& written = written_[n];
     for (std::size_t i = 0; i < data.size(); ++i) {
       if (!written.allows(i, data[i])) {

@@ -128,7 +128,7 @@ TEST_CASE("overlapping unaligned writes serialise: no lost write under any seed"
     h.world.run();
     INFO("seed " << seed);
     REQUIRE(h.world.verdict().ok());
-    const auto& d = h.driver.data();
+    const auto d = h.driver.contents();
     CHECK(all_equal(d, 100, 3100, 0x11));
     CHECK(all_equal(d, 3500, 5500, 0x22));
     CHECK(all_equal(d, 6000, 10000, 0x33));

@@ -133,7 +133,7 @@ TEST_CASE("qemu-iotests 077: concurrent RMW requests held at breakpoints leave e
       g.world.run();
       INFO(strategy << " seed " << seed);
       REQUIRE(g.world.verdict().ok());
-      const auto& data = g.mem_driver().data();
+      const auto data = g.mem_driver().contents();
       for (const auto& [pattern, offset, length] : kVerify) {
         INFO("read -P " << pattern << " 0x" << std::hex << offset << " 0x" << length);
         CHECK(testing::all_equal(data, offset, offset + length, static_cast<std::uint8_t>(pattern)));

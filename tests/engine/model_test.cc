@@ -134,7 +134,7 @@ std::string run_sequence(const Limits& l, const std::vector<Op>& ops, std::uint6
     }
     if (!Graph::idle(bs)) return describe(op) + ": node not idle afterwards";
   }
-  if (!std::equal(model.begin(), model.end(), g.mem_driver().data().begin())) return "final image differs from the model";
+  if (!std::equal(model.begin(), model.end(), g.mem_driver().contents().begin())) return "final image differs from the model";
   return "";
 }
 

@@ -1,0 +1,124 @@
+#include "drivers/media.h"
+
+#include <algorithm>
+
+#include "sim/invariant.h"
+
+namespace drivers {
+
+std::string_view crash_mode_name(CrashMode mode) {
+  switch (mode) {
+    case CrashMode::kDropAll: return "drop-all";
+    case CrashMode::kRandomSubset: return "random-subset";
+    case CrashMode::kTornSectors: return "torn-sectors";
+  }
+  return "?";
+}
+
+std::optional<CrashMode> crash_mode_from_name(std::string_view name) {
+  for (CrashMode m : {CrashMode::kDropAll, CrashMode::kRandomSubset, CrashMode::kTornSectors}) {
+    if (crash_mode_name(m) == name) return m;
+  }
+  return std::nullopt;
+}
+
+Media::Media(std::uint64_t size_bytes, bool write_cache)
+    : write_cache_(write_cache), visible_(size_bytes), durable_base_(size_bytes) {}
+
+absl::Status Media::load_raw(const std::string& path) {
+  absl::Status s = visible_.load_raw(path);
+  if (!s.ok()) return s;
+  durable_base_ = visible_;
+  return absl::OkStatus();
+}
+
+void Media::apply(SparseImage& image, const Pending& p) const {
+  if (p.data.empty()) {
+    image.zero(p.offset, p.bytes);
+  } else {
+    image.write(p.offset, p.bytes, p.data.data());
+  }
+}
+
+void Media::apply_sector(SparseImage& image, const Pending& p, std::uint64_t sector) const {
+  const std::uint64_t from = std::max(p.offset, sector * SparseImage::kSector);
+  const std::uint64_t to = std::min(p.offset + p.bytes, (sector + 1) * SparseImage::kSector);
+  if (p.data.empty()) {
+    image.zero(from, to - from);
+  } else {
+    image.write(from, to - from, p.data.data() + (from - p.offset));
+  }
+}
+
+void Media::write(std::uint64_t offset, std::uint64_t bytes, const engine::IoVector& qiov, bool fua) {
+  visible_.write(offset, bytes, qiov);
+  Pending p{++completed_, offset, bytes, fua, std::vector<std::uint8_t>(bytes)};
+  qiov.copy_to(0, p.data.data(), bytes);
+  if (!write_cache_) {
+    apply(durable_base_, p);  // write-through: durable at once
+    return;
+  }
+  pending_.push_back(std::move(p));
+}
+
+void Media::zero(std::uint64_t offset, std::uint64_t bytes, bool fua) {
+  visible_.zero(offset, bytes);
+  Pending p{++completed_, offset, bytes, fua, {}};
+  if (!write_cache_) {
+    apply(durable_base_, p);
+    return;
+  }
+  pending_.push_back(std::move(p));
+}
+
+void Media::flush_complete(std::uint64_t ticket) {
+  // Everything that completed before the flush began is now durable, in order.
+  while (!pending_.empty() && pending_.front().seq <= ticket) {
+    apply(durable_base_, pending_.front());
+    pending_.pop_front();
+  }
+}
+
+SparseImage Media::durable() const {
+  SparseImage out = durable_base_;
+  for (const Pending& p : pending_) {
+    if (p.fua) apply(out, p);
+  }
+  return out;
+}
+
+std::uint64_t Media::crash(CrashMode mode, sim::Rng& rng) {
+  std::uint64_t lost = 0;
+  for (const Pending& p : pending_) {
+    if (p.fua) {
+      apply(durable_base_, p);
+      continue;
+    }
+    switch (mode) {
+      case CrashMode::kDropAll:
+        ++lost;
+        break;
+      case CrashMode::kRandomSubset:
+        if (rng.chance(1, 2)) {
+          apply(durable_base_, p);
+        } else {
+          ++lost;
+        }
+        break;
+      case CrashMode::kTornSectors:
+        for (std::uint64_t s = p.offset / SparseImage::kSector; s * SparseImage::kSector < p.offset + p.bytes; ++s) {
+          if (rng.chance(1, 2)) {
+            apply_sector(durable_base_, p, s);
+          } else {
+            ++lost;
+          }
+        }
+        break;
+    }
+  }
+  pending_.clear();
+  visible_ = durable_base_;
+  return lost;
+}
+
+}  // namespace drivers

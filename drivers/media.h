@@ -1,0 +1,71 @@
+// Media: what a disk with a volatile write cache keeps, and what a power loss
+// leaves of it.
+//
+// Completed writes land in the visible image and in a list of pending (cached)
+// writes. A flush that began after N pending writes had completed makes those N
+// durable when it completes; FUA writes are durable on completion. A crash keeps
+// the durable image plus, by mode, none of the pending writes, a random subset
+// of them, or a random subset of their sectors (torn writes), replayed in
+// completion order so that later writes still win.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "drivers/sparse_image.h"
+#include "sim/rng.h"
+
+namespace drivers {
+
+enum class CrashMode : std::uint8_t { kDropAll, kRandomSubset, kTornSectors };
+std::string_view crash_mode_name(CrashMode mode);
+std::optional<CrashMode> crash_mode_from_name(std::string_view name);
+
+class Media {
+ public:
+  Media(std::uint64_t size_bytes, bool write_cache);
+
+  std::uint64_t size() const { return visible_.size(); }
+  bool write_cache() const { return write_cache_; }
+  const SparseImage& visible() const { return visible_; }
+  // What a crash in kDropAll mode would leave now.
+  SparseImage durable() const;
+  std::size_t pending_writes() const { return pending_.size(); }
+
+  // Initial content, both visible and durable.
+  absl::Status load_raw(const std::string& path);
+
+  void write(std::uint64_t offset, std::uint64_t bytes, const engine::IoVector& qiov, bool fua);
+  void zero(std::uint64_t offset, std::uint64_t bytes, bool fua);
+
+  // A flush: begin() before the device starts it, complete(ticket) when it has
+  // succeeded. Writes completed between the two are not covered.
+  std::uint64_t flush_begin() const { return completed_; }
+  void flush_complete(std::uint64_t ticket);
+
+  // Power loss: the visible image becomes what survived. Returns the number of
+  // pending writes (or, torn, sectors) lost.
+  std::uint64_t crash(CrashMode mode, sim::Rng& rng);
+
+ private:
+  struct Pending {
+    std::uint64_t seq;  // completion order, 1-based
+    std::uint64_t offset;
+    std::uint64_t bytes;
+    bool fua;
+    std::vector<std::uint8_t> data;  // empty: zeroes
+  };
+  void apply(SparseImage& image, const Pending& p) const;
+  void apply_sector(SparseImage& image, const Pending& p, std::uint64_t sector) const;
+
+  bool write_cache_;
+  SparseImage visible_;
+  SparseImage durable_base_;  // durable, not counting FUA writes still pending
+  std::deque<Pending> pending_;
+  std::uint64_t completed_ = 0;
+};
+
+}  // namespace drivers

@@ -1,0 +1,50 @@
+// SparseImage: the bytes of a disk, stored per 512-byte sector only where
+// written. Unwritten sectors are holes that read as zeroes, so images of up to
+// 2^62 bytes cost memory only for what was written. Iteration is in sector
+// order (an ordered map), never by address.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+#include <absl/container/btree_map.h>
+#include <absl/status/status.h>
+
+#include "engine/iovec.h"
+
+namespace drivers {
+
+class SparseImage {
+ public:
+  static constexpr std::uint64_t kSector = 512;
+  static constexpr std::uint64_t kMaxBytes = 1ULL << 62;
+
+  explicit SparseImage(std::uint64_t size_bytes);
+
+  std::uint64_t size() const { return size_; }
+  // Reads [offset, offset + bytes) into dst (holes and bytes past the end read as zero).
+  void read(std::uint64_t offset, std::uint64_t bytes, std::uint8_t* dst) const;
+  void read(std::uint64_t offset, std::uint64_t bytes, engine::IoVector& qiov, std::size_t qiov_offset = 0) const;
+  void write(std::uint64_t offset, std::uint64_t bytes, const std::uint8_t* src);
+  void write(std::uint64_t offset, std::uint64_t bytes, const engine::IoVector& qiov, std::size_t qiov_offset = 0);
+  // Zeroes the range: whole sectors become holes, partial ones are zero-filled.
+  void zero(std::uint64_t offset, std::uint64_t bytes);
+  bool allocated(std::uint64_t sector) const { return sectors_.count(sector) != 0; }
+  std::uint64_t allocated_sectors() const { return sectors_.size(); }
+
+  // Raw image files: the whole image, holes as zeroes.
+  absl::Status load_raw(const std::string& path);
+  absl::Status save_raw(const std::string& path) const;
+
+  bool operator==(const SparseImage& other) const;
+
+ private:
+  using Sector = std::array<std::uint8_t, kSector>;
+  Sector& sector_for_write(std::uint64_t index);
+
+  std::uint64_t size_;
+  absl::btree_map<std::uint64_t, Sector> sectors_;
+};
+
+}  // namespace drivers
