@@ -138,7 +138,7 @@ TEST_CASE("a crash never loses a write that completed before a successful flush 
       std::uint32_t bytes;
     };
     const auto steps = *rc::gen::container<std::vector<Step>>(rc::gen::apply(
-        [](int k, std::uint32_t o, std::uint32_t b) { return Step{k, o % 60000, 1 + b % 4096}; },
+        [](int k, std::uint32_t o, std::uint32_t b) { return Step{k, o % 8192, 1 + b % 2048}; },
         rc::gen::inRange(0, 5), rc::gen::arbitrary<std::uint32_t>(), rc::gen::arbitrary<std::uint32_t>()));
     const auto mode = *rc::gen::element(CrashMode::kDropAll, CrashMode::kRandomSubset, CrashMode::kTornSectors);
     const auto seed = *rc::gen::arbitrary<std::uint64_t>();
@@ -176,7 +176,7 @@ TEST_CASE("a crash never loses a write that completed before a successful flush 
     m.crash(mode, rng);
     // A byte must hold one of: its value from the last durable write to it, or a
     // value from a later write (which may have survived). Never anything older.
-    for (std::uint32_t pos = 0; pos < 65536; pos += 97) {
+    for (std::uint32_t pos = 0; pos < 8192 + 2048; ++pos) {
       int last_durable = 0;
       std::vector<int> later;
       for (std::size_t i = 0; i < completed.size(); ++i) {
