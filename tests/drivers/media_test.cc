@@ -137,7 +137,8 @@ TEST_CASE("a crash never loses a write that completed before a successful flush 
       std::uint32_t offset;
       std::uint32_t bytes;
     };
-    const auto steps = *rc::gen::container<std::vector<Step>>(rc::gen::apply(
+    const auto count = *rc::gen::inRange<std::size_t>(20, 100);
+    const auto steps = *rc::gen::container<std::vector<Step>>(count, rc::gen::apply(
         [](int k, std::uint32_t o, std::uint32_t b) { return Step{k, o % 8192, 1 + b % 2048}; },
         rc::gen::inRange(0, 5), rc::gen::arbitrary<std::uint32_t>(), rc::gen::arbitrary<std::uint32_t>()));
     const auto mode = *rc::gen::element(CrashMode::kDropAll, CrashMode::kRandomSubset, CrashMode::kTornSectors);
