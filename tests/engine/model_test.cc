@@ -193,7 +193,7 @@ TEST_CASE("random operation sequences under random limits match a flat disk mode
     l.style = *rc::gen::element(drivers::MemConfig::Style::kBytes, drivers::MemConfig::Style::kSectors,
                                 drivers::MemConfig::Style::kCallbacks);
     const int min_shift = l.style == drivers::MemConfig::Style::kBytes ? 0 : 9;
-    l.align = 1u << *rc::gen::inRange(min_shift, 17);  // 1 .. 64K
+    l.align = 1u << *rc::gen::resize(100, rc::gen::inRange(min_shift, 17));  // 1 .. 64K
     const std::uint32_t block = std::max(l.align, 512u);
     l.max_transfer = *rc::gen::element(0u, 1u, 2u, 5u) * block;
     l.zero_align = *rc::gen::element(0u, 1u, 2u, 8u) * l.align;
@@ -212,8 +212,10 @@ TEST_CASE("random operation sequences under random limits match a flat disk mode
                   len = 1 + len % std::min<std::uint32_t>(65536, kDiskBytes - off);
                   return Op{static_cast<Op::Kind>(kind), off, len, static_cast<std::uint8_t>(pattern | 1)};
                 },
-                rc::gen::inRange(0, 6), rc::gen::arbitrary<std::uint32_t>(), rc::gen::arbitrary<std::uint32_t>(),
-                rc::gen::arbitrary<std::uint8_t>())));
+                // Resized: gen::inRange and arbitrary are size-scaled, and early
+                // cases would otherwise be all writes at offset 0.
+                rc::gen::resize(100, rc::gen::inRange(0, 6)), rc::gen::resize(100, rc::gen::arbitrary<std::uint32_t>()),
+                rc::gen::resize(100, rc::gen::arbitrary<std::uint32_t>()), rc::gen::arbitrary<std::uint8_t>())));
     const auto seed = *rc::gen::inRange<std::uint64_t>(0, 1000);
     const std::string failure = run_sequence(l, ops, seed);
     if (!failure.empty()) {

@@ -90,7 +90,8 @@ rc::Gen<Step> gen_step() {
           default: return Step{Op::kLockedYield, arg % kMutexes};
         }
       },
-      rc::gen::inRange(0, 4), rc::gen::inRange(0, 4));
+      // Resized: gen::inRange is size-scaled; kinds should be uniform from the start.
+      rc::gen::resize(100, rc::gen::inRange(0, 4)), rc::gen::resize(100, rc::gen::inRange(0, 4)));
 }
 
 rc::Gen<Program> gen_program() {
