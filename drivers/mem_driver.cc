@@ -24,7 +24,7 @@ MemDriver::MemDriver(std::uint64_t size_bytes, LatencyRange latency, sim::Rng& l
     : MemDriver(size_bytes, MemConfig{.latency = latency}, latency_rng) {}
 
 std::uint32_t MemDriver::ops() const {
-  std::uint32_t ops = engine::kRefreshLimits | engine::kDebugEvent;
+  std::uint32_t ops = engine::kRefreshLimits;
   switch (config_.style) {
     case MemConfig::Style::kBytes: ops |= engine::kCoPreadv | engine::kCoPwritev; break;
     case MemConfig::Style::kSectors: ops |= engine::kCoReadv | engine::kCoWritev; break;
@@ -298,32 +298,6 @@ void MemDriver::io_unplug(engine::BlockDriverState&) { ++unplugs_; }
 sim::Task<void> MemDriver::co_drain(engine::BlockDriverState&) {
   ++drains_;
   if (config_.drain_sleep_ns > 0) co_await sim::co_sleep_ns(config_.drain_sleep_ns, "driver drain");
-}
-
-void MemDriver::break_on(engine::BlkdebugEvent event, std::string tag) {
-  breakpoints_.emplace_back(event, std::move(tag));
-}
-
-bool MemDriver::suspended(const std::string& tag) const {
-  return std::any_of(held_.begin(), held_.end(), [&](const auto& h) { return h.first == tag; });
-}
-
-void MemDriver::resume(const std::string& tag) {
-  auto it = std::find_if(held_.begin(), held_.end(), [&](const auto& h) { return h.first == tag; });
-  SIM_ASSERT(it != held_.end(), "resume of breakpoint '" + tag + "', which holds no request");
-  sim::Coroutine* co = it->second;
-  held_.erase(it);
-  sim::World::current().wake(*co);
-}
-
-sim::Task<void> MemDriver::debug_event(engine::BlockDriverState&, engine::BlkdebugEvent event) {
-  auto it = std::find_if(breakpoints_.begin(), breakpoints_.end(), [&](const auto& b) { return b.first == event; });
-  if (it == breakpoints_.end()) co_return;
-  sim::World& world = sim::World::current();
-  const std::string_view tag = world.intern(it->second);
-  breakpoints_.erase(it);  // a breakpoint holds one request
-  held_.emplace_back(std::string(tag), world.current_coroutine());
-  co_await world.suspend(sim::WaitInfo{"breakpoint", 0, 0, tag, 0});
 }
 
 }  // namespace drivers

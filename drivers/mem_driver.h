@@ -101,14 +101,7 @@ class MemDriver final : public engine::BlockDriver {
   void io_plug(engine::BlockDriverState& bs) override;
   void io_unplug(engine::BlockDriverState& bs) override;
   sim::Task<void> co_drain(engine::BlockDriverState& bs) override;
-  sim::Task<void> debug_event(engine::BlockDriverState& bs, engine::BlkdebugEvent event) override;
   int get_info(engine::BlockDriverState& bs, engine::BlockDriverInfo* bdi) override;
-
-  // blkdebug's breakpoints: the next request reaching `event` is held under `tag`
-  // (one-shot) until resume(tag).
-  void break_on(engine::BlkdebugEvent event, std::string tag);
-  bool suspended(const std::string& tag) const;
-  void resume(const std::string& tag);
 
   static constexpr std::size_t kVmstateBytes = 1 << 20;
 
@@ -168,8 +161,6 @@ class MemDriver final : public engine::BlockDriver {
   unsigned last_zero_flags_ = 0;
   unsigned last_write_flags_ = 0;
   std::vector<std::uint8_t> vmstate_;
-  std::vector<std::pair<engine::BlkdebugEvent, std::string>> breakpoints_;  // in the order set
-  std::vector<std::pair<std::string, sim::Coroutine*>> held_;               // suspended requests by tag
 };
 
 }  // namespace drivers

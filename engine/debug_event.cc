@@ -6,10 +6,10 @@
 
 namespace engine {
 namespace {
-constexpr std::array<std::string_view, 9> kNames = {
-    "flush_to_os",       "flush_to_disk",          "pwritev_rmw_head",
-    "pwritev_rmw_after_head", "pwritev_rmw_tail", "pwritev_rmw_after_tail",
-    "pwritev",           "pwritev_zero",           "pwritev_done",
+constexpr std::array<std::string_view, 15> kNames = {
+    "flush_to_os", "flush_to_disk", "pwritev_rmw_head", "pwritev_rmw_after_head", "pwritev_rmw_tail",
+    "pwritev_rmw_after_tail", "pwritev", "pwritev_zero", "pwritev_done", "read_aio", "write_aio",
+    "cow_read", "cow_write", "cluster_alloc", "l2_update",
 };
 }  // namespace
 

@@ -21,6 +21,13 @@ enum class BlkdebugEvent : unsigned char {
   kPwritev,
   kPwritevZero,
   kPwritevDone,
+  // Raised by format drivers on their file (and by fault for its own requests).
+  kReadAio,
+  kWriteAio,
+  kCowRead,
+  kCowWrite,
+  kClusterAlloc,
+  kL2Update,
 };
 
 // blkdebug's name for the event ("pwritev_rmw_after_head", ...).

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "drivers/cow_format.h"
+#include "drivers/fault_driver.h"
 #include "drivers/mem_driver.h"
 #include "drivers/raw_format.h"
 #include "engine/io.h"
@@ -63,6 +64,16 @@ class Graph {
     engine::bdrv_refresh_limits(bs);
     return bs;
   }
+  engine::BlockDriverState& fault(const std::string& name, engine::BlockDriverState& file,
+                                  drivers::FaultConfig config = {}) {
+    auto driver = std::make_unique<drivers::FaultDriver>(std::move(config));
+    faults_.push_back(driver.get());
+    engine::BlockDriverState& bs = add(name, std::move(driver), file.total_sectors * engine::BDRV_SECTOR_SIZE);
+    bs.attach_child("file", file, engine::ChildRole::kFile);
+    engine::bdrv_refresh_limits(bs);
+    return bs;
+  }
+  drivers::FaultDriver& fault_driver(std::size_t i = 0) { return *faults_.at(i); }
   engine::BdrvChild& root(engine::BlockDriverState& bs, const engine::BdrvChildRole* role = nullptr) {
     roots_.push_back(std::make_unique<engine::BdrvChild>("root", bs, nullptr, engine::ChildRole::kRoot, role));
     return *roots_.back();
@@ -129,6 +140,7 @@ class Graph {
   std::vector<std::unique_ptr<engine::BdrvChild>> roots_;
   std::vector<drivers::MemDriver*> mems_;
   std::vector<drivers::CowFormat*> cows_;
+  std::vector<drivers::FaultDriver*> faults_;
 };
 
 inline bool all_equal(const std::vector<std::uint8_t>& v, std::size_t from, std::size_t to, std::uint8_t value) {

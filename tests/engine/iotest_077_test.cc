@@ -25,7 +25,7 @@ std::uint64_t num(const std::string& s) { return std::stoull(s, nullptr, 0); }
 
 // Runs one 077 block of qemu-io commands; aio requests go in the background.
 void run_block(Graph& g, BdrvChild& child, const std::vector<std::string>& lines) {
-  drivers::MemDriver& drv = g.mem_driver();
+  drivers::Breakpoints& drv = g.fault_driver().breakpoints();
   int outstanding = 0;
   for (const std::string& line : lines) {
     auto w = words(line);
@@ -33,7 +33,7 @@ void run_block(Graph& g, BdrvChild& child, const std::vector<std::string>& lines
     if (w[0] == "break") {
       BlkdebugEvent ev;
       REQUIRE(blkdebug_event_from_name(w[1], &ev));
-      drv.break_on(ev, w[2]);
+      drv.add(ev, w[2]);
     } else if (w[0] == "wait_break") {
       g.world.run_until([&] { return drv.suspended(w[1]); });
       REQUIRE(drv.suspended(w[1]));
@@ -124,10 +124,12 @@ TEST_CASE("qemu-iotests 077: concurrent RMW requests held at breakpoints leave e
   for (const char* strategy : {"fifo", "random", "pct:3"}) {
     for (std::uint64_t seed = 0; seed < 4; ++seed) {
       drivers::MemConfig cfg = Graph::fast();
-      cfg.limits.request_alignment = 4096;  // file.align=4k
       cfg.latency = {1000, 20000};
+      drivers::FaultConfig blkdebug;
+      blkdebug.align = 4096;  // file.align=4k
       Graph g(seed, strategy);
-      auto& bs = g.mem("blkdebug", 0x20000, cfg);
+      auto& file = g.mem("file", 0x20000, cfg);
+      auto& bs = g.fault("blkdebug", file, blkdebug);
       auto& child = g.root(bs);
       for (const auto& block : kBlocks) run_block(g, child, block);
       g.world.run();

@@ -1,0 +1,34 @@
+#include "drivers/breakpoints.h"
+
+#include <algorithm>
+
+#include "sim/invariant.h"
+#include "sim/world.h"
+
+namespace drivers {
+
+void Breakpoints::add(engine::BlkdebugEvent event, std::string tag) { armed_.emplace_back(event, std::move(tag)); }
+
+bool Breakpoints::suspended(const std::string& tag) const {
+  return std::any_of(held_.begin(), held_.end(), [&](const auto& h) { return h.first == tag; });
+}
+
+void Breakpoints::resume(const std::string& tag) {
+  auto it = std::find_if(held_.begin(), held_.end(), [&](const auto& h) { return h.first == tag; });
+  SIM_ASSERT(it != held_.end(), "resume of breakpoint '" + tag + "', which holds no request");
+  sim::Coroutine* co = it->second;
+  held_.erase(it);
+  sim::World::current().wake(*co);
+}
+
+sim::Task<void> Breakpoints::hit(engine::BlkdebugEvent event) {
+  auto it = std::find_if(armed_.begin(), armed_.end(), [&](const auto& b) { return b.first == event; });
+  if (it == armed_.end()) co_return;
+  sim::World& world = sim::World::current();
+  const std::string_view tag = world.intern(it->second);
+  armed_.erase(it);
+  held_.emplace_back(std::string(tag), world.current_coroutine());
+  co_await world.suspend(sim::WaitInfo{"breakpoint", 0, 0, tag, 0});
+}
+
+}  // namespace drivers

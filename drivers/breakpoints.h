@@ -1,0 +1,30 @@
+// blkdebug's breakpoints: `break EVENT TAG` holds the next request that raises
+// EVENT until `resume TAG`; a breakpoint holds one request (one-shot).
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "engine/debug_event.h"
+#include "sim/coroutine.h"
+#include "sim/task.h"
+
+namespace drivers {
+
+class Breakpoints {
+ public:
+  void add(engine::BlkdebugEvent event, std::string tag);
+  bool suspended(const std::string& tag) const;
+  // Wakes the request held under `tag`; it is a bug if there is none.
+  void resume(const std::string& tag);
+  // Called from a debug event: holds the current request if a breakpoint matches.
+  sim::Task<void> hit(engine::BlkdebugEvent event);
+  std::size_t armed() const { return armed_.size(); }
+
+ private:
+  std::vector<std::pair<engine::BlkdebugEvent, std::string>> armed_;  // in the order set
+  std::vector<std::pair<std::string, sim::Coroutine*>> held_;          // by tag
+};
+
+}  // namespace drivers

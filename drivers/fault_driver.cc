@@ -1,0 +1,216 @@
+#include "drivers/fault_driver.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "engine/block_driver_state.h"
+#include "engine/errors.h"
+#include "engine/io.h"
+#include "sim/invariant.h"
+#include "sim/str.h"
+#include "sim/world.h"
+
+namespace drivers {
+
+using engine::BlkdebugEvent;
+
+namespace {
+constexpr std::string_view kIoKindNames[] = {"any", "read", "write", "zero", "discard", "flush"};
+}
+
+std::string_view io_kind_name(IoKind kind) { return kIoKindNames[static_cast<int>(kind)]; }
+
+std::optional<IoKind> io_kind_from_name(std::string_view name) {
+  for (int i = 0; i < 6; ++i) {
+    if (kIoKindNames[i] == name) return static_cast<IoKind>(i);
+  }
+  return std::nullopt;
+}
+
+std::string FaultRule::describe() const {
+  if (action == Action::kSetState) {
+    return sim::cat("set-state event=", engine::blkdebug_event_name(event), " state=", state, " new_state=", new_state);
+  }
+  std::string out = sim::cat("inject-error event=", engine::blkdebug_event_name(event), " errno=",
+                             engine::errno_name(-error));
+  if (state != 0) out += sim::cat(" state=", state);
+  if (offset >= 0) out += sim::cat(" offset=", offset);
+  if (kind != IoKind::kAny) out += sim::cat(" kind=", io_kind_name(kind));
+  if (once) out += " once";
+  if (immediately) out += " immediately";
+  return out;
+}
+
+std::uint64_t LatencyModel::draw(sim::Rng& rng) const {
+  switch (kind) {
+    case Kind::kNone: return 0;
+    case Kind::kFixed: return a_ns;
+    case Kind::kUniform: return rng.between(a_ns, b_ns);
+    case Kind::kExponential: {
+      // Inverse CDF on a 53-bit uniform in (0, 1].
+      const double u = static_cast<double>((rng.next() >> 11) + 1) / 9007199254740992.0;
+      return static_cast<std::uint64_t>(-std::log(u) * static_cast<double>(a_ns));
+    }
+    case Kind::kPareto: {
+      // Heavy tail: scale / U^(1/shape), capped so one request cannot stall a run forever.
+      const double u = static_cast<double>((rng.next() >> 11) + 1) / 9007199254740992.0;
+      const double x = static_cast<double>(a_ns) / std::pow(u, 1.0 / shape);
+      return std::min<std::uint64_t>(b_ns, static_cast<std::uint64_t>(std::min(x, 1e18)));
+    }
+  }
+  return 0;
+}
+
+FaultDriver::FaultDriver(FaultConfig config) : config_(std::move(config)) {
+  std::uint64_t id = 0;
+  for (const FaultRule& r : config_.rules) {
+    SIM_ASSERT(r.error > 0, "fault rule errno must be positive: " + r.describe());
+    rules_.push_back(LiveRule{r, ++id, 0});
+  }
+}
+
+std::uint32_t FaultDriver::ops() const {
+  return engine::kCoPreadv | engine::kCoPwritev | engine::kCoPwriteZeroes | engine::kCoPdiscard |
+         engine::kCoFlushToDisk | engine::kCoGetBlockStatus | engine::kRefreshLimits | engine::kGetInfo |
+         engine::kDebugEvent;
+}
+
+std::int64_t FaultDriver::getlength(const engine::BlockDriverState& bs) const {
+  return bs.file->bs->total_sectors * engine::BDRV_SECTOR_SIZE;
+}
+
+void FaultDriver::refresh_limits(engine::BlockDriverState& bs) {
+  if (config_.align != 0) bs.bl.request_alignment = config_.align;
+  if (config_.max_transfer != 0) bs.bl.max_transfer = config_.max_transfer;
+  if (config_.opt_write_zero != 0) bs.bl.pwrite_zeroes_alignment = config_.opt_write_zero;
+  if (config_.max_write_zero != 0) bs.bl.max_pwrite_zeroes = config_.max_write_zero;
+  if (config_.opt_discard != 0) bs.bl.pdiscard_alignment = config_.opt_discard;
+  if (config_.max_discard != 0) bs.bl.max_pdiscard = config_.max_discard;
+}
+
+int FaultDriver::get_info(engine::BlockDriverState& bs, engine::BlockDriverInfo* bdi) {
+  return engine::bdrv_get_info(*bs.file->bs, bdi);
+}
+
+sim::Rng& FaultDriver::stream(engine::BlockDriverState& bs, std::string_view what, IoKind kind) {
+  // One stream per node and operation kind: rules and latencies of one kind
+  // never shift another kind's draws.
+  return sim::World::current().rng(sim::cat(what, ":", bs.node_name(), ":", io_kind_name(kind)));
+}
+
+sim::Task<void> FaultDriver::process_event(engine::BlockDriverState&, BlkdebugEvent event) {
+  int new_state = state_;
+  bool reset = false;
+  for (LiveRule& live : rules_) {
+    const FaultRule& r = live.rule;
+    if (r.event != event || (r.state != 0 && r.state != state_)) continue;
+    if (r.action == FaultRule::Action::kSetState) {
+      new_state = r.new_state;
+    } else {
+      // An event with inject-error rules replaces the set of active rules.
+      if (!reset) {
+        active_.clear();
+        reset = true;
+      }
+      active_.insert(active_.begin(), live.id);
+    }
+  }
+  state_ = new_state;
+  co_return;
+}
+
+sim::Task<void> FaultDriver::debug_event(engine::BlockDriverState& bs, BlkdebugEvent event) {
+  co_await process_event(bs, event);
+  co_await breakpoints_.hit(event);
+}
+
+sim::Task<int> FaultDriver::rule_check(engine::BlockDriverState& bs, IoKind kind, std::int64_t offset,
+                                       std::int64_t bytes) {
+  for (std::size_t i = 0; i < active_.size(); ++i) {
+    auto it = std::find_if(rules_.begin(), rules_.end(), [&](const LiveRule& l) { return l.id == active_[i]; });
+    if (it == rules_.end()) continue;
+    LiveRule& live = *it;
+    const FaultRule& r = live.rule;
+    if (r.kind != IoKind::kAny && r.kind != kind) continue;
+    const bool covers = r.offset < 0 || (bytes > 0 && r.offset >= offset && r.offset < offset + bytes);
+    if (!covers) continue;
+    ++live.matches;
+    if (live.matches <= r.after) co_return 0;
+    if (r.every > 1 && (live.matches - r.after - 1) % r.every != 0) co_return 0;
+    if (r.probability_ppm < 1'000'000 && !stream(bs, "faults", kind).chance(r.probability_ppm, 1'000'000)) co_return 0;
+
+    const int error = r.error;
+    const bool immediately = r.immediately;
+    sim::World& world = sim::World::current();
+    sim::Coroutine* self = world.current_coroutine();
+    ++fired_;
+    world.emit_ids(sim::EventKind::kFaultFired, self != nullptr ? self->id() : 0, live.id,
+                   static_cast<std::uint64_t>(offset), static_cast<std::uint64_t>(bytes), -error,
+                   world.trace().intern(r.describe()), bs.trace_label());
+    if (r.once) {
+      active_.erase(active_.begin() + static_cast<std::ptrdiff_t>(i));
+      rules_.erase(it);
+    }
+    if (!immediately) {
+      // Fail after a trip through the loop, like a completion.
+      world.schedule(world.current_context(), *self);
+      co_await world.suspend(sim::WaitInfo{"fault completion", 0, 0, {}, 0});
+    }
+    co_return -error;
+  }
+  co_return 0;
+}
+
+sim::Task<int> FaultDriver::before_io(engine::BlockDriverState& bs, IoKind kind, std::int64_t offset,
+                                      std::int64_t bytes) {
+  const std::uint64_t ns = config_.latency[static_cast<int>(IoKind::kAny)].draw(stream(bs, "latency", IoKind::kAny)) +
+                           config_.latency[static_cast<int>(kind)].draw(stream(bs, "latency", kind));
+  if (ns > 0) co_await sim::co_sleep_ns(ns, "fault latency");
+  co_return co_await rule_check(bs, kind, offset, bytes);
+}
+
+sim::Task<int> FaultDriver::co_preadv(engine::BlockDriverState& bs, std::uint64_t offset, std::uint64_t bytes,
+                                      engine::IoVector& qiov, unsigned flags) {
+  co_await process_event(bs, BlkdebugEvent::kReadAio);
+  co_await breakpoints_.hit(BlkdebugEvent::kReadAio);
+  const int ret = co_await before_io(bs, IoKind::kRead, static_cast<std::int64_t>(offset), static_cast<std::int64_t>(bytes));
+  if (ret < 0) co_return ret;
+  co_return co_await engine::bdrv_co_preadv(*bs.file, static_cast<std::int64_t>(offset), bytes, qiov, flags);
+}
+
+sim::Task<int> FaultDriver::co_pwritev(engine::BlockDriverState& bs, std::uint64_t offset, std::uint64_t bytes,
+                                       engine::IoVector& qiov, unsigned flags) {
+  co_await process_event(bs, BlkdebugEvent::kWriteAio);
+  co_await breakpoints_.hit(BlkdebugEvent::kWriteAio);
+  const int ret = co_await before_io(bs, IoKind::kWrite, static_cast<std::int64_t>(offset), static_cast<std::int64_t>(bytes));
+  if (ret < 0) co_return ret;
+  co_return co_await engine::bdrv_co_pwritev(*bs.file, static_cast<std::int64_t>(offset), bytes, &qiov, flags);
+}
+
+sim::Task<int> FaultDriver::co_pwrite_zeroes(engine::BlockDriverState& bs, std::int64_t offset, int bytes,
+                                             unsigned flags) {
+  const int ret = co_await before_io(bs, IoKind::kZero, offset, bytes);
+  if (ret < 0) co_return ret;
+  co_return co_await engine::bdrv_co_pwrite_zeroes(*bs.file, offset, bytes, flags);
+}
+
+sim::Task<int> FaultDriver::co_pdiscard(engine::BlockDriverState& bs, std::int64_t offset, int bytes) {
+  const int ret = co_await before_io(bs, IoKind::kDiscard, offset, bytes);
+  if (ret < 0) co_return ret;
+  co_return co_await engine::bdrv_co_pdiscard(*bs.file->bs, offset, bytes);
+}
+
+sim::Task<int> FaultDriver::co_flush_to_disk(engine::BlockDriverState& bs) {
+  co_await process_event(bs, BlkdebugEvent::kFlushToDisk);
+  co_await breakpoints_.hit(BlkdebugEvent::kFlushToDisk);
+  const int ret = co_await before_io(bs, IoKind::kFlush, -1, 0);
+  if (ret < 0) co_return ret;
+  co_return co_await engine::bdrv_co_flush(*bs.file->bs);
+}
+
+sim::Task<std::int64_t> FaultDriver::co_get_block_status(engine::BlockDriverState& bs, std::int64_t sector_num,
+                                                         int nb_sectors, int* pnum, engine::BlockDriverState** file) {
+  co_return engine::bdrv_co_get_block_status_from_file(bs, sector_num, nb_sectors, pnum, file);
+}
+
+}  // namespace drivers
