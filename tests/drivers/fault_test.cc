@@ -85,7 +85,7 @@ TEST_CASE("inject-error on an engine event: pwritev_rmw_head fails only read-mod
   CHECK(n.g.write(n.child, 100, 4096, 1) == 0);
 }
 
-TEST_CASE("immediately fails before the latency; otherwise after a loop iteration") {
+TEST_CASE("immediately fails before the latency, and otherwise after a loop iteration") {
   FaultConfig a;
   FaultRule r = inject(BlkdebugEvent::kWriteAio);
   r.immediately = true;
