@@ -1,42 +1,154 @@
 #include "drivers/cow_format.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "engine/block_driver_state.h"
+#include "engine/drain.h"
 #include "engine/io.h"
 #include "sim/invariant.h"
+#include "sim/world.h"
 
 namespace drivers {
 
 using engine::BDRV_SECTOR_BITS;
 using engine::BDRV_SECTOR_SIZE;
+using engine::BlkdebugEvent;
 
-CowFormat::CowFormat(std::int64_t virtual_size, std::int64_t cluster_size)
-    : virtual_size_(virtual_size),
-      cluster_size_(cluster_size),
-      map_(static_cast<std::size_t>((virtual_size + cluster_size - 1) / cluster_size)),
+namespace {
+constexpr std::uint64_t kZeroEntry = 1;
+constexpr std::uint64_t kCompressedBit = 2;
+constexpr std::int64_t kEntryBytes = 8;
+
+void put64(std::uint8_t* p, std::uint64_t v) {
+  for (int i = 0; i < 8; ++i) p[i] = static_cast<std::uint8_t>(v >> (8 * i));
+}
+std::uint64_t get64(const std::uint8_t* p) {
+  std::uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
+  return v;
+}
+}  // namespace
+
+CowFormat::CowFormat(CowOptions options)
+    : options_(options),
+      table_clusters_((options.virtual_size / std::max<std::int64_t>(options.cluster_size, 1) * kEntryBytes +
+                       options.cluster_size - 1) /
+                      std::max<std::int64_t>(options.cluster_size, 1)),
+      data_start_((1 + table_clusters_) * options.cluster_size),
+      map_(static_cast<std::size_t>(options.virtual_size / std::max<std::int64_t>(options.cluster_size, 1))),
+      next_host_offset_(data_start_),
       lock_("cow.lock") {
-  SIM_ASSERT(engine::is_power_of_2(static_cast<std::uint64_t>(cluster_size)) && cluster_size >= kMinClusterSize &&
-                 cluster_size <= kMaxClusterSize,
+  SIM_ASSERT(engine::is_power_of_2(static_cast<std::uint64_t>(options.cluster_size)) &&
+                 options.cluster_size >= kMinClusterSize && options.cluster_size <= kMaxClusterSize,
              "cow cluster size must be a power of two from 512 bytes to 2 MiB");
-  SIM_ASSERT(virtual_size % cluster_size == 0, "cow virtual size must be whole clusters");
+  SIM_ASSERT(options.virtual_size > 0 && options.virtual_size % options.cluster_size == 0,
+             "cow virtual size must be a positive number of whole clusters");
+}
+
+std::int64_t CowFormat::file_size_needed(const CowOptions& o) {
+  const std::int64_t clusters = o.virtual_size / o.cluster_size;
+  const std::int64_t table = (clusters * kEntryBytes + o.cluster_size - 1) / o.cluster_size;
+  return (1 + table + clusters) * o.cluster_size;
 }
 
 std::uint32_t CowFormat::ops() const {
-  return engine::kCoPreadv | engine::kCoPwritev | engine::kCoPwriteZeroes | engine::kCoPdiscard |
-         engine::kCoGetBlockStatus | engine::kRefreshLimits | engine::kGetInfo;
+  std::uint32_t ops = engine::kCoPreadv | engine::kCoPwritev | engine::kCoPwriteZeroes | engine::kCoPdiscard |
+                      engine::kCoGetBlockStatus | engine::kRefreshLimits | engine::kGetInfo;
+  if (options_.compressed) ops |= engine::kPwritevCompressed;
+  return ops;
 }
 
 void CowFormat::refresh_limits(engine::BlockDriverState& bs) {
   // Zeroes and discards only work on whole clusters.
-  bs.bl.pwrite_zeroes_alignment = static_cast<std::uint32_t>(cluster_size_);
-  bs.bl.pdiscard_alignment = static_cast<std::uint32_t>(cluster_size_);
+  bs.bl.pwrite_zeroes_alignment = static_cast<std::uint32_t>(options_.cluster_size);
+  bs.bl.pdiscard_alignment = static_cast<std::uint32_t>(options_.cluster_size);
 }
 
 int CowFormat::get_info(engine::BlockDriverState&, engine::BlockDriverInfo* bdi) {
-  bdi->cluster_size = static_cast<std::int32_t>(cluster_size_);
+  bdi->cluster_size = static_cast<std::int32_t>(options_.cluster_size);
   bdi->unallocated_blocks_are_zero = true;  // without a backing file
   return 0;
+}
+
+std::uint64_t CowFormat::encode(const Entry& e) {
+  switch (e.state) {
+    case State::kUnallocated: return 0;
+    case State::kZero: return kZeroEntry;
+    case State::kData: return static_cast<std::uint64_t>(e.host_offset) | (e.compressed ? kCompressedBit : 0);
+  }
+  return 0;
+}
+
+CowFormat::Entry CowFormat::decode(std::uint64_t raw) {
+  if (raw == 0) return Entry{};
+  if (raw == kZeroEntry) return Entry{State::kZero, 0, false};
+  return Entry{State::kData, static_cast<std::int64_t>(raw & ~(kCompressedBit | kZeroEntry)), (raw & kCompressedBit) != 0};
+}
+
+sim::Task<int> CowFormat::write_entry(engine::BlockDriverState& bs, std::int64_t cluster) {
+  std::uint8_t raw[kEntryBytes];
+  put64(raw, encode(map_[static_cast<std::size_t>(cluster)]));
+  engine::IoVector q(absl::MakeSpan(raw, kEntryBytes));
+  co_await engine::bdrv_debug_event(bs.file, BlkdebugEvent::kL2Update);
+  co_return co_await engine::bdrv_co_pwritev(*bs.file, table_offset(cluster), kEntryBytes, &q, 0);
+}
+
+sim::Task<int> CowFormat::co_create(engine::BlockDriverState& bs) {
+  std::vector<std::uint8_t> header(static_cast<std::size_t>(options_.cluster_size), 0);
+  put64(header.data(), kMagic);
+  put64(header.data() + 8, static_cast<std::uint64_t>(options_.virtual_size));
+  put64(header.data() + 16, static_cast<std::uint64_t>(options_.cluster_size));
+  engine::IoVector q(absl::MakeSpan(header));
+  int ret = co_await engine::bdrv_co_pwritev(*bs.file, 0, header.size(), &q, 0);
+  if (ret < 0) co_return ret;
+  ret = co_await engine::bdrv_co_pwrite_zeroes(*bs.file, options_.cluster_size,
+                                              static_cast<int>(table_clusters_ * options_.cluster_size), 0);
+  if (ret < 0) co_return ret;
+  std::fill(map_.begin(), map_.end(), Entry{});
+  next_host_offset_ = data_start_;
+  co_return co_await engine::bdrv_co_flush(*bs.file->bs);
+}
+
+sim::Task<int> CowFormat::co_open(engine::BlockDriverState& bs) {
+  std::vector<std::uint8_t> header(24, 0);
+  engine::IoVector hq(absl::MakeSpan(header));
+  int ret = co_await engine::bdrv_co_preadv(*bs.file, 0, header.size(), hq, 0);
+  if (ret < 0) co_return ret;
+  if (get64(header.data()) != kMagic ||
+      get64(header.data() + 8) != static_cast<std::uint64_t>(options_.virtual_size) ||
+      get64(header.data() + 16) != static_cast<std::uint64_t>(options_.cluster_size)) {
+    co_return -EINVAL;
+  }
+  std::vector<std::uint8_t> table(map_.size() * kEntryBytes, 0);
+  engine::IoVector tq(absl::MakeSpan(table));
+  ret = co_await engine::bdrv_co_preadv(*bs.file, options_.cluster_size, table.size(), tq, 0);
+  if (ret < 0) co_return ret;
+  next_host_offset_ = data_start_;
+  for (std::size_t c = 0; c < map_.size(); ++c) {
+    map_[c] = decode(get64(table.data() + c * kEntryBytes));
+    if (map_[c].state == State::kData) next_host_offset_ = std::max(next_host_offset_, map_[c].host_offset + options_.cluster_size);
+  }
+  co_return 0;
+}
+
+namespace {
+template <typename Body>
+int run_sync(engine::BlockDriverState& bs, Body body) {
+  int ret = 1;
+  auto co = [](Body b, int& out) -> sim::Task<void> { out = co_await b(); };
+  sim::World::current().spawn(bs.aio_context(), "cow open", co(std::move(body), ret));
+  engine::bdrv_poll_while(bs, [&] { return ret == 1; });
+  return ret;
+}
+}  // namespace
+
+int CowFormat::create(engine::BlockDriverState& bs) {
+  return run_sync(bs, [this, &bs] { return co_create(bs); });
+}
+
+int CowFormat::open(engine::BlockDriverState& bs) {
+  return run_sync(bs, [this, &bs] { return co_open(bs); });
 }
 
 sim::Task<int> CowFormat::read_backing(engine::BlockDriverState& bs, std::int64_t offset, std::int64_t bytes,
@@ -60,13 +172,13 @@ sim::Task<int> CowFormat::read_backing(engine::BlockDriverState& bs, std::int64_
 
 sim::Task<int> CowFormat::co_preadv(engine::BlockDriverState& bs, std::uint64_t offset, std::uint64_t bytes,
                                     engine::IoVector& qiov, unsigned) {
+  const std::int64_t cs = options_.cluster_size;
   std::size_t done = 0;
   while (done < bytes) {
     const auto pos = static_cast<std::int64_t>(offset + done);
-    const std::int64_t cluster = pos / cluster_size_;
-    const std::int64_t in_cluster = pos % cluster_size_;
-    const auto n = static_cast<std::size_t>(std::min<std::int64_t>(cluster_size_ - in_cluster,
-                                                                   static_cast<std::int64_t>(bytes - done)));
+    const std::int64_t cluster = pos / cs;
+    const std::int64_t in_cluster = pos % cs;
+    const auto n = static_cast<std::size_t>(std::min<std::int64_t>(cs - in_cluster, static_cast<std::int64_t>(bytes - done)));
     const Entry entry = map_[static_cast<std::size_t>(cluster)];
     int ret = 0;
     switch (entry.state) {
@@ -79,6 +191,7 @@ sim::Task<int> CowFormat::co_preadv(engine::BlockDriverState& bs, std::uint64_t 
       case State::kData: {
         engine::IoVector part;
         part.concat(qiov, done, n);
+        co_await engine::bdrv_debug_event(bs.file, BlkdebugEvent::kReadAio);
         ret = co_await engine::bdrv_co_preadv(*bs.file, entry.host_offset + in_cluster, n, part, 0);
         break;
       }
@@ -91,48 +204,63 @@ sim::Task<int> CowFormat::co_preadv(engine::BlockDriverState& bs, std::uint64_t 
 
 sim::Task<int> CowFormat::read_cluster(engine::BlockDriverState& bs, std::int64_t cluster,
                                        std::vector<std::uint8_t>& buf) {
-  buf.assign(static_cast<std::size_t>(cluster_size_), 0);
+  buf.assign(static_cast<std::size_t>(options_.cluster_size), 0);
   engine::IoVector whole(absl::MakeSpan(buf));
-  co_return co_await co_preadv(bs, static_cast<std::uint64_t>(cluster * cluster_size_),
-                               static_cast<std::uint64_t>(cluster_size_), whole, 0);
+  co_await engine::bdrv_debug_event(bs.file, BlkdebugEvent::kCowRead);
+  co_return co_await co_preadv(bs, static_cast<std::uint64_t>(cluster * options_.cluster_size),
+                               static_cast<std::uint64_t>(options_.cluster_size), whole, 0);
+}
+
+// Allocates a host cluster for `cluster`: the rest of the cluster from what the
+// guest saw so far, the new bytes on top; data, flush, then the table entry.
+// Called with lock_ held.
+sim::Task<int> CowFormat::allocate(engine::BlockDriverState& bs, std::int64_t cluster, std::int64_t in_cluster,
+                                   engine::IoVector& qiov, std::size_t qiov_offset, std::size_t n, unsigned flags,
+                                   bool compressed) {
+  std::vector<std::uint8_t> buf;
+  int ret = co_await read_cluster(bs, cluster, buf);
+  if (ret < 0) co_return ret;
+  qiov.copy_to(qiov_offset, buf.data() + in_cluster, n);
+  co_await engine::bdrv_debug_event(bs.file, BlkdebugEvent::kClusterAlloc);
+  const std::int64_t host = next_host_offset_;
+  next_host_offset_ += options_.cluster_size;  // claimed now: a failed write leaks it, as in qcow2
+  engine::IoVector whole(absl::MakeSpan(buf));
+  co_await engine::bdrv_debug_event(bs.file, BlkdebugEvent::kCowWrite);
+  ret = co_await engine::bdrv_co_pwritev(*bs.file, host, static_cast<std::uint64_t>(options_.cluster_size), &whole, flags);
+  if (ret < 0) co_return ret;
+  if (!options_.unsafe_metadata_order) {
+    // The data must be on disk before any table entry points at it.
+    ret = co_await engine::bdrv_co_flush(*bs.file->bs);
+    if (ret < 0) co_return ret;
+  }
+  map_[static_cast<std::size_t>(cluster)] = Entry{State::kData, host, compressed};
+  ++allocations_;
+  co_return co_await write_entry(bs, cluster);
 }
 
 sim::Task<int> CowFormat::co_pwritev(engine::BlockDriverState& bs, std::uint64_t offset, std::uint64_t bytes,
                                      engine::IoVector& qiov, unsigned flags) {
+  const std::int64_t cs = options_.cluster_size;
   std::size_t done = 0;
   while (done < bytes) {
     const auto pos = static_cast<std::int64_t>(offset + done);
-    const std::int64_t cluster = pos / cluster_size_;
-    const std::int64_t in_cluster = pos % cluster_size_;
-    const auto n = static_cast<std::size_t>(std::min<std::int64_t>(cluster_size_ - in_cluster,
-                                                                   static_cast<std::int64_t>(bytes - done)));
-    Entry& entry = map_[static_cast<std::size_t>(cluster)];
+    const std::int64_t cluster = pos / cs;
+    const std::int64_t in_cluster = pos % cs;
+    const auto n = static_cast<std::size_t>(std::min<std::int64_t>(cs - in_cluster, static_cast<std::int64_t>(bytes - done)));
     int ret;
-    if (entry.state == State::kData) {
+    if (map_[static_cast<std::size_t>(cluster)].state == State::kData) {
       engine::IoVector part;
       part.concat(qiov, done, n);
-      ret = co_await engine::bdrv_co_pwritev(*bs.file, entry.host_offset + in_cluster, n, &part, flags);
+      co_await engine::bdrv_debug_event(bs.file, BlkdebugEvent::kWriteAio);
+      ret = co_await engine::bdrv_co_pwritev(*bs.file, map_[static_cast<std::size_t>(cluster)].host_offset + in_cluster,
+                                             n, &part, flags);
     } else {
-      // Allocate: the whole cluster is written, the part not covered by this
-      // request copied from what the guest saw before (backing file or zeroes).
       co_await lock_.lock();
-      if (entry.state == State::kData) {
+      if (map_[static_cast<std::size_t>(cluster)].state == State::kData) {
         lock_.unlock();
         continue;  // allocated meanwhile: write in place on the next pass
       }
-      std::vector<std::uint8_t> buf;
-      ret = co_await read_cluster(bs, cluster, buf);
-      if (ret == 0) {
-        qiov.copy_to(done, buf.data() + in_cluster, n);
-        const std::int64_t host = next_host_offset_;
-        engine::IoVector whole(absl::MakeSpan(buf));
-        ret = co_await engine::bdrv_co_pwritev(*bs.file, host, static_cast<std::uint64_t>(cluster_size_), &whole, flags);
-        if (ret == 0) {
-          next_host_offset_ += cluster_size_;
-          ++allocations_;
-          entry = Entry{State::kData, host};
-        }
-      }
+      ret = co_await allocate(bs, cluster, in_cluster, qiov, done, n, flags, false);
       lock_.unlock();
     }
     if (ret < 0) co_return ret;
@@ -141,34 +269,59 @@ sim::Task<int> CowFormat::co_pwritev(engine::BlockDriverState& bs, std::uint64_t
   co_return 0;
 }
 
-sim::Task<int> CowFormat::co_pwrite_zeroes(engine::BlockDriverState&, std::int64_t offset, int bytes, unsigned) {
-  // Only whole clusters can become zero clusters; the engine falls back otherwise.
-  if (offset % cluster_size_ != 0 || bytes % cluster_size_ != 0) co_return -ENOTSUP;
-  for (std::int64_t c = offset / cluster_size_; c < (offset + bytes) / cluster_size_; ++c) {
-    map_[static_cast<std::size_t>(c)] = Entry{State::kZero, 0};
+sim::Task<int> CowFormat::co_pwritev_compressed(engine::BlockDriverState& bs, std::uint64_t offset,
+                                                std::uint64_t bytes, engine::IoVector& qiov) {
+  const auto cs = static_cast<std::uint64_t>(options_.cluster_size);
+  // Compressed writes are whole, unallocated clusters, as in qcow2.
+  if (offset % cs != 0 || bytes != cs) co_return -EINVAL;
+  const auto cluster = static_cast<std::int64_t>(offset / cs);
+  co_await lock_.lock();
+  int ret = -EINVAL;
+  if (map_[static_cast<std::size_t>(cluster)].state != State::kData) {
+    ret = co_await allocate(bs, cluster, 0, qiov, 0, static_cast<std::size_t>(bytes), 0, true);
   }
-  co_return 0;
+  lock_.unlock();
+  co_return ret;
 }
 
-sim::Task<int> CowFormat::co_pdiscard(engine::BlockDriverState&, std::int64_t offset, int bytes) {
-  if (offset % cluster_size_ != 0 || bytes % cluster_size_ != 0) co_return -ENOTSUP;
-  for (std::int64_t c = offset / cluster_size_; c < (offset + bytes) / cluster_size_; ++c) {
-    map_[static_cast<std::size_t>(c)] = Entry{};
+sim::Task<int> CowFormat::co_pwrite_zeroes(engine::BlockDriverState& bs, std::int64_t offset, int bytes, unsigned) {
+  const std::int64_t cs = options_.cluster_size;
+  // Only whole clusters can become zero clusters; the engine falls back otherwise.
+  if (offset % cs != 0 || bytes % cs != 0) co_return -ENOTSUP;
+  co_await lock_.lock();
+  int ret = 0;
+  for (std::int64_t c = offset / cs; c < (offset + bytes) / cs && ret == 0; ++c) {
+    map_[static_cast<std::size_t>(c)] = Entry{State::kZero, 0, false};
+    ret = co_await write_entry(bs, c);
   }
-  co_return 0;
+  lock_.unlock();
+  co_return ret;
+}
+
+sim::Task<int> CowFormat::co_pdiscard(engine::BlockDriverState& bs, std::int64_t offset, int bytes) {
+  const std::int64_t cs = options_.cluster_size;
+  if (offset % cs != 0 || bytes % cs != 0) co_return -ENOTSUP;
+  co_await lock_.lock();
+  int ret = 0;
+  for (std::int64_t c = offset / cs; c < (offset + bytes) / cs && ret == 0; ++c) {
+    map_[static_cast<std::size_t>(c)] = Entry{};
+    ret = co_await write_entry(bs, c);
+  }
+  lock_.unlock();
+  co_return ret;
 }
 
 sim::Task<std::int64_t> CowFormat::co_get_block_status(engine::BlockDriverState& bs, std::int64_t sector_num,
                                                        int nb_sectors, int* pnum, engine::BlockDriverState** file) {
-  const std::int64_t sectors_per_cluster = cluster_size_ / BDRV_SECTOR_SIZE;
+  const std::int64_t cs = options_.cluster_size;
+  const std::int64_t sectors_per_cluster = cs / BDRV_SECTOR_SIZE;
   const std::int64_t first = sector_num / sectors_per_cluster;
   const Entry head = map_[static_cast<std::size_t>(first)];
   // Extend over following clusters in the same state (contiguous on the host for data).
   std::int64_t n = (first + 1) * sectors_per_cluster - sector_num;
   for (std::int64_t c = first + 1; n < nb_sectors && c < static_cast<std::int64_t>(map_.size()); ++c) {
     const Entry e = map_[static_cast<std::size_t>(c)];
-    const bool same = e.state == head.state &&
-                      (head.state != State::kData || e.host_offset == head.host_offset + (c - first) * cluster_size_);
+    const bool same = e.state == head.state && (head.state != State::kData || e.host_offset == head.host_offset + (c - first) * cs);
     if (!same) break;
     n += sectors_per_cluster;
   }

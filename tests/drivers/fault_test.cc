@@ -27,7 +27,7 @@ struct FaultNode {
   engine::BdrvChild& child;
   std::vector<std::string> fired;
   explicit FaultNode(FaultConfig cfg, std::uint64_t seed = 0)
-      : g(seed), file(g.mem("file", 1 << 20)), bs(g.fault("fault", file, std::move(cfg))), child(g.root(bs)) {
+      : g(seed), file(g.mem("file", 2 << 20)), bs(g.fault("fault", file, std::move(cfg))), child(g.root(bs)) {
     g.world.trace().add_observer([this](const sim::Trace& t, const sim::TraceEvent& e) {
       if (e.kind == sim::EventKind::kFaultFired) fired.emplace_back(t.text(e.label));
     });

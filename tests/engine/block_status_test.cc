@@ -78,8 +78,8 @@ namespace {
 struct Chain {
   Graph g;
   BlockDriverState& base_file = g.mem("base-file", 262144);
-  BlockDriverState& mid_file = g.mem("mid-file", 1 << 20);
-  BlockDriverState& top_file = g.mem("top-file", 1 << 20);
+  BlockDriverState& mid_file = g.mem("mid-file", 2 << 20);
+  BlockDriverState& top_file = g.mem("top-file", 2 << 20);
   BlockDriverState& base = g.raw("base", base_file);
   BlockDriverState& mid = g.cow("mid", 524288, 65536, mid_file, &base);
   BlockDriverState& top = g.cow("top", 524288, 65536, top_file, &mid);
@@ -108,7 +108,7 @@ TEST_CASE("cow block status: unallocated, zero, and data refined through the fil
 
 TEST_CASE("unallocated is zero without a backing file") {
   Graph g;
-  auto& file = g.mem("file", 1 << 20);
+  auto& file = g.mem("file", 2 << 20);
   auto& solo = g.cow("solo", 524288, 65536, file);
   int pnum = 0;
   BlockDriverState* where = nullptr;
@@ -126,16 +126,20 @@ TEST_CASE("unallocated past the end of a shorter backing file is zero") {
 
 TEST_CASE("data in the format over a hole in the file is refined to ZERO") {
   Graph g;
-  auto& file = g.mem("file", 1 << 20);
+  auto& file = g.mem("file", 2 << 20);
   auto& cow = g.cow("cow", 524288, 65536, file);
   auto& child = g.root(cow);
   REQUIRE(g.write(child, 0, 65536, 0x21) == 0);
-  // Punch the host cluster in the file: the format still says data; the file says zero.
-  file.open_flags |= BDRV_O_UNMAP;
-  REQUIRE(bdrv_pdiscard(file, 0, 65536) == 0);
   int pnum = 0;
   BlockDriverState* where = nullptr;
   std::int64_t ret = bdrv_get_block_status(cow, 0, 128, &pnum, &where);
+  REQUIRE(where == &file);
+  const std::int64_t host = ret & BDRV_BLOCK_OFFSET_MASK;  // after the header and table
+  CHECK(host == 131072);
+  // Punch the host cluster in the file: the format still says data; the file says zero.
+  file.open_flags |= BDRV_O_UNMAP;
+  REQUIRE(bdrv_pdiscard(file, host, 65536) == 0);
+  ret = bdrv_get_block_status(cow, 0, 128, &pnum, &where);
   CHECK((ret & BDRV_BLOCK_DATA) != 0);
   CHECK((ret & BDRV_BLOCK_ZERO) != 0);
 }

@@ -72,7 +72,7 @@ TEST_CASE("discard fragments at pdiscard_alignment, with request_alignment piece
 
 TEST_CASE("discard: -ENOTSUP from the driver is ignored, and other errors fail it") {
   Graph g;
-  auto& file = g.mem("file", 1 << 20);
+  auto& file = g.mem("file", 2 << 20);
   auto& cow = g.cow("cow", 1 << 20, 65536, file);
   cow.open_flags |= engine::BDRV_O_UNMAP;
   // cow refuses partial clusters with -ENOTSUP: fine, the discard succeeds.

@@ -88,7 +88,7 @@ TEST_CASE("flush order: flush_to_os, then flush_to_disk, then the file below") {
   drivers::MemConfig os = testing::Graph::fast();
   os.flush = drivers::MemConfig::Flush::kToOs;
   testing::Graph g;
-  auto& file = g.mem("file", 1 << 20);
+  auto& file = g.mem("file", 2 << 20);
   auto& raw = g.raw("raw", file);
   auto& child = g.root(raw);
   REQUIRE(g.write(child, 0, 4096, 1) == 0);

@@ -54,14 +54,22 @@ class Graph {
     engine::bdrv_refresh_limits(bs);
     return bs;
   }
+  // A freshly created cow image (header and empty table written to its file).
   engine::BlockDriverState& cow(const std::string& name, std::int64_t size, std::int64_t cluster,
-                                engine::BlockDriverState& file, engine::BlockDriverState* backing = nullptr) {
-    auto driver = std::make_unique<drivers::CowFormat>(size, cluster);
-    cows_.push_back(driver.get());
+                                engine::BlockDriverState& file, engine::BlockDriverState* backing = nullptr,
+                                bool unsafe_metadata_order = false) {
+    drivers::CowOptions options{size, cluster, unsafe_metadata_order, false};
+    SIM_ASSERT(file.total_sectors * engine::BDRV_SECTOR_SIZE >= drivers::CowFormat::file_size_needed(options),
+               "test graph: cow file " + file.node_name() + " too small");
+    auto driver = std::make_unique<drivers::CowFormat>(options);
+    drivers::CowFormat* cow_driver = driver.get();
+    cows_.push_back(cow_driver);
     engine::BlockDriverState& bs = add(name, std::move(driver), size);
     bs.attach_child("file", file, engine::ChildRole::kFile);
     if (backing != nullptr) bs.attach_child("backing", *backing, engine::ChildRole::kBacking);
     engine::bdrv_refresh_limits(bs);
+    SIM_ASSERT(cow_driver->create(bs) == 0, "test graph: creating cow image " + name + " failed");
+    ops.clear();
     return bs;
   }
   engine::BlockDriverState& fault(const std::string& name, engine::BlockDriverState& file,

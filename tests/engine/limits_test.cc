@@ -33,7 +33,7 @@ TEST_CASE("refresh_limits: merged from file and backing, then the driver overrid
   drivers::MemConfig smaller = Graph::fast();
   smaller.limits.max_transfer = 16384;
   Graph g;
-  auto& file = g.mem("file", 1 << 20, small);
+  auto& file = g.mem("file", 2 << 20, small);
   auto& backing_file = g.mem("bfile", 1 << 20, smaller);
   auto& backing = g.raw("backing", backing_file);
   auto& top = g.cow("top", 1 << 20, 65536, file, &backing);

@@ -59,8 +59,8 @@ namespace {
 // A cow image over a backing node holding pattern 0x42 everywhere.
 struct CorChain {
   Graph g;
-  engine::BlockDriverState& base_file = g.mem("base-file", 1 << 20);
-  engine::BlockDriverState& top_file = g.mem("top-file", 1 << 20);
+  engine::BlockDriverState& base_file = g.mem("base-file", 2 << 20);
+  engine::BlockDriverState& top_file = g.mem("top-file", 2 << 20);
   engine::BlockDriverState& base = g.raw("base", base_file);
   engine::BlockDriverState& top = g.cow("top", 1 << 20, 65536, top_file, &base);
   engine::BdrvChild& base_root = g.root(base);
@@ -94,8 +94,8 @@ TEST_CASE("copy-on-read copies whole clusters from the backing file into the ima
 
 TEST_CASE("copy-on-read writes an all-zero cluster as a zero write") {
   Graph g;
-  auto& base_file = g.mem("base-file", 1 << 20);
-  auto& top_file = g.mem("top-file", 1 << 20);
+  auto& base_file = g.mem("base-file", 2 << 20);
+  auto& top_file = g.mem("top-file", 2 << 20);
   auto& base = g.raw("base", base_file);
   auto& top = g.cow("top", 1 << 20, 65536, top_file, &base);
   auto& top_root = g.root(top);
@@ -110,8 +110,8 @@ TEST_CASE("copy-on-read serialises on the cluster: an overlapping guest write wa
   std::size_t serialised = 0;
   for (std::uint64_t seed = 0; seed < 20; ++seed) {
     Graph g(seed, "random");
-    auto& base_file = g.mem("base-file", 1 << 20);
-    auto& top_file = g.mem("top-file", 1 << 20);
+    auto& base_file = g.mem("base-file", 2 << 20);
+    auto& top_file = g.mem("top-file", 2 << 20);
     auto& base = g.raw("base", base_file);
     auto& top = g.cow("top", 1 << 20, 65536, top_file, &base);
     auto& base_root = g.root(base);

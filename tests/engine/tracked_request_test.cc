@@ -150,7 +150,7 @@ TEST_CASE("wait_serialising_requests: a request waiting for its own coroutine is
 
 TEST_CASE("round_to_clusters and the cluster size come from the driver's info") {
   Graph g;
-  auto& file = g.mem("file", 1 << 20);
+  auto& file = g.mem("file", 2 << 20);
   auto& cow = g.cow("cow", 1 << 20, 65536, file);
   std::int64_t off = 0;
   std::uint64_t bytes = 0;
