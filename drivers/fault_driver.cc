@@ -92,6 +92,12 @@ int FaultDriver::get_info(engine::BlockDriverState& bs, engine::BlockDriverInfo*
   return engine::bdrv_get_info(*bs.file->bs, bdi);
 }
 
+void FaultDriver::disarm() {
+  rules_.clear();
+  active_.clear();
+  for (LatencyModel& m : config_.latency) m = LatencyModel{};
+}
+
 sim::Rng& FaultDriver::stream(engine::BlockDriverState& bs, std::string_view what, IoKind kind) {
   // One stream per node and operation kind: rules and latencies of one kind
   // never shift another kind's draws.

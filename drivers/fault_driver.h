@@ -95,6 +95,8 @@ class FaultDriver final : public engine::BlockDriver {
   sim::Task<void> debug_event(engine::BlockDriverState& bs, engine::BlkdebugEvent event) override;
 
   Breakpoints& breakpoints() { return breakpoints_; }
+  // Drops every rule and latency (an oracle reading the result must not be hit).
+  void disarm();
   int state() const { return state_; }
   std::uint64_t faults_fired() const { return fired_; }
   std::size_t rules_left() const { return rules_.size(); }

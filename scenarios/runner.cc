@@ -4,11 +4,16 @@
 // coroutine frame).
 #include "scenarios/runner.h"
 
+#include <map>
 #include <memory>
 #include <array>
 #include <bitset>
 
+#include "drivers/cow_format.h"
+#include "drivers/fault_driver.h"
 #include "drivers/mem_driver.h"
+#include "drivers/null_driver.h"
+#include "drivers/raw_format.h"
 #include "engine/errors.h"
 #include "engine/io.h"
 #include "sim/co_queue.h"
@@ -26,7 +31,10 @@ constexpr std::uint8_t kDefaultWritePattern = 0xcd;
 struct Node {
   std::size_t index;
   const NodeSpec* spec;
-  std::unique_ptr<drivers::MemDriver> driver;
+  std::unique_ptr<engine::BlockDriver> driver;
+  drivers::MemDriver* mem = nullptr;
+  drivers::CowFormat* cow = nullptr;
+  drivers::FaultDriver* fault = nullptr;
   std::unique_ptr<engine::BlockDriverState> bs;
   std::unique_ptr<engine::BdrvChild> root;  // the jobs' way in, as a BlockBackend's root child
 };
@@ -114,27 +122,73 @@ class ScenarioRun {
   sim::World world_;
   std::vector<std::unique_ptr<Node>> nodes_;
   std::vector<std::unique_ptr<Job>> jobs_;
-  std::vector<WrittenPatterns> written_;
+  std::map<std::size_t, WrittenPatterns> written_;  // by node index, for nodes jobs write to
   std::uint64_t completed_ = 0;
 };
 
 void ScenarioRun::build() {
-  for (const NodeSpec& spec : scenario_.nodes) {
+  nodes_.resize(scenario_.nodes.size());
+  // Children before parents: a node's limits and images need its file and backing.
+  for (std::size_t i : children_first(scenario_.nodes)) {
+    const NodeSpec& spec = scenario_.nodes[i];
     auto node = std::make_unique<Node>();
-    node->index = nodes_.size();
+    node->index = i;
     node->spec = &spec;
-    drivers::MemConfig config;
-    config.latency = spec.latency;
-    config.limits.request_alignment = spec.request_alignment;
-    config.limits.max_transfer = spec.max_transfer;
-    node->driver = std::make_unique<drivers::MemDriver>(spec.size, config, world_.rng("latency"));
+    switch (spec.driver) {
+      case NodeSpec::Driver::kMem: {
+        auto mem = std::make_unique<drivers::MemDriver>(spec.size, spec.mem, world_.rng("latency"));
+        node->mem = mem.get();
+        node->driver = std::move(mem);
+        break;
+      }
+      case NodeSpec::Driver::kNull:
+        node->driver = std::make_unique<drivers::NullDriver>(spec.null);
+        break;
+      case NodeSpec::Driver::kRaw:
+        node->driver = std::make_unique<drivers::RawFormat>();
+        break;
+      case NodeSpec::Driver::kCow: {
+        auto cow = std::make_unique<drivers::CowFormat>(spec.cow);
+        node->cow = cow.get();
+        node->driver = std::move(cow);
+        break;
+      }
+      case NodeSpec::Driver::kFault: {
+        auto fault = std::make_unique<drivers::FaultDriver>(spec.fault);
+        node->fault = fault.get();
+        node->driver = std::move(fault);
+        break;
+      }
+    }
     node->bs = std::make_unique<engine::BlockDriverState>(spec.name, world_.main_context(), *node->driver,
-                                                          static_cast<std::int64_t>(spec.size));
-    node->driver->configure_node(*node->bs);
+                                                          static_cast<std::int64_t>(scenario_.node_size(spec)));
+    for (std::size_t j = 0; j < scenario_.nodes.size(); ++j) {
+      if (!spec.file.empty() && scenario_.nodes[j].name == spec.file) {
+        node->bs->attach_child("file", *nodes_[j]->bs, engine::ChildRole::kFile);
+      }
+      if (!spec.backing.empty() && scenario_.nodes[j].name == spec.backing) {
+        node->bs->attach_child("backing", *nodes_[j]->bs, engine::ChildRole::kBacking);
+      }
+    }
+    if (node->mem != nullptr) node->mem->configure_node(*node->bs);
     engine::bdrv_refresh_limits(*node->bs);
     node->root = std::make_unique<engine::BdrvChild>("root", *node->bs, nullptr, engine::ChildRole::kRoot);
-    written_.push_back(WrittenPatterns{std::vector<BytePatterns>(spec.size), {}});
-    nodes_.push_back(std::move(node));
+    if (node->mem != nullptr && !spec.image.empty()) {
+      absl::Status loaded = node->mem->load_raw(spec.image);
+      if (!loaded.ok()) {
+        world_.record_failure(sim::Verdict{sim::Verdict::Kind::kOracle, std::string(loaded.message()), "", {}});
+      }
+    }
+    if (node->cow != nullptr) {
+      const int ret = node->cow->create(*node->bs);
+      if (ret != 0) {
+        world_.record_failure(sim::Verdict{sim::Verdict::Kind::kOracle,
+                                           sim::cat("creating cow image '", spec.name, "' failed with ", engine::errno_name(ret)),
+                                           "",
+                                           {}});
+      }
+    }
+    nodes_[i] = std::move(node);
   }
   for (const JobSpec& spec : scenario_.jobs) {
     auto job = std::make_unique<Job>();
@@ -143,6 +197,9 @@ void ScenarioRun::build() {
       if (n->spec->name == spec.node) job->node = n.get();
     }
     SIM_ASSERT(job->node != nullptr, "job " + spec.name + " names an unknown node");
+    if (written_.count(job->node->index) == 0) {
+      written_.emplace(job->node->index, WrittenPatterns{std::vector<BytePatterns>(scenario_.node_size(*job->node->spec)), {}});
+    }
     jobs_.push_back(std::move(job));
   }
 }
@@ -212,7 +269,7 @@ sim::Task<void> ScenarioRun::submit(Job& job, const Command& cmd) {
 // may land in any order, so every covering pattern is allowed).
 void ScenarioRun::record_write(const Job& job, const Command& cmd) {
   if (cmd.op != Command::Op::kWrite) return;
-  WrittenPatterns& written = written_[job.node->index];
+  WrittenPatterns& written = written_.at(job.node->index);
   const std::uint8_t pattern = cmd.pattern.value_or(kDefaultWritePattern);
   written.any.set(pattern);
   for (std::uint64_t i = cmd.offset; i < cmd.offset + cmd.bytes; ++i) written.bytes[i].add(pattern);
@@ -253,16 +310,28 @@ sim::Task<void> ScenarioRun::job_main(Job& job) {
 }
 
 void ScenarioRun::check_final_images() {
-  for (std::size_t n = 0; n < nodes_.size(); ++n) {
-    const std::vector<std::uint8_t> data = nodes_[n]->driver->contents();
-    const WrittenPatterns& written = written_[n];
+  // Read what the guest would see, through the engine, with faults disarmed.
+  for (auto& n : nodes_) {
+    if (n->fault != nullptr) n->fault->disarm();
+  }
+  for (const auto& [index, written] : written_) {
+    Node& node = *nodes_[index];
+    std::vector<std::uint8_t> data(written.bytes.size());
+    const int ret = engine::bdrv_pread(*node.root, 0, data.data(), static_cast<int>(data.size()));
+    if (ret < 0) {
+      world_.record_failure(sim::Verdict{sim::Verdict::Kind::kOracle,
+                                         sim::cat("final image of node '", node.spec->name, "' could not be read: ",
+                                                  engine::errno_name(ret)),
+                                         "",
+                                         {}});
+      return;
+    }
     for (std::size_t i = 0; i < data.size(); ++i) {
       if (!written.allows(i, data[i])) {
         const bool never = written.bytes[i].count == 0;
         world_.record_failure(sim::Verdict{
             sim::Verdict::Kind::kOracle,
-            sim::cat("final image of node '", nodes_[n]->spec->name, "': byte ", i, " is ",
-                     sim::hex(data[i]), ", but ",
+            sim::cat("final image of node '", node.spec->name, "': byte ", i, " is ", sim::hex(data[i]), ", but ",
                      never ? std::string("no write covered it (expected 0x00)")
                            : "only writes of " + written.describe(i) + " covered it (a lost write)"),
             "",
@@ -302,16 +371,12 @@ RunResult ScenarioRun::run() {
   for (auto& job : jobs_) {
     world_.spawn(job->node->bs->aio_context(), job->spec->name, job_main(*job));
   }
-  world_.run();
+  if (world_.verdict().ok()) world_.run();
   const bool ran_clean = world_.verdict().ok();
   world_.destroy_coroutines();
-  if (ran_clean) {
-    check_final_images();
-    if (world_.verdict().ok()) check_hygiene(frames_before);
-  }
 
+  // The run's identity is taken before the oracles read anything back.
   RunResult r;
-  r.verdict = world_.verdict();
   r.strategy = world_.strategy().name();
   r.seed = options_.seed;
   r.events = world_.trace().count();
@@ -322,6 +387,14 @@ RunResult ScenarioRun::run() {
   r.divergence = world_.strategy().divergence();
   r.requests = completed_;
   r.max_poll_depth = world_.max_poll_depth();
+
+  if (ran_clean) {
+    world_.trace().mute(true);
+    check_hygiene(frames_before);
+    if (world_.verdict().ok()) check_final_images();
+    world_.destroy_coroutines();
+  }
+  r.verdict = world_.verdict();
   return r;
 }
 

@@ -1,5 +1,8 @@
 #include "scenarios/scenario.h"
 
+#include "scenarios/node_spec.h"
+#include "scenarios/toml_reader.h"
+
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -13,93 +16,6 @@
 namespace scenarios {
 namespace {
 
-// Reads typed values out of the TOML tree; every error carries file:line:column.
-class Reader {
- public:
-  explicit Reader(const std::string& path) : path_(path) {}
-
-  absl::Status error_at(const toml::source_region& where, const std::string& message) const {
-    return absl::InvalidArgumentError(
-        sim::cat(path_, ":", where.begin.line, ":", where.begin.column, ": ", message));
-  }
-  absl::Status error_at(const toml::node& node, const std::string& message) const {
-    return error_at(node.source(), message);
-  }
-
-  // Reject keys a table does not know: a typo must not become a silent default.
-  absl::Status check_keys(const toml::table& table, std::string_view where,
-                          std::initializer_list<std::string_view> allowed) const {
-    for (auto&& [key, value] : table) {
-      bool known = false;
-      for (std::string_view a : allowed) known = known || key.str() == a;
-      if (!known) {
-        std::string list;
-        for (std::string_view a : allowed) list += sim::cat(list.empty() ? "" : ", ", a);
-        return error_at(key.source(), sim::cat("unknown key '", key.str(), "' in ", where, " (expected one of: ",
-                                               list, ")"));
-      }
-    }
-    return absl::OkStatus();
-  }
-
-  absl::Status read_string(const toml::table& table, std::string_view key, std::string& out, bool required,
-                           std::string_view where) const {
-    const toml::node* node = table.get(key);
-    if (node == nullptr) {
-      if (required) return error_at(table, sim::cat(where, " needs a '", key, "' (a string)"));
-      return absl::OkStatus();
-    }
-    auto value = node->value<std::string>();
-    if (!value || !node->is_string()) return error_at(*node, sim::cat(where, ".", key, ": expected a string"));
-    out = *value;
-    return absl::OkStatus();
-  }
-
-  // An integer in [lo, hi]; with `sizes`, also a string such as "64k" or "1M".
-  absl::Status read_uint(const toml::table& table, std::string_view key, std::uint64_t& out, std::uint64_t lo,
-                         std::uint64_t hi, std::string_view where, bool sizes = false, bool required = false) const {
-    const toml::node* node = table.get(key);
-    if (node == nullptr) {
-      if (required) return error_at(table, sim::cat(where, " needs '", key, "'"));
-      return absl::OkStatus();
-    }
-    std::uint64_t value = 0;
-    if (node->is_integer()) {
-      std::int64_t v = node->as_integer()->get();
-      if (v < 0) return error_at(*node, sim::cat(where, ".", key, ": expected ", lo, " to ", hi, ", got ", v));
-      value = static_cast<std::uint64_t>(v);
-    } else if (sizes && node->is_string()) {
-      auto parsed = parse_qemu_io_number(node->as_string()->get());
-      if (!parsed.ok()) return error_at(*node, sim::cat(where, ".", key, ": ", parsed.status().message()));
-      value = *parsed;
-    } else {
-      return error_at(*node, sim::cat(where, ".", key, ": expected ", sizes ? "a size (e.g. 4096 or \"64k\")" : "an integer"));
-    }
-    if (value < lo || value > hi) {
-      return error_at(*node, sim::cat(where, ".", key, ": expected ", lo, " to ", hi, ", got ", value));
-    }
-    out = value;
-    return absl::OkStatus();
-  }
-
-  template <typename T>
-  absl::Status read_small(const toml::table& table, std::string_view key, T& out, std::uint64_t lo, std::uint64_t hi,
-                          std::string_view where, bool sizes = false) const {
-    std::uint64_t v = out;
-    absl::Status s = read_uint(table, key, v, lo, hi, where, sizes);
-    if (s.ok()) out = static_cast<T>(v);
-    return s;
-  }
-
- private:
-  const std::string& path_;
-};
-
-#define RETURN_IF_ERROR(expr)            \
-  do {                                   \
-    absl::Status status_ = (expr);       \
-    if (!status_.ok()) return status_;   \
-  } while (0)
 
 absl::Status read_header(const Reader& r, const toml::table& root, Scenario& s) {
   const toml::node* node = root.get("scenario");
@@ -133,56 +49,16 @@ absl::Status read_nodes(const Reader& r, const toml::table& root, Scenario& s) {
   const toml::array& nodes = *node->as_array();
   if (nodes.size() > kMaxNodes) return r.error_at(*node, sim::cat("at most ", kMaxNodes, " nodes"));
   std::set<std::string> names;
-  std::uint64_t total_bytes = 0;
+  std::vector<const toml::table*> tables;
   for (const toml::node& entry : nodes) {
     const toml::table& t = *entry.as_table();
     NodeSpec n;
-    n.line = static_cast<int>(t.source().begin.line);
-    RETURN_IF_ERROR(r.check_keys(t, "[[node]]", {"name", "driver", "size", "request_alignment", "max_transfer",
-                                                 "latency_ns"}));
-    RETURN_IF_ERROR(r.read_string(t, "name", n.name, true, "[[node]]"));
+    RETURN_IF_ERROR(parse_node(r, t, n));
     if (!names.insert(n.name).second) return r.error_at(t, sim::cat("node name '", n.name, "' is used twice"));
-    RETURN_IF_ERROR(r.read_string(t, "driver", n.driver, false, "[[node]]"));
-    if (n.driver != "mem") {
-      return r.error_at(*t.get("driver"), sim::cat("[[node]].driver: unknown driver '", n.driver, "' (expected mem)"));
-    }
-    RETURN_IF_ERROR(r.read_uint(t, "size", n.size, 1, drivers::MemDriver::kMaxSizeBytes, "[[node]]", true));
-    RETURN_IF_ERROR(r.read_small(t, "request_alignment", n.request_alignment, 1, kMaxAlignment, "[[node]]", true));
-    if (!engine::is_power_of_2(n.request_alignment)) {
-      return r.error_at(*t.get("request_alignment"),
-                        sim::cat("[[node]].request_alignment: expected a power of two, got ", n.request_alignment));
-    }
-    RETURN_IF_ERROR(r.read_small(t, "max_transfer", n.max_transfer, 0, INT32_MAX, "[[node]]", true));
-    if (n.max_transfer != 0 && n.max_transfer % n.request_alignment != 0) {
-      return r.error_at(*t.get("max_transfer"),
-                        sim::cat("[[node]].max_transfer: expected a multiple of request_alignment (",
-                                 n.request_alignment, "), got ", n.max_transfer));
-    }
-    if (n.size % n.request_alignment != 0) {
-      return r.error_at(t, sim::cat("[[node]] '", n.name, "': size ", n.size,
-                                    " is not a multiple of request_alignment ", n.request_alignment));
-    }
-    if (const toml::node* lat = t.get("latency_ns")) {
-      const toml::array* arr = lat->as_array();
-      if (arr == nullptr || arr->size() != 2 || !(*arr)[0].is_integer() || !(*arr)[1].is_integer()) {
-        return r.error_at(*lat, "[[node]].latency_ns: expected [MIN, MAX] in nanoseconds");
-      }
-      std::int64_t lo = (*arr)[0].as_integer()->get();
-      std::int64_t hi = (*arr)[1].as_integer()->get();
-      if (lo < 0 || hi < lo || static_cast<std::uint64_t>(hi) > drivers::MemDriver::kMaxLatencyNs) {
-        return r.error_at(*lat, sim::cat("[[node]].latency_ns: expected 0 <= MIN <= MAX <= ",
-                                         drivers::MemDriver::kMaxLatencyNs, ", got [", lo, ", ", hi, "]"));
-      }
-      n.latency = drivers::LatencyRange{static_cast<std::uint64_t>(lo), static_cast<std::uint64_t>(hi)};
-    }
-    total_bytes += n.size;
-    if (total_bytes > kMaxTotalNodeBytes) {
-      return r.error_at(t, sim::cat("the nodes' sizes add up to more than ", kMaxTotalNodeBytes,
-                                    " bytes, the most one run may simulate"));
-    }
     s.nodes.push_back(std::move(n));
+    tables.push_back(&t);
   }
-  return absl::OkStatus();
+  return validate_graph(r, s.nodes, tables);
 }
 
 absl::Status read_jobs(const Reader& r, const toml::table& root, Scenario& s) {
@@ -204,6 +80,11 @@ absl::Status read_jobs(const Reader& r, const toml::table& root, Scenario& s) {
     if (target == nullptr) {
       return r.error_at(*t.get("node"), sim::cat("[[job]].node: no node named '", j.node, "'"));
     }
+    if (s.node_size(*target) > kMaxCheckedNodeBytes) {
+      return r.error_at(*t.get("node"), sim::cat("[[job]].node: node '", j.node, "' has ", s.node_size(*target),
+                                                 " bytes; jobs may write to nodes of at most ", kMaxCheckedNodeBytes,
+                                                 " bytes (the final-image check reads them whole)"));
+    }
     RETURN_IF_ERROR(r.read_small(t, "queue_depth", j.queue_depth, 1, kMaxQueueDepth, "[[job]]"));
     RETURN_IF_ERROR(r.read_uint(t, "start_ns", j.start_ns, 0, UINT64_MAX / 4, "[[job]]"));
     const toml::node* cmds = t.get("commands");
@@ -219,9 +100,10 @@ absl::Status read_jobs(const Reader& r, const toml::table& root, Scenario& s) {
       if (!cmd.ok()) return r.error_at(c, std::string(cmd.status().message()));
       cmd->line = static_cast<int>(c.source().begin.line);
       if (cmd->op == Command::Op::kRead || cmd->op == Command::Op::kWrite) {
-        if (cmd->offset + cmd->bytes > target->size) {
+        const std::uint64_t size = s.node_size(*target);
+        if (cmd->offset + cmd->bytes > size) {
           return r.error_at(c, sim::cat("'", cmd->text, "' ends at ", cmd->offset + cmd->bytes, ", past the end of node '",
-                                        target->name, "' (", target->size, " bytes)"));
+                                        target->name, "' (", size, " bytes)"));
         }
       }
       j.commands.push_back(std::move(*cmd));
@@ -233,11 +115,14 @@ absl::Status read_jobs(const Reader& r, const toml::table& root, Scenario& s) {
 
 }  // namespace
 
-const NodeSpec* Scenario::find_node(std::string_view wanted) const {
-  for (const NodeSpec& n : nodes) {
-    if (n.name == wanted) return &n;
+const NodeSpec* Scenario::find_node(std::string_view wanted) const { return find_spec(nodes, wanted); }
+
+std::uint64_t Scenario::node_size(const NodeSpec& node) const {
+  const NodeSpec* n = &node;
+  for (int depth = 0; depth < 64 && (n->driver == NodeSpec::Driver::kRaw || n->driver == NodeSpec::Driver::kFault); ++depth) {
+    n = find_node(n->file);
   }
-  return nullptr;
+  return n->size;
 }
 
 absl::StatusOr<Scenario> parse_scenario(std::string_view text, const std::string& path) {

@@ -10,7 +10,7 @@
 
 #include <absl/status/statusor.h>
 
-#include "drivers/mem_driver.h"
+#include "scenarios/node_spec.h"
 #include "scenarios/qemu_io.h"
 #include "sim/scheduler.h"
 
@@ -24,18 +24,8 @@ inline constexpr std::uint32_t kMaxQueueDepth = 1024;
 inline constexpr std::uint32_t kMaxSeeds = 1000000;
 inline constexpr std::uint32_t kMaxAlignment = 1 << 16;
 inline constexpr std::uint64_t kMaxStepBudget = 1ULL << 40;
-// All nodes of one run together (the oracles keep a few bytes per simulated byte).
-inline constexpr std::uint64_t kMaxTotalNodeBytes = 1ULL << 30;
-
-struct NodeSpec {
-  std::string name;
-  std::string driver = "mem";
-  std::uint64_t size = 1 << 20;
-  std::uint32_t request_alignment = 512;
-  std::uint32_t max_transfer = 0;  // 0: unlimited
-  drivers::LatencyRange latency{1000, 50000};
-  int line = 0;
-};
+// Nodes that jobs write to: the final-image oracle keeps a few bytes per byte.
+inline constexpr std::uint64_t kMaxCheckedNodeBytes = 256ULL << 20;
 
 struct JobSpec {
   std::string name;
@@ -58,6 +48,8 @@ struct Scenario {
   std::vector<JobSpec> jobs;
 
   const NodeSpec* find_node(std::string_view name) const;
+  // The size a node presents to its users (filters present their file's).
+  std::uint64_t node_size(const NodeSpec& node) const;
 };
 
 absl::StatusOr<Scenario> parse_scenario(std::string_view text, const std::string& path);

@@ -47,6 +47,7 @@ void Trace::record(const TraceEvent& e) { record(e.time_ns, e.kind, e.ctx, e.co,
 
 void Trace::record(std::uint64_t time_ns, EventKind kind, std::uint32_t ctx, std::uint64_t co, std::uint64_t a,
                    std::uint64_t b, std::uint64_t c, std::int64_t d, std::uint32_t label, std::uint32_t label2) {
+  if (muted_) return;
   // Every field that carries meaning feeds the fingerprint; labels by content, so
   // the fingerprint does not depend on the order strings were first interned.
   // Four independent folds (they pipeline), then one that chains the previous

@@ -66,6 +66,9 @@ class Trace {
   // Write every event as JSON Lines to `out` as it happens (nullptr: stop).
   void stream_to(std::ostream* out) { stream_ = out; }
   void add_observer(Observer observer) { observers_.push_back(std::move(observer)); }
+  // While muted nothing is recorded (no fingerprint, no stream, no observers):
+  // for oracles reading results back after a run's identity was taken.
+  void mute(bool muted) { muted_ = muted; }
 
   std::uint32_t intern(std::string_view text);
   // The text of an interned id; the view stays valid as long as the trace lives.
@@ -88,6 +91,7 @@ class Trace {
  private:
   std::size_t ring_capacity_;
   bool capture_all_ = false;
+  bool muted_ = false;
   std::ostream* stream_ = nullptr;
   std::uint64_t fingerprint_;
   std::uint64_t count_ = 0;

@@ -40,7 +40,7 @@ expect 2 "unknown graph format 'gif'" -- "$blksim" graph "$skeleton" -o "$tmp/x.
 expect 0 'Usage' -- "$blksim" --help
 
 sed 's/request_alignment = 4096/request_alignment = 3000/' "$skeleton" >"$tmp/bad-align.toml"
-expect 2 "^blksim: error: $tmp/bad-align.toml:[0-9]+:[0-9]+: \[\[node\]\].request_alignment: expected a power of two, got 3000$" \
+expect 2 "^blksim: error: $tmp/bad-align.toml:[0-9]+:[0-9]+: node .disk0..request_alignment: expected a power of two, got 3000$" \
   -- "$blksim" run "$tmp/bad-align.toml"
 printf '[scenario\nname = "x"\n' >"$tmp/syntax.toml"
 expect 2 "$tmp/syntax.toml:1:[0-9]+: TOML syntax" -- "$blksim" run "$tmp/syntax.toml"

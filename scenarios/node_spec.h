@@ -1,0 +1,48 @@
+// The nodes of a scenario: which driver, its options, and the edges (file,
+// backing) that make the graph. Parsing checks each option against the driver;
+// validation checks the graph as a whole (references, cycles, sizes).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <absl/status/status.h>
+#include <toml++/toml.h>
+
+#include "drivers/cow_format.h"
+#include "drivers/fault_driver.h"
+#include "drivers/mem_driver.h"
+#include "drivers/null_driver.h"
+
+namespace scenarios {
+
+class Reader;
+
+struct NodeSpec {
+  enum class Driver : std::uint8_t { kMem, kNull, kRaw, kCow, kFault };
+  std::string name;
+  Driver driver = Driver::kMem;
+  std::string file;     // child node names ("" : none)
+  std::string backing;
+  std::uint64_t size = 1 << 20;  // mem, null, cow (virtual size)
+  drivers::MemConfig mem;
+  std::string image;  // mem: initial content from a raw file
+  drivers::CowOptions cow;
+  drivers::FaultConfig fault;
+  drivers::NullConfig null;
+  int line = 0;
+
+  std::string_view driver_name() const;
+};
+
+absl::Status parse_node(const Reader& r, const toml::table& t, NodeSpec& out);
+// References resolve, the file/backing graph has no cycle, every format's file
+// is large enough. `table_of(i)` gives node i's TOML table for error locations.
+absl::Status validate_graph(const Reader& r, const std::vector<NodeSpec>& nodes,
+                            const std::vector<const toml::table*>& tables);
+// Node indices with every node after the nodes it depends on.
+std::vector<std::size_t> children_first(const std::vector<NodeSpec>& nodes);
+const NodeSpec* find_spec(const std::vector<NodeSpec>& nodes, std::string_view name);
+
+}  // namespace scenarios
