@@ -28,7 +28,20 @@ sim::Task<void> Breakpoints::hit(engine::BlkdebugEvent event) {
   const std::string_view tag = world.intern(it->second);
   armed_.erase(it);
   held_.emplace_back(std::string(tag), world.current_coroutine());
+  held_changed_.restart_all();
   co_await world.suspend(sim::WaitInfo{"breakpoint", 0, 0, tag, 0});
+}
+
+bool Breakpoints::remove(const std::string& tag) {
+  auto it = std::find_if(armed_.begin(), armed_.end(), [&](const auto& b) { return b.second == tag; });
+  if (it == armed_.end()) return false;
+  armed_.erase(it);
+  return true;
+}
+
+sim::Task<void> Breakpoints::wait_held(const std::string& tag) {
+  const std::string_view what = sim::World::current().intern(tag);
+  while (!suspended(tag)) co_await held_changed_.wait(nullptr, sim::WaitInfo{"wait_break", 0, 0, what, 0});
 }
 
 }  // namespace drivers

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "engine/debug_event.h"
+#include "sim/co_queue.h"
 #include "sim/coroutine.h"
 #include "sim/task.h"
 
@@ -21,10 +22,15 @@ class Breakpoints {
   // Called from a debug event: holds the current request if a breakpoint matches.
   sim::Task<void> hit(engine::BlkdebugEvent event);
   std::size_t armed() const { return armed_.size(); }
+  // Removes an armed breakpoint; false if there was none with this tag.
+  bool remove(const std::string& tag);
+  // Waits (in a coroutine) until a request is held under `tag`.
+  sim::Task<void> wait_held(const std::string& tag);
 
  private:
   std::vector<std::pair<engine::BlkdebugEvent, std::string>> armed_;  // in the order set
   std::vector<std::pair<std::string, sim::Coroutine*>> held_;          // by tag
+  sim::CoQueue held_changed_;
 };
 
 }  // namespace drivers

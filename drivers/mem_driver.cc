@@ -67,6 +67,10 @@ void MemDriver::refresh_limits(engine::BlockDriverState& bs) {
   bs.bl.max_pwrite_zeroes = want.max_pwrite_zeroes;
   bs.bl.pdiscard_alignment = want.pdiscard_alignment;
   bs.bl.max_pdiscard = want.max_pdiscard;
+  if (want.opt_transfer != 0) bs.bl.opt_transfer = want.opt_transfer;
+  if (want.min_mem_alignment != 0) bs.bl.min_mem_alignment = want.min_mem_alignment;
+  if (want.opt_mem_alignment != 0) bs.bl.opt_mem_alignment = want.opt_mem_alignment;
+  if (want.max_iov != 0) bs.bl.max_iov = want.max_iov;
 }
 
 std::int64_t MemDriver::getlength(const engine::BlockDriverState&) const {

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <vector>
 
+#include "engine/debug_event.h"
 #include "sim/str.h"
 
 namespace scenarios {
@@ -73,9 +74,29 @@ absl::StatusOr<Command> parse_command(std::string_view text) {
     cmd.op = Command::Op::kFlush;
   } else if (verb == "aio_flush") {
     cmd.op = Command::Op::kAioFlush;
+  } else if (verb == "break" || verb == "remove_break" || verb == "resume" || verb == "wait_break") {
+    const std::size_t want = verb == "break" ? 3 : 2;
+    if (words.size() != want) {
+      return error(sim::cat("'", verb, "' expects ", verb == "break" ? "EVENT TAG" : "TAG"));
+    }
+    cmd.op = verb == "break" ? Command::Op::kBreak
+             : verb == "remove_break" ? Command::Op::kRemoveBreak
+             : verb == "resume" ? Command::Op::kResume
+                                : Command::Op::kWaitBreak;
+    if (verb == "break") {
+      engine::BlkdebugEvent ev;
+      if (!engine::blkdebug_event_from_name(words[1], &ev)) {
+        return error(sim::cat("'break': unknown event '", words[1], "' (expected a blkdebug event such as pwritev or write_aio)"));
+      }
+      cmd.event = std::string(words[1]);
+    }
+    cmd.tag = std::string(words.back());
+    cmd.text = std::string(text);
+    return cmd;
   } else {
     return error(sim::cat("unknown command '", verb,
-                          "' (expected read, write, aio_read, aio_write, flush or aio_flush)"));
+                          "' (expected read, write, aio_read, aio_write, flush, aio_flush, break, remove_break, "
+                          "resume or wait_break)"));
   }
   cmd.async = verb.starts_with("aio_");
   if (cmd.op == Command::Op::kFlush || cmd.op == Command::Op::kAioFlush) {

@@ -2,6 +2,8 @@
 //   read  [-P pattern] [-q] OFFSET LENGTH      aio_read  [-P pattern] [-q] OFFSET LENGTH
 //   write [-P pattern] [-f] [-q] OFFSET LENGTH aio_write [-P pattern] [-f] [-q] OFFSET LENGTH
 //   flush                                      aio_flush
+//   break EVENT TAG   remove_break TAG   resume TAG   wait_break TAG   (blkdebug's,
+//   on the fault node at or below the job's node)
 // Numbers take qemu-io's forms: decimal, 0x hex, and k/M/G/T suffixes (powers of
 // 1024). `read -P` checks the pattern; `aio_flush` waits for the job's
 // outstanding aio requests, as in qemu-io.
@@ -17,13 +19,15 @@
 namespace scenarios {
 
 struct Command {
-  enum class Op : std::uint8_t { kRead, kWrite, kFlush, kAioFlush };
+  enum class Op : std::uint8_t { kRead, kWrite, kFlush, kAioFlush, kBreak, kRemoveBreak, kResume, kWaitBreak };
   Op op = Op::kRead;
   bool async = false;  // aio_read / aio_write
   std::uint64_t offset = 0;
   std::uint64_t bytes = 0;
   std::optional<std::uint8_t> pattern;  // -P (write: fill; read: verify)
   bool fua = false;                     // -f
+  std::string event;                    // break: the blkdebug event
+  std::string tag;                      // break, remove_break, resume, wait_break
   std::string text;                     // as written, for reports
   int line = 0;
 };

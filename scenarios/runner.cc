@@ -114,6 +114,8 @@ class ScenarioRun {
   sim::Task<void> submit(Job& job, const Command& cmd);
   sim::Task<void> do_command(Job& job, const Command& cmd);
   void record_write(const Job& job, const Command& cmd);
+  // The fault driver at or below `node` (the scenario checked there is one).
+  drivers::FaultDriver& fault_below(Node& node);
   void check_final_images();
   void check_hygiene(std::uint64_t frames_before);
 
@@ -249,6 +251,29 @@ sim::Task<void> ScenarioRun::do_command(Job& job, const Command& cmd) {
       break;
     case Command::Op::kAioFlush:
       break;
+    case Command::Op::kBreak:
+    case Command::Op::kRemoveBreak:
+    case Command::Op::kResume:
+    case Command::Op::kWaitBreak: {
+      drivers::Breakpoints& bp = fault_below(*job.node).breakpoints();
+      if (cmd.op == Command::Op::kBreak) {
+        engine::BlkdebugEvent ev;
+        engine::blkdebug_event_from_name(cmd.event, &ev);
+        bp.add(ev, cmd.tag);
+      } else if (cmd.op == Command::Op::kWaitBreak) {
+        co_await bp.wait_held(cmd.tag);
+      } else if (cmd.op == Command::Op::kResume ? !bp.suspended(cmd.tag) : !bp.remove(cmd.tag)) {
+        world_.fail(sim::Verdict{sim::Verdict::Kind::kOracle,
+                                 sim::cat("job '", job.spec->name, "' command '", cmd.text, "' (", scenario_.path, ":",
+                                          cmd.line, "): no ", cmd.op == Command::Op::kResume ? "request held" : "breakpoint",
+                                          " with tag '", cmd.tag, "'"),
+                                 "",
+                                 {}});
+      } else if (cmd.op == Command::Op::kResume) {
+        bp.resume(cmd.tag);
+      }
+      break;
+    }
   }
   if (ret < 0) {
     world_.fail(sim::Verdict{sim::Verdict::Kind::kOracle,
@@ -263,6 +288,18 @@ sim::Task<void> ScenarioRun::do_command(Job& job, const Command& cmd) {
 
 sim::Task<void> ScenarioRun::submit(Job& job, const Command& cmd) {
   co_await do_command(job, cmd);
+}
+
+drivers::FaultDriver& ScenarioRun::fault_below(Node& node) {
+  Node* n = &node;
+  while (n->fault == nullptr) {
+    SIM_ASSERT(n->bs->file != nullptr, "no fault node below " + node.spec->name);
+    const std::string& file = n->bs->file->bs->node_name();
+    for (auto& other : nodes_) {
+      if (other->spec->name == file) n = other.get();
+    }
+  }
+  return *n->fault;
 }
 
 // Record which pattern a write may leave in each byte it covers (concurrent writes

@@ -99,6 +99,16 @@ absl::Status read_jobs(const Reader& r, const toml::table& root, Scenario& s) {
       auto cmd = parse_command(c.as_string()->get());
       if (!cmd.ok()) return r.error_at(c, std::string(cmd.status().message()));
       cmd->line = static_cast<int>(c.source().begin.line);
+      if (cmd->op >= Command::Op::kBreak) {
+        const NodeSpec* n = target;
+        for (int depth = 0; depth < 64 && n != nullptr && n->driver != NodeSpec::Driver::kFault; ++depth) {
+          n = n->file.empty() ? nullptr : s.find_node(n->file);
+        }
+        if (n == nullptr) {
+          return r.error_at(c, sim::cat("'", cmd->text, "': no fault node at or below node '", target->name,
+                                        "' to hold breakpoints"));
+        }
+      }
       if (cmd->op == Command::Op::kRead || cmd->op == Command::Op::kWrite) {
         const std::uint64_t size = s.node_size(*target);
         if (cmd->offset + cmd->bytes > size) {

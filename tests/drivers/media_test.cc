@@ -269,3 +269,20 @@ TEST_CASE("mem: initial content from a raw file, and visible and durable images 
   CHECK(byte_at(d, 0) == 0x21);
   for (const auto& p : {in, vis, dur}) std::remove(p.c_str());
 }
+
+TEST_CASE("mem applies every configured limit through refresh_limits") {
+  drivers::MemConfig cfg = Graph::fast();
+  cfg.limits = engine::BlockLimits{4096, 1 << 20, 65536, 1 << 21, 8192, 65536, 1 << 20, 4096, 8192, 64};
+  Graph g;
+  auto& bs = g.mem("d", 1 << 22, cfg);
+  CHECK(bs.bl.request_alignment == 4096);
+  CHECK(bs.bl.max_pdiscard == 1 << 20);
+  CHECK(bs.bl.pdiscard_alignment == 65536);
+  CHECK(bs.bl.max_pwrite_zeroes == 1 << 21);
+  CHECK(bs.bl.pwrite_zeroes_alignment == 8192);
+  CHECK(bs.bl.opt_transfer == 65536);
+  CHECK(bs.bl.max_transfer == 1 << 20);
+  CHECK(bs.bl.min_mem_alignment == 4096);
+  CHECK(bs.bl.opt_mem_alignment == 8192);
+  CHECK(bs.bl.max_iov == 64);
+}

@@ -83,7 +83,8 @@ TEST_CASE("errors name file, line and column, and say what was expected") {
   CHECK(error_of(replace(kGood, "queue_depth = 2", "queue_depth = 0")) ==
         "x.toml:17:15: [[job]].queue_depth: expected 1 to 1024, got 0");
   CHECK(error_of(replace(kGood, "\"flush\",", "\"fluhs\",")) ==
-        "x.toml:18:81: unknown command 'fluhs' (expected read, write, aio_read, aio_write, flush or aio_flush)");
+        "x.toml:18:81: unknown command 'fluhs' (expected read, write, aio_read, aio_write, flush, aio_flush, "
+        "break, remove_break, resume or wait_break)");
   CHECK(error_of(replace(kGood, "write -f 0 4k", "write -z 0 4k")) ==
         "x.toml:18:90: 'write': unsupported option '-z' (supported: -P pattern, -q, -f)");
   CHECK(error_of(replace(kGood, "write -f 0 4k", "write 0 128k")) ==
@@ -256,4 +257,44 @@ TEST_CASE("a missing file is an error naming it") {
   auto s = scenarios::load_scenario("/nonexistent/x.toml");
   REQUIRE_FALSE(s.ok());
   CHECK(std::string(s.status().message()) == "/nonexistent/x.toml: cannot open scenario file");
+}
+
+TEST_CASE("breakpoint commands: blkdebug's syntax, a known event, and a fault node to hold them") {
+  auto b = scenarios::parse_command("break pwritev_rmw_head A");
+  REQUIRE(b.ok());
+  CHECK(b->op == scenarios::Command::Op::kBreak);
+  CHECK(b->event == "pwritev_rmw_head");
+  CHECK(b->tag == "A");
+  CHECK(scenarios::parse_command("wait_break A")->op == scenarios::Command::Op::kWaitBreak);
+  CHECK(scenarios::parse_command("resume A")->op == scenarios::Command::Op::kResume);
+  CHECK(scenarios::parse_command("remove_break A")->op == scenarios::Command::Op::kRemoveBreak);
+  CHECK(std::string(scenarios::parse_command("break pwritev_rmw_hed A").status().message()).find("unknown event 'pwritev_rmw_hed'") !=
+        std::string::npos);
+  CHECK_FALSE(scenarios::parse_command("resume").ok());
+  CHECK_FALSE(scenarios::parse_command("break pwritev").ok());
+  // Breakpoints need a fault node at or below the job's node.
+  CHECK(error_of(replace(kGood, "\"flush\",", "\"break pwritev A\",")).find("no fault node at or below node 'd'") !=
+        std::string::npos);
+}
+
+TEST_CASE("a resume with nothing held fails the run with the command and its line") {
+  auto s = parse_scenario(R"(
+[scenario]
+name = "bad-resume"
+[[node]]
+name = "m"
+[[node]]
+name = "f"
+driver = "fault"
+file = "m"
+[[job]]
+name = "j"
+node = "f"
+commands = ["resume A"]
+)", "r.toml");
+  REQUIRE(s.ok());
+  scenarios::RunOptions o;
+  auto r = scenarios::run_scenario(*s, o);
+  REQUIRE(r.verdict.kind == sim::Verdict::Kind::kOracle);
+  CHECK(r.verdict.message == "job 'j' command 'resume A' (r.toml:13): no request held with tag 'A'");
 }
