@@ -432,6 +432,20 @@ RunResult ScenarioRun::run() {
     world_.destroy_coroutines();
   }
   r.verdict = world_.verdict();
+  if (!options_.export_dir.empty()) {
+    for (const auto& node : nodes_) {
+      if (node->mem == nullptr) continue;
+      for (const bool durable : {false, true}) {
+        const std::string path = sim::cat(options_.export_dir, "/", node->spec->name, durable ? ".durable.raw" : ".visible.raw");
+        absl::Status s = durable ? node->mem->export_durable(path) : node->mem->export_visible(path);
+        if (!s.ok()) {
+          r.export_error = std::string(s.message());
+          return r;
+        }
+        r.exported.push_back(path);
+      }
+    }
+  }
   return r;
 }
 

@@ -21,6 +21,9 @@ struct RunOptions {
   bool trace_all = false;
   std::ostream* trace_stream = nullptr;  // JSON Lines as the run goes
   std::vector<sim::Trace::Observer> observers;
+  // If set: after the run, each mem node's visible and durable images as
+  // DIR/NODE.visible.raw and DIR/NODE.durable.raw.
+  std::string export_dir;
 };
 
 struct RunResult {
@@ -35,6 +38,8 @@ struct RunResult {
   std::optional<std::string> divergence;
   std::uint64_t requests = 0;  // commands completed
   int max_poll_depth = 0;
+  std::vector<std::string> exported;  // files written for export_dir
+  std::string export_error;           // why an export failed, if one did
 };
 
 RunResult run_scenario(const Scenario& scenario, const RunOptions& options);

@@ -87,6 +87,7 @@ struct RunArgs {
   std::string tape_in;
   std::string tape_out;
   std::string trace_out;
+  std::string export_dir;
 };
 
 scenarios::RunOptions options_from(const RunArgs& a) {
@@ -119,8 +120,15 @@ int cmd_run(const RunArgs& a) {
     if (!trace_file) throw BadInput{sim::cat(a.trace_out, ": cannot write")};
     o.trace_stream = &trace_file;
   }
+  if (!a.export_dir.empty()) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(a.export_dir, ec)) throw BadInput{sim::cat("--export-images: ", a.export_dir, ": not a directory")};
+    o.export_dir = a.export_dir;
+  }
   scenarios::RunResult r = scenarios::run_scenario(s, o);
+  if (!r.export_error.empty()) throw BadInput{sim::cat("--export-images: ", r.export_error)};
   print_result(std::cout, s, r);
+  for (const std::string& path : r.exported) std::cout << "exported    " << path << "\n";
   if (!a.tape_out.empty()) write_file_or_throw(a.tape_out, r.tape.to_string() + "\n");
   return r.verdict.ok() ? kExitPass : kExitFail;
 }
@@ -230,6 +238,8 @@ int main(int argc, char** argv) {
   add_run_options(run, run_args);
   run->add_option("--tape-out", run_args.tape_out, "write the run's choice tape to this file");
   run->add_option("--trace-out", run_args.trace_out, "stream every trace event to this file as JSON Lines");
+  run->add_option("--export-images", run_args.export_dir,
+                  "write each mem node's visible and durable image to DIR/NODE.{visible,durable}.raw");
 
   RunArgs graph_args;
   std::string graph_out;

@@ -63,6 +63,13 @@ lines=$(wc -l <"$tmp/trace.jsonl")
 [ "$events" = "$lines" ] || fail "trace has $lines lines for $events events"
 grep -q '"ev":"wait_begin".*"reason":"serialising"' "$tmp/trace.jsonl" || fail "trace shows no serialising wait"
 
+# Images: visible and durable contents of each mem node as raw files.
+mkdir "$tmp/images"
+expect 0 "^exported    $tmp/images/disk0.durable.raw$" -- "$blksim" run "$skeleton" --seed 1 --export-images "$tmp/images"
+[ "$(stat -c %s "$tmp/images/disk0.visible.raw")" = 65536 ] || fail "visible image is not the node's size"
+[ "$(head -c 40961 "$tmp/images/disk0.visible.raw" | tail -c 1 | od -An -tx1 | tr -d ' ')" = 31 ] || fail "visible image lacks the flusher's write"
+expect 2 'export-images: .*not a directory' -- "$blksim" run "$skeleton" --export-images "$tmp/nowhere"
+
 # A failing run: exit 1, the violated property and a repro line.
 wrong=$src/tests/fixtures/wrong-read.toml
 expect 1 '^verdict     oracle: read -P: job .j.' -- "$blksim" run "$wrong" --seed 3
