@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <filesystem>
 #include <map>
 #include <sstream>
 
@@ -122,6 +123,19 @@ absl::Status parse_mem(const Reader& r, const toml::table& t, NodeSpec& n, const
   n.mem.discard_advisory = discard == "advisory";
   RETURN_IF_ERROR(r.read_small(t, "cluster_size", n.mem.cluster_size, 0, drivers::CowFormat::kMaxClusterSize, w, true));
   RETURN_IF_ERROR(r.read_string(t, "image", n.image, false, w));
+  if (!n.image.empty()) {
+    // Relative to the scenario file, so a scenario runs from any directory.
+    std::filesystem::path image(n.image);
+    if (image.is_relative()) image = std::filesystem::path(r.path()).parent_path() / image;
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(image, ec)) {
+      return r.error_at(*t.get("image"), sim::cat(w, ".image: cannot open '", image.string(), "'"));
+    }
+    if (std::filesystem::file_size(image, ec) > n.size) {
+      return r.error_at(*t.get("image"), sim::cat(w, ".image: '", image.string(), "' is larger than the node (", n.size, " bytes)"));
+    }
+    n.image = image.string();
+  }
   if (n.size % n.mem.limits.request_alignment != 0) {
     return r.error_at(t, sim::cat(w, ": size ", n.size, " is not a multiple of request_alignment ", n.mem.limits.request_alignment));
   }

@@ -70,11 +70,12 @@ struct BytePatterns {
 // Byte-wise record of which patterns may end up in each byte of each node.
 struct WrittenPatterns {
   std::vector<BytePatterns> bytes;
-  std::bitset<256> any;  // every pattern written to the node
+  std::bitset<256> any;               // every pattern written to the node
+  std::vector<std::uint8_t> initial;  // the content before any job ran
 
   bool allows(std::size_t i, std::uint8_t value) const {
     const BytePatterns& b = bytes[i];
-    if (b.count == 0) return value == 0;
+    if (b.count == 0) return value == initial[i];
     if (b.count == BytePatterns::kMany) return any.test(value);
     for (std::uint8_t k = 0; k < b.count; ++k) {
       if (b.values[k] == value) return true;
@@ -116,6 +117,7 @@ class ScenarioRun {
   void record_write(const Job& job, const Command& cmd);
   // The fault driver at or below `node` (the scenario checked there is one).
   drivers::FaultDriver& fault_below(Node& node);
+  bool has_image_below(const NodeSpec& spec) const;
   void check_final_images();
   void check_hygiene(std::uint64_t frames_before);
 
@@ -200,7 +202,8 @@ void ScenarioRun::build() {
     }
     SIM_ASSERT(job->node != nullptr, "job " + spec.name + " names an unknown node");
     if (written_.count(job->node->index) == 0) {
-      written_.emplace(job->node->index, WrittenPatterns{std::vector<BytePatterns>(scenario_.node_size(*job->node->spec)), {}});
+      const std::uint64_t size = scenario_.node_size(*job->node->spec);
+      written_.emplace(job->node->index, WrittenPatterns{std::vector<BytePatterns>(size), {}, std::vector<std::uint8_t>(size, 0)});
     }
     jobs_.push_back(std::move(job));
   }
@@ -290,6 +293,15 @@ sim::Task<void> ScenarioRun::submit(Job& job, const Command& cmd) {
   co_await do_command(job, cmd);
 }
 
+bool ScenarioRun::has_image_below(const NodeSpec& spec) const {
+  if (!spec.image.empty()) return true;
+  for (const std::string* edge : {&spec.file, &spec.backing}) {
+    const NodeSpec* child = edge->empty() ? nullptr : scenario_.find_node(*edge);
+    if (child != nullptr && has_image_below(*child)) return true;
+  }
+  return false;
+}
+
 drivers::FaultDriver& ScenarioRun::fault_below(Node& node) {
   Node* n = &node;
   while (n->fault == nullptr) {
@@ -369,7 +381,7 @@ void ScenarioRun::check_final_images() {
         world_.record_failure(sim::Verdict{
             sim::Verdict::Kind::kOracle,
             sim::cat("final image of node '", node.spec->name, "': byte ", i, " is ", sim::hex(data[i]), ", but ",
-                     never ? std::string("no write covered it (expected 0x00)")
+                     never ? "no write covered it (expected its initial " + sim::hex(written.initial[i]) + ")"
                            : "only writes of " + written.describe(i) + " covered it (a lost write)"),
             "",
             {}});
@@ -405,6 +417,23 @@ RunResult ScenarioRun::run() {
   if (options_.trace_stream != nullptr) world_.trace().stream_to(options_.trace_stream);
   for (const auto& observer : options_.observers) world_.trace().add_observer(observer);
   build();
+  // The oracle's baseline: what each checked node holds before any job runs.
+  // Fresh nodes read as zeroes; only nodes over an initial image are read, as
+  // the read takes virtual time and latency draws.
+  world_.trace().mute(true);
+  for (auto& [index, written] : written_) {
+    if (!world_.verdict().ok()) break;
+    if (!has_image_below(*nodes_[index]->spec)) continue;
+    const int ret = engine::bdrv_pread(*nodes_[index]->root, 0, written.initial.data(), static_cast<int>(written.initial.size()));
+    if (ret < 0) {
+      world_.record_failure(sim::Verdict{sim::Verdict::Kind::kOracle,
+                                         sim::cat("reading the initial content of node '", nodes_[index]->spec->name,
+                                                  "' failed with ", engine::errno_name(ret)),
+                                         "",
+                                         {}});
+    }
+  }
+  world_.trace().mute(false);
   for (auto& job : jobs_) {
     world_.spawn(job->node->bs->aio_context(), job->spec->name, job_main(*job));
   }

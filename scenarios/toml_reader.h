@@ -19,6 +19,7 @@ namespace scenarios {
 class Reader {
  public:
   explicit Reader(const std::string& path) : path_(path) {}
+  const std::string& path() const { return path_; }
 
   absl::Status read_bool(const toml::table& table, std::string_view key, bool& out, std::string_view where) const {
     const toml::node* node = table.get(key);

@@ -298,3 +298,19 @@ commands = ["resume A"]
   REQUIRE(r.verdict.kind == sim::Verdict::Kind::kOracle);
   CHECK(r.verdict.message == "job 'j' command 'resume A' (r.toml:13): no request held with tag 'A'");
 }
+
+TEST_CASE("a mem node's image is found relative to the scenario file and loaded") {
+  const std::string dir = std::string(BLKSIM_SOURCE_DIR) + "/tests/fixtures/";
+  const std::string text = "[scenario]\nname='img'\n[[node]]\nname='d'\nsize='64k'\nimage='pattern-41.raw'\n"
+                           "[[job]]\nname='j'\nnode='d'\ncommands=['read -P 0x41 0 4k', 'read -P 0 4k 4k']\n";
+  auto s = parse_scenario(text, dir + "img.toml");
+  REQUIRE(s.ok());
+  CHECK(s->nodes[0].image == dir + "pattern-41.raw");
+  scenarios::RunOptions o;
+  CHECK(scenarios::run_scenario(*s, o).verdict.ok());
+  std::string missing = text;
+  missing.replace(missing.find("pattern-41.raw"), 14, "nothing.raw");
+  auto bad = parse_scenario(missing, dir + "img.toml");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(std::string(bad.status().message()).find("node 'd'.image: cannot open '" + dir + "nothing.raw'") != std::string::npos);
+}
