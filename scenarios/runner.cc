@@ -95,6 +95,17 @@ class ScenarioRun {
  public:
   ScenarioRun(const Scenario& scenario, const RunOptions& options)
       : scenario_(scenario), options_(options), world_(make_config(scenario, options)) {}
+  ~ScenarioRun() {
+    // Coroutine frames refer to nodes; a parent's edges refer to its children.
+    world_.destroy_coroutines();
+    jobs_.clear();
+    const std::vector<std::size_t> order = children_first(scenario_.nodes);
+    for (auto it = order.rbegin(); it != order.rend(); ++it) {
+      if (*it < nodes_.size()) nodes_[*it].reset();
+    }
+  }
+  ScenarioRun(const ScenarioRun&) = delete;
+  ScenarioRun& operator=(const ScenarioRun&) = delete;
 
   RunResult run();
 
