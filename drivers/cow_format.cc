@@ -170,15 +170,22 @@ sim::Task<int> CowFormat::read_backing(engine::BlockDriverState& bs, std::int64_
   co_return co_await engine::bdrv_co_preadv(*bs.backing, offset, static_cast<std::uint64_t>(avail), part, 0);
 }
 
+CowFormat::Piece CowFormat::piece_at(std::uint64_t offset, std::size_t done, std::uint64_t bytes) const {
+  const std::int64_t cs = options_.cluster_size;
+  const auto pos = static_cast<std::int64_t>(offset + done);
+  return Piece{pos, pos / cs, pos % cs,
+               static_cast<std::size_t>(std::min<std::int64_t>(cs - pos % cs, static_cast<std::int64_t>(bytes - done)))};
+}
+
 sim::Task<int> CowFormat::co_preadv(engine::BlockDriverState& bs, std::uint64_t offset, std::uint64_t bytes,
                                     engine::IoVector& qiov, unsigned) {
-  const std::int64_t cs = options_.cluster_size;
   std::size_t done = 0;
   while (done < bytes) {
-    const auto pos = static_cast<std::int64_t>(offset + done);
-    const std::int64_t cluster = pos / cs;
-    const std::int64_t in_cluster = pos % cs;
-    const auto n = static_cast<std::size_t>(std::min<std::int64_t>(cs - in_cluster, static_cast<std::int64_t>(bytes - done)));
+    const Piece piece = piece_at(offset, done, bytes);
+    const std::int64_t pos = piece.pos;
+    const std::int64_t cluster = piece.cluster;
+    const std::int64_t in_cluster = piece.in_cluster;
+    const std::size_t n = piece.bytes;
     const Entry entry = map_[static_cast<std::size_t>(cluster)];
     int ret = 0;
     switch (entry.state) {
@@ -240,13 +247,12 @@ sim::Task<int> CowFormat::allocate(engine::BlockDriverState& bs, std::int64_t cl
 
 sim::Task<int> CowFormat::co_pwritev(engine::BlockDriverState& bs, std::uint64_t offset, std::uint64_t bytes,
                                      engine::IoVector& qiov, unsigned flags) {
-  const std::int64_t cs = options_.cluster_size;
   std::size_t done = 0;
   while (done < bytes) {
-    const auto pos = static_cast<std::int64_t>(offset + done);
-    const std::int64_t cluster = pos / cs;
-    const std::int64_t in_cluster = pos % cs;
-    const auto n = static_cast<std::size_t>(std::min<std::int64_t>(cs - in_cluster, static_cast<std::int64_t>(bytes - done)));
+    const Piece piece = piece_at(offset, done, bytes);
+    const std::int64_t cluster = piece.cluster;
+    const std::int64_t in_cluster = piece.in_cluster;
+    const std::size_t n = piece.bytes;
     int ret;
     if (map_[static_cast<std::size_t>(cluster)].state == State::kData) {
       engine::IoVector part;

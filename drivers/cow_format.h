@@ -74,6 +74,14 @@ class CowFormat final : public engine::BlockDriver {
     std::int64_t host_offset = 0;  // for kData
     bool compressed = false;
   };
+  // The part of a request at `done` bytes in that falls in one cluster.
+  struct Piece {
+    std::int64_t pos;
+    std::int64_t cluster;
+    std::int64_t in_cluster;
+    std::size_t bytes;
+  };
+  Piece piece_at(std::uint64_t offset, std::size_t done, std::uint64_t bytes) const;
   static std::uint64_t encode(const Entry& e);
   static Entry decode(std::uint64_t raw);
   sim::Task<int> write_entry(engine::BlockDriverState& bs, std::int64_t cluster);

@@ -175,20 +175,25 @@ sim::Task<int> FaultDriver::before_io(engine::BlockDriverState& bs, IoKind kind,
   co_return co_await rule_check(bs, kind, offset, bytes);
 }
 
+sim::Task<int> FaultDriver::begin_request(engine::BlockDriverState& bs, BlkdebugEvent event, IoKind kind,
+                                          std::int64_t offset, std::int64_t bytes) {
+  co_await process_event(bs, event);
+  co_await breakpoints_.hit(event);
+  co_return co_await before_io(bs, kind, offset, bytes);
+}
+
 sim::Task<int> FaultDriver::co_preadv(engine::BlockDriverState& bs, std::uint64_t offset, std::uint64_t bytes,
                                       engine::IoVector& qiov, unsigned flags) {
-  co_await process_event(bs, BlkdebugEvent::kReadAio);
-  co_await breakpoints_.hit(BlkdebugEvent::kReadAio);
-  const int ret = co_await before_io(bs, IoKind::kRead, static_cast<std::int64_t>(offset), static_cast<std::int64_t>(bytes));
+  const int ret = co_await begin_request(bs, BlkdebugEvent::kReadAio, IoKind::kRead, static_cast<std::int64_t>(offset),
+                                         static_cast<std::int64_t>(bytes));
   if (ret < 0) co_return ret;
   co_return co_await engine::bdrv_co_preadv(*bs.file, static_cast<std::int64_t>(offset), bytes, qiov, flags);
 }
 
 sim::Task<int> FaultDriver::co_pwritev(engine::BlockDriverState& bs, std::uint64_t offset, std::uint64_t bytes,
                                        engine::IoVector& qiov, unsigned flags) {
-  co_await process_event(bs, BlkdebugEvent::kWriteAio);
-  co_await breakpoints_.hit(BlkdebugEvent::kWriteAio);
-  const int ret = co_await before_io(bs, IoKind::kWrite, static_cast<std::int64_t>(offset), static_cast<std::int64_t>(bytes));
+  const int ret = co_await begin_request(bs, BlkdebugEvent::kWriteAio, IoKind::kWrite, static_cast<std::int64_t>(offset),
+                                         static_cast<std::int64_t>(bytes));
   if (ret < 0) co_return ret;
   co_return co_await engine::bdrv_co_pwritev(*bs.file, static_cast<std::int64_t>(offset), bytes, &qiov, flags);
 }
@@ -207,9 +212,7 @@ sim::Task<int> FaultDriver::co_pdiscard(engine::BlockDriverState& bs, std::int64
 }
 
 sim::Task<int> FaultDriver::co_flush_to_disk(engine::BlockDriverState& bs) {
-  co_await process_event(bs, BlkdebugEvent::kFlushToDisk);
-  co_await breakpoints_.hit(BlkdebugEvent::kFlushToDisk);
-  const int ret = co_await before_io(bs, IoKind::kFlush, -1, 0);
+  const int ret = co_await begin_request(bs, BlkdebugEvent::kFlushToDisk, IoKind::kFlush, -1, 0);
   if (ret < 0) co_return ret;
   co_return co_await engine::bdrv_co_flush(*bs.file->bs);
 }

@@ -108,6 +108,9 @@ class FaultDriver final : public engine::BlockDriver {
     std::uint64_t matches = 0;
   };
   // Latency of one operation, then the rule check; returns 0 or -errno.
+  // The event fault raises for its own request, its breakpoints, then before_io.
+  sim::Task<int> begin_request(engine::BlockDriverState& bs, engine::BlkdebugEvent event, IoKind kind,
+                               std::int64_t offset, std::int64_t bytes);
   sim::Task<int> before_io(engine::BlockDriverState& bs, IoKind kind, std::int64_t offset, std::int64_t bytes);
   sim::Task<int> rule_check(engine::BlockDriverState& bs, IoKind kind, std::int64_t offset, std::int64_t bytes);
   sim::Task<void> process_event(engine::BlockDriverState& bs, engine::BlkdebugEvent event);
