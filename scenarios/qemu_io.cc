@@ -70,6 +70,8 @@ absl::StatusOr<Command> parse_command(std::string_view text) {
     cmd.op = Command::Op::kRead;
   } else if (verb == "write" || verb == "aio_write") {
     cmd.op = Command::Op::kWrite;
+  } else if (verb == "discard") {
+    cmd.op = Command::Op::kDiscard;
   } else if (verb == "flush") {
     cmd.op = Command::Op::kFlush;
   } else if (verb == "aio_flush") {
@@ -118,13 +120,27 @@ absl::StatusOr<Command> parse_command(std::string_view text) {
       // quiet: qemu-io prints less; nothing to do here
     } else if (w == "-f" && cmd.op == Command::Op::kWrite) {
       cmd.fua = true;
+    } else if (w == "-z" && cmd.op == Command::Op::kWrite) {
+      cmd.zeroes = true;
+    } else if (w == "-u" && cmd.op == Command::Op::kWrite) {
+      cmd.unmap = true;
+    } else if (w == "-c" && cmd.op == Command::Op::kWrite) {
+      cmd.compressed = true;
     } else if (w.starts_with("-") && w.size() > 1 && !(w[1] >= '0' && w[1] <= '9')) {
-      return error(sim::cat("'", verb, "': unsupported option '", w, "' (supported: -P pattern, -q",
-                            cmd.op == Command::Op::kWrite ? ", -f" : "", ")"));
+      return error(sim::cat("'", verb, "': unsupported option '", w, "' (supported: ",
+                            cmd.op == Command::Op::kWrite ? "-P pattern, -z, -u, -c, -f, -q"
+                            : cmd.op == Command::Op::kRead ? "-P pattern, -q"
+                                                           : "-q",
+                            ")"));
     } else {
       operands.push_back(w);
     }
   }
+  // qemu-io's own exclusions.
+  if (cmd.zeroes && cmd.pattern) return error(sim::cat("'", verb, "': -z and -P cannot be given together"));
+  if (cmd.zeroes && cmd.compressed) return error(sim::cat("'", verb, "': -z and -c cannot be given together"));
+  if (cmd.unmap && !cmd.zeroes) return error(sim::cat("'", verb, "': -u needs -z"));
+  if (cmd.op == Command::Op::kDiscard && cmd.pattern) return error("'discard' takes no pattern");
   if (operands.size() != 2) return error(sim::cat("'", verb, "' expects OFFSET LENGTH, got ", operands.size(), " operands"));
   auto offset = parse_qemu_io_number(operands[0]);
   if (!offset.ok()) return error(sim::cat("'", verb, "' offset: ", offset.status().message()));

@@ -1,6 +1,7 @@
 // qemu-io command syntax for scenario jobs:
 //   read  [-P pattern] [-q] OFFSET LENGTH      aio_read  [-P pattern] [-q] OFFSET LENGTH
-//   write [-P pattern] [-f] [-q] OFFSET LENGTH aio_write [-P pattern] [-f] [-q] OFFSET LENGTH
+//   write [-P pattern | -z [-u] | -c] [-f] [-q] OFFSET LENGTH   (also aio_write)
+//   discard [-q] OFFSET LENGTH
 //   flush                                      aio_flush
 //   break EVENT TAG   remove_break TAG   resume TAG   wait_break TAG   (blkdebug's,
 //   on the fault node at or below the job's node)
@@ -19,13 +20,16 @@
 namespace scenarios {
 
 struct Command {
-  enum class Op : std::uint8_t { kRead, kWrite, kFlush, kAioFlush, kBreak, kRemoveBreak, kResume, kWaitBreak };
+  enum class Op : std::uint8_t { kRead, kWrite, kDiscard, kFlush, kAioFlush, kBreak, kRemoveBreak, kResume, kWaitBreak };
   Op op = Op::kRead;
   bool async = false;  // aio_read / aio_write
   std::uint64_t offset = 0;
   std::uint64_t bytes = 0;
   std::optional<std::uint8_t> pattern;  // -P (write: fill; read: verify)
   bool fua = false;                     // -f
+  bool zeroes = false;                  // write -z: a zero write
+  bool unmap = false;                   // write -z -u: may unmap
+  bool compressed = false;              // write -c
   std::string event;                    // break: the blkdebug event
   std::string tag;                      // break, remove_break, resume, wait_break
   std::string text;                     // as written, for reports

@@ -186,6 +186,7 @@ void ScenarioRun::build() {
       }
     }
     if (node->mem != nullptr) node->mem->configure_node(*node->bs);
+    if (spec.unmap) node->bs->open_flags |= engine::BDRV_O_UNMAP;
     engine::bdrv_refresh_limits(*node->bs);
     node->root = std::make_unique<engine::BdrvChild>("root", *node->bs, nullptr, engine::ChildRole::kRoot);
     if (node->mem != nullptr && !spec.image.empty()) {
@@ -235,12 +236,22 @@ sim::Task<void> ScenarioRun::do_command(Job& job, const Command& cmd) {
   int ret = 0;
   switch (cmd.op) {
     case Command::Op::kWrite: {
+      unsigned flags = cmd.fua ? unsigned{engine::BDRV_REQ_FUA} : 0u;
+      if (cmd.zeroes) {
+        if (cmd.unmap) flags |= engine::BDRV_REQ_MAY_UNMAP;
+        ret = co_await engine::bdrv_co_pwrite_zeroes(child, static_cast<std::int64_t>(cmd.offset),
+                                                     static_cast<int>(cmd.bytes), flags);
+        break;
+      }
+      if (cmd.compressed) flags |= engine::BDRV_REQ_WRITE_COMPRESSED;
       std::vector<std::uint8_t> buf(cmd.bytes, cmd.pattern.value_or(kDefaultWritePattern));
       engine::IoVector qiov(absl::MakeSpan(buf));
-      ret = co_await engine::bdrv_co_pwritev(child, static_cast<std::int64_t>(cmd.offset), cmd.bytes, &qiov,
-                                             cmd.fua ? unsigned{engine::BDRV_REQ_FUA} : 0u);
+      ret = co_await engine::bdrv_co_pwritev(child, static_cast<std::int64_t>(cmd.offset), cmd.bytes, &qiov, flags);
       break;
     }
+    case Command::Op::kDiscard:
+      ret = co_await engine::bdrv_co_pdiscard(*child.bs, static_cast<std::int64_t>(cmd.offset), static_cast<int>(cmd.bytes));
+      break;
     case Command::Op::kRead: {
       std::vector<std::uint8_t> buf(cmd.bytes, 0xa5);
       engine::IoVector qiov(absl::MakeSpan(buf));
@@ -328,11 +339,23 @@ drivers::FaultDriver& ScenarioRun::fault_below(Node& node) {
 // Record which pattern a write may leave in each byte it covers (concurrent writes
 // may land in any order, so every covering pattern is allowed).
 void ScenarioRun::record_write(const Job& job, const Command& cmd) {
-  if (cmd.op != Command::Op::kWrite) return;
+  if (cmd.op != Command::Op::kWrite && cmd.op != Command::Op::kDiscard) return;
   WrittenPatterns& written = written_.at(job.node->index);
-  const std::uint8_t pattern = cmd.pattern.value_or(kDefaultWritePattern);
-  written.any.set(pattern);
-  for (std::uint64_t i = cmd.offset; i < cmd.offset + cmd.bytes; ++i) written.bytes[i].add(pattern);
+  const std::uint8_t pattern = cmd.zeroes ? 0 : cmd.pattern.value_or(kDefaultWritePattern);
+  const bool discard = cmd.op == Command::Op::kDiscard;
+  written.any.set(discard ? 0 : pattern);
+  for (std::uint64_t i = cmd.offset; i < cmd.offset + cmd.bytes; ++i) {
+    if (discard) {
+      // A discarded byte reads as what it held or as zero.
+      if (written.bytes[i].count == 0) {
+        written.bytes[i].add(written.initial[i]);
+        written.any.set(written.initial[i]);
+      }
+      written.bytes[i].add(0);
+    } else {
+      written.bytes[i].add(pattern);
+    }
+  }
 }
 
 sim::Task<void> ScenarioRun::job_main(Job& job) {

@@ -109,7 +109,7 @@ absl::Status read_jobs(const Reader& r, const toml::table& root, Scenario& s) {
                                         "' to hold breakpoints"));
         }
       }
-      if (cmd->op == Command::Op::kRead || cmd->op == Command::Op::kWrite) {
+      if (cmd->op == Command::Op::kRead || cmd->op == Command::Op::kWrite || cmd->op == Command::Op::kDiscard) {
         const std::uint64_t size = s.node_size(*target);
         if (cmd->offset + cmd->bytes > size) {
           return r.error_at(c, sim::cat("'", cmd->text, "' ends at ", cmd->offset + cmd->bytes, ", past the end of node '",

@@ -85,8 +85,8 @@ TEST_CASE("errors name file, line and column, and say what was expected") {
   CHECK(error_of(replace(kGood, "\"flush\",", "\"fluhs\",")) ==
         "x.toml:18:81: unknown command 'fluhs' (expected read, write, aio_read, aio_write, flush, aio_flush, "
         "break, remove_break, resume or wait_break)");
-  CHECK(error_of(replace(kGood, "write -f 0 4k", "write -z 0 4k")) ==
-        "x.toml:18:90: 'write': unsupported option '-z' (supported: -P pattern, -q, -f)");
+  CHECK(error_of(replace(kGood, "write -f 0 4k", "write -x 0 4k")) ==
+        "x.toml:18:90: 'write': unsupported option '-x' (supported: -P pattern, -z, -u, -c, -f, -q)");
   CHECK(error_of(replace(kGood, "write -f 0 4k", "write 0 128k")) ==
         "x.toml:18:90: 'write 0 128k' ends at 131072, past the end of node 'd' (65536 bytes)");
   CHECK(error_of(replace(kGood, "latency_ns = [10, 20]", "latency_ns = [20, 10]")) ==
@@ -313,4 +313,64 @@ TEST_CASE("a mem node's image is found relative to the scenario file and loaded"
   auto bad = parse_scenario(missing, dir + "img.toml");
   REQUIRE_FALSE(bad.ok());
   CHECK(std::string(bad.status().message()).find("node 'd'.image: cannot open '" + dir + "nothing.raw'") != std::string::npos);
+}
+
+TEST_CASE("zero writes, compressed writes and discards in qemu-io syntax") {
+  auto z = scenarios::parse_command("aio_write -z -u -f 4k 8k");
+  REQUIRE(z.ok());
+  CHECK(z->zeroes);
+  CHECK(z->unmap);
+  CHECK(z->fua);
+  CHECK(scenarios::parse_command("write -c 0 64k")->compressed);
+  auto d = scenarios::parse_command("discard 512 1k");
+  REQUIRE(d.ok());
+  CHECK(d->op == scenarios::Command::Op::kDiscard);
+  CHECK(std::string(scenarios::parse_command("write -z -P 1 0 512").status().message()) ==
+        "'write': -z and -P cannot be given together");
+  CHECK(std::string(scenarios::parse_command("write -u 0 512").status().message()) == "'write': -u needs -z");
+  CHECK(std::string(scenarios::parse_command("write -z -c 0 512").status().message()) ==
+        "'write': -z and -c cannot be given together");
+  CHECK(std::string(scenarios::parse_command("discard -P 1 0 512").status().message()) == "'discard' takes no pattern");
+}
+
+TEST_CASE("a scenario of zero writes with -ENOTSUP fallback, unmapping discards and compressed writes holds") {
+  auto s = parse_scenario(R"(
+[scenario]
+name = "zero-discard-compress"
+[[node]]
+name = "disk"
+size = "4M"
+write_zeroes = "enotsup"
+unmap = true
+[[node]]
+name = "img-file"
+size = "2M"
+[[node]]
+name = "img"
+driver = "cow"
+file = "img-file"
+size = "1M"
+cluster_size = "64k"
+compressed = true
+unmap = true
+[[job]]
+name = "raw-user"
+node = "disk"
+queue_depth = 4
+commands = ["aio_write -P 0x11 0 64k", "aio_flush", "aio_write -z -f 1000 5000", "discard 16k 16k", "aio_flush",
+            "read -P 0x11 0 1000", "read -P 0 1000 5000", "read -P 0x11 6000 10384"]
+[[job]]
+name = "cow-user"
+node = "img"
+commands = ["write -c -P 0x22 64k 64k", "read -P 0x22 64k 64k", "write -z -u 128k 64k", "read -P 0 128k 64k"]
+)", "z.toml");
+  INFO((s.ok() ? "" : std::string(s.status().message())));
+  REQUIRE(s.ok());
+  for (std::uint64_t seed = 0; seed < 5; ++seed) {
+    scenarios::RunOptions o;
+    o.seed = seed;
+    auto r = scenarios::run_scenario(*s, o);
+    INFO(r.verdict.message);
+    CHECK(r.verdict.ok());
+  }
 }
