@@ -11,6 +11,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "engine/debug_event.h"
 #include "scenarios/runner.h"
 #include "scenarios/scenario.h"
 #include "sim/str.h"
@@ -219,6 +220,44 @@ int cmd_suite(const std::string& dir, std::uint32_t seeds_override, const std::s
   return failures == 0 ? kExitPass : kExitFail;
 }
 
+int cmd_list(const std::string& what, const std::string& dir) {
+  if (what == "strategies") {
+    std::cout << "fifo      oldest ready event first (QEMU's order)\n"
+                 "random    uniformly random among ready events\n"
+                 "pct:D     probabilistic concurrency testing with bug depth D (1.." << sim::kMaxPctDepth << ", pct = pct:3)\n"
+                 "replay    follow a recorded choice tape (--tape)\n";
+  } else if (what == "drivers") {
+    std::cout << "mem       protocol: memory with a volatile write cache, crash modes, every limit\n"
+                 "null      protocol: completes without data, for speed\n"
+                 "raw       format: passes everything to its file\n"
+                 "cow       format: clusters with a table in its file, optional backing\n"
+                 "fault     filter: blkdebug's rules, latencies, breakpoints and limits\n";
+  } else if (what == "events") {
+    for (int i = 0; i <= static_cast<int>(engine::BlkdebugEvent::kL2Update); ++i) {
+      std::cout << engine::blkdebug_event_name(static_cast<engine::BlkdebugEvent>(i)) << "\n";
+    }
+  } else if (what == "errnos") {
+    std::cout << "EIO ENOTSUP ENOSPC ENOMEDIUM EPERM EINVAL EACCES EROFS ENOMEM EAGAIN\n";
+  } else if (what == "scenarios") {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(dir, ec)) throw BadInput{sim::cat(dir, ": not a directory")};
+    std::vector<std::string> files;
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+      if (entry.is_regular_file() && entry.path().extension() == ".toml") files.push_back(entry.path().string());
+    }
+    std::sort(files.begin(), files.end());
+    for (const std::string& f : files) {
+      scenarios::Scenario s = load_or_throw(f);
+      std::cout << s.name << "  (" << f << ", " << s.seeds << " seeds, " << s.strategy.to_string() << ")";
+      if (!s.description.empty()) std::cout << ": " << s.description;
+      std::cout << "\n";
+    }
+  } else {
+    throw BadInput{sim::cat("list: unknown kind '", what, "' (expected scenarios, strategies, drivers, events or errnos)")};
+  }
+  return kExitPass;
+}
+
 void add_run_options(CLI::App* cmd, RunArgs& a) {
   cmd->add_option("file", a.file, "scenario file (TOML)")->required();
   cmd->add_option("--seed", a.seed, "seed of the run");
@@ -256,6 +295,12 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1u, scenarios::kMaxSeeds));
   suite->add_option("--graph-dir", suite_graphs, "write each scenario's wait graph (SVG) here");
 
+  std::string list_what;
+  std::string list_dir = "scenarios/library";
+  CLI::App* list = app.add_subcommand("list", "list scenarios, strategies, drivers, fault events or errno names");
+  list->add_option("what", list_what, "scenarios, strategies, drivers, events or errnos")->required();
+  list->add_option("--dir", list_dir, "the scenario directory for 'list scenarios'");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -273,6 +318,7 @@ int main(int argc, char** argv) {
     if (*run) return cmd_run(run_args);
     if (*graph) return cmd_graph(graph_args, graph_out);
     if (*suite) return cmd_suite(suite_dir, suite_seeds, suite_graphs);
+    if (*list) return cmd_list(list_what, list_dir);
   } catch (const BadInput& e) {
     std::cerr << "blksim: error: " << e.message << "\n";
     return kExitBadInput;

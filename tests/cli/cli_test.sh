@@ -63,6 +63,14 @@ lines=$(wc -l <"$tmp/trace.jsonl")
 [ "$events" = "$lines" ] || fail "trace has $lines lines for $events events"
 grep -q '"ev":"wait_begin".*"reason":"serialising"' "$tmp/trace.jsonl" || fail "trace shows no serialising wait"
 
+# Lists.
+expect 0 '^rmw-breakpoints  \(' -- "$blksim" list scenarios --dir "$lib"
+expect 0 '^pct:D ' -- "$blksim" list strategies
+expect 0 '^cow ' -- "$blksim" list drivers
+expect 0 '^pwritev_rmw_after_tail$' -- "$blksim" list events
+expect 0 'ENOSPC' -- "$blksim" list errnos
+expect 2 "list: unknown kind 'oracless'" -- "$blksim" list oracless
+
 # Images: visible and durable contents of each mem node as raw files.
 mkdir "$tmp/images"
 expect 0 "^exported    $tmp/images/disk0.durable.raw$" -- "$blksim" run "$skeleton" --seed 1 --export-images "$tmp/images"
