@@ -10,6 +10,7 @@
 #include <optional>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include "engine/debug_event.h"
 #include "scenarios/runner.h"
@@ -47,6 +48,62 @@ void write_file_or_throw(const std::string& path, const std::string& data) {
 
 std::string repro_line(const scenarios::Scenario& s, const scenarios::RunResult& r) {
   return sim::cat("blksim run ", s.path, " --seed ", r.seed, " --strategy ", r.strategy);
+}
+
+// One JSON object for a run (a line of --json output).
+std::string result_json(const scenarios::Scenario& s, const scenarios::RunResult& r) {
+  nlohmann::ordered_json j;
+  j["scenario"] = s.name;
+  j["file"] = s.path;
+  j["seed"] = r.seed;
+  j["strategy"] = r.strategy;
+  j["verdict"] = sim::verdict_kind_name(r.verdict.kind);
+  if (!r.verdict.ok()) {
+    j["message"] = r.verdict.message;
+    if (!r.verdict.id.empty()) j["invariant"] = r.verdict.id;
+    if (!r.verdict.location.empty()) j["location"] = r.verdict.location;
+    j["event_index"] = r.verdict.event_index;
+    j["time_ns"] = r.verdict.time_ns;
+    j["details"] = r.verdict.details;
+    j["repro"] = repro_line(s, r);
+  }
+  j["events"] = r.events;
+  j["steps"] = r.steps;
+  j["requests"] = r.requests;
+  j["virtual_ns"] = r.virtual_ns;
+  j["choices"] = r.tape.choices.size();
+  j["fingerprint"] = sim::format_fingerprint(r.fingerprint);
+  return j.dump();
+}
+
+std::string xml_escape(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&apos;"; break;
+      default:
+        // Control characters other than tab and newlines are not allowed in XML 1.0.
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+          out += '?';
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out;
+}
+
+// Writes through a temporary file and a rename, so a reader never sees half a file.
+void write_file_atomically(const std::string& path, const std::string& data) {
+  const std::string tmp = path + ".tmp";
+  write_file_or_throw(tmp, data);
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) throw BadInput{sim::cat(path, ": cannot write (", ec.message(), ")")};
 }
 
 void print_result(std::ostream& out, const scenarios::Scenario& s, const scenarios::RunResult& r) {
@@ -89,6 +146,7 @@ struct RunArgs {
   std::string tape_out;
   std::string trace_out;
   std::string export_dir;
+  bool json = false;
 };
 
 scenarios::RunOptions options_from(const RunArgs& a) {
@@ -128,7 +186,11 @@ int cmd_run(const RunArgs& a) {
   }
   scenarios::RunResult r = scenarios::run_scenario(s, o);
   if (!r.export_error.empty()) throw BadInput{sim::cat("--export-images: ", r.export_error)};
-  print_result(std::cout, s, r);
+  if (a.json) {
+    std::cout << result_json(s, r) << "\n";
+  } else {
+    print_result(std::cout, s, r);
+  }
   for (const std::string& path : r.exported) std::cout << "exported    " << path << "\n";
   if (!a.tape_out.empty()) write_file_or_throw(a.tape_out, r.tape.to_string() + "\n");
   return r.verdict.ok() ? kExitPass : kExitFail;
@@ -168,7 +230,20 @@ int cmd_graph(const RunArgs& a, const std::string& out_path) {
   return r.verdict.ok() ? kExitPass : kExitFail;
 }
 
-int cmd_suite(const std::string& dir, std::uint32_t seeds_override, const std::string& graph_dir) {
+struct SuiteArgs {
+  std::string dir;
+  std::uint32_t seeds = 0;
+  std::string graph_dir;
+  bool json = false;
+  std::string junit;
+};
+
+int cmd_suite(const SuiteArgs& args) {
+  const std::string& dir = args.dir;
+  const std::uint32_t seeds_override = args.seeds;
+  const std::string& graph_dir = args.graph_dir;
+  std::ostream& human = args.json ? std::cerr : std::cout;  // --json keeps stdout for JSON Lines
+  std::string junit_cases;
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) throw BadInput{sim::cat(dir, ": not a directory")};
   std::vector<std::string> files;
@@ -194,16 +269,23 @@ int cmd_suite(const std::string& dir, std::uint32_t seeds_override, const std::s
       scenarios::RunResult r = scenarios::run_scenario(s, o);
       ++runs;
       events += r.events;
+      if (args.json) std::cout << result_json(s, r) << "\n";
+      std::string testcase = sim::cat("    <testcase classname=\"", xml_escape(s.name), "\" name=\"seed ", seed, "\">");
+      if (!r.verdict.ok()) {
+        testcase += sim::cat("<failure type=\"", sim::verdict_kind_name(r.verdict.kind), "\" message=\"",
+                             xml_escape(r.verdict.message), "\">", xml_escape(repro_line(s, r)), "</failure>");
+      }
+      junit_cases += testcase + "</testcase>\n";
       if (!r.verdict.ok()) {
         ++failed;
         if (!first_failure) first_failure = r;
       }
     }
     failures += failed;
-    std::cout << (failed == 0 ? "PASS " : "FAIL ") << s.name << ": " << seeds - failed << "/" << seeds
+    human << (failed == 0 ? "PASS " : "FAIL ") << s.name << ": " << seeds - failed << "/" << seeds
               << " seeds held, " << events << " events, strategy " << s.strategy.to_string() << "\n";
     if (first_failure) {
-      std::cout << "     first failure: seed " << first_failure->seed << ": "
+      human << "     first failure: seed " << first_failure->seed << ": "
                 << sim::verdict_kind_name(first_failure->verdict.kind) << ": " << first_failure->verdict.message
                 << "\n     repro: " << repro_line(s, *first_failure) << "\n";
     }
@@ -212,11 +294,17 @@ int cmd_suite(const std::string& dir, std::uint32_t seeds_override, const std::s
       o.seed = first_failure ? first_failure->seed : 0;
       std::string out = sim::cat(graph_dir, "/", s.name, ".svg");
       write_graph(s, o, out);
-      std::cout << "     wait graph (seed " << o.seed << "): " << out << "\n";
+      human << "     wait graph (seed " << o.seed << "): " << out << "\n";
     }
   }
-  std::cout << "summary: " << loaded.size() << " scenarios, " << runs << " runs, " << runs - failures << " held, "
-            << failures << " failed\n";
+  human << "summary: " << loaded.size() << " scenarios, " << runs << " runs, " << runs - failures << " held, "
+        << failures << " failed\n";
+  if (!args.junit.empty()) {
+    write_file_atomically(args.junit, sim::cat("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"blksim\" tests=\"",
+                                               runs, "\" failures=\"", failures, "\">\n  <testsuite name=\"",
+                                               xml_escape(dir), "\" tests=\"", runs, "\" failures=\"", failures, "\">\n",
+                                               junit_cases, "  </testsuite>\n</testsuites>\n"));
+  }
   return failures == 0 ? kExitPass : kExitFail;
 }
 
@@ -277,6 +365,7 @@ int main(int argc, char** argv) {
   add_run_options(run, run_args);
   run->add_option("--tape-out", run_args.tape_out, "write the run's choice tape to this file");
   run->add_option("--trace-out", run_args.trace_out, "stream every trace event to this file as JSON Lines");
+  run->add_flag("--json", run_args.json, "print the result as one JSON object");
   run->add_option("--export-images", run_args.export_dir,
                   "write each mem node's visible and durable image to DIR/NODE.{visible,durable}.raw");
 
@@ -286,14 +375,14 @@ int main(int argc, char** argv) {
   add_run_options(graph, graph_args);
   graph->add_option("-o,--output", graph_out, "output file: .dot, .svg or .png")->required();
 
-  std::string suite_dir;
-  std::uint32_t suite_seeds = 0;
-  std::string suite_graphs;
+  SuiteArgs suite_args;
   CLI::App* suite = app.add_subcommand("suite", "run every scenario of a directory with its default seeds");
-  suite->add_option("dir", suite_dir, "directory of scenario files")->required();
-  suite->add_option("--seeds", suite_seeds, "seeds per scenario (default: each scenario's)")
+  suite->add_option("dir", suite_args.dir, "directory of scenario files")->required();
+  suite->add_option("--seeds", suite_args.seeds, "seeds per scenario (default: each scenario's)")
       ->check(CLI::Range(1u, scenarios::kMaxSeeds));
-  suite->add_option("--graph-dir", suite_graphs, "write each scenario's wait graph (SVG) here");
+  suite->add_option("--graph-dir", suite_args.graph_dir, "write each scenario's wait graph (SVG) here");
+  suite->add_flag("--json", suite_args.json, "one JSON object per run on stdout (the summary goes to stderr)");
+  suite->add_option("--junit", suite_args.junit, "write a JUnit XML report (one test case per scenario and seed)");
 
   std::string list_what;
   std::string list_dir = "scenarios/library";
@@ -317,7 +406,7 @@ int main(int argc, char** argv) {
   try {
     if (*run) return cmd_run(run_args);
     if (*graph) return cmd_graph(graph_args, graph_out);
-    if (*suite) return cmd_suite(suite_dir, suite_seeds, suite_graphs);
+    if (*suite) return cmd_suite(suite_args);
     if (*list) return cmd_list(list_what, list_dir);
   } catch (const BadInput& e) {
     std::cerr << "blksim: error: " << e.message << "\n";

@@ -63,6 +63,31 @@ lines=$(wc -l <"$tmp/trace.jsonl")
 [ "$events" = "$lines" ] || fail "trace has $lines lines for $events events"
 grep -q '"ev":"wait_begin".*"reason":"serialising"' "$tmp/trace.jsonl" || fail "trace shows no serialising wait"
 
+# Machine-readable output: JSON Lines and JUnit.
+"$blksim" run "$skeleton" --seed 4 --json >"$tmp/run.json"
+python3 - "$tmp/run.json" <<'PY' || fail "run --json is not one JSON object with verdict and fingerprint"
+import json, sys
+d = json.loads(open(sys.argv[1]).read())
+assert d["verdict"] == "pass" and len(d["fingerprint"]) == 16 and d["seed"] == 4
+PY
+mkdir "$tmp/mixed-results" && cp "$skeleton" "$src/tests/fixtures/wrong-read.toml" "$tmp/mixed-results/"
+"$blksim" suite "$tmp/mixed-results" --seeds 3 --json --junit "$tmp/junit.xml" >"$tmp/suite.jsonl" 2>"$tmp/suite.txt"
+[ $? -eq 1 ] || fail "a suite with a failing scenario did not exit 1"
+grep -q '^summary: 2 scenarios, 6 runs, 3 held, 3 failed$' "$tmp/suite.txt" || fail "suite --json summary missing from stderr"
+python3 - "$tmp/suite.jsonl" "$tmp/junit.xml" <<'PY' || fail "suite --json / --junit output is wrong"
+import json, sys
+import xml.dom.minidom as m
+runs = [json.loads(line) for line in open(sys.argv[1])]
+assert len(runs) == 6, runs
+failed = [r for r in runs if r["verdict"] != "pass"]
+assert len(failed) == 3 and all(r["repro"].startswith("blksim run ") for r in failed)
+doc = m.parse(sys.argv[2]).documentElement
+assert doc.getAttribute("tests") == "6" and doc.getAttribute("failures") == "3"
+failures = doc.getElementsByTagName("failure")
+assert len(failures) == 3 and failures[0].getAttribute("type") == "oracle"
+PY
+[ ! -e "$tmp/junit.xml.tmp" ] || fail "a temporary JUnit file was left behind"
+
 # Lists.
 expect 0 '^rmw-breakpoints  \(' -- "$blksim" list scenarios --dir "$lib"
 expect 0 '^pct:D ' -- "$blksim" list strategies
