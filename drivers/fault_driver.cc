@@ -126,6 +126,7 @@ sim::Task<void> FaultDriver::process_event(engine::BlockDriverState&, BlkdebugEv
 }
 
 sim::Task<void> FaultDriver::debug_event(engine::BlockDriverState& bs, BlkdebugEvent event) {
+  if (paused_) co_return;
   co_await process_event(bs, event);
   co_await breakpoints_.hit(event);
 }
@@ -169,6 +170,7 @@ sim::Task<int> FaultDriver::rule_check(engine::BlockDriverState& bs, IoKind kind
 
 sim::Task<int> FaultDriver::before_io(engine::BlockDriverState& bs, IoKind kind, std::int64_t offset,
                                       std::int64_t bytes) {
+  if (paused_) co_return 0;
   const std::uint64_t ns = config_.latency[static_cast<int>(IoKind::kAny)].draw(stream(bs, "latency", IoKind::kAny)) +
                            config_.latency[static_cast<int>(kind)].draw(stream(bs, "latency", kind));
   if (ns > 0) co_await sim::co_sleep_ns(ns, "fault latency");
@@ -177,6 +179,7 @@ sim::Task<int> FaultDriver::before_io(engine::BlockDriverState& bs, IoKind kind,
 
 sim::Task<int> FaultDriver::begin_request(engine::BlockDriverState& bs, BlkdebugEvent event, IoKind kind,
                                           std::int64_t offset, std::int64_t bytes) {
+  if (paused_) co_return 0;
   co_await process_event(bs, event);
   co_await breakpoints_.hit(event);
   co_return co_await before_io(bs, kind, offset, bytes);

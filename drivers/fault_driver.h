@@ -98,6 +98,12 @@ class FaultDriver final : public engine::BlockDriver {
   // Drops every rule and latency (an oracle reading the result must not be hit).
   void disarm();
   int state() const { return state_; }
+  // blkdebug's state, as a set-state rule would leave it.
+  void set_state(int state) { state_ = state; }
+  // While paused the node passes everything through untouched: no events, rules,
+  // breakpoints or latency (an oracle reading back must not be hit, and must not
+  // change what the run does afterwards).
+  void set_paused(bool paused) { paused_ = paused; }
   std::uint64_t faults_fired() const { return fired_; }
   std::size_t rules_left() const { return rules_.size(); }
 
@@ -120,6 +126,7 @@ class FaultDriver final : public engine::BlockDriver {
   std::vector<LiveRule> rules_;         // in the order given
   std::vector<std::uint64_t> active_;   // ids of active inject-error rules, newest first
   int state_ = 1;                       // blkdebug's states start at 1
+  bool paused_ = false;
   std::uint64_t fired_ = 0;
   Breakpoints breakpoints_;
 };

@@ -121,4 +121,11 @@ std::uint64_t Media::crash(CrashMode mode, sim::Rng& rng) {
   return lost;
 }
 
+std::uint64_t Media::oldest_volatile_write() const {
+  for (const Pending& p : pending_) {
+    if (!p.fua) return p.seq;
+  }
+  return UINT64_MAX;
+}
+
 }  // namespace drivers

@@ -44,6 +44,11 @@ class Media {
   // A flush: begin() before the device starts it, complete(ticket) when it has
   // succeeded. Writes completed between the two are not covered.
   std::uint64_t flush_begin() const { return completed_; }
+  // Writes completed so far, and the completion number of the oldest write
+  // still only in the volatile cache (UINT64_MAX: none). FUA writes are durable
+  // already and do not count.
+  std::uint64_t completed_writes() const { return completed_; }
+  std::uint64_t oldest_volatile_write() const;
   void flush_complete(std::uint64_t ticket);
 
   // Power loss: the visible image becomes what survived. Returns the number of

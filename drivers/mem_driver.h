@@ -111,6 +111,9 @@ class MemDriver final : public engine::BlockDriver {
   // The visible content as one buffer (small images only).
   std::vector<std::uint8_t> contents() const;
   const Media& media() const { return media_; }
+  // Whether the engine can ever flush this medium's cache (a driver without a
+  // flush operation is trusted to be writethrough).
+  bool can_flush() const { return config_.flush != MemConfig::Flush::kNone && config_.flush != MemConfig::Flush::kToOs; }
   // Initial content from a raw image file.
   absl::Status load_raw(const std::string& path) { return media_.load_raw(path); }
   absl::Status export_visible(const std::string& path) const { return media_.visible().save_raw(path); }

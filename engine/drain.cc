@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "engine/block_job.h"
+#include "engine/mutations.h"
 #include "sim/invariant.h"
 #include "sim/str.h"
 #include "sim/world.h"
@@ -48,7 +49,7 @@ void bdrv_drain_invoke(BlockDriverState& bs) {
 // Wait for bs and then each child, holding a reference on the child while its
 // subtree drains (a bottom half run by the polling may change the graph).
 bool bdrv_drain_recurse(BlockDriverState& bs) {
-  bool waited = bdrv_poll_while(bs, [&] { return bs.in_flight > 0; });
+  bool waited = !mutated(Mutant::kDrainNoWait) && bdrv_poll_while(bs, [&] { return bs.in_flight > 0; });
   bdrv_drain_invoke(bs);
   const bool in_main_loop = &sim::World::current().current_context() == &sim::World::current().main_context();
   // A copy: the graph may change under us.

@@ -5,6 +5,7 @@
 // succeeds; and a node's file child is flushed after it.
 #include "engine/driver_calls.h"
 #include "engine/io.h"
+#include "engine/mutations.h"
 #include "sim/invariant.h"
 #include "sim/str.h"
 #include "sim/world.h"
@@ -36,7 +37,9 @@ sim::Task<int> flush_layers(BlockDriverState& bs, unsigned current_gen) {
   if (!(bs.open_flags & BDRV_O_NO_FLUSH) && bs.flushed_gen != current_gen) {
     co_await bdrv_debug_event(bs.file, BlkdebugEvent::kFlushToDisk);
     int ret;
-    if (drv.implements(kCoFlushToDisk)) {
+    if (mutated(Mutant::kSkipFlushToDisk)) {
+      ret = 0;
+    } else if (drv.implements(kCoFlushToDisk)) {
       const DriverOpTrace t = trace_driver_issue(bs, "flush_to_disk", 0, 0);
       ret = co_await drv.co_flush_to_disk(bs);
       trace_driver_complete(bs, t, ret);

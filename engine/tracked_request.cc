@@ -4,6 +4,7 @@
 
 #include "engine/block_driver_state.h"
 #include "engine/request_flags.h"
+#include "engine/mutations.h"
 #include "sim/invariant.h"
 #include "sim/str.h"
 #include "sim/world.h"
@@ -59,6 +60,7 @@ sim::Task<void> tracked_request_begin(BdrvTrackedRequest& req, BlockDriverState&
   req.overlap_offset = offset;
   req.overlap_bytes = bytes;
   req.waiting_for = nullptr;
+  req.past_serialising_wait = false;
   req.id = world.next_object_id();
   SIM_CHECK("tracked.in_coroutine", req.co != nullptr, "tracked request outside a coroutine");
 
@@ -74,7 +76,7 @@ sim::Task<void> tracked_request_end(BdrvTrackedRequest& req, int ret) {
   sim::World& world = sim::World::current();
   if (req.serialising) {
     SIM_CHECK("tracked.serialising_underflow", bs.serialising_in_flight > 0, "serialising_in_flight underflow on " + bs.node_name());
-    --bs.serialising_in_flight;
+    if (!mutated(Mutant::kLeakSerialisingCount)) --bs.serialising_in_flight;
   }
   co_await bs.reqs_lock.lock();
   bs.tracked_requests.remove(req);
@@ -109,7 +111,10 @@ bool tracked_request_overlaps(const BdrvTrackedRequest& req, std::int64_t offset
 sim::Task<bool> wait_serialising_requests(BdrvTrackedRequest& self) {
   BlockDriverState& bs = *self.bs;
   bool waited = false;
-  if (bs.serialising_in_flight == 0) co_return false;
+  if (bs.serialising_in_flight == 0 || mutated(Mutant::kSkipSerialisingWait)) {
+    self.past_serialising_wait = self.serialising;
+    co_return false;
+  }
 
   bool retry;
   do {
@@ -135,6 +140,7 @@ sim::Task<bool> wait_serialising_requests(BdrvTrackedRequest& self) {
     }
     bs.reqs_lock.unlock();
   } while (retry);
+  self.past_serialising_wait = self.serialising;
   co_return waited;
 }
 

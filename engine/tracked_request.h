@@ -29,6 +29,9 @@ struct BdrvTrackedRequest {
   sim::Coroutine* co = nullptr;
   sim::CoQueue wait_queue;  // requests waiting for this one to end
   BdrvTrackedRequest* waiting_for = nullptr;
+  // Set once a serialising request has passed wait_serialising_requests: from
+  // then on no overlapping request may issue driver I/O (the serialisation oracle).
+  bool past_serialising_wait = false;
   std::uint64_t id = 0;  // request id in the trace
 
   // Links of the node's list (newest first, as QLIST_INSERT_HEAD).

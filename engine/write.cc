@@ -9,6 +9,7 @@
 #include "engine/driver_calls.h"
 #include "engine/io.h"
 #include "engine/io_internal.h"
+#include "engine/mutations.h"
 #include "sim/invariant.h"
 
 namespace engine {
@@ -84,6 +85,7 @@ sim::Task<int> bdrv_aligned_pwritev(BdrvChild& child, BdrvTrackedRequest& req, s
     }
   }
 
+  if (ret < 0 && mutated(Mutant::kSwallowWriteError)) ret = 0;
   co_await bdrv_debug_event(bs, BlkdebugEvent::kPwritevDone);
   // Even a failed write may have changed the disk: it counts for flushing and
   // for dirty tracking.

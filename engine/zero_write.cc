@@ -9,6 +9,7 @@
 #include "engine/driver_calls.h"
 #include "engine/io.h"
 #include "engine/io_internal.h"
+#include "engine/mutations.h"
 #include "sim/invariant.h"
 
 namespace engine {
@@ -59,7 +60,7 @@ sim::Task<int> bdrv_co_do_pwrite_zeroes(BlockDriverState& bs, std::int64_t offse
                 "supported_zero_flags without co_pwrite_zeroes");
     }
 
-    if (ret == -ENOTSUP) {
+    if (ret == -ENOTSUP && !mutated(Mutant::kNoZeroFallback)) {
       // Fall back to writing a buffer of zeroes.
       unsigned write_flags = flags & ~BDRV_REQ_ZERO_WRITE;
       if ((flags & BDRV_REQ_FUA) && !(bs.supported_write_flags & BDRV_REQ_FUA)) {

@@ -92,7 +92,7 @@ absl::Status read_choice(const Reader& r, const toml::table& t, std::string_view
 }
 
 absl::Status parse_mem(const Reader& r, const toml::table& t, NodeSpec& n, const std::string& w) {
-  RETURN_IF_ERROR(r.check_keys(t, w, {"name", "driver", "unmap", "size", "request_alignment", "max_transfer", "opt_transfer",
+  RETURN_IF_ERROR(r.check_keys(t, w, {"name", "driver", "unmap", "iothread", "size", "request_alignment", "max_transfer", "opt_transfer",
                                       "pwrite_zeroes_alignment", "max_pwrite_zeroes", "pdiscard_alignment",
                                       "max_pdiscard", "min_mem_alignment", "opt_mem_alignment", "max_iov",
                                       "latency_ns", "style", "write_cache", "fua", "write_zeroes", "discard",
@@ -241,7 +241,7 @@ absl::Status parse_rule(const Reader& r, const toml::table& t, const std::string
 }
 
 absl::Status parse_fault(const Reader& r, const toml::table& t, NodeSpec& n, const std::string& w) {
-  RETURN_IF_ERROR(r.check_keys(t, w, {"name", "driver", "unmap", "file", "align", "max_transfer", "opt_write_zero",
+  RETURN_IF_ERROR(r.check_keys(t, w, {"name", "driver", "unmap", "iothread", "file", "align", "max_transfer", "opt_write_zero",
                                       "max_write_zero", "opt_discard", "max_discard", "rule", "latency"}));
   RETURN_IF_ERROR(r.read_string(t, "file", n.file, true, w));
   drivers::FaultConfig& f = n.fault;
@@ -304,21 +304,22 @@ absl::Status parse_node(const Reader& r, const toml::table& t, NodeSpec& n) {
   if (!known) return r.error_at(*t.get("driver"), sim::cat(w, ".driver: unknown driver '", driver, "' (expected mem, null, raw, cow or fault)"));
   // discard=unmap in QEMU's words: discards reach the driver.
   RETURN_IF_ERROR(r.read_bool(t, "unmap", n.unmap, w));
+  RETURN_IF_ERROR(r.read_string(t, "iothread", n.iothread, false, w));
   switch (n.driver) {
     case Driver::kMem:
       return parse_mem(r, t, n, w);
     case Driver::kNull:
-      RETURN_IF_ERROR(r.check_keys(t, w, {"name", "driver", "unmap", "size", "latency_ns", "read_zeroes"}));
+      RETURN_IF_ERROR(r.check_keys(t, w, {"name", "driver", "unmap", "iothread", "size", "latency_ns", "read_zeroes"}));
       RETURN_IF_ERROR(r.read_uint(t, "size", n.size, 1, drivers::MemDriver::kMaxSizeBytes, w, true));
       RETURN_IF_ERROR(r.read_uint(t, "latency_ns", n.null.latency_ns, 0, drivers::MemDriver::kMaxLatencyNs, w));
       RETURN_IF_ERROR(r.read_bool(t, "read_zeroes", n.null.read_zeroes, w));
       n.null.size = n.size;
       return absl::OkStatus();
     case Driver::kRaw:
-      RETURN_IF_ERROR(r.check_keys(t, w, {"name", "driver", "unmap", "file"}));
+      RETURN_IF_ERROR(r.check_keys(t, w, {"name", "driver", "unmap", "iothread", "file"}));
       return r.read_string(t, "file", n.file, true, w);
     case Driver::kCow: {
-      RETURN_IF_ERROR(r.check_keys(t, w, {"name", "driver", "unmap", "size", "file", "backing", "cluster_size",
+      RETURN_IF_ERROR(r.check_keys(t, w, {"name", "driver", "unmap", "iothread", "size", "file", "backing", "cluster_size",
                                           "unsafe_metadata_order", "compressed"}));
       RETURN_IF_ERROR(r.read_string(t, "file", n.file, true, w));
       RETURN_IF_ERROR(r.read_string(t, "backing", n.backing, false, w));
@@ -400,6 +401,21 @@ absl::Status validate_graph(const Reader& r, const std::vector<NodeSpec>& nodes,
   };
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     if (color[i] == 0) RETURN_IF_ERROR(visit(i));
+  }
+  // A subtree lives in one AioContext, as QEMU requires.
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    const NodeSpec& n = nodes[i];
+    for (const auto& [key, target] : {std::pair<std::string_view, const std::string&>{"file", n.file}, {"backing", n.backing}}) {
+      if (target.empty()) continue;
+      const NodeSpec& child = nodes[index[target]];
+      if (child.iothread != n.iothread) {
+        return r.error_at(*tables[i]->get(key),
+                          sim::cat(where_of(n), ".", key, ": '", target, "' runs in ",
+                                   child.iothread.empty() ? "the main loop" : "iothread '" + child.iothread + "'",
+                                   ", but '", n.name, "' in ", n.iothread.empty() ? "the main loop" : "iothread '" + n.iothread + "'",
+                                   " (a subtree shares one AioContext)"));
+      }
+    }
   }
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     const NodeSpec& n = nodes[i];

@@ -26,6 +26,7 @@ struct NodeSpec {
   std::string file;     // child node names ("" : none)
   std::string backing;
   bool unmap = false;  // BDRV_O_UNMAP
+  std::string iothread;  // the AioContext the node runs in ("": the main loop)
   std::uint64_t size = 1 << 20;  // mem, null, cow (virtual size)
   drivers::MemConfig mem;
   std::string image;  // mem: initial content from a raw file

@@ -154,4 +154,26 @@ absl::StatusOr<Command> parse_command(std::string_view text) {
   return cmd;
 }
 
+std::string format_command(const Command& c) {
+  std::string verb;
+  switch (c.op) {
+    case Command::Op::kRead: verb = c.async ? "aio_read" : "read"; break;
+    case Command::Op::kWrite: verb = c.async ? "aio_write" : "write"; break;
+    case Command::Op::kDiscard: verb = "discard"; break;
+    case Command::Op::kFlush: return "flush";
+    case Command::Op::kAioFlush: return "aio_flush";
+    case Command::Op::kBreak: return sim::cat("break ", c.event, " ", c.tag);
+    case Command::Op::kRemoveBreak: return sim::cat("remove_break ", c.tag);
+    case Command::Op::kResume: return sim::cat("resume ", c.tag);
+    case Command::Op::kWaitBreak: return sim::cat("wait_break ", c.tag);
+  }
+  std::string out = verb;
+  if (c.pattern) out += sim::cat(" -P ", sim::hex(*c.pattern));
+  if (c.zeroes) out += " -z";
+  if (c.unmap) out += " -u";
+  if (c.compressed) out += " -c";
+  if (c.fua) out += " -f";
+  return sim::cat(out, " ", c.offset, " ", c.bytes);
+}
+
 }  // namespace scenarios

@@ -42,5 +42,7 @@ inline constexpr std::uint64_t kMaxCommandBytes = 1ULL << 30;
 absl::StatusOr<std::uint64_t> parse_qemu_io_number(std::string_view text);
 // Errors say what was expected; the caller adds file and line.
 absl::StatusOr<Command> parse_command(std::string_view text);
+// The command in qemu-io syntax; parse_command(format_command(c)) gives c back.
+std::string format_command(const Command& c);
 
 }  // namespace scenarios

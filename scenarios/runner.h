@@ -37,6 +37,7 @@ struct RunResult {
   sim::ChoiceTape tape;
   std::optional<std::string> divergence;
   std::uint64_t requests = 0;  // commands completed
+  std::uint64_t crashes = 0;
   int max_poll_depth = 0;
   std::vector<std::string> exported;  // files written for export_dir
   std::string export_error;           // why an export failed, if one did

@@ -24,7 +24,7 @@ absl::Status read_header(const Reader& r, const toml::table& root, Scenario& s) 
   }
   const toml::table& t = *node->as_table();
   RETURN_IF_ERROR(r.check_keys(t, "[scenario]",
-                               {"name", "description", "seeds", "strategy", "step_budget", "time_budget_ns"}));
+                               {"name", "description", "seeds", "strategy", "step_budget", "time_budget_ns", "oracles", "expect"}));
   RETURN_IF_ERROR(r.read_string(t, "name", s.name, true, "[scenario]"));
   RETURN_IF_ERROR(r.read_string(t, "description", s.description, false, "[scenario]"));
   RETURN_IF_ERROR(r.read_small(t, "seeds", s.seeds, 1, kMaxSeeds, "[scenario]"));
@@ -39,6 +39,23 @@ absl::Status read_header(const Reader& r, const toml::table& root, Scenario& s) 
     }
     s.strategy = *spec;
   }
+  if (const toml::node* oracles = t.get("oracles")) {
+    std::string names;
+    for (const OracleInfo& o : all_oracles()) names += sim::cat(names.empty() ? "" : ", ", o.name);
+    if (!oracles->is_array()) return r.error_at(*oracles, sim::cat("[scenario].oracles: expected a list of: ", names));
+    s.oracles = OracleSet::none();
+    for (const toml::node& entry : *oracles->as_array()) {
+      auto o = entry.is_string() ? oracle_from_name(entry.as_string()->get()) : std::nullopt;
+      if (!o) return r.error_at(entry, sim::cat("[scenario].oracles: expected one of: ", names));
+      s.oracles = s.oracles.with(*o);
+    }
+  }
+  std::string expect = "pass";
+  RETURN_IF_ERROR(r.read_string(t, "expect", expect, false, "[scenario]"));
+  if (expect != "pass" && expect != "fail") {
+    return r.error_at(*t.get("expect"), sim::cat("[scenario].expect: expected \"pass\" or \"fail\", got \"", expect, "\""));
+  }
+  s.expect_fail = expect == "fail";
   return absl::OkStatus();
 }
 
@@ -72,7 +89,7 @@ absl::Status read_jobs(const Reader& r, const toml::table& root, Scenario& s) {
     const toml::table& t = *entry.as_table();
     JobSpec j;
     j.line = static_cast<int>(t.source().begin.line);
-    RETURN_IF_ERROR(r.check_keys(t, "[[job]]", {"name", "node", "queue_depth", "start_ns", "commands"}));
+    RETURN_IF_ERROR(r.check_keys(t, "[[job]]", {"name", "node", "queue_depth", "start_ns", "commands", "random"}));
     RETURN_IF_ERROR(r.read_string(t, "name", j.name, true, "[[job]]"));
     if (!names.insert(j.name).second) return r.error_at(t, sim::cat("job name '", j.name, "' is used twice"));
     RETURN_IF_ERROR(r.read_string(t, "node", j.node, true, "[[job]]"));
@@ -88,6 +105,14 @@ absl::Status read_jobs(const Reader& r, const toml::table& root, Scenario& s) {
     RETURN_IF_ERROR(r.read_small(t, "queue_depth", j.queue_depth, 1, kMaxQueueDepth, "[[job]]"));
     RETURN_IF_ERROR(r.read_uint(t, "start_ns", j.start_ns, 0, UINT64_MAX / 4, "[[job]]"));
     const toml::node* cmds = t.get("commands");
+    if (const toml::node* random = t.get("random")) {
+      if (cmds != nullptr) return r.error_at(*random, "[[job]]: give either commands or random, not both");
+      RandomWorkload w;
+      RETURN_IF_ERROR(parse_random_workload(r, *random, s.node_size(*target), w));
+      j.random = w;
+      s.jobs.push_back(std::move(j));
+      continue;
+    }
     if (cmds == nullptr || !cmds->is_array()) {
       return r.error_at(cmds ? *cmds : static_cast<const toml::node&>(t),
                         "[[job]].commands: expected an array of qemu-io commands, e.g. [\"aio_write -P 0x11 0 4k\"]");
@@ -143,12 +168,13 @@ absl::StatusOr<Scenario> parse_scenario(std::string_view text, const std::string
   } catch (const toml::parse_error& e) {
     return r.error_at(e.source(), sim::cat("TOML syntax: ", e.description()));
   }
-  RETURN_IF_ERROR(r.check_keys(root, "the scenario file", {"scenario", "node", "job"}));
+  RETURN_IF_ERROR(r.check_keys(root, "the scenario file", {"scenario", "node", "job", "event"}));
   Scenario s;
   s.path = path;
   RETURN_IF_ERROR(read_header(r, root, s));
   RETURN_IF_ERROR(read_nodes(r, root, s));
   RETURN_IF_ERROR(read_jobs(r, root, s));
+  RETURN_IF_ERROR(read_events(r, root, s));
   return s;
 }
 

@@ -10,8 +10,11 @@
 
 #include <absl/status/statusor.h>
 
+#include "scenarios/event_spec.h"
 #include "scenarios/node_spec.h"
+#include "scenarios/oracles.h"
 #include "scenarios/qemu_io.h"
+#include "scenarios/workload.h"
 #include "sim/scheduler.h"
 
 namespace scenarios {
@@ -33,6 +36,7 @@ struct JobSpec {
   std::uint32_t queue_depth = 1;
   std::uint64_t start_ns = 0;
   std::vector<Command> commands;
+  std::optional<RandomWorkload> random;  // instead of commands: drawn from the seed
   int line = 0;
 };
 
@@ -44,8 +48,13 @@ struct Scenario {
   sim::StrategySpec strategy{sim::StrategySpec::Kind::kRandom, 3};
   std::uint64_t step_budget = 10'000'000;
   std::uint64_t time_budget_ns = 60'000'000'000ULL;
+  OracleSet oracles = OracleSet::all();
+  // An expected-fail scenario documents a known bad behaviour (a deadlock the
+  // graph shows): the suite counts it as held when every seed fails.
+  bool expect_fail = false;
   std::vector<NodeSpec> nodes;
   std::vector<JobSpec> jobs;
+  std::vector<EventSpec> events;
 
   const NodeSpec* find_node(std::string_view name) const;
   // The size a node presents to its users (filters present their file's).

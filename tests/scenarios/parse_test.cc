@@ -72,7 +72,7 @@ TEST_CASE("errors name file, line and column, and say what was expected") {
   CHECK(error_of("[scenario\nname='x'") .rfind("x.toml:1:", 0) == 0);
   CHECK(error_of(replace(kGood, "seeds = 3", "sedes = 3")) ==
         "x.toml:4:1: unknown key 'sedes' in [scenario] (expected one of: name, description, seeds, strategy, "
-        "step_budget, time_budget_ns)");
+        "step_budget, time_budget_ns, oracles, expect)");
   CHECK(error_of(replace(kGood, "request_alignment = 4096", "request_alignment = 3000")) ==
         "x.toml:10:21: node 'd'.request_alignment: expected a power of two, got 3000");
   CHECK(error_of(replace(kGood, "max_transfer = \"8k\"", "max_transfer = 1000")) ==

@@ -1,0 +1,42 @@
+#include "engine/mutations.h"
+
+namespace engine {
+namespace {
+unsigned g_mutants = 0;  // one bit per Mutant
+static_assert(static_cast<unsigned>(Mutant::kCount) <= 8 * sizeof(unsigned));
+}  // namespace
+
+const std::vector<MutantInfo>& all_mutants() {
+  static const std::vector<MutantInfo> kAll = {
+      {Mutant::kSkipSerialisingWait, "skip-serialising-wait",
+       "serialising requests (RMW, copy-on-read) never wait for overlapping ones", "serialisation"},
+      {Mutant::kSkipFlushToDisk, "skip-flush-to-disk", "flushes never reach the driver's flush_to_disk",
+       "flush-order"},
+      {Mutant::kDrainNoWait, "drain-no-wait", "drained_begin returns with requests still in flight", "drain"},
+      {Mutant::kSwallowWriteError, "swallow-write-error", "a failed driver write is reported as a success",
+       "errors"},
+      {Mutant::kNoZeroFallback, "no-zero-fallback", "-ENOTSUP from write_zeroes reaches the caller instead of the fallback",
+       "errors"},
+      {Mutant::kLeakSerialisingCount, "leak-serialising-count",
+       "serialising_in_flight is never decremented", "hygiene"},
+  };
+  return kAll;
+}
+
+std::optional<Mutant> mutant_from_name(std::string_view name) {
+  for (const MutantInfo& m : all_mutants()) {
+    if (m.name == name) return m.mutant;
+  }
+  return std::nullopt;
+}
+
+bool mutated(Mutant m) { return (g_mutants >> static_cast<unsigned>(m)) & 1u; }
+
+void set_mutant(Mutant m, bool on) {
+  const unsigned bit = 1u << static_cast<unsigned>(m);
+  g_mutants = on ? (g_mutants | bit) : (g_mutants & ~bit);
+}
+
+void clear_mutants() { g_mutants = 0; }
+
+}  // namespace engine

@@ -1,0 +1,50 @@
+// Deliberate defects that can be switched on to prove the oracles bite: each
+// mutant breaks one documented behaviour of the request layer, and a run with it
+// must be caught by the oracle named beside it. Off by default; the CLI's
+// --mutant and the tests switch them on for one run at a time.
+#pragma once
+
+#include <optional>
+#include <string_view>
+#include <vector>
+
+namespace engine {
+
+enum class Mutant : unsigned char {
+  kSkipSerialisingWait,   // wait_serialising_requests never waits     (serialisation, data)
+  kSkipFlushToDisk,       // flush skips the driver's flush_to_disk    (flush-order, durability)
+  kDrainNoWait,           // drained_begin does not wait for requests  (drain)
+  kSwallowWriteError,     // a failed driver write reports success     (errors)
+  kNoZeroFallback,        // -ENOTSUP from write_zeroes reaches caller (errors)
+  kLeakSerialisingCount,  // a serialising request's count never drops (hygiene)
+  kCount,
+};
+
+struct MutantInfo {
+  Mutant mutant;
+  std::string_view name;
+  std::string_view breaks;  // what it breaks
+  std::string_view caught_by;  // the oracle that must catch it
+};
+
+const std::vector<MutantInfo>& all_mutants();
+std::optional<Mutant> mutant_from_name(std::string_view name);
+
+// Whether `m` is switched on. Cheap: one load and a test.
+bool mutated(Mutant m);
+void set_mutant(Mutant m, bool on);
+void clear_mutants();
+
+// Switches a mutant on for one scope (tests).
+class ScopedMutant {
+ public:
+  explicit ScopedMutant(Mutant m) : m_(m) { set_mutant(m_, true); }
+  ~ScopedMutant() { set_mutant(m_, false); }
+  ScopedMutant(const ScopedMutant&) = delete;
+  ScopedMutant& operator=(const ScopedMutant&) = delete;
+
+ private:
+  Mutant m_;
+};
+
+}  // namespace engine

@@ -1,0 +1,174 @@
+#include "scenarios/event_spec.h"
+
+#include <set>
+
+#include "scenarios/scenario.h"
+#include "scenarios/toml_reader.h"
+#include "sim/str.h"
+
+namespace scenarios {
+namespace {
+
+struct ActionName {
+  EventSpec::Action action;
+  std::string_view name;
+};
+constexpr ActionName kActions[] = {
+    {EventSpec::Action::kDrain, "drain"},         {EventSpec::Action::kDrained, "drained"},
+    {EventSpec::Action::kDrainAll, "drain_all"},   {EventSpec::Action::kFlushAll, "flush_all"},
+    {EventSpec::Action::kCrash, "crash"},          {EventSpec::Action::kCopyOnRead, "copy_on_read"},
+    {EventSpec::Action::kSetState, "set_state"},   {EventSpec::Action::kResume, "resume"},
+};
+
+// The fault node at or below `name` (following file edges), or nullptr.
+const NodeSpec* fault_at_or_below(const Scenario& s, const std::string& name) {
+  const NodeSpec* n = s.find_node(name);
+  for (int depth = 0; depth < 64 && n != nullptr && n->driver != NodeSpec::Driver::kFault; ++depth) {
+    n = n->file.empty() ? nullptr : s.find_node(n->file);
+  }
+  return n;
+}
+
+absl::Status read_trigger(const Reader& r, const toml::table& t, const Scenario& s, EventSpec& e) {
+  int triggers = 0;
+  for (std::string_view key : {"at_ns", "after_job", "after_requests", "on_break"}) triggers += t.contains(key) ? 1 : 0;
+  if (triggers != 1) {
+    return r.error_at(t, "[[event]] needs exactly one trigger: at_ns = T, after_job = \"JOB\", after_requests = N or "
+                         "on_break = \"TAG\"");
+  }
+  if (t.contains("at_ns")) {
+    e.trigger = EventSpec::Trigger::kAt;
+    return r.read_uint(t, "at_ns", e.at_ns, 0, kMaxEventDelayNs, "[[event]]");
+  }
+  if (t.contains("after_requests")) {
+    e.trigger = EventSpec::Trigger::kAfterRequests;
+    return r.read_uint(t, "after_requests", e.after_requests, 1, UINT32_MAX, "[[event]]");
+  }
+  if (t.contains("after_job")) {
+    e.trigger = EventSpec::Trigger::kAfterJob;
+    RETURN_IF_ERROR(r.read_string(t, "after_job", e.after_job, true, "[[event]]"));
+    for (const JobSpec& j : s.jobs) {
+      if (j.name == e.after_job) return absl::OkStatus();
+    }
+    return r.error_at(*t.get("after_job"), sim::cat("[[event]].after_job: no job named '", e.after_job, "'"));
+  }
+  e.trigger = EventSpec::Trigger::kOnBreak;
+  RETURN_IF_ERROR(r.read_string(t, "on_break", e.on_break, true, "[[event]]"));
+  if (e.node.empty()) return r.error_at(t, "[[event]] with on_break needs node = \"...\" (the breakpoint's node)");
+  return absl::OkStatus();
+}
+
+absl::Status read_event(const Reader& r, const toml::table& t, const Scenario& s, EventSpec& e) {
+  e.line = static_cast<int>(t.source().begin.line);
+  RETURN_IF_ERROR(r.check_keys(t, "[[event]]",
+                               {"name", "at_ns", "after_job", "after_requests", "on_break", "action", "node",
+                                "duration_ns", "in_coroutine", "mode", "enabled", "state", "tag"}));
+  RETURN_IF_ERROR(r.read_string(t, "name", e.name, false, "[[event]]"));
+  std::string action;
+  RETURN_IF_ERROR(r.read_string(t, "action", action, true, "[[event]]"));
+  bool known = false;
+  std::string names;
+  for (const ActionName& a : kActions) {
+    names += sim::cat(names.empty() ? "" : ", ", a.name);
+    if (a.name == action) {
+      e.action = a.action;
+      known = true;
+    }
+  }
+  if (!known) return r.error_at(*t.get("action"), sim::cat("[[event]].action: unknown action '", action, "' (expected one of: ", names, ")"));
+  RETURN_IF_ERROR(r.read_string(t, "node", e.node, false, "[[event]]"));
+  RETURN_IF_ERROR(read_trigger(r, t, s, e));
+
+  using A = EventSpec::Action;
+  // Each option belongs to some actions only: a stray one is a mistake, not a default.
+  const auto only_for = [&](std::string_view key, std::initializer_list<A> actions) -> absl::Status {
+    if (!t.contains(key)) return absl::OkStatus();
+    for (A a : actions) {
+      if (a == e.action) return absl::OkStatus();
+    }
+    return r.error_at(*t.get(key), sim::cat("[[event]].", key, ": not an option of action '", action, "'"));
+  };
+  RETURN_IF_ERROR(only_for("duration_ns", {A::kDrained, A::kDrainAll}));
+  RETURN_IF_ERROR(only_for("in_coroutine", {A::kDrain, A::kDrained}));
+  RETURN_IF_ERROR(only_for("mode", {A::kCrash}));
+  RETURN_IF_ERROR(only_for("enabled", {A::kCopyOnRead}));
+  RETURN_IF_ERROR(only_for("state", {A::kSetState}));
+  RETURN_IF_ERROR(only_for("tag", {A::kResume}));
+  RETURN_IF_ERROR(r.read_uint(t, "duration_ns", e.duration_ns, 0, kMaxEventDelayNs, "[[event]]"));
+  RETURN_IF_ERROR(r.read_bool(t, "in_coroutine", e.in_coroutine, "[[event]]"));
+  RETURN_IF_ERROR(r.read_bool(t, "enabled", e.enabled, "[[event]]"));
+  RETURN_IF_ERROR(r.read_small(t, "state", e.state, 1, 1 << 20, "[[event]]"));
+  RETURN_IF_ERROR(r.read_string(t, "tag", e.tag, e.action == A::kResume, "[[event]]"));
+  if (const toml::node* mode = t.get("mode")) {
+    auto m = mode->is_string() ? drivers::crash_mode_from_name(mode->as_string()->get()) : std::nullopt;
+    if (!m) return r.error_at(*mode, "[[event]].mode: expected \"drop-all\", \"random-subset\" or \"torn-sectors\"");
+    e.mode = *m;
+  }
+
+  const bool needs_node = e.action == A::kDrain || e.action == A::kDrained || e.action == A::kCopyOnRead ||
+                          e.action == A::kSetState || e.action == A::kResume;
+  const bool takes_node = needs_node || e.action == A::kCrash || e.trigger == EventSpec::Trigger::kOnBreak;
+  if (needs_node && e.node.empty()) return r.error_at(t, sim::cat("[[event]] action '", action, "' needs node = \"...\""));
+  if (!takes_node && !e.node.empty()) {
+    return r.error_at(*t.get("node"), sim::cat("[[event]].node: action '", action, "' covers every node"));
+  }
+  if (!e.node.empty()) {
+    const NodeSpec* n = s.find_node(e.node);
+    if (n == nullptr) return r.error_at(*t.get("node"), sim::cat("[[event]].node: no node named '", e.node, "'"));
+    if (e.action == A::kCrash && n->driver != NodeSpec::Driver::kMem) {
+      return r.error_at(*t.get("node"), sim::cat("[[event]].node: a crash hits a mem node; '", e.node, "' is ",
+                                                 n->driver_name(), " (leave node out to crash every mem node)"));
+    }
+    const bool needs_fault = e.action == A::kSetState || e.action == A::kResume || e.trigger == EventSpec::Trigger::kOnBreak;
+    if (needs_fault && fault_at_or_below(s, e.node) == nullptr) {
+      return r.error_at(*t.get("node"), sim::cat("[[event]].node: no fault node at or below '", e.node, "'"));
+    }
+  }
+  if (e.action == A::kDrainAll && e.in_coroutine) {
+    return r.error_at(t, "[[event]]: drain_all runs from the main loop only");
+  }
+  if (e.action == A::kCrash) {
+    for (const JobSpec& j : s.jobs) {
+      const NodeSpec* n = s.find_node(j.node);
+      if (n != nullptr && s.node_size(*n) > kMaxCrashCheckedBytes) {
+        return r.error_at(t, sim::cat("[[event]]: a crash checks every node jobs write to; node '", j.node, "' has ",
+                                      s.node_size(*n), " bytes, above ", kMaxCrashCheckedBytes));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::string_view event_action_name(EventSpec::Action action) {
+  for (const ActionName& a : kActions) {
+    if (a.action == action) return a.name;
+  }
+  return "?";
+}
+
+std::string EventSpec::describe() const {
+  std::string out = sim::cat(name, ": ", event_action_name(action));
+  if (!node.empty()) out += sim::cat(" ", node);
+  return out;
+}
+
+absl::Status read_events(const Reader& r, const toml::table& root, Scenario& s) {
+  const toml::node* node = root.get("event");
+  if (node == nullptr) return absl::OkStatus();
+  if (!node->is_array_of_tables()) return r.error_at(*node, "'event' must be an array of tables: write [[event]]");
+  const toml::array& events = *node->as_array();
+  if (events.size() > kMaxEvents) return r.error_at(*node, sim::cat("at most ", kMaxEvents, " events"));
+  std::set<std::string> names;
+  for (const toml::node& entry : events) {
+    EventSpec e;
+    RETURN_IF_ERROR(read_event(r, *entry.as_table(), s, e));
+    if (e.name.empty()) e.name = sim::cat("event", s.events.size());
+    if (!names.insert(e.name).second) return r.error_at(entry, sim::cat("event name '", e.name, "' is used twice"));
+    s.events.push_back(std::move(e));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace scenarios

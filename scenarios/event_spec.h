@@ -1,0 +1,57 @@
+// Scenario events: an action on the node graph at a virtual time or when a
+// condition holds. Written as [[event]] tables:
+//   trigger: at_ns = T | after_job = "JOB" | after_requests = N | on_break = "TAG"
+//   action:  drain | drained | drain_all | flush_all | crash | copy_on_read | set_state | resume
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <absl/status/status.h>
+#include <toml++/toml.h>
+
+#include "drivers/media.h"
+
+namespace scenarios {
+
+class Reader;
+struct Scenario;
+
+// Bounds.
+inline constexpr std::uint32_t kMaxEvents = 256;
+inline constexpr std::uint64_t kMaxEventDelayNs = 1ULL << 50;
+// Crash events read the whole of each node jobs write to (the durability check).
+inline constexpr std::uint64_t kMaxCrashCheckedBytes = 64ULL << 20;
+
+struct EventSpec {
+  enum class Trigger : std::uint8_t { kAt, kAfterJob, kAfterRequests, kOnBreak };
+  enum class Action : std::uint8_t { kDrain, kDrained, kDrainAll, kFlushAll, kCrash, kCopyOnRead, kSetState, kResume };
+
+  std::string name;
+  Trigger trigger = Trigger::kAt;
+  std::uint64_t at_ns = 0;
+  std::string after_job;
+  std::uint64_t after_requests = 0;
+  std::string on_break;  // a breakpoint tag on the fault node at or below `node`
+
+  Action action = Action::kDrain;
+  std::string node;               // "" for drain_all, flush_all, and a crash of every mem node
+  std::uint64_t duration_ns = 0;  // drained, drain_all: how long the section lasts
+  bool in_coroutine = false;      // drain, drained: from a coroutine rather than the main loop
+  drivers::CrashMode mode = drivers::CrashMode::kDropAll;
+  bool enabled = true;  // copy_on_read
+  int state = 1;        // set_state
+  std::string tag;      // resume
+  int line = 0;
+
+  std::string describe() const;
+};
+
+std::string_view event_action_name(EventSpec::Action action);
+
+// Parses every [[event]] of `root` into `s.events`; nodes and jobs must be read.
+absl::Status read_events(const Reader& r, const toml::table& root, Scenario& s);
+
+}  // namespace scenarios

@@ -1,0 +1,50 @@
+#include "scenarios/oracles.h"
+
+namespace scenarios {
+
+const std::vector<OracleInfo>& all_oracles() {
+  static const std::vector<OracleInfo> kAll = {
+      {Oracle::kData, "data",
+       "every byte a read returns (and the final image) was written by the last write to complete before the "
+       "read began or by one concurrent with it",
+       false},
+      {Oracle::kDurability, "durability",
+       "after a crash, every write completed before a successful flush began, and every completed FUA write, "
+       "survives unless overwritten",
+       false},
+      {Oracle::kFlushOrder, "flush-order",
+       "when a flush succeeds, no write that completed before it began is still only in a volatile cache below",
+       false},
+      {Oracle::kSerialisation, "serialisation",
+       "while a serialising request is past its wait, no overlapping request issues driver I/O", false},
+      {Oracle::kDrain, "drain",
+       "when drained_begin returns the subtree has nothing in flight, and no guest request enters until drained_end",
+       false},
+      {Oracle::kHygiene, "hygiene", "at the end: no tracked request, in_flight, serialising_in_flight or leaked frame",
+       false},
+      {Oracle::kErrors, "errors",
+       "a driver error reaches the caller, except -ENOTSUP from zero writes (falls back) and discards (ignored); "
+       "a command fails only with a driver error below it",
+       false},
+      {Oracle::kLiveness, "liveness", "every job finishes: deadlocks with their wait cycle, step and time budgets",
+       true},
+      {Oracle::kInvariants, "invariants", "the engine's and runtime's checked assertions", true},
+  };
+  return kAll;
+}
+
+std::string_view oracle_name(Oracle o) {
+  for (const OracleInfo& info : all_oracles()) {
+    if (info.oracle == o) return info.name;
+  }
+  return "?";
+}
+
+std::optional<Oracle> oracle_from_name(std::string_view name) {
+  for (const OracleInfo& info : all_oracles()) {
+    if (info.name == name) return info.oracle;
+  }
+  return std::nullopt;
+}
+
+}  // namespace scenarios

@@ -1,0 +1,227 @@
+// The oracles: each judges one property of ../DESIGN's list, only if the
+// scenario selects it. A violation names the property (the verdict's id), says
+// what was seen and expected, and carries the event index and virtual time.
+#include <algorithm>
+
+#include "engine/errors.h"
+#include "engine/io.h"
+#include "engine/tracked_request.h"
+#include "scenarios/scenario_run.h"
+#include "sim/frame_pool.h"
+#include "sim/invariant.h"
+#include "sim/str.h"
+
+namespace scenarios {
+namespace {
+
+std::string where(const Scenario& s, const Job& job, const Command& cmd) {
+  return sim::cat("job '", job.spec->name, "' command '", cmd.text, "'",
+                  cmd.line > 0 ? sim::cat(" (", s.path, ":", cmd.line, ")") : std::string(" (random workload)"));
+}
+
+}  // namespace
+
+void ScenarioRun::violation(Oracle o, std::string message, std::vector<std::string> details) {
+  if (!checking(o)) return;
+  sim::Verdict v{sim::Verdict::Kind::kOracle, sim::cat(oracle_name(o), ": ", message), "", std::move(details)};
+  v.id = std::string(oracle_name(o));
+  // Inside the run a violation ends it at once (the event index points at it);
+  // checks after the run only record it.
+  if (!run_over_) world_.fail(std::move(v));
+  world_.record_failure(std::move(v));
+}
+
+void ScenarioRun::observe(const sim::TraceEvent& e) {
+  if (e.kind == sim::EventKind::kDriverComplete && e.d < 0) {
+    auto it = running_.find(e.co);
+    if (it != running_.end()) it->second->driver_errors.push_back(static_cast<int>(e.d));
+  } else if (e.kind == sim::EventKind::kDriverIssue && checking(Oracle::kSerialisation)) {
+    check_serialisation(e);
+  }
+}
+
+void ScenarioRun::check_serialisation(const sim::TraceEvent& e) {
+  auto it = by_label_.find(e.label2);
+  if (it == by_label_.end() || e.c == 0) return;
+  const engine::BlockDriverState& bs = *it->second->bs;
+  for (const engine::BdrvTrackedRequest* req = bs.tracked_requests.head(); req != nullptr; req = req->list_next) {
+    if (!req->serialising || !req->past_serialising_wait || req->co->id() == e.co) continue;
+    if (!engine::tracked_request_overlaps(*req, static_cast<std::int64_t>(e.b), e.c)) continue;
+    violation(Oracle::kSerialisation,
+              sim::cat("driver ", world_.trace().text(e.label), " of ", e.b, "+", e.c, " on '", bs.node_name(),
+                       "' (coroutine ", e.co, ") overlaps serialising request ", req->describe(),
+                       ", which is past its wait"));
+    return;
+  }
+}
+
+void ScenarioRun::check_read(const Job& job, const Command& cmd, std::uint64_t began,
+                             const std::vector<std::uint8_t>& data) {
+  if (cmd.pattern) {
+    for (std::size_t i = 0; i < data.size(); ++i) {
+      if (data[i] == *cmd.pattern) continue;
+      world_.fail(sim::Verdict{sim::Verdict::Kind::kOracle,
+                               sim::cat("read -P: ", where(scenario_, job, cmd), " read ", sim::hex(data[i]), " at offset ",
+                                        cmd.offset + i, ", expected pattern ", sim::hex(*cmd.pattern)),
+                               "",
+                               {}});
+    }
+  }
+  if (!checking(Oracle::kData)) return;
+  const WriteHistory& history = checked_.at(job.node->index).history;
+  history.check(cmd.offset, data, Cutoff{began, false}, [&](std::uint64_t i, std::uint8_t v, const ByteValues& ok) {
+    violation(Oracle::kData, sim::cat(where(scenario_, job, cmd), " read ", sim::hex(v), " at offset ", i,
+                                      "; the writes before and during the read allow only ", describe_values(ok)));
+  });
+}
+
+void ScenarioRun::judge_errors(const Job& job, const Command& cmd, int ret, const std::vector<int>& driver_errors) {
+  // The reference absorbs -ENOTSUP from zero writes (it writes zeroes instead)
+  // and from discards (advisory); every other driver error must reach the caller.
+  const bool absorbable = cmd.zeroes || cmd.op == Command::Op::kDiscard;
+  std::vector<int> must_reach;
+  for (int err : driver_errors) {
+    if (!(absorbable && err == -ENOTSUP)) must_reach.push_back(err);
+  }
+  if (ret < 0 && must_reach.empty()) {
+    std::string seen;
+    for (int err : driver_errors) seen += sim::cat(seen.empty() ? "" : ", ", engine::errno_name(err));
+    violation(Oracle::kErrors, sim::cat(where(scenario_, job, cmd), " failed with ", engine::errno_name(ret),
+                                        driver_errors.empty() ? ", but no driver below it failed"
+                                                              : sim::cat(", but the only driver errors below it (", seen,
+                                                                         ") are ones the reference absorbs")));
+  } else if (ret >= 0 && !must_reach.empty()) {
+    violation(Oracle::kErrors, sim::cat(where(scenario_, job, cmd), " succeeded, but a driver below it failed with ",
+                                        engine::errno_name(must_reach.front()), ": the error was swallowed"));
+  }
+}
+
+const Node* ScenarioRun::identity_mem(const Node& node) const {
+  // Raw and fault pass offsets through unchanged; a format maps them.
+  const Node* n = &node;
+  for (int depth = 0; depth < 64; ++depth) {
+    if (n->mem != nullptr) return n;
+    if (n->spec->driver != NodeSpec::Driver::kRaw && n->spec->driver != NodeSpec::Driver::kFault) return nullptr;
+    const Node* next = nullptr;
+    for (const auto& other : nodes_) {
+      if (other->spec->name == n->spec->file) next = other.get();
+    }
+    if (next == nullptr) return nullptr;
+    n = next;
+  }
+  return nullptr;
+}
+
+// After a successful flush, a crash must keep every write that completed before
+// the flush began: the medium's durable image is judged as the durability oracle
+// would judge it after a crash. Only nodes stored 1:1 on a mem node are checked
+// here; formats are covered by the durability oracle at crash events.
+void ScenarioRun::check_flush_order(std::string_view what, std::uint64_t began, const std::vector<std::size_t>& covered) {
+  if (!checking(Oracle::kFlushOrder)) return;
+  for (std::size_t index : covered) {
+    const Node* mem = identity_mem(*nodes_[index]);
+    if (mem == nullptr || !mem->mem->can_flush() || !mem->mem->media().write_cache()) continue;
+    const WriteHistory& history = checked_.at(index).history;
+    std::vector<std::uint8_t> durable(history.size());
+    mem->mem->media().durable().read(0, durable.size(), durable.data());
+    const bool held = history.check(0, durable, Cutoff{began, false}, [&](std::uint64_t i, std::uint8_t v, const ByteValues& ok) {
+      violation(Oracle::kFlushOrder,
+                sim::cat(what, " succeeded, but a crash now would leave byte ", i, " of '", mem->spec->name, "' as ",
+                         sim::hex(v), "; the writes completed before the flush began allow only ", describe_values(ok)));
+    });
+    if (!held) return;
+  }
+}
+
+void ScenarioRun::check_drained(std::string_view what, const std::vector<std::size_t>& nodes) {
+  for (std::size_t i : nodes) {
+    const engine::BlockDriverState& bs = *nodes_[i]->bs;
+    if (bs.in_flight != 0 || !bs.tracked_requests.empty()) {
+      violation(Oracle::kDrain, sim::cat(what, " returned, but node '", bs.node_name(), "' has in_flight ", bs.in_flight,
+                                         " and ", bs.tracked_requests.size(), " tracked requests"));
+      return;
+    }
+  }
+}
+
+void ScenarioRun::check_guest_entry(const Job& job, const Command& cmd) {
+  for (std::size_t i : job.node->subtree) {
+    if (drained_[i] > 0) {
+      violation(Oracle::kDrain, sim::cat(where(scenario_, job, cmd), " was submitted while node '",
+                                         nodes_[i]->spec->name, "' is drained"));
+      return;
+    }
+  }
+}
+
+void ScenarioRun::check_durability(const std::vector<bool>& crashed) {
+  for (auto& n : nodes_) {
+    if (n->fault != nullptr) n->fault->set_paused(true);
+  }
+  for (auto& [index, checked] : checked_) {
+    const Node& node = *nodes_[index];
+    bool hit = false;
+    for (std::size_t k : node.subtree) hit = hit || crashed[k];
+    if (!hit) continue;
+    std::vector<std::uint8_t> content(checked.history.size());
+    const int ret = engine::bdrv_pread(*node.root, 0, content.data(), static_cast<int>(content.size()));
+    if (ret < 0) {
+      violation(Oracle::kDurability, sim::cat("after the crash, node '", node.spec->name,
+                                              "' cannot be read: ", engine::errno_name(ret)));
+      break;
+    }
+    const bool held = checked.history.check(0, content, Cutoff{checked.durable_cutoff, true},
+                                            [&](std::uint64_t i, std::uint8_t v, const ByteValues& ok) {
+      violation(Oracle::kDurability,
+                sim::cat("after crash ", crashes_, ", byte ", i, " of node '", node.spec->name, "' is ", sim::hex(v),
+                         "; the writes flushed (or FUA) before it allow only ", describe_values(ok)));
+    });
+    if (!held) break;
+    checked.history.rebase(std::move(content));
+    checked.durable_cutoff = 0;
+  }
+  for (auto& n : nodes_) {
+    if (n->fault != nullptr) n->fault->set_paused(false);
+  }
+}
+
+void ScenarioRun::check_final_images() {
+  // Read what the guest would see, through the engine, with faults disarmed.
+  for (auto& n : nodes_) {
+    if (n->fault != nullptr) n->fault->disarm();
+  }
+  for (const auto& [index, checked] : checked_) {
+    Node& node = *nodes_[index];
+    std::vector<std::uint8_t> data(checked.history.size());
+    const int ret = engine::bdrv_pread(*node.root, 0, data.data(), static_cast<int>(data.size()));
+    if (ret < 0) {
+      violation(Oracle::kData, sim::cat("final image of node '", node.spec->name, "' could not be read: ",
+                                        engine::errno_name(ret)));
+      return;
+    }
+    const bool held = checked.history.check(0, data, Cutoff{}, [&](std::uint64_t i, std::uint8_t v, const ByteValues& ok) {
+      violation(Oracle::kData, sim::cat("final image of node '", node.spec->name, "': byte ", i, " is ", sim::hex(v),
+                                        ", but the writes to it allow only ", describe_values(ok),
+                                        " (a lost or misplaced write)"));
+    });
+    if (!held) return;
+  }
+}
+
+void ScenarioRun::check_hygiene(std::uint64_t frames_before) {
+  for (const auto& node : nodes_) {
+    const engine::BlockDriverState& bs = *node->bs;
+    if (!bs.tracked_requests.empty() || bs.in_flight != 0 || bs.serialising_in_flight != 0 || bs.active_flush_req) {
+      violation(Oracle::kHygiene,
+                sim::cat("node '", bs.node_name(), "' ends with ", bs.tracked_requests.size(), " tracked requests, in_flight ",
+                         bs.in_flight, ", serialising_in_flight ", bs.serialising_in_flight,
+                         bs.active_flush_req ? ", an active flush" : ""));
+      return;
+    }
+  }
+  if (sim::FramePool::live_frames() != frames_before) {
+    violation(Oracle::kHygiene, sim::cat(sim::FramePool::live_frames() - frames_before, " coroutine frames leaked"));
+  }
+}
+
+}  // namespace scenarios

@@ -1,0 +1,188 @@
+// Scenario events: each runs as a coroutine of the main loop that waits for its
+// trigger, then acts. Actions that poll (drain, flush_all, a crash) run in a
+// bottom half, outside any coroutine, as QEMU's main loop would run them.
+#include "engine/drain.h"
+#include "engine/errors.h"
+#include "engine/io.h"
+#include "scenarios/scenario_run.h"
+#include "sim/invariant.h"
+#include "sim/str.h"
+
+namespace scenarios {
+
+sim::Task<void> ScenarioRun::wait_trigger(const EventSpec& e) {
+  switch (e.trigger) {
+    case EventSpec::Trigger::kAt:
+      if (e.at_ns > 0) co_await sim::co_sleep_ns(e.at_ns, "event time");
+      break;
+    case EventSpec::Trigger::kAfterJob: {
+      const std::string_view reason = world_.intern(sim::cat("job ", e.after_job, " to finish"));
+      for (;;) {
+        bool done = false;
+        for (const auto& job : jobs_) done = done || (job->spec->name == e.after_job && job->finished);
+        if (done) break;
+        co_await progress_.wait(nullptr, sim::WaitInfo{"event trigger", 0, 0, reason, 0});
+      }
+      break;
+    }
+    case EventSpec::Trigger::kAfterRequests: {
+      const std::string_view reason = world_.intern(sim::cat(e.after_requests, " completed commands"));
+      while (completed_ < e.after_requests) {
+        co_await progress_.wait(nullptr, sim::WaitInfo{"event trigger", 0, 0, reason, 0});
+      }
+      break;
+    }
+    case EventSpec::Trigger::kOnBreak:
+      co_await fault_below(node_named(e.node)).breakpoints().wait_held(e.on_break);
+      break;
+  }
+}
+
+sim::Task<void> ScenarioRun::in_main_loop(std::string_view what, absl::AnyInvocable<void()> fn) {
+  sim::Coroutine* self = world_.current_coroutine();
+  bool done = false;
+  const std::string_view name = world_.intern(what);
+  world_.main_context().bh_schedule(name, [this, self, &done, &fn] {
+    fn();
+    done = true;
+    world_.wake(*self);
+  });
+  co_await world_.suspend(sim::WaitInfo{"main loop", 0, 0, name, 0});
+  SIM_ASSERT(done, "an event resumed before its bottom half ran");
+}
+
+void ScenarioRun::mark_drained(const std::vector<std::size_t>& nodes, int delta) {
+  for (std::size_t i : nodes) {
+    drained_[i] += delta;
+    SIM_ASSERT(drained_[i] >= 0, "unbalanced drained sections");
+  }
+}
+
+sim::Task<void> ScenarioRun::drained_section(const EventSpec& e) {
+  using A = EventSpec::Action;
+  if (e.action == A::kDrainAll) {
+    std::vector<std::size_t> all;
+    for (const auto& n : nodes_) all.push_back(n->index);
+    co_await in_main_loop(sim::cat("event ", e.name, ": drain_all begin"), [this, &all] {
+      engine::bdrv_drain_all_begin();
+      check_drained("bdrv_drain_all_begin", all);
+    });
+    mark_drained(all, 1);
+    if (e.duration_ns > 0) co_await sim::co_sleep_ns(e.duration_ns, "drained section");
+    mark_drained(all, -1);
+    co_await in_main_loop(sim::cat("event ", e.name, ": drain_all end"), [] { engine::bdrv_drain_all_end(); });
+    co_return;
+  }
+  Node& node = node_named(e.node);
+  engine::BlockDriverState& bs = *node.bs;
+  const std::string what = sim::cat("drained_begin(", e.node, ")", e.in_coroutine ? " from a coroutine" : "");
+  if (e.in_coroutine) {
+    co_await engine::bdrv_co_drained_begin(bs);
+    check_drained(what, node.subtree);
+  } else {
+    co_await in_main_loop(sim::cat("event ", e.name, ": ", what), [this, &bs, &what, &node] {
+      engine::bdrv_drained_begin(bs);
+      check_drained(what, node.subtree);
+    });
+  }
+  mark_drained(node.subtree, 1);
+  if (e.duration_ns > 0) co_await sim::co_sleep_ns(e.duration_ns, "drained section");
+  mark_drained(node.subtree, -1);
+  engine::bdrv_drained_end(bs);
+}
+
+// Power loss and restart at a quiescent point: requests in flight complete
+// first (unflushed), then the cache is lost, formats reopen their images, and
+// the durability oracle reads every node jobs write to.
+void ScenarioRun::crash(const EventSpec& e) {
+  engine::bdrv_drain_all_begin();
+  std::vector<bool> crashed(nodes_.size(), false);
+  for (auto& n : nodes_) {
+    if (n->mem == nullptr || (!e.node.empty() && n->spec->name != e.node)) continue;
+    n->mem->crash(*n->bs, e.mode);
+    crashed[n->index] = true;
+  }
+  ++crashes_;
+  for (auto& n : nodes_) {
+    if (n->cow == nullptr) continue;
+    bool hit = false;
+    for (std::size_t k : n->subtree) hit = hit || crashed[k];
+    if (!hit) continue;
+    const int ret = n->cow->open(*n->bs);
+    if (ret < 0) {
+      violation(Oracle::kDurability, sim::cat("after the crash, cow image '", n->spec->name,
+                                              "' cannot be reopened: ", engine::errno_name(ret)));
+    }
+  }
+  check_durability(crashed);
+  engine::bdrv_drain_all_end();
+}
+
+sim::Task<void> ScenarioRun::event_main(const EventSpec& e) {
+  using A = EventSpec::Action;
+  co_await wait_trigger(e);
+  world_.emit(sim::EventKind::kNote, 0, 0, 0, 0, 0, world_.intern(sim::cat("event ", e.describe())));
+  switch (e.action) {
+    case A::kDrain: {
+      Node& node = node_named(e.node);
+      const std::string what = sim::cat("drain(", e.node, ")", e.in_coroutine ? " from a coroutine" : "");
+      if (e.in_coroutine) {
+        co_await engine::bdrv_co_drained_begin(*node.bs);
+        check_drained(what, node.subtree);
+        engine::bdrv_drained_end(*node.bs);
+      } else {
+        co_await in_main_loop(sim::cat("event ", e.name, ": ", what), [this, &node, &what] {
+          engine::bdrv_drained_begin(*node.bs);
+          check_drained(what, node.subtree);
+          engine::bdrv_drained_end(*node.bs);
+        });
+      }
+      break;
+    }
+    case A::kDrained:
+    case A::kDrainAll:
+      co_await drained_section(e);
+      break;
+    case A::kFlushAll: {
+      const std::uint64_t began = ++clock_;
+      int ret = 0;
+      co_await in_main_loop(sim::cat("event ", e.name, ": flush_all"), [&ret] { ret = engine::bdrv_flush_all(); });
+      if (ret >= 0) {
+        std::vector<std::size_t> covered;
+        for (auto& [index, checked] : checked_) {
+          checked.durable_cutoff = std::max(checked.durable_cutoff, began);
+          covered.push_back(index);
+        }
+        check_flush_order("bdrv_flush_all", began, covered);
+      }
+      break;
+    }
+    case A::kCrash:
+      co_await in_main_loop(sim::cat("event ", e.name, ": crash"), [this, &e] { crash(e); });
+      break;
+    case A::kCopyOnRead:
+      if (e.enabled) {
+        engine::bdrv_enable_copy_on_read(*node_named(e.node).bs);
+      } else {
+        engine::bdrv_disable_copy_on_read(*node_named(e.node).bs);
+      }
+      break;
+    case A::kSetState:
+      fault_below(node_named(e.node)).set_state(e.state);
+      break;
+    case A::kResume: {
+      drivers::Breakpoints& bp = fault_below(node_named(e.node)).breakpoints();
+      if (!bp.suspended(e.tag)) {
+        world_.fail(sim::Verdict{sim::Verdict::Kind::kOracle,
+                                 sim::cat("event '", e.name, "' (", scenario_.path, ":", e.line,
+                                          "): resume: no request held with tag '", e.tag, "'"),
+                                 "",
+                                 {}});
+      }
+      bp.resume(e.tag);
+      break;
+    }
+  }
+}
+
+}  // namespace scenarios

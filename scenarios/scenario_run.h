@@ -1,0 +1,125 @@
+// One run of a scenario (internal to the runner): the world, the node graph,
+// the jobs and events that drive it, and the oracles' bookkeeping.
+//   runner.cc      building the graph, jobs and commands, the run itself
+//   run_events.cc  scenario events (drain, crash, flush_all, ...)
+//   run_checks.cc  the oracles
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "drivers/cow_format.h"
+#include "drivers/fault_driver.h"
+#include "drivers/mem_driver.h"
+#include "engine/block_driver_state.h"
+#include "scenarios/runner.h"
+#include "scenarios/scenario.h"
+#include "scenarios/write_history.h"
+#include "sim/co_queue.h"
+#include "sim/world.h"
+
+namespace scenarios {
+
+struct Node {
+  std::size_t index = 0;
+  const NodeSpec* spec = nullptr;
+  std::unique_ptr<engine::BlockDriver> driver;
+  drivers::MemDriver* mem = nullptr;
+  drivers::CowFormat* cow = nullptr;
+  drivers::FaultDriver* fault = nullptr;
+  std::unique_ptr<engine::BlockDriverState> bs;
+  std::unique_ptr<engine::BdrvChild> root;  // the jobs' way in, as a BlockBackend's root child
+  std::vector<std::size_t> subtree;         // this node and every node below it (file, backing)
+};
+
+struct Job {
+  const JobSpec* spec = nullptr;
+  Node* node = nullptr;
+  std::vector<Command> generated;  // a random workload's commands for this seed
+  const std::vector<Command>* commands = nullptr;
+  std::uint32_t in_flight = 0;
+  bool finished = false;
+  sim::CoQueue slot_free;  // woken as aio requests complete
+};
+
+// A node jobs write to: what it may hold, and up to when it is known durable.
+struct CheckedNode {
+  WriteHistory history;
+  std::uint64_t durable_cutoff = 0;  // clock at the start of the last successful flush of it
+};
+
+// A command while it runs: driver errors seen in its coroutine.
+struct CommandState {
+  const Command* cmd = nullptr;
+  const Job* job = nullptr;
+  std::vector<int> driver_errors;
+};
+
+class ScenarioRun {
+ public:
+  ScenarioRun(const Scenario& scenario, const RunOptions& options);
+  ~ScenarioRun();
+  ScenarioRun(const ScenarioRun&) = delete;
+  ScenarioRun& operator=(const ScenarioRun&) = delete;
+
+  RunResult run();
+
+ private:
+  static sim::WorldConfig make_config(const Scenario& s, const RunOptions& o);
+
+  // runner.cc
+  void build();
+  sim::AioContext& context_for(const NodeSpec& spec);
+  sim::Task<void> job_main(Job& job);
+  sim::Task<void> execute(Job& job, const Command& cmd);
+  sim::Task<int> do_command(Job& job, const Command& cmd, std::vector<std::uint8_t>& read_data);
+  Node& node_named(std::string_view name);
+  drivers::FaultDriver& fault_below(Node& node);
+  bool has_image_below(const NodeSpec& spec) const;
+  void read_initial_content();
+  void notify_progress();
+
+  // run_events.cc
+  sim::Task<void> event_main(const EventSpec& event);
+  sim::Task<void> wait_trigger(const EventSpec& event);
+  sim::Task<void> in_main_loop(std::string_view what, absl::AnyInvocable<void()> fn);
+  sim::Task<void> drained_section(const EventSpec& event);
+  void crash(const EventSpec& event);
+  void mark_drained(const std::vector<std::size_t>& nodes, int delta);
+
+  // run_checks.cc
+  bool checking(Oracle o) const { return scenario_.oracles.has(o); }
+  void violation(Oracle o, std::string message, std::vector<std::string> details = {});
+  void observe(const sim::TraceEvent& e);
+  void check_serialisation(const sim::TraceEvent& e);
+  void check_read(const Job& job, const Command& cmd, std::uint64_t began, const std::vector<std::uint8_t>& data);
+  void judge_errors(const Job& job, const Command& cmd, int ret, const std::vector<int>& driver_errors);
+  void check_flush_order(std::string_view what, std::uint64_t began, const std::vector<std::size_t>& covered);
+  const Node* identity_mem(const Node& node) const;
+  void check_drained(std::string_view what, const std::vector<std::size_t>& nodes);
+  void check_guest_entry(const Job& job, const Command& cmd);
+  void check_durability(const std::vector<bool>& crashed);
+  void check_final_images();
+  void check_hygiene(std::uint64_t frames_before);
+
+  const Scenario& scenario_;
+  const RunOptions& options_;
+  sim::World world_;
+  std::map<std::string, sim::AioContext*> iothreads_;
+  std::vector<std::unique_ptr<Node>> nodes_;
+  std::map<std::uint32_t, Node*> by_label_;  // trace label of a node's name -> node
+  std::vector<std::unique_ptr<Job>> jobs_;
+  std::map<std::size_t, CheckedNode> checked_;  // by node index
+  std::map<std::uint64_t, CommandState*> running_;  // by coroutine id
+  std::vector<int> drained_;                        // by node index: scenario drained sections over it
+  std::uint64_t clock_ = 0;                         // logical clock of issues, completions and flushes
+  std::uint64_t completed_ = 0;                     // commands completed
+  std::uint64_t crashes_ = 0;
+  bool run_over_ = false;  // the world has stopped: oracles record, not abort
+  sim::CoQueue progress_;  // woken when a command completes or a job ends (event triggers)
+};
+
+}  // namespace scenarios

@@ -1,0 +1,78 @@
+// The writes a node has seen since its last known content (the start of the run,
+// or the content read back after a crash), with when each was issued and when it
+// completed on a logical clock. From them the data and durability oracles derive
+// the values a byte may hold:
+//   the anchor is the last write to complete among those settled (completed before
+//   a cutoff: the start of a read, or the start of the last successful flush);
+//   the byte may hold the anchor's value, or the value of any write not ordered
+//   before the anchor (one that overlapped it in time, or is not settled), and
+//   nothing else. A discard may also leave whatever was allowed before it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <absl/container/inlined_vector.h>
+
+namespace scenarios {
+
+inline constexpr std::uint64_t kNeverSettles = UINT64_MAX;
+
+struct WriteRecord {
+  std::uint64_t offset = 0;
+  std::uint64_t bytes = 0;
+  std::uint8_t value = 0;  // the pattern; 0 for zero writes and discards
+  bool discard = false;
+  bool fua = false;
+  std::uint64_t issued = 0;
+  // Completion time on the logical clock; kNeverSettles while in flight or if the
+  // write failed (a failed write may have landed in part, at any time).
+  std::uint64_t completed = kNeverSettles;
+  bool done = false;  // completed or failed
+};
+
+// Which writes count as settled for one judgement.
+struct Cutoff {
+  std::uint64_t before = kNeverSettles;  // writes completed strictly before this
+  bool fua_settles = false;              // and, for durability, every completed FUA write
+};
+
+using ByteValues = absl::InlinedVector<std::uint8_t, 8>;
+
+class WriteHistory {
+ public:
+  WriteHistory() = default;
+  explicit WriteHistory(std::vector<std::uint8_t> base) : base_(std::move(base)) {}
+
+  std::uint64_t size() const { return base_.size(); }
+  const std::vector<std::uint8_t>& base() const { return base_; }
+  std::size_t records() const { return records_.size(); }
+
+  std::size_t issue(const WriteRecord& record);
+  void complete(std::size_t id, std::uint64_t clock, bool ok);
+
+  // The values byte `i` may hold under `cutoff`, sorted, without repeats.
+  ByteValues allowed(std::uint64_t i, const Cutoff& cutoff) const;
+
+  // Checks `data`, the content of [offset, offset + data.size()), against
+  // `cutoff`; calls `mismatch(byte, value, allowed)` for the first wrong byte and
+  // returns false, or returns true.
+  bool check(std::uint64_t offset, const std::vector<std::uint8_t>& data, const Cutoff& cutoff,
+             const std::function<void(std::uint64_t, std::uint8_t, const ByteValues&)>& mismatch) const;
+
+  // After a crash: `content` is the node's new known state. Writes still in
+  // flight stay (they may land later); the rest are folded into the content.
+  void rebase(std::vector<std::uint8_t> content);
+
+ private:
+  ByteValues allowed_among(std::uint64_t i, const std::vector<const WriteRecord*>& covering, const Cutoff& cutoff) const;
+
+  std::vector<std::uint8_t> base_;
+  std::vector<WriteRecord> records_;
+};
+
+std::string describe_values(const ByteValues& values);
+
+}  // namespace scenarios
