@@ -7,7 +7,9 @@
 
 namespace drivers {
 
-void Breakpoints::add(engine::BlkdebugEvent event, std::string tag) { armed_.emplace_back(event, std::move(tag)); }
+void Breakpoints::add(engine::BlkdebugEvent event, std::string tag, std::uint64_t resumer) {
+  armed_.push_back(Armed{event, std::move(tag), resumer});
+}
 
 bool Breakpoints::suspended(const std::string& tag) const {
   return std::any_of(held_.begin(), held_.end(), [&](const auto& h) { return h.first == tag; });
@@ -22,18 +24,19 @@ void Breakpoints::resume(const std::string& tag) {
 }
 
 sim::Task<void> Breakpoints::hit(engine::BlkdebugEvent event) {
-  auto it = std::find_if(armed_.begin(), armed_.end(), [&](const auto& b) { return b.first == event; });
+  auto it = std::find_if(armed_.begin(), armed_.end(), [&](const Armed& b) { return b.event == event; });
   if (it == armed_.end()) co_return;
   sim::World& world = sim::World::current();
-  const std::string_view tag = world.intern(it->second);
+  const std::string_view tag = world.intern(it->tag);
+  const std::uint64_t resumer = it->resumer;
   armed_.erase(it);
   held_.emplace_back(std::string(tag), world.current_coroutine());
   held_changed_.restart_all();
-  co_await world.suspend(sim::WaitInfo{"breakpoint", 0, 0, tag, 0});
+  co_await world.suspend(sim::WaitInfo{"breakpoint", resumer, 0, tag, 0});
 }
 
 bool Breakpoints::remove(const std::string& tag) {
-  auto it = std::find_if(armed_.begin(), armed_.end(), [&](const auto& b) { return b.second == tag; });
+  auto it = std::find_if(armed_.begin(), armed_.end(), [&](const Armed& b) { return b.tag == tag; });
   if (it == armed_.end()) return false;
   armed_.erase(it);
   return true;

@@ -2,6 +2,7 @@
 // EVENT until `resume TAG`; a breakpoint holds one request (one-shot).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,7 +16,10 @@ namespace drivers {
 
 class Breakpoints {
  public:
-  void add(engine::BlkdebugEvent event, std::string tag);
+  // `resumer`: the coroutine expected to resume it (qemu-io's own process, as
+  // in `break` then `resume` from one script), drawn as what the held request
+  // waits for; 0 if unknown.
+  void add(engine::BlkdebugEvent event, std::string tag, std::uint64_t resumer = 0);
   bool suspended(const std::string& tag) const;
   // Wakes the request held under `tag`; it is a bug if there is none.
   void resume(const std::string& tag);
@@ -28,7 +32,12 @@ class Breakpoints {
   sim::Task<void> wait_held(const std::string& tag);
 
  private:
-  std::vector<std::pair<engine::BlkdebugEvent, std::string>> armed_;  // in the order set
+  struct Armed {
+    engine::BlkdebugEvent event;
+    std::string tag;
+    std::uint64_t resumer;
+  };
+  std::vector<Armed> armed_;  // in the order set
   std::vector<std::pair<std::string, sim::Coroutine*>> held_;          // by tag
   sim::CoQueue held_changed_;
 };

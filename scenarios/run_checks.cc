@@ -23,7 +23,7 @@ std::string where(const Scenario& s, const Job& job, const Command& cmd) {
 
 void ScenarioRun::violation(Oracle o, std::string message, std::vector<std::string> details) {
   if (!checking(o)) return;
-  sim::Verdict v{sim::Verdict::Kind::kOracle, sim::cat(oracle_name(o), ": ", message), "", std::move(details)};
+  sim::Verdict v{sim::Verdict::Kind::kOracle, std::move(message), "", std::move(details)};
   v.id = std::string(oracle_name(o));
   // Inside the run a violation ends it at once (the event index points at it);
   // checks after the run only record it.

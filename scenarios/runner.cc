@@ -220,7 +220,8 @@ sim::Task<int> ScenarioRun::do_command(Job& job, const Command& cmd, std::vector
       if (cmd.op == Command::Op::kBreak) {
         engine::BlkdebugEvent ev;
         engine::blkdebug_event_from_name(cmd.event, &ev);
-        bp.add(ev, cmd.tag);
+        // The job that arms a breakpoint is the one expected to resume it.
+        bp.add(ev, cmd.tag, world_.current_coroutine()->id());
       } else if (cmd.op == Command::Op::kWaitBreak) {
         co_await bp.wait_held(cmd.tag);
       } else if (cmd.op == Command::Op::kResume ? !bp.suspended(cmd.tag) : !bp.remove(cmd.tag)) {
@@ -338,7 +339,10 @@ RunResult ScenarioRun::run() {
   const std::uint64_t frames_before = sim::FramePool::live_frames();
   if (options_.trace_stream != nullptr) world_.trace().stream_to(options_.trace_stream);
   for (const auto& observer : options_.observers) world_.trace().add_observer(observer);
-  world_.trace().add_observer([this](const sim::Trace&, const sim::TraceEvent& e) { observe(e); });
+  world_.trace().add_observer([this](const sim::Trace& t, const sim::TraceEvent& e) {
+    if ((e.index + 1) % kCheckpointEvents == 0) checkpoints_.push_back(t.fingerprint());
+    observe(e);
+  });
   build();
   read_initial_content();
   for (auto& job : jobs_) {
@@ -364,6 +368,7 @@ RunResult ScenarioRun::run() {
   r.divergence = world_.strategy().divergence();
   r.requests = completed_;
   r.crashes = crashes_;
+  r.checkpoints = checkpoints_;
   r.max_poll_depth = world_.max_poll_depth();
 
   if (ran_clean) {
@@ -391,8 +396,15 @@ RunResult ScenarioRun::run() {
 }
 
 RunResult run_scenario(const Scenario& scenario, const RunOptions& options) {
-  ScenarioRun run(scenario, options);
-  return run.run();
+  engine::clear_mutants();
+  for (engine::Mutant m : options.mutants) engine::set_mutant(m, true);
+  RunResult result;
+  {
+    ScenarioRun run(scenario, options);
+    result = run.run();
+  }
+  engine::clear_mutants();
+  return result;
 }
 
 }  // namespace scenarios

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/mutations.h"
 #include "scenarios/scenario.h"
 #include "sim/scheduler.h"
 #include "sim/trace.h"
@@ -24,7 +25,13 @@ struct RunOptions {
   // If set: after the run, each mem node's visible and durable images as
   // DIR/NODE.visible.raw and DIR/NODE.durable.raw.
   std::string export_dir;
+  // Engine mutants switched on for this run only (proving an oracle bites).
+  std::vector<engine::Mutant> mutants;
 };
+
+// A fingerprint is kept every kCheckpointEvents events, so that a replay that
+// diverges can say where.
+inline constexpr std::uint64_t kCheckpointEvents = 256;
 
 struct RunResult {
   sim::Verdict verdict;
@@ -38,6 +45,7 @@ struct RunResult {
   std::optional<std::string> divergence;
   std::uint64_t requests = 0;  // commands completed
   std::uint64_t crashes = 0;
+  std::vector<std::uint64_t> checkpoints;  // fingerprint after events kCheckpointEvents, 2x, ...
   int max_poll_depth = 0;
   std::vector<std::string> exported;  // files written for export_dir
   std::string export_error;           // why an export failed, if one did

@@ -86,6 +86,11 @@ bool WriteHistory::check(std::uint64_t offset, const std::vector<std::uint8_t>& 
                    [](const WriteRecord* a, const WriteRecord* b) { return a->offset < b->offset; });
   std::vector<const WriteRecord*> active;
   std::size_t next = 0;
+  // The allowed values depend only on the covering writes and the byte's known
+  // content: computed again only when either changes.
+  ByteValues ok;
+  bool ok_valid = false;
+  std::uint8_t ok_base = 0;
   for (std::uint64_t i = offset; i < end; ++i) {
     const std::size_t before = active.size();
     active.erase(std::remove_if(active.begin(), active.end(), [i](const WriteRecord* w) { return !covers(*w, i); }),
@@ -99,12 +104,12 @@ bool WriteHistory::check(std::uint64_t offset, const std::vector<std::uint8_t>& 
     const std::uint8_t v = data[i - offset];
     if (active.empty()) {
       if (v == base_[i]) continue;
-    } else if (active.size() == 1 && !changed && v == data[i - offset - 1] && base_[i] == base_[i - 1]) {
-      continue;  // same single writer and same value as the byte before: same judgement
     }
-    // Records keep issue order in `active` only up to the sort; the anchor
-    // search does not depend on order.
-    ByteValues ok = allowed_among(i, active, cutoff);
+    if (changed || !ok_valid || ok_base != base_[i]) {
+      ok = allowed_among(i, active, cutoff);
+      ok_valid = true;
+      ok_base = base_[i];
+    }
     if (std::find(ok.begin(), ok.end(), v) == ok.end()) {
       mismatch(i, v, ok);
       return false;

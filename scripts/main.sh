@@ -6,5 +6,6 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DBLKSIM_BUILD_TESTS=OFF >/dev/null
 cmake --build build/release -j2 --target blksim >/dev/null
-./build/release/blksim suite scenarios/library --graph-dir build/release/graphs
-echo "open the wait graphs: ls build/release/graphs/*.svg"
+./build/release/blksim suite scenarios/library -j2 --baseline scenarios/library/known-failures.txt \
+  --graph-dir build/release/graphs
+echo "wait graphs: build/release/graphs/*.svg (breakpoint-deadlock.svg shows its deadlock cycle in red)"

@@ -73,7 +73,7 @@ PY
 mkdir "$tmp/mixed-results" && cp "$skeleton" "$src/tests/fixtures/wrong-read.toml" "$tmp/mixed-results/"
 "$blksim" suite "$tmp/mixed-results" --seeds 3 --json --junit "$tmp/junit.xml" >"$tmp/suite.jsonl" 2>"$tmp/suite.txt"
 [ $? -eq 1 ] || fail "a suite with a failing scenario did not exit 1"
-grep -q '^summary: 2 scenarios, 6 runs, 3 held, 3 failed$' "$tmp/suite.txt" || fail "suite --json summary missing from stderr"
+grep -q '^summary: 2 scenarios, 6 runs, 3 held, 3 failed (3 new, 0 known, 0 expected), 0 unexpected passes$' "$tmp/suite.txt" || fail "suite --json summary missing from stderr"
 python3 - "$tmp/suite.jsonl" "$tmp/junit.xml" <<'PY' || fail "suite --json / --junit output is wrong"
 import json, sys
 import xml.dom.minidom as m
@@ -117,7 +117,7 @@ expect 0 'wait graph' -- "$blksim" graph "$skeleton" --seed 1 -o "$tmp/w.png"
 [ "$(head -c 4 "$tmp/w.png" | tail -c 3)" = "PNG" ] || fail "PNG output lacks the PNG signature"
 
 # The suite: a summary line, one wait graph per scenario; a bad file fails it all with exit 2.
-expect 0 '^summary: [0-9]+ scenarios, [0-9]+ runs, [0-9]+ held, 0 failed$' -- "$blksim" suite "$lib" --seeds 3 --graph-dir "$tmp/graphs"
+expect 0 '^summary: [0-9]+ scenarios, [0-9]+ runs, [0-9]+ held, [0-9]+ failed [(]0 new, ' -- "$blksim" suite "$lib" --seeds 3 --baseline "$lib/known-failures.txt" --graph-dir "$tmp/graphs"
 ls "$tmp/graphs"/*.svg >/dev/null 2>&1 || fail "suite wrote no wait graphs"
 mkdir "$tmp/mixed" && cp "$skeleton" "$tmp/bad-align.toml" "$tmp/mixed/"
 expect 2 'request_alignment: expected a power of two' -- "$blksim" suite "$tmp/mixed"

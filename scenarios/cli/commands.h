@@ -1,0 +1,93 @@
+// The blksim subcommands. Each returns an exit code and throws BadInput or
+// InternalError (see common.h).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "scenarios/cli/common.h"
+
+namespace cli {
+
+// At which point of a run a graph or trace is taken: an event index, a virtual
+// time, or (both unset) the end.
+struct Snapshot {
+  std::string at_event;
+  std::string at_time;
+};
+
+struct RunCmd {
+  RunArgs run;
+  std::string tape_out;
+  std::string trace_out;
+  std::string export_dir;
+  std::string repro_out;
+  bool json = false;
+};
+int cmd_run(const RunCmd& a);
+
+struct GraphCmd {
+  RunArgs run;
+  std::string output;
+  Snapshot at;
+};
+int cmd_graph(const GraphCmd& a);
+
+struct TraceCmd {
+  RunArgs run;
+  std::string format = "text";  // text | jsonl
+  std::string output;           // "" : stdout
+  Snapshot at;
+  std::string node;
+  std::string request;
+};
+int cmd_trace(const TraceCmd& a);
+
+struct ExploreCmd {
+  RunArgs run;
+  std::string seeds;
+  std::string seed_range;
+  unsigned jobs = 1;
+  std::string shard;
+  bool stop_on_first = false;
+  double time_budget_s = 0;
+  double seed_timeout_s = 120;
+  bool json = false;
+  std::string junit;
+  std::string repro_dir;
+  bool progress = true;
+};
+int cmd_explore(const ExploreCmd& a);
+
+struct SuiteCmd {
+  std::string dir;
+  std::uint32_t seeds = 0;
+  unsigned jobs = 1;
+  std::string graph_dir;
+  bool json = false;
+  std::string junit;
+  std::string baseline;
+  std::string write_baseline;
+  std::string golden;
+  bool update_golden = false;
+  std::vector<std::string> mutants;
+};
+int cmd_suite(const SuiteCmd& a);
+
+struct ReplayCmd {
+  RunArgs run;  // run.file: a scenario or a repro (.json)
+  bool json = false;
+};
+int cmd_replay(const ReplayCmd& a);
+
+struct ShrinkCmd {
+  RunArgs run;  // run.file: a scenario or a repro (.json)
+  std::string output;  // prefix of the files written
+  std::size_t max_runs = 0;
+};
+int cmd_shrink(const ShrinkCmd& a);
+
+int cmd_list(const std::string& what, const std::string& dir);
+
+}  // namespace cli

@@ -1,0 +1,201 @@
+#include "scenarios/cli/common.h"
+
+#include <algorithm>
+#include <charconv>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/str.h"
+
+namespace cli {
+
+std::string read_file_or_throw(const std::string& path, std::string_view what) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw BadInput{sim::cat(path, ": is a directory, not a ", what)};
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw BadInput{sim::cat(path, ": cannot open ", what)};
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+scenarios::Scenario load_or_throw(const std::string& path) {
+  auto scenario = scenarios::load_scenario(path);
+  if (!scenario.ok()) throw BadInput{std::string(scenario.status().message())};
+  return *std::move(scenario);
+}
+
+std::optional<sim::StrategySpec> strategy_or_throw(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  auto spec = sim::StrategySpec::parse(text);
+  if (!spec.ok()) throw BadInput{sim::cat("--strategy: ", spec.status().message())};
+  return *spec;
+}
+
+// CLI11 wraps "-1" and clamps huge integers into a uint64 silently; a seed must
+// be exactly the number the user wrote.
+std::uint64_t seed_or_throw(const std::string& text, std::string_view flag) {
+  std::uint64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) {
+    throw BadInput{sim::cat(flag, ": expected an integer from 0 to 18446744073709551615, got '", text, "'")};
+  }
+  return value;
+}
+
+std::vector<engine::Mutant> mutants_or_throw(const std::vector<std::string>& names) {
+  std::vector<engine::Mutant> out;
+  for (const std::string& name : names) {
+    auto m = engine::mutant_from_name(name);
+    if (!m) throw BadInput{sim::cat("--mutant: unknown mutant '", name, "' (see blksim list mutants)")};
+    out.push_back(*m);
+  }
+  return out;
+}
+
+void write_file_or_throw(const std::string& path, const std::string& data) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out || !(out << data) || !out.flush()) throw BadInput{sim::cat(path, ": cannot write")};
+}
+
+void write_file_atomically(const std::string& path, const std::string& data) {
+  const std::string tmp = path + ".tmp";
+  write_file_or_throw(tmp, data);
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) throw BadInput{sim::cat(path, ": cannot write (", ec.message(), ")")};
+}
+
+std::vector<std::string> scenario_files_in(const std::string& dir) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) throw BadInput{sim::cat(dir, ": not a directory")};
+  std::vector<std::string> files;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.is_regular_file() && entry.path().extension() == ".toml") files.push_back(entry.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  if (files.empty()) throw BadInput{sim::cat(dir, ": no scenario files (*.toml)")};
+  return files;
+}
+
+scenarios::RunOptions options_from(const RunArgs& a) {
+  scenarios::RunOptions o;
+  o.seed = seed_or_throw(a.seed);
+  o.strategy = strategy_or_throw(a.strategy);
+  o.mutants = mutants_or_throw(a.mutants);
+  if (!a.tape_in.empty()) {
+    auto tape = sim::ChoiceTape::parse(read_file_or_throw(a.tape_in, "choice tape"));
+    if (!tape.ok()) throw BadInput{sim::cat(a.tape_in, ": ", tape.status().message())};
+    o.tape = *tape;
+    if (!o.strategy) o.strategy = sim::StrategySpec{sim::StrategySpec::Kind::kReplay, 3};
+    if (o.strategy->kind != sim::StrategySpec::Kind::kReplay) {
+      throw BadInput{"--tape goes with --strategy replay (or no --strategy)"};
+    }
+  } else if (o.strategy && o.strategy->kind == sim::StrategySpec::Kind::kReplay) {
+    throw BadInput{"--strategy replay needs --tape FILE (a tape written by --tape-out)"};
+  }
+  return o;
+}
+
+std::string repro_line(const std::string& path, std::uint64_t seed, const std::string& strategy,
+                       const std::vector<engine::Mutant>& mutants) {
+  std::string out = sim::cat("blksim run ", path, " --seed ", seed, " --strategy ", strategy);
+  for (engine::Mutant m : mutants) {
+    for (const engine::MutantInfo& info : engine::all_mutants()) {
+      if (info.mutant == m) out += sim::cat(" --mutant ", info.name);
+    }
+  }
+  return out;
+}
+
+std::string result_json(const scenarios::Scenario& s, const scenarios::RunResult& r,
+                        const std::vector<engine::Mutant>& mutants) {
+  nlohmann::ordered_json j;
+  j["scenario"] = s.name;
+  j["file"] = s.path;
+  j["seed"] = r.seed;
+  j["strategy"] = r.strategy;
+  j["verdict"] = sim::verdict_kind_name(r.verdict.kind);
+  if (!r.verdict.ok()) {
+    j["property"] = r.verdict.id;
+    j["message"] = r.verdict.message;
+    if (!r.verdict.location.empty()) j["location"] = r.verdict.location;
+    j["event_index"] = r.verdict.event_index;
+    j["time_ns"] = r.verdict.time_ns;
+    j["details"] = r.verdict.details;
+    j["repro"] = repro_line(s.path, r.seed, r.strategy, mutants);
+  }
+  j["events"] = r.events;
+  j["steps"] = r.steps;
+  j["requests"] = r.requests;
+  j["virtual_ns"] = r.virtual_ns;
+  j["choices"] = r.tape.choices.size();
+  j["fingerprint"] = sim::format_fingerprint(r.fingerprint);
+  return j.dump();
+}
+
+void print_result(std::ostream& out, const scenarios::Scenario& s, const scenarios::RunResult& r,
+                  const std::vector<engine::Mutant>& mutants) {
+  out << "scenario    " << s.name << " (" << s.path << ")\n";
+  out << "seed        " << r.seed << "\n";
+  out << "strategy    " << r.strategy << "\n";
+  out << "verdict     " << sim::verdict_kind_name(r.verdict.kind);
+  if (!r.verdict.ok()) out << ": " << r.verdict.message;
+  out << "\n";
+  if (!r.verdict.id.empty()) out << "property    " << r.verdict.id << "\n";
+  if (!r.verdict.location.empty()) out << "location    " << r.verdict.location << "\n";
+  if (!r.verdict.ok()) out << "at          event " << r.verdict.event_index << ", " << r.verdict.time_ns << " ns\n";
+  for (const std::string& d : r.verdict.details) out << "            " << d << "\n";
+  out << "events      " << r.events << "\n";
+  out << "steps       " << r.steps << "\n";
+  out << "requests    " << r.requests << "\n";
+  if (r.crashes > 0) out << "crashes     " << r.crashes << "\n";
+  out << "virtual     " << r.virtual_ns << " ns\n";
+  out << "choices     " << r.tape.choices.size() << "\n";
+  if (r.divergence) out << "divergence  " << *r.divergence << "\n";
+  out << "fingerprint " << sim::format_fingerprint(r.fingerprint) << "\n";
+  if (!r.verdict.ok()) out << "repro       " << repro_line(s.path, r.seed, r.strategy, mutants) << "\n";
+}
+
+std::string xml_escape(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&apos;"; break;
+      default:
+        // Control characters other than tab and newlines are not allowed in XML 1.0.
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+          out += '?';
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out;
+}
+
+std::string junit_document(const std::string& suite_name, const std::vector<JunitCase>& cases) {
+  std::uint64_t failures = 0;
+  std::string body;
+  for (const JunitCase& c : cases) {
+    body += sim::cat("    <testcase classname=\"", xml_escape(c.classname), "\" name=\"", xml_escape(c.name), "\">");
+    if (!c.failure_type.empty()) {
+      ++failures;
+      body += sim::cat("<failure type=\"", xml_escape(c.failure_type), "\" message=\"", xml_escape(c.failure_message),
+                       "\">", xml_escape(c.failure_text), "</failure>");
+    }
+    body += "</testcase>\n";
+  }
+  return sim::cat("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"blksim\" tests=\"", cases.size(),
+                  "\" failures=\"", failures, "\">\n  <testsuite name=\"", xml_escape(suite_name), "\" tests=\"",
+                  cases.size(), "\" failures=\"", failures, "\">\n", body, "  </testsuite>\n</testsuites>\n");
+}
+
+}  // namespace cli

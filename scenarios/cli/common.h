@@ -1,0 +1,69 @@
+// Shared pieces of the blksim command line: error kinds and exit codes, loading
+// inputs, and the human, JSON Lines and JUnit forms of results.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "engine/mutations.h"
+#include "scenarios/runner.h"
+#include "scenarios/scenario.h"
+
+namespace cli {
+
+constexpr int kExitPass = 0;
+constexpr int kExitFail = 1;
+constexpr int kExitBadInput = 2;
+constexpr int kExitInternal = 3;
+
+// Thrown for input a user can fix (exit 2) and for failures of blksim itself (exit 3).
+struct BadInput {
+  std::string message;
+};
+struct InternalError {
+  std::string message;
+};
+
+std::string read_file_or_throw(const std::string& path, std::string_view what);
+scenarios::Scenario load_or_throw(const std::string& path);
+std::optional<sim::StrategySpec> strategy_or_throw(const std::string& text);
+std::uint64_t seed_or_throw(const std::string& text, std::string_view flag = "--seed");
+std::vector<engine::Mutant> mutants_or_throw(const std::vector<std::string>& names);
+void write_file_or_throw(const std::string& path, const std::string& data);
+// Through a temporary file and a rename, so a reader never sees half a file.
+void write_file_atomically(const std::string& path, const std::string& data);
+std::vector<std::string> scenario_files_in(const std::string& dir);
+
+// The options every command that runs a scenario takes.
+struct RunArgs {
+  std::string file;
+  std::string seed = "0";
+  std::string strategy;
+  std::string tape_in;
+  std::vector<std::string> mutants;
+};
+scenarios::RunOptions options_from(const RunArgs& a);
+
+std::string strategy_flag(const std::string& strategy);
+std::string repro_line(const std::string& path, std::uint64_t seed, const std::string& strategy,
+                       const std::vector<engine::Mutant>& mutants = {});
+std::string result_json(const scenarios::Scenario& s, const scenarios::RunResult& r,
+                        const std::vector<engine::Mutant>& mutants = {});
+void print_result(std::ostream& out, const scenarios::Scenario& s, const scenarios::RunResult& r,
+                  const std::vector<engine::Mutant>& mutants = {});
+std::string xml_escape(std::string_view text);
+
+// One JUnit test case; `failure` empty when it passed.
+struct JunitCase {
+  std::string classname;
+  std::string name;
+  std::string failure_type;
+  std::string failure_message;
+  std::string failure_text;
+};
+std::string junit_document(const std::string& suite_name, const std::vector<JunitCase>& cases);
+
+}  // namespace cli

@@ -1,0 +1,52 @@
+#include <iostream>
+
+#include "engine/debug_event.h"
+#include "scenarios/cli/commands.h"
+#include "scenarios/oracles.h"
+#include "sim/scheduler.h"
+#include "sim/str.h"
+
+namespace cli {
+
+int cmd_list(const std::string& what, const std::string& dir) {
+  if (what == "strategies") {
+    std::cout << "fifo      oldest ready event first (QEMU's order)\n"
+                 "random    uniformly random among ready events\n"
+                 "pct:D     probabilistic concurrency testing with bug depth D (1.." << sim::kMaxPctDepth << ", pct = pct:3)\n"
+                 "replay    follow a recorded choice tape (--tape)\n";
+  } else if (what == "drivers") {
+    std::cout << "mem       protocol: memory with a volatile write cache, crash modes, every limit\n"
+                 "null      protocol: completes without data, for speed\n"
+                 "raw       format: passes everything to its file\n"
+                 "cow       format: clusters with a table in its file, optional backing\n"
+                 "fault     filter: blkdebug's rules, latencies, breakpoints and limits\n";
+  } else if (what == "events") {
+    for (int i = 0; i <= static_cast<int>(engine::BlkdebugEvent::kL2Update); ++i) {
+      std::cout << engine::blkdebug_event_name(static_cast<engine::BlkdebugEvent>(i)) << "\n";
+    }
+  } else if (what == "errnos") {
+    std::cout << "EIO ENOTSUP ENOSPC ENOMEDIUM EPERM EINVAL EACCES EROFS ENOMEM EAGAIN\n";
+  } else if (what == "oracles") {
+    for (const scenarios::OracleInfo& o : scenarios::all_oracles()) {
+      std::cout << o.name << std::string(15 - o.name.size(), ' ') << o.what << (o.always_on ? " (always on)" : "") << "\n";
+    }
+  } else if (what == "mutants") {
+    for (const engine::MutantInfo& m : engine::all_mutants()) {
+      std::cout << m.name << std::string(24 - m.name.size(), ' ') << m.breaks << " (caught by " << m.caught_by << ")\n";
+    }
+  } else if (what == "scenarios") {
+    for (const std::string& f : scenario_files_in(dir)) {
+      scenarios::Scenario s = load_or_throw(f);
+      std::cout << s.name << "  (" << f << ", " << s.seeds << " seeds, " << s.strategy.to_string()
+                << (s.expect_fail ? ", expected to fail" : "") << ")";
+      if (!s.description.empty()) std::cout << ": " << s.description;
+      std::cout << "\n";
+    }
+  } else {
+    throw BadInput{sim::cat("list: unknown kind '", what,
+                            "' (expected scenarios, strategies, oracles, mutants, drivers, events or errnos)")};
+  }
+  return kExitPass;
+}
+
+}  // namespace cli

@@ -1,0 +1,142 @@
+// run, graph and trace: one run of a scenario, seen three ways.
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "scenarios/cli/commands.h"
+#include "scenarios/repro.h"
+#include "sim/str.h"
+#include "viz/wait_graph.h"
+
+namespace cli {
+namespace {
+
+std::string extension_of(const std::string& path) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  return ext.empty() ? ext : ext.substr(1);
+}
+
+// Whether an event falls inside the snapshot (everything up to it, inclusive).
+struct SnapshotFilter {
+  std::optional<std::uint64_t> last_event;
+  std::optional<std::uint64_t> last_time;
+  bool covers(const sim::TraceEvent& e) const {
+    if (last_event && e.index > *last_event) return false;
+    if (last_time && e.time_ns > *last_time) return false;
+    return true;
+  }
+};
+
+SnapshotFilter snapshot_or_throw(const Snapshot& s) {
+  if (!s.at_event.empty() && !s.at_time.empty()) throw BadInput{"give --at-event or --at-time, not both"};
+  SnapshotFilter f;
+  if (!s.at_event.empty()) f.last_event = seed_or_throw(s.at_event, "--at-event");
+  if (!s.at_time.empty()) f.last_time = seed_or_throw(s.at_time, "--at-time");
+  return f;
+}
+
+std::string text_line(const nlohmann::ordered_json& j) {
+  std::string out = sim::cat("#", j["i"].get<std::uint64_t>(), " t=", j["t"].get<std::uint64_t>(), " ",
+                             j["ev"].get<std::string>());
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    if (it.key() == "i" || it.key() == "t" || it.key() == "ev") continue;
+    out += sim::cat(" ", it.key(), "=", it->is_string() ? it->get<std::string>() : it->dump());
+  }
+  return out;
+}
+
+}  // namespace
+
+int cmd_run(const RunCmd& a) {
+  scenarios::Scenario s = load_or_throw(a.run.file);
+  scenarios::RunOptions o = options_from(a.run);
+  std::ofstream trace_file;
+  if (!a.trace_out.empty()) {
+    trace_file.open(a.trace_out, std::ios::trunc);
+    if (!trace_file) throw BadInput{sim::cat(a.trace_out, ": cannot write")};
+    o.trace_stream = &trace_file;
+  }
+  if (!a.export_dir.empty()) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(a.export_dir, ec)) throw BadInput{sim::cat("--export-images: ", a.export_dir, ": not a directory")};
+    o.export_dir = a.export_dir;
+  }
+  scenarios::RunResult r = scenarios::run_scenario(s, o);
+  if (!r.export_error.empty()) throw BadInput{sim::cat("--export-images: ", r.export_error)};
+  if (a.json) {
+    std::cout << result_json(s, r, o.mutants) << "\n";
+  } else {
+    print_result(std::cout, s, r, o.mutants);
+  }
+  for (const std::string& path : r.exported) std::cout << "exported    " << path << "\n";
+  if (!a.tape_out.empty()) write_file_or_throw(a.tape_out, r.tape.to_string() + "\n");
+  if (!a.repro_out.empty()) {
+    const scenarios::Repro repro = scenarios::make_repro(s, read_file_or_throw(a.run.file, "scenario file"), o, r);
+    write_file_atomically(a.repro_out, scenarios::repro_to_json(repro));
+    if (!a.json) std::cout << "repro file  " << a.repro_out << "\n";
+  }
+  return r.verdict.ok() ? kExitPass : kExitFail;
+}
+
+int cmd_graph(const GraphCmd& a) {
+  const std::string format = extension_of(a.output);
+  if (format != "dot" && format != "svg" && format != "png") {
+    throw BadInput{sim::cat(a.output, ": unknown graph format '", format, "' (expected .dot, .svg or .png)")};
+  }
+  scenarios::Scenario s = load_or_throw(a.run.file);
+  scenarios::RunOptions o = options_from(a.run);
+  const SnapshotFilter filter = snapshot_or_throw(a.at);
+  auto graph = std::make_shared<viz::WaitGraph>();
+  o.observers.push_back([graph, filter](const sim::Trace& t, const sim::TraceEvent& e) {
+    if (filter.covers(e)) graph->observe(t, e);
+  });
+  scenarios::RunResult r = scenarios::run_scenario(s, o);
+  if (format == "dot") {
+    write_file_or_throw(a.output, graph->to_dot());
+  } else {
+    auto rendered = graph->render(format);
+    if (!rendered.ok()) throw InternalError{sim::cat(a.output, ": ", rendered.status().message())};
+    write_file_or_throw(a.output, *rendered);
+  }
+  std::cout << "verdict     " << sim::verdict_kind_name(r.verdict.kind) << "\n";
+  std::cout << "fingerprint " << sim::format_fingerprint(r.fingerprint) << "\n";
+  std::cout << "wait graph  " << a.output << "\n";
+  return r.verdict.ok() ? kExitPass : kExitFail;
+}
+
+int cmd_trace(const TraceCmd& a) {
+  if (a.format != "text" && a.format != "jsonl") throw BadInput{sim::cat("--format: expected text or jsonl, got '", a.format, "'")};
+  scenarios::Scenario s = load_or_throw(a.run.file);
+  if (!a.node.empty() && s.find_node(a.node) == nullptr) throw BadInput{sim::cat("--node: no node named '", a.node, "' in ", s.path)};
+  std::optional<std::uint64_t> request;
+  if (!a.request.empty()) request = seed_or_throw(a.request, "--request");
+  scenarios::RunOptions o = options_from(a.run);
+  const SnapshotFilter filter = snapshot_or_throw(a.at);
+  std::ofstream file;
+  if (!a.output.empty()) {
+    file.open(a.output, std::ios::trunc);
+    if (!file) throw BadInput{sim::cat(a.output, ": cannot write")};
+  }
+  std::ostream& out = a.output.empty() ? std::cout : file;
+  std::uint64_t printed = 0;
+  o.observers.push_back([&](const sim::Trace& t, const sim::TraceEvent& e) {
+    if (!filter.covers(e)) return;
+    const std::string json = t.to_json(e);
+    const nlohmann::ordered_json j = nlohmann::ordered_json::parse(json);
+    if (!a.node.empty() && (!j.contains("node") || j["node"] != a.node)) return;
+    if (request && (!j.contains("req") || j["req"] != *request)) return;
+    out << (a.format == "jsonl" ? json : text_line(j)) << "\n";
+    ++printed;
+  });
+  scenarios::RunResult r = scenarios::run_scenario(s, o);
+  out.flush();
+  std::cerr << "trace: " << printed << " of " << r.events << " events; verdict " << sim::verdict_kind_name(r.verdict.kind)
+            << (r.verdict.ok() ? "" : ": " + r.verdict.message) << "; fingerprint " << sim::format_fingerprint(r.fingerprint)
+            << "\n";
+  return r.verdict.ok() ? kExitPass : kExitFail;
+}
+
+}  // namespace cli

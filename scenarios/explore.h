@@ -1,0 +1,57 @@
+// Sweeps of many seeds in worker processes: a seed that crashes its process
+// (a signal, an abort) or hangs is recorded as that seed's failure, and the sweep
+// goes on with a fresh worker. Results come back in seed order whatever the
+// number of workers, so two sweeps with the same arguments give the same output.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <absl/status/statusor.h>
+
+#include "scenarios/runner.h"
+#include "scenarios/scenario.h"
+
+namespace scenarios {
+
+inline constexpr unsigned kMaxWorkers = 256;
+inline constexpr std::uint64_t kMaxSweepSeeds = 100'000'000;
+
+struct SweepOptions {
+  std::vector<std::uint64_t> seeds;
+  std::optional<sim::StrategySpec> strategy;
+  std::vector<engine::Mutant> mutants;
+  unsigned workers = 1;
+  bool stop_on_first = false;
+  double time_budget_s = 0;     // wall-clock budget of the sweep (0: none); seeds not started are left out
+  double seed_timeout_s = 120;  // a seed running longer is killed and recorded as hung
+  // Called in the parent as results arrive (done, total, failures so far).
+  std::function<void(std::uint64_t, std::uint64_t, std::uint64_t)> progress;
+};
+
+struct SeedOutcome {
+  std::uint64_t seed = 0;
+  std::string verdict;  // a verdict kind name, or "crash" / "hang"
+  std::string property;
+  std::string message;
+  std::string strategy;
+  std::uint64_t fingerprint = 0;
+  std::uint64_t events = 0;
+  bool ok() const { return verdict == "pass"; }
+};
+
+struct SweepResult {
+  std::vector<SeedOutcome> outcomes;  // by seed
+  std::uint64_t skipped = 0;          // seeds not run (stop-on-first, time budget)
+  double wall_s = 0;
+};
+
+// The seeds of shard `k` of `n` (1-based): every n-th seed, starting with the k-th.
+std::vector<std::uint64_t> shard_seeds(const std::vector<std::uint64_t>& seeds, unsigned k, unsigned n);
+
+absl::StatusOr<SweepResult> sweep(const Scenario& scenario, const SweepOptions& options);
+
+}  // namespace scenarios

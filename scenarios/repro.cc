@@ -1,0 +1,169 @@
+#include "scenarios/repro.h"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/str.h"
+
+namespace scenarios {
+
+Repro make_repro(const Scenario& scenario, const std::string& scenario_text, const RunOptions& options,
+                 const RunResult& result) {
+  Repro r;
+  r.version = BLKSIM_VERSION;
+  r.scenario_file = scenario.path;
+  r.scenario_text = scenario_text;
+  r.seed = options.seed;
+  r.strategy = result.strategy == "replay" ? "replay" : options.strategy.value_or(scenario.strategy).to_string();
+  r.tape = result.tape;
+  for (engine::Mutant m : options.mutants) {
+    for (const engine::MutantInfo& info : engine::all_mutants()) {
+      if (info.mutant == m) r.mutants.emplace_back(info.name);
+    }
+  }
+  r.verdict = std::string(sim::verdict_kind_name(result.verdict.kind));
+  r.property = result.verdict.id;
+  r.message = result.verdict.message;
+  r.fingerprint = result.fingerprint;
+  r.events = result.events;
+  r.checkpoints = result.checkpoints;
+  return r;
+}
+
+std::string repro_to_json(const Repro& r) {
+  nlohmann::ordered_json j;
+  j["blksim_repro"] = kReproFormat;
+  j["version"] = r.version;
+  j["scenario_file"] = r.scenario_file;
+  j["seed"] = r.seed;
+  j["strategy"] = r.strategy;
+  j["tape"] = r.tape.to_string();
+  j["mutants"] = r.mutants;
+  j["expected"] = {{"verdict", r.verdict},     {"property", r.property},
+                   {"message", r.message},     {"fingerprint", sim::format_fingerprint(r.fingerprint)},
+                   {"events", r.events}};
+  std::vector<std::string> checkpoints;
+  for (std::uint64_t c : r.checkpoints) checkpoints.push_back(sim::format_fingerprint(c));
+  j["checkpoints"] = checkpoints;
+  j["scenario"] = r.scenario_text;
+  return j.dump(2) + "\n";
+}
+
+namespace {
+
+std::optional<std::uint64_t> parse_fingerprint(const std::string& text) {
+  if (text.size() < 3 || text.rfind("0x", 0) != 0) return std::nullopt;
+  std::uint64_t v = 0;
+  for (std::size_t i = 2; i < text.size(); ++i) {
+    const char c = text[i];
+    int d = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+    if (d < 0 || i > 17) return std::nullopt;
+    v = v * 16 + static_cast<std::uint64_t>(d);
+  }
+  return v;
+}
+
+}  // namespace
+
+absl::StatusOr<Repro> parse_repro(const std::string& text, const std::string& path) {
+  const auto bad = [&](const std::string& what) {
+    return absl::InvalidArgumentError(sim::cat(path, ": not a blksim repro file: ", what));
+  };
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    return bad(sim::cat("JSON syntax at byte ", e.byte, ": ", e.what()));
+  }
+  if (!j.is_object() || !j.contains("blksim_repro")) return bad("expected an object with \"blksim_repro\"");
+  try {
+    if (j.at("blksim_repro").get<int>() != kReproFormat) {
+      return bad(sim::cat("format ", j.at("blksim_repro").dump(), ", this blksim reads format ", kReproFormat));
+    }
+    Repro r;
+    r.version = j.at("version").get<std::string>();
+    r.scenario_file = j.at("scenario_file").get<std::string>();
+    r.scenario_text = j.at("scenario").get<std::string>();
+    r.seed = j.at("seed").get<std::uint64_t>();
+    r.strategy = j.at("strategy").get<std::string>();
+    auto tape = sim::ChoiceTape::parse(j.at("tape").get<std::string>());
+    if (!tape.ok()) return bad(sim::cat("tape: ", tape.status().message()));
+    r.tape = *tape;
+    r.mutants = j.at("mutants").get<std::vector<std::string>>();
+    const auto& e = j.at("expected");
+    r.verdict = e.at("verdict").get<std::string>();
+    r.property = e.at("property").get<std::string>();
+    r.message = e.at("message").get<std::string>();
+    auto fp = parse_fingerprint(e.at("fingerprint").get<std::string>());
+    if (!fp) return bad("expected.fingerprint: expected 0x and 16 hex digits");
+    r.fingerprint = *fp;
+    r.events = e.at("events").get<std::uint64_t>();
+    for (const auto& c : j.at("checkpoints")) {
+      auto v = parse_fingerprint(c.get<std::string>());
+      if (!v) return bad("checkpoints: expected 0x and 16 hex digits each");
+      r.checkpoints.push_back(*v);
+    }
+    return r;
+  } catch (const nlohmann::json::exception& e) {
+    return bad(sim::cat("missing or mistyped field (", e.what(), ")"));
+  }
+}
+
+absl::StatusOr<Repro> load_repro(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(sim::cat(path, ": cannot open repro file"));
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_repro(text.str(), path);
+}
+
+absl::StatusOr<Scenario> repro_scenario(const Repro& repro) {
+  // Parsed under its original path, so relative image paths still resolve.
+  return parse_scenario(repro.scenario_text, repro.scenario_file);
+}
+
+absl::StatusOr<RunOptions> repro_options(const Repro& repro) {
+  RunOptions o;
+  o.seed = repro.seed;
+  auto strategy = sim::StrategySpec::parse(repro.strategy);
+  if (!strategy.ok()) return absl::InvalidArgumentError(sim::cat("repro strategy: ", strategy.status().message()));
+  o.strategy = *strategy;
+  if (strategy->kind == sim::StrategySpec::Kind::kReplay) o.tape = repro.tape;
+  for (const std::string& name : repro.mutants) {
+    auto m = engine::mutant_from_name(name);
+    if (!m) return absl::InvalidArgumentError(sim::cat("repro mutant '", name, "': unknown to this blksim"));
+    o.mutants.push_back(*m);
+  }
+  return o;
+}
+
+ReplayComparison compare_replay(const Repro& repro, const RunResult& result) {
+  ReplayComparison c;
+  if (result.fingerprint == repro.fingerprint && result.events == repro.events) {
+    c.identical = true;
+    c.summary = sim::cat("identical: ", result.events, " events, fingerprint ", sim::format_fingerprint(result.fingerprint));
+    return c;
+  }
+  // The first checkpoint that differs bounds the first diverging event.
+  const std::size_t common = std::min(repro.checkpoints.size(), result.checkpoints.size());
+  std::size_t k = 0;
+  while (k < common && repro.checkpoints[k] == result.checkpoints[k]) ++k;
+  const std::uint64_t from = k * kCheckpointEvents;
+  const std::uint64_t to = std::min<std::uint64_t>((k + 1) * kCheckpointEvents, std::max(repro.events, result.events));
+  c.summary = sim::cat("DIVERGED: the first differing event is in [", from, ", ", to, ") (repro: ", repro.events,
+                       " events, ", sim::format_fingerprint(repro.fingerprint), "; replay: ", result.events, " events, ",
+                       sim::format_fingerprint(result.fingerprint), ")");
+  if (repro.version != BLKSIM_VERSION) {
+    c.summary += sim::cat("; the repro was written by blksim ", repro.version, ", this is ", BLKSIM_VERSION);
+  }
+  return c;
+}
+
+bool same_failure(const sim::Verdict& a, const std::string& verdict, const std::string& property) {
+  return !a.ok() && sim::verdict_kind_name(a.kind) == verdict && a.id == property;
+}
+
+}  // namespace scenarios

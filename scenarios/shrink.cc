@@ -1,0 +1,317 @@
+#include "scenarios/shrink.h"
+
+#include <sstream>
+
+#include <toml++/toml.h>
+
+#include "sim/str.h"
+
+namespace scenarios {
+
+std::string ScenarioSize::to_string() const {
+  return sim::cat(jobs, " jobs, ", commands, " commands, ", events, " events, ", rules, " fault rules, ", bytes,
+                  " request bytes");
+}
+
+ScenarioSize measure(const Scenario& s) {
+  ScenarioSize z;
+  z.jobs = s.jobs.size();
+  z.events = s.events.size();
+  for (const NodeSpec& n : s.nodes) z.rules += n.fault.rules.size();
+  for (const JobSpec& j : s.jobs) {
+    if (j.random) {
+      z.commands += j.random->ops;
+      z.bytes += j.random->ops * (j.random->min_bytes + j.random->max_bytes) / 2;
+    }
+    for (const Command& c : j.commands) {
+      ++z.commands;
+      z.bytes += c.bytes;
+    }
+  }
+  return z;
+}
+
+bool no_larger(const ScenarioSize& a, const ScenarioSize& b) {
+  return a.jobs <= b.jobs && a.commands <= b.commands && a.events <= b.events && a.rules <= b.rules &&
+         a.bytes <= b.bytes;
+}
+
+namespace {
+
+std::string to_text(const toml::table& t) {
+  std::ostringstream out;
+  out << t;
+  return out.str() + "\n";
+}
+
+toml::array* array_at(toml::table& t, std::string_view key) {
+  toml::node* n = t.get(key);
+  return n == nullptr ? nullptr : n->as_array();
+}
+
+// Every smaller variant of the document, most promising first; `emit` returns
+// true when the variant still fails (and is kept), and then the search restarts.
+class Shrinker {
+ public:
+  Shrinker(const std::string& path, const ShrinkOptions& o, std::string verdict, std::string property)
+      : path_(path), options_(o), verdict_(std::move(verdict)), property_(std::move(property)) {}
+
+  std::size_t runs() const { return runs_; }
+  bool budget_left() const { return runs_ < options_.max_runs; }
+
+  // Whether `text` parses and fails the same way under the shrink's options.
+  bool fails(const std::string& text, RunResult* out = nullptr, const RunOptions* with = nullptr) {
+    auto s = parse_scenario(text, path_);
+    if (!s.ok()) return false;
+    RunOptions o;
+    if (with != nullptr) {
+      o = *with;
+    } else {
+      o.seed = options_.seed;
+      o.strategy = options_.strategy;
+      o.tape = options_.tape;
+      o.mutants = options_.mutants;
+    }
+    ++runs_;
+    RunResult r = run_scenario(*s, o);
+    const bool same = same_kind(r.verdict);
+    if (same && out != nullptr) *out = std::move(r);
+    return same;
+  }
+
+  bool same_kind(const sim::Verdict& v) const {
+    return !v.ok() && sim::verdict_kind_name(v.kind) == verdict_ && v.id == property_;
+  }
+
+  // One pass over every kind of reduction; true if anything was removed.
+  bool pass(toml::table& doc) {
+    bool progress = false;
+    progress |= remove_entries(doc, "job");
+    progress |= remove_entries(doc, "event");
+    progress |= remove_rules(doc);
+    progress |= remove_commands(doc);
+    progress |= shrink_numbers(doc);
+    return progress;
+  }
+
+ private:
+  bool try_variant(toml::table& doc, const toml::table& variant, const std::string& what) {
+    if (!budget_left()) return false;
+    const std::string text = to_text(variant);
+    if (!fails(text)) return false;
+    doc = variant;
+    if (options_.progress) options_.progress(what);
+    return true;
+  }
+
+  // Removes whole [[job]] or [[event]] tables, one at a time.
+  bool remove_entries(toml::table& doc, std::string_view key) {
+    bool any = false;
+    for (std::size_t i = 0;; ) {
+      toml::array* list = array_at(doc, key);
+      if (list == nullptr || i >= list->size() || (key == "job" && list->size() <= 1)) break;
+      toml::table variant = doc;
+      toml::array& v = *array_at(variant, key);
+      v.erase(v.begin() + static_cast<std::ptrdiff_t>(i));
+      if (v.empty()) variant.erase(key);
+      if (try_variant(doc, variant, sim::cat("removed ", key, " ", i))) {
+        any = true;
+      } else {
+        ++i;
+      }
+    }
+    return any;
+  }
+
+  bool remove_rules(toml::table& doc) {
+    bool any = false;
+    toml::array* nodes = array_at(doc, "node");
+    if (nodes == nullptr) return false;
+    for (std::size_t n = 0; n < nodes->size(); ++n) {
+      for (std::size_t i = 0;; ) {
+        toml::table* node = array_at(doc, "node")->get(n)->as_table();
+        toml::array* rules = node == nullptr ? nullptr : array_at(*node, "rule");
+        if (rules == nullptr || i >= rules->size()) break;
+        toml::table variant = doc;
+        toml::table& vnode = *array_at(variant, "node")->get(n)->as_table();
+        toml::array& vrules = *array_at(vnode, "rule");
+        vrules.erase(vrules.begin() + static_cast<std::ptrdiff_t>(i));
+        if (vrules.empty()) vnode.erase("rule");
+        if (try_variant(doc, variant, sim::cat("removed fault rule ", i, " of node ", n))) {
+          any = true;
+        } else {
+          ++i;
+        }
+      }
+    }
+    return any;
+  }
+
+  // Removes runs of commands, halving the run length down to single commands.
+  bool remove_commands(toml::table& doc) {
+    bool any = false;
+    toml::array* jobs = array_at(doc, "job");
+    for (std::size_t j = 0; jobs != nullptr && j < jobs->size(); ++j) {
+      const auto commands_of = [&](toml::table& d) { return array_at(*array_at(d, "job")->get(j)->as_table(), "commands"); };
+      toml::array* cmds = commands_of(doc);
+      if (cmds == nullptr) continue;
+      for (std::size_t chunk = std::max<std::size_t>(1, cmds->size() / 2); chunk >= 1; chunk /= 2) {
+        for (std::size_t i = 0;; ) {
+          cmds = commands_of(doc);
+          if (cmds->size() <= 1 || i >= cmds->size()) break;
+          const std::size_t n = std::min(chunk, cmds->size() - i);
+          if (n == cmds->size()) break;
+          toml::table variant = doc;
+          toml::array& v = *commands_of(variant);
+          v.erase(v.begin() + static_cast<std::ptrdiff_t>(i), v.begin() + static_cast<std::ptrdiff_t>(i + n));
+          if (try_variant(doc, variant, sim::cat("removed ", n, " command(s) of job ", j))) {
+            any = true;
+          } else {
+            i += n;
+          }
+        }
+        if (chunk == 1) break;
+      }
+    }
+    return any;
+  }
+
+  // Halves request lengths, queue depths and random workload sizes.
+  bool shrink_numbers(toml::table& doc) {
+    bool any = false;
+    toml::array* jobs = array_at(doc, "job");
+    for (std::size_t j = 0; jobs != nullptr && j < jobs->size(); ++j) {
+      const auto job_of = [&](toml::table& d) -> toml::table& { return *array_at(d, "job")->get(j)->as_table(); };
+      for (std::string_view key : {"queue_depth"}) {
+        for (;;) {
+          const toml::node* q = job_of(doc).get(key);
+          if (q == nullptr || !q->is_integer() || q->as_integer()->get() <= 1) break;
+          toml::table variant = doc;
+          job_of(variant).insert_or_assign(key, q->as_integer()->get() / 2);
+          if (!try_variant(doc, variant, sim::cat("halved ", key, " of job ", j))) break;
+          any = true;
+        }
+      }
+      if (toml::node* random = job_of(doc).get("random"); random != nullptr && random->is_table()) {
+        for (;;) {
+          const toml::node* ops = job_of(doc).get("random")->as_table()->get("ops");
+          const std::int64_t now = ops != nullptr && ops->is_integer() ? ops->as_integer()->get() : 100;
+          if (now <= 1) break;
+          toml::table variant = doc;
+          job_of(variant).get("random")->as_table()->insert_or_assign("ops", now / 2);
+          if (!try_variant(doc, variant, sim::cat("halved the random ops of job ", j))) break;
+          any = true;
+        }
+      }
+      toml::array* cmds = array_at(job_of(doc), "commands");
+      for (std::size_t i = 0; cmds != nullptr && i < cmds->size(); ++i) {
+        for (;;) {
+          const toml::node* c = array_at(job_of(doc), "commands")->get(i);
+          if (c == nullptr || !c->is_string()) break;
+          auto cmd = parse_command(c->as_string()->get());
+          if (!cmd.ok() || cmd->bytes <= 1) break;
+          Command smaller = *cmd;
+          smaller.bytes = cmd->bytes / 2;
+          if (cmd->bytes % 512 == 0) smaller.bytes = std::max<std::uint64_t>(512, smaller.bytes / 512 * 512);
+          if (smaller.bytes == cmd->bytes) break;
+          toml::table variant = doc;
+          *array_at(job_of(variant), "commands")->get(i)->as_string() = format_command(smaller);
+          if (!try_variant(doc, variant, sim::cat("halved command ", i, " of job ", j, ": ", format_command(smaller)))) break;
+          any = true;
+        }
+      }
+    }
+    return any;
+  }
+
+  const std::string& path_;
+  const ShrinkOptions& options_;
+  std::string verdict_;
+  std::string property_;
+  std::size_t runs_ = 0;
+};
+
+}  // namespace
+
+absl::StatusOr<ShrinkResult> shrink_failure(const std::string& text, const std::string& path,
+                                            const ShrinkOptions& options) {
+  auto original = parse_scenario(text, path);
+  if (!original.ok()) return original.status();
+  RunOptions first;
+  first.seed = options.seed;
+  first.strategy = options.strategy;
+  first.tape = options.tape;
+  first.mutants = options.mutants;
+  RunResult base = run_scenario(*original, first);
+  if (base.verdict.ok()) {
+    return absl::FailedPreconditionError(sim::cat(path, ": seed ", options.seed, " with strategy ", base.strategy,
+                                                  " holds every property; there is no failure to shrink"));
+  }
+  const std::string verdict(sim::verdict_kind_name(base.verdict.kind));
+  Shrinker shrinker(path, options, verdict, base.verdict.id);
+
+  toml::table doc;
+  try {
+    doc = toml::parse(text, path);
+  } catch (const toml::parse_error& e) {
+    return absl::InvalidArgumentError(sim::cat(path, ": TOML syntax: ", e.description()));
+  }
+  while (shrinker.budget_left() && shrinker.pass(doc)) {
+  }
+
+  ShrinkResult out;
+  out.text = to_text(doc);
+  auto shrunk = parse_scenario(out.text, path);
+  if (!shrunk.ok()) return shrunk.status();
+  out.before = measure(*original);
+  out.after = measure(*shrunk);
+  out.scenario = *shrunk;
+
+  // The tape: record the shrunk scenario's choices, then try shorter prefixes
+  // (past its end the run goes oldest-first) and choices turned to the oldest.
+  RunOptions o = first;
+  RunResult r = run_scenario(*shrunk, o);
+  if (!shrinker.same_kind(r.verdict)) return absl::InternalError("the shrunk scenario no longer fails");
+  sim::ChoiceTape tape = r.tape;
+  out.tape_before = tape.choices.size();
+  RunOptions replay;
+  replay.seed = options.seed;
+  replay.strategy = sim::StrategySpec{sim::StrategySpec::Kind::kReplay, 3};
+  replay.mutants = options.mutants;
+  const auto fails_with = [&](const sim::ChoiceTape& t, RunResult* result) {
+    replay.tape = t;
+    return shrinker.budget_left() && shrinker.fails(out.text, result, &replay);
+  };
+  RunResult best;
+  if (!fails_with(tape, &best)) return absl::InternalError("replaying the shrunk scenario's own tape did not fail");
+  for (std::size_t keep = 0; keep < tape.choices.size();) {
+    sim::ChoiceTape shorter;
+    shorter.choices.assign(tape.choices.begin(), tape.choices.begin() + static_cast<std::ptrdiff_t>(keep));
+    RunResult rr;
+    if (fails_with(shorter, &rr)) {
+      tape = shorter;
+      best = std::move(rr);
+      break;
+    }
+    keep = keep == 0 ? 1 : keep * 2;
+  }
+  for (std::size_t i = 0; i < tape.choices.size() && shrinker.budget_left(); ++i) {
+    if (tape.choices[i].chosen == 0) continue;
+    sim::ChoiceTape oldest = tape;
+    oldest.choices[i].chosen = 0;
+    RunResult rr;
+    if (fails_with(oldest, &rr)) {
+      tape = oldest;
+      best = std::move(rr);
+    }
+  }
+  replay.tape = tape;
+  out.tape_after = tape.choices.size();
+  out.options = replay;
+  out.result = std::move(best);
+  out.runs = shrinker.runs() + 1;
+  out.property = sim::cat(verdict, out.result.verdict.id.empty() ? "" : ": " + out.result.verdict.id);
+  return out;
+}
+
+}  // namespace scenarios
