@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <chrono>
 #include <cstring>
 #include <deque>
@@ -64,7 +65,12 @@ SeedOutcome run_one(const Scenario& scenario, const SweepOptions& options, std::
 
 [[noreturn]] void worker_main(const Scenario& scenario, const SweepOptions& options,
                               const std::vector<std::uint64_t>& seeds, int fd) {
+  // A crash must end the worker by its signal, whatever handlers the parent
+  // installed (a test framework's, say), so the parent can record it.
+  for (int sig : {SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTERM}) signal(sig, SIG_DFL);
   for (std::uint64_t seed : seeds) {
+    if (options.crash_seed_for_testing == seed) std::abort();
+    while (options.hang_seed_for_testing == seed) pause();
     const std::string line = outcome_line(run_one(scenario, options, seed));
     std::size_t done = 0;
     while (done < line.size()) {

@@ -28,6 +28,9 @@ struct SweepOptions {
   bool stop_on_first = false;
   double time_budget_s = 0;     // wall-clock budget of the sweep (0: none); seeds not started are left out
   double seed_timeout_s = 120;  // a seed running longer is killed and recorded as hung
+  // Tests of the recovery paths: the worker running this seed aborts / hangs.
+  std::optional<std::uint64_t> crash_seed_for_testing;
+  std::optional<std::uint64_t> hang_seed_for_testing;
   // Called in the parent as results arrive (done, total, failures so far).
   std::function<void(std::uint64_t, std::uint64_t, std::uint64_t)> progress;
 };

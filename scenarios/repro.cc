@@ -55,12 +55,12 @@ std::string repro_to_json(const Repro& r) {
 namespace {
 
 std::optional<std::uint64_t> parse_fingerprint(const std::string& text) {
-  if (text.size() < 3 || text.rfind("0x", 0) != 0) return std::nullopt;
+  // As format_fingerprint writes it: 16 hex digits.
+  if (text.size() != 16) return std::nullopt;
   std::uint64_t v = 0;
-  for (std::size_t i = 2; i < text.size(); ++i) {
-    const char c = text[i];
-    int d = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
-    if (d < 0 || i > 17) return std::nullopt;
+  for (const char c : text) {
+    const int d = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+    if (d < 0) return std::nullopt;
     v = v * 16 + static_cast<std::uint64_t>(d);
   }
   return v;
@@ -98,12 +98,12 @@ absl::StatusOr<Repro> parse_repro(const std::string& text, const std::string& pa
     r.property = e.at("property").get<std::string>();
     r.message = e.at("message").get<std::string>();
     auto fp = parse_fingerprint(e.at("fingerprint").get<std::string>());
-    if (!fp) return bad("expected.fingerprint: expected 0x and 16 hex digits");
+    if (!fp) return bad("expected.fingerprint: expected 16 hex digits");
     r.fingerprint = *fp;
     r.events = e.at("events").get<std::uint64_t>();
     for (const auto& c : j.at("checkpoints")) {
       auto v = parse_fingerprint(c.get<std::string>());
-      if (!v) return bad("checkpoints: expected 0x and 16 hex digits each");
+      if (!v) return bad("checkpoints: expected 16 hex digits each");
       r.checkpoints.push_back(*v);
     }
     return r;

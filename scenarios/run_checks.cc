@@ -57,17 +57,15 @@ void ScenarioRun::check_serialisation(const sim::TraceEvent& e) {
 
 void ScenarioRun::check_read(const Job& job, const Command& cmd, std::uint64_t began,
                              const std::vector<std::uint8_t>& data) {
+  if (!checking(Oracle::kData)) return;
+  // The job's own expectation (qemu-io's pattern verification) first.
   if (cmd.pattern) {
     for (std::size_t i = 0; i < data.size(); ++i) {
       if (data[i] == *cmd.pattern) continue;
-      world_.fail(sim::Verdict{sim::Verdict::Kind::kOracle,
-                               sim::cat("read -P: ", where(scenario_, job, cmd), " read ", sim::hex(data[i]), " at offset ",
-                                        cmd.offset + i, ", expected pattern ", sim::hex(*cmd.pattern)),
-                               "",
-                               {}});
+      violation(Oracle::kData, sim::cat("read -P: ", where(scenario_, job, cmd), " read ", sim::hex(data[i]), " at offset ",
+                                        cmd.offset + i, ", expected pattern ", sim::hex(*cmd.pattern)));
     }
   }
-  if (!checking(Oracle::kData)) return;
   const WriteHistory& history = checked_.at(job.node->index).history;
   history.check(cmd.offset, data, Cutoff{began, false}, [&](std::uint64_t i, std::uint8_t v, const ByteValues& ok) {
     violation(Oracle::kData, sim::cat(where(scenario_, job, cmd), " read ", sim::hex(v), " at offset ", i,

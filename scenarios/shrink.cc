@@ -86,6 +86,7 @@ class Shrinker {
   // One pass over every kind of reduction; true if anything was removed.
   bool pass(toml::table& doc) {
     bool progress = false;
+    progress |= materialize_random(doc);
     progress |= remove_entries(doc, "job");
     progress |= remove_entries(doc, "event");
     progress |= remove_rules(doc);
@@ -102,6 +103,28 @@ class Shrinker {
     doc = variant;
     if (options_.progress) options_.progress(what);
     return true;
+  }
+
+  // Replaces each random workload by the commands it draws for this seed (the
+  // same run), so single commands can go.
+  bool materialize_random(toml::table& doc) {
+    bool any = false;
+    for (std::size_t j = 0; array_at(doc, "job") != nullptr && j < array_at(doc, "job")->size(); ++j) {
+      auto s = parse_scenario(to_text(doc), path_);
+      if (!s.ok() || j >= s->jobs.size() || !s->jobs[j].random) continue;
+      const JobSpec& job = s->jobs[j];
+      sim::RngStreams streams(options_.seed);
+      const std::vector<Command> cmds =
+          generate_workload(*job.random, s->node_size(*s->find_node(job.node)), streams.stream(sim::cat("workload:", job.name)));
+      toml::array list;
+      for (const Command& c : cmds) list.push_back(c.text);
+      toml::table variant = doc;
+      toml::table& vjob = *array_at(variant, "job")->get(j)->as_table();
+      vjob.erase("random");
+      vjob.insert_or_assign("commands", std::move(list));
+      if (try_variant(doc, variant, sim::cat("listed the ", cmds.size(), " random commands of job ", j))) any = true;
+    }
+    return any;
   }
 
   // Removes whole [[job]] or [[event]] tables, one at a time.
@@ -125,9 +148,9 @@ class Shrinker {
 
   bool remove_rules(toml::table& doc) {
     bool any = false;
-    toml::array* nodes = array_at(doc, "node");
-    if (nodes == nullptr) return false;
-    for (std::size_t n = 0; n < nodes->size(); ++n) {
+    // `doc` is replaced whenever a variant is kept: nothing may point into it
+    // across a try_variant, so every access starts from the root.
+    for (std::size_t n = 0; array_at(doc, "node") != nullptr && n < array_at(doc, "node")->size(); ++n) {
       for (std::size_t i = 0;; ) {
         toml::table* node = array_at(doc, "node")->get(n)->as_table();
         toml::array* rules = node == nullptr ? nullptr : array_at(*node, "rule");
@@ -150,14 +173,12 @@ class Shrinker {
   // Removes runs of commands, halving the run length down to single commands.
   bool remove_commands(toml::table& doc) {
     bool any = false;
-    toml::array* jobs = array_at(doc, "job");
-    for (std::size_t j = 0; jobs != nullptr && j < jobs->size(); ++j) {
+    for (std::size_t j = 0; array_at(doc, "job") != nullptr && j < array_at(doc, "job")->size(); ++j) {
       const auto commands_of = [&](toml::table& d) { return array_at(*array_at(d, "job")->get(j)->as_table(), "commands"); };
-      toml::array* cmds = commands_of(doc);
-      if (cmds == nullptr) continue;
-      for (std::size_t chunk = std::max<std::size_t>(1, cmds->size() / 2); chunk >= 1; chunk /= 2) {
+      if (commands_of(doc) == nullptr) continue;
+      for (std::size_t chunk = std::max<std::size_t>(1, commands_of(doc)->size() / 2); chunk >= 1; chunk /= 2) {
         for (std::size_t i = 0;; ) {
-          cmds = commands_of(doc);
+          toml::array* cmds = commands_of(doc);
           if (cmds->size() <= 1 || i >= cmds->size()) break;
           const std::size_t n = std::min(chunk, cmds->size() - i);
           if (n == cmds->size()) break;
@@ -179,8 +200,7 @@ class Shrinker {
   // Halves request lengths, queue depths and random workload sizes.
   bool shrink_numbers(toml::table& doc) {
     bool any = false;
-    toml::array* jobs = array_at(doc, "job");
-    for (std::size_t j = 0; jobs != nullptr && j < jobs->size(); ++j) {
+    for (std::size_t j = 0; array_at(doc, "job") != nullptr && j < array_at(doc, "job")->size(); ++j) {
       const auto job_of = [&](toml::table& d) -> toml::table& { return *array_at(d, "job")->get(j)->as_table(); };
       for (std::string_view key : {"queue_depth"}) {
         for (;;) {
@@ -203,8 +223,7 @@ class Shrinker {
           any = true;
         }
       }
-      toml::array* cmds = array_at(job_of(doc), "commands");
-      for (std::size_t i = 0; cmds != nullptr && i < cmds->size(); ++i) {
+      for (std::size_t i = 0; array_at(job_of(doc), "commands") != nullptr && i < array_at(job_of(doc), "commands")->size(); ++i) {
         for (;;) {
           const toml::node* c = array_at(job_of(doc), "commands")->get(i);
           if (c == nullptr || !c->is_string()) break;

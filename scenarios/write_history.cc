@@ -26,6 +26,7 @@ std::size_t WriteHistory::issue(const WriteRecord& record) {
   records_.push_back(record);
   records_.back().completed = kNeverSettles;
   records_.back().done = false;
+  records_.back().folded = false;
   return records_.size() - 1;
 }
 
@@ -67,7 +68,7 @@ ByteValues WriteHistory::allowed_among(std::uint64_t i, const std::vector<const 
 ByteValues WriteHistory::allowed(std::uint64_t i, const Cutoff& cutoff) const {
   std::vector<const WriteRecord*> covering;
   for (const WriteRecord& w : records_) {
-    if (covers(w, i)) covering.push_back(&w);
+    if (!w.folded && covers(w, i)) covering.push_back(&w);
   }
   return allowed_among(i, covering, cutoff);
 }
@@ -80,7 +81,7 @@ bool WriteHistory::check(std::uint64_t offset, const std::vector<std::uint8_t>& 
   // current byte are the active ones.
   std::vector<const WriteRecord*> overlapping;
   for (const WriteRecord& w : records_) {
-    if (w.offset < end && w.offset + w.bytes > offset) overlapping.push_back(&w);
+    if (!w.folded && w.offset < end && w.offset + w.bytes > offset) overlapping.push_back(&w);
   }
   std::stable_sort(overlapping.begin(), overlapping.end(),
                    [](const WriteRecord* a, const WriteRecord* b) { return a->offset < b->offset; });
@@ -121,8 +122,8 @@ bool WriteHistory::check(std::uint64_t offset, const std::vector<std::uint8_t>& 
 void WriteHistory::rebase(std::vector<std::uint8_t> content) {
   SIM_ASSERT(content.size() == base_.size(), "rebasing onto content of another size");
   base_ = std::move(content);
-  records_.erase(std::remove_if(records_.begin(), records_.end(), [](const WriteRecord& w) { return w.done; }),
-                 records_.end());
+  // Ids stay valid: finished records are folded, not erased.
+  for (WriteRecord& w : records_) w.folded = w.folded || w.done;
 }
 
 std::string describe_values(const ByteValues& values) {

@@ -30,7 +30,8 @@ struct WriteRecord {
   // Completion time on the logical clock; kNeverSettles while in flight or if the
   // write failed (a failed write may have landed in part, at any time).
   std::uint64_t completed = kNeverSettles;
-  bool done = false;  // completed or failed
+  bool done = false;    // completed or failed
+  bool folded = false;  // part of the known content since a rebase
 };
 
 // Which writes count as settled for one judgement.
@@ -48,7 +49,12 @@ class WriteHistory {
 
   std::uint64_t size() const { return base_.size(); }
   const std::vector<std::uint8_t>& base() const { return base_; }
-  std::size_t records() const { return records_.size(); }
+  // Records still judged (not folded into the known content).
+  std::size_t records() const {
+    std::size_t n = 0;
+    for (const WriteRecord& w : records_) n += w.folded ? 0 : 1;
+    return n;
+  }
 
   std::size_t issue(const WriteRecord& record);
   void complete(std::size_t id, std::uint64_t clock, bool ok);

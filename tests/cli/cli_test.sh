@@ -84,7 +84,7 @@ assert len(failed) == 3 and all(r["repro"].startswith("blksim run ") for r in fa
 doc = m.parse(sys.argv[2]).documentElement
 assert doc.getAttribute("tests") == "6" and doc.getAttribute("failures") == "3"
 failures = doc.getElementsByTagName("failure")
-assert len(failures) == 3 and failures[0].getAttribute("type") == "oracle"
+assert len(failures) == 3 and failures[0].getAttribute("type") == "oracle:data"
 PY
 [ ! -e "$tmp/junit.xml.tmp" ] || fail "a temporary JUnit file was left behind"
 
@@ -122,6 +122,77 @@ ls "$tmp/graphs"/*.svg >/dev/null 2>&1 || fail "suite wrote no wait graphs"
 mkdir "$tmp/mixed" && cp "$skeleton" "$tmp/bad-align.toml" "$tmp/mixed/"
 expect 2 'request_alignment: expected a power of two' -- "$blksim" suite "$tmp/mixed"
 expect 2 'not a directory' -- "$blksim" suite "$tmp/none"
+
+# explore: worker processes, failing seeds with repro lines, shards, JSON Lines, JUnit, repro files.
+fua=$lib/fua-crash.toml
+expect 0 '^explored 12 seeds of overlapping-writers with 2 workers in [0-9]+ ms \([0-9]+ seeds/s\): 12 held, 0 failed$' \
+  -- "$blksim" explore "$skeleton" --seeds 12 -j 2
+expect 1 '^FAIL seed 3: oracle:serialisation: .*
+     repro: blksim run .*overlapping-writers.toml --seed 3 --strategy random --mutant skip-serialising-wait' \
+  -- "$blksim" explore "$skeleton" --seed-range 3..5 --mutant skip-serialising-wait
+"$blksim" explore "$skeleton" --seeds 9 -j 2 --mutant skip-serialising-wait --json >"$tmp/all.jsonl" 2>/dev/null
+for k in 1 2 3; do
+  "$blksim" explore "$skeleton" --seeds 9 --shard $k/3 --mutant skip-serialising-wait --json 2>/dev/null
+done | python3 -c 'import json,sys; print("\n".join(sorted(json.dumps(json.loads(l), sort_keys=True) for l in sys.stdin)))' >"$tmp/shards.txt"
+python3 -c 'import json,sys; print("\n".join(sorted(json.dumps(json.loads(l), sort_keys=True) for l in open(sys.argv[1]))))' "$tmp/all.jsonl" >"$tmp/whole.txt"
+cmp -s "$tmp/whole.txt" "$tmp/shards.txt" || fail "the union of three shards differs from the whole sweep"
+[ "$(wc -l <"$tmp/whole.txt")" = 9 ] || fail "explore --json printed $(wc -l <"$tmp/whole.txt") lines for 9 seeds"
+expect 1 'explored 1 seeds .* 0 held, 1 failed, 19 not run \(stopped at the first failure\)' \
+  -- "$blksim" explore "$fua" --seeds 20 --stop-on-first
+"$blksim" explore "$fua" --seeds 3 --repro-dir "$tmp/repros" --junit "$tmp/explore.xml" >/dev/null
+[ $? -eq 1 ] || fail "explore with failing seeds did not exit 1"
+ls "$tmp/repros"/fua-crash.seed{0,1,2}.repro.json >/dev/null 2>&1 || fail "explore --repro-dir wrote no repro files"
+grep -q 'failures="3"' "$tmp/explore.xml" || fail "explore --junit does not count 3 failures"
+expect 2 "--shard: expected K/N with 1 <= K <= N, got '4/3'" -- "$blksim" explore "$skeleton" --shard 4/3
+expect 2 "--seed-range: expected A..B" -- "$blksim" explore "$skeleton" --seed-range 7
+expect 2 "give --seeds or --seed-range, not both" -- "$blksim" explore "$skeleton" --seeds 3 --seed-range 1..2
+expect 2 "unknown mutant 'typo'" -- "$blksim" explore "$skeleton" --mutant typo
+
+# replay: a repro file runs bit for bit; an edited one reports where it diverges.
+expect 1 '^replay: identical: [0-9]+ events, fingerprint [0-9a-f]{16}$' -- "$blksim" replay "$tmp/repros/fua-crash.seed1.repro.json"
+expect 1 '^property    durability$' -- "$blksim" replay "$tmp/repros/fua-crash.seed1.repro.json"
+"$blksim" run "$lib/rmw-alignments.toml" --seed 2 --repro-out "$tmp/rmw.repro.json" >/dev/null || fail "run --repro-out failed"
+expect 0 '^replay: identical' -- "$blksim" replay "$tmp/rmw.repro.json"
+python3 - "$tmp/rmw.repro.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["checkpoints"][2:] = ["0" * 16 for _ in d["checkpoints"][2:]]
+d["expected"]["fingerprint"] = "0" * 16
+json.dump(d, open(sys.argv[1], "w"))
+PY
+expect 1 '^replay: DIVERGED: the first differing event is in \[512, 768\)' -- "$blksim" replay "$tmp/rmw.repro.json"
+expect 2 'is a repro file: it fixes the seed' -- "$blksim" replay "$tmp/rmw.repro.json" --seed 3
+printf '{"blksim_repro": 7}' >"$tmp/future.json"
+expect 2 'format 7, this blksim reads format 1' -- "$blksim" replay "$tmp/future.json"
+
+# shrink: smaller scenario and tape, the same property, files that replay.
+expect 1 '^after       1 jobs, [0-9] commands, 0 events, 0 fault rules' \
+  -- "$blksim" shrink "$lib/flush-crash.toml" --seed 0 --mutant skip-flush-to-disk -o "$tmp/small"
+[ -s "$tmp/small.toml" ] && [ -s "$tmp/small.repro.json" ] || fail "shrink wrote no files"
+expect 1 '^property    flush-order$' -- "$blksim" run "$tmp/small.toml" --seed 0 --mutant skip-flush-to-disk
+expect 1 '^replay: identical' -- "$blksim" replay "$tmp/small.repro.json"
+expect 2 'holds every property; there is no failure to shrink' -- "$blksim" shrink "$skeleton" --seed 0
+
+# trace: text and JSON Lines, filtered by node, up to an event.
+expect 0 '^#0 t=0 ' -- "$blksim" trace "$skeleton" --seed 1 --at-event 5
+[ "$("$blksim" trace "$skeleton" --seed 1 --at-event 9 2>/dev/null | wc -l)" = 10 ] || fail "trace --at-event 9 did not print 10 events"
+"$blksim" trace "$skeleton" --seed 1 --format jsonl --node disk0 -o "$tmp/t.jsonl" 2>/dev/null
+python3 -c 'import json,sys; rows=[json.loads(l) for l in open(sys.argv[1])]; assert rows and all(r["node"]=="disk0" for r in rows)' "$tmp/t.jsonl" \
+  || fail "trace --node printed events of other nodes"
+expect 2 "--node: no node named 'disk9'" -- "$blksim" trace "$skeleton" --node disk9
+expect 2 'give --at-event or --at-time, not both' -- "$blksim" graph "$skeleton" -o "$tmp/g.dot" --at-event 3 --at-time 5
+expect 1 'wait graph' -- "$blksim" graph "$lib/breakpoint-deadlock.toml" -o "$tmp/deadlock.dot"
+grep -q 'color="red"\|color=red' "$tmp/deadlock.dot" || fail "the deadlock graph does not highlight its cycle"
+
+# Oracles and mutants are listed; the suite knows expected failures and golden fingerprints.
+expect 0 '^durability     after a crash' -- "$blksim" list oracles
+expect 0 '^skip-flush-to-disk ' -- "$blksim" list mutants
+expect 0 'XFAIL breakpoint-deadlock: 0/2 seeds held' -- "$blksim" suite "$lib" --seeds 2 --baseline "$lib/known-failures.txt" -j 2
+expect 1 'summary: .* [1-9][0-9]* failed \([1-9][0-9]* new' -- "$blksim" suite "$lib" --seeds 2 -j 2
+mkdir "$tmp/one" && cp "$skeleton" "$tmp/one/"
+expect 0 '' -- "$blksim" suite "$tmp/one" --seeds 2 --golden "$tmp/golden.txt" --update-golden
+sed -i 's/ [0-9a-f]\{16\}$/ 0000000000000000/' "$tmp/golden.txt"
+expect 1 'behaviour changed for 2 runs' -- "$blksim" suite "$tmp/one" --seeds 2 --golden "$tmp/golden.txt"
 
 if [ "$failures" -ne 0 ]; then
   echo "$failures CLI checks failed"

@@ -1,0 +1,192 @@
+// Scenario events, random workloads and oracle selection: how they parse (and
+// how they are refused), and what they do in a run.
+#include <catch2/catch.hpp>
+
+#include <set>
+
+#include "tests/scenarios/library.h"
+
+namespace {
+
+const std::string kHead = R"([scenario]
+name = "t"
+seeds = 2
+[[node]]
+name = "disk"
+driver = "mem"
+size = "64k"
+[[node]]
+name = "dbg"
+driver = "fault"
+file = "disk"
+[[job]]
+name = "j"
+node = "dbg"
+commands = ["write -P 0x11 0 4k", "flush", "write -P 0x22 4k 4k"]
+)";
+
+std::string error_of(const std::string& text) {
+  auto s = scenarios::parse_scenario(text, "x.toml");
+  REQUIRE_FALSE(s.ok());
+  return std::string(s.status().message());
+}
+
+}  // namespace
+
+TEST_CASE("events: bad triggers, actions and options are errors with their location") {
+  CHECK(error_of(kHead + "[[event]]\naction = \"drain\"\nnode = \"disk\"\n") ==
+        "x.toml:16:1: [[event]] needs exactly one trigger: at_ns = T, after_job = \"JOB\", after_requests = N or "
+        "on_break = \"TAG\"");
+  CHECK(error_of(kHead + "[[event]]\nat_ns = 1\nafter_requests = 2\naction = \"drain\"\nnode = \"disk\"\n")
+            .find("exactly one trigger") != std::string::npos);
+  CHECK(error_of(kHead + "[[event]]\nat_ns = 1\naction = \"explode\"\n") ==
+        "x.toml:18:10: [[event]].action: unknown action 'explode' (expected one of: drain, drained, drain_all, "
+        "flush_all, crash, copy_on_read, set_state, resume)");
+  CHECK(error_of(kHead + "[[event]]\nat_ns = 1\naction = \"drain\"\n") == "x.toml:16:1: [[event]] action 'drain' needs node = \"...\"");
+  CHECK(error_of(kHead + "[[event]]\nat_ns = 1\naction = \"drain_all\"\nnode = \"disk\"\n") ==
+        "x.toml:19:8: [[event]].node: action 'drain_all' covers every node");
+  CHECK(error_of(kHead + "[[event]]\nat_ns = 1\naction = \"crash\"\nnode = \"dbg\"\n") ==
+        "x.toml:19:8: [[event]].node: a crash hits a mem node; 'dbg' is fault (leave node out to crash every mem node)");
+  CHECK(error_of(kHead + "[[event]]\nat_ns = 1\naction = \"crash\"\nmode = \"gentle\"\n") ==
+        "x.toml:19:8: [[event]].mode: expected \"drop-all\", \"random-subset\" or \"torn-sectors\"");
+  CHECK(error_of(kHead + "[[event]]\nat_ns = 1\naction = \"drain\"\nnode = \"disk\"\nmode = \"drop-all\"\n") ==
+        "x.toml:20:8: [[event]].mode: not an option of action 'drain'");
+  CHECK(error_of(kHead + "[[event]]\nafter_job = \"nobody\"\naction = \"flush_all\"\n") ==
+        "x.toml:17:13: [[event]].after_job: no job named 'nobody'");
+  CHECK(error_of(kHead + "[[event]]\nat_ns = 1\naction = \"set_state\"\nnode = \"disk\"\nstate = 2\n") ==
+        "x.toml:19:8: [[event]].node: no fault node at or below 'disk'");
+  CHECK(error_of(kHead + "[[event]]\nat_ns = 1\naction = \"resume\"\nnode = \"dbg\"\n") ==
+        "x.toml:16:1: [[event]] needs a 'tag' (a string)");
+  CHECK(error_of(kHead + "[[event]]\nat_ns = 1\naction = \"drain_all\"\nin_coroutine = true\n") ==
+        "x.toml:19:16: [[event]].in_coroutine: not an option of action 'drain_all'");
+}
+
+TEST_CASE("oracles, expect and random workloads: bad values are errors") {
+  std::string with_oracles = kHead;
+  with_oracles.replace(with_oracles.find("seeds = 2"), 9, "seeds = 2\noracles = [\"data\", \"speed\"]");
+  INFO(error_of(with_oracles));
+  CHECK(error_of(with_oracles).find("x.toml:4:20: [scenario].oracles: expected one of: data, durability,") == 0);
+  std::string expect = kHead;
+  expect.replace(expect.find("seeds = 2"), 9, "seeds = 2\nexpect = \"maybe\"");
+  CHECK(error_of(expect) == "x.toml:4:10: [scenario].expect: expected \"pass\" or \"fail\", got \"maybe\"");
+  std::string random = kHead;
+  random.replace(random.find("commands = [\"write -P 0x11 0 4k\", \"flush\", \"write -P 0x22 4k 4k\"]"),
+                 std::string("commands = [\"write -P 0x11 0 4k\", \"flush\", \"write -P 0x22 4k 4k\"]").size(),
+                 "random = { ops = 10, min_bytes = 1000, max_bytes = 512, align = 1 }");
+  CHECK(error_of(random) == "x.toml:15:10: [[job]].random: min_bytes (1000) is above max_bytes (512)");
+  std::string both = kHead;
+  both.replace(both.find("commands ="), 10, "random = { ops = 1 }\ncommands =");
+  CHECK(error_of(both) == "x.toml:15:10: [[job]]: give either commands or random, not both");
+  std::string unaligned = random;
+  unaligned.replace(unaligned.find("min_bytes = 1000, max_bytes = 512, align = 1"), 44, "min_bytes = 512, max_bytes = 4096, align = 3");
+  CHECK(error_of(unaligned) == "x.toml:15:10: [[job]].random: min_bytes, max_bytes and from must be multiples of align (3)");
+}
+
+TEST_CASE("a random workload is drawn from the seed: the same seed gives the same run, others differ") {
+  const scenarios::Scenario s = testing::library("flush-crash.toml");
+  REQUIRE(s.jobs.front().random.has_value());
+  std::set<std::uint64_t> fingerprints;
+  for (std::uint64_t seed = 0; seed < 5; ++seed) {
+    const scenarios::RunResult a = testing::run(s, seed);
+    const scenarios::RunResult b = testing::run(s, seed);
+    INFO(a.verdict.message);
+    REQUIRE(a.verdict.ok());
+    CHECK(a.fingerprint == b.fingerprint);
+    CHECK(a.requests == 200);
+    CHECK(a.crashes == 3);
+    fingerprints.insert(a.fingerprint);
+  }
+  CHECK(fingerprints.size() == 5);
+}
+
+TEST_CASE("generated commands are valid qemu-io commands that round-trip") {
+  scenarios::RandomWorkload w;
+  w.ops = 500;
+  w.zero = 10;
+  w.discard = 10;
+  w.fua_percent = 30;
+  w.min_bytes = 512;
+  w.max_bytes = 65536;
+  w.log_sizes = true;
+  sim::Rng rng(42);
+  const std::vector<scenarios::Command> cmds = scenarios::generate_workload(w, 1 << 20, rng);
+  REQUIRE(cmds.size() == 500);
+  std::set<scenarios::Command::Op> ops;
+  for (const scenarios::Command& c : cmds) {
+    ops.insert(c.op);
+    auto back = scenarios::parse_command(c.text);
+    REQUIRE(back.ok());
+    CHECK(back->offset == c.offset);
+    CHECK(back->bytes == c.bytes);
+    CHECK(back->pattern == c.pattern);
+    CHECK(back->fua == c.fua);
+    CHECK(back->zeroes == c.zeroes);
+    CHECK(c.offset + c.bytes <= (1u << 20));
+    CHECK(c.offset % 512 == 0);
+    CHECK(c.bytes % 512 == 0);
+  }
+  CHECK(ops.size() == 4);  // read, write (with zeroes), discard, flush
+}
+
+TEST_CASE("events act: a breakpoint resumed by an event, a set-state, drains and flush_all") {
+  const std::string text = R"([scenario]
+name = "acting"
+[[node]]
+name = "disk"
+driver = "mem"
+size = "64k"
+[[node]]
+name = "dbg"
+driver = "fault"
+file = "disk"
+[[node.rule]]
+event = "write_aio"
+state = 2
+errno = "EIO"
+once = true
+[[job]]
+name = "j"
+node = "dbg"
+queue_depth = 2
+commands = ["break write_aio A", "aio_write -P 0x11 0 4k", "aio_flush", "write -P 0x22 4k 4k", "read -P 0x11 0 4k"]
+[[job]]
+name = "late"
+node = "dbg"
+start_ns = 10000000
+commands = ["write -P 0x33 8k 4k", "read -P 0x33 8k 4k"]
+[[event]]
+name = "release"
+on_break = "A"
+node = "dbg"
+action = "resume"
+tag = "A"
+[[event]]
+name = "arm"
+after_job = "j"
+action = "set_state"
+node = "dbg"
+state = 2
+[[event]]
+at_ns = 1
+action = "drained"
+node = "disk"
+duration_ns = 100
+[[event]]
+after_requests = 3
+action = "flush_all"
+)";
+  // With the state set, the late write fails with -EIO (explained by the
+  // injected error, so the errors oracle accepts it) and its read-back finds zeroes.
+  const scenarios::RunResult armed = testing::run(testing::parse(text), 0);
+  CHECK(armed.verdict.kind == sim::Verdict::Kind::kOracle);
+  CHECK_THAT(armed.verdict.message, Catch::StartsWith("read -P: job 'late' command 'read -P 0x33 8k 4k'"));
+  // Without the set_state event the rule never fires and everything holds.
+  std::string unarmed_text = text;
+  const std::string set_state = "action = \"set_state\"\nnode = \"dbg\"\nstate = 2";
+  REQUIRE(unarmed_text.find(set_state) != std::string::npos);
+  unarmed_text.replace(unarmed_text.find(set_state), set_state.size(), "action = \"set_state\"\nnode = \"dbg\"\nstate = 3");
+  const scenarios::RunResult unarmed = testing::run(testing::parse(unarmed_text), 0);
+  INFO(unarmed.verdict.message);
+  CHECK(unarmed.verdict.ok());
+  CHECK(unarmed.requests == 6);  // aio_flush waits in the job, it is no request
+}

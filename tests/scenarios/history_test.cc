@@ -1,0 +1,106 @@
+// The write history behind the data and durability oracles: which values a byte
+// may hold given what was written, when, and up to which point writes count as
+// settled.
+#include <catch2/catch.hpp>
+
+#include "scenarios/write_history.h"
+
+using scenarios::ByteValues;
+using scenarios::Cutoff;
+using scenarios::WriteHistory;
+using scenarios::WriteRecord;
+
+namespace {
+
+WriteRecord write(std::uint64_t offset, std::uint64_t bytes, std::uint8_t value, std::uint64_t issued) {
+  WriteRecord w;
+  w.offset = offset;
+  w.bytes = bytes;
+  w.value = value;
+  w.issued = issued;
+  return w;
+}
+
+ByteValues values(std::initializer_list<std::uint8_t> v) { return ByteValues(v); }
+
+}  // namespace
+
+TEST_CASE("history: the last write completed before a read began is the only choice") {
+  WriteHistory h(std::vector<std::uint8_t>(16, 0));
+  const auto a = h.issue(write(0, 8, 0x11, 1));
+  h.complete(a, 2, true);
+  const auto b = h.issue(write(0, 8, 0x22, 3));
+  h.complete(b, 4, true);
+  CHECK(h.allowed(0, Cutoff{5, false}) == values({0x22}));
+  CHECK(h.allowed(8, Cutoff{5, false}) == values({0x00}));  // never written: the base
+  // A read that began before the second write completed may see either.
+  CHECK(h.allowed(0, Cutoff{4, false}) == values({0x11, 0x22}));
+}
+
+TEST_CASE("history: writes overlapping in time may land in either order") {
+  WriteHistory h(std::vector<std::uint8_t>(8, 0));
+  const auto a = h.issue(write(0, 8, 0x11, 1));
+  const auto b = h.issue(write(0, 8, 0x22, 2));
+  h.complete(b, 3, true);
+  h.complete(a, 4, true);
+  CHECK(h.allowed(0, Cutoff{}) == values({0x11, 0x22}));
+}
+
+TEST_CASE("history: an in-flight or failed write may or may not have landed") {
+  WriteHistory h(std::vector<std::uint8_t>(8, 0x5a));
+  h.issue(write(0, 4, 0x11, 1));  // in flight
+  const auto f = h.issue(write(4, 4, 0x22, 2));
+  h.complete(f, 3, false);  // failed
+  CHECK(h.allowed(0, Cutoff{}) == values({0x11, 0x5a}));
+  CHECK(h.allowed(4, Cutoff{}) == values({0x22, 0x5a}));
+}
+
+TEST_CASE("history: durability counts writes completed before the flush began, and FUA writes") {
+  WriteHistory h(std::vector<std::uint8_t>(8, 0));
+  const auto a = h.issue(write(0, 4, 0x11, 1));
+  h.complete(a, 2, true);
+  // flush begins at 3
+  const auto b = h.issue(write(0, 4, 0x22, 4));
+  h.complete(b, 5, true);
+  WriteRecord fua = write(4, 4, 0x33, 6);
+  fua.fua = true;
+  const auto c = h.issue(fua);
+  h.complete(c, 7, true);
+  CHECK(h.allowed(0, Cutoff{3, true}) == values({0x11, 0x22}));  // flushed 0x11, maybe the later 0x22
+  CHECK(h.allowed(4, Cutoff{3, true}) == values({0x33}));        // FUA: durable once completed
+  CHECK(h.allowed(4, Cutoff{3, false}) == values({0x00, 0x33}));
+}
+
+TEST_CASE("history: a discard leaves old data or zeroes") {
+  WriteHistory h(std::vector<std::uint8_t>(8, 0));
+  const auto a = h.issue(write(0, 8, 0x11, 1));
+  h.complete(a, 2, true);
+  WriteRecord d = write(2, 4, 0, 3);
+  d.discard = true;
+  const auto b = h.issue(d);
+  h.complete(b, 4, true);
+  CHECK(h.allowed(3, Cutoff{}) == values({0x00, 0x11}));
+  CHECK(h.allowed(0, Cutoff{}) == values({0x11}));
+}
+
+TEST_CASE("history: check finds the first wrong byte, and rebase starts from new content") {
+  WriteHistory h(std::vector<std::uint8_t>(8, 0));
+  const auto a = h.issue(write(2, 4, 0x11, 1));
+  h.complete(a, 2, true);
+  std::vector<std::uint8_t> good = {0, 0, 0x11, 0x11, 0x11, 0x11, 0, 0};
+  std::vector<std::uint8_t> bad = good;
+  bad[5] = 0;
+  std::uint64_t where = 99;
+  const auto note = [&](std::uint64_t i, std::uint8_t, const ByteValues&) { where = i; };
+  CHECK(h.check(0, good, Cutoff{}, note));
+  CHECK(where == 99);
+  CHECK_FALSE(h.check(0, bad, Cutoff{}, note));
+  CHECK(where == 5);
+  const auto pending = h.issue(write(0, 2, 0x22, 3));
+  h.rebase(bad);  // after a crash, say
+  CHECK(h.records() == 1);  // the in-flight write stays possible
+  CHECK(h.allowed(5, Cutoff{}) == values({0x00}));
+  CHECK(h.allowed(0, Cutoff{}) == values({0x00, 0x22}));
+  h.complete(pending, 4, true);
+  CHECK(h.allowed(0, Cutoff{}) == values({0x22}));
+}

@@ -1,0 +1,59 @@
+// Helpers for scenario tests: library scenarios, runs, and seed searches.
+#pragma once
+
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "scenarios/runner.h"
+#include "scenarios/scenario.h"
+
+namespace testing {
+
+inline std::string library_path(const std::string& name) {
+  return std::string(BLKSIM_SOURCE_DIR) + "/scenarios/library/" + name;
+}
+
+inline scenarios::Scenario library(const std::string& name) {
+  auto s = scenarios::load_scenario(library_path(name));
+  INFO(s.status().message());
+  REQUIRE(s.ok());
+  return *s;
+}
+
+inline scenarios::Scenario parse(const std::string& text) {
+  auto s = scenarios::parse_scenario(text, std::string(BLKSIM_SOURCE_DIR) + "/scenarios/library/inline.toml");
+  INFO(s.status().message());
+  REQUIRE(s.ok());
+  return *s;
+}
+
+inline scenarios::RunResult run(const scenarios::Scenario& s, std::uint64_t seed,
+                                std::vector<engine::Mutant> mutants = {}) {
+  scenarios::RunOptions o;
+  o.seed = seed;
+  o.mutants = std::move(mutants);
+  return scenarios::run_scenario(s, o);
+}
+
+// The first seed below `limit` whose run fails, if any.
+inline std::optional<scenarios::RunResult> first_failure(const scenarios::Scenario& s, std::uint64_t limit,
+                                                         std::vector<engine::Mutant> mutants = {}) {
+  for (std::uint64_t seed = 0; seed < limit; ++seed) {
+    scenarios::RunResult r = run(s, seed, mutants);
+    if (!r.verdict.ok()) return r;
+  }
+  return std::nullopt;
+}
+
+// Keeps only the named oracles of a scenario (liveness and invariants stay).
+inline scenarios::Scenario only(scenarios::Scenario s, std::initializer_list<scenarios::Oracle> oracles) {
+  s.oracles = scenarios::OracleSet::none();
+  for (scenarios::Oracle o : oracles) s.oracles = s.oracles.with(o);
+  return s;
+}
+
+}  // namespace testing
