@@ -87,6 +87,22 @@ SparseImage Media::durable() const {
   return out;
 }
 
+void Media::read_durable(std::uint64_t offset, std::uint64_t bytes, std::uint8_t* dst) const {
+  durable_base_.read(offset, bytes, dst);
+  // Completed FUA writes are durable already, in completion order.
+  for (const Pending& p : pending_) {
+    if (!p.fua || p.offset >= offset + bytes || p.offset + p.bytes <= offset) continue;
+    const std::uint64_t from = std::max(p.offset, offset);
+    const std::uint64_t to = std::min(p.offset + p.bytes, offset + bytes);
+    if (p.data.empty()) {
+      std::fill(dst + (from - offset), dst + (to - offset), std::uint8_t{0});
+    } else {
+      std::copy(p.data.begin() + static_cast<std::ptrdiff_t>(from - p.offset),
+                p.data.begin() + static_cast<std::ptrdiff_t>(to - p.offset), dst + (from - offset));
+    }
+  }
+}
+
 std::uint64_t Media::crash(CrashMode mode, sim::Rng& rng) {
   std::uint64_t lost = 0;
   for (const Pending& p : pending_) {

@@ -33,6 +33,8 @@ class Media {
   const SparseImage& visible() const { return visible_; }
   // What a crash in kDropAll mode would leave now.
   SparseImage durable() const;
+  // Bytes [offset, offset + bytes) of durable(), without building it.
+  void read_durable(std::uint64_t offset, std::uint64_t bytes, std::uint8_t* dst) const;
   std::size_t pending_writes() const { return pending_.size(); }
 
   // Initial content, both visible and durable.

@@ -21,6 +21,23 @@ void add(ByteValues& out, std::uint8_t v) {
 
 }  // namespace
 
+std::vector<std::pair<std::uint64_t, std::uint64_t>> WriteHistory::written_ranges() const {
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges;  // [begin, end)
+  for (const WriteRecord& w : records_) {
+    if (!w.folded) ranges.emplace_back(w.offset, w.offset + w.bytes);
+  }
+  std::sort(ranges.begin(), ranges.end());
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> merged;
+  for (const auto& r : ranges) {
+    if (!merged.empty() && r.first <= merged.back().second) {
+      merged.back().second = std::max(merged.back().second, r.second);
+    } else {
+      merged.push_back(r);
+    }
+  }
+  return merged;
+}
+
 std::size_t WriteHistory::issue(const WriteRecord& record) {
   SIM_ASSERT(record.offset + record.bytes <= base_.size(), "write past the end of the checked node");
   records_.push_back(record);
@@ -77,43 +94,46 @@ bool WriteHistory::check(std::uint64_t offset, const std::vector<std::uint8_t>& 
                          const std::function<void(std::uint64_t, std::uint8_t, const ByteValues&)>& mismatch) const {
   SIM_ASSERT(offset + data.size() <= base_.size(), "checking past the end of the node");
   const std::uint64_t end = offset + data.size();
-  // Sweep: the writes overlapping the range, by start; those covering the
-  // current byte are the active ones.
   std::vector<const WriteRecord*> overlapping;
+  std::vector<std::uint64_t> cuts = {offset, end};
   for (const WriteRecord& w : records_) {
-    if (!w.folded && w.offset < end && w.offset + w.bytes > offset) overlapping.push_back(&w);
+    if (w.folded || w.offset >= end || w.offset + w.bytes <= offset) continue;
+    overlapping.push_back(&w);
+    cuts.push_back(std::max(w.offset, offset));
+    cuts.push_back(std::min(w.offset + w.bytes, end));
   }
-  std::stable_sort(overlapping.begin(), overlapping.end(),
-                   [](const WriteRecord* a, const WriteRecord* b) { return a->offset < b->offset; });
+  std::sort(cuts.begin(), cuts.end());
+  cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
+  // Between two cuts the covering writes are the same: the allowed values then
+  // depend only on the byte's known content.
   std::vector<const WriteRecord*> active;
-  std::size_t next = 0;
-  // The allowed values depend only on the covering writes and the byte's known
-  // content: computed again only when either changes.
-  ByteValues ok;
-  bool ok_valid = false;
-  std::uint8_t ok_base = 0;
-  for (std::uint64_t i = offset; i < end; ++i) {
-    const std::size_t before = active.size();
-    active.erase(std::remove_if(active.begin(), active.end(), [i](const WriteRecord* w) { return !covers(*w, i); }),
-                 active.end());
-    bool changed = active.size() != before;
-    while (next < overlapping.size() && overlapping[next]->offset <= i) {
-      if (covers(*overlapping[next], i)) active.push_back(overlapping[next]);
-      ++next;
-      changed = true;
+  for (std::size_t k = 0; k + 1 < cuts.size(); ++k) {
+    const std::uint64_t a = cuts[k];
+    const std::uint64_t b = cuts[k + 1];
+    active.clear();
+    for (const WriteRecord* w : overlapping) {
+      if (covers(*w, a)) active.push_back(w);
     }
-    const std::uint8_t v = data[i - offset];
     if (active.empty()) {
-      if (v == base_[i]) continue;
+      if (std::equal(data.begin() + static_cast<std::ptrdiff_t>(a - offset), data.begin() + static_cast<std::ptrdiff_t>(b - offset),
+                     base_.begin() + static_cast<std::ptrdiff_t>(a))) {
+        continue;
+      }
     }
-    if (changed || !ok_valid || ok_base != base_[i]) {
-      ok = allowed_among(i, active, cutoff);
-      ok_valid = true;
-      ok_base = base_[i];
-    }
-    if (std::find(ok.begin(), ok.end(), v) == ok.end()) {
-      mismatch(i, v, ok);
-      return false;
+    ByteValues ok;
+    bool ok_valid = false;
+    std::uint8_t ok_base = 0;
+    for (std::uint64_t i = a; i < b; ++i) {
+      const std::uint8_t v = data[i - offset];
+      if (!ok_valid || ok_base != base_[i]) {
+        ok = allowed_among(i, active, cutoff);
+        ok_valid = true;
+        ok_base = base_[i];
+      }
+      if (std::find(ok.begin(), ok.end(), v) == ok.end()) {
+        mismatch(i, v, ok);
+        return false;
+      }
     }
   }
   return true;

@@ -56,6 +56,9 @@ class WriteHistory {
     return n;
   }
 
+  // The ranges written since the last rebase, merged, in offset order.
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> written_ranges() const;
+
   std::size_t issue(const WriteRecord& record);
   void complete(std::size_t id, std::uint64_t clock, bool ok);
 
