@@ -30,6 +30,13 @@ std::optional<Mutant> mutant_from_name(std::string_view name) {
   return std::nullopt;
 }
 
+std::string_view mutant_name(Mutant m) {
+  for (const MutantInfo& info : all_mutants()) {
+    if (info.mutant == m) return info.name;
+  }
+  return "?";
+}
+
 bool mutated(Mutant m) { return (g_mutants >> static_cast<unsigned>(m)) & 1u; }
 
 void set_mutant(Mutant m, bool on) {

@@ -29,6 +29,7 @@ struct MutantInfo {
 
 const std::vector<MutantInfo>& all_mutants();
 std::optional<Mutant> mutant_from_name(std::string_view name);
+std::string_view mutant_name(Mutant m);
 
 // Whether `m` is switched on. Cheap: one load and a test.
 bool mutated(Mutant m);

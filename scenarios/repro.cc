@@ -19,11 +19,7 @@ Repro make_repro(const Scenario& scenario, const std::string& scenario_text, con
   r.seed = options.seed;
   r.strategy = result.strategy == "replay" ? "replay" : options.strategy.value_or(scenario.strategy).to_string();
   r.tape = result.tape;
-  for (engine::Mutant m : options.mutants) {
-    for (const engine::MutantInfo& info : engine::all_mutants()) {
-      if (info.mutant == m) r.mutants.emplace_back(info.name);
-    }
-  }
+  for (engine::Mutant m : options.mutants) r.mutants.emplace_back(engine::mutant_name(m));
   r.verdict = std::string(sim::verdict_kind_name(result.verdict.kind));
   r.property = result.verdict.id;
   r.message = result.verdict.message;

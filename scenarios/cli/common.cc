@@ -103,11 +103,7 @@ scenarios::RunOptions options_from(const RunArgs& a) {
 std::string repro_line(const std::string& path, std::uint64_t seed, const std::string& strategy,
                        const std::vector<engine::Mutant>& mutants) {
   std::string out = sim::cat("blksim run ", path, " --seed ", seed, " --strategy ", strategy);
-  for (engine::Mutant m : mutants) {
-    for (const engine::MutantInfo& info : engine::all_mutants()) {
-      if (info.mutant == m) out += sim::cat(" --mutant ", info.name);
-    }
-  }
+  for (engine::Mutant m : mutants) out += sim::cat(" --mutant ", engine::mutant_name(m));
   return out;
 }
 

@@ -187,41 +187,41 @@ int cmd_explore(const ExploreCmd& a) {
 
 namespace {
 
-// Known failures: "SCENARIO SEED VERDICT[:PROPERTY]" per line, '#' comments.
+// The lines of a baseline or golden file: `words` whitespace-separated fields
+// each, '#' comments and empty lines skipped; a line of another shape is bad input.
+std::vector<std::vector<std::string>> read_table(const std::string& path, std::string_view what, std::size_t words,
+                                                 std::string_view expected) {
+  std::vector<std::vector<std::string>> rows;
+  std::istringstream in(read_file_or_throw(path, what));
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream fields(line);
+    std::vector<std::string> row;
+    for (std::string field; fields >> field;) row.push_back(field);
+    if (row.size() != words) throw BadInput{sim::cat(path, ":", number, ": expected ", expected)};
+    seed_or_throw(row[1], sim::cat(path, ":", number, ": seed"));
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+// Known failures: "SCENARIO SEED VERDICT[:PROPERTY]" per line.
 std::set<std::string> read_baseline(const std::string& path) {
   std::set<std::string> known;
-  std::istringstream in(read_file_or_throw(path, "baseline file"));
-  std::string line;
-  int number = 0;
-  while (std::getline(in, line)) {
-    ++number;
-    if (line.empty() || line[0] == '#') continue;
-    std::istringstream words(line);
-    std::string scenario, seed, what, extra;
-    if (!(words >> scenario >> seed >> what) || (words >> extra)) {
-      throw BadInput{sim::cat(path, ":", number, ": expected SCENARIO SEED VERDICT[:PROPERTY]")};
-    }
-    seed_or_throw(seed, sim::cat(path, ":", number, ": seed"));
-    known.insert(sim::cat(scenario, " ", seed, " ", what));
+  for (const auto& row : read_table(path, "baseline file", 3, "SCENARIO SEED VERDICT[:PROPERTY]")) {
+    known.insert(sim::cat(row[0], " ", row[1], " ", row[2]));
   }
   return known;
 }
 
-// Golden fingerprints: "SCENARIO SEED FINGERPRINT" per line.
+// Golden fingerprints: "SCENARIO SEED FINGERPRINT" per line; a missing file is empty.
 std::map<std::string, std::string> read_golden(const std::string& path) {
   std::map<std::string, std::string> golden;
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return golden;
-  std::istringstream in(read_file_or_throw(path, "golden file"));
-  std::string line;
-  int number = 0;
-  while (std::getline(in, line)) {
-    ++number;
-    if (line.empty() || line[0] == '#') continue;
-    std::istringstream words(line);
-    std::string scenario, seed, fingerprint;
-    if (!(words >> scenario >> seed >> fingerprint)) throw BadInput{sim::cat(path, ":", number, ": expected SCENARIO SEED FINGERPRINT")};
-    golden[sim::cat(scenario, " ", seed)] = fingerprint;
+  for (const auto& row : read_table(path, "golden file", 3, "SCENARIO SEED FINGERPRINT")) {
+    golden[sim::cat(row[0], " ", row[1])] = row[2];
   }
   return golden;
 }

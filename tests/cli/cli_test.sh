@@ -189,6 +189,8 @@ expect 0 '^durability     after a crash' -- "$blksim" list oracles
 expect 0 '^skip-flush-to-disk ' -- "$blksim" list mutants
 expect 0 'XFAIL breakpoint-deadlock: 0/2 seeds held' -- "$blksim" suite "$lib" --seeds 2 --baseline "$lib/known-failures.txt" -j 2
 expect 1 'summary: .* [1-9][0-9]* failed \([1-9][0-9]* new' -- "$blksim" suite "$lib" --seeds 2 -j 2
+printf '# known\noverlapping-writers 3\n' >"$tmp/known.txt"
+expect 2 "known.txt:2: expected SCENARIO SEED VERDICT\\[:PROPERTY\\]" -- "$blksim" suite "$lib" --baseline "$tmp/known.txt"
 mkdir "$tmp/one" && cp "$skeleton" "$tmp/one/"
 expect 0 '' -- "$blksim" suite "$tmp/one" --seeds 2 --golden "$tmp/golden.txt" --update-golden
 sed -i 's/ [0-9a-f]\{16\}$/ 0000000000000000/' "$tmp/golden.txt"
