@@ -26,6 +26,7 @@ Repro make_repro(const Scenario& scenario, const std::string& scenario_text, con
   r.fingerprint = result.fingerprint;
   r.events = result.events;
   r.checkpoints = result.checkpoints;
+  r.digests = result.digests;
   return r;
 }
 
@@ -44,6 +45,13 @@ std::string repro_to_json(const Repro& r) {
   std::vector<std::string> checkpoints;
   for (std::uint64_t c : r.checkpoints) checkpoints.push_back(sim::format_fingerprint(c));
   j["checkpoints"] = checkpoints;
+  static const char kHex[] = "0123456789abcdef";
+  std::string digests;
+  digests.reserve(r.digests.size() * 4);
+  for (std::uint16_t d : r.digests) {
+    for (int shift = 12; shift >= 0; shift -= 4) digests += kHex[(d >> shift) & 0xf];
+  }
+  j["digests"] = digests;
   j["scenario"] = r.scenario_text;
   return j.dump(2) + "\n";
 }
@@ -97,6 +105,18 @@ absl::StatusOr<Repro> parse_repro(const std::string& text, const std::string& pa
     if (!fp) return bad("expected.fingerprint: expected 16 hex digits");
     r.fingerprint = *fp;
     r.events = e.at("events").get<std::uint64_t>();
+    const std::string digests = j.value("digests", std::string());
+    if (digests.size() % 4 != 0) return bad("digests: expected 4 hex digits per event");
+    for (std::size_t i = 0; i < digests.size(); i += 4) {
+      std::uint16_t d = 0;
+      for (std::size_t k = i; k < i + 4; ++k) {
+        const char c = digests[k];
+        const int v = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+        if (v < 0) return bad("digests: expected 4 hex digits per event");
+        d = static_cast<std::uint16_t>(d * 16 + v);
+      }
+      r.digests.push_back(d);
+    }
     for (const auto& c : j.at("checkpoints")) {
       auto v = parse_fingerprint(c.get<std::string>());
       if (!v) return bad("checkpoints: expected 16 hex digits each");
@@ -143,15 +163,31 @@ ReplayComparison compare_replay(const Repro& repro, const RunResult& result) {
     c.summary = sim::cat("identical: ", result.events, " events, fingerprint ", sim::format_fingerprint(result.fingerprint));
     return c;
   }
-  // The first checkpoint that differs bounds the first diverging event.
+  // The first checkpoint that differs bounds the first diverging event; the
+  // per-event digests then name it.
   const std::size_t common = std::min(repro.checkpoints.size(), result.checkpoints.size());
   std::size_t k = 0;
   while (k < common && repro.checkpoints[k] == result.checkpoints[k]) ++k;
   const std::uint64_t from = k * kCheckpointEvents;
   const std::uint64_t to = std::min<std::uint64_t>((k + 1) * kCheckpointEvents, std::max(repro.events, result.events));
-  c.summary = sim::cat("DIVERGED: the first differing event is in [", from, ", ", to, ") (repro: ", repro.events,
-                       " events, ", sim::format_fingerprint(repro.fingerprint), "; replay: ", result.events, " events, ",
-                       sim::format_fingerprint(result.fingerprint), ")");
+  for (std::uint64_t e = from; e < to && e < repro.digests.size() && e < result.digests.size(); ++e) {
+    if (repro.digests[e] != result.digests[e]) {
+      c.first_difference = e;
+      break;
+    }
+  }
+  if (!c.first_difference) {
+    // Equal as far as both go: the shorter run ended where the other went on.
+    const std::uint64_t shorter = std::min(repro.events, result.events);
+    if (shorter >= from && shorter < to && shorter <= repro.digests.size() && shorter <= result.digests.size() &&
+        repro.events != result.events) {
+      c.first_difference = shorter;
+    }
+  }
+  const std::string where = c.first_difference ? sim::cat("the first differing event is ", *c.first_difference)
+                                               : sim::cat("the first differing event is in [", from, ", ", to, ")");
+  c.summary = sim::cat("DIVERGED: ", where, " (repro: ", repro.events, " events, ", sim::format_fingerprint(repro.fingerprint),
+                       "; replay: ", result.events, " events, ", sim::format_fingerprint(result.fingerprint), ")");
   if (repro.version != BLKSIM_VERSION) {
     c.summary += sim::cat("; the repro was written by blksim ", repro.version, ", this is ", BLKSIM_VERSION);
   }

@@ -34,6 +34,7 @@ struct Repro {
   std::uint64_t fingerprint = 0;
   std::uint64_t events = 0;
   std::vector<std::uint64_t> checkpoints;
+  std::vector<std::uint16_t> digests;
 };
 
 Repro make_repro(const Scenario& scenario, const std::string& scenario_text, const RunOptions& options,
@@ -50,6 +51,7 @@ absl::StatusOr<RunOptions> repro_options(const Repro& repro);
 // How a replay compares with the repro: identical, or where it first differs.
 struct ReplayComparison {
   bool identical = false;
+  std::optional<std::uint64_t> first_difference;  // the first differing event, when the digests tell
   std::string summary;  // one line for humans
 };
 ReplayComparison compare_replay(const Repro& repro, const RunResult& result);

@@ -341,6 +341,7 @@ RunResult ScenarioRun::run() {
   for (const auto& observer : options_.observers) world_.trace().add_observer(observer);
   world_.trace().add_observer([this](const sim::Trace& t, const sim::TraceEvent& e) {
     if ((e.index + 1) % kCheckpointEvents == 0) checkpoints_.push_back(t.fingerprint());
+    if (e.index < kMaxDigestEvents) digests_.push_back(static_cast<std::uint16_t>(t.fingerprint()));
     observe(e);
   });
   build();
@@ -369,6 +370,7 @@ RunResult ScenarioRun::run() {
   r.requests = completed_;
   r.crashes = crashes_;
   r.checkpoints = checkpoints_;
+  r.digests = digests_;
   r.max_poll_depth = world_.max_poll_depth();
 
   if (ran_clean) {

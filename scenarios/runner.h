@@ -32,6 +32,9 @@ struct RunOptions {
 // A fingerprint is kept every kCheckpointEvents events, so that a replay that
 // diverges can say where.
 inline constexpr std::uint64_t kCheckpointEvents = 256;
+// And 16 bits of it after every event of the first kMaxDigestEvents, so that the
+// first differing event can be named.
+inline constexpr std::uint64_t kMaxDigestEvents = 1 << 20;
 
 struct RunResult {
   sim::Verdict verdict;
@@ -46,6 +49,7 @@ struct RunResult {
   std::uint64_t requests = 0;  // commands completed
   std::uint64_t crashes = 0;
   std::vector<std::uint64_t> checkpoints;  // fingerprint after events kCheckpointEvents, 2x, ...
+  std::vector<std::uint16_t> digests;      // low 16 bits of the fingerprint after each event
   int max_poll_depth = 0;
   std::vector<std::string> exported;  // files written for export_dir
   std::string export_error;           // why an export failed, if one did

@@ -177,6 +177,17 @@ std::string xml_escape(std::string_view text) {
   return out;
 }
 
+std::string event_text(const sim::Trace& trace, const sim::TraceEvent& event) {
+  const nlohmann::ordered_json j = nlohmann::ordered_json::parse(trace.to_json(event));
+  std::string out = sim::cat("#", j["i"].get<std::uint64_t>(), " t=", j["t"].get<std::uint64_t>(), " ",
+                             j["ev"].get<std::string>());
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    if (it.key() == "i" || it.key() == "t" || it.key() == "ev") continue;
+    out += sim::cat(" ", it.key(), "=", it->is_string() ? it->get<std::string>() : it->dump());
+  }
+  return out;
+}
+
 std::string junit_document(const std::string& suite_name, const std::vector<JunitCase>& cases) {
   std::uint64_t failures = 0;
   std::string body;

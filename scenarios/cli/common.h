@@ -55,6 +55,8 @@ std::string result_json(const scenarios::Scenario& s, const scenarios::RunResult
 void print_result(std::ostream& out, const scenarios::Scenario& s, const scenarios::RunResult& r,
                   const std::vector<engine::Mutant>& mutants = {});
 std::string xml_escape(std::string_view text);
+// One trace event as a line of text: "#INDEX t=NS kind key=value ...".
+std::string event_text(const sim::Trace& trace, const sim::TraceEvent& event);
 
 // One JUnit test case; `failure` empty when it passed.
 struct JunitCase {

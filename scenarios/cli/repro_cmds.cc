@@ -66,6 +66,17 @@ int cmd_replay(const ReplayCmd& a) {
               << repro.events << " events, " << sim::format_fingerprint(repro.fingerprint) << "\n";
   }
   std::cerr << "replay: " << c.summary << "\n";
+  if (c.first_difference) {
+    // Show what the replay did there (runs are deterministic: run it again).
+    scenarios::RunOptions again = o;
+    std::string seen = "(the replay ended before it)";
+    const std::uint64_t at = *c.first_difference;
+    again.observers.push_back([&](const sim::Trace& t, const sim::TraceEvent& e) {
+      if (e.index == at) seen = event_text(t, e);
+    });
+    scenarios::run_scenario(s, again);
+    std::cerr << "replay: event " << at << " of the replay: " << seen << "\n";
+  }
   if (!c.identical) return kExitFail;
   return r.verdict.ok() ? kExitPass : kExitFail;
 }

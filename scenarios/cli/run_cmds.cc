@@ -38,16 +38,6 @@ SnapshotFilter snapshot_or_throw(const Snapshot& s) {
   return f;
 }
 
-std::string text_line(const nlohmann::ordered_json& j) {
-  std::string out = sim::cat("#", j["i"].get<std::uint64_t>(), " t=", j["t"].get<std::uint64_t>(), " ",
-                             j["ev"].get<std::string>());
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    if (it.key() == "i" || it.key() == "t" || it.key() == "ev") continue;
-    out += sim::cat(" ", it.key(), "=", it->is_string() ? it->get<std::string>() : it->dump());
-  }
-  return out;
-}
-
 }  // namespace
 
 int cmd_run(const RunCmd& a) {
@@ -128,7 +118,7 @@ int cmd_trace(const TraceCmd& a) {
     const nlohmann::ordered_json j = nlohmann::ordered_json::parse(json);
     if (!a.node.empty() && (!j.contains("node") || j["node"] != a.node)) return;
     if (request && (!j.contains("req") || j["req"] != *request)) return;
-    out << (a.format == "jsonl" ? json : text_line(j)) << "\n";
+    out << (a.format == "jsonl" ? json : event_text(t, e)) << "\n";
     ++printed;
   });
   scenarios::RunResult r = scenarios::run_scenario(s, o);

@@ -62,6 +62,35 @@ TEST_CASE("a replay that diverges names the window of its first differing event"
   const scenarios::ReplayComparison c = scenarios::compare_replay(repro, original);
   CHECK_FALSE(c.identical);
   CHECK_THAT(c.summary, Catch::StartsWith("DIVERGED: the first differing event is in [768, 1024)"));
+  // With the per-event digests differing too, the event itself is named.
+  repro.digests[800] ^= 1;
+  repro.digests[900] ^= 1;
+  const scenarios::ReplayComparison exact = scenarios::compare_replay(repro, original);
+  REQUIRE(exact.first_difference.has_value());
+  CHECK(*exact.first_difference == 800);
+  CHECK_THAT(exact.summary, Catch::StartsWith("DIVERGED: the first differing event is 800 "));
+}
+
+TEST_CASE("a repro whose scenario was edited diverges, and the replay names the first differing event") {
+  const std::string text = library_text("overlapping-writers.toml");
+  const scenarios::Scenario s = testing::library("overlapping-writers.toml");
+  scenarios::RunOptions o;
+  o.seed = 1;
+  const scenarios::RunResult original = scenarios::run_scenario(s, o);
+  scenarios::Repro repro = scenarios::make_repro(s, text, o, original);
+  // The third job starts later: everything before its start is the same.
+  const std::string from = "start_ns = 30000";
+  REQUIRE(repro.scenario_text.find(from) != std::string::npos);
+  repro.scenario_text.replace(repro.scenario_text.find(from), from.size(), "start_ns = 30001");
+  auto rs = scenarios::repro_scenario(repro);
+  REQUIRE(rs.ok());
+  const scenarios::RunResult edited = scenarios::run_scenario(*rs, *scenarios::repro_options(repro));
+  const scenarios::ReplayComparison c = scenarios::compare_replay(repro, edited);
+  CHECK_FALSE(c.identical);
+  REQUIRE(c.first_difference.has_value());
+  CHECK(*c.first_difference > 0);
+  CHECK(original.digests[*c.first_difference] != edited.digests[*c.first_difference]);
+  for (std::uint64_t e = 0; e < *c.first_difference; ++e) REQUIRE(original.digests[e] == edited.digests[e]);
 }
 
 TEST_CASE("bad repro files are refused with what was expected") {
