@@ -143,6 +143,8 @@ expect 1 'explored 1 seeds .* 0 held, 1 failed, 19 not run \(stopped at the firs
 [ $? -eq 1 ] || fail "explore with failing seeds did not exit 1"
 ls "$tmp/repros"/fua-crash.seed{0,1,2}.repro.json >/dev/null 2>&1 || fail "explore --repro-dir wrote no repro files"
 grep -q 'failures="3"' "$tmp/explore.xml" || fail "explore --junit does not count 3 failures"
+expect 0 'explored 0 seeds .* 0 held, 0 failed, 50 not run \(time budget\)' \
+  -- "$blksim" explore "$skeleton" --time-budget 0.000001
 expect 2 "--shard: expected K/N with 1 <= K <= N, got '4/3'" -- "$blksim" explore "$skeleton" --shard 4/3
 expect 2 "--seed-range: expected A..B" -- "$blksim" explore "$skeleton" --seed-range 7
 expect 2 "give --seeds or --seed-range, not both" -- "$blksim" explore "$skeleton" --seeds 3 --seed-range 1..2
