@@ -1,7 +1,10 @@
 #include "viz/wait_graph.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <memory>
 #include <set>
 
@@ -21,38 +24,125 @@ std::string format_ns(std::uint64_t ns) {
   return sim::cat(ns / 1'000'000, "ms");
 }
 
+// Object IDs in creation order. cgraph's default IDs for named objects are the
+// addresses of their interned names, and it writes subgraphs, nodes and edges
+// in ID order: the DOT text would then depend on the heap. Sequential IDs make
+// it depend on the graph alone.
+struct SequentialIds {
+  Agraph_t* graph;
+  std::map<std::string, IDTYPE> by_name;
+  std::map<IDTYPE, char*> names;  // cgraph's own reference-counted strings
+  IDTYPE next_named = 2;          // named objects even, anonymous ones odd, as cgraph expects
+  IDTYPE next_anonymous = 1;
+};
+
+void* ids_open(Agraph_t* g, Agdisc_t*) { return new SequentialIds{g, {}, {}, 2, 1}; }
+
+long ids_map(void* state, int, char* str, IDTYPE* id, int create) {
+  auto* ids = static_cast<SequentialIds*>(state);
+  if (str == nullptr) {
+    *id = ids->next_anonymous;
+    ids->next_anonymous += 2;
+    return 1;
+  }
+  auto it = ids->by_name.find(str);
+  if (it != ids->by_name.end()) {
+    *id = it->second;
+    return 1;
+  }
+  if (create == 0) return 0;
+  *id = ids->next_named;
+  ids->next_named += 2;
+  ids->by_name.emplace(str, *id);
+  // A string of cgraph's own: agwrite asks it whether a name is HTML-like.
+  ids->names.emplace(*id, agstrdup(ids->graph, str));
+  return 1;
+}
+
+long ids_alloc(void*, int, IDTYPE) { return 0; }  // no client-chosen IDs
+void ids_free(void*, int, IDTYPE) {}              // the graph's string table goes with the graph
+char* ids_print(void* state, int, IDTYPE id) {
+  auto* ids = static_cast<SequentialIds*>(state);
+  auto it = ids->names.find(id);
+  return it == ids->names.end() ? nullptr : it->second;
+}
+void ids_close(void* state) { delete static_cast<SequentialIds*>(state); }
+void ids_register(void*, int, void*) {}
+
+Agiddisc_t kSequentialIdDisc = {ids_open, ids_map, ids_alloc, ids_free, ids_print, ids_close, ids_register};
+Agdisc_t kDisc = {&AgMemDisc, &kSequentialIdDisc, &AgIoDisc};
+
 struct GraphDeleter {
   void operator()(Agraph_t* g) const { agclose(g); }
 };
 using GraphPtr = std::unique_ptr<Agraph_t, GraphDeleter>;
 
-GraphPtr build(const std::vector<WaitGraph::Vertex>& vertices, const std::vector<WaitGraph::Edge>& edges) {
-  GraphPtr g(agopen(mut("waits"), Agdirected, nullptr));
+std::string cluster_id(const std::string& text) {
+  std::string out;
+  for (char c : text) out += (std::isalnum(static_cast<unsigned char>(c)) != 0) ? c : '_';
+  return out;
+}
+
+GraphPtr build(const std::vector<WaitGraph::Vertex>& vertices, const std::vector<WaitGraph::Edge>& edges, View view) {
+  GraphPtr g(agopen(mut("waits"), Agdirected, &kDisc));
   agattr(g.get(), AGRAPH, mut("rankdir"), mut("LR"));
   agattr(g.get(), AGRAPH, mut("fontname"), mut("Helvetica"));
+  agattr(g.get(), AGRAPH, mut("label"), mut(""));
+  agattr(g.get(), AGRAPH, mut("style"), mut("solid"));
+  agattr(g.get(), AGRAPH, mut("color"), mut("black"));
   agattr(g.get(), AGNODE, mut("shape"), mut("box"));
   agattr(g.get(), AGNODE, mut("style"), mut("rounded"));
   agattr(g.get(), AGNODE, mut("fontname"), mut("Helvetica"));
   agattr(g.get(), AGNODE, mut("label"), mut("\\N"));
   agattr(g.get(), AGNODE, mut("color"), mut("black"));
+  agattr(g.get(), AGNODE, mut("fontcolor"), mut("black"));
   agattr(g.get(), AGEDGE, mut("label"), mut(""));
   agattr(g.get(), AGEDGE, mut("fontname"), mut("Helvetica"));
   agattr(g.get(), AGEDGE, mut("color"), mut("black"));
+  agattr(g.get(), AGEDGE, mut("fontcolor"), mut("black"));
   agattr(g.get(), AGEDGE, mut("penwidth"), mut("1"));
   agattr(g.get(), AGEDGE, mut("style"), mut("solid"));
+  const char* title = view == View::kWhole      ? "every wait of the run"
+                      : view == View::kSnapshot ? "waits open at the snapshot"
+                                                : "waits open at the end; the cycle in red";
+  agset(g.get(), mut("label"), mut(title));
 
-  std::set<std::string> on_cycle;
-  for (const auto& e : edges) {
-    if (e.on_cycle) {
-      on_cycle.insert(e.from);
-      on_cycle.insert(e.to);
+  // Clusters: one per event loop, inside it one per block node.
+  std::map<std::uint32_t, Agraph_t*> loops;
+  std::map<std::pair<std::uint32_t, std::string>, Agraph_t*> nodes;
+  const auto cluster_for = [&](const WaitGraph::Vertex& v) -> Agraph_t* {
+    if (!v.coroutine) return g.get();
+    Agraph_t*& loop = loops[v.ctx];
+    if (loop == nullptr) {
+      const std::string name = sim::cat("cluster_loop", v.ctx);
+      loop = agsubg(g.get(), mut(name.c_str()), 1);
+      const std::string label = v.ctx == 0 ? std::string("main loop") : sim::cat("event loop ", v.ctx);
+      agset(loop, mut("label"), mut(label.c_str()));
+      agset(loop, mut("style"), mut("dashed"));
+      agset(loop, mut("color"), mut("gray50"));
     }
-  }
+    if (v.node.empty()) return loop;
+    Agraph_t*& node = nodes[{v.ctx, v.node}];
+    if (node == nullptr) {
+      const std::string name = sim::cat("cluster_loop", v.ctx, "_node_", cluster_id(v.node));
+      node = agsubg(loop, mut(name.c_str()), 1);
+      const std::string label = sim::cat("node ", v.node);
+      agset(node, mut("label"), mut(label.c_str()));
+      agset(node, mut("style"), mut("rounded"));
+      agset(node, mut("color"), mut("steelblue"));
+    }
+    return node;
+  };
   for (const auto& v : vertices) {
-    Agnode_t* n = agnode(g.get(), mut(v.key.c_str()), 1);
+    Agnode_t* n = agnode(cluster_for(v), mut(v.key.c_str()), 1);
     agset(n, mut("label"), mut(v.label.c_str()));
     if (!v.coroutine) agset(n, mut("style"), mut("dashed"));
-    if (on_cycle.count(v.key) != 0) agset(n, mut("color"), mut("red"));
+    if (v.members > 1) agset(n, mut("style"), mut("rounded,bold"));
+    if (v.on_cycle) agset(n, mut("color"), mut("red"));
+    if (v.faded) {
+      agset(n, mut("color"), mut("gray80"));
+      agset(n, mut("fontcolor"), mut("gray60"));
+    }
   }
   int index = 0;
   for (const auto& e : edges) {
@@ -60,12 +150,20 @@ GraphPtr build(const std::vector<WaitGraph::Vertex>& vertices, const std::vector
     Agnode_t* to = agnode(g.get(), mut(e.to.c_str()), 0);
     std::string name = sim::cat("e", index++);
     Agedge_t* edge = agedge(g.get(), from, to, mut(name.c_str()), 1);
-    std::string label = sim::cat(e.reason, " x", e.count, ", ", format_ns(e.total_ns), " total, first at ",
-                                 format_ns(e.first_ns));
-    if (e.open > 0) label += sim::cat(" (", e.open, " still waiting)");
+    std::string label;
+    if (view == View::kWhole) {
+      label = sim::cat(e.reason, " x", e.count, ", ", format_ns(e.total_ns), " total, first at ", format_ns(e.first_ns));
+      if (e.open > 0) label += sim::cat(" (", e.open, " still waiting)");
+    } else {
+      label = sim::cat(e.reason, e.open > 1 ? sim::cat(" x", e.open) : std::string(), ", since ", format_ns(e.open_since_ns));
+    }
     agset(edge, mut("label"), mut(label.c_str()));
     if (e.open > 0) agset(edge, mut("penwidth"), mut("2.5"));
     if (e.on_cycle) agset(edge, mut("color"), mut("red"));
+    if (e.faded) {
+      agset(edge, mut("color"), mut("gray80"));
+      agset(edge, mut("fontcolor"), mut("gray60"));
+    }
     if (e.to.starts_with("wait:")) agset(edge, mut("style"), mut("dashed"));
   }
   return g;
@@ -101,15 +199,36 @@ std::string WaitGraph::vertex_for_resource(const std::string& reason, const std:
 }
 
 void WaitGraph::observe(const sim::Trace& trace, const sim::TraceEvent& e) {
+  ++events_;
+  last_time_ = e.time_ns;
   switch (e.kind) {
     case sim::EventKind::kCoCreate:
       names_[e.co] = std::string(trace.text(e.label));
+      contexts_[e.co] = e.ctx;
       break;
-    case sim::EventKind::kRequestBegin:
-      if (first_request_.count(e.co) == 0) {
-        first_request_[e.co] = sim::cat(trace.text(e.label), " ", e.b, "+", e.c, " @", trace.text(e.label2));
+    case sim::EventKind::kCoFinish:
+      finished_.insert(e.co);
+      requests_.erase(e.co);
+      break;
+    case sim::EventKind::kRequestBegin: {
+      Request r{e.a, sim::cat(trace.text(e.label), " ", e.b, "+", e.c, " @", trace.text(e.label2)),
+                std::string(trace.text(e.label2))};
+      if (first_request_.count(e.co) == 0) first_request_[e.co] = r;
+      requests_[e.co].push_back(std::move(r));
+      break;
+    }
+    case sim::EventKind::kRequestEnd: {
+      auto it = requests_.find(e.co);
+      if (it == requests_.end()) break;
+      auto& open = it->second;
+      for (auto r = open.rbegin(); r != open.rend(); ++r) {
+        if (r->id == e.a) {
+          open.erase(std::next(r).base());
+          break;
+        }
       }
       break;
+    }
     case sim::EventKind::kWaitBegin: {
       std::string from = vertex_for_coroutine(e.co);
       std::string reason(trace.text(e.label));
@@ -141,20 +260,56 @@ void WaitGraph::observe(const sim::Trace& trace, const sim::TraceEvent& e) {
   }
 }
 
-std::vector<WaitGraph::Vertex> WaitGraph::vertices() const {
-  std::vector<Vertex> out = vertices_;
-  for (Vertex& v : out) {
-    if (!v.coroutine) continue;
-    std::uint64_t co = std::strtoull(v.key.c_str() + 2, nullptr, 10);
-    auto name = names_.find(co);
-    v.label = sim::cat("co#", co, name != names_.end() ? " " + name->second : std::string());
-    auto req = first_request_.find(co);
-    if (req != first_request_.end()) v.label += "\n" + req->second;
+WaitGraph::Vertex WaitGraph::describe(const std::string& key, View view) const {
+  Vertex v = vertices_[vertex_index_.at(key)];
+  if (!v.coroutine) return v;
+  const std::uint64_t co = std::strtoull(v.key.c_str() + 2, nullptr, 10);
+  auto name = names_.find(co);
+  v.label = sim::cat("co#", co, name != names_.end() ? " " + name->second : std::string());
+  auto ctx = contexts_.find(co);
+  v.ctx = ctx == contexts_.end() ? 0 : ctx->second;
+  // The snapshot shows what the coroutine carries now; the whole run, what it began with.
+  const Request* req = nullptr;
+  auto open = requests_.find(co);
+  if (view != View::kWhole && open != requests_.end() && !open->second.empty()) req = &open->second.back();
+  auto first = first_request_.find(co);
+  if (req == nullptr && first != first_request_.end()) req = &first->second;
+  if (req != nullptr) {
+    v.label += "\n" + req->text;
+    v.node = req->node;
   }
+  if (view != View::kWhole) {
+    auto wait = open_.find(co);
+    if (wait != open_.end()) {
+      v.label += sim::cat("\nwaits: ", wait->second.reason, " since ", format_ns(wait->second.since));
+    } else if (finished_.count(co) != 0) {
+      v.label += "\nfinished";
+    } else {
+      v.label += "\nrunnable";
+    }
+  }
+  return v;
+}
+
+std::vector<WaitGraph::Edge> WaitGraph::all_edges() const {
+  std::vector<Edge> out;
+  for (const auto& [key, edge] : edges_) out.push_back(edge);
+  for (Edge& e : out) e.open_since_ns = 0;
+  for (const auto& [co, wait] : open_) {
+    auto it = edges_.find(std::make_tuple(sim::cat("co", co), wait.to, wait.reason));
+    if (it == edges_.end()) continue;
+    for (Edge& e : out) {
+      if (e.from == it->second.from && e.to == it->second.to && e.reason == it->second.reason &&
+          (e.open_since_ns == 0 || wait.since < e.open_since_ns)) {
+        e.open_since_ns = wait.since;
+      }
+    }
+  }
+  mark_cycles(out);
   return out;
 }
 
-void WaitGraph::mark_cycles(std::vector<Edge>& edges) const {
+void WaitGraph::mark_cycles(std::vector<Edge>& edges) {
   // Among waits still open, follow waiter -> holder; a path back to its start is a cycle.
   std::map<std::string, std::vector<std::size_t>> out_edges;
   for (std::size_t i = 0; i < edges.size(); ++i) {
@@ -177,15 +332,112 @@ void WaitGraph::mark_cycles(std::vector<Edge>& edges) const {
   }
 }
 
-std::vector<WaitGraph::Edge> WaitGraph::edges() const {
-  std::vector<Edge> out;
-  for (const auto& [key, edge] : edges_) out.push_back(edge);
-  mark_cycles(out);
-  return out;
+bool WaitGraph::has_cycle() const {
+  for (const Edge& e : all_edges()) {
+    if (e.on_cycle) return true;
+  }
+  return false;
 }
 
-std::string WaitGraph::to_dot() const {
-  GraphPtr g = build(vertices(), edges());
+WaitGraph::Drawn WaitGraph::draw(const DrawOptions& options) const {
+  Drawn d;
+  std::vector<Edge> edges = all_edges();
+  if (options.view != View::kWhole) {
+    edges.erase(std::remove_if(edges.begin(), edges.end(), [](const Edge& e) { return e.open == 0; }), edges.end());
+  }
+  std::set<std::string> cycle;
+  for (const Edge& e : edges) {
+    if (e.on_cycle) {
+      cycle.insert(e.from);
+      cycle.insert(e.to);
+    }
+  }
+  // The deadlock view fades what neither is on the cycle nor waits (transitively) for it.
+  std::set<std::string> feeding = cycle;
+  if (options.view == View::kDeadlock) {
+    for (bool grew = true; grew;) {
+      grew = false;
+      for (const Edge& e : edges) {
+        if (feeding.count(e.to) != 0 && feeding.insert(e.from).second) grew = true;
+      }
+    }
+  }
+  std::set<std::string> used;
+  for (const Edge& e : edges) {
+    used.insert(e.from);
+    used.insert(e.to);
+  }
+  std::vector<Vertex> vertices;
+  for (const Vertex& raw : vertices_) {
+    if (used.count(raw.key) == 0) continue;
+    Vertex v = describe(raw.key, options.view);
+    v.on_cycle = cycle.count(v.key) != 0;
+    v.faded = options.view == View::kDeadlock && !cycle.empty() && feeding.count(v.key) == 0;
+    vertices.push_back(std::move(v));
+  }
+  for (Edge& e : edges) e.faded = options.view == View::kDeadlock && !cycle.empty() && feeding.count(e.from) == 0;
+
+  // Too many coroutines: group them by event loop, node and job (the name up to
+  // its first '.'), keeping those on a cycle apart.
+  std::size_t coroutines = 0;
+  for (const Vertex& v : vertices) coroutines += v.coroutine ? 1 : 0;
+  if (coroutines > options.max_vertices) {
+    std::map<std::string, std::string> group_of;
+    std::map<std::string, Vertex> groups;
+    std::vector<std::string> order;
+    for (const Vertex& v : vertices) {
+      if (!v.coroutine || v.on_cycle) continue;
+      const std::uint64_t co = std::strtoull(v.key.c_str() + 2, nullptr, 10);
+      auto name = names_.find(co);
+      std::string job = name == names_.end() ? std::string("?") : name->second.substr(0, name->second.find('.'));
+      std::string key = sim::cat("agg:", v.ctx, ":", v.node, ":", job);
+      group_of[v.key] = key;
+      auto [it, fresh] = groups.try_emplace(key, v);
+      if (fresh) {
+        it->second.key = key;
+        it->second.members = 0;
+        order.push_back(key);
+      }
+      ++it->second.members;
+      it->second.faded = it->second.faded && v.faded;
+      it->second.label = sim::cat(it->second.members, " coroutines of ", job, v.node.empty() ? "" : " on " + v.node);
+    }
+    std::vector<Vertex> kept;
+    for (const Vertex& v : vertices) {
+      if (group_of.count(v.key) == 0) kept.push_back(v);
+    }
+    for (const std::string& key : order) kept.push_back(groups.at(key));
+    vertices = std::move(kept);
+    std::map<std::tuple<std::string, std::string, std::string>, Edge> merged;
+    for (const Edge& e : edges) {
+      Edge m = e;
+      if (auto it = group_of.find(e.from); it != group_of.end()) m.from = it->second;
+      if (auto it = group_of.find(e.to); it != group_of.end()) m.to = it->second;
+      auto [slot, fresh] = merged.try_emplace(std::make_tuple(m.from, m.to, m.reason), m);
+      if (fresh) continue;
+      Edge& into = slot->second;
+      into.count += e.count;
+      into.total_ns += e.total_ns;
+      into.open += e.open;
+      into.first_ns = std::min(into.first_ns, e.first_ns);
+      if (e.open > 0 && (into.open_since_ns == 0 || e.open_since_ns < into.open_since_ns)) into.open_since_ns = e.open_since_ns;
+      into.on_cycle = into.on_cycle || e.on_cycle;
+      into.faded = into.faded && e.faded;
+    }
+    edges.clear();
+    for (auto& [key, e] : merged) edges.push_back(std::move(e));
+  }
+  d.vertices = std::move(vertices);
+  d.edges = std::move(edges);
+  return d;
+}
+
+std::vector<WaitGraph::Vertex> WaitGraph::vertices(const DrawOptions& options) const { return draw(options).vertices; }
+std::vector<WaitGraph::Edge> WaitGraph::edges(const DrawOptions& options) const { return draw(options).edges; }
+
+std::string WaitGraph::to_dot(const DrawOptions& options) const {
+  const Drawn d = draw(options);
+  GraphPtr g = build(d.vertices, d.edges, options.view);
   char* buf = nullptr;
   std::size_t len = 0;
   FILE* mem = open_memstream(&buf, &len);
@@ -196,11 +448,12 @@ std::string WaitGraph::to_dot() const {
   return dot;
 }
 
-absl::StatusOr<std::string> WaitGraph::render(const std::string& format) const {
+absl::StatusOr<std::string> WaitGraph::render(const std::string& format, const DrawOptions& options) const {
   if (format != "svg" && format != "png") {
     return absl::InvalidArgumentError(sim::cat("cannot render '", format, "' (expected svg or png)"));
   }
-  GraphPtr g = build(vertices(), edges());
+  const Drawn d = draw(options);
+  GraphPtr g = build(d.vertices, d.edges, options.view);
   GVC_t* gvc = graphviz_context();
   if (gvLayout(gvc, g.get(), "dot") != 0) {
     return absl::InternalError("Graphviz layout failed (is the graphviz package installed?)");

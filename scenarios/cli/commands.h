@@ -31,6 +31,8 @@ struct GraphCmd {
   RunArgs run;
   std::string output;
   Snapshot at;
+  std::string view;  // whole | snapshot | deadlock; default: snapshot with --at-*, deadlock after one, else whole
+  std::size_t max_vertices = 0;
 };
 int cmd_graph(const GraphCmd& a);
 

@@ -48,6 +48,11 @@ int main(int argc, char** argv) {
   add_run_options(graph, graph_args.run);
   add_snapshot_options(graph, graph_args.at);
   graph->add_option("-o,--output", graph_args.output, "output file: .dot, .svg or .png")->required();
+  graph->add_option("--view", graph_args.view,
+                    "whole (every wait, counts and totals), snapshot (waits open at --at-*), deadlock (the cycle in red, "
+                    "the rest faded); default: snapshot with --at-*, deadlock after a deadlock, else whole");
+  graph->add_option("--max-vertices", graph_args.max_vertices, "aggregate coroutines per job and node past this many")
+      ->check(CLI::Range(1, 100000));
 
   cli::TraceCmd trace_args;
   CLI::App* trace = app.add_subcommand("trace", "run a scenario and print its event trace");

@@ -76,6 +76,9 @@ int cmd_graph(const GraphCmd& a) {
   if (format != "dot" && format != "svg" && format != "png") {
     throw BadInput{sim::cat(a.output, ": unknown graph format '", format, "' (expected .dot, .svg or .png)")};
   }
+  if (!a.view.empty() && a.view != "whole" && a.view != "snapshot" && a.view != "deadlock") {
+    throw BadInput{sim::cat("--view: expected whole, snapshot or deadlock, got '", a.view, "'")};
+  }
   scenarios::Scenario s = load_or_throw(a.run.file);
   scenarios::RunOptions o = options_from(a.run);
   const SnapshotFilter filter = snapshot_or_throw(a.at);
@@ -84,10 +87,25 @@ int cmd_graph(const GraphCmd& a) {
     if (filter.covers(e)) graph->observe(t, e);
   });
   scenarios::RunResult r = scenarios::run_scenario(s, o);
+  viz::DrawOptions draw;
+  if (a.max_vertices != 0) draw.max_vertices = a.max_vertices;
+  if (a.view == "whole") {
+    draw.view = viz::View::kWhole;
+  } else if (a.view == "snapshot") {
+    draw.view = viz::View::kSnapshot;
+  } else if (a.view == "deadlock") {
+    draw.view = viz::View::kDeadlock;
+  } else if (!a.view.empty()) {
+    throw BadInput{sim::cat("--view: expected whole, snapshot or deadlock, got '", a.view, "'")};
+  } else if (!a.at.at_event.empty() || !a.at.at_time.empty()) {
+    draw.view = viz::View::kSnapshot;
+  } else if (r.verdict.kind == sim::Verdict::Kind::kDeadlock) {
+    draw.view = viz::View::kDeadlock;
+  }
   if (format == "dot") {
-    write_file_or_throw(a.output, graph->to_dot());
+    write_file_or_throw(a.output, graph->to_dot(draw));
   } else {
-    auto rendered = graph->render(format);
+    auto rendered = graph->render(format, draw);
     if (!rendered.ok()) throw InternalError{sim::cat(a.output, ": ", rendered.status().message())};
     write_file_or_throw(a.output, *rendered);
   }

@@ -322,9 +322,11 @@ int cmd_suite(const SuiteCmd& a) {
       ro.mutants = mutants;
       auto graph = std::make_shared<viz::WaitGraph>();
       ro.observers.push_back([graph](const sim::Trace& t, const sim::TraceEvent& e) { graph->observe(t, e); });
-      scenarios::run_scenario(s, ro);
+      const scenarios::RunResult graphed = scenarios::run_scenario(s, ro);
       const std::string out = sim::cat(a.graph_dir, "/", s.name, ".svg");
-      auto rendered = graph->render("svg");
+      viz::DrawOptions draw;
+      if (graphed.verdict.kind == sim::Verdict::Kind::kDeadlock) draw.view = viz::View::kDeadlock;
+      auto rendered = graph->render("svg", draw);
       if (!rendered.ok()) throw InternalError{sim::cat(out, ": ", rendered.status().message())};
       write_file_or_throw(out, *rendered);
       human << "      wait graph (seed " << ro.seed << "): " << out << "\n";

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "sim/co_mutex.h"
+#include "sim/co_queue.h"
 #include "sim/world.h"
 
 namespace testing {
@@ -15,5 +16,14 @@ inline sim::Task<void> lock_two(sim::CoMutex& first, sim::CoMutex& second) {
   second.unlock();
   first.unlock();
 }
+
+// Waits for `m` (held by someone else) and never gets it.
+inline sim::Task<void> lock_one(sim::CoMutex& m) {
+  co_await m.lock();
+  m.unlock();
+}
+
+// Waits on `q`, which nobody restarts.
+inline sim::Task<void> wait_forever(sim::CoQueue& q) { co_await q.wait(nullptr); }
 
 }  // namespace testing
