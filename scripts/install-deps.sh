@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages blksim needs, only those missing. Run as root on
-# Debian 12 (bookworm); a no-op when everything is there.
+# Debian 12 (bookworm); a no-op when everything is there. --browser adds
+# Chromium, which the tests use to open the HTML failure report headless.
 set -euo pipefail
 
 packages=(
@@ -9,6 +10,10 @@ packages=(
   graphviz libgraphviz-dev                         # wait graphs: cgraph + gvc, and the dot plugins
   catch2 librapidcheck-dev                         # tests
 )
+
+if [ "${1:-}" = "--browser" ]; then
+  packages+=(chromium)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

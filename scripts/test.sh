@@ -6,7 +6,7 @@
 # give the same fingerprints. Ends with ctest's summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh
+bash scripts/install-deps.sh --browser
 
 jobs=2
 configure() {  # dir, extra cmake args...

@@ -58,6 +58,7 @@ struct ExploreCmd {
   bool json = false;
   std::string junit;
   std::string repro_dir;
+  std::string report_dir;
   bool progress = true;
 };
 int cmd_explore(const ExploreCmd& a);
@@ -74,6 +75,7 @@ struct SuiteCmd {
   std::string golden;
   bool update_golden = false;
   std::vector<std::string> mutants;
+  std::string report_dir;
 };
 int cmd_suite(const SuiteCmd& a);
 
@@ -89,6 +91,18 @@ struct ShrinkCmd {
   std::size_t max_runs = 0;
 };
 int cmd_shrink(const ShrinkCmd& a);
+
+struct ReportCmd {
+  RunArgs run;  // run.file: a scenario or a repro (.json)
+  std::string output;
+  std::string shrunk;  // a shrunk scenario file to include
+  bool shrink = false;  // shrink the failure first and include the result
+};
+int cmd_report(const ReportCmd& a);
+// Writes the HTML report of one run to `path`; returns the run's result.
+scenarios::RunResult write_report(const scenarios::Scenario& s, const std::string& scenario_text,
+                                  scenarios::RunOptions o, const std::string& repro_command,
+                                  const std::string& shrunk_text, const std::string& path);
 
 int cmd_list(const std::string& what, const std::string& dir);
 

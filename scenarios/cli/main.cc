@@ -78,6 +78,7 @@ int main(int argc, char** argv) {
   explore->add_flag("--json", explore_args.json, "one JSON object per seed on stdout (the summary goes to stderr)");
   explore->add_option("--junit", explore_args.junit, "write a JUnit XML report (one test case per seed)");
   explore->add_option("--repro-dir", explore_args.repro_dir, "write a repro file per failing seed here");
+  explore->add_option("--report-dir", explore_args.report_dir, "write an HTML report per failing seed here");
   bool no_progress = false;
   explore->add_flag("--no-progress", no_progress, "no progress bar even on a terminal");
 
@@ -91,6 +92,13 @@ int main(int argc, char** argv) {
   add_run_options(shrink, shrink_args.run);
   shrink->add_option("-o,--output", shrink_args.output, "prefix of the files written (PREFIX.toml, PREFIX.repro.json)");
   shrink->add_option("--max-runs", shrink_args.max_runs, "at most this many runs")->check(CLI::Range(1, 1000000));
+
+  cli::ReportCmd report_args;
+  CLI::App* report = app.add_subcommand("report", "write one self-contained HTML report of a run (a repro or a scenario and seed)");
+  add_run_options(report, report_args.run);
+  report->add_option("-o,--output", report_args.output, "the report, an .html file")->required();
+  report->add_option("--shrunk", report_args.shrunk, "a shrunk scenario file to include");
+  report->add_flag("--shrink", report_args.shrink, "shrink the failure first and include the shrunk scenario");
 
   cli::SuiteCmd suite_args;
   CLI::App* suite = app.add_subcommand("suite", "run every scenario of a directory with its default seeds");
@@ -106,6 +114,7 @@ int main(int argc, char** argv) {
   suite->add_option("--golden", suite_args.golden, "golden fingerprints: a changed one fails the suite for review");
   suite->add_flag("--update-golden", suite_args.update_golden, "rewrite the --golden file with this run's fingerprints");
   suite->add_option("--mutant", suite_args.mutants, "switch on an engine mutant; repeatable");
+  suite->add_option("--report-dir", suite_args.report_dir, "write an HTML report per new failure here");
 
   std::string list_what;
   std::string list_dir = "scenarios/library";
@@ -135,6 +144,7 @@ int main(int argc, char** argv) {
     if (*replay) return cli::cmd_replay(replay_args);
     if (*shrink) return cli::cmd_shrink(shrink_args);
     if (*suite) return cli::cmd_suite(suite_args);
+    if (*report) return cli::cmd_report(report_args);
     if (*list) return cli::cmd_list(list_what, list_dir);
   } catch (const cli::BadInput& e) {
     std::cerr << "blksim: error: " << e.message << "\n";

@@ -147,10 +147,11 @@ int cmd_explore(const ExploreCmd& a) {
   o.stop_on_first = a.stop_on_first;
   o.time_budget_s = a.time_budget_s;
   o.seed_timeout_s = a.seed_timeout_s;
-  if (!a.repro_dir.empty()) {
+  for (const auto& [flag, dir] : {std::pair<std::string, std::string>{"--repro-dir", a.repro_dir}, {"--report-dir", a.report_dir}}) {
+    if (dir.empty()) continue;
     std::error_code ec;
-    std::filesystem::create_directories(a.repro_dir, ec);
-    if (!std::filesystem::is_directory(a.repro_dir, ec)) throw BadInput{sim::cat("--repro-dir: cannot create ", a.repro_dir)};
+    std::filesystem::create_directories(dir, ec);
+    if (!std::filesystem::is_directory(dir, ec)) throw BadInput{sim::cat(flag, ": cannot create ", dir)};
   }
   ProgressBar bar(a.progress, s.name);
   o.progress = [&bar](std::uint64_t done, std::uint64_t total, std::uint64_t failed) { bar.update(done, total, failed); };
@@ -168,6 +169,15 @@ int cmd_explore(const ExploreCmd& a) {
       const std::string repro = repro_line(s.path, out.seed, out.strategy.empty() ? (o.strategy ? o.strategy->to_string() : s.strategy.to_string()) : out.strategy, o.mutants);
       human << "FAIL seed " << out.seed << ": " << failure_label(out) << ": " << out.message << "\n     repro: " << repro << "\n";
       if (!a.repro_dir.empty()) write_repro(s, text, out, o, a.repro_dir, human);
+      if (!a.report_dir.empty() && out.verdict != "crash" && out.verdict != "hang") {
+        scenarios::RunOptions ro;
+        ro.seed = out.seed;
+        ro.strategy = o.strategy;
+        ro.mutants = o.mutants;
+        const std::string path = sim::cat(a.report_dir, "/", s.name, ".seed", out.seed, ".html");
+        write_report(s, text, ro, repro, "", path);
+        human << "     report: " << path << "\n";
+      }
       c.failure_type = failure_label(out);
       c.failure_message = out.message;
       c.failure_text = repro;
@@ -242,9 +252,11 @@ int cmd_suite(const SuiteCmd& a) {
   const std::map<std::string, std::string> golden = a.golden.empty() ? std::map<std::string, std::string>{} : read_golden(a.golden);
   if (a.jobs < 1 || a.jobs > scenarios::kMaxWorkers) throw BadInput{sim::cat("--jobs: expected 1 to ", scenarios::kMaxWorkers)};
   const std::vector<engine::Mutant> mutants = mutants_or_throw(a.mutants);
-  if (!a.graph_dir.empty()) {
+  for (const std::string& dir : {a.graph_dir, a.report_dir}) {
+    if (dir.empty()) continue;
     std::error_code ec;
-    std::filesystem::create_directories(a.graph_dir, ec);
+    std::filesystem::create_directories(dir, ec);
+    if (!std::filesystem::is_directory(dir, ec)) throw BadInput{sim::cat(dir, ": cannot create the directory")};
   }
 
   std::uint64_t runs = 0, all_failures = 0, new_failures = 0, known_failures = 0, expected_failures = 0;
@@ -311,6 +323,17 @@ int cmd_suite(const SuiteCmd& a) {
     if (s.expect_fail) human << " (expected to fail)";
     if (!s.expect_fail && failed > fresh) human << ", " << failed - fresh << " known failures";
     human << ", strategy " << s.strategy.to_string() << ", " << static_cast<std::uint64_t>(rate) << " seeds/s\n";
+    if (!a.report_dir.empty()) {
+      for (const scenarios::SeedOutcome& out : r.outcomes) {
+        const std::string label = sim::cat(s.name, " ", out.seed, " ", failure_label(out));
+        if (out.ok() || s.expect_fail || known.count(label) != 0 || out.verdict == "crash" || out.verdict == "hang") continue;
+        scenarios::RunOptions ro;
+        ro.seed = out.seed;
+        ro.mutants = mutants;
+        const std::string path = sim::cat(a.report_dir, "/", s.name, ".seed", out.seed, ".html");
+        write_report(s, texts[i], ro, repro_line(s.path, out.seed, out.strategy, mutants), "", path);
+      }
+    }
     if (first_new) {
       human << "      first new failure: seed " << first_new->seed << ": " << failure_label(*first_new) << ": "
             << first_new->message << "\n      repro: " << repro_line(s.path, first_new->seed, first_new->strategy, mutants)
