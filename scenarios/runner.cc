@@ -18,12 +18,16 @@ namespace {
 constexpr std::uint8_t kDefaultWritePattern = 0xcd;
 
 // A guest request arrives through an external source: while the context's
-// external sources are disabled (drained), it waits.
-sim::Task<void> guest_kick(std::string_view job_name) {
+// external sources are disabled (drained), it waits. `quiesced_by` names the
+// scenario's drained section over the job's node, if one is open: the wait is
+// then drawn as the parent quiesced rather than an ordinary submission.
+sim::Task<void> guest_kick(std::string_view job_name, std::string_view quiesced_by) {
   sim::World& world = sim::World::current();
   sim::Coroutine* self = world.current_coroutine();
   world.current_context().external_schedule(job_name, [&world, self] { world.wake(*self); });
-  const sim::WaitInfo info{"external", 0, 0, world.intern(sim::cat("guest submission of ", job_name)), 0};
+  const sim::WaitInfo info = quiesced_by.empty()
+                                 ? sim::WaitInfo{"external", 0, 0, world.intern(sim::cat("guest submission of ", job_name)), 0}
+                                 : sim::WaitInfo{"parent quiesced", 0, 0, quiesced_by, 0};
   co_await world.suspend(info);
 }
 
@@ -285,7 +289,11 @@ sim::Task<void> ScenarioRun::job_main(Job& job) {
   const std::string_view free_slot = world_.intern(sim::cat("a free slot of ", spec.name));
   std::size_t index = 0;
   for (const Command& cmd : *job.commands) {
-    co_await guest_kick(spec.name);
+    std::string_view quiesced_by;
+    for (std::size_t i : job.node->subtree) {
+      if (drained_[i] > 0) quiesced_by = world_.intern(sim::cat("drained section on ", nodes_[i]->spec->name));
+    }
+    co_await guest_kick(spec.name, quiesced_by);
     check_guest_entry(job, cmd);
     if (cmd.op == Command::Op::kAioFlush) {
       while (job.in_flight > 0) {

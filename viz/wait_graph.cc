@@ -244,6 +244,10 @@ void WaitGraph::observe(const sim::Trace& trace, const sim::TraceEvent& e) {
       ++edge.count;
       ++edge.open;
       open_[e.co] = OpenWait{to, reason, e.time_ns};
+      // The holder of a serialising wait is described with its state.
+      if (reason == "serialising" && e.a != 0 && trace.text(e.label2).find(" serialising") != std::string_view::npos) {
+        serialising_.insert(e.a);
+      }
       break;
     }
     case sim::EventKind::kWaitEnd: {
@@ -276,6 +280,7 @@ WaitGraph::Vertex WaitGraph::describe(const std::string& key, View view) const {
   if (req == nullptr && first != first_request_.end()) req = &first->second;
   if (req != nullptr) {
     v.label += "\n" + req->text;
+    if (serialising_.count(co) != 0) v.label += " (serialising)";
     v.node = req->node;
   }
   if (view != View::kWhole) {
