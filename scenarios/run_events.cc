@@ -68,8 +68,10 @@ sim::Task<void> ScenarioRun::drained_section(const EventSpec& e) {
       check_drained("bdrv_drain_all_begin", all);
     });
     mark_drained(all, 1);
+    world_.emit(sim::EventKind::kNote, 0, 0, 0, 0, 0, "drained begin *");
     if (e.duration_ns > 0) co_await sim::co_sleep_ns(e.duration_ns, "drained section");
     mark_drained(all, -1);
+    world_.emit(sim::EventKind::kNote, 0, 0, 0, 0, 0, "drained end *");
     co_await in_main_loop(sim::cat("event ", e.name, ": drain_all end"), [] { engine::bdrv_drain_all_end(); });
     co_return;
   }
@@ -86,8 +88,11 @@ sim::Task<void> ScenarioRun::drained_section(const EventSpec& e) {
     });
   }
   mark_drained(node.subtree, 1);
+  // Notes for pictures of the run: which drained section is open when.
+  world_.emit(sim::EventKind::kNote, 0, 0, 0, 0, 0, world_.intern(sim::cat("drained begin ", e.node)));
   if (e.duration_ns > 0) co_await sim::co_sleep_ns(e.duration_ns, "drained section");
   mark_drained(node.subtree, -1);
+  world_.emit(sim::EventKind::kNote, 0, 0, 0, 0, 0, world_.intern(sim::cat("drained end ", e.node)));
   engine::bdrv_drained_end(bs);
 }
 

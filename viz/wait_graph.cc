@@ -250,6 +250,17 @@ void WaitGraph::observe(const sim::Trace& trace, const sim::TraceEvent& e) {
       }
       break;
     }
+    case sim::EventKind::kNote: {
+      const std::string_view text = trace.text(e.label);
+      if (text.starts_with("drained begin ")) {
+        drained_[std::string(text.substr(14))].push_back(e.time_ns);
+      } else if (text.starts_with("drained end ")) {
+        auto it = drained_.find(std::string(text.substr(12)));
+        if (it != drained_.end() && !it->second.empty()) it->second.pop_back();
+        if (it != drained_.end() && it->second.empty()) drained_.erase(it);
+      }
+      break;
+    }
     case sim::EventKind::kWaitEnd: {
       auto it = open_.find(e.co);
       if (it == open_.end()) break;
@@ -381,6 +392,34 @@ WaitGraph::Drawn WaitGraph::draw(const DrawOptions& options) const {
     vertices.push_back(std::move(v));
   }
   for (Edge& e : edges) e.faded = options.view == View::kDeadlock && !cycle.empty() && feeding.count(e.from) == 0;
+
+  // Drained sections open at the cut, each with the guest submissions of its
+  // node that wait behind it.
+  if (options.view != View::kWhole) {
+    for (const auto& [node, begins] : drained_) {
+      Vertex section;
+      section.key = sim::cat("drained:", node);
+      section.coroutine = false;
+      section.label = sim::cat(node == "*" ? std::string("drain_all section") : "drained section on " + node,
+                               begins.size() > 1 ? sim::cat(" (", begins.size(), " nested)") : std::string(), "\nsince ",
+                               format_ns(begins.front()));
+      vertices.push_back(section);
+      for (const Vertex& v : std::vector<Vertex>(vertices)) {
+        if (!v.coroutine || (node != "*" && v.node != node)) continue;
+        auto co = std::strtoull(v.key.c_str() + 2, nullptr, 10);
+        auto wait = open_.find(co);
+        if (wait == open_.end() || (wait->second.reason != "external" && wait->second.reason != "parent quiesced")) continue;
+        Edge quiesced;
+        quiesced.from = v.key;
+        quiesced.to = section.key;
+        quiesced.reason = "parent quiesced";
+        quiesced.count = 1;
+        quiesced.open = 1;
+        quiesced.first_ns = quiesced.open_since_ns = std::max(begins.front(), wait->second.since);
+        edges.push_back(quiesced);
+      }
+    }
+  }
 
   // Too many coroutines: group them by event loop, node and job (the name up to
   // its first '.'), keeping those on a cycle apart.

@@ -102,7 +102,9 @@ class WaitGraph {
   std::map<std::uint64_t, Request> first_request_;            // coroutine -> its outermost first request
   std::map<std::uint64_t, std::vector<Request>> requests_;    // coroutine -> requests open now
   std::set<std::uint64_t> finished_;
-  std::set<std::uint64_t> serialising_;  // coroutines whose request others waited for as serialising
+  std::set<std::uint64_t> serialising_;
+  // Drained sections open now, from the scenario's notes: node ("*": all) -> begin times.
+  std::map<std::string, std::vector<std::uint64_t>> drained_;  // coroutines whose request others waited for as serialising
   std::map<std::string, std::size_t> vertex_index_;
   std::vector<Vertex> vertices_;
   std::map<std::tuple<std::string, std::string, std::string>, Edge> edges_;
