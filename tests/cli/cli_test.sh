@@ -186,6 +186,18 @@ expect 2 'give --at-event or --at-time, not both' -- "$blksim" graph "$skeleton"
 expect 1 'wait graph' -- "$blksim" graph "$lib/breakpoint-deadlock.toml" -o "$tmp/deadlock.dot"
 grep -q 'color="red"\|color=red' "$tmp/deadlock.dot" || fail "the deadlock graph does not highlight its cycle"
 
+# Views and reports.
+expect 2 "--view: expected whole, snapshot or deadlock, got 'side'" -- "$blksim" graph "$skeleton" -o "$tmp/v.dot" --view side
+"$blksim" graph "$lib/breakpoint-deadlock.toml" -o "$tmp/dl.dot" >/dev/null
+grep -q 'waits open at the end; the cycle in red' "$tmp/dl.dot" || fail "a deadlocked run's graph is not the deadlock view"
+"$blksim" graph "$skeleton" --seed 2 --at-event 60 -o "$tmp/snap.dot" >/dev/null
+grep -q 'waits open at the snapshot' "$tmp/snap.dot" || fail "graph --at-event is not a snapshot"
+expect 1 '^report      .*bug.html$' -- "$blksim" report "$fua" --seed 1 -o "$tmp/bug.html"
+grep -q '<svg' "$tmp/bug.html" && grep -q 'blksim run .*fua-crash.toml --seed 1' "$tmp/bug.html" || fail "report lacks its picture or repro line"
+expect 2 'a report is an .html file' -- "$blksim" report "$fua" -o "$tmp/bug.txt"
+"$blksim" explore "$fua" --seeds 2 --report-dir "$tmp/reports" >/dev/null
+ls "$tmp/reports"/fua-crash.seed{0,1}.html >/dev/null 2>&1 || fail "explore --report-dir wrote no reports"
+
 # Oracles and mutants are listed; the suite knows expected failures and golden fingerprints.
 expect 0 '^durability     after a crash' -- "$blksim" list oracles
 expect 0 '^skip-flush-to-disk ' -- "$blksim" list mutants

@@ -185,3 +185,21 @@ latency_ns = 1000
   REQUIRE(svg.ok());
   CHECK(svg->size() < 256 * 1024);
 }
+
+TEST_CASE("drained sections open at a snapshot are drawn, nested ones counted") {
+  auto s = scenarios::load_scenario(std::string(BLKSIM_SOURCE_DIR) + "/scenarios/library/nested-drained.toml");
+  REQUIRE(s.ok());
+  auto graph = std::make_shared<viz::WaitGraph>();
+  scenarios::RunOptions o;
+  o.observers.push_back([graph](const sim::Trace& t, const sim::TraceEvent& e) {
+    if (e.time_ns <= 100'000) graph->observe(t, e);
+  });
+  scenarios::run_scenario(*s, o);
+  std::map<std::string, std::string> labels;
+  for (const auto& v : graph->vertices({View::kSnapshot, viz::kDefaultMaxVertices})) labels[v.key] = v.label;
+  REQUIRE(labels.count("drained:fmt") == 1);
+  CHECK_THAT(labels.at("drained:fmt"), Catch::Contains("(2 nested)"));
+  REQUIRE(labels.count("drained:proto") == 1);
+  // The whole-run view has no snapshot state.
+  for (const auto& v : graph->vertices()) CHECK(v.key.rfind("drained:", 0) != 0);
+}
