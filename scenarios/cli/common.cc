@@ -156,27 +156,6 @@ void print_result(std::ostream& out, const scenarios::Scenario& s, const scenari
   if (!r.verdict.ok()) out << "repro       " << repro_line(s.path, r.seed, r.strategy, mutants) << "\n";
 }
 
-std::string xml_escape(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default:
-        // Control characters other than tab and newlines are not allowed in XML 1.0.
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') {
-          out += '?';
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out;
-}
-
 std::string event_text(const sim::Trace& trace, const sim::TraceEvent& event) {
   const nlohmann::ordered_json j = nlohmann::ordered_json::parse(trace.to_json(event));
   std::string out = sim::cat("#", j["i"].get<std::uint64_t>(), " t=", j["t"].get<std::uint64_t>(), " ",

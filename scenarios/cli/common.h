@@ -11,6 +11,7 @@
 #include "engine/mutations.h"
 #include "scenarios/runner.h"
 #include "scenarios/scenario.h"
+#include "viz/escape.h"
 
 namespace cli {
 
@@ -54,7 +55,7 @@ std::string result_json(const scenarios::Scenario& s, const scenarios::RunResult
                         const std::vector<engine::Mutant>& mutants = {});
 void print_result(std::ostream& out, const scenarios::Scenario& s, const scenarios::RunResult& r,
                   const std::vector<engine::Mutant>& mutants = {});
-std::string xml_escape(std::string_view text);
+using viz::xml_escape;
 // One trace event as a line of text: "#INDEX t=NS kind key=value ...".
 std::string event_text(const sim::Trace& trace, const sim::TraceEvent& event);
 
