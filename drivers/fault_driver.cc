@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "drivers/driver_contract.h"
 #include "engine/block_driver_state.h"
 #include "engine/errors.h"
 #include "engine/io.h"
@@ -187,6 +188,7 @@ sim::Task<int> FaultDriver::begin_request(engine::BlockDriverState& bs, Blkdebug
 
 sim::Task<int> FaultDriver::co_preadv(engine::BlockDriverState& bs, std::uint64_t offset, std::uint64_t bytes,
                                       engine::IoVector& qiov, unsigned flags) {
+  check_request_limits(bs, RequestKind::kRead, offset, bytes);
   const int ret = co_await begin_request(bs, BlkdebugEvent::kReadAio, IoKind::kRead, static_cast<std::int64_t>(offset),
                                          static_cast<std::int64_t>(bytes));
   if (ret < 0) co_return ret;
@@ -195,6 +197,7 @@ sim::Task<int> FaultDriver::co_preadv(engine::BlockDriverState& bs, std::uint64_
 
 sim::Task<int> FaultDriver::co_pwritev(engine::BlockDriverState& bs, std::uint64_t offset, std::uint64_t bytes,
                                        engine::IoVector& qiov, unsigned flags) {
+  check_request_limits(bs, RequestKind::kWrite, offset, bytes);
   const int ret = co_await begin_request(bs, BlkdebugEvent::kWriteAio, IoKind::kWrite, static_cast<std::int64_t>(offset),
                                          static_cast<std::int64_t>(bytes));
   if (ret < 0) co_return ret;
@@ -203,12 +206,14 @@ sim::Task<int> FaultDriver::co_pwritev(engine::BlockDriverState& bs, std::uint64
 
 sim::Task<int> FaultDriver::co_pwrite_zeroes(engine::BlockDriverState& bs, std::int64_t offset, int bytes,
                                              unsigned flags) {
+  check_request_limits(bs, RequestKind::kZero, static_cast<std::uint64_t>(offset), static_cast<std::uint64_t>(bytes));
   const int ret = co_await before_io(bs, IoKind::kZero, offset, bytes);
   if (ret < 0) co_return ret;
   co_return co_await engine::bdrv_co_pwrite_zeroes(*bs.file, offset, bytes, flags);
 }
 
 sim::Task<int> FaultDriver::co_pdiscard(engine::BlockDriverState& bs, std::int64_t offset, int bytes) {
+  check_request_limits(bs, RequestKind::kDiscard, static_cast<std::uint64_t>(offset), static_cast<std::uint64_t>(bytes));
   const int ret = co_await before_io(bs, IoKind::kDiscard, offset, bytes);
   if (ret < 0) co_return ret;
   co_return co_await engine::bdrv_co_pdiscard(*bs.file->bs, offset, bytes);

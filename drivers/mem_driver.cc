@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "drivers/driver_contract.h"
 #include "engine/errors.h"
 #include "engine/request_flags.h"
 #include "sim/invariant.h"
@@ -123,41 +124,57 @@ int MemDriver::do_write(std::uint64_t offset, std::uint64_t bytes, engine::IoVec
   return 0;
 }
 
-int MemDriver::do_flush(std::uint64_t ticket) {
-  ++flushes_;
-  if (config_.flush_error == 0) media_.flush_complete(ticket);
+int MemDriver::next_flush_error() {
+  if (config_.flush_error == 0) return 0;
+  if (config_.flush_error_count != 0 && failed_flushes_ >= config_.flush_error_count) return 0;
+  ++failed_flushes_;
   return config_.flush_error;
 }
 
-sim::Task<int> MemDriver::co_preadv(engine::BlockDriverState&, std::uint64_t offset, std::uint64_t bytes,
+int MemDriver::do_flush(std::uint64_t ticket) {
+  ++flushes_;
+  const int ret = next_flush_error();
+  if (ret == 0) media_.flush_complete(ticket);
+  return ret;
+}
+
+sim::Task<int> MemDriver::co_preadv(engine::BlockDriverState& bs, std::uint64_t offset, std::uint64_t bytes,
                                     engine::IoVector& qiov, unsigned) {
+  check_request_limits(bs, RequestKind::kRead, offset, bytes);
   co_await latency("preadv");
   co_return do_read(offset, bytes, qiov);
 }
 
-sim::Task<int> MemDriver::co_pwritev(engine::BlockDriverState&, std::uint64_t offset, std::uint64_t bytes,
+sim::Task<int> MemDriver::co_pwritev(engine::BlockDriverState& bs, std::uint64_t offset, std::uint64_t bytes,
                                      engine::IoVector& qiov, unsigned flags) {
+  check_request_limits(bs, RequestKind::kWrite, offset, bytes);
   last_write_flags_ = flags;
   co_await latency("pwritev");
   co_return do_write(offset, bytes, qiov, (flags & engine::BDRV_REQ_FUA) != 0);
 }
 
-sim::Task<int> MemDriver::co_readv(engine::BlockDriverState&, std::int64_t sector_num, int nb_sectors,
+sim::Task<int> MemDriver::co_readv(engine::BlockDriverState& bs, std::int64_t sector_num, int nb_sectors,
                                    engine::IoVector& qiov) {
+  check_request_limits(bs, RequestKind::kRead, static_cast<std::uint64_t>(sector_num) << BDRV_SECTOR_BITS,
+                       static_cast<std::uint64_t>(nb_sectors) << BDRV_SECTOR_BITS);
   co_await latency("readv");
   co_return do_read(static_cast<std::uint64_t>(sector_num) << BDRV_SECTOR_BITS,
                     static_cast<std::uint64_t>(nb_sectors) << BDRV_SECTOR_BITS, qiov);
 }
 
-sim::Task<int> MemDriver::co_writev(engine::BlockDriverState&, std::int64_t sector_num, int nb_sectors,
+sim::Task<int> MemDriver::co_writev(engine::BlockDriverState& bs, std::int64_t sector_num, int nb_sectors,
                                     engine::IoVector& qiov) {
+  check_request_limits(bs, RequestKind::kWrite, static_cast<std::uint64_t>(sector_num) << BDRV_SECTOR_BITS,
+                       static_cast<std::uint64_t>(nb_sectors) << BDRV_SECTOR_BITS);
   co_await latency("writev");
   co_return do_write(static_cast<std::uint64_t>(sector_num) << BDRV_SECTOR_BITS,
                      static_cast<std::uint64_t>(nb_sectors) << BDRV_SECTOR_BITS, qiov, false);
 }
 
-sim::Task<int> MemDriver::co_writev_flags(engine::BlockDriverState&, std::int64_t sector_num, int nb_sectors,
+sim::Task<int> MemDriver::co_writev_flags(engine::BlockDriverState& bs, std::int64_t sector_num, int nb_sectors,
                                           engine::IoVector& qiov, unsigned flags) {
+  check_request_limits(bs, RequestKind::kWrite, static_cast<std::uint64_t>(sector_num) << BDRV_SECTOR_BITS,
+                       static_cast<std::uint64_t>(nb_sectors) << BDRV_SECTOR_BITS);
   last_write_flags_ = flags;
   co_await latency("writev");
   co_return do_write(static_cast<std::uint64_t>(sector_num) << BDRV_SECTOR_BITS,
@@ -184,6 +201,8 @@ engine::BlockAIOCB* MemDriver::submit(engine::BlockDriverState& bs, std::string_
 
 engine::BlockAIOCB* MemDriver::aio_readv(engine::BlockDriverState& bs, std::int64_t sector_num, engine::IoVector& qiov,
                                          int nb_sectors, engine::BlockCompletion done) {
+  check_request_limits(bs, RequestKind::kRead, static_cast<std::uint64_t>(sector_num) << BDRV_SECTOR_BITS,
+                       static_cast<std::uint64_t>(nb_sectors) << BDRV_SECTOR_BITS);
   return submit(bs, "readv", [this, sector_num, nb_sectors, &qiov] {
     return do_read(static_cast<std::uint64_t>(sector_num) << BDRV_SECTOR_BITS,
                    static_cast<std::uint64_t>(nb_sectors) << BDRV_SECTOR_BITS, qiov);
@@ -192,6 +211,8 @@ engine::BlockAIOCB* MemDriver::aio_readv(engine::BlockDriverState& bs, std::int6
 
 engine::BlockAIOCB* MemDriver::aio_writev(engine::BlockDriverState& bs, std::int64_t sector_num, engine::IoVector& qiov,
                                           int nb_sectors, engine::BlockCompletion done) {
+  check_request_limits(bs, RequestKind::kWrite, static_cast<std::uint64_t>(sector_num) << BDRV_SECTOR_BITS,
+                       static_cast<std::uint64_t>(nb_sectors) << BDRV_SECTOR_BITS);
   return submit(bs, "writev", [this, sector_num, nb_sectors, &qiov] {
     return do_write(static_cast<std::uint64_t>(sector_num) << BDRV_SECTOR_BITS,
                     static_cast<std::uint64_t>(nb_sectors) << BDRV_SECTOR_BITS, qiov, false);
@@ -199,12 +220,19 @@ engine::BlockAIOCB* MemDriver::aio_writev(engine::BlockDriverState& bs, std::int
 }
 
 engine::BlockAIOCB* MemDriver::aio_flush(engine::BlockDriverState& bs, engine::BlockCompletion done) {
+  flush_gate_.enter(bs);
   const std::uint64_t ticket = media_.flush_begin();
-  return submit(bs, "flush", [this, ticket] { return do_flush(ticket); }, std::move(done));
+  engine::BlockAIOCB* acb = submit(bs, "flush", [this, ticket] {
+    flush_gate_.leave();
+    return do_flush(ticket);
+  }, std::move(done));
+  if (acb == nullptr) flush_gate_.leave();
+  return acb;
 }
 
 engine::BlockAIOCB* MemDriver::aio_pdiscard(engine::BlockDriverState& bs, std::int64_t offset, int bytes,
                                             engine::BlockCompletion done) {
+  check_request_limits(bs, RequestKind::kDiscard, static_cast<std::uint64_t>(offset), static_cast<std::uint64_t>(bytes));
   return submit(bs, "pdiscard", [this, offset, bytes] {
     ++discards_;
     if (!config_.discard_advisory) media_.zero(static_cast<std::uint64_t>(offset), static_cast<std::uint64_t>(bytes), false);
@@ -212,7 +240,8 @@ engine::BlockAIOCB* MemDriver::aio_pdiscard(engine::BlockDriverState& bs, std::i
   }, std::move(done));
 }
 
-sim::Task<int> MemDriver::co_pwrite_zeroes(engine::BlockDriverState&, std::int64_t offset, int bytes, unsigned flags) {
+sim::Task<int> MemDriver::co_pwrite_zeroes(engine::BlockDriverState& bs, std::int64_t offset, int bytes, unsigned flags) {
+  check_request_limits(bs, RequestKind::kZero, static_cast<std::uint64_t>(offset), static_cast<std::uint64_t>(bytes));
   last_zero_flags_ = flags;
   if (config_.zeroes_enotsup) co_return -ENOTSUP;
   co_await latency("pwrite_zeroes");
@@ -222,7 +251,8 @@ sim::Task<int> MemDriver::co_pwrite_zeroes(engine::BlockDriverState&, std::int64
   co_return 0;
 }
 
-sim::Task<int> MemDriver::co_pdiscard(engine::BlockDriverState&, std::int64_t offset, int bytes) {
+sim::Task<int> MemDriver::co_pdiscard(engine::BlockDriverState& bs, std::int64_t offset, int bytes) {
+  check_request_limits(bs, RequestKind::kDiscard, static_cast<std::uint64_t>(offset), static_cast<std::uint64_t>(bytes));
   co_await latency("pdiscard");
   ++discards_;
   // Discarded bytes read as zeroes afterwards, unless discard is only advisory.
@@ -230,22 +260,28 @@ sim::Task<int> MemDriver::co_pdiscard(engine::BlockDriverState&, std::int64_t of
   co_return 0;
 }
 
-sim::Task<int> MemDriver::co_flush(engine::BlockDriverState&) {
+sim::Task<int> MemDriver::co_flush(engine::BlockDriverState& bs) {
+  flush_gate_.enter(bs);
   const std::uint64_t ticket = media_.flush_begin();
   co_await latency("flush");
+  flush_gate_.leave();
   co_return do_flush(ticket);
 }
 
-sim::Task<int> MemDriver::co_flush_to_os(engine::BlockDriverState&) {
+sim::Task<int> MemDriver::co_flush_to_os(engine::BlockDriverState& bs) {
   // Only as far as the OS: nothing becomes durable.
+  flush_gate_.enter(bs);
   co_await latency("flush_to_os");
+  flush_gate_.leave();
   ++flushes_;
-  co_return config_.flush_error;
+  co_return next_flush_error();
 }
 
-sim::Task<int> MemDriver::co_flush_to_disk(engine::BlockDriverState&) {
+sim::Task<int> MemDriver::co_flush_to_disk(engine::BlockDriverState& bs) {
+  flush_gate_.enter(bs);
   const std::uint64_t ticket = media_.flush_begin();
   co_await latency("flush");
+  flush_gate_.leave();
   co_return do_flush(ticket);
 }
 
@@ -261,10 +297,14 @@ sim::Task<std::int64_t> MemDriver::co_get_block_status(engine::BlockDriverState&
       (sector_num << BDRV_SECTOR_BITS);
 }
 
-sim::Task<int> MemDriver::co_pwritev_compressed(engine::BlockDriverState& bs, std::uint64_t offset,
+sim::Task<int> MemDriver::co_pwritev_compressed(engine::BlockDriverState&, std::uint64_t offset,
                                                 std::uint64_t bytes, engine::IoVector& qiov) {
+  // Compressed writes are whole clusters, never fragmented by the engine, so
+  // they bypass the max_transfer contract.
   ++compressed_writes_;
-  co_return co_await co_pwritev(bs, offset, bytes, qiov, 0);
+  last_write_flags_ = 0;
+  co_await latency("pwritev");
+  co_return do_write(offset, bytes, qiov, false);
 }
 
 sim::Task<int> MemDriver::save_vmstate(engine::BlockDriverState&, engine::IoVector& qiov, std::int64_t pos) {

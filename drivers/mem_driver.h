@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "engine/block_driver.h"
+#include "drivers/driver_contract.h"
 #include "drivers/media.h"
 #include "engine/block_driver_state.h"
 #include "sim/coroutine.h"
@@ -44,7 +45,8 @@ struct MemConfig {
   bool plug = false;            // io_plug / io_unplug (counted)
   bool drain_callback = false;  // co_drain (counted; sleeps drain_sleep_ns first)
   std::uint64_t drain_sleep_ns = 0;
-  int flush_error = 0;          // a negative errno every flush returns
+  int flush_error = 0;          // a negative errno flushes return (nothing becomes durable)
+  std::uint32_t flush_error_count = 0;  // only the first N flushes fail (0: every flush)
   // request_alignment 0 keeps the engine's default for the style (1 or 512).
   engine::BlockLimits limits{.request_alignment = 0};
   LatencyRange latency{1000, 50000};
@@ -143,14 +145,19 @@ class MemDriver final : public engine::BlockDriver {
   int do_read(std::uint64_t offset, std::uint64_t bytes, engine::IoVector& qiov);
   int do_write(std::uint64_t offset, std::uint64_t bytes, engine::IoVector& qiov, bool fua);
   int do_flush(std::uint64_t ticket);
+  // The error this flush returns (config flush_error, for the first
+  // flush_error_count flushes or all of them), or 0.
+  int next_flush_error();
   // Callback style: run `op` after the latency, then complete.
   engine::BlockAIOCB* submit(engine::BlockDriverState& bs, std::string_view op, absl::AnyInvocable<int()> op_fn,
                              engine::BlockCompletion done);
 
   Media media_;
   MemConfig config_;
+  FlushGate flush_gate_;
   sim::Rng& rng_;
   bool fail_next_submission_ = false;
+  std::uint32_t failed_flushes_ = 0;
   std::uint64_t reads_ = 0;
   std::uint64_t writes_ = 0;
   std::uint64_t flushes_ = 0;

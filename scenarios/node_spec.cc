@@ -91,12 +91,31 @@ absl::Status read_choice(const Reader& r, const toml::table& t, std::string_view
   return absl::OkStatus();
 }
 
+// An errno by name (EIO, ...) or as a positive number; stored positive.
+absl::Status read_errno(const Reader& r, const toml::table& t, std::string_view key, const std::string& w, int& out) {
+  const toml::node* e = t.get(key);
+  if (e == nullptr) return absl::OkStatus();
+  if (auto name = e->value<std::string>()) {
+    for (const auto& [n, v] : kErrnos) {
+      if (n == *name) {
+        out = v;
+        return absl::OkStatus();
+      }
+    }
+  } else if (e->is_integer() && e->as_integer()->get() > 0 && e->as_integer()->get() < 4096) {
+    out = static_cast<int>(e->as_integer()->get());
+    return absl::OkStatus();
+  }
+  return r.error_at(*e, sim::cat(w, ".", key, ": expected EIO, ENOTSUP, ENOSPC, ENOMEDIUM, EPERM, EINVAL, EACCES, EROFS, ENOMEM, EAGAIN or a positive number"));
+}
+
 absl::Status parse_mem(const Reader& r, const toml::table& t, NodeSpec& n, const std::string& w) {
   RETURN_IF_ERROR(r.check_keys(t, w, {"name", "driver", "unmap", "iothread", "size", "request_alignment", "max_transfer", "opt_transfer",
                                       "pwrite_zeroes_alignment", "max_pwrite_zeroes", "pdiscard_alignment",
                                       "max_pdiscard", "min_mem_alignment", "opt_mem_alignment", "max_iov",
                                       "latency_ns", "style", "write_cache", "fua", "write_zeroes", "discard",
-                                      "block_status", "cluster_size", "image"}));
+                                      "block_status", "cluster_size", "image", "flush_error",
+                                      "flush_error_count"}));
   RETURN_IF_ERROR(r.read_uint(t, "size", n.size, 1, drivers::MemDriver::kMaxSizeBytes, w, true));
   n.mem.limits.request_alignment = 512;  // the default of scenario files: sector-sized
   RETURN_IF_ERROR(read_limits(r, t, w, n.mem.limits));
@@ -122,6 +141,13 @@ absl::Status parse_mem(const Reader& r, const toml::table& t, NodeSpec& n, const
   n.mem.discard = discard != "no";
   n.mem.discard_advisory = discard == "advisory";
   RETURN_IF_ERROR(r.read_small(t, "cluster_size", n.mem.cluster_size, 0, drivers::CowFormat::kMaxClusterSize, w, true));
+  int flush_errno = 0;
+  RETURN_IF_ERROR(read_errno(r, t, "flush_error", w, flush_errno));
+  n.mem.flush_error = -flush_errno;
+  if (t.get("flush_error_count") != nullptr && flush_errno == 0) {
+    return r.error_at(*t.get("flush_error_count"), sim::cat(w, ".flush_error_count: needs flush_error"));
+  }
+  RETURN_IF_ERROR(r.read_small(t, "flush_error_count", n.mem.flush_error_count, 1, 1 << 20, w));
   RETURN_IF_ERROR(r.read_string(t, "image", n.image, false, w));
   if (!n.image.empty()) {
     // Relative to the scenario file, so a scenario runs from any directory.
@@ -199,21 +225,7 @@ absl::Status parse_rule(const Reader& r, const toml::table& t, const std::string
     if (t.get("new_state") == nullptr) return r.error_at(t, sim::cat(w, ": set-state needs new_state"));
     return r.read_small(t, "new_state", rule.new_state, 1, 1 << 20, w);
   }
-  if (const toml::node* e = t.get("errno")) {
-    bool found = false;
-    if (auto name = e->value<std::string>()) {
-      for (const auto& [n, v] : kErrnos) {
-        if (n == *name) {
-          rule.error = v;
-          found = true;
-        }
-      }
-    } else if (e->is_integer() && e->as_integer()->get() > 0 && e->as_integer()->get() < 4096) {
-      rule.error = static_cast<int>(e->as_integer()->get());
-      found = true;
-    }
-    if (!found) return r.error_at(*e, sim::cat(w, ".errno: expected EIO, ENOTSUP, ENOSPC, ENOMEDIUM, EPERM, EINVAL, EACCES, EROFS, ENOMEM, EAGAIN or a positive number"));
-  }
+  RETURN_IF_ERROR(read_errno(r, t, "errno", w, rule.error));
   if (t.get("sector") != nullptr && t.get("offset") != nullptr) {
     return r.error_at(*t.get("offset"), sim::cat(w, ": give sector or offset, not both"));
   }

@@ -66,7 +66,7 @@ void ScenarioRun::check_read(const Job& job, const Command& cmd, std::uint64_t b
                                         cmd.offset + i, ", expected pattern ", sim::hex(*cmd.pattern)));
     }
   }
-  const WriteHistory& history = checked_.at(job.node->index).history;
+  const WriteHistory& history = checked_.at(job.history).history;
   history.check(cmd.offset, data, Cutoff{began, false}, [&](std::uint64_t i, std::uint8_t v, const ByteValues& ok) {
     violation(Oracle::kData, sim::cat(where(scenario_, job, cmd), " read ", sim::hex(v), " at offset ", i,
                                       "; the writes before and during the read allow only ", describe_values(ok)));
@@ -94,20 +94,25 @@ void ScenarioRun::judge_errors(const Job& job, const Command& cmd, int ret, cons
   }
 }
 
-const Node* ScenarioRun::identity_mem(const Node& node) const {
+const Node& ScenarioRun::data_home(const Node& node) const {
   // Raw and fault pass offsets through unchanged; a format maps them.
   const Node* n = &node;
-  for (int depth = 0; depth < 64; ++depth) {
-    if (n->mem != nullptr) return n;
-    if (n->spec->driver != NodeSpec::Driver::kRaw && n->spec->driver != NodeSpec::Driver::kFault) return nullptr;
+  for (std::size_t depth = 0; depth < nodes_.size(); ++depth) {
+    if (n->spec->driver != NodeSpec::Driver::kRaw && n->spec->driver != NodeSpec::Driver::kFault) return *n;
     const Node* next = nullptr;
     for (const auto& other : nodes_) {
       if (other->spec->name == n->spec->file) next = other.get();
     }
-    if (next == nullptr) return nullptr;
+    SIM_ASSERT(next != nullptr, "a raw or fault node without its file (the parser checks references)");
     n = next;
   }
-  return nullptr;
+  SIM_ASSERT(false, "a cycle of file links (the parser rejects cycles)");
+  return node;
+}
+
+const Node* ScenarioRun::identity_mem(const Node& node) const {
+  const Node& home = data_home(node);
+  return home.mem != nullptr ? &home : nullptr;
 }
 
 // After a successful flush, a crash must keep every write that completed before

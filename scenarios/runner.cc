@@ -142,6 +142,7 @@ void ScenarioRun::build() {
     auto job = std::make_unique<Job>();
     job->spec = &spec;
     job->node = &node_named(spec.node);
+    job->history = data_home(*job->node).index;
     const std::uint64_t size = scenario_.node_size(*job->node->spec);
     if (spec.random) {
       job->generated = generate_workload(*spec.random, size, world_.rng(sim::cat("workload:", spec.name)));
@@ -149,8 +150,9 @@ void ScenarioRun::build() {
     } else {
       job->commands = &spec.commands;
     }
-    if (checked_.count(job->node->index) == 0) {
-      checked_.emplace(job->node->index, CheckedNode{WriteHistory(std::vector<std::uint8_t>(size, 0)), 0});
+    if (checked_.count(job->history) == 0) {
+      const std::uint64_t home_size = scenario_.node_size(*nodes_[job->history]->spec);
+      checked_.emplace(job->history, CheckedNode{WriteHistory(std::vector<std::uint8_t>(home_size, 0)), 0});
     }
     jobs_.push_back(std::move(job));
   }
@@ -246,7 +248,7 @@ sim::Task<int> ScenarioRun::do_command(Job& job, const Command& cmd, std::vector
 
 // One command with the oracles' bookkeeping around it.
 sim::Task<void> ScenarioRun::execute(Job& job, const Command& cmd) {
-  CheckedNode& checked = checked_.at(job.node->index);
+  CheckedNode& checked = checked_.at(job.history);
   CommandState state{&cmd, &job, {}};
   const std::uint64_t coroutine = world_.current_coroutine()->id();
   SIM_ASSERT(running_.count(coroutine) == 0, "one command at a time per coroutine");
@@ -275,7 +277,7 @@ sim::Task<void> ScenarioRun::execute(Job& job, const Command& cmd) {
   if (cmd.op == Command::Op::kFlush && ret >= 0) {
     checked.durable_cutoff = std::max(checked.durable_cutoff, began);
     check_flush_order(sim::cat("job '", job.spec->name, "' flush of '", job.node->spec->name, "'"), began,
-                      {job.node->index});
+                      {job.history});
   }
   judge_errors(job, cmd, ret, state.driver_errors);
   ++completed_;

@@ -38,6 +38,7 @@ struct Node {
 struct Job {
   const JobSpec* spec = nullptr;
   Node* node = nullptr;
+  std::size_t history = 0;  // index of data_home(*node): the key of its write history
   std::vector<Command> generated;  // a random workload's commands for this seed
   const std::vector<Command>* commands = nullptr;
   std::uint32_t in_flight = 0;
@@ -98,6 +99,10 @@ class ScenarioRun {
   void check_read(const Job& job, const Command& cmd, std::uint64_t began, const std::vector<std::uint8_t>& data);
   void judge_errors(const Job& job, const Command& cmd, int ret, const std::vector<int>& driver_errors);
   void check_flush_order(std::string_view what, std::uint64_t began, const std::vector<std::size_t>& covered);
+  // The node whose bytes `node` shows 1:1: follow raw and fault nodes down
+  // their file. Jobs on any node of such a chain share one write history.
+  const Node& data_home(const Node& node) const;
+  // data_home() when it is a mem node (its medium can be read directly).
   const Node* identity_mem(const Node& node) const;
   void check_drained(std::string_view what, const std::vector<std::size_t>& nodes);
   void check_guest_entry(const Job& job, const Command& cmd);

@@ -93,6 +93,13 @@ TEST_CASE("errors name file, line and column, and say what was expected") {
         "x.toml:12:14: node 'd'.latency_ns: expected 0 <= MIN <= MAX <= 10000000000, got [20, 10]");
   CHECK(error_of(replace(kGood, "size = \"64k\"", "size = \"64q\"")) ==
         "x.toml:9:8: node 'd'.size: '64q' has an unknown size suffix (expected k, M, G or T)");
+  CHECK(error_of(replace(kGood, "latency_ns = [10, 20]", "latency_ns = [10, 20]\nflush_error = \"EWHAT\"")) ==
+        "x.toml:13:15: node 'd'.flush_error: expected EIO, ENOTSUP, ENOSPC, ENOMEDIUM, EPERM, EINVAL, EACCES, EROFS, "
+        "ENOMEM, EAGAIN or a positive number");
+  CHECK(error_of(replace(kGood, "latency_ns = [10, 20]", "latency_ns = [10, 20]\nflush_error_count = 2")) ==
+        "x.toml:13:21: node 'd'.flush_error_count: needs flush_error");
+  CHECK(error_of(replace(kGood, "latency_ns = [10, 20]", "latency_ns = [10, 20]\nflush_error = \"EIO\"\nflush_error_count = 0"))
+            .find("node 'd'.flush_error_count: expected 1 to") != std::string::npos);
 }
 
 TEST_CASE("missing tables and wrong shapes are errors, not defaults") {

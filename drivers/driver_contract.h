@@ -1,0 +1,34 @@
+// The engine's contract with a driver: every request a driver receives fits
+// the limits its node declared. QEMU's blkdebug asserts the same (which is how
+// qemu-iotests catch a layer above that forgets a limit); here a breach is an
+// invariant verdict with a stable id naming the limit, so a scenario reports it
+// like any other engine invariant.
+#pragma once
+
+#include <cstdint>
+
+#include "engine/block_driver_state.h"
+
+namespace drivers {
+
+enum class RequestKind : std::uint8_t { kRead, kWrite, kZero, kDiscard };
+
+// Reads and writes: offset and length aligned to request_alignment, length at
+// most max_transfer. Zero writes: at most max_pwrite_zeroes. Discards: at most
+// max_pdiscard. (Zero writes and discards may have unaligned heads and tails.)
+void check_request_limits(const engine::BlockDriverState& bs, RequestKind kind, std::uint64_t offset,
+                          std::uint64_t bytes);
+
+// Flushes of one node reach its driver one at a time: the reference keeps a
+// single active flush per node and queues the others behind it. A driver holds
+// one gate and brackets each flush with enter() and leave().
+class FlushGate {
+ public:
+  void enter(const engine::BlockDriverState& bs);
+  void leave();
+
+ private:
+  int active_ = 0;
+};
+
+}  // namespace drivers
