@@ -206,6 +206,21 @@ sim::Task<int> FaultDriver::co_pwritev(engine::BlockDriverState& bs, std::uint64
 
 sim::Task<int> FaultDriver::co_pwrite_zeroes(engine::BlockDriverState& bs, std::int64_t offset, int bytes,
                                              unsigned flags) {
+  // As blkdebug: pass through only zero writes of at least the preferred
+  // alignment (the smaller ones answer -ENOTSUP, so the engine's fallback to
+  // writing zeroes gets exercised), and check the engine never hands over a
+  // small one that crosses an alignment boundary, or a large unaligned one.
+  const std::int64_t align = std::max<std::int64_t>(bs.bl.request_alignment, bs.bl.pwrite_zeroes_alignment);
+  if (bytes < align) {
+    SIM_CHECK("blkdebug.zero_within_alignment",
+              offset % align == 0 || (offset + bytes) % align == 0 ||
+                  (offset + align - 1) / align == (offset + bytes + align - 1) / align,
+              sim::cat("node ", bs.node_name(), ": a small zero write [", offset, ", +", bytes,
+                       ") crosses an alignment boundary of ", align));
+    co_return -ENOTSUP;
+  }
+  SIM_CHECK("blkdebug.zero_aligned", offset % align == 0 && bytes % align == 0,
+            sim::cat("node ", bs.node_name(), ": zero write [", offset, ", +", bytes, ") not aligned to ", align));
   check_request_limits(bs, RequestKind::kZero, static_cast<std::uint64_t>(offset), static_cast<std::uint64_t>(bytes));
   const int ret = co_await before_io(bs, IoKind::kZero, offset, bytes);
   if (ret < 0) co_return ret;
@@ -213,6 +228,22 @@ sim::Task<int> FaultDriver::co_pwrite_zeroes(engine::BlockDriverState& bs, std::
 }
 
 sim::Task<int> FaultDriver::co_pdiscard(engine::BlockDriverState& bs, std::int64_t offset, int bytes) {
+  // As blkdebug: discards smaller than request_alignment answer -ENOTSUP
+  // (discard is advisory); the others must be aligned to it, and to the
+  // discard alignment when they are at least that long.
+  const std::int64_t align = bs.bl.pdiscard_alignment;
+  if (bytes < static_cast<std::int64_t>(bs.bl.request_alignment)) {
+    SIM_CHECK("blkdebug.discard_within_alignment",
+              align == 0 || offset % align == 0 || (offset + bytes) % align == 0 ||
+                  (offset + align - 1) / align == (offset + bytes + align - 1) / align,
+              sim::cat("node ", bs.node_name(), ": a small discard [", offset, ", +", bytes,
+                       ") crosses an alignment boundary of ", align));
+    co_return -ENOTSUP;
+  }
+  SIM_CHECK("blkdebug.discard_aligned",
+            offset % bs.bl.request_alignment == 0 && bytes % bs.bl.request_alignment == 0 &&
+                (align == 0 || bytes < align || (offset % align == 0 && bytes % align == 0)),
+            sim::cat("node ", bs.node_name(), ": discard [", offset, ", +", bytes, ") not aligned"));
   check_request_limits(bs, RequestKind::kDiscard, static_cast<std::uint64_t>(offset), static_cast<std::uint64_t>(bytes));
   const int ret = co_await before_io(bs, IoKind::kDiscard, offset, bytes);
   if (ret < 0) co_return ret;

@@ -271,6 +271,11 @@ sim::Task<void> ScenarioRun::execute(Job& job, const Command& cmd) {
   const int ret = co_await do_command(job, cmd, data);
 
   running_.erase(coroutine);
+  if (options_.record_outcomes) {
+    const auto index = static_cast<std::size_t>(&cmd - job.commands->data());
+    outcomes_.push_back(CommandOutcome{job.spec->name, index, ret < 0 ? ret : 0,
+                                       cmd.op == Command::Op::kRead ? data : std::vector<std::uint8_t>{}});
+  }
   const std::uint64_t ended = ++clock_;
   if (writes_data(cmd)) checked.history.complete(record, ended, ret >= 0);
   if (cmd.op == Command::Op::kRead && ret >= 0) check_read(job, cmd, began, data);
@@ -382,6 +387,7 @@ RunResult ScenarioRun::run() {
   r.checkpoints = checkpoints_;
   r.digests = digests_;
   r.max_poll_depth = world_.max_poll_depth();
+  r.outcomes = std::move(outcomes_);
 
   if (ran_clean) {
     world_.trace().mute(true);

@@ -27,6 +27,16 @@ struct RunOptions {
   std::string export_dir;
   // Engine mutants switched on for this run only (proving an oracle bites).
   std::vector<engine::Mutant> mutants;
+  // Keep each command's result, and what each read returned (conformance).
+  bool record_outcomes = false;
+};
+
+// One command's result, in completion order.
+struct CommandOutcome {
+  std::string job;
+  std::size_t index = 0;  // in the job's command list
+  int ret = 0;            // 0 or a negative errno
+  std::vector<std::uint8_t> data;  // what a read returned
 };
 
 // A fingerprint is kept every kCheckpointEvents events, so that a replay that
@@ -53,6 +63,7 @@ struct RunResult {
   int max_poll_depth = 0;
   std::vector<std::string> exported;  // files written for export_dir
   std::string export_error;           // why an export failed, if one did
+  std::vector<CommandOutcome> outcomes;  // with RunOptions::record_outcomes
 };
 
 RunResult run_scenario(const Scenario& scenario, const RunOptions& options);

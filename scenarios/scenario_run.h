@@ -112,6 +112,7 @@ class ScenarioRun {
 
   const Scenario& scenario_;
   const RunOptions& options_;
+  std::vector<CommandOutcome> outcomes_;
   sim::World world_;
   std::map<std::string, sim::AioContext*> iothreads_;
   std::vector<std::unique_ptr<Node>> nodes_;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages blksim needs, only those missing. Run as root on
-# Debian 12 (bookworm); a no-op when everything is there. --browser adds
-# Chromium, which the tests use to open the HTML failure report headless.
+# Debian 12 (bookworm); a no-op when everything is there. --tests adds what
+# only the tests use: Chromium (the HTML failure report, opened headless) and
+# qemu-utils (qemu-io, the real block layer of the conformance test).
 set -euo pipefail
 
 packages=(
@@ -11,9 +12,11 @@ packages=(
   catch2 librapidcheck-dev                         # tests
 )
 
-if [ "${1:-}" = "--browser" ]; then
-  packages+=(chromium)
-fi
+case "${1:-}" in
+  --tests) packages+=(chromium qemu-utils) ;;
+  "") ;;
+  *) echo "install-deps: unknown option '$1' (expected --tests or nothing)" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do

@@ -6,7 +6,7 @@
 # give the same fingerprints. Ends with ctest's summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh --browser
+bash scripts/install-deps.sh --tests
 
 jobs=2
 configure() {  # dir, extra cmake args...
@@ -49,7 +49,8 @@ bash scripts/coverage.sh | tail -n 2
 
 echo "== tests: Debug with sanitizers, and the cross-build determinism check"
 cd build/debug
-# The default suite and the golden check ran in Release; under the sanitizers
-# every library scenario still runs (the cross-build check runs the pinned seeds
-# with this build and compares its fingerprints with Release and clang).
-exec ctest -j"$jobs" --output-on-failure -E "^(library: the default suite|determinism: golden fingerprints)"
+# The default suite, the golden check and the 1,000 conformance cases ran in
+# Release; under the sanitizers every library scenario still runs (the
+# cross-build check runs the pinned seeds with this build and compares its
+# fingerprints with Release and clang), and conformance runs its shorter test.
+exec ctest -j"$jobs" --output-on-failure -E "^(library: the default suite|determinism: golden fingerprints|conformance: 1000)"

@@ -106,4 +106,17 @@ scenarios::RunResult write_report(const scenarios::Scenario& s, const std::strin
 
 int cmd_list(const std::string& what, const std::string& dir);
 
+struct ConformCmd {
+  std::uint64_t cases = 1000;
+  std::string seed = "1";
+  std::string only_case;  // run (and print) this case alone
+  std::string qemu_io = "/usr/bin/qemu-io";
+  std::string work_dir;   // keep images and scenarios here (default: a temporary directory)
+  bool shrink = false;    // with --case: shrink a difference too
+  bool stop_on_first = false;
+  bool verbose = false;
+  std::vector<std::string> mutants;  // engine mutants on the blksim side
+};
+int cmd_conform(const ConformCmd& a);
+
 }  // namespace cli

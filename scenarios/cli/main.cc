@@ -116,6 +116,18 @@ int main(int argc, char** argv) {
   suite->add_option("--mutant", suite_args.mutants, "switch on an engine mutant; repeatable");
   suite->add_option("--report-dir", suite_args.report_dir, "write an HTML report per new failure here");
 
+  cli::ConformCmd conform_args;
+  CLI::App* conform = app.add_subcommand("conform", "compare random qemu-io command sequences on blksim and on real qemu-io");
+  conform->add_option("--cases", conform_args.cases, "how many cases")->check(CLI::Range(1u, 10'000'000u));
+  conform->add_option("--seed", conform_args.seed, "the sweep's seed");
+  conform->add_option("--case", conform_args.only_case, "run only this case and print both command lines");
+  conform->add_option("--qemu-io", conform_args.qemu_io, "the qemu-io binary");
+  conform->add_option("--work", conform_args.work_dir, "keep images and generated scenarios in this directory");
+  conform->add_flag("--shrink", conform_args.shrink, "with --case: shrink a difference");
+  conform->add_flag("--stop-on-first", conform_args.stop_on_first, "stop at the first difference");
+  conform->add_flag("-v,--verbose", conform_args.verbose, "print every case");
+  conform->add_option("--mutant", conform_args.mutants, "switch on an engine mutant on the blksim side; repeatable");
+
   std::string list_what;
   std::string list_dir = "scenarios/library";
   CLI::App* list = app.add_subcommand("list", "list scenarios, strategies, oracles, mutants, drivers, fault events or errnos");
@@ -146,6 +158,7 @@ int main(int argc, char** argv) {
     if (*suite) return cli::cmd_suite(suite_args);
     if (*report) return cli::cmd_report(report_args);
     if (*list) return cli::cmd_list(list_what, list_dir);
+    if (*conform) return cli::cmd_conform(conform_args);
   } catch (const cli::BadInput& e) {
     std::cerr << "blksim: error: " << e.message << "\n";
     return cli::kExitBadInput;

@@ -8,7 +8,7 @@ blksim=$1
 src=$2
 chromium=$(command -v chromium || true)
 if [ -z "$chromium" ]; then
-  echo "report_browser: chromium is not installed (scripts/install-deps.sh --browser installs it)"
+  echo "report_browser: chromium is not installed (scripts/install-deps.sh --tests installs it)"
   exit 1
 fi
 tmp=$(mktemp -d)
