@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages blksim needs, only those missing. Run as root on
 # Debian 12 (bookworm); a no-op when everything is there. --tests adds what
-# only the tests use: Chromium (the HTML failure report, opened headless) and
-# qemu-utils (qemu-io, the real block layer of the conformance test).
+# only the tests use: Chromium (the HTML failure report, opened headless),
+# qemu-utils (qemu-io, the real block layer of the conformance test) and
+# python3-yaml (the scaling test reads the deployment examples).
 set -euo pipefail
 
 packages=(
@@ -13,7 +14,7 @@ packages=(
 )
 
 case "${1:-}" in
-  --tests) packages+=(chromium qemu-utils) ;;
+  --tests) packages+=(chromium qemu-utils python3-yaml) ;;
   "") ;;
   *) echo "install-deps: unknown option '$1' (expected --tests or nothing)" >&2; exit 2 ;;
 esac

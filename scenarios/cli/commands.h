@@ -106,6 +106,13 @@ scenarios::RunResult write_report(const scenarios::Scenario& s, const std::strin
 
 int cmd_list(const std::string& what, const std::string& dir);
 
+struct MergeCmd {
+  std::vector<std::string> inputs;  // JSON Lines files of explore or suite --json
+  std::string junit;
+  bool json = false;
+};
+int cmd_merge(const MergeCmd& a);
+
 struct ConformCmd {
   std::uint64_t cases = 1000;
   std::string seed = "1";

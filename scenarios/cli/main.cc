@@ -116,6 +116,12 @@ int main(int argc, char** argv) {
   suite->add_option("--mutant", suite_args.mutants, "switch on an engine mutant; repeatable");
   suite->add_option("--report-dir", suite_args.report_dir, "write an HTML report per new failure here");
 
+  cli::MergeCmd merge_args;
+  CLI::App* merge = app.add_subcommand("merge", "combine the JSON Lines results of many shards into one summary and JUnit file");
+  merge->add_option("inputs", merge_args.inputs, "JSON Lines files (explore or suite --json)")->required();
+  merge->add_option("--junit", merge_args.junit, "write a JUnit XML report of the merged runs");
+  merge->add_flag("--json", merge_args.json, "the merged runs as JSON Lines on stdout (the summary goes to stderr)");
+
   cli::ConformCmd conform_args;
   CLI::App* conform = app.add_subcommand("conform", "compare random qemu-io command sequences on blksim and on real qemu-io");
   conform->add_option("--cases", conform_args.cases, "how many cases")->check(CLI::Range(1u, 10'000'000u));
@@ -159,6 +165,7 @@ int main(int argc, char** argv) {
     if (*report) return cli::cmd_report(report_args);
     if (*list) return cli::cmd_list(list_what, list_dir);
     if (*conform) return cli::cmd_conform(conform_args);
+    if (*merge) return cli::cmd_merge(merge_args);
   } catch (const cli::BadInput& e) {
     std::cerr << "blksim: error: " << e.message << "\n";
     return cli::kExitBadInput;
