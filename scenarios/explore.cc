@@ -133,8 +133,14 @@ absl::StatusOr<SweepResult> sweep(const Scenario& scenario, const SweepOptions& 
     if (options.progress) options.progress(results.size(), options.seeds.size(), failures);
   };
 
+  int interrupted_by = 0;
+  const auto interrupted = [&] {
+    if (options.interrupt != nullptr && *options.interrupt != 0) interrupted_by = *options.interrupt;
+    return interrupted_by != 0;
+  };
   for (;;) {
     if (options.time_budget_s > 0 && elapsed() > options.time_budget_s) stopping = true;
+    if (interrupted()) stopping = true;
     while (!stopping && running.size() < workers && !queue.empty()) {
       int fds[2];
       if (pipe(fds) != 0) return absl::InternalError(sim::cat("pipe: ", std::strerror(errno)));
@@ -142,6 +148,10 @@ absl::StatusOr<SweepResult> sweep(const Scenario& scenario, const SweepOptions& 
       const pid_t pid = fork();
       if (pid < 0) return absl::InternalError(sim::cat("fork: ", std::strerror(errno)));
       if (pid == 0) {
+        // A worker dies of the signals its parent handles (a terminal's Ctrl-C
+        // reaches the whole process group); the parent reports what finished.
+        std::signal(SIGINT, SIG_DFL);
+        std::signal(SIGTERM, SIG_DFL);
         close(fds[0]);
         for (const Worker& w : running) close(w.fd);
         worker_main(scenario, options, queue.front(), fds[1]);
@@ -197,7 +207,7 @@ absl::StatusOr<SweepResult> sweep(const Scenario& scenario, const SweepOptions& 
       while (waitpid(w.pid, &status, 0) < 0 && errno == EINTR) {
       }
       close(w.fd);
-      if (!w.pending.empty() && !stopping) {
+      if (!w.pending.empty() && !stopping && !interrupted()) {
         // The seed it was running is the culprit; the rest go back in the queue.
         SeedOutcome o;
         o.seed = w.pending.front();
@@ -214,6 +224,7 @@ absl::StatusOr<SweepResult> sweep(const Scenario& scenario, const SweepOptions& 
   SweepResult out;
   for (auto& [seed, o] : results) out.outcomes.push_back(std::move(o));
   out.skipped = options.seeds.size() - out.outcomes.size();
+  out.interrupted_by = interrupted_by;
   out.wall_s = elapsed();
   return out;
 }

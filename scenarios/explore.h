@@ -4,6 +4,7 @@
 // number of workers, so two sweeps with the same arguments give the same output.
 #pragma once
 
+#include <csignal>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -33,6 +34,9 @@ struct SweepOptions {
   std::optional<std::uint64_t> hang_seed_for_testing;
   // Called in the parent as results arrive (done, total, failures so far).
   std::function<void(std::uint64_t, std::uint64_t, std::uint64_t)> progress;
+  // Set (to the signal number) by a signal handler to stop the sweep: workers
+  // are killed, the seeds finished so far are the result.
+  const volatile std::sig_atomic_t* interrupt = nullptr;
 };
 
 struct SeedOutcome {
@@ -48,7 +52,8 @@ struct SeedOutcome {
 
 struct SweepResult {
   std::vector<SeedOutcome> outcomes;  // by seed
-  std::uint64_t skipped = 0;          // seeds not run (stop-on-first, time budget)
+  std::uint64_t skipped = 0;          // seeds not run (stop-on-first, time budget, interrupt)
+  int interrupted_by = 0;             // the signal that stopped the sweep, or 0
   double wall_s = 0;
 };
 

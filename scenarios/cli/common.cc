@@ -1,5 +1,7 @@
 #include "scenarios/cli/common.h"
 
+#include <signal.h>
+
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
@@ -182,6 +184,26 @@ std::string junit_document(const std::string& suite_name, const std::vector<Juni
   return sim::cat("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"blksim\" tests=\"", cases.size(),
                   "\" failures=\"", failures, "\">\n  <testsuite name=\"", xml_escape(suite_name), "\" tests=\"",
                   cases.size(), "\" failures=\"", failures, "\">\n", body, "  </testsuite>\n</testsuites>\n");
+}
+
+namespace {
+volatile std::sig_atomic_t g_interrupt = 0;
+extern "C" void on_interrupt(int signal) { g_interrupt = signal; }
+}  // namespace
+
+const volatile std::sig_atomic_t* catch_interrupts() {
+  struct sigaction sa {};
+  sa.sa_handler = on_interrupt;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;  // no SA_RESTART: a blocking poll returns at once
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  return &g_interrupt;
+}
+
+std::string signal_name(int signal) {
+  const char* abbrev = sigabbrev_np(signal);
+  return abbrev != nullptr ? sim::cat("SIG", abbrev) : sim::cat("signal ", signal);
 }
 
 }  // namespace cli

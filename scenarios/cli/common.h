@@ -2,6 +2,7 @@
 // inputs, and the human, JSON Lines and JUnit forms of results.
 #pragma once
 
+#include <csignal>
 #include <cstdint>
 #include <optional>
 #include <ostream>
@@ -68,5 +69,11 @@ struct JunitCase {
   std::string failure_text;
 };
 std::string junit_document(const std::string& suite_name, const std::vector<JunitCase>& cases);
+
+// From here on SIGINT and SIGTERM set the returned flag (to the signal) instead
+// of ending blksim, so a sweep can stop, write complete result files and say
+// what ran. Such a run exits 128 + the signal, as a shell reports it.
+const volatile std::sig_atomic_t* catch_interrupts();
+std::string signal_name(int signal);
 
 }  // namespace cli

@@ -153,6 +153,7 @@ int cmd_explore(const ExploreCmd& a) {
     std::filesystem::create_directories(dir, ec);
     if (!std::filesystem::is_directory(dir, ec)) throw BadInput{sim::cat(flag, ": cannot create ", dir)};
   }
+  o.interrupt = catch_interrupts();
   ProgressBar bar(a.progress, s.name);
   o.progress = [&bar](std::uint64_t done, std::uint64_t total, std::uint64_t failed) { bar.update(done, total, failed); };
   const scenarios::SweepResult r = sweep_or_throw(s, o);
@@ -189,9 +190,16 @@ int cmd_explore(const ExploreCmd& a) {
         << (o.workers == 1 ? "" : "s") << " in " << sim::cat(static_cast<std::uint64_t>(r.wall_s * 1000)) << " ms ("
         << static_cast<std::uint64_t>(rate) << " seeds/s): " << r.outcomes.size() - failed << " held, " << failed
         << " failed";
-  if (r.skipped > 0) human << ", " << r.skipped << " not run (" << (a.stop_on_first ? "stopped at the first failure" : "time budget") << ")";
+  if (r.skipped > 0) {
+    human << ", " << r.skipped << " not run ("
+          << (r.interrupted_by != 0 ? sim::cat("interrupted by ", signal_name(r.interrupted_by))
+              : a.stop_on_first     ? std::string("stopped at the first failure")
+                                    : std::string("time budget"))
+          << ")";
+  }
   human << "\n";
   if (!a.junit.empty()) write_file_atomically(a.junit, junit_document(s.name, cases));
+  if (r.interrupted_by != 0) return 128 + r.interrupted_by;
   return failed == 0 ? kExitPass : kExitFail;
 }
 
@@ -266,14 +274,20 @@ int cmd_suite(const SuiteCmd& a) {
   std::string new_golden = "# blksim golden fingerprints: SCENARIO SEED FINGERPRINT\n";
   std::vector<JunitCase> cases;
   std::vector<std::string> golden_changes;
-  for (std::size_t i = 0; i < loaded.size(); ++i) {
+  const volatile std::sig_atomic_t* interrupt = catch_interrupts();
+  int interrupted_by = 0;
+  std::size_t scenarios_run = 0;
+  for (std::size_t i = 0; i < loaded.size() && interrupted_by == 0; ++i) {
     const scenarios::Scenario& s = loaded[i];
     scenarios::SweepOptions o;
+    o.interrupt = interrupt;
     const std::uint32_t seeds = a.seeds != 0 ? a.seeds : s.seeds;
     for (std::uint64_t seed = 0; seed < seeds; ++seed) o.seeds.push_back(seed);
     o.workers = a.jobs;
     o.mutants = mutants;
     const scenarios::SweepResult r = sweep_or_throw(s, o);
+    interrupted_by = r.interrupted_by;
+    ++scenarios_run;
     std::uint64_t failed = 0, fresh = 0;
     std::optional<scenarios::SeedOutcome> first_new;
     std::optional<std::uint64_t> first_failure;
@@ -356,20 +370,29 @@ int cmd_suite(const SuiteCmd& a) {
     }
   }
   for (const std::string& k : known) {
+    if (interrupted_by != 0) break;  // not every seed ran
     if (seen_known.count(k) == 0) human << "note: known failure no longer seen (fixed? update the baseline): " << k << "\n";
   }
   if (!golden_changes.empty()) {
     human << "behaviour changed for " << changed << " runs (review, then --update-golden):\n";
     for (std::size_t i = 0; i < golden_changes.size() && i < 20; ++i) human << "      " << golden_changes[i] << "\n";
   }
-  if (!a.write_baseline.empty()) write_file_atomically(a.write_baseline, new_baseline);
-  if (a.update_golden) write_file_atomically(a.golden, new_golden);
+  // A partial run must not become a baseline or golden file.
+  if (interrupted_by == 0 && !a.write_baseline.empty()) write_file_atomically(a.write_baseline, new_baseline);
+  if (interrupted_by == 0 && a.update_golden) write_file_atomically(a.golden, new_golden);
+  if (interrupted_by != 0) {
+    human << "interrupted by " << signal_name(interrupted_by) << " during scenario " << scenarios_run << " of "
+          << loaded.size() << ": what follows covers the runs that finished"
+          << (a.write_baseline.empty() && !a.update_golden ? "" : "; the baseline and golden files were left as they were")
+          << "\n";
+  }
   const bool golden_ok = a.update_golden || changed == 0;
   human << "summary: " << loaded.size() << " scenarios, " << runs << " runs, " << runs - all_failures << " held, "
         << all_failures << " failed (" << new_failures << " new, " << known_failures << " known, " << expected_failures
         << " expected), " << unexpected_passes << " unexpected passes"
         << (a.golden.empty() ? "" : sim::cat(", ", changed, " golden fingerprints changed")) << "\n";
   if (!a.junit.empty()) write_file_atomically(a.junit, junit_document(a.dir, cases));
+  if (interrupted_by != 0) return 128 + interrupted_by;
   return new_failures == 0 && unexpected_passes == 0 && golden_ok ? kExitPass : kExitFail;
 }
 
