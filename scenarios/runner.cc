@@ -152,7 +152,7 @@ void ScenarioRun::build() {
     }
     if (checked_.count(job->history) == 0) {
       const std::uint64_t home_size = scenario_.node_size(*nodes_[job->history]->spec);
-      checked_.emplace(job->history, CheckedNode{WriteHistory(std::vector<std::uint8_t>(home_size, 0)), 0});
+      checked_.emplace(job->history, CheckedNode{WriteHistory::zeroes(home_size), 0});
     }
     jobs_.push_back(std::move(job));
   }

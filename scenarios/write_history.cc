@@ -39,7 +39,7 @@ std::vector<std::pair<std::uint64_t, std::uint64_t>> WriteHistory::written_range
 }
 
 std::size_t WriteHistory::issue(const WriteRecord& record) {
-  SIM_ASSERT(record.offset + record.bytes <= base_.size(), "write past the end of the checked node");
+  SIM_ASSERT(record.offset + record.bytes <= size_, "write past the end of the checked node");
   records_.push_back(record);
   records_.back().completed = kNeverSettles;
   records_.back().done = false;
@@ -64,7 +64,7 @@ ByteValues WriteHistory::allowed_among(std::uint64_t i, const std::vector<const 
     }
     if (anchor == nullptr) {
       // Nothing settled: the known content, or anything written since.
-      add(out, base_[i]);
+      add(out, base_at(i));
       for (const WriteRecord* w : left) add(out, w->value);
       break;
     }
@@ -92,7 +92,7 @@ ByteValues WriteHistory::allowed(std::uint64_t i, const Cutoff& cutoff) const {
 
 bool WriteHistory::check(std::uint64_t offset, const std::vector<std::uint8_t>& data, const Cutoff& cutoff,
                          const std::function<void(std::uint64_t, std::uint8_t, const ByteValues&)>& mismatch) const {
-  SIM_ASSERT(offset + data.size() <= base_.size(), "checking past the end of the node");
+  SIM_ASSERT(offset + data.size() <= size_, "checking past the end of the node");
   const std::uint64_t end = offset + data.size();
   std::vector<const WriteRecord*> overlapping;
   std::vector<std::uint64_t> cuts = {offset, end};
@@ -115,20 +115,21 @@ bool WriteHistory::check(std::uint64_t offset, const std::vector<std::uint8_t>& 
       if (covers(*w, a)) active.push_back(w);
     }
     if (active.empty()) {
-      if (std::equal(data.begin() + static_cast<std::ptrdiff_t>(a - offset), data.begin() + static_cast<std::ptrdiff_t>(b - offset),
-                     base_.begin() + static_cast<std::ptrdiff_t>(a))) {
-        continue;
-      }
+      const auto first = data.begin() + static_cast<std::ptrdiff_t>(a - offset);
+      const auto last = data.begin() + static_cast<std::ptrdiff_t>(b - offset);
+      const bool same = base_.empty() ? std::all_of(first, last, [](std::uint8_t v) { return v == 0; })
+                                      : std::equal(first, last, base_.begin() + static_cast<std::ptrdiff_t>(a));
+      if (same) continue;
     }
     ByteValues ok;
     bool ok_valid = false;
     std::uint8_t ok_base = 0;
     for (std::uint64_t i = a; i < b; ++i) {
       const std::uint8_t v = data[i - offset];
-      if (!ok_valid || ok_base != base_[i]) {
+      if (!ok_valid || ok_base != base_at(i)) {
         ok = allowed_among(i, active, cutoff);
         ok_valid = true;
-        ok_base = base_[i];
+        ok_base = base_at(i);
       }
       if (std::find(ok.begin(), ok.end(), v) == ok.end()) {
         mismatch(i, v, ok);
@@ -140,7 +141,7 @@ bool WriteHistory::check(std::uint64_t offset, const std::vector<std::uint8_t>& 
 }
 
 void WriteHistory::rebase(std::vector<std::uint8_t> content) {
-  SIM_ASSERT(content.size() == base_.size(), "rebasing onto content of another size");
+  SIM_ASSERT(content.size() == size_, "rebasing onto content of another size");
   base_ = std::move(content);
   // Ids stay valid: finished records are folded, not erased.
   for (WriteRecord& w : records_) w.folded = w.folded || w.done;

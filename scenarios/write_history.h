@@ -45,10 +45,16 @@ using ByteValues = absl::InlinedVector<std::uint8_t, 8>;
 class WriteHistory {
  public:
   WriteHistory() = default;
-  explicit WriteHistory(std::vector<std::uint8_t> base) : base_(std::move(base)) {}
+  explicit WriteHistory(std::vector<std::uint8_t> base) : size_(base.size()), base_(std::move(base)) {}
+  // A node known to read as zeroes: no buffer until a crash gives it content
+  // (a fresh 256 MiB node costs nothing until then).
+  static WriteHistory zeroes(std::uint64_t size) {
+    WriteHistory h;
+    h.size_ = size;
+    return h;
+  }
 
-  std::uint64_t size() const { return base_.size(); }
-  const std::vector<std::uint8_t>& base() const { return base_; }
+  std::uint64_t size() const { return size_; }
   // Records still judged (not folded into the known content).
   std::size_t records() const {
     std::size_t n = 0;
@@ -78,7 +84,11 @@ class WriteHistory {
  private:
   ByteValues allowed_among(std::uint64_t i, const std::vector<const WriteRecord*>& covering, const Cutoff& cutoff) const;
 
-  std::vector<std::uint8_t> base_;
+  // The known content of byte i.
+  std::uint8_t base_at(std::uint64_t i) const { return base_.empty() ? 0 : base_[i]; }
+
+  std::uint64_t size_ = 0;
+  std::vector<std::uint8_t> base_;  // empty: all zeroes; else size_ bytes
   std::vector<WriteRecord> records_;
 };
 

@@ -106,6 +106,16 @@ scenarios::RunResult write_report(const scenarios::Scenario& s, const std::strin
 
 int cmd_list(const std::string& what, const std::string& dir);
 
+struct BenchCmd {
+  std::uint64_t count = 200000;  // -c
+  std::uint32_t depth = 64;      // -d
+  std::uint32_t size = 4096;     // -s
+  bool write = false;            // -w
+  int reps = 3;
+  std::uint64_t in_flight = 0;   // also measure this many requests in flight at once
+};
+int cmd_bench(const BenchCmd& a);
+
 struct MergeCmd {
   std::vector<std::string> inputs;  // JSON Lines files of explore or suite --json
   std::string junit;

@@ -116,6 +116,15 @@ int main(int argc, char** argv) {
   suite->add_option("--mutant", suite_args.mutants, "switch on an engine mutant; repeatable");
   suite->add_option("--report-dir", suite_args.report_dir, "write an HTML report per new failure here");
 
+  cli::BenchCmd bench_args;
+  CLI::App* bench = app.add_subcommand("bench", "qemu-img bench's workload through the engine and the null driver: requests per CPU-second");
+  bench->add_option("-c,--count", bench_args.count, "requests");
+  bench->add_option("-d,--depth", bench_args.depth, "requests in flight");
+  bench->add_option("-s,--size", bench_args.size, "bytes per request");
+  bench->add_flag("-w,--write", bench_args.write, "writes instead of reads");
+  bench->add_option("--reps", bench_args.reps, "runs per figure (the median is printed)");
+  bench->add_option("--in-flight", bench_args.in_flight, "also measure memory with this many requests in flight at once");
+
   cli::MergeCmd merge_args;
   CLI::App* merge = app.add_subcommand("merge", "combine the JSON Lines results of many shards into one summary and JUnit file");
   merge->add_option("inputs", merge_args.inputs, "JSON Lines files (explore or suite --json)")->required();
@@ -166,6 +175,7 @@ int main(int argc, char** argv) {
     if (*list) return cli::cmd_list(list_what, list_dir);
     if (*conform) return cli::cmd_conform(conform_args);
     if (*merge) return cli::cmd_merge(merge_args);
+    if (*bench) return cli::cmd_bench(bench_args);
   } catch (const cli::BadInput& e) {
     std::cerr << "blksim: error: " << e.message << "\n";
     return cli::kExitBadInput;

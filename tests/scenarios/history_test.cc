@@ -104,3 +104,25 @@ TEST_CASE("history: check finds the first wrong byte, and rebase starts from new
   h.complete(pending, 4, true);
   CHECK(h.allowed(0, Cutoff{}) == values({0x22}));
 }
+
+TEST_CASE("history: a zero-filled node without a buffer judges as one with a zeroed buffer") {
+  WriteHistory lazy = WriteHistory::zeroes(64);
+  WriteHistory eager(std::vector<std::uint8_t>(64, 0));
+  for (WriteHistory* h : {&lazy, &eager}) {
+    const auto a = h->issue(write(8, 16, 0x11, 1));
+    h->complete(a, 2, true);
+  }
+  CHECK(lazy.size() == 64);
+  for (std::uint64_t i = 0; i < 64; ++i) CHECK(lazy.allowed(i, Cutoff{3, false}) == eager.allowed(i, Cutoff{3, false}));
+  std::vector<std::uint8_t> good(64, 0);
+  std::fill(good.begin() + 8, good.begin() + 24, 0x11);
+  const auto no_mismatch = [](std::uint64_t, std::uint8_t, const ByteValues&) { FAIL("unexpected mismatch"); };
+  CHECK(lazy.check(0, good, Cutoff{3, false}, no_mismatch));
+  std::vector<std::uint8_t> bad = good;
+  bad[40] = 0x7f;  // never written: must read as zero
+  std::uint64_t at = 0;
+  CHECK_FALSE(lazy.check(0, bad, Cutoff{3, false}, [&](std::uint64_t i, std::uint8_t, const ByteValues&) { at = i; }));
+  CHECK(at == 40);
+  lazy.rebase(good);  // after a crash it holds real content
+  CHECK(lazy.allowed(10, Cutoff{4, false}) == values({0x11}));
+}

@@ -1,0 +1,123 @@
+// blksim bench: the workload of `qemu-img bench -c N -d D -s S [-w]
+// --image-opts driver=null-co,size=1G` (N sequential requests of S bytes, D in
+// flight, reads or writes) through the engine and the null driver inside the
+// simulator, as requests per CPU-second; then the memory a request in flight
+// costs. A benchmark: it prints figures and judges nothing but the run's verdict.
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <ctime>
+#include <iostream>
+
+#include "scenarios/cli/commands.h"
+#include "scenarios/runner.h"
+#include "sim/str.h"
+
+namespace cli {
+namespace {
+
+// qemu-img bench uses a 1 GiB null-co node; scenario jobs may address at most
+// 256 MiB (the final-image check reads a node whole), so offsets wrap there.
+// The null driver's cost does not depend on the offset.
+constexpr std::uint64_t kImageBytes = 1ULL << 28;
+
+double cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+long peak_rss_kib() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss;
+}
+
+std::string fixed(double v, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
+// One job of `count` sequential aio requests on a null node (or a mem node when
+// writes are checked by the data oracle: null drops what it is given).
+// With `jobs` > 1, that many jobs share the requests (a job's queue depth is
+// at most 1024).
+scenarios::Scenario bench_scenario(const BenchCmd& a, std::uint64_t count, std::uint32_t depth, std::uint64_t latency_ns,
+                                   bool data_oracle, std::uint32_t jobs = 1) {
+  const bool mem = data_oracle && a.write;
+  const std::string node =
+      mem ? sim::cat("driver = \"mem\"\nsize = ", kImageBytes, "\nlatency_ns = [", latency_ns, ", ", latency_ns, "]\n")
+          : sim::cat("driver = \"null\"\nsize = ", kImageBytes, "\nlatency_ns = ", latency_ns, "\nread_zeroes = true\n");
+  const std::string text =
+      sim::cat("[scenario]\nname = \"bench\"\nseeds = 1\nstrategy = \"fifo\"\nstep_budget = ", scenarios::kMaxStepBudget,
+               "\noracles = [", data_oracle ? "\"data\"" : "", "]\n\n[[node]]\nname = \"disk\"\n", node,
+               "\n[[job]]\nname = \"bench\"\nnode = \"disk\"\nqueue_depth = ", depth,
+               "\ncommands = [\"aio_read 0 512\"]\n");
+  absl::StatusOr<scenarios::Scenario> s = scenarios::parse_scenario(text, "<bench>");
+  if (!s.ok()) throw InternalError{sim::cat("bench scenario: ", s.status().message())};
+  scenarios::Command cmd = s->jobs[0].commands[0];
+  cmd.op = a.write ? scenarios::Command::Op::kWrite : scenarios::Command::Op::kRead;
+  cmd.pattern = a.write ? std::optional<std::uint8_t>(0x5a) : std::nullopt;
+  cmd.bytes = a.size;
+  const scenarios::JobSpec first = s->jobs[0];
+  s->jobs.clear();
+  for (std::uint32_t j = 0; j < jobs; ++j) {
+    scenarios::JobSpec job = first;
+    job.name = sim::cat("bench", j);
+    const std::uint64_t begin = count * j / jobs;
+    const std::uint64_t end = count * (j + 1) / jobs;
+    job.commands.assign(end - begin, cmd);
+    for (std::uint64_t i = begin; i < end; ++i) job.commands[i - begin].offset = (i * a.size) % (kImageBytes - a.size + 1);
+    s->jobs.push_back(std::move(job));
+  }
+  return *std::move(s);
+}
+
+// Requests per CPU-second of one run; the run must pass.
+double measure(const scenarios::Scenario& s, std::uint64_t count) {
+  scenarios::RunOptions options;
+  const double start = cpu_seconds();
+  const scenarios::RunResult r = scenarios::run_scenario(s, options);
+  const double cpu = cpu_seconds() - start;
+  if (!r.verdict.ok()) throw InternalError{sim::cat("bench run failed: ", r.verdict.message)};
+  if (r.requests != count) throw InternalError{sim::cat("bench ran ", r.requests, " of ", count, " requests")};
+  return static_cast<double>(count) / cpu;
+}
+
+}  // namespace
+
+int cmd_bench(const BenchCmd& a) {
+  if (a.size == 0 || a.size > (1u << 20) || a.size % 512 != 0) throw BadInput{"-s: expected a multiple of 512 up to 1M"};
+  if (a.depth == 0 || a.depth > 1024) throw BadInput{"-d: expected 1 to 1024"};
+  if (a.count == 0 || a.count > 10'000'000) throw BadInput{"-c: expected 1 to 10000000"};
+  if (a.in_flight > 1'000'000) throw BadInput{"--in-flight: expected 0 to 1000000"};
+  if (a.reps < 1 || a.reps > 21) throw BadInput{"--reps: expected 1 to 21"};
+  std::cout << "blksim bench: " << a.count << " " << (a.write ? "write" : "read") << " requests of " << a.size
+            << " bytes, " << a.depth << " in flight, null driver, 256 MiB (median of " << a.reps << ", CPU time)\n";
+  for (const bool data : {false, true}) {
+    const scenarios::Scenario s = bench_scenario(a, a.count, a.depth, 0, data);
+    std::vector<double> rates;
+    for (int i = 0; i < a.reps; ++i) rates.push_back(measure(s, a.count));
+    std::sort(rates.begin(), rates.end());
+    std::cout << "  requests per CPU-second, " << (data ? "data oracle on " : "oracles off    ") << "  "
+              << fixed(rates[rates.size() / 2], 0) << (data && a.write ? "   (mem node: null drops writes)" : "") << "\n";
+  }
+  if (a.in_flight > 0) {
+    // Every request in flight at once: a long latency and a queue as deep as
+    // the request count. Peak RSS grows by what they cost together (engine
+    // state, coroutine frames, buffers, and the trace of their events).
+    constexpr std::uint32_t kDepth = 1000;
+    const auto jobs = static_cast<std::uint32_t>((a.in_flight + kDepth - 1) / kDepth);
+    const scenarios::Scenario s = bench_scenario(a, a.in_flight, kDepth, 1'000'000'000, false, jobs);
+    const long before = peak_rss_kib();
+    measure(s, a.in_flight);
+    const long after = peak_rss_kib();
+    const double per = static_cast<double>(after - before) * 1024.0 / static_cast<double>(a.in_flight);
+    std::cout << "  peak RSS " << after / 1024 << " MiB; " << a.in_flight << " requests in flight at once: "
+              << fixed(per, 0) << " bytes per request (peak RSS growth, trace included)\n";
+  }
+  return kExitPass;
+}
+
+}  // namespace cli
