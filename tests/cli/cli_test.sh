@@ -210,6 +210,13 @@ expect 0 '' -- "$blksim" suite "$tmp/one" --seeds 2 --golden "$tmp/golden.txt" -
 sed -i 's/ [0-9a-f]\{16\}$/ 0000000000000000/' "$tmp/golden.txt"
 expect 1 'behaviour changed for 2 runs' -- "$blksim" suite "$tmp/one" --seeds 2 --golden "$tmp/golden.txt"
 
+# bench prints figures (not judged) and rejects impossible parameters.
+expect 0 'requests per CPU-second, oracles off +[0-9]+' -- "$blksim" bench -c 2000 --reps 1
+expect 0 '2000 requests in flight at once: [0-9]+ bytes per request' -- "$blksim" bench -c 500 -w --reps 1 --in-flight 2000
+expect 2 '-s: expected a multiple of 512' -- "$blksim" bench -s 1000
+expect 2 '-d: expected 1 to 1024' -- "$blksim" bench -d 0
+expect 2 'Could not convert|expected' -- "$blksim" bench -c lots
+
 if [ "$failures" -ne 0 ]; then
   echo "$failures CLI checks failed"
   exit 1
