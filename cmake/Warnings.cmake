@@ -25,6 +25,18 @@ if(BLKSIM_COVERAGE)
   target_link_options(blksim_options INTERFACE -fprofile-instr-generate)
 endif()
 
+# libFuzzer: every object carries the fuzzer's coverage counters (so the
+# parsers the fuzz targets call are guided); only fuzz/ links the fuzzer's main.
+# The instrumentation does not change behaviour: blksim of this build still
+# gives the same fingerprints.
+if(BLKSIM_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "BLKSIM_FUZZ needs clang++ (CXX=clang++): libFuzzer is clang's")
+  endif()
+  target_compile_options(blksim_options INTERFACE -fsanitize=fuzzer-no-link)
+  target_link_options(blksim_options INTERFACE -fsanitize=fuzzer-no-link)
+endif()
+
 # Every executable calls this: sanitizer builds get their default options.
 function(blksim_executable target)
   if(BLKSIM_SANITIZE)

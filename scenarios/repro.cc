@@ -81,6 +81,8 @@ absl::StatusOr<Repro> parse_repro(const std::string& text, const std::string& pa
     j = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     return bad(sim::cat("JSON syntax at byte ", e.byte, ": ", e.what()));
+  } catch (const nlohmann::json::exception& e) {  // a number too large for any JSON type, say (found by fuzz_repro)
+    return bad(e.what());
   }
   if (!j.is_object() || !j.contains("blksim_repro")) return bad("expected an object with \"blksim_repro\"");
   try {

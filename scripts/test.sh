@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Every test: install what is missing, build Release (g++ -O2), the blksim binary
-# with clang++, and Debug (g++ -O0) with AddressSanitizer and UBSan, all with
-# -Werror; run the Release tests, measure engine coverage (clang, gated at 95% of
-# lines), then the Debug tests, which include the check that all three builds
-# give the same fingerprints. Ends with ctest's summary.
+# and the fuzz targets with clang++, and Debug (g++ -O0) with AddressSanitizer
+# and UBSan, all with -Werror; run the Release tests, fuzz the parsers briefly,
+# measure engine coverage (clang, gated at 95% of lines), then the Debug tests,
+# which include the check that all three builds give the same fingerprints.
+# Ends with ctest's summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh --tests
@@ -28,9 +29,11 @@ build() {  # dir, [target]
 echo "== build: Release (g++ -O2)"
 configure build/release -DCMAKE_BUILD_TYPE=Release
 build build/release
-echo "== build: blksim with clang++ -O2"
-CXX=clang++ configure build/clang -DCMAKE_BUILD_TYPE=Release -DBLKSIM_BUILD_TESTS=OFF
+echo "== build: blksim and the fuzz targets with clang++ -O2 (libFuzzer instrumentation)"
+CXX=clang++ configure build/clang -DCMAKE_BUILD_TYPE=Release -DBLKSIM_BUILD_TESTS=OFF -DBLKSIM_FUZZ=ON
 build build/clang blksim
+build build/clang fuzz_scenario
+build build/clang fuzz_repro
 echo "== build: Debug (g++ -O0) with ASan + UBSan"
 configure build/debug -DCMAKE_BUILD_TYPE=Debug -DBLKSIM_SANITIZE=ON \
   "-DBLKSIM_CROSS_BUILD_BINARIES=$PWD/build/release/blksim;$PWD/build/clang/blksim"
@@ -43,6 +46,9 @@ if ! (cd build/release && ctest -j"$jobs" --output-on-failure >ctest.log 2>&1); 
   exit 1
 fi
 tail -n 3 build/release/ctest.log | sed -n 1p
+
+echo "== fuzz: scenario and repro parsers (a fixed number of inputs from a fixed seed)"
+bash scripts/fuzz.sh build/clang --runs 250000
 
 echo "== coverage: engine/ by the whole suite (clang source-based; at least 95% of lines)"
 bash scripts/coverage.sh | tail -n 2

@@ -3,7 +3,9 @@
 // same way and is no larger; shards partition a sweep; sweeps are repeatable.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "scenarios/explore.h"
@@ -226,4 +228,25 @@ TEST_CASE("a seed that hangs its worker is killed after the timeout and recorded
   CHECK(r->outcomes[0].ok());
   CHECK(r->outcomes[2].ok());
   CHECK(r->outcomes[3].ok());
+}
+
+TEST_CASE("fuzz regressions parse without crashing: each is rejected with an error") {
+  namespace fs = std::filesystem;
+  std::size_t seen = 0;
+  for (const char* kind : {"scenario", "repro"}) {
+    const fs::path dir = fs::path(BLKSIM_SOURCE_DIR) / "fuzz" / "regressions" / kind;
+    if (!fs::is_directory(dir)) continue;
+    for (const fs::directory_entry& entry : fs::directory_iterator(dir)) {
+      std::ifstream in(entry.path(), std::ios::binary);
+      const std::string text((std::istreambuf_iterator<char>(in)), {});
+      INFO(entry.path().string());
+      if (std::string(kind) == "scenario") {
+        CHECK_FALSE(scenarios::parse_scenario(text, entry.path().string()).ok());
+      } else {
+        CHECK_FALSE(scenarios::parse_repro(text, entry.path().string()).ok());
+      }
+      ++seen;
+    }
+  }
+  CHECK(seen >= 1);
 }
