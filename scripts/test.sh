@@ -48,7 +48,7 @@ fi
 tail -n 3 build/release/ctest.log | sed -n 1p
 
 echo "== fuzz: scenario and repro parsers (a fixed number of inputs from a fixed seed)"
-bash scripts/fuzz.sh build/clang --runs 250000
+bash scripts/fuzz.sh build/clang --runs 100000
 
 echo "== coverage: engine/ by the whole suite (clang source-based; at least 95% of lines)"
 bash scripts/coverage.sh | tail -n 2
