@@ -7,22 +7,19 @@
 #include "sim/str.h"
 
 namespace conformance {
-namespace {
 
-absl::Status write_file(const std::string& path, const std::vector<std::uint8_t>& bytes) {
+absl::Status write_bytes(const std::string& path, const std::vector<std::uint8_t>& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
   if (!out) return absl::InternalError(sim::cat("cannot write ", path));
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<std::uint8_t>> read_file(const std::string& path) {
+absl::StatusOr<std::vector<std::uint8_t>> read_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::InternalError(sim::cat("cannot read ", path));
   return std::vector<std::uint8_t>(std::istreambuf_iterator<char>(in), {});
 }
-
-}  // namespace
 
 std::string blkdebug_site_of(std::string_view id, std::string_view message) {
   // Only the fault node ("blkdebug") stands for QEMU's blkdebug.
@@ -52,7 +49,7 @@ std::string scenario_text(const Case& c, const std::string& image_path) {
 absl::StatusOr<SideResult> run_blksim(const Case& c, const std::string& work_dir,
                                       const std::vector<engine::Mutant>& mutants) {
   const std::string image = sim::cat(work_dir, "/case-", c.index, ".raw");
-  if (absl::Status s = write_file(image, initial_image(c)); !s.ok()) return s;
+  if (absl::Status s = write_bytes(image, initial_image(c)); !s.ok()) return s;
   const std::string path = sim::cat(work_dir, "/case-", c.index, ".toml");
   const std::string text = scenario_text(c, image);
   std::ofstream(path) << text;
@@ -71,7 +68,7 @@ absl::StatusOr<SideResult> run_blksim(const Case& c, const std::string& work_dir
     side.abort_site = blkdebug_site_of(run.verdict.id, run.verdict.message);
   }
   for (const scenarios::CommandOutcome& o : run.outcomes) side.outcomes.push_back(Outcome{o.ret, o.data});
-  absl::StatusOr<std::vector<std::uint8_t>> final_image = read_file(sim::cat(work_dir, "/file.visible.raw"));
+  absl::StatusOr<std::vector<std::uint8_t>> final_image = read_bytes(sim::cat(work_dir, "/file.visible.raw"));
   if (!final_image.ok()) return final_image.status();
   side.image = std::move(*final_image);
   return side;

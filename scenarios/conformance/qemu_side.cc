@@ -4,8 +4,6 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <sstream>
 
 #include "scenarios/conformance/sides.h"
@@ -131,12 +129,7 @@ class Transcript {
 
 absl::StatusOr<SideResult> run_qemu_io(const Case& c, const std::string& qemu_io, const std::string& work_dir) {
   const std::string image = sim::cat(work_dir, "/case-", c.index, ".qemu.raw");
-  {
-    const std::vector<std::uint8_t> content = initial_image(c);
-    std::ofstream out(image, std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(content.data()), static_cast<std::streamsize>(content.size()));
-    if (!out) return absl::InternalError(sim::cat("cannot write ", image));
-  }
+  if (absl::Status s = write_bytes(image, initial_image(c)); !s.ok()) return s;
   // Line-buffered output (coreutils' stdbuf), so that what ran before an
   // assertion is not lost in stdio's buffer when qemu-io aborts.
   std::vector<std::string> argv = {"/usr/bin/stdbuf", "-oL", qemu_io, "--image-opts",
@@ -193,8 +186,9 @@ absl::StatusOr<SideResult> run_qemu_io(const Case& c, const std::string& qemu_io
                                         "'\n--- qemu-io said:\n", program->output));
   }
   if (aborted) return side;  // the image is whatever the abort left; not compared
-  std::ifstream in(image, std::ios::binary);
-  side.image.assign(std::istreambuf_iterator<char>(in), {});
+  absl::StatusOr<std::vector<std::uint8_t>> final_image = read_bytes(image);
+  if (!final_image.ok()) return final_image.status();
+  side.image = std::move(*final_image);
   return side;
 }
 

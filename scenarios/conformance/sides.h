@@ -31,6 +31,10 @@ struct SideResult {
 // fault driver checks what blkdebug asserts), or "" if none does.
 std::string blkdebug_site_of(std::string_view id, std::string_view message);
 
+// A case's image files, written before and read after each side runs.
+absl::Status write_bytes(const std::string& path, const std::vector<std::uint8_t>& bytes);
+absl::StatusOr<std::vector<std::uint8_t>> read_bytes(const std::string& path);
+
 // The blksim scenario a case becomes (the image at `image_path`).
 std::string scenario_text(const Case& c, const std::string& image_path);
 
