@@ -17,6 +17,9 @@ else
   limit=(-max_total_time="${2:-30}")
   what="${2:-30} s"
 fi
+# A build that also carries coverage instrumentation would leave a profile per
+# process here; nothing reads them.
+export LLVM_PROFILE_FILE=${LLVM_PROFILE_FILE:-/dev/null}
 corpus=$(mktemp -d)
 trap 'rm -rf "$corpus"' EXIT
 mkdir -p "$corpus/scenario" "$corpus/repro"
