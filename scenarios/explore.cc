@@ -51,6 +51,7 @@ SeedOutcome run_one(const Scenario& scenario, const SweepOptions& options, std::
   o.seed = seed;
   o.strategy = options.strategy;
   o.mutants = options.mutants;
+  o.wall_budget_s = options.seed_timeout_s;
   const RunResult r = run_scenario(scenario, o);
   SeedOutcome out;
   out.seed = seed;
@@ -198,7 +199,10 @@ absl::StatusOr<SweepResult> sweep(const Scenario& scenario, const SweepOptions& 
         }
       }
       const double quiet = std::chrono::duration<double>(Clock::now() - w.last_progress).count();
-      if (!ended && !stopping && options.seed_timeout_s > 0 && quiet > options.seed_timeout_s && !w.killed_for_hang) {
+      // The run's own watchdog ends a runaway seed at seed_timeout_s with a
+      // verdict; a worker still silent after the grace is stuck inside one step.
+      if (!ended && !stopping && options.seed_timeout_s > 0 && quiet > options.seed_timeout_s + hang_grace_s(options.seed_timeout_s) &&
+          !w.killed_for_hang) {
         kill(w.pid, SIGKILL);
         w.killed_for_hang = true;
       }
@@ -212,7 +216,8 @@ absl::StatusOr<SweepResult> sweep(const Scenario& scenario, const SweepOptions& 
         SeedOutcome o;
         o.seed = w.pending.front();
         o.verdict = w.killed_for_hang ? "hang" : "crash";
-        o.message = w.killed_for_hang ? sim::cat("no result within ", static_cast<std::uint64_t>(options.seed_timeout_s), " s; the worker was killed")
+        o.message = w.killed_for_hang ? sim::cat("no result within ", static_cast<std::uint64_t>(options.seed_timeout_s + hang_grace_s(options.seed_timeout_s)),
+                                                 " s (stuck inside one step: its watchdog never ran); the worker was killed")
                                       : sim::cat("the worker running this seed ", signal_text(status));
         w.pending.pop_front();
         if (!w.pending.empty()) queue.emplace_front(w.pending.begin(), w.pending.end());

@@ -21,6 +21,9 @@ namespace scenarios {
 inline constexpr unsigned kMaxWorkers = 256;
 inline constexpr std::uint64_t kMaxSweepSeeds = 100'000'000;
 
+// How long past its seed timeout a silent worker is given before it is killed.
+inline double hang_grace_s(double seed_timeout_s) { return seed_timeout_s < 10 ? seed_timeout_s : 10; }
+
 struct SweepOptions {
   std::vector<std::uint64_t> seeds;
   std::optional<sim::StrategySpec> strategy;
@@ -28,7 +31,10 @@ struct SweepOptions {
   unsigned workers = 1;
   bool stop_on_first = false;
   double time_budget_s = 0;     // wall-clock budget of the sweep (0: none); seeds not started are left out
-  double seed_timeout_s = 120;  // a seed running longer is killed and recorded as hung
+  // A seed running longer ends with verdict wall-budget (its run's watchdog);
+  // a worker silent for hang_grace_s more is killed and the seed recorded as
+  // a hang (stuck inside one step, where the watchdog cannot look).
+  double seed_timeout_s = kDefaultWallBudgetS;
   // Tests of the recovery paths: the worker running this seed aborts / hangs.
   std::optional<std::uint64_t> crash_seed_for_testing;
   std::optional<std::uint64_t> hang_seed_for_testing;
@@ -48,6 +54,10 @@ struct SeedOutcome {
   std::uint64_t fingerprint = 0;
   std::uint64_t events = 0;
   bool ok() const { return verdict == "pass"; }
+  // Whether running the seed again in-process gives the same failure, for a
+  // repro or a report: not for a crashed or hung worker, nor a run that ended
+  // on the wall clock (it would take as long again, and may not recur).
+  bool rerunnable() const { return verdict != "crash" && verdict != "hang" && verdict != "wall-budget"; }
 };
 
 struct SweepResult {

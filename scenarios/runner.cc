@@ -2,6 +2,9 @@
 // scenario's events, and applies the oracles the scenario selects.
 #include "scenarios/runner.h"
 
+#include <chrono>
+#include <cstdio>
+
 #include "drivers/null_driver.h"
 #include "drivers/raw_format.h"
 #include "engine/errors.h"
@@ -56,6 +59,17 @@ sim::WorldConfig ScenarioRun::make_config(const Scenario& s, const RunOptions& o
   c.step_budget = s.step_budget;
   c.time_budget_ns = s.time_budget_ns;
   c.trace_all = o.trace_all;
+  if (o.wall_budget_s > 0) {
+    using Clock = std::chrono::steady_clock;
+    const Clock::time_point deadline =
+        Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.wall_budget_s));
+    char budget[32];
+    std::snprintf(budget, sizeof budget, "%g", o.wall_budget_s);
+    c.watchdog = [deadline, text = std::string(budget)]() -> std::string {
+      if (Clock::now() < deadline) return {};
+      return sim::cat("wall-clock budget of ", text, " s exceeded");
+    };
+  }
   return c;
 }
 

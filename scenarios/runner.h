@@ -15,6 +15,8 @@
 
 namespace scenarios {
 
+inline constexpr double kDefaultWallBudgetS = 120;
+
 struct RunOptions {
   std::uint64_t seed = 0;
   std::optional<sim::StrategySpec> strategy;  // default: the scenario's
@@ -29,6 +31,10 @@ struct RunOptions {
   std::vector<engine::Mutant> mutants;
   // Keep each command's result, and what each read returned (conformance).
   bool record_outcomes = false;
+  // Real seconds the run may take before it ends with a wall-budget verdict
+  // (0: no limit): a runaway run must not hang a sweep or CI. Not part of a
+  // repro: whether it trips depends on the machine.
+  double wall_budget_s = kDefaultWallBudgetS;
 };
 
 // One command's result, in completion order.

@@ -71,6 +71,7 @@ class Shrinker {
       o.strategy = options_.strategy;
       o.tape = options_.tape;
       o.mutants = options_.mutants;
+      o.wall_budget_s = options_.wall_budget_s;
     }
     ++runs_;
     RunResult r = run_scenario(*s, o);
@@ -261,10 +262,18 @@ absl::StatusOr<ShrinkResult> shrink_failure(const std::string& text, const std::
   first.strategy = options.strategy;
   first.tape = options.tape;
   first.mutants = options.mutants;
+  first.wall_budget_s = options.wall_budget_s;
   RunResult base = run_scenario(*original, first);
   if (base.verdict.ok()) {
     return absl::FailedPreconditionError(sim::cat(path, ": seed ", options.seed, " with strategy ", base.strategy,
                                                   " holds every property; there is no failure to shrink"));
+  }
+  if (base.verdict.kind == sim::Verdict::Kind::kWallBudget) {
+    // Whether a smaller run also takes too long depends on the machine: no
+    // deterministic property to keep while shrinking.
+    return absl::FailedPreconditionError(
+        sim::cat(path, ": seed ", options.seed, " ended on the wall-clock budget, which depends on the machine, not the "
+                 "run; set a step_budget in the scenario to shrink a runaway run deterministically"));
   }
   const std::string verdict(sim::verdict_kind_name(base.verdict.kind));
   Shrinker shrinker(path, options, verdict, base.verdict.id);
@@ -297,6 +306,7 @@ absl::StatusOr<ShrinkResult> shrink_failure(const std::string& text, const std::
   replay.seed = options.seed;
   replay.strategy = sim::StrategySpec{sim::StrategySpec::Kind::kReplay, 3};
   replay.mutants = options.mutants;
+  replay.wall_budget_s = options.wall_budget_s;
   const auto fails_with = [&](const sim::ChoiceTape& t, RunResult* result) {
     replay.tape = t;
     return shrinker.budget_left() && shrinker.fails(out.text, result, &replay);

@@ -37,6 +37,7 @@ struct ShrinkOptions {
   std::optional<sim::StrategySpec> strategy;  // default: the scenario's
   sim::ChoiceTape tape;                       // with a replay strategy
   std::vector<engine::Mutant> mutants;
+  double wall_budget_s = kDefaultWallBudgetS;  // of each run
   std::size_t max_runs = kDefaultShrinkRuns;
   std::function<void(const std::string&)> progress;  // one line per accepted step
 };

@@ -15,6 +15,7 @@ struct Verdict {
     kDeadlock,     // nothing can run while coroutines are blocked
     kStepBudget,   // too many dispatched events: a livelock or a runaway job
     kTimeBudget,   // virtual time ran past its budget
+    kWallBudget,   // the run took longer in real time than its watchdog allows
     kOracle,       // an oracle found wrong behaviour (data, durability, ...)
   };
   Kind kind = Kind::kPass;

@@ -57,6 +57,7 @@ std::string_view verdict_kind_name(Verdict::Kind kind) {
     case Verdict::Kind::kDeadlock: return "deadlock";
     case Verdict::Kind::kStepBudget: return "step-budget";
     case Verdict::Kind::kTimeBudget: return "time-budget";
+    case Verdict::Kind::kWallBudget: return "wall-budget";
     case Verdict::Kind::kOracle: return "oracle";
   }
   return "?";
@@ -300,6 +301,7 @@ void World::dispatch(const Selection& selection) {
                  "",
                  {}});
   }
+  poll_watchdog();
   DispatchScope scope(current_ctx_, &ctx, current_event_actor_, event.actor, busy_threads_[ctx.thread()]);
   try {
     switch (event.kind) {
@@ -469,6 +471,23 @@ void World::emit(EventKind kind, std::uint64_t co, std::uint64_t a, std::uint64_
 void World::emit_ids(EventKind kind, std::uint64_t co, std::uint64_t a, std::uint64_t b, std::uint64_t c,
                      std::int64_t d, std::uint32_t label, std::uint32_t label2) {
   trace_.record(now_ns_, kind, current_ctx_ != nullptr ? current_ctx_->id() : 0, co, a, b, c, d, label, label2);
+  // One step that issues I/O without end (a request split into millions of
+  // fragments a synchronous driver completes at once) never returns to
+  // dispatch; issuing is a point where ending the run is as safe as a failed
+  // assertion there.
+  if (kind == EventKind::kRequestBegin || kind == EventKind::kDriverIssue) poll_watchdog();
+}
+
+void World::poll_watchdog() {
+  if (!config_.watchdog || trace_.count() - watchdog_polled_at_ < kWatchdogEvents) return;
+  watchdog_polled_at_ = trace_.count();
+  std::string overrun = config_.watchdog();
+  if (overrun.empty()) return;
+  fail(Verdict{Verdict::Kind::kWallBudget,
+               cat(overrun, " after ", trace_.count(), " events (", steps_, " dispatched), at ", now_ns_,
+                   " ns of virtual time"),
+               "",
+               {}});
 }
 
 Task<void> co_sleep_ns(std::uint64_t ns, std::string_view reason) {

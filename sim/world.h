@@ -9,6 +9,7 @@
 
 #include <coroutine>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -36,7 +37,15 @@ struct WorldConfig {
   std::uint64_t pct_expected_steps = kDefaultPctExpectedSteps;
   std::size_t trace_ring = Trace::kDefaultRingCapacity;
   bool trace_all = false;
+  // Polled once kWatchdogEvents trace events have been recorded since the last
+  // poll, at the next dispatch or I/O issue; a non-empty answer ends the run
+  // with a wall-budget verdict carrying it. The only way real time may
+  // reach a run, and only to end it: a run the watchdog leaves alone is
+  // unchanged by it.
+  std::function<std::string()> watchdog;
 };
+
+inline constexpr std::uint64_t kWatchdogEvents = 4096;
 
 class World {
  public:
@@ -163,6 +172,9 @@ class World {
   void dispatch(const Selection& selection);
   [[noreturn]] void deadlock(std::string message);
   void check_not_aborted() const;
+  // Asks config_.watchdog, if kWatchdogEvents events passed since it last did;
+  // ends the run with wall-budget on an answer.
+  void poll_watchdog();
 
   WorldConfig config_;
   std::uint64_t now_ns_ = 0;
@@ -183,6 +195,7 @@ class World {
   int poll_depth_ = 0;
   int max_poll_depth_ = 0;
   std::uint64_t steps_ = 0;
+  std::uint64_t watchdog_polled_at_ = 0;  // trace_.count() at the last watchdog poll
   Verdict verdict_;
   std::vector<Candidate> candidates_;  // scratch for choice points
   std::uint32_t label_resume_ = 0;

@@ -1,13 +1,17 @@
 // blksim bench: the workload of `qemu-img bench -c N -d D -s S [-w]
 // --image-opts driver=null-co,size=1G` (N sequential requests of S bytes, D in
 // flight, reads or writes) through the engine and the null driver inside the
-// simulator, as requests per CPU-second; then the memory a request in flight
-// costs. A benchmark: it prints figures and judges nothing but the run's verdict.
+// simulator, as requests per CPU-second; then the peak RSS, the memory a
+// request in flight costs, and seeds per CPU-second of each library scenario.
+// A benchmark: it prints figures and judges nothing but the runs' verdicts.
 #include <sys/resource.h>
 
 #include <algorithm>
 #include <ctime>
+#include <cstdio>
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include "scenarios/cli/commands.h"
 #include "scenarios/runner.h"
@@ -85,6 +89,43 @@ double measure(const scenarios::Scenario& s, std::uint64_t count) {
   return static_cast<double>(count) / cpu;
 }
 
+
+// Each scenario's default seeds, in this process on one core: seeds per
+// CPU-second (median of `reps`), the events a seed takes, and events per second.
+void bench_scenarios(const std::string& dir, int reps) {
+  const std::vector<std::string> files = scenario_files_in(dir);
+  std::vector<scenarios::Scenario> loaded;
+  for (const std::string& f : files) loaded.push_back(load_or_throw(f));
+  std::cout << "seeds per CPU-second of each scenario in " << dir << " (default seeds, in-process, median of " << reps
+            << "):\n";
+  char line[160];
+  std::snprintf(line, sizeof line, "  %-24s %6s %10s %12s %12s\n", "scenario", "seeds", "seeds/s", "events/seed", "events/s");
+  std::cout << line;
+  double total = 0;
+  for (const scenarios::Scenario& s : loaded) {
+    std::uint64_t events = 0;
+    std::vector<double> rates;
+    for (int i = 0; i < reps; ++i) {
+      events = 0;
+      const double start = cpu_seconds();
+      for (std::uint64_t seed = 0; seed < s.seeds; ++seed) {
+        scenarios::RunOptions o;
+        o.seed = seed;
+        events += scenarios::run_scenario(s, o).events;
+      }
+      rates.push_back(static_cast<double>(s.seeds) / std::max(cpu_seconds() - start, 1e-9));
+    }
+    std::sort(rates.begin(), rates.end());
+    const double rate = rates[rates.size() / 2];
+    const double per_seed = static_cast<double>(events) / s.seeds;
+    total += s.seeds / rate;
+    std::snprintf(line, sizeof line, "  %-24s %6u %10.0f %12.0f %12.0f\n", s.name.c_str(), s.seeds, rate, per_seed,
+                  rate * per_seed);
+    std::cout << line;
+  }
+  std::cout << "  all default seeds: " << fixed(total, 2) << " s of CPU\n";
+}
+
 }  // namespace
 
 int cmd_bench(const BenchCmd& a) {
@@ -93,9 +134,11 @@ int cmd_bench(const BenchCmd& a) {
   if (a.count == 0 || a.count > 10'000'000) throw BadInput{"-c: expected 1 to 10000000"};
   if (a.in_flight > 1'000'000) throw BadInput{"--in-flight: expected 0 to 1000000"};
   if (a.reps < 1 || a.reps > 21) throw BadInput{"--reps: expected 1 to 21"};
+  if (a.scenarios != "none") scenario_files_in(a.scenarios);  // bad input before the long part
   std::cout << "blksim bench: " << a.count << " " << (a.write ? "write" : "read") << " requests of " << a.size
             << " bytes, " << a.depth << " in flight, null driver, 256 MiB (median of " << a.reps << ", CPU time)\n";
   for (const bool data : {false, true}) {
+    if (a.oracles != "both" && (a.oracles == "data") != data) continue;
     const scenarios::Scenario s = bench_scenario(a, a.count, a.depth, 0, data);
     std::vector<double> rates;
     for (int i = 0; i < a.reps; ++i) rates.push_back(measure(s, a.count));
@@ -103,10 +146,11 @@ int cmd_bench(const BenchCmd& a) {
     std::cout << "  requests per CPU-second, " << (data ? "data oracle on " : "oracles off    ") << "  "
               << fixed(rates[rates.size() / 2], 0) << (data && a.write ? "   (mem node: null drops writes)" : "") << "\n";
   }
+  std::cout << "  peak RSS " << peak_rss_kib() / 1024 << " MiB\n";
   if (a.in_flight > 0) {
     // Every request in flight at once: a long latency and a queue as deep as
     // the request count. Peak RSS grows by what they cost together (engine
-    // state, coroutine frames, buffers, and the trace of their events).
+    // state, coroutine frames, data buffers, and the trace of their events).
     constexpr std::uint32_t kDepth = 1000;
     const auto jobs = static_cast<std::uint32_t>((a.in_flight + kDepth - 1) / kDepth);
     const scenarios::Scenario s = bench_scenario(a, a.in_flight, kDepth, 1'000'000'000, false, jobs);
@@ -114,9 +158,11 @@ int cmd_bench(const BenchCmd& a) {
     measure(s, a.in_flight);
     const long after = peak_rss_kib();
     const double per = static_cast<double>(after - before) * 1024.0 / static_cast<double>(a.in_flight);
-    std::cout << "  peak RSS " << after / 1024 << " MiB; " << a.in_flight << " requests in flight at once: "
-              << fixed(per, 0) << " bytes per request (peak RSS growth, trace included)\n";
+    std::cout << "  " << a.in_flight << " requests in flight at once: " << fixed(per, 0)
+              << " bytes per request (peak RSS growth, trace included), " << fixed(per - a.size, 0)
+              << " beyond its " << a.size << "-byte data buffer; peak RSS " << after / 1024 << " MiB\n";
   }
+  if (a.scenarios != "none") bench_scenarios(a.scenarios, a.reps);
   return kExitPass;
 }
 

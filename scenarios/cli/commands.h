@@ -112,7 +112,9 @@ struct BenchCmd {
   std::uint32_t size = 4096;     // -s
   bool write = false;            // -w
   int reps = 3;
-  std::uint64_t in_flight = 0;   // also measure this many requests in flight at once
+  std::string oracles = "both";               // off | data | both: which request figures
+  std::uint64_t in_flight = 100000;           // also measure this many requests in flight at once (0: not)
+  std::string scenarios = "scenarios/library";  // seeds per CPU-second of each scenario here ("none": not)
 };
 int cmd_bench(const BenchCmd& a);
 

@@ -88,6 +88,7 @@ scenarios::RunOptions options_from(const RunArgs& a) {
   o.seed = seed_or_throw(a.seed);
   o.strategy = strategy_or_throw(a.strategy);
   o.mutants = mutants_or_throw(a.mutants);
+  o.wall_budget_s = a.wall_budget_s;
   if (!a.tape_in.empty()) {
     auto tape = sim::ChoiceTape::parse(read_file_or_throw(a.tape_in, "choice tape"));
     if (!tape.ok()) throw BadInput{sim::cat(a.tape_in, ": ", tape.status().message())};

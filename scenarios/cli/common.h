@@ -46,6 +46,7 @@ struct RunArgs {
   std::string strategy;
   std::string tape_in;
   std::vector<std::string> mutants;
+  double wall_budget_s = scenarios::kDefaultWallBudgetS;  // per run; 0: none
 };
 scenarios::RunOptions options_from(const RunArgs& a);
 

@@ -13,12 +13,19 @@
 
 namespace {
 
-void add_run_options(CLI::App* cmd, cli::RunArgs& a, bool tape = true) {
+// Explore has neither --tape (seeds differ) nor --wall-budget (its
+// --seed-timeout is the per-seed budget).
+void add_run_options(CLI::App* cmd, cli::RunArgs& a, bool single_run = true) {
   cmd->add_option("file", a.file, "scenario file (TOML)")->required();
   cmd->add_option("--seed", a.seed, "seed of the run");
   cmd->add_option("--strategy", a.strategy, "fifo, random, pct, pct:D or replay (default: the scenario's)");
-  if (tape) cmd->add_option("--tape", a.tape_in, "replay this choice tape (written by --tape-out)");
+  if (single_run) cmd->add_option("--tape", a.tape_in, "replay this choice tape (written by --tape-out)");
   cmd->add_option("--mutant", a.mutants, "switch on an engine mutant (see list mutants); repeatable");
+  if (single_run) {
+    cmd->add_option("--wall-budget", a.wall_budget_s,
+                    "end a run that takes more than S seconds of real time with verdict wall-budget (0: no limit)")
+        ->check(CLI::Range(0.0, 1e9));
+  }
 }
 
 void add_snapshot_options(CLI::App* cmd, cli::Snapshot& s) {
@@ -73,7 +80,9 @@ int main(int argc, char** argv) {
   explore->add_flag("--stop-on-first", explore_args.stop_on_first, "stop at the first failing seed");
   explore->add_option("--time-budget", explore_args.time_budget_s, "stop starting seeds after S seconds of wall time")
       ->check(CLI::Range(0.0, 1e9));
-  explore->add_option("--seed-timeout", explore_args.seed_timeout_s, "kill a seed after S seconds of wall time (a hang)")
+  explore->add_option("--seed-timeout", explore_args.seed_timeout_s,
+                      "a seed running S seconds of wall time ends with verdict wall-budget; a worker silent 10 s "
+                      "longer is killed (hang)")
       ->check(CLI::Range(0.001, 1e9));
   explore->add_flag("--json", explore_args.json, "one JSON object per seed on stdout (the summary goes to stderr)");
   explore->add_option("--junit", explore_args.junit, "write a JUnit XML report (one test case per seed)");
@@ -123,7 +132,12 @@ int main(int argc, char** argv) {
   bench->add_option("-s,--size", bench_args.size, "bytes per request");
   bench->add_flag("-w,--write", bench_args.write, "writes instead of reads");
   bench->add_option("--reps", bench_args.reps, "runs per figure (the median is printed)");
-  bench->add_option("--in-flight", bench_args.in_flight, "also measure memory with this many requests in flight at once");
+  bench->add_option("--oracles", bench_args.oracles, "request figures with the oracles off, the data oracle on, or both")
+      ->check(CLI::IsMember({"off", "data", "both"}));
+  bench->add_option("--in-flight", bench_args.in_flight,
+                    "measure memory with this many requests in flight at once (default 100000; 0: skip)");
+  bench->add_option("--scenarios", bench_args.scenarios,
+                    "seeds per CPU-second of each scenario in DIR (default scenarios/library; none: skip)");
 
   cli::MergeCmd merge_args;
   CLI::App* merge = app.add_subcommand("merge", "combine the JSON Lines results of many shards into one summary and JUnit file");

@@ -84,6 +84,7 @@ int cmd_report(const ReportCmd& a) {
     if (!ro.ok()) throw BadInput{std::string(ro.status().message())};
     s = *rs;
     o = *ro;
+    o.wall_budget_s = a.run.wall_budget_s;
     text = repro->scenario_text;
     repro_command = sim::cat("blksim replay ", a.run.file);
   } else {
@@ -100,6 +101,7 @@ int cmd_report(const ReportCmd& a) {
     so.strategy = o.strategy;
     so.tape = o.tape;
     so.mutants = o.mutants;
+    so.wall_budget_s = o.wall_budget_s;
     auto result = scenarios::shrink_failure(text, s.path, so);
     if (result.ok()) {
       shrunk = result->text;

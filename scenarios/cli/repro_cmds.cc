@@ -24,9 +24,11 @@ scenarios::Scenario repro_scenario_or_throw(const scenarios::Repro& repro) {
   return *std::move(s);
 }
 
-scenarios::RunOptions repro_options_or_throw(const scenarios::Repro& repro) {
+// The repro fixes the run; the wall-clock budget is the machine's, from the flag.
+scenarios::RunOptions repro_options_or_throw(const scenarios::Repro& repro, const RunArgs& a) {
   auto o = scenarios::repro_options(repro);
   if (!o.ok()) throw BadInput{std::string(o.status().message())};
+  o->wall_budget_s = a.wall_budget_s;
   return *std::move(o);
 }
 
@@ -55,7 +57,7 @@ int cmd_replay(const ReplayCmd& a) {
   reject_run_flags_with_repro(a.run);
   const scenarios::Repro repro = repro_or_throw(a.run.file);
   const scenarios::Scenario s = repro_scenario_or_throw(repro);
-  const scenarios::RunOptions o = repro_options_or_throw(repro);
+  const scenarios::RunOptions o = repro_options_or_throw(repro, a.run);
   const scenarios::RunResult r = scenarios::run_scenario(s, o);
   const scenarios::ReplayComparison c = scenarios::compare_replay(repro, r);
   if (a.json) {
@@ -88,13 +90,14 @@ int cmd_shrink(const ShrinkCmd& a) {
   if (is_repro_path(a.run.file)) {
     reject_run_flags_with_repro(a.run);
     const scenarios::Repro repro = repro_or_throw(a.run.file);
-    const scenarios::RunOptions o = repro_options_or_throw(repro);
+    const scenarios::RunOptions o = repro_options_or_throw(repro, a.run);
     text = repro.scenario_text;
     path = repro.scenario_file;
     so.seed = o.seed;
     so.strategy = o.strategy;
     so.tape = o.tape;
     so.mutants = o.mutants;
+    so.wall_budget_s = o.wall_budget_s;
   } else {
     load_or_throw(a.run.file);  // bad input first, with its location
     text = read_file_or_throw(a.run.file, "scenario file");
@@ -104,6 +107,7 @@ int cmd_shrink(const ShrinkCmd& a) {
     so.strategy = o.strategy;
     so.tape = o.tape;
     so.mutants = o.mutants;
+    so.wall_budget_s = o.wall_budget_s;
   }
   if (a.max_runs != 0) so.max_runs = a.max_runs;
   so.progress = [](const std::string& step) { std::cerr << "shrink: " << step << "\n"; };

@@ -115,7 +115,7 @@ scenarios::SweepResult sweep_or_throw(const scenarios::Scenario& s, const scenar
 // deterministic); crashed or hung seeds get only their repro line.
 void write_repro(const scenarios::Scenario& s, const std::string& text, const scenarios::SeedOutcome& o,
                  const scenarios::SweepOptions& sweep, const std::string& dir, std::ostream& human) {
-  if (o.verdict == "crash" || o.verdict == "hang") return;
+  if (!o.rerunnable()) return;
   scenarios::RunOptions ro;
   ro.seed = o.seed;
   ro.strategy = sweep.strategy;
@@ -170,7 +170,7 @@ int cmd_explore(const ExploreCmd& a) {
       const std::string repro = repro_line(s.path, out.seed, out.strategy.empty() ? (o.strategy ? o.strategy->to_string() : s.strategy.to_string()) : out.strategy, o.mutants);
       human << "FAIL seed " << out.seed << ": " << failure_label(out) << ": " << out.message << "\n     repro: " << repro << "\n";
       if (!a.repro_dir.empty()) write_repro(s, text, out, o, a.repro_dir, human);
-      if (!a.report_dir.empty() && out.verdict != "crash" && out.verdict != "hang") {
+      if (!a.report_dir.empty() && out.rerunnable()) {
         scenarios::RunOptions ro;
         ro.seed = out.seed;
         ro.strategy = o.strategy;
@@ -340,7 +340,7 @@ int cmd_suite(const SuiteCmd& a) {
     if (!a.report_dir.empty()) {
       for (const scenarios::SeedOutcome& out : r.outcomes) {
         const std::string label = sim::cat(s.name, " ", out.seed, " ", failure_label(out));
-        if (out.ok() || s.expect_fail || known.count(label) != 0 || out.verdict == "crash" || out.verdict == "hang") continue;
+        if (out.ok() || s.expect_fail || known.count(label) != 0 || !out.rerunnable()) continue;
         scenarios::RunOptions ro;
         ro.seed = out.seed;
         ro.mutants = mutants;

@@ -4,8 +4,7 @@
 //   coroutine switch   resume + suspend of a Task chain, bare and through the World
 //   scheduler events   bottom halves dispatched per CPU-second
 //   skeleton requests  4 KiB aio requests through engine + mem driver per CPU-second
-//   scenarios DIR      seeds per CPU-second of each library scenario, in one process
-//                      on one core (blksim-bench scenarios scenarios/library)
+// (Seeds per second of each library scenario: blksim bench.)
 #include <algorithm>
 #include <filesystem>
 #include <cstdio>
@@ -109,48 +108,10 @@ double bench_requests(std::uint32_t commands, std::uint64_t* requests_out) {
   return static_cast<double>(r.requests) / secs;
 }
 
-// Each scenario's default seeds, in-process: seeds per CPU-second.
-int bench_scenarios(const std::string& dir) {
-  std::vector<std::string> files;
-  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-    if (entry.path().extension() == ".toml") files.push_back(entry.path().string());
-  }
-  std::sort(files.begin(), files.end());
-  std::printf("blksim-bench scenarios (median of 3, CPU time, one core)\n");
-  std::printf("  %-22s %6s %10s %12s %12s\n", "scenario", "seeds", "seeds/s", "events/seed", "events/s");
-  double total_secs = 0;
-  for (const std::string& f : files) {
-    auto s = scenarios::load_scenario(f);
-    if (!s.ok()) {
-      std::fprintf(stderr, "%s\n", std::string(s.status().message()).c_str());
-      return 2;
-    }
-    std::uint64_t events = 0;
-    const double rate = median_of(3, [&] {
-      events = 0;
-      const double start = cpu_seconds();
-      for (std::uint64_t seed = 0; seed < s->seeds; ++seed) {
-        scenarios::RunOptions o;
-        o.seed = seed;
-        events += scenarios::run_scenario(*s, o).events;
-      }
-      return static_cast<double>(s->seeds) / (cpu_seconds() - start);
-    });
-    total_secs += s->seeds / rate;
-    std::printf("  %-22s %6u %10.0f %12.0f %12.0f\n", s->name.c_str(), s->seeds, rate,
-                static_cast<double>(events) / s->seeds, rate * static_cast<double>(events) / s->seeds);
-  }
-  std::printf("  the whole suite's default seeds: %.1f s of CPU\n", total_secs);
-  return 0;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   constexpr int kReps = 5;
-  if (argc >= 2 && std::string(argv[1]) == "scenarios") {
-    return bench_scenarios(argc >= 3 ? argv[2] : "scenarios/library");
-  }
   if (argc == 2 && std::string(argv[1]) == "world-switch") {  // for profiling one figure
     std::printf("World wake + suspend: %.2f ns\n", median_of(kReps, [] { return bench_world_switch(5'000'000); }));
     return 0;

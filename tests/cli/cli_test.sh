@@ -211,8 +211,17 @@ sed -i 's/ [0-9a-f]\{16\}$/ 0000000000000000/' "$tmp/golden.txt"
 expect 1 'behaviour changed for 2 runs' -- "$blksim" suite "$tmp/one" --seeds 2 --golden "$tmp/golden.txt"
 
 # bench prints figures (not judged) and rejects impossible parameters.
-expect 0 'requests per CPU-second, oracles off +[0-9]+' -- "$blksim" bench -c 2000 --reps 1
-expect 0 '2000 requests in flight at once: [0-9]+ bytes per request' -- "$blksim" bench -c 500 -w --reps 1 --in-flight 2000
+expect 0 'requests per CPU-second, oracles off +[0-9]+' -- "$blksim" bench -c 2000 --reps 1 --in-flight 0 --scenarios none
+expect 0 '2000 requests in flight at once: [0-9]+ bytes per request .*, -?[0-9]+ beyond its 4096-byte data buffer' \
+  -- "$blksim" bench -c 500 -w --reps 1 --in-flight 2000 --scenarios none
+mkdir -p "$tmp/bench-lib"
+cp "$lib/fua-crash.toml" "$lib/discard-vs-rmw.toml" "$tmp/bench-lib/"
+out=$("$blksim" bench -c 500 --reps 1 --in-flight 0 --scenarios "$tmp/bench-lib" 2>&1)
+for name in fua-crash discard-vs-rmw; do
+  grep -qE "^  $name +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+$" <<<"$out" || fail "bench --scenarios: no figures for $name: $out"
+done
+grep -qE '^  peak RSS [0-9]+ MiB$' <<<"$out" || fail "bench: no peak RSS: $out"
+expect 2 'not a directory' -- "$blksim" bench --scenarios "$tmp/none-here"
 expect 2 '-s: expected a multiple of 512' -- "$blksim" bench -s 1000
 expect 2 '-d: expected 1 to 1024' -- "$blksim" bench -d 0
 expect 2 'Could not convert|expected' -- "$blksim" bench -c lots

@@ -232,6 +232,40 @@ TEST_CASE("time budget: a timer chain past the budget ends with a verdict") {
   CHECK(world.now_ns() <= 1'000'000);
 }
 
+TEST_CASE("watchdog: polled every kWatchdogEvents events, its answer ends a livelock with wall-budget") {
+  sim::WorldConfig c = testing::config();
+  int polls = 0;
+  // Stands in for the wall clock: trips on the third poll.
+  c.watchdog = [&]() -> std::string { return ++polls == 3 ? "wall-clock budget of 1 s exceeded" : ""; };
+  World world(c);
+  std::function<void()> again = [&] { world.main_context().bh_schedule("again", again); };
+  again();
+  world.run();
+  REQUIRE(world.verdict().kind == sim::Verdict::Kind::kWallBudget);
+  CHECK(sim::verdict_kind_name(world.verdict().kind) == "wall-budget");
+  CHECK(polls == 3);
+  // One event per bottom half: the third poll comes with the 3 * 4096th event.
+  CHECK(world.steps() == 3 * sim::kWatchdogEvents + 1);
+  CHECK(world.verdict().message.rfind("wall-clock budget of 1 s exceeded after 12288 events (12289 dispatched)", 0) == 0);
+}
+
+TEST_CASE("watchdog: one that never trips leaves the run and its fingerprint unchanged") {
+  const auto run = [](bool watched) {
+    sim::WorldConfig c = testing::config();
+    if (watched) c.watchdog = [] { return std::string(); };
+    World world(c);
+    int left = 20000;
+    std::function<void()> again = [&] {
+      if (--left > 0) world.main_context().bh_schedule("again", again);
+    };
+    again();
+    world.run();
+    CHECK(world.verdict().ok());
+    return std::pair{world.steps(), world.trace().fingerprint()};
+  };
+  CHECK(run(true) == run(false));
+}
+
 TEST_CASE("an invariant failing in a callback ends the run with its location") {
   World world(testing::config());
   world.main_context().bh_schedule("bad", [] { SIM_ASSERT(1 + 1 == 3, "arithmetic is broken"); });
