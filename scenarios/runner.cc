@@ -308,6 +308,7 @@ sim::Task<void> ScenarioRun::job_main(Job& job) {
   if (spec.start_ns > 0) co_await sim::co_sleep_ns(spec.start_ns, "job start");
   const std::string_view outstanding = world_.intern(sim::cat("outstanding aio of ", spec.name));
   const std::string_view free_slot = world_.intern(sim::cat("a free slot of ", spec.name));
+  const std::string_view command_family = world_.intern(sim::cat(spec.name, ".cmd"));
   std::size_t index = 0;
   for (const Command& cmd : *job.commands) {
     std::string_view quiesced_by;
@@ -325,8 +326,7 @@ sim::Task<void> ScenarioRun::job_main(Job& job) {
         co_await job.slot_free.wait(nullptr, sim::WaitInfo{"queue depth", 0, 0, free_slot, 0});
       }
       ++job.in_flight;
-      std::string name = sim::cat(spec.name, ".cmd", index);
-      world_.spawn(job.node->bs->aio_context(), std::move(name), execute(job, cmd), [&job] {
+      world_.spawn_numbered(job.node->bs->aio_context(), command_family, index, execute(job, cmd), [&job] {
         --job.in_flight;
         job.slot_free.restart_all();
       });

@@ -1,6 +1,7 @@
 #include "scenarios/write_history.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "sim/invariant.h"
 #include "sim/str.h"
@@ -13,6 +14,17 @@ bool covers(const WriteRecord& w, std::uint64_t i) { return i >= w.offset && i -
 bool settled(const WriteRecord& w, const Cutoff& cutoff) {
   if (w.completed == kNeverSettles) return false;
   return w.completed < cutoff.before || (cutoff.fua_settles && w.fua);
+}
+
+bool all_zero(const std::uint8_t* p, std::uint64_t n) {
+  static const std::uint8_t kZeroes[4096] = {};
+  for (; n > 0;) {
+    const std::uint64_t k = std::min<std::uint64_t>(n, sizeof kZeroes);
+    if (std::memcmp(p, kZeroes, k) != 0) return false;
+    p += k;
+    n -= k;
+  }
+  return true;
 }
 
 void add(ByteValues& out, std::uint8_t v) {
@@ -40,11 +52,44 @@ std::vector<std::pair<std::uint64_t, std::uint64_t>> WriteHistory::written_range
 
 std::size_t WriteHistory::issue(const WriteRecord& record) {
   SIM_ASSERT(record.offset + record.bytes <= size_, "write past the end of the checked node");
+  SIM_ASSERT(records_.size() < UINT32_MAX, "too many writes for one history");
   records_.push_back(record);
   records_.back().completed = kNeverSettles;
   records_.back().done = false;
   records_.back().folded = false;
+  index(static_cast<std::uint32_t>(records_.size() - 1));
   return records_.size() - 1;
+}
+
+void WriteHistory::index(std::uint32_t id) {
+  const WriteRecord& w = records_[id];
+  if (w.bytes == 0) return;
+  const std::uint64_t first = w.offset / kChunk;
+  const std::uint64_t last = (w.offset + w.bytes - 1) / kChunk;
+  if (last - first + 1 > kMaxChunksPerRecord) {
+    wide_.push_back(id);
+    return;
+  }
+  if (chunks_.size() <= last) chunks_.resize(last + 1);
+  for (std::uint64_t c = first; c <= last; ++c) chunks_[c].push_back(id);
+}
+
+void WriteHistory::overlapping(std::uint64_t begin, std::uint64_t end, std::vector<const WriteRecord*>& out) const {
+  out.clear();
+  const auto meets = [&](const WriteRecord& w) { return !w.folded && w.offset < end && w.offset + w.bytes > begin; };
+  for (std::uint32_t id : wide_) {
+    if (meets(records_[id])) out.push_back(&records_[id]);
+  }
+  if (begin >= end) return;
+  const std::uint64_t first = begin / kChunk;
+  const std::uint64_t last = std::min<std::uint64_t>((end - 1) / kChunk + 1, chunks_.size());
+  for (std::uint64_t c = first; c < last; ++c) {
+    for (std::uint32_t id : chunks_[c]) {
+      const WriteRecord& w = records_[id];
+      // A record in several chunks is taken in the first chunk it shares with the range.
+      if (meets(w) && std::max(w.offset, begin) / kChunk == c) out.push_back(&w);
+    }
+  }
 }
 
 void WriteHistory::complete(std::size_t id, std::uint64_t clock, bool ok) {
@@ -82,6 +127,7 @@ ByteValues WriteHistory::allowed_among(std::uint64_t i, const std::vector<const 
   return out;
 }
 
+// The reference the indexed check is tested against: every record, byte by byte.
 ByteValues WriteHistory::allowed(std::uint64_t i, const Cutoff& cutoff) const {
   std::vector<const WriteRecord*> covering;
   for (const WriteRecord& w : records_) {
@@ -94,31 +140,31 @@ bool WriteHistory::check(std::uint64_t offset, const std::vector<std::uint8_t>& 
                          const std::function<void(std::uint64_t, std::uint8_t, const ByteValues&)>& mismatch) const {
   SIM_ASSERT(offset + data.size() <= size_, "checking past the end of the node");
   const std::uint64_t end = offset + data.size();
-  std::vector<const WriteRecord*> overlapping;
+  std::vector<const WriteRecord*> spans;
+  overlapping(offset, end, spans);
   std::vector<std::uint64_t> cuts = {offset, end};
-  for (const WriteRecord& w : records_) {
-    if (w.folded || w.offset >= end || w.offset + w.bytes <= offset) continue;
-    overlapping.push_back(&w);
-    cuts.push_back(std::max(w.offset, offset));
-    cuts.push_back(std::min(w.offset + w.bytes, end));
+  for (const WriteRecord* w : spans) {
+    cuts.push_back(std::max(w->offset, offset));
+    cuts.push_back(std::min(w->offset + w->bytes, end));
   }
   std::sort(cuts.begin(), cuts.end());
   cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
-  // Between two cuts the covering writes are the same: the allowed values then
-  // depend only on the byte's known content.
+  // Sweep the cuts in order with the writes covering the current segment:
+  // between two cuts they are the same, so the allowed values depend only on
+  // the byte's known content.
+  std::sort(spans.begin(), spans.end(), [](const WriteRecord* x, const WriteRecord* y) { return x->offset < y->offset; });
+  std::size_t next_span = 0;
   std::vector<const WriteRecord*> active;
   for (std::size_t k = 0; k + 1 < cuts.size(); ++k) {
     const std::uint64_t a = cuts[k];
     const std::uint64_t b = cuts[k + 1];
-    active.clear();
-    for (const WriteRecord* w : overlapping) {
-      if (covers(*w, a)) active.push_back(w);
+    std::erase_if(active, [a](const WriteRecord* w) { return w->offset + w->bytes <= a; });
+    for (; next_span < spans.size() && std::max(spans[next_span]->offset, offset) <= a; ++next_span) {
+      if (covers(*spans[next_span], a)) active.push_back(spans[next_span]);
     }
     if (active.empty()) {
-      const auto first = data.begin() + static_cast<std::ptrdiff_t>(a - offset);
-      const auto last = data.begin() + static_cast<std::ptrdiff_t>(b - offset);
-      const bool same = base_.empty() ? std::all_of(first, last, [](std::uint8_t v) { return v == 0; })
-                                      : std::equal(first, last, base_.begin() + static_cast<std::ptrdiff_t>(a));
+      const std::uint8_t* got = data.data() + (a - offset);
+      const bool same = base_.empty() ? all_zero(got, b - a) : std::memcmp(got, base_.data() + a, b - a) == 0;
       if (same) continue;
     }
     ByteValues ok;

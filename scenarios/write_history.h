@@ -87,9 +87,21 @@ class WriteHistory {
   // The known content of byte i.
   std::uint8_t base_at(std::uint64_t i) const { return base_.empty() ? 0 : base_[i]; }
 
+  // The records (by id) whose range may meet [begin, end), each once.
+  void overlapping(std::uint64_t begin, std::uint64_t end, std::vector<const WriteRecord*>& out) const;
+  void index(std::uint32_t id);
+
   std::uint64_t size_ = 0;
   std::vector<std::uint8_t> base_;  // empty: all zeroes; else size_ bytes
   std::vector<WriteRecord> records_;
+  // An index of records by the kChunk-byte chunks they cover, so that judging a
+  // range looks at the writes near it, not at every write of the run. A record
+  // covering more than kMaxChunksPerRecord chunks goes to wide_ instead, which
+  // every lookup scans (few writes are that large).
+  static constexpr std::uint64_t kChunk = 64 * 1024;
+  static constexpr std::uint64_t kMaxChunksPerRecord = 64;
+  std::vector<std::vector<std::uint32_t>> chunks_;
+  std::vector<std::uint32_t> wide_;
 };
 
 std::string describe_values(const ByteValues& values);

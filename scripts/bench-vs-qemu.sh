@@ -25,7 +25,7 @@ for mode in read write; do
   [ "$mode" = write ] && flag="-w"
   q=$(cpu_of qemu-img bench -c "$count" -d 64 -s 4096 $flag --image-opts driver=null-co,size=1G)
   qrate=$(awk -v c="$count" -v t="$q" 'BEGIN {printf "%.0f", c / t}')
-  out=$("$blksim" bench -c "$count" -d 64 -s 4096 $flag)
+  out=$("$blksim" bench -c "$count" -d 64 -s 4096 $flag --in-flight 0 --scenarios none)
   off=$(echo "$out" | awk '/oracles off/ {print $NF}')
   on=$(echo "$out" | awk '/data oracle on/ {for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+$/) v = $i; print v}')
   echo "$mode: qemu-img bench $qrate req/CPU-s; blksim $off (oracles off, $(awk -v a="$off" -v b="$qrate" 'BEGIN {printf "%.2f", a / b}')x), $on (data oracle on, $(awk -v a="$on" -v b="$qrate" 'BEGIN {printf "%.2f", a / b}')x)"

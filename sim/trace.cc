@@ -34,12 +34,20 @@ Trace::Trace(std::size_t ring_capacity) : ring_capacity_(ring_capacity), fingerp
 }
 
 std::uint32_t Trace::intern(std::string_view text) {
+  const auto address = reinterpret_cast<std::uintptr_t>(text.data());
+  InternSlot& slot = intern_slots_[((address >> 3) ^ (address >> 13) ^ text.size()) % kInternSlots];
+  if (slot.data == text.data() && slot.size == text.size() && strings_[slot.id] == text) return slot.id;
+  std::uint32_t id;
   auto it = string_ids_.find(absl::string_view(text.data(), text.size()));
-  if (it != string_ids_.end()) return it->second;
-  auto id = static_cast<std::uint32_t>(strings_.size());
-  strings_.emplace_back(text);
-  string_hashes_.push_back(hash_string(text));
-  string_ids_.emplace(std::string(text), id);
+  if (it != string_ids_.end()) {
+    id = it->second;
+  } else {
+    id = static_cast<std::uint32_t>(strings_.size());
+    const std::string& stored = strings_.emplace_back(text);
+    string_hashes_.push_back(hash_string(text));
+    string_ids_.emplace(absl::string_view(stored.data(), stored.size()), id);
+  }
+  slot = InternSlot{text.data(), text.size(), id};
   return id;
 }
 
@@ -80,6 +88,12 @@ void Trace::record(std::uint64_t time_ns, EventKind kind, std::uint32_t ctx, std
   for (const Observer& observer : observers_) observer(*this, *slot);
 }
 
+std::string Trace::coroutine_name(const TraceEvent& create) const {
+  std::string name(text(create.label));
+  if (create.a != 0) name += std::to_string(create.a - 1);
+  return name;
+}
+
 std::string Trace::to_json(const TraceEvent& e) const {
   nlohmann::ordered_json j;
   j["i"] = e.index;
@@ -89,7 +103,7 @@ std::string Trace::to_json(const TraceEvent& e) const {
   if (e.co != 0) j["co"] = e.co;
   switch (e.kind) {
     case EventKind::kCoCreate:
-      j["name"] = text(e.label);
+      j["name"] = coroutine_name(e);
       break;
     case EventKind::kCoFinish:
       j["threw"] = e.a != 0;

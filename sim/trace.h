@@ -19,7 +19,7 @@
 namespace sim {
 
 enum class EventKind : std::uint8_t {
-  kCoCreate,        // co, label = coroutine name
+  kCoCreate,        // co, label = coroutine name, or with a != 0 its family (name = family + (a - 1))
   kCoResume,        // co
   kCoYield,         // co
   kCoFinish,        // co, a = 1 if it ended by an exception
@@ -71,6 +71,8 @@ class Trace {
   void mute(bool muted) { muted_ = muted; }
 
   std::uint32_t intern(std::string_view text);
+  // The name a co_create event gives its coroutine.
+  std::string coroutine_name(const TraceEvent& create) const;
   // The text of an interned id; the view stays valid as long as the trace lives.
   std::string_view text(std::uint32_t id) const { return strings_[id]; }
 
@@ -100,7 +102,19 @@ class Trace {
   std::vector<Observer> observers_;
   std::deque<std::string> strings_;  // a deque: interned views stay valid as it grows
   std::vector<std::uint64_t> string_hashes_;
-  absl::flat_hash_map<std::string, std::uint32_t> string_ids_;  // lookup only, never iterated
+  // Keys view strings_; lookup only, never iterated.
+  absl::flat_hash_map<absl::string_view, std::uint32_t> string_ids_;
+  // In front of string_ids_: the hot callers pass the same views again and
+  // again (literals, views of interned strings), so a slot remembers the id of
+  // the last view seen at an address. A hit is checked by content, so a reused
+  // address can never give a wrong id: the cache changes speed, never an id.
+  struct InternSlot {
+    const char* data = nullptr;
+    std::size_t size = 0;
+    std::uint32_t id = 0;
+  };
+  static constexpr std::size_t kInternSlots = 1024;
+  std::vector<InternSlot> intern_slots_ = std::vector<InternSlot>(kInternSlots);
 };
 
 std::string format_fingerprint(std::uint64_t fingerprint);

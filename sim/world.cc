@@ -115,13 +115,26 @@ void World::enqueue(AioContext& ctx, ReadyEvent event) {
 }
 
 Coroutine& World::spawn(AioContext& ctx, std::string name, Task<void> body, absl::AnyInvocable<void()> on_done) {
+  const std::uint32_t label = trace_.intern(name);
+  return spawn_labelled(ctx, std::move(name), label, 0, std::move(body), std::move(on_done));
+}
+
+Coroutine& World::spawn_numbered(AioContext& ctx, std::string_view family, std::uint64_t number, Task<void> body,
+                                 absl::AnyInvocable<void()> on_done) {
+  SIM_ASSERT(number < UINT64_MAX, "coroutine number out of range");
+  return spawn_labelled(ctx, cat(family, number), trace_.intern(family), number + 1, std::move(body),
+                        std::move(on_done));
+}
+
+Coroutine& World::spawn_labelled(AioContext& ctx, std::string name, std::uint32_t label, std::uint64_t number,
+                                 Task<void> body, absl::AnyInvocable<void()> on_done) {
   SIM_ASSERT(body.valid() && !body.done(), "spawn needs a fresh task");
   CoroutineId id = ++last_coroutine_id_;
   auto co = std::unique_ptr<Coroutine>(new Coroutine(id, std::move(name), ctx, std::move(body), std::move(on_done)));
   co->resume_point_ = co->root_.handle();
   Coroutine& ref = *co;
   coroutines_.emplace(id, std::move(co));
-  emit(EventKind::kCoCreate, id, 0, 0, 0, 0, ref.name());
+  emit_ids(EventKind::kCoCreate, id, number, 0, 0, 0, label, 0);
   schedule(ctx, ref);
   return ref;
 }

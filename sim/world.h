@@ -77,6 +77,11 @@ class World {
   // --- coroutines ---
   // Create a coroutine in `ctx` and schedule its first resume there.
   Coroutine& spawn(AioContext& ctx, std::string name, Task<void> body, absl::AnyInvocable<void()> on_done = {});
+  // One of a numbered family ("job.cmd" 17 is "job.cmd17"): the trace records
+  // the family once and the number per coroutine, so a run of a million
+  // requests does not intern a million names.
+  Coroutine& spawn_numbered(AioContext& ctx, std::string_view family, std::uint64_t number, Task<void> body,
+                            absl::AnyInvocable<void()> on_done = {});
   Coroutine* current_coroutine() const { return current_; }
   bool in_coroutine() const { return current_ != nullptr; }
   // aio_co_wake: from inside a coroutine or from another context the wake-up is
@@ -172,6 +177,9 @@ class World {
   void dispatch(const Selection& selection);
   [[noreturn]] void deadlock(std::string message);
   void check_not_aborted() const;
+  // spawn's body: `number` is the co_create event's a (0, or the number + 1).
+  Coroutine& spawn_labelled(AioContext& ctx, std::string name, std::uint32_t label, std::uint64_t number,
+                            Task<void> body, absl::AnyInvocable<void()> on_done);
   // Asks config_.watchdog, if kWatchdogEvents events passed since it last did;
   // ends the run with wall-budget on an answer.
   void poll_watchdog();

@@ -46,7 +46,7 @@ void Timeline::observe(const sim::Trace& trace, const sim::TraceEvent& e) {
   end_ns_ = std::max(end_ns_, e.time_ns);
   switch (e.kind) {
     case sim::EventKind::kCoCreate:
-      names_[e.co] = std::string(trace.text(e.label));
+      names_[e.co] = trace.coroutine_name(e);
       break;
     case sim::EventKind::kRequestBegin: {
       const std::string name(trace.text(e.label));

@@ -203,7 +203,7 @@ void WaitGraph::observe(const sim::Trace& trace, const sim::TraceEvent& e) {
   last_time_ = e.time_ns;
   switch (e.kind) {
     case sim::EventKind::kCoCreate:
-      names_[e.co] = std::string(trace.text(e.label));
+      names_[e.co] = trace.coroutine_name(e);
       contexts_[e.co] = e.ctx;
       break;
     case sim::EventKind::kCoFinish:
