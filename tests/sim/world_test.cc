@@ -249,6 +249,22 @@ TEST_CASE("watchdog: polled every kWatchdogEvents events, its answer ends a live
   CHECK(world.verdict().message.rfind("wall-clock budget of 1 s exceeded after 12288 events (12289 dispatched)", 0) == 0);
 }
 
+TEST_CASE("watchdog: a step that issues I/O without end is stopped inside the step") {
+  sim::WorldConfig c = testing::config();
+  int polls = 0;
+  c.watchdog = [&]() -> std::string { return ++polls == 2 ? "wall-clock budget of 1 s exceeded" : ""; };
+  World world(c);
+  std::uint64_t issued = 0;
+  // One bottom half that never returns to the loop, issuing driver requests.
+  world.main_context().bh_schedule("issue forever", [&] {
+    for (;;) world.emit_ids(sim::EventKind::kDriverIssue, 0, ++issued, 0, 512, 0, 0, 0);
+  });
+  world.run();
+  REQUIRE(world.verdict().kind == sim::Verdict::Kind::kWallBudget);
+  CHECK(world.steps() == 1);
+  CHECK(issued == 2 * sim::kWatchdogEvents - 1);  // the bottom half's own event counts too
+}
+
 TEST_CASE("watchdog: one that never trips leaves the run and its fingerprint unchanged") {
   const auto run = [](bool watched) {
     sim::WorldConfig c = testing::config();
