@@ -134,6 +134,8 @@ absl::StatusOr<SweepResult> sweep(const Scenario& scenario, const SweepOptions& 
     if (options.progress) options.progress(results.size(), options.seeds.size(), failures);
   };
 
+  // A silent worker past this is stuck inside one step.
+  const double kill_after_s = options.seed_timeout_s + hang_grace_s(options.seed_timeout_s);
   int interrupted_by = 0;
   const auto interrupted = [&] {
     if (options.interrupt != nullptr && *options.interrupt != 0) interrupted_by = *options.interrupt;
@@ -201,8 +203,7 @@ absl::StatusOr<SweepResult> sweep(const Scenario& scenario, const SweepOptions& 
       const double quiet = std::chrono::duration<double>(Clock::now() - w.last_progress).count();
       // The run's own watchdog ends a runaway seed at seed_timeout_s with a
       // verdict; a worker still silent after the grace is stuck inside one step.
-      if (!ended && !stopping && options.seed_timeout_s > 0 && quiet > options.seed_timeout_s + hang_grace_s(options.seed_timeout_s) &&
-          !w.killed_for_hang) {
+      if (!ended && !stopping && options.seed_timeout_s > 0 && quiet > kill_after_s && !w.killed_for_hang) {
         kill(w.pid, SIGKILL);
         w.killed_for_hang = true;
       }
@@ -216,7 +217,7 @@ absl::StatusOr<SweepResult> sweep(const Scenario& scenario, const SweepOptions& 
         SeedOutcome o;
         o.seed = w.pending.front();
         o.verdict = w.killed_for_hang ? "hang" : "crash";
-        o.message = w.killed_for_hang ? sim::cat("no result within ", static_cast<std::uint64_t>(options.seed_timeout_s + hang_grace_s(options.seed_timeout_s)),
+        o.message = w.killed_for_hang ? sim::cat("no result within ", static_cast<std::uint64_t>(kill_after_s),
                                                  " s (stuck inside one step: its watchdog never ran); the worker was killed")
                                       : sim::cat("the worker running this seed ", signal_text(status));
         w.pending.pop_front();
