@@ -4,9 +4,9 @@
 
 namespace drivers {
 
-sim::Task<void> NullDriver::wait() {
+NullDriver::LatencyAwaiter NullDriver::wait() {
   ++requests_;
-  if (config_.latency_ns > 0) co_await sim::co_sleep_ns(config_.latency_ns, "null latency");
+  return LatencyAwaiter{sim::co_sleep_ns(config_.latency_ns, "null latency"), config_.latency_ns == 0};
 }
 
 sim::Task<int> NullDriver::co_preadv(engine::BlockDriverState&, std::uint64_t, std::uint64_t bytes,

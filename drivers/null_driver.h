@@ -4,6 +4,7 @@
 #pragma once
 
 #include "engine/block_driver.h"
+#include "sim/world.h"
 
 namespace drivers {
 
@@ -30,7 +31,18 @@ class NullDriver final : public engine::BlockDriver {
   std::uint64_t requests() const { return requests_; }
 
  private:
-  sim::Task<void> wait();
+  // The configured latency, if any: an awaitable, so a request in flight
+  // keeps no frame for it.
+  struct LatencyAwaiter {
+    sim::SleepAwaiter sleep;
+    bool none;
+    bool await_ready() const noexcept { return none; }
+    void await_suspend(std::coroutine_handle<> h) { sleep.await_suspend(h); }
+    void await_resume() {
+      if (!none) sleep.await_resume();
+    }
+  };
+  LatencyAwaiter wait();
   NullConfig config_;
   std::uint64_t requests_ = 0;
 };

@@ -46,33 +46,39 @@ CoroutineIOCompletion::CoroutineIOCompletion() : co(sim::World::current().curren
   SIM_CHECK("aio.in_coroutine", co != nullptr, "a callback request outside a coroutine");
 }
 
+namespace {
+
+// A read from a driver without byte-based coroutines: sectors, or callbacks.
+// Out of line so that the common byte-based call keeps a small frame (it stays
+// allocated while the request is in flight).
+sim::Task<int> driver_preadv_by_sectors(BlockDriverState& bs, std::uint64_t offset, std::uint64_t bytes,
+                                        IoVector& qiov) {
+  BlockDriver& drv = *bs.drv();
+  const auto sector_num = static_cast<std::int64_t>(offset >> BDRV_SECTOR_BITS);
+  const auto nb_sectors = static_cast<int>(bytes >> BDRV_SECTOR_BITS);
+  SIM_CHECK("driver_preadv.sector_offset", (offset & (BDRV_SECTOR_SIZE - 1)) == 0,
+            "sector-based driver asked for an unaligned offset");
+  SIM_CHECK("driver_preadv.sector_bytes", (bytes & (BDRV_SECTOR_SIZE - 1)) == 0,
+            "sector-based driver asked for an unaligned length");
+  SIM_CHECK("driver_preadv.max_sectors", static_cast<std::int64_t>(bytes >> BDRV_SECTOR_BITS) <= BDRV_REQUEST_MAX_SECTORS,
+            "request larger than BDRV_REQUEST_MAX_SECTORS");
+  if (drv.implements(kCoReadv)) co_return co_await drv.co_readv(bs, sector_num, nb_sectors, qiov);
+  SIM_CHECK("driver.has_read", drv.implements(kAioReadv), "driver offers no way to read");
+  CoroutineIOCompletion co;
+  BlockAIOCB* acb = drv.aio_readv(bs, sector_num, qiov, nb_sectors, co.callback());
+  co_return co_await co.wait(acb, -EIO);
+}
+
+}  // namespace
+
 sim::Task<int> bdrv_driver_preadv(BlockDriverState& bs, std::uint64_t offset, std::uint64_t bytes, IoVector& qiov,
                                   unsigned flags) {
   BlockDriver& drv = *bs.drv();
   SIM_CHECK("driver_preadv.flags", (flags & ~BDRV_REQ_MASK) == 0, "unknown request flags");
   SIM_CHECK("driver_preadv.qiov_size", qiov.size() == bytes, "read vector size differs from the request");
-  DriverOpTrace t = trace_driver_issue(bs, "preadv", offset, bytes);
-  int ret;
-  if (drv.implements(kCoPreadv)) {
-    ret = co_await drv.co_preadv(bs, offset, bytes, qiov, flags);
-  } else {
-    const auto sector_num = static_cast<std::int64_t>(offset >> BDRV_SECTOR_BITS);
-    const auto nb_sectors = static_cast<int>(bytes >> BDRV_SECTOR_BITS);
-    SIM_CHECK("driver_preadv.sector_offset", (offset & (BDRV_SECTOR_SIZE - 1)) == 0,
-              "sector-based driver asked for an unaligned offset");
-    SIM_CHECK("driver_preadv.sector_bytes", (bytes & (BDRV_SECTOR_SIZE - 1)) == 0,
-              "sector-based driver asked for an unaligned length");
-    SIM_CHECK("driver_preadv.max_sectors", static_cast<std::int64_t>(bytes >> BDRV_SECTOR_BITS) <= BDRV_REQUEST_MAX_SECTORS,
-              "request larger than BDRV_REQUEST_MAX_SECTORS");
-    if (drv.implements(kCoReadv)) {
-      ret = co_await drv.co_readv(bs, sector_num, nb_sectors, qiov);
-    } else {
-      SIM_CHECK("driver.has_read", drv.implements(kAioReadv), "driver offers no way to read");
-      CoroutineIOCompletion co;
-      BlockAIOCB* acb = drv.aio_readv(bs, sector_num, qiov, nb_sectors, co.callback());
-      ret = co_await co.wait(acb, -EIO);
-    }
-  }
+  const DriverOpTrace t = trace_driver_issue(bs, "preadv", offset, bytes);
+  const int ret = drv.implements(kCoPreadv) ? co_await drv.co_preadv(bs, offset, bytes, qiov, flags)
+                                            : co_await driver_preadv_by_sectors(bs, offset, bytes, qiov);
   trace_driver_complete(bs, t, ret);
   co_return ret;
 }

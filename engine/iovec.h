@@ -32,7 +32,10 @@ class IoVector {
   bool is_zero() const;
 
  private:
-  absl::InlinedVector<absl::Span<std::uint8_t>, 4> iov_;
+  // One part inline, as QEMU's local_iov: a plain request's vector lives in
+  // coroutine frames that stay allocated while it is in flight, so it is kept
+  // small; padded and fragmented vectors (three parts and more) allocate.
+  absl::InlinedVector<absl::Span<std::uint8_t>, 1> iov_;
   std::size_t size_ = 0;
 };
 

@@ -1,6 +1,7 @@
 // The read path: padding to the node's alignment, serialisation and
 // copy-on-read, fragmentation by max_transfer, zeroes past the end of the image.
 #include <algorithm>
+#include <memory>
 #include <vector>
 
 #include "engine/driver_calls.h"
@@ -63,6 +64,86 @@ sim::Task<int> bdrv_co_do_copy_on_readv(BdrvChild& child, std::int64_t offset, s
 
 }  // namespace
 
+namespace {
+
+// Copy-on-read after the serialising wait: 1 when the range was not allocated
+// and has been copied up (the caller's vector filled), 0 when it was allocated
+// and the caller reads it normally, or an error.
+sim::Task<int> copy_on_read_if_unallocated(BdrvChild& child, std::int64_t offset, std::uint64_t bytes, IoVector& qiov) {
+  BlockDriverState& bs = *child.bs;
+  const std::int64_t start = align_down(offset, BDRV_SECTOR_SIZE);
+  const std::int64_t end = align_up(offset + static_cast<std::int64_t>(bytes), BDRV_SECTOR_SIZE);
+  std::int64_t pnum = 0;
+  int ret = co_await bdrv_co_is_allocated(bs, start, end - start, &pnum);
+  if (ret < 0) co_return ret;
+  if (ret != 0 && pnum == end - start) co_return 0;
+  ret = co_await bdrv_co_do_copy_on_readv(child, offset, bytes, qiov);
+  co_return ret < 0 ? ret : 1;
+}
+
+// A read that max_transfer splits, or that runs past the end of the image
+// (the part past the end reads as zeroes without asking the driver).
+sim::Task<int> preadv_fragments(BlockDriverState& bs, std::int64_t offset, std::int64_t whole, std::int64_t max_bytes,
+                                std::int64_t max_transfer, IoVector& qiov) {
+  std::int64_t remaining = whole;
+  while (remaining > 0) {
+    const std::int64_t done = whole - remaining;
+    std::int64_t num;
+    int ret;
+    if (max_bytes > 0) {
+      num = std::min(remaining, std::min(max_bytes, max_transfer));
+      SIM_CHECK("aligned_preadv.fragment_nonzero", num > 0, "read fragment of zero bytes");
+      IoVector part;
+      part.concat(qiov, static_cast<std::size_t>(done), static_cast<std::size_t>(num));
+      ret = co_await bdrv_driver_preadv(bs, static_cast<std::uint64_t>(offset + done), static_cast<std::uint64_t>(num),
+                                        part, 0);
+      max_bytes -= num;
+    } else {
+      num = remaining;
+      qiov.memset(static_cast<std::size_t>(done), 0, static_cast<std::size_t>(num));
+      ret = 0;
+    }
+    if (ret < 0) co_return ret;
+    remaining -= num;
+  }
+  co_return 0;
+}
+
+// Bounce buffers around the caller's vector that widen an unaligned read to
+// the node's alignment (QEMU's BdrvRequestPadding). Allocated only for such
+// reads: an aligned read in flight keeps nothing of it.
+struct ReadPadding {
+  std::vector<std::uint8_t> head_buf;
+  std::vector<std::uint8_t> tail_buf;
+  IoVector local;
+};
+
+// Widens [offset, offset + bytes) to `align`; nullptr when already aligned.
+std::unique_ptr<ReadPadding> pad_read(std::int64_t& offset, std::uint64_t& bytes, std::int64_t align,
+                                      IoVector& qiov) {
+  const std::int64_t head = offset & (align - 1);
+  const std::int64_t tail = (offset + static_cast<std::int64_t>(bytes)) & (align - 1);
+  if (head == 0 && tail == 0) return nullptr;
+  auto pad = std::make_unique<ReadPadding>();
+  if (head != 0) {
+    pad->head_buf.assign(static_cast<std::size_t>(align), 0);
+    pad->local.add(absl::MakeSpan(pad->head_buf.data(), static_cast<std::size_t>(head)));
+    bytes += static_cast<std::uint64_t>(head);
+    offset -= head;
+  }
+  pad->local.concat(qiov, 0, qiov.size());
+  if (tail != 0) {
+    pad->tail_buf.assign(static_cast<std::size_t>(align), 0);
+    pad->local.add(absl::MakeSpan(pad->tail_buf.data(), static_cast<std::size_t>(align - tail)));
+    bytes = static_cast<std::uint64_t>(align_up(static_cast<std::int64_t>(bytes), align));
+  }
+  return pad;
+}
+
+}  // namespace
+
+// The rare paths (copy-on-read, fragments) are coroutines of their own, so the
+// frame a plain read keeps while in flight stays small.
 sim::Task<int> bdrv_aligned_preadv(BdrvChild& child, BdrvTrackedRequest& req, std::int64_t offset,
                                    std::uint64_t bytes, std::int64_t align, IoVector& qiov, unsigned flags) {
   BlockDriverState& bs = *child.bs;
@@ -76,7 +157,6 @@ sim::Task<int> bdrv_aligned_preadv(BdrvChild& child, BdrvTrackedRequest& req, st
   SIM_CHECK("aligned_preadv.flags", (flags & ~(BDRV_REQ_NO_SERIALISING | BDRV_REQ_COPY_ON_READ)) == 0,
             "unsupported read flags");
   const std::int64_t max_transfer = max_transfer_for(bs, align);
-  int ret = 0;
 
   if (flags & BDRV_REQ_COPY_ON_READ) {
     // Touching the same cluster counts as an overlap: the read and the write of
@@ -86,49 +166,19 @@ sim::Task<int> bdrv_aligned_preadv(BdrvChild& child, BdrvTrackedRequest& req, st
   if (!(flags & BDRV_REQ_NO_SERIALISING)) co_await wait_serialising_requests(req);
 
   if (flags & BDRV_REQ_COPY_ON_READ) {
-    const std::int64_t start = align_down(offset, BDRV_SECTOR_SIZE);
-    const std::int64_t end = align_up(offset + static_cast<std::int64_t>(bytes), BDRV_SECTOR_SIZE);
-    std::int64_t pnum = 0;
-    ret = co_await bdrv_co_is_allocated(bs, start, end - start, &pnum);
-    if (ret < 0) co_return ret;
-    if (ret == 0 || pnum != end - start) {
-      ret = co_await bdrv_co_do_copy_on_readv(child, offset, bytes, qiov);
-      co_return ret < 0 ? ret : 0;
-    }
+    const int copied = co_await copy_on_read_if_unallocated(child, offset, bytes, qiov);
+    if (copied != 0) co_return copied < 0 ? copied : 0;
   }
 
   const std::int64_t total_bytes = bdrv_getlength(bs);
   if (total_bytes < 0) co_return static_cast<int>(total_bytes);
-
-  std::int64_t max_bytes = align_up(std::max<std::int64_t>(0, total_bytes - offset), align);
+  const std::int64_t max_bytes = align_up(std::max<std::int64_t>(0, total_bytes - offset), align);
   const auto whole = static_cast<std::int64_t>(bytes);
-  if (whole <= max_bytes && whole <= max_transfer) {
-    ret = co_await bdrv_driver_preadv(bs, static_cast<std::uint64_t>(offset), bytes, qiov, 0);
-    co_return ret < 0 ? ret : 0;
+  if (whole > max_bytes || whole > max_transfer) {
+    co_return co_await preadv_fragments(bs, offset, whole, max_bytes, max_transfer, qiov);
   }
-
-  std::int64_t remaining = whole;
-  while (remaining > 0) {
-    const std::int64_t done = whole - remaining;
-    std::int64_t num;
-    if (max_bytes > 0) {
-      num = std::min(remaining, std::min(max_bytes, max_transfer));
-      SIM_CHECK("aligned_preadv.fragment_nonzero", num > 0, "read fragment of zero bytes");
-      IoVector part;
-      part.concat(qiov, static_cast<std::size_t>(done), static_cast<std::size_t>(num));
-      ret = co_await bdrv_driver_preadv(bs, static_cast<std::uint64_t>(offset + done), static_cast<std::uint64_t>(num),
-                                        part, 0);
-      max_bytes -= num;
-    } else {
-      // Past the end of the image: zeroes, without asking the driver.
-      num = remaining;
-      qiov.memset(static_cast<std::size_t>(done), 0, static_cast<std::size_t>(num));
-      ret = 0;
-    }
-    if (ret < 0) co_return ret;
-    remaining -= num;
-  }
-  co_return 0;
+  const int ret = co_await bdrv_driver_preadv(bs, static_cast<std::uint64_t>(offset), bytes, qiov, 0);
+  co_return ret < 0 ? ret : 0;
 }
 
 sim::Task<int> bdrv_co_preadv(BdrvChild& child, std::int64_t offset, std::uint64_t bytes, IoVector& qiov,
@@ -144,34 +194,10 @@ sim::Task<int> bdrv_co_preadv(BdrvChild& child, std::int64_t offset, std::uint64
   if (bs.copy_on_read > 0 && !(flags & BDRV_REQ_NO_SERIALISING)) flags |= BDRV_REQ_COPY_ON_READ;
 
   const std::int64_t align = bs.bl.request_alignment;
-  // Pad the request to the alignment with bounce buffers around the caller's vector.
-  std::vector<std::uint8_t> head_buf;
-  std::vector<std::uint8_t> tail_buf;
-  IoVector local;
-  bool use_local = false;
-  const std::int64_t head = offset & (align - 1);
-  if (head != 0) {
-    head_buf.assign(static_cast<std::size_t>(align), 0);
-    local.add(absl::MakeSpan(head_buf.data(), static_cast<std::size_t>(head)));
-    local.concat(qiov, 0, qiov.size());
-    use_local = true;
-    bytes += static_cast<std::uint64_t>(head);
-    offset -= head;
-  }
-  const std::int64_t tail = (offset + static_cast<std::int64_t>(bytes)) & (align - 1);
-  if (tail != 0) {
-    if (!use_local) {
-      local.concat(qiov, 0, qiov.size());
-      use_local = true;
-    }
-    tail_buf.assign(static_cast<std::size_t>(align), 0);
-    local.add(absl::MakeSpan(tail_buf.data(), static_cast<std::size_t>(align - tail)));
-    bytes = static_cast<std::uint64_t>(align_up(static_cast<std::int64_t>(bytes), align));
-  }
-
+  const std::unique_ptr<ReadPadding> pad = pad_read(offset, bytes, align, qiov);
   BdrvTrackedRequest req;
   co_await tracked_request_begin(req, bs, offset, bytes, TrackedType::kRead, "bdrv_co_preadv");
-  ret = co_await bdrv_aligned_preadv(child, req, offset, bytes, align, use_local ? local : qiov, flags);
+  ret = co_await bdrv_aligned_preadv(child, req, offset, bytes, align, pad ? pad->local : qiov, flags);
   co_await tracked_request_end(req, ret);
   bdrv_dec_in_flight(bs);
   co_return ret;

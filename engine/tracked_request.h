@@ -23,15 +23,15 @@ struct BdrvTrackedRequest {
   std::uint64_t bytes = 0;
   TrackedType type = TrackedType::kRead;
   bool serialising = false;
+  // Set once a serialising request has passed wait_serialising_requests: from
+  // then on no overlapping request may issue driver I/O (the serialisation oracle).
+  bool past_serialising_wait = false;
   // The range that counts for overlap: widened to the serialising alignment.
   std::int64_t overlap_offset = 0;
   std::uint64_t overlap_bytes = 0;
   sim::Coroutine* co = nullptr;
   sim::CoQueue wait_queue;  // requests waiting for this one to end
   BdrvTrackedRequest* waiting_for = nullptr;
-  // Set once a serialising request has passed wait_serialising_requests: from
-  // then on no overlapping request may issue driver I/O (the serialisation oracle).
-  bool past_serialising_wait = false;
   std::uint64_t id = 0;  // request id in the trace
 
   // Links of the node's list (newest first, as QLIST_INSERT_HEAD).

@@ -33,8 +33,11 @@ void ScenarioRun::violation(Oracle o, std::string message, std::vector<std::stri
 
 void ScenarioRun::observe(const sim::TraceEvent& e) {
   if (e.kind == sim::EventKind::kDriverComplete && e.d < 0) {
-    auto it = running_.find(e.co);
-    if (it != running_.end()) it->second->driver_errors.push_back(static_cast<int>(e.d));
+    // Driver completions are traced from the coroutine that issued them.
+    const sim::Coroutine* co = world_.current_coroutine();
+    if (co != nullptr && co->id() == e.co && co->annotation() != nullptr) {
+      static_cast<CommandState*>(co->annotation())->driver_errors.push_back(static_cast<int>(e.d));
+    }
   } else if (e.kind == sim::EventKind::kDriverIssue && checking(Oracle::kSerialisation)) {
     check_serialisation(e);
   }

@@ -21,16 +21,16 @@ namespace {
 constexpr std::uint8_t kDefaultWritePattern = 0xcd;
 
 // A guest request arrives through an external source: while the context's
-// external sources are disabled (drained), it waits. `quiesced_by` names the
-// scenario's drained section over the job's node, if one is open: the wait is
-// then drawn as the parent quiesced rather than an ordinary submission.
-sim::Task<void> guest_kick(std::string_view job_name, std::string_view quiesced_by) {
+// external sources are disabled (drained), it waits. `submission` is the
+// wait's interned description; `quiesced_by` names the scenario's drained
+// section over the job's node, if one is open: the wait is then drawn as the
+// parent quiesced rather than an ordinary submission.
+sim::Task<void> guest_kick(std::string_view job_name, std::string_view submission, std::string_view quiesced_by) {
   sim::World& world = sim::World::current();
   sim::Coroutine* self = world.current_coroutine();
   world.current_context().external_schedule(job_name, [&world, self] { world.wake(*self); });
-  const sim::WaitInfo info = quiesced_by.empty()
-                                 ? sim::WaitInfo{"external", 0, 0, world.intern(sim::cat("guest submission of ", job_name)), 0}
-                                 : sim::WaitInfo{"parent quiesced", 0, 0, quiesced_by, 0};
+  const sim::WaitInfo info = quiesced_by.empty() ? sim::WaitInfo{"external", 0, 0, submission, 0}
+                                                 : sim::WaitInfo{"parent quiesced", 0, 0, quiesced_by, 0};
   co_await world.suspend(info);
 }
 
@@ -39,7 +39,10 @@ bool writes_data(const Command& c) { return c.op == Command::Op::kWrite || c.op 
 }  // namespace
 
 ScenarioRun::ScenarioRun(const Scenario& scenario, const RunOptions& options)
-    : scenario_(scenario), options_(options), world_(make_config(scenario, options)) {}
+    : scenario_(scenario),
+      options_(options),
+      world_(make_config(scenario, options)),
+      inspects_reads_(checking(Oracle::kData) || options.record_outcomes) {}
 
 ScenarioRun::~ScenarioRun() {
   // Coroutine frames refer to nodes; a parent's edges refer to its children.
@@ -164,10 +167,12 @@ void ScenarioRun::build() {
     } else {
       job->commands = &spec.commands;
     }
-    if (checked_.count(job->history) == 0) {
+    auto checked = checked_.find(job->history);
+    if (checked == checked_.end()) {
       const std::uint64_t home_size = scenario_.node_size(*nodes_[job->history]->spec);
-      checked_.emplace(job->history, CheckedNode{WriteHistory::zeroes(home_size), 0});
+      checked = checked_.emplace(job->history, CheckedNode{WriteHistory::zeroes(home_size), 0}).first;
     }
+    job->checked = &checked->second;
     jobs_.push_back(std::move(job));
   }
 }
@@ -200,76 +205,94 @@ bool ScenarioRun::has_image_below(const NodeSpec& spec) const {
 
 void ScenarioRun::notify_progress() { progress_.restart_all(); }
 
-sim::Task<int> ScenarioRun::do_command(Job& job, const Command& cmd, std::vector<std::uint8_t>& read_data) {
+// The engine call of a command, returned as the engine's own task rather than
+// awaited in a coroutine of its own: `buffer` and `qiov` belong to the caller's
+// frame, and a request in flight keeps one runner frame, not two.
+sim::Task<int> ScenarioRun::start_command(Job& job, const Command& cmd, std::vector<std::uint8_t>& buffer,
+                                          engine::IoVector& qiov) {
   engine::BdrvChild& child = *job.node->root;
-  int ret = 0;
   switch (cmd.op) {
     case Command::Op::kWrite: {
       unsigned flags = cmd.fua ? unsigned{engine::BDRV_REQ_FUA} : 0u;
       if (cmd.zeroes) {
         if (cmd.unmap) flags |= engine::BDRV_REQ_MAY_UNMAP;
-        ret = co_await engine::bdrv_co_pwrite_zeroes(child, static_cast<std::int64_t>(cmd.offset),
-                                                     static_cast<int>(cmd.bytes), flags);
-        break;
+        return engine::bdrv_co_pwrite_zeroes(child, static_cast<std::int64_t>(cmd.offset), static_cast<int>(cmd.bytes),
+                                             flags);
       }
       if (cmd.compressed) flags |= engine::BDRV_REQ_WRITE_COMPRESSED;
-      std::vector<std::uint8_t> buf(cmd.bytes, cmd.pattern.value_or(kDefaultWritePattern));
-      engine::IoVector qiov(absl::MakeSpan(buf));
-      ret = co_await engine::bdrv_co_pwritev(child, static_cast<std::int64_t>(cmd.offset), cmd.bytes, &qiov, flags);
-      break;
+      buffer.assign(cmd.bytes, cmd.pattern.value_or(kDefaultWritePattern));
+      qiov = engine::IoVector(absl::MakeSpan(buffer));
+      return engine::bdrv_co_pwritev(child, static_cast<std::int64_t>(cmd.offset), cmd.bytes, &qiov, flags);
     }
     case Command::Op::kDiscard:
-      ret = co_await engine::bdrv_co_pdiscard(*child.bs, static_cast<std::int64_t>(cmd.offset), static_cast<int>(cmd.bytes));
-      break;
-    case Command::Op::kRead: {
-      read_data.assign(cmd.bytes, 0xa5);
-      engine::IoVector qiov(absl::MakeSpan(read_data));
-      ret = co_await engine::bdrv_co_preadv(child, static_cast<std::int64_t>(cmd.offset), cmd.bytes, qiov, 0);
-      break;
-    }
+      return engine::bdrv_co_pdiscard(*child.bs, static_cast<std::int64_t>(cmd.offset), static_cast<int>(cmd.bytes));
+    case Command::Op::kRead:
+      // Poisoned when someone looks at what was read, so bytes the engine
+      // failed to fill cannot pass for data; otherwise only sized.
+      if (inspects_reads_) {
+        buffer.assign(cmd.bytes, 0xa5);
+      } else {
+        buffer.resize(cmd.bytes);
+      }
+      qiov = engine::IoVector(absl::MakeSpan(buffer));
+      return engine::bdrv_co_preadv(child, static_cast<std::int64_t>(cmd.offset), cmd.bytes, qiov, 0);
     case Command::Op::kFlush:
-      ret = co_await engine::bdrv_co_flush(*job.node->bs);
-      break;
+      return engine::bdrv_co_flush(*job.node->bs);
     case Command::Op::kAioFlush:
-      break;
     case Command::Op::kBreak:
     case Command::Op::kRemoveBreak:
     case Command::Op::kResume:
-    case Command::Op::kWaitBreak: {
-      drivers::Breakpoints& bp = fault_below(*job.node).breakpoints();
-      if (cmd.op == Command::Op::kBreak) {
-        engine::BlkdebugEvent ev;
-        engine::blkdebug_event_from_name(cmd.event, &ev);
-        // The job that arms a breakpoint is the one expected to resume it.
-        bp.add(ev, cmd.tag, world_.current_coroutine()->id());
-      } else if (cmd.op == Command::Op::kWaitBreak) {
-        co_await bp.wait_held(cmd.tag);
-      } else if (cmd.op == Command::Op::kResume ? !bp.suspended(cmd.tag) : !bp.remove(cmd.tag)) {
-        world_.fail(sim::Verdict{sim::Verdict::Kind::kOracle,
-                                 sim::cat("job '", job.spec->name, "' command '", cmd.text, "' (", scenario_.path, ":",
-                                          cmd.line, "): no ", cmd.op == Command::Op::kResume ? "request held" : "breakpoint",
-                                          " with tag '", cmd.tag, "'"),
-                                 "",
-                                 {}});
-      } else if (cmd.op == Command::Op::kResume) {
-        bp.resume(cmd.tag);
-      }
+    case Command::Op::kWaitBreak:
       break;
-    }
   }
-  co_return ret;
+  return control_command(job, cmd);
 }
 
-// One command with the oracles' bookkeeping around it.
-sim::Task<void> ScenarioRun::execute(Job& job, const Command& cmd) {
-  CheckedNode& checked = checked_.at(job.history);
-  CommandState state{&cmd, &job, {}};
-  const std::uint64_t coroutine = world_.current_coroutine()->id();
-  SIM_ASSERT(running_.count(coroutine) == 0, "one command at a time per coroutine");
-  running_[coroutine] = &state;
+// Commands that issue no request: aio_flush (job_main waits for the job's
+// requests before it) and the blkdebug breakpoint commands.
+sim::Task<int> ScenarioRun::control_command(Job& job, const Command& cmd) {
+  if (cmd.op == Command::Op::kAioFlush) co_return 0;
+  drivers::Breakpoints& bp = fault_below(*job.node).breakpoints();
+  if (cmd.op == Command::Op::kBreak) {
+    engine::BlkdebugEvent ev;
+    engine::blkdebug_event_from_name(cmd.event, &ev);
+    // The job that arms a breakpoint is the one expected to resume it.
+    bp.add(ev, cmd.tag, world_.current_coroutine()->id());
+  } else if (cmd.op == Command::Op::kWaitBreak) {
+    co_await bp.wait_held(cmd.tag);
+  } else if (cmd.op == Command::Op::kResume ? !bp.suspended(cmd.tag) : !bp.remove(cmd.tag)) {
+    world_.fail(sim::Verdict{sim::Verdict::Kind::kOracle,
+                             sim::cat("job '", job.spec->name, "' command '", cmd.text, "' (", scenario_.path, ":",
+                                      cmd.line, "): no ", cmd.op == Command::Op::kResume ? "request held" : "breakpoint",
+                                      " with tag '", cmd.tag, "'"),
+                             "",
+                             {}});
+  } else if (cmd.op == Command::Op::kResume) {
+    bp.resume(cmd.tag);
+  }
+  co_return 0;
+}
 
-  const std::uint64_t began = ++clock_;
-  std::size_t record = 0;
+// One command with the oracles' bookkeeping around it. The bookkeeping lives
+// in plain functions and the command's state in one struct: the coroutine's
+// frame stays allocated while the command is in flight, so it holds only that.
+sim::Task<void> ScenarioRun::execute(Job& job, const Command& cmd) {
+  CommandState state;
+  state.cmd = &cmd;
+  state.job = &job;
+  begin_command(state);
+  const int ret = co_await start_command(job, cmd, state.data, state.qiov);
+  end_command(state, ret);
+}
+
+void ScenarioRun::begin_command(CommandState& state) {
+  const Command& cmd = *state.cmd;
+  Job& job = *state.job;
+  sim::Coroutine& self = *world_.current_coroutine();
+  SIM_ASSERT(self.annotation() == nullptr, "one command at a time per coroutine");
+  self.set_annotation(&state);
+
+  state.began = ++clock_;
   if (writes_data(cmd)) {
     WriteRecord w;
     w.offset = cmd.offset;
@@ -277,27 +300,36 @@ sim::Task<void> ScenarioRun::execute(Job& job, const Command& cmd) {
     w.discard = cmd.op == Command::Op::kDiscard;
     w.value = (w.discard || cmd.zeroes) ? 0 : cmd.pattern.value_or(kDefaultWritePattern);
     w.fua = cmd.fua;
-    w.issued = began;
-    record = checked.history.issue(w);
+    w.issued = state.began;
+    state.record = job.checked->history.issue(w);
   }
+  // Data buffers are recycled within the job: a job never has more of them
+  // out than its queue depth.
+  if (!job.spare_buffers.empty()) {
+    state.data = std::move(job.spare_buffers.back());
+    job.spare_buffers.pop_back();
+  }
+}
 
-  std::vector<std::uint8_t> data;
-  const int ret = co_await do_command(job, cmd, data);
-
-  running_.erase(coroutine);
+void ScenarioRun::end_command(CommandState& state, int ret) {
+  const Command& cmd = *state.cmd;
+  Job& job = *state.job;
+  CheckedNode& checked = *job.checked;
+  world_.current_coroutine()->set_annotation(nullptr);
   if (options_.record_outcomes) {
     const auto index = static_cast<std::size_t>(&cmd - job.commands->data());
     outcomes_.push_back(CommandOutcome{job.spec->name, index, ret < 0 ? ret : 0,
-                                       cmd.op == Command::Op::kRead ? data : std::vector<std::uint8_t>{}});
+                                       cmd.op == Command::Op::kRead ? state.data : std::vector<std::uint8_t>{}});
   }
   const std::uint64_t ended = ++clock_;
-  if (writes_data(cmd)) checked.history.complete(record, ended, ret >= 0);
-  if (cmd.op == Command::Op::kRead && ret >= 0) check_read(job, cmd, began, data);
+  if (writes_data(cmd)) checked.history.complete(state.record, ended, ret >= 0);
+  if (cmd.op == Command::Op::kRead && ret >= 0) check_read(job, cmd, state.began, state.data);
   if (cmd.op == Command::Op::kFlush && ret >= 0) {
-    checked.durable_cutoff = std::max(checked.durable_cutoff, began);
-    check_flush_order(sim::cat("job '", job.spec->name, "' flush of '", job.node->spec->name, "'"), began,
+    checked.durable_cutoff = std::max(checked.durable_cutoff, state.began);
+    check_flush_order(sim::cat("job '", job.spec->name, "' flush of '", job.node->spec->name, "'"), state.began,
                       {job.history});
   }
+  if (state.data.capacity() > 0) job.spare_buffers.push_back(std::move(state.data));
   judge_errors(job, cmd, ret, state.driver_errors);
   ++completed_;
   notify_progress();
@@ -309,13 +341,14 @@ sim::Task<void> ScenarioRun::job_main(Job& job) {
   const std::string_view outstanding = world_.intern(sim::cat("outstanding aio of ", spec.name));
   const std::string_view free_slot = world_.intern(sim::cat("a free slot of ", spec.name));
   const std::string_view command_family = world_.intern(sim::cat(spec.name, ".cmd"));
+  const std::string_view submission = world_.intern(sim::cat("guest submission of ", spec.name));
   std::size_t index = 0;
   for (const Command& cmd : *job.commands) {
     std::string_view quiesced_by;
     for (std::size_t i : job.node->subtree) {
       if (drained_[i] > 0) quiesced_by = world_.intern(sim::cat("drained section on ", nodes_[i]->spec->name));
     }
-    co_await guest_kick(spec.name, quiesced_by);
+    co_await guest_kick(spec.name, submission, quiesced_by);
     check_guest_entry(job, cmd);
     if (cmd.op == Command::Op::kAioFlush) {
       while (job.in_flight > 0) {

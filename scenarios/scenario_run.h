@@ -35,27 +35,34 @@ struct Node {
   std::vector<std::size_t> subtree;         // this node and every node below it (file, backing)
 };
 
-struct Job {
-  const JobSpec* spec = nullptr;
-  Node* node = nullptr;
-  std::size_t history = 0;  // index of data_home(*node): the key of its write history
-  std::vector<Command> generated;  // a random workload's commands for this seed
-  const std::vector<Command>* commands = nullptr;
-  std::uint32_t in_flight = 0;
-  bool finished = false;
-  sim::CoQueue slot_free;  // woken as aio requests complete
-};
-
 // A node jobs write to: what it may hold, and up to when it is known durable.
 struct CheckedNode {
   WriteHistory history;
   std::uint64_t durable_cutoff = 0;  // clock at the start of the last successful flush of it
 };
 
-// A command while it runs: driver errors seen in its coroutine.
+struct Job {
+  const JobSpec* spec = nullptr;
+  Node* node = nullptr;
+  std::size_t history = 0;  // index of data_home(*node): the key of its write history
+  CheckedNode* checked = nullptr;  // checked_[history]
+  std::vector<Command> generated;  // a random workload's commands for this seed
+  const std::vector<Command>* commands = nullptr;
+  std::uint32_t in_flight = 0;
+  bool finished = false;
+  sim::CoQueue slot_free;  // woken as aio requests complete
+  std::vector<std::vector<std::uint8_t>> spare_buffers;  // data buffers of finished commands, for reuse
+};
+
+// A command while it runs (its coroutine's annotation): its buffers, its place
+// in the write history, and the driver errors seen in its coroutine.
 struct CommandState {
   const Command* cmd = nullptr;
-  const Job* job = nullptr;
+  Job* job = nullptr;
+  std::uint64_t began = 0;  // logical clock at issue
+  std::size_t record = 0;   // its write record, for commands that write data
+  std::vector<std::uint8_t> data;
+  engine::IoVector qiov;
   std::vector<int> driver_errors;
 };
 
@@ -76,7 +83,10 @@ class ScenarioRun {
   sim::AioContext& context_for(const NodeSpec& spec);
   sim::Task<void> job_main(Job& job);
   sim::Task<void> execute(Job& job, const Command& cmd);
-  sim::Task<int> do_command(Job& job, const Command& cmd, std::vector<std::uint8_t>& read_data);
+  void begin_command(CommandState& state);
+  void end_command(CommandState& state, int ret);
+  sim::Task<int> start_command(Job& job, const Command& cmd, std::vector<std::uint8_t>& buffer, engine::IoVector& qiov);
+  sim::Task<int> control_command(Job& job, const Command& cmd);
   Node& node_named(std::string_view name);
   drivers::FaultDriver& fault_below(Node& node);
   bool has_image_below(const NodeSpec& spec) const;
@@ -119,7 +129,6 @@ class ScenarioRun {
   std::map<std::uint32_t, Node*> by_label_;  // trace label of a node's name -> node
   std::vector<std::unique_ptr<Job>> jobs_;
   std::map<std::size_t, CheckedNode> checked_;  // by node index
-  std::map<std::uint64_t, CommandState*> running_;  // by coroutine id
   std::vector<int> drained_;                        // by node index: scenario drained sections over it
   std::uint64_t clock_ = 0;                         // logical clock of issues, completions and flushes
   std::uint64_t completed_ = 0;                     // commands completed
@@ -128,6 +137,8 @@ class ScenarioRun {
   std::vector<std::uint64_t> checkpoints_;
   std::vector<std::uint16_t> digests_;
   sim::CoQueue progress_;  // woken when a command completes or a job ends (event triggers)
+  // Read buffers are poisoned first when an oracle or the caller looks at them.
+  const bool inspects_reads_;
 };
 
 }  // namespace scenarios

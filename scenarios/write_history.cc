@@ -27,6 +27,31 @@ bool all_zero(const std::uint8_t* p, std::uint64_t n) {
   return true;
 }
 
+// The index of the first of `n` bytes at `p` that is not one of `ok`, or n.
+// Over a segment whose allowed values do not vary: a word at a time for the
+// common single value, a table lookup otherwise.
+std::uint64_t first_outside(const std::uint8_t* p, std::uint64_t n, const ByteValues& ok) {
+  std::uint64_t i = 0;
+  if (ok.size() == 1) {
+    const std::uint64_t pattern = 0x0101010101010101ULL * ok[0];
+    for (; i + 8 <= n; i += 8) {
+      std::uint64_t word;
+      std::memcpy(&word, p + i, sizeof word);
+      if (word != pattern) break;
+    }
+    for (; i < n; ++i) {
+      if (p[i] != ok[0]) return i;
+    }
+    return n;
+  }
+  bool allowed[256] = {};
+  for (std::uint8_t v : ok) allowed[v] = true;
+  for (; i < n; ++i) {
+    if (!allowed[p[i]]) return i;
+  }
+  return n;
+}
+
 void add(ByteValues& out, std::uint8_t v) {
   if (std::find(out.begin(), out.end(), v) == out.end()) out.push_back(v);
 }
@@ -166,6 +191,15 @@ bool WriteHistory::check(std::uint64_t offset, const std::vector<std::uint8_t>& 
       const std::uint8_t* got = data.data() + (a - offset);
       const bool same = base_.empty() ? all_zero(got, b - a) : std::memcmp(got, base_.data() + a, b - a) == 0;
       if (same) continue;
+    }
+    if (base_.empty()) {
+      // Known content is zero throughout: one set of allowed values for the segment.
+      const ByteValues ok = allowed_among(a, active, cutoff);
+      const std::uint8_t* got = data.data() + (a - offset);
+      const std::uint64_t bad = first_outside(got, b - a, ok);
+      if (bad == b - a) continue;
+      mismatch(a + bad, got[bad], ok);
+      return false;
     }
     ByteValues ok;
     bool ok_valid = false;

@@ -8,14 +8,15 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
-#include <map>
 #include <queue>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include <absl/container/flat_hash_map.h>
 #include <absl/functional/any_invocable.h>
+
+#include "sim/ring_queue.h"
 
 namespace sim {
 
@@ -91,10 +92,12 @@ class AioContext {
   std::uint32_t thread_;
   int external_disable_count_ = 0;
   int poll_depth_ = 0;
-  std::deque<ReadyEvent> ready_;     // bottom halves, timers and wake-ups, oldest first
-  std::deque<ReadyEvent> external_;  // external sources, oldest first
+  RingQueue<ReadyEvent> ready_;     // bottom halves, timers and wake-ups, oldest first
+  RingQueue<ReadyEvent> external_;  // external sources, oldest first
   std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timer_heap_;
-  std::map<TimerId, PendingTimer> timers_;  // live timers by id (ids are creation order)
+  // Live timers by id (ids are creation order). Looked up, never iterated: the
+  // heap gives the order.
+  absl::flat_hash_map<TimerId, PendingTimer> timers_;
 };
 
 }  // namespace sim

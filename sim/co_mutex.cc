@@ -21,7 +21,7 @@ bool CoMutex::LockAwaiter::await_ready() {
 
 void CoMutex::LockAwaiter::await_suspend(std::coroutine_handle<> h) {
   World& world = World::current();
-  mutex->waiters_.push_back(world.current_coroutine());
+  mutex->waiters_.push_back(*world.current_coroutine());
   suspended = true;
   world.block_current(h, WaitInfo{"CoMutex", mutex->holder_, mutex->id_, mutex->name_, 0});
 }
@@ -37,12 +37,11 @@ void CoMutex::unlock() {
   Coroutine* self = world.current_coroutine();
   SIM_ASSERT(self != nullptr, "CoMutex::unlock outside a coroutine");
   SIM_ASSERT(holder_ == self->id(), "CoMutex " + name_ + " unlocked by " + self->describe() + ", not its holder");
-  if (waiters_.empty()) {
+  Coroutine* next = waiters_.pop_front();
+  if (next == nullptr) {
     holder_ = 0;
     return;
   }
-  Coroutine* next = waiters_.front();
-  waiters_.pop_front();
   holder_ = next->id();
   world.wake(*next);
 }

@@ -5,10 +5,10 @@
 
 #include <coroutine>
 #include <cstdint>
-#include <deque>
 #include <string>
 
 #include "sim/coroutine.h"
+#include "sim/waiter_list.h"
 
 namespace sim {
 
@@ -39,7 +39,7 @@ class CoMutex {
   std::uint64_t id_;
   std::string name_;
   CoroutineId holder_ = 0;
-  std::deque<Coroutine*> waiters_;
+  WaiterList waiters_;
 };
 
 }  // namespace sim

@@ -3,11 +3,10 @@
 // returning; next() wakes the oldest waiter; restart_all() wakes every waiter.
 #pragma once
 
-#include <deque>
-
 #include "sim/co_mutex.h"
 #include "sim/coroutine.h"
 #include "sim/task.h"
+#include "sim/waiter_list.h"
 
 namespace sim {
 
@@ -27,7 +26,7 @@ class CoQueue {
   std::size_t size() const { return waiters_.size(); }
 
  private:
-  std::deque<Coroutine*> waiters_;
+  WaiterList waiters_;
 };
 
 }  // namespace sim

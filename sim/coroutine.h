@@ -45,28 +45,42 @@ enum class CoState : std::uint8_t { kReady, kRunning, kBlocked, kFinished };
 class Coroutine {
  public:
   CoroutineId id() const { return id_; }
-  const std::string& name() const { return name_; }
+  // Its name: the spawn's name, or a numbered family's name and number.
+  std::string name() const;
   AioContext& context() const { return *ctx_; }
   CoState state() const { return state_; }
   // Valid while state() == kBlocked.
   const WaitInfo& wait() const { return wait_; }
   std::string describe() const;
+  // A pointer the harness may attach to the coroutine while it runs (the
+  // scenario runner's state of the command it executes): per-coroutine
+  // bookkeeping without a map lookup on the hot path. Unused by the runtime.
+  void* annotation() const { return annotation_; }
+  void set_annotation(void* annotation) { annotation_ = annotation; }
 
  private:
   friend class World;
-  Coroutine(CoroutineId id, std::string name, AioContext& ctx, Task<void> root,
+  friend class WaiterList;
+  Coroutine(CoroutineId id, std::string_view family, std::uint64_t number, AioContext& ctx, Task<void> root,
             absl::AnyInvocable<void()> on_done)
-      : id_(id), name_(std::move(name)), ctx_(&ctx), root_(std::move(root)), on_done_(std::move(on_done)) {}
+      : id_(id), family_(family), number_(number), ctx_(&ctx), root_(std::move(root)), on_done_(std::move(on_done)) {}
 
   CoroutineId id_;
-  std::string name_;
+  std::string_view family_;  // interned in the trace: lives as long as the World
+  std::uint64_t number_;     // 0: the name is family_; else family_ + (number_ - 1)
   AioContext* ctx_;
   Task<void> root_;
   absl::AnyInvocable<void()> on_done_;
   std::coroutine_handle<> resume_point_;
   CoState state_ = CoState::kReady;
   bool wake_queued_ = false;  // a resume event is pending: waking again is a bug
+  bool queued_ = false;       // on a WaiterList (CoQueue, CoMutex)
+  Coroutine* waiter_next_ = nullptr;
+  // The World's live coroutines, a list in id (creation) order.
+  Coroutine* live_prev_ = nullptr;
+  Coroutine* live_next_ = nullptr;
   WaitInfo wait_;
+  void* annotation_ = nullptr;
 };
 
 }  // namespace sim

@@ -1,7 +1,6 @@
 #include "sim/frame_pool.h"
 
 #include <array>
-#include <new>
 
 namespace sim {
 namespace {
@@ -10,26 +9,18 @@ struct FreeFrame {
   FreeFrame* next;
 };
 
+// Constant-initialised at namespace scope: no guard to test on every frame.
+// Never destroyed: frames freed during static destruction still have a list
+// to go to, and the free lists stay reachable (not leaks) until exit.
 struct PoolState {
   std::array<FreeFrame*, FramePool::kClasses> free_lists{};
   std::uint64_t live = 0;
   std::uint64_t recycled = 0;
-
-  ~PoolState() {
-    for (FreeFrame*& head : free_lists) {
-      while (head != nullptr) {
-        FreeFrame* next = head->next;
-        ::operator delete(static_cast<void*>(head));
-        head = next;
-      }
-    }
-  }
 };
 
-PoolState& state() {
-  static PoolState pool;
-  return pool;
-}
+constinit PoolState g_pool;
+
+PoolState& state() { return g_pool; }
 
 std::size_t class_of(std::size_t bytes) { return (bytes + FramePool::kGranule - 1) / FramePool::kGranule - 1; }
 

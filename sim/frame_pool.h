@@ -14,7 +14,7 @@ class FramePool {
  public:
   // Frames larger than this go straight to the global allocator.
   static constexpr std::size_t kMaxPooledBytes = 4096;
-  static constexpr std::size_t kGranule = 64;
+  static constexpr std::size_t kGranule = 16;  // frames are rounded up to this: little waste
   static constexpr std::size_t kClasses = kMaxPooledBytes / kGranule;
 
   static void* allocate(std::size_t bytes);

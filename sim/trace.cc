@@ -71,7 +71,7 @@ void Trace::record(std::uint64_t time_ns, EventKind kind, std::uint32_t ctx, std
     slot = &kept_.emplace_back();
   } else {
     slot = &kept_[ring_next_];  // overwrite the oldest
-    ring_next_ = (ring_next_ + 1) % ring_capacity_;
+    if (++ring_next_ == ring_capacity_) ring_next_ = 0;  // no division on the hot path
   }
   slot->index = count_++;
   slot->time_ns = time_ns;

@@ -63,7 +63,11 @@ std::string_view verdict_kind_name(Verdict::Kind kind) {
   return "?";
 }
 
-std::string Coroutine::describe() const { return cat("co#", id_, " '", name_, "'"); }
+std::string Coroutine::name() const {
+  return number_ == 0 ? std::string(family_) : cat(family_, number_ - 1);
+}
+
+std::string Coroutine::describe() const { return cat("co#", id_, " '", name(), "'"); }
 
 World::World(WorldConfig config)
     : config_(std::move(config)), rng_(config_.seed), trace_(config_.trace_ring) {
@@ -115,28 +119,39 @@ void World::enqueue(AioContext& ctx, ReadyEvent event) {
 }
 
 Coroutine& World::spawn(AioContext& ctx, std::string name, Task<void> body, absl::AnyInvocable<void()> on_done) {
-  const std::uint32_t label = trace_.intern(name);
-  return spawn_labelled(ctx, std::move(name), label, 0, std::move(body), std::move(on_done));
+  return spawn_labelled(ctx, trace_.intern(name), 0, std::move(body), std::move(on_done));
 }
 
 Coroutine& World::spawn_numbered(AioContext& ctx, std::string_view family, std::uint64_t number, Task<void> body,
                                  absl::AnyInvocable<void()> on_done) {
   SIM_ASSERT(number < UINT64_MAX, "coroutine number out of range");
-  return spawn_labelled(ctx, cat(family, number), trace_.intern(family), number + 1, std::move(body),
-                        std::move(on_done));
+  return spawn_labelled(ctx, trace_.intern(family), number + 1, std::move(body), std::move(on_done));
 }
 
-Coroutine& World::spawn_labelled(AioContext& ctx, std::string name, std::uint32_t label, std::uint64_t number,
-                                 Task<void> body, absl::AnyInvocable<void()> on_done) {
+Coroutine& World::spawn_labelled(AioContext& ctx, std::uint32_t label, std::uint64_t number, Task<void> body,
+                                 absl::AnyInvocable<void()> on_done) {
   SIM_ASSERT(body.valid() && !body.done(), "spawn needs a fresh task");
   CoroutineId id = ++last_coroutine_id_;
-  auto co = std::unique_ptr<Coroutine>(new Coroutine(id, std::move(name), ctx, std::move(body), std::move(on_done)));
+  auto* co = new Coroutine(id, trace_.text(label), number, ctx, std::move(body), std::move(on_done));
   co->resume_point_ = co->root_.handle();
-  Coroutine& ref = *co;
-  coroutines_.emplace(id, std::move(co));
+  co->live_prev_ = live_tail_;
+  if (live_tail_ != nullptr) {
+    live_tail_->live_next_ = co;
+  } else {
+    live_head_ = co;
+  }
+  live_tail_ = co;
+  ++live_count_;
   emit_ids(EventKind::kCoCreate, id, number, 0, 0, 0, label, 0);
-  schedule(ctx, ref);
-  return ref;
+  schedule(ctx, *co);
+  return *co;
+}
+
+void World::destroy(Coroutine& co) {
+  (co.live_prev_ != nullptr ? co.live_prev_->live_next_ : live_head_) = co.live_next_;
+  (co.live_next_ != nullptr ? co.live_next_->live_prev_ : live_tail_) = co.live_prev_;
+  --live_count_;
+  delete &co;  // destroys its frames, which may refer to coroutines created before it
 }
 
 void World::schedule(AioContext& ctx, Coroutine& co) {
@@ -218,7 +233,7 @@ void World::finish(Coroutine& co) {
     }
   }
   absl::AnyInvocable<void()> on_done = std::move(co.on_done_);
-  coroutines_.erase(co.id());  // destroys the finished frame
+  destroy(co);
   if (on_done) on_done();
 }
 
@@ -250,9 +265,13 @@ bool World::select(const AioContext* polled, Selection& out) {
   candidates_.clear();
   for (const auto& ctx : contexts_) {
     if (!eligible(*ctx, polled)) continue;
-    for (const ReadyEvent& e : ctx->ready_) candidates_.push_back(Candidate{e.seq, e.actor});
+    for (std::size_t i = 0; i < ctx->ready_.size(); ++i) {
+      candidates_.push_back(Candidate{ctx->ready_[i].seq, ctx->ready_[i].actor});
+    }
     if (!ctx->external_disabled()) {
-      for (const ReadyEvent& e : ctx->external_) candidates_.push_back(Candidate{e.seq, e.actor});
+      for (std::size_t i = 0; i < ctx->external_.size(); ++i) {
+        candidates_.push_back(Candidate{ctx->external_[i].seq, ctx->external_[i].actor});
+      }
     }
   }
   SIM_ASSERT(candidates_.size() == total, "ready count and candidate list disagree");
@@ -303,9 +322,8 @@ bool World::advance_time(const AioContext* polled) {
 
 void World::dispatch(const Selection& selection) {
   AioContext& ctx = *selection.ctx;
-  std::deque<ReadyEvent>& queue = selection.external ? ctx.external_ : ctx.ready_;
-  ReadyEvent event = std::move(queue[selection.index]);
-  queue.erase(queue.begin() + static_cast<std::ptrdiff_t>(selection.index));
+  RingQueue<ReadyEvent>& queue = selection.external ? ctx.external_ : ctx.ready_;
+  ReadyEvent event = queue.take(selection.index);
 
   if (++steps_ > config_.step_budget) {
     fail(Verdict{Verdict::Kind::kStepBudget,
@@ -386,7 +404,7 @@ void World::run_until(absl::AnyInvocable<bool()> done) {
         continue;
       }
       if (advance_time(nullptr)) continue;
-      if (!coroutines_.empty()) deadlock("no event is ready and no timer is armed, but coroutines are blocked");
+      if (live_head_ != nullptr) deadlock("no event is ready and no timer is armed, but coroutines are blocked");
       return;
     }
   } catch (const RunAborted&) {
@@ -397,7 +415,8 @@ void World::deadlock(std::string message) {
   Verdict v{Verdict::Kind::kDeadlock, std::move(message), "", {}};
   // Each blocked coroutine with what it waits for, then a wait cycle if there is one.
   std::map<CoroutineId, CoroutineId> holder_of;
-  for (const auto& [id, co] : coroutines_) {
+  for (const Coroutine* co = live_head_; co != nullptr; co = co->live_next_) {
+    const CoroutineId id = co->id();
     if (co->state_ != CoState::kBlocked) continue;
     const WaitInfo& w = co->wait_;
     std::string line = cat(co->describe(), " in ", co->ctx_->name(), ": waits for ",
@@ -452,23 +471,22 @@ void World::record_failure(Verdict verdict) {
 
 std::vector<const Coroutine*> World::coroutines() const {
   std::vector<const Coroutine*> out;
-  out.reserve(coroutines_.size());
-  for (const auto& [id, co] : coroutines_) out.push_back(co.get());
+  out.reserve(live_count_);
+  for (const Coroutine* co = live_head_; co != nullptr; co = co->live_next_) out.push_back(co);
   return out;
 }
 
 const Coroutine* World::find_coroutine(CoroutineId id) const {
-  auto it = coroutines_.find(id);
-  return it == coroutines_.end() ? nullptr : it->second.get();
+  // A scan: only reports ask (deadlock details), never the hot path.
+  for (const Coroutine* co = live_head_; co != nullptr; co = co->live_next_) {
+    if (co->id() == id) return co;
+  }
+  return nullptr;
 }
 
 void World::destroy_coroutines() {
   // Newest first: a frame never outlives one created after it that may refer to it.
-  while (!coroutines_.empty()) {
-    auto it = std::prev(coroutines_.end());
-    std::unique_ptr<Coroutine> co = std::move(it->second);
-    coroutines_.erase(it);
-  }
+  while (live_tail_ != nullptr) destroy(*live_tail_);
   for (auto& ctx : contexts_) {
     ctx->ready_.clear();
     ctx->external_.clear();
@@ -503,12 +521,12 @@ void World::poll_watchdog() {
                {}});
 }
 
-Task<void> co_sleep_ns(std::uint64_t ns, std::string_view reason) {
+void SleepAwaiter::await_suspend(std::coroutine_handle<> h) {
   World& world = World::current();
   Coroutine* self = world.current_coroutine();
   SIM_ASSERT(self != nullptr, "co_sleep_ns outside a coroutine");
   self->context().timer_add(world.now_ns() + ns, "co_sleep_ns", [&world, self] { world.wake(*self); });
-  co_await world.suspend(WaitInfo{reason, 0, 0, {}, 0});
+  world.block_current(h, WaitInfo{reason, 0, 0, {}, 0});
 }
 
 }  // namespace sim

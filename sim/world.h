@@ -141,7 +141,7 @@ class World {
   std::uint64_t steps() const { return steps_; }
   const ChoiceTape& tape() const { return tape_; }
   const Strategy& strategy() const { return *strategy_; }
-  std::size_t live_coroutines() const { return coroutines_.size(); }
+  std::size_t live_coroutines() const { return live_count_; }
   // Live coroutines in id order.
   std::vector<const Coroutine*> coroutines() const;
   const Coroutine* find_coroutine(CoroutineId id) const;
@@ -178,8 +178,10 @@ class World {
   [[noreturn]] void deadlock(std::string message);
   void check_not_aborted() const;
   // spawn's body: `number` is the co_create event's a (0, or the number + 1).
-  Coroutine& spawn_labelled(AioContext& ctx, std::string name, std::uint32_t label, std::uint64_t number,
-                            Task<void> body, absl::AnyInvocable<void()> on_done);
+  Coroutine& spawn_labelled(AioContext& ctx, std::uint32_t label, std::uint64_t number, Task<void> body,
+                            absl::AnyInvocable<void()> on_done);
+  // Unlink a live coroutine and destroy it (and its frames).
+  void destroy(Coroutine& co);
   // Asks config_.watchdog, if kWatchdogEvents events passed since it last did;
   // ends the run with wall-budget on an answer.
   void poll_watchdog();
@@ -193,7 +195,11 @@ class World {
   std::vector<std::unique_ptr<AioContext>> contexts_;
   std::vector<int> busy_threads_;  // dispatch frames on the native stack, per thread
   std::uint32_t thread_count_ = 1;
-  std::map<CoroutineId, std::unique_ptr<Coroutine>> coroutines_;
+  // Live coroutines, owned, linked oldest (lowest id) first: spawning appends,
+  // so the list stays in id order without a map.
+  Coroutine* live_head_ = nullptr;
+  Coroutine* live_tail_ = nullptr;
+  std::size_t live_count_ = 0;
   CoroutineId last_coroutine_id_ = 0;
   std::uint64_t last_object_id_ = 0;
   std::uint64_t last_seq_ = 0;
@@ -213,6 +219,15 @@ class World {
 inline World::SuspendAwaiter co_suspend(WaitInfo info) { return World::current().suspend(std::move(info)); }
 // co_sleep_ns: block the current coroutine for `ns` of virtual time.
 // `reason` must outlive the sleep: a literal or a World::intern view.
-Task<void> co_sleep_ns(std::uint64_t ns, std::string_view reason = "sleep");
+// An awaitable rather than a Task: a sleeping request (every driver latency)
+// keeps no frame of its own.
+struct SleepAwaiter {
+  std::uint64_t ns;
+  std::string_view reason;
+  bool await_ready() const noexcept { return false; }
+  void await_suspend(std::coroutine_handle<> h);
+  void await_resume() { World::current().unblock_current(); }
+};
+inline SleepAwaiter co_sleep_ns(std::uint64_t ns, std::string_view reason = "sleep") { return SleepAwaiter{ns, reason}; }
 
 }  // namespace sim
