@@ -14,27 +14,58 @@ SparseImage::SparseImage(std::uint64_t size_bytes) : size_(size_bytes) {
   SIM_ASSERT(size_bytes <= kMaxBytes, "image larger than 2^62 bytes");
 }
 
-void SparseImage::read(std::uint64_t offset, std::uint64_t bytes, std::uint8_t* dst) const {
-  std::memset(dst, 0, bytes);
+template <typename Fn>
+void SparseImage::for_each_piece(std::uint64_t offset, std::uint64_t bytes, Fn&& fn) const {
   const std::uint64_t end = offset + bytes;
+  std::uint64_t pos = offset;
   for (auto it = sectors_.lower_bound(offset / kSector); it != sectors_.end() && it->first * kSector < end; ++it) {
     const std::uint64_t s_begin = it->first * kSector;
     const std::uint64_t from = std::max(offset, s_begin);
     const std::uint64_t to = std::min(end, s_begin + kSector);
-    std::memcpy(dst + (from - offset), it->second.data() + (from - s_begin), to - from);
+    if (from > pos) fn(pos, from - pos, nullptr);
+    fn(from, to - from, it->second->data() + (from - s_begin));
+    pos = to;
+  }
+  if (pos < end) fn(pos, end - pos, nullptr);
+}
+
+SparseImage::SparseImage(const SparseImage& other) : size_(other.size_) {
+  for (const auto& [index, sector] : other.sectors_) {
+    sectors_.emplace_hint(sectors_.end(), index, std::make_unique<Sector>(*sector));
   }
 }
 
+SparseImage& SparseImage::operator=(const SparseImage& other) {
+  if (this != &other) *this = SparseImage(other);
+  return *this;
+}
+
+void SparseImage::read(std::uint64_t offset, std::uint64_t bytes, std::uint8_t* dst) const {
+  for_each_piece(offset, bytes, [&](std::uint64_t at, std::uint64_t n, const std::uint8_t* data) {
+    if (data != nullptr) {
+      std::memcpy(dst + (at - offset), data, n);
+    } else {
+      std::memset(dst + (at - offset), 0, n);
+    }
+  });
+}
+
 void SparseImage::read(std::uint64_t offset, std::uint64_t bytes, engine::IoVector& qiov, std::size_t qiov_offset) const {
-  std::vector<std::uint8_t> buf(bytes);
-  read(offset, bytes, buf.data());
-  qiov.copy_from(qiov_offset, buf.data(), bytes);
+  // Straight into the vector: no bounce buffer per request.
+  for_each_piece(offset, bytes, [&](std::uint64_t at, std::uint64_t n, const std::uint8_t* data) {
+    const std::size_t into = qiov_offset + (at - offset);
+    if (data != nullptr) {
+      qiov.copy_from(into, data, n);
+    } else {
+      qiov.memset(into, 0, n);
+    }
+  });
 }
 
 SparseImage::Sector& SparseImage::sector_for_write(std::uint64_t index) {
   auto [it, inserted] = sectors_.try_emplace(index);
-  if (inserted) it->second.fill(0);
-  return it->second;
+  if (inserted) it->second = std::make_unique<Sector>();  // value-initialised: zeroes
+  return *it->second;
 }
 
 void SparseImage::write(std::uint64_t offset, std::uint64_t bytes, const std::uint8_t* src) {
@@ -51,9 +82,15 @@ void SparseImage::write(std::uint64_t offset, std::uint64_t bytes, const std::ui
 
 void SparseImage::write(std::uint64_t offset, std::uint64_t bytes, const engine::IoVector& qiov,
                         std::size_t qiov_offset) {
-  std::vector<std::uint8_t> buf(bytes);
-  qiov.copy_to(qiov_offset, buf.data(), bytes);
-  write(offset, bytes, buf.data());
+  SIM_ASSERT(offset + bytes <= size_, "write past the end of the image");
+  std::uint64_t done = 0;
+  while (done < bytes) {
+    const std::uint64_t pos = offset + done;
+    const std::uint64_t in_sector = pos % kSector;
+    const std::uint64_t n = std::min(kSector - in_sector, bytes - done);
+    qiov.copy_to(qiov_offset + done, sector_for_write(pos / kSector).data() + in_sector, n);
+    done += n;
+  }
 }
 
 void SparseImage::zero(std::uint64_t offset, std::uint64_t bytes) {
@@ -66,7 +103,7 @@ void SparseImage::zero(std::uint64_t offset, std::uint64_t bytes) {
     if (n == kSector) {
       sectors_.erase(index);
     } else if (auto it = sectors_.find(index); it != sectors_.end()) {
-      std::memset(it->second.data() + in_sector, 0, n);
+      std::memset(it->second->data() + in_sector, 0, n);
     }
     pos += n;
   }
@@ -119,13 +156,13 @@ bool SparseImage::operator==(const SparseImage& other) const {
   auto b = other.sectors_.begin();
   while (a != sectors_.end() || b != other.sectors_.end()) {
     if (b == other.sectors_.end() || (a != sectors_.end() && a->first < b->first)) {
-      if (a->second != kZero) return false;
+      if (*a->second != kZero) return false;
       ++a;
     } else if (a == sectors_.end() || b->first < a->first) {
-      if (b->second != kZero) return false;
+      if (*b->second != kZero) return false;
       ++b;
     } else {
-      if (a->second != b->second) return false;
+      if (*a->second != *b->second) return false;
       ++a;
       ++b;
     }

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include <absl/container/btree_map.h>
@@ -21,6 +22,11 @@ class SparseImage {
   static constexpr std::uint64_t kMaxBytes = 1ULL << 62;
 
   explicit SparseImage(std::uint64_t size_bytes);
+  // Copies are deep (a crash image is a copy of the visible one).
+  SparseImage(const SparseImage& other);
+  SparseImage& operator=(const SparseImage& other);
+  SparseImage(SparseImage&&) noexcept = default;
+  SparseImage& operator=(SparseImage&&) noexcept = default;
 
   std::uint64_t size() const { return size_; }
   // Reads [offset, offset + bytes) into dst (holes and bytes past the end read as zero).
@@ -42,9 +48,15 @@ class SparseImage {
  private:
   using Sector = std::array<std::uint8_t, kSector>;
   Sector& sector_for_write(std::uint64_t index);
+  // Calls fn(image offset, length, data or nullptr for a hole) for each piece
+  // of [offset, offset + bytes), in order.
+  template <typename Fn>
+  void for_each_piece(std::uint64_t offset, std::uint64_t bytes, Fn&& fn) const;
 
   std::uint64_t size_;
-  absl::btree_map<std::uint64_t, Sector> sectors_;
+  // Sectors by index. Held by pointer: a tree of 512-byte values would move
+  // them on every node split and hold few per node.
+  absl::btree_map<std::uint64_t, std::unique_ptr<Sector>> sectors_;
 };
 
 }  // namespace drivers

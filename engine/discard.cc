@@ -34,8 +34,8 @@ sim::Task<int> bdrv_co_pdiscard(BlockDriverState& bs, std::int64_t offset, int b
 
   bdrv_inc_in_flight(bs);
   BdrvTrackedRequest req;
-  co_await tracked_request_begin(req, bs, offset, static_cast<std::uint64_t>(bytes), TrackedType::kDiscard,
-                                 "bdrv_co_pdiscard");
+  static sim::TraceLabel kName("bdrv_co_pdiscard");
+  co_await tracked_request_begin(req, bs, offset, static_cast<std::uint64_t>(bytes), TrackedType::kDiscard, kName);
   ret = bdrv_notify_before_write(bs, req);
   if (ret >= 0) {
     const int max_pdiscard = min_non_zero<int>(bs.bl.max_pdiscard, INT_MAX) / align * align;
@@ -60,7 +60,8 @@ sim::Task<int> bdrv_co_pdiscard(BlockDriverState& bs, std::int64_t offset, int b
       }
       num = std::min(num, max_pdiscard);
 
-      const DriverOpTrace t = trace_driver_issue(bs, "pdiscard", static_cast<std::uint64_t>(offset),
+      static sim::TraceLabel kPdiscardOp("pdiscard");
+      const DriverOpTrace t = trace_driver_issue(bs, kPdiscardOp, static_cast<std::uint64_t>(offset),
                                                  static_cast<std::uint64_t>(num));
       if (drv.implements(kCoPdiscard)) {
         ret = co_await drv.co_pdiscard(bs, offset, num);

@@ -9,11 +9,11 @@
 #include "sim/world.h"
 
 namespace engine {
-DriverOpTrace trace_driver_issue(BlockDriverState& bs, std::string_view op, std::uint64_t offset,
+DriverOpTrace trace_driver_issue(BlockDriverState& bs, sim::TraceLabel& op, std::uint64_t offset,
                                  std::uint64_t bytes) {
   sim::World& world = sim::World::current();
   sim::Coroutine* self = world.current_coroutine();
-  DriverOpTrace t{world.next_object_id(), world.trace().intern(op), self ? self->id() : 0};
+  DriverOpTrace t{world.next_object_id(), op.id(world.trace()), self ? self->id() : 0};
   world.emit_ids(sim::EventKind::kDriverIssue, t.co, t.op_id, offset, bytes, 0, t.label, bs.trace_label());
   return t;
 }
@@ -76,7 +76,8 @@ sim::Task<int> bdrv_driver_preadv(BlockDriverState& bs, std::uint64_t offset, st
   BlockDriver& drv = *bs.drv();
   SIM_CHECK("driver_preadv.flags", (flags & ~BDRV_REQ_MASK) == 0, "unknown request flags");
   SIM_CHECK("driver_preadv.qiov_size", qiov.size() == bytes, "read vector size differs from the request");
-  const DriverOpTrace t = trace_driver_issue(bs, "preadv", offset, bytes);
+  static sim::TraceLabel kPreadvOp("preadv");
+  const DriverOpTrace t = trace_driver_issue(bs, kPreadvOp, offset, bytes);
   const int ret = drv.implements(kCoPreadv) ? co_await drv.co_preadv(bs, offset, bytes, qiov, flags)
                                             : co_await driver_preadv_by_sectors(bs, offset, bytes, qiov);
   trace_driver_complete(bs, t, ret);
@@ -88,7 +89,8 @@ sim::Task<int> bdrv_driver_pwritev(BlockDriverState& bs, std::uint64_t offset, s
   BlockDriver& drv = *bs.drv();
   SIM_CHECK("driver_pwritev.flags", (flags & ~BDRV_REQ_MASK) == 0, "unknown request flags");
   SIM_CHECK("driver_pwritev.qiov_size", qiov.size() == bytes, "write vector size differs from the request");
-  DriverOpTrace t = trace_driver_issue(bs, "pwritev", offset, bytes);
+  static sim::TraceLabel kPwritevOp("pwritev");
+  DriverOpTrace t = trace_driver_issue(bs, kPwritevOp, offset, bytes);
   int ret;
   if (drv.implements(kCoPwritev)) {
     ret = co_await drv.co_pwritev(bs, offset, bytes, qiov, flags & bs.supported_write_flags);
@@ -126,7 +128,8 @@ sim::Task<int> bdrv_driver_pwritev_compressed(BlockDriverState& bs, std::uint64_
                                               IoVector& qiov) {
   BlockDriver& drv = *bs.drv();
   if (!drv.implements(kPwritevCompressed)) co_return -ENOTSUP;
-  DriverOpTrace t = trace_driver_issue(bs, "pwritev_compressed", offset, bytes);
+  static sim::TraceLabel kPwritevCompressedOp("pwritev_compressed");
+  DriverOpTrace t = trace_driver_issue(bs, kPwritevCompressedOp, offset, bytes);
   int ret = co_await drv.co_pwritev_compressed(bs, offset, bytes, qiov);
   trace_driver_complete(bs, t, ret);
   co_return ret;

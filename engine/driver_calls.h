@@ -29,7 +29,7 @@ struct DriverOpTrace {
   std::uint32_t label;
   std::uint64_t co;
 };
-DriverOpTrace trace_driver_issue(BlockDriverState& bs, std::string_view op, std::uint64_t offset, std::uint64_t bytes);
+DriverOpTrace trace_driver_issue(BlockDriverState& bs, sim::TraceLabel& op, std::uint64_t offset, std::uint64_t bytes);
 void trace_driver_complete(BlockDriverState& bs, const DriverOpTrace& t, int ret);
 
 sim::Task<int> bdrv_driver_preadv(BlockDriverState& bs, std::uint64_t offset, std::uint64_t bytes, IoVector& qiov,

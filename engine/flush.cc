@@ -18,7 +18,8 @@ sim::Task<int> flush_layers(BlockDriverState& bs, unsigned current_gen) {
   BlockDriver& drv = *bs.drv();
   // One driver function writes back every layer.
   if (drv.implements(kCoFlush)) {
-    const DriverOpTrace t = trace_driver_issue(bs, "flush", 0, 0);
+    static sim::TraceLabel kFlushOp("flush");
+    const DriverOpTrace t = trace_driver_issue(bs, kFlushOp, 0, 0);
     const int ret = co_await drv.co_flush(bs);
     trace_driver_complete(bs, t, ret);
     co_return ret;
@@ -27,7 +28,8 @@ sim::Task<int> flush_layers(BlockDriverState& bs, unsigned current_gen) {
   // Write back cached data to the OS, even with cache=unsafe.
   co_await bdrv_debug_event(bs.file, BlkdebugEvent::kFlushToOs);
   if (drv.implements(kCoFlushToOs)) {
-    const DriverOpTrace t = trace_driver_issue(bs, "flush_to_os", 0, 0);
+    static sim::TraceLabel kFlushToOsOp("flush_to_os");
+    const DriverOpTrace t = trace_driver_issue(bs, kFlushToOsOp, 0, 0);
     const int ret = co_await drv.co_flush_to_os(bs);
     trace_driver_complete(bs, t, ret);
     if (ret < 0) co_return ret;
@@ -40,11 +42,13 @@ sim::Task<int> flush_layers(BlockDriverState& bs, unsigned current_gen) {
     if (mutated(Mutant::kSkipFlushToDisk)) {
       ret = 0;
     } else if (drv.implements(kCoFlushToDisk)) {
-      const DriverOpTrace t = trace_driver_issue(bs, "flush_to_disk", 0, 0);
+      static sim::TraceLabel kFlushToDiskOp("flush_to_disk");
+      const DriverOpTrace t = trace_driver_issue(bs, kFlushToDiskOp, 0, 0);
       ret = co_await drv.co_flush_to_disk(bs);
       trace_driver_complete(bs, t, ret);
     } else if (drv.implements(kAioFlush)) {
-      const DriverOpTrace t = trace_driver_issue(bs, "aio_flush", 0, 0);
+      static sim::TraceLabel kAioFlushOp("aio_flush");
+      const DriverOpTrace t = trace_driver_issue(bs, kAioFlushOp, 0, 0);
       CoroutineIOCompletion co;
       BlockAIOCB* acb = drv.aio_flush(bs, co.callback());
       ret = co_await co.wait(acb, -EIO);

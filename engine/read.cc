@@ -196,7 +196,8 @@ sim::Task<int> bdrv_co_preadv(BdrvChild& child, std::int64_t offset, std::uint64
   const std::int64_t align = bs.bl.request_alignment;
   const std::unique_ptr<ReadPadding> pad = pad_read(offset, bytes, align, qiov);
   BdrvTrackedRequest req;
-  co_await tracked_request_begin(req, bs, offset, bytes, TrackedType::kRead, "bdrv_co_preadv");
+  static sim::TraceLabel kName("bdrv_co_preadv");
+  co_await tracked_request_begin(req, bs, offset, bytes, TrackedType::kRead, kName);
   ret = co_await bdrv_aligned_preadv(child, req, offset, bytes, align, pad ? pad->local : qiov, flags);
   co_await tracked_request_end(req, ret);
   bdrv_dec_in_flight(bs);

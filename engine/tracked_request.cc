@@ -49,7 +49,7 @@ void TrackedRequestList::remove(BdrvTrackedRequest& req) {
 }
 
 sim::Task<void> tracked_request_begin(BdrvTrackedRequest& req, BlockDriverState& bs, std::int64_t offset,
-                                      std::uint64_t bytes, TrackedType type, std::string_view trace_name) {
+                                      std::uint64_t bytes, TrackedType type, sim::TraceLabel& trace_name) {
   sim::World& world = sim::World::current();
   req.bs = &bs;
   req.offset = offset;
@@ -68,7 +68,7 @@ sim::Task<void> tracked_request_begin(BdrvTrackedRequest& req, BlockDriverState&
   bs.tracked_requests.insert_head(req);
   bs.reqs_lock.unlock();
   world.emit_ids(sim::EventKind::kRequestBegin, req.co->id(), req.id, static_cast<std::uint64_t>(offset), bytes, 0,
-                 world.trace().intern(trace_name), bs.trace_label());
+                 trace_name.id(world.trace()), bs.trace_label());
 }
 
 sim::Task<void> tracked_request_end(BdrvTrackedRequest& req, int ret) {
@@ -82,8 +82,13 @@ sim::Task<void> tracked_request_end(BdrvTrackedRequest& req, int ret) {
   bs.tracked_requests.remove(req);
   req.wait_queue.restart_all();
   bs.reqs_lock.unlock();
+  static sim::TraceLabel kTypeLabels[] = {
+      sim::TraceLabel(tracked_type_name(TrackedType::kRead)), sim::TraceLabel(tracked_type_name(TrackedType::kWrite)),
+      sim::TraceLabel(tracked_type_name(TrackedType::kFlush)), sim::TraceLabel(tracked_type_name(TrackedType::kIoctl)),
+      sim::TraceLabel(tracked_type_name(TrackedType::kDiscard))};
+  static_assert(static_cast<int>(TrackedType::kDiscard) == 4, "one label per tracked type");
   world.emit_ids(sim::EventKind::kRequestEnd, req.co->id(), req.id, 0, 0, ret,
-                 world.trace().intern(tracked_type_name(req.type)), bs.trace_label());
+                 kTypeLabels[static_cast<int>(req.type)].id(world.trace()), bs.trace_label());
 }
 
 void mark_request_serialising(BdrvTrackedRequest& req, std::uint64_t align) {

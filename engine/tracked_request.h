@@ -9,6 +9,7 @@
 #include "sim/co_queue.h"
 #include "sim/coroutine.h"
 #include "sim/task.h"
+#include "sim/trace.h"
 
 namespace engine {
 
@@ -59,7 +60,7 @@ class TrackedRequestList {
 // Add `req` to bs's list (takes bs->reqs_lock) and trace the request's start under
 // QEMU's trace-event name.
 sim::Task<void> tracked_request_begin(BdrvTrackedRequest& req, BlockDriverState& bs, std::int64_t offset,
-                                      std::uint64_t bytes, TrackedType type, std::string_view trace_name);
+                                      std::uint64_t bytes, TrackedType type, sim::TraceLabel& trace_name);
 // Remove `req` and wake everything waiting for it.
 sim::Task<void> tracked_request_end(BdrvTrackedRequest& req, int ret);
 // Make `req` serialising over its range widened to `align`.

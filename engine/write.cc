@@ -113,8 +113,9 @@ sim::Task<int> bdrv_co_pwritev(BdrvChild& child, std::int64_t offset, std::uint6
   bdrv_inc_in_flight(bs);
   // The tracked request covers the RMW reads too, so that they serialise with it.
   BdrvTrackedRequest req;
-  co_await tracked_request_begin(req, bs, offset, bytes, TrackedType::kWrite,
-                                 qiov == nullptr ? "bdrv_co_pwrite_zeroes" : "bdrv_co_pwritev");
+  static sim::TraceLabel kZeroes("bdrv_co_pwrite_zeroes");
+  static sim::TraceLabel kWritev("bdrv_co_pwritev");
+  co_await tracked_request_begin(req, bs, offset, bytes, TrackedType::kWrite, qiov == nullptr ? kZeroes : kWritev);
   const std::int64_t align = bs.bl.request_alignment;
   const auto a = static_cast<std::size_t>(align);
   std::vector<std::uint8_t> head_buf;

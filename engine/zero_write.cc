@@ -50,7 +50,8 @@ sim::Task<int> bdrv_co_do_pwrite_zeroes(BlockDriverState& bs, std::int64_t offse
 
     ret = -ENOTSUP;
     if (drv.implements(kCoPwriteZeroes)) {
-      const DriverOpTrace t = trace_driver_issue(bs, "pwrite_zeroes", static_cast<std::uint64_t>(offset),
+      static sim::TraceLabel kPwriteZeroesOp("pwrite_zeroes");
+      const DriverOpTrace t = trace_driver_issue(bs, kPwriteZeroesOp, static_cast<std::uint64_t>(offset),
                                                  static_cast<std::uint64_t>(num));
       ret = co_await drv.co_pwrite_zeroes(bs, offset, num, flags & bs.supported_zero_flags);
       trace_driver_complete(bs, t, ret);

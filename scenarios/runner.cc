@@ -20,15 +20,16 @@ namespace {
 // qemu-io fills a write without -P with 0xcd.
 constexpr std::uint8_t kDefaultWritePattern = 0xcd;
 
-// A guest request arrives through an external source: while the context's
-// external sources are disabled (drained), it waits. `submission` is the
+// A guest request arrives through an external source (named `job_label` in
+// the trace): while the context's external sources are disabled (drained), it
+// waits. `submission` is the
 // wait's interned description; `quiesced_by` names the scenario's drained
 // section over the job's node, if one is open: the wait is then drawn as the
 // parent quiesced rather than an ordinary submission.
-sim::Task<void> guest_kick(std::string_view job_name, std::string_view submission, std::string_view quiesced_by) {
+sim::Task<void> guest_kick(std::uint32_t job_label, std::string_view submission, std::string_view quiesced_by) {
   sim::World& world = sim::World::current();
   sim::Coroutine* self = world.current_coroutine();
-  world.current_context().external_schedule(job_name, [&world, self] { world.wake(*self); });
+  world.current_context().external_schedule_labelled(job_label, [&world, self] { world.wake(*self); });
   const sim::WaitInfo info = quiesced_by.empty() ? sim::WaitInfo{"external", 0, 0, submission, 0}
                                                  : sim::WaitInfo{"parent quiesced", 0, 0, quiesced_by, 0};
   co_await world.suspend(info);
@@ -342,13 +343,14 @@ sim::Task<void> ScenarioRun::job_main(Job& job) {
   const std::string_view free_slot = world_.intern(sim::cat("a free slot of ", spec.name));
   const std::string_view command_family = world_.intern(sim::cat(spec.name, ".cmd"));
   const std::string_view submission = world_.intern(sim::cat("guest submission of ", spec.name));
+  const std::uint32_t job_label = world_.trace().intern(spec.name);
   std::size_t index = 0;
   for (const Command& cmd : *job.commands) {
     std::string_view quiesced_by;
     for (std::size_t i : job.node->subtree) {
       if (drained_[i] > 0) quiesced_by = world_.intern(sim::cat("drained section on ", nodes_[i]->spec->name));
     }
-    co_await guest_kick(spec.name, submission, quiesced_by);
+    co_await guest_kick(job_label, submission, quiesced_by);
     check_guest_entry(job, cmd);
     if (cmd.op == Command::Op::kAioFlush) {
       while (job.in_flight > 0) {

@@ -8,20 +8,24 @@ namespace sim {
 AioContext::AioContext(World& world, std::uint32_t id, std::string name, std::uint32_t thread)
     : world_(world), id_(id), name_(std::move(name)), thread_(thread) {}
 
-void AioContext::schedule_callback(ReadyKind kind, std::string_view name, absl::AnyInvocable<void()> fn) {
+void AioContext::schedule_callback(ReadyKind kind, std::uint32_t label, absl::AnyInvocable<void()> fn) {
   ReadyEvent event;
   event.kind = kind;
-  event.label = world_.trace().intern(name);
+  event.label = label;
   event.fn = std::move(fn);
   world_.enqueue(*this, std::move(event));
 }
 
 void AioContext::bh_schedule(std::string_view name, absl::AnyInvocable<void()> fn) {
-  schedule_callback(ReadyKind::kBh, name, std::move(fn));
+  schedule_callback(ReadyKind::kBh, world_.trace().intern(name), std::move(fn));
 }
 
 void AioContext::external_schedule(std::string_view name, absl::AnyInvocable<void()> fn) {
-  schedule_callback(ReadyKind::kExternal, name, std::move(fn));
+  schedule_callback(ReadyKind::kExternal, world_.trace().intern(name), std::move(fn));
+}
+
+void AioContext::external_schedule_labelled(std::uint32_t label, absl::AnyInvocable<void()> fn) {
+  schedule_callback(ReadyKind::kExternal, label, std::move(fn));
 }
 
 void AioContext::disable_external() { ++external_disable_count_; }
@@ -32,9 +36,13 @@ void AioContext::enable_external() {
 }
 
 TimerId AioContext::timer_add(std::uint64_t deadline_ns, std::string_view name, absl::AnyInvocable<void()> fn) {
+  return timer_add_labelled(deadline_ns, world_.trace().intern(name), std::move(fn));
+}
+
+TimerId AioContext::timer_add_labelled(std::uint64_t deadline_ns, std::uint32_t label, absl::AnyInvocable<void()> fn) {
   SIM_ASSERT(deadline_ns >= world_.now_ns(), "timer armed in the past on " + name_);
   TimerId id = world_.next_seq();
-  timers_.emplace(id, PendingTimer{world_.trace().intern(name), world_.current_actor(), std::move(fn)});
+  timers_.emplace(id, PendingTimer{label, world_.current_actor(), std::move(fn)});
   timer_heap_.push(TimerEntry{deadline_ns, id});
   return id;
 }

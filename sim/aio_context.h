@@ -53,6 +53,8 @@ class AioContext {
   // An external source (a guest request arriving) became ready. It is dispatched
   // only while external sources are enabled (see disable_external).
   void external_schedule(std::string_view name, absl::AnyInvocable<void()> fn);
+  // The same with the name already interned in the trace (hot callers).
+  void external_schedule_labelled(std::uint32_t label, absl::AnyInvocable<void()> fn);
   // aio_disable_external / aio_enable_external: a counter, as in QEMU.
   void disable_external();
   void enable_external();
@@ -61,6 +63,7 @@ class AioContext {
 
   // A one-shot timer at an absolute virtual time; cancel before it fires with timer_cancel.
   TimerId timer_add(std::uint64_t deadline_ns, std::string_view name, absl::AnyInvocable<void()> fn);
+  TimerId timer_add_labelled(std::uint64_t deadline_ns, std::uint32_t label, absl::AnyInvocable<void()> fn);
   bool timer_cancel(TimerId id);
   bool has_timers() const { return !timers_.empty(); }
 
@@ -80,7 +83,7 @@ class AioContext {
     absl::AnyInvocable<void()> fn;
   };
 
-  void schedule_callback(ReadyKind kind, std::string_view name, absl::AnyInvocable<void()> fn);
+  void schedule_callback(ReadyKind kind, std::uint32_t label, absl::AnyInvocable<void()> fn);
   // Earliest live timer deadline, dropping cancelled heap entries on the way.
   bool next_deadline(std::uint64_t& deadline);
   // Turn every timer due at or before `now` into a ready event, in deadline order.

@@ -28,7 +28,12 @@ inline std::uint64_t fold(std::uint64_t a, std::uint64_t b) {
 
 std::string_view event_kind_name(EventKind kind) { return kKindNames[static_cast<std::size_t>(kind)]; }
 
-Trace::Trace(std::size_t ring_capacity) : ring_capacity_(ring_capacity), fingerprint_(0x626c6b73696d0001ULL) {
+namespace {
+std::uint64_t g_last_trace_serial = 0;  // runs are single-threaded: a plain counter
+}  // namespace
+
+Trace::Trace(std::size_t ring_capacity)
+    : serial_(++g_last_trace_serial), ring_capacity_(ring_capacity), fingerprint_(0x626c6b73696d0001ULL) {
   SIM_ASSERT(ring_capacity_ > 0, "trace ring needs room for at least one event");
   intern("");
 }

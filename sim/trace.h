@@ -71,6 +71,8 @@ class Trace {
   void mute(bool muted) { muted_ = muted; }
 
   std::uint32_t intern(std::string_view text);
+  // Distinct for every Trace made in the process (a TraceLabel's cache key).
+  std::uint64_t serial() const { return serial_; }
   // The name a co_create event gives its coroutine.
   std::string coroutine_name(const TraceEvent& create) const;
   // The text of an interned id; the view stays valid as long as the trace lives.
@@ -91,6 +93,7 @@ class Trace {
   void write_jsonl(std::ostream& out) const;
 
  private:
+  std::uint64_t serial_;
   std::size_t ring_capacity_;
   bool capture_all_ = false;
   bool muted_ = false;
@@ -115,6 +118,29 @@ class Trace {
   };
   static constexpr std::size_t kInternSlots = 1024;
   std::vector<InternSlot> intern_slots_ = std::vector<InternSlot>(kInternSlots);
+};
+
+// A fixed label at a hot call site, interned once per trace:
+//   static sim::TraceLabel kName("bdrv_co_preadv");
+//   world.emit_ids(..., kName.id(world.trace()), ...);
+// The first use with each trace interns it, so ids are assigned at the same
+// moments as without the cache; later uses cost a compare.
+class TraceLabel {
+ public:
+  explicit constexpr TraceLabel(std::string_view text) : text_(text) {}
+  std::uint32_t id(Trace& trace) {
+    if (serial_ != trace.serial()) {
+      id_ = trace.intern(text_);
+      serial_ = trace.serial();
+    }
+    return id_;
+  }
+  std::string_view text() const { return text_; }
+
+ private:
+  std::string_view text_;
+  std::uint64_t serial_ = 0;  // no trace has serial 0
+  std::uint32_t id_ = 0;
 };
 
 std::string format_fingerprint(std::uint64_t fingerprint);

@@ -525,7 +525,9 @@ void SleepAwaiter::await_suspend(std::coroutine_handle<> h) {
   World& world = World::current();
   Coroutine* self = world.current_coroutine();
   SIM_ASSERT(self != nullptr, "co_sleep_ns outside a coroutine");
-  self->context().timer_add(world.now_ns() + ns, "co_sleep_ns", [&world, self] { world.wake(*self); });
+  static TraceLabel kTimerName("co_sleep_ns");
+  self->context().timer_add_labelled(world.now_ns() + ns, kTimerName.id(world.trace()),
+                                     [&world, self] { world.wake(*self); });
   world.block_current(h, WaitInfo{reason, 0, 0, {}, 0});
 }
 

@@ -73,7 +73,8 @@ std::string fixed(double v, int digits) {
 }
 
 // One job of `count` sequential aio requests on a null node (or a mem node when
-// writes are checked by the data oracle: null drops what it is given). Reads
+// writes are checked by the data oracle: null drops what it is given; without
+// a volatile cache, as null-co, so it keeps no copy of each write). Reads
 // leave the buffer alone as QEMU 7.2's null-co does by default (read-zeroes
 // off) unless the data oracle checks them, which needs defined content.
 // With `jobs` > 1, that many jobs share the requests (a job's queue depth is
@@ -82,7 +83,8 @@ scenarios::Scenario bench_scenario(const BenchCmd& a, std::uint64_t count, std::
                                    bool data_oracle, std::uint32_t jobs = 1) {
   const bool mem = data_oracle && a.write;
   const std::string node =
-      mem ? sim::cat("driver = \"mem\"\nsize = ", kImageBytes, "\nlatency_ns = [", latency_ns, ", ", latency_ns, "]\n")
+      mem ? sim::cat("driver = \"mem\"\nsize = ", kImageBytes, "\nlatency_ns = [", latency_ns, ", ", latency_ns,
+                     "]\nwrite_cache = false\n")
           : sim::cat("driver = \"null\"\nsize = ", kImageBytes, "\nlatency_ns = ", latency_ns,
                      "\nread_zeroes = ", data_oracle ? "true" : "false", "\n");
   const std::string text =

@@ -143,7 +143,9 @@ expect 1 'explored 1 seeds .* 0 held, 1 failed, 19 not run \(stopped at the firs
 [ $? -eq 1 ] || fail "explore with failing seeds did not exit 1"
 ls "$tmp/repros"/fua-crash.seed{0,1,2}.repro.json >/dev/null 2>&1 || fail "explore --repro-dir wrote no repro files"
 grep -q 'failures="3"' "$tmp/explore.xml" || fail "explore --junit does not count 3 failures"
-expect 0 'explored 0 seeds .* 0 held, 0 failed, 50 not run \(time budget\)' \
+# The budget is checked before each worker starts: a seed run finishing within
+# the microsecond may still report its first chunk (at most 6 of 50 seeds).
+expect 0 'explored [0-6] seeds .* [0-6] held, 0 failed, (4[4-9]|50) not run \(time budget\)' \
   -- "$blksim" explore "$skeleton" --time-budget 0.000001
 expect 2 "--shard: expected K/N with 1 <= K <= N, got '4/3'" -- "$blksim" explore "$skeleton" --shard 4/3
 expect 2 "--seed-range: expected A..B" -- "$blksim" explore "$skeleton" --seed-range 7

@@ -7,6 +7,15 @@
 
 using testing::Graph;
 
+// Trace names of the requests these tests track by hand.
+namespace {
+sim::TraceLabel kTestLabel("test");
+sim::TraceLabel kLabelA("a");
+sim::TraceLabel kLabelB("b");
+sim::TraceLabel kLabelOuter("outer");
+sim::TraceLabel kLabelNested("nested");
+}  // namespace
+
 TEST_CASE("tracked requests: begin and end keep the node's list, newest first") {
   Graph g;
   auto& bs = g.mem("d", 65536);
@@ -14,8 +23,8 @@ TEST_CASE("tracked requests: begin and end keep the node's list, newest first") 
   auto body = [](engine::BlockDriverState& node, std::vector<std::uint64_t>& out) -> sim::Task<void> {
     engine::BdrvTrackedRequest a;
     engine::BdrvTrackedRequest b;
-    co_await engine::tracked_request_begin(a, node, 0, 512, engine::TrackedType::kRead, "test");
-    co_await engine::tracked_request_begin(b, node, 512, 512, engine::TrackedType::kWrite, "test");
+    co_await engine::tracked_request_begin(a, node, 0, 512, engine::TrackedType::kRead, kTestLabel);
+    co_await engine::tracked_request_begin(b, node, 512, 512, engine::TrackedType::kWrite, kTestLabel);
     for (auto* r = node.tracked_requests.head(); r != nullptr; r = r->list_next) out.push_back(r->id);
     CHECK(node.tracked_requests.size() == 2);
     co_await engine::tracked_request_end(a, 0);
@@ -66,6 +75,7 @@ TEST_CASE("tracked_request_overlaps: half-open ranges") {
   CHECK(engine::tracked_request_overlaps(req, 0, 100000));
 }
 
+
 namespace {
 struct Pair {
   engine::BdrvTrackedRequest a;
@@ -76,7 +86,7 @@ struct Pair {
 };
 
 sim::Task<void> first(engine::BlockDriverState& bs, Pair& p) {
-  co_await engine::tracked_request_begin(p.a, bs, 0, 4096, engine::TrackedType::kWrite, "a");
+  co_await engine::tracked_request_begin(p.a, bs, 0, 4096, engine::TrackedType::kWrite, kLabelA);
   engine::mark_request_serialising(p.a, 4096);
   p.a_started = true;
   co_await sim::co_sleep_ns(10);  // let b register
@@ -85,7 +95,7 @@ sim::Task<void> first(engine::BlockDriverState& bs, Pair& p) {
 }
 
 sim::Task<void> second(engine::BlockDriverState& bs, Pair& p) {
-  co_await engine::tracked_request_begin(p.b, bs, 0, 4096, engine::TrackedType::kWrite, "b");
+  co_await engine::tracked_request_begin(p.b, bs, 0, 4096, engine::TrackedType::kWrite, kLabelB);
   engine::mark_request_serialising(p.b, 4096);
   co_await sim::co_sleep_ns(20);  // a is waiting for us by now
   p.b_waited = co_await engine::wait_serialising_requests(p.b);
@@ -117,8 +127,8 @@ TEST_CASE("wait_serialising_requests: nothing to wait for without serialising re
   auto body = [](engine::BlockDriverState& node, bool& w) -> sim::Task<void> {
     engine::BdrvTrackedRequest a;
     engine::BdrvTrackedRequest b;
-    co_await engine::tracked_request_begin(a, node, 0, 4096, engine::TrackedType::kWrite, "a");
-    co_await engine::tracked_request_begin(b, node, 0, 4096, engine::TrackedType::kWrite, "b");
+    co_await engine::tracked_request_begin(a, node, 0, 4096, engine::TrackedType::kWrite, kLabelA);
+    co_await engine::tracked_request_begin(b, node, 0, 4096, engine::TrackedType::kWrite, kLabelB);
     w = co_await engine::wait_serialising_requests(b);  // overlapping, but neither serialises
     co_await engine::tracked_request_end(b, 0);
     co_await engine::tracked_request_end(a, 0);
@@ -135,10 +145,10 @@ TEST_CASE("wait_serialising_requests: a request waiting for its own coroutine is
   auto body = [](engine::BlockDriverState& node) -> sim::Task<void> {
     engine::BdrvTrackedRequest outer;
     engine::BdrvTrackedRequest nested;
-    co_await engine::tracked_request_begin(outer, node, 0, 4096, engine::TrackedType::kWrite, "outer");
+    co_await engine::tracked_request_begin(outer, node, 0, 4096, engine::TrackedType::kWrite, kLabelOuter);
     engine::mark_request_serialising(outer, 4096);
     // A driver issuing a nested overlapping request on the same node.
-    co_await engine::tracked_request_begin(nested, node, 0, 512, engine::TrackedType::kRead, "nested");
+    co_await engine::tracked_request_begin(nested, node, 0, 512, engine::TrackedType::kRead, kLabelNested);
     co_await engine::wait_serialising_requests(nested);
   };
   g.world.spawn(g.world.main_context(), "reentrant", body(bs));

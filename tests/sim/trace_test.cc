@@ -86,3 +86,22 @@ TEST_CASE("JSON Lines export: one object per event with named fields") {
   CHECK(n == world.trace().count());
   CHECK(saw_wait);
 }
+
+TEST_CASE("TraceLabel: interned once per trace, with the id intern gives, and again for a new trace") {
+  sim::TraceLabel label("a label");
+  sim::Trace first;
+  first.intern("something before");
+  const std::uint32_t id = label.id(first);
+  CHECK(id == first.intern("a label"));
+  CHECK(first.text(id) == "a label");
+  CHECK(label.id(first) == id);
+  sim::Trace second;  // ids differ between traces: the label must not reuse the first one's
+  second.intern("x");
+  second.intern("y");
+  second.intern("z");
+  const std::uint32_t id2 = label.id(second);
+  CHECK(id2 == second.intern("a label"));
+  CHECK(second.text(id2) == "a label");
+  CHECK(id2 != id);
+  CHECK(second.serial() != first.serial());
+}
