@@ -68,29 +68,29 @@ SparseImage::Sector& SparseImage::sector_for_write(std::uint64_t index) {
   return *it->second;
 }
 
-void SparseImage::write(std::uint64_t offset, std::uint64_t bytes, const std::uint8_t* src) {
+template <typename Fill>
+void SparseImage::write_pieces(std::uint64_t offset, std::uint64_t bytes, Fill&& fill) {
   SIM_ASSERT(offset + bytes <= size_, "write past the end of the image");
   std::uint64_t done = 0;
   while (done < bytes) {
     const std::uint64_t pos = offset + done;
     const std::uint64_t in_sector = pos % kSector;
     const std::uint64_t n = std::min(kSector - in_sector, bytes - done);
-    std::memcpy(sector_for_write(pos / kSector).data() + in_sector, src + done, n);
+    fill(done, sector_for_write(pos / kSector).data() + in_sector, n);
     done += n;
   }
 }
 
+void SparseImage::write(std::uint64_t offset, std::uint64_t bytes, const std::uint8_t* src) {
+  write_pieces(offset, bytes,
+               [&](std::uint64_t done, std::uint8_t* dst, std::uint64_t n) { std::memcpy(dst, src + done, n); });
+}
+
 void SparseImage::write(std::uint64_t offset, std::uint64_t bytes, const engine::IoVector& qiov,
                         std::size_t qiov_offset) {
-  SIM_ASSERT(offset + bytes <= size_, "write past the end of the image");
-  std::uint64_t done = 0;
-  while (done < bytes) {
-    const std::uint64_t pos = offset + done;
-    const std::uint64_t in_sector = pos % kSector;
-    const std::uint64_t n = std::min(kSector - in_sector, bytes - done);
-    qiov.copy_to(qiov_offset + done, sector_for_write(pos / kSector).data() + in_sector, n);
-    done += n;
-  }
+  write_pieces(offset, bytes, [&](std::uint64_t done, std::uint8_t* dst, std::uint64_t n) {
+    qiov.copy_to(qiov_offset + done, dst, n);
+  });
 }
 
 void SparseImage::zero(std::uint64_t offset, std::uint64_t bytes) {

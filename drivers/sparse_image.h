@@ -52,6 +52,10 @@ class SparseImage {
   // of [offset, offset + bytes), in order.
   template <typename Fn>
   void for_each_piece(std::uint64_t offset, std::uint64_t bytes, Fn&& fn) const;
+  // Calls fill(bytes done so far, sector memory, length) for each sector piece
+  // of a write, allocating sectors as needed.
+  template <typename Fill>
+  void write_pieces(std::uint64_t offset, std::uint64_t bytes, Fill&& fill);
 
   std::uint64_t size_;
   // Sectors by index. Held by pointer: a tree of 512-byte values would move
