@@ -403,11 +403,10 @@ RunResult ScenarioRun::run() {
   const std::uint64_t frames_before = sim::FramePool::live_frames();
   if (options_.trace_stream != nullptr) world_.trace().stream_to(options_.trace_stream);
   for (const auto& observer : options_.observers) world_.trace().add_observer(observer);
-  world_.trace().add_observer([this](const sim::Trace& t, const sim::TraceEvent& e) {
-    if ((e.index + 1) % kCheckpointEvents == 0) checkpoints_.push_back(t.fingerprint());
-    if (e.index < kMaxDigestEvents) digests_.push_back(static_cast<std::uint16_t>(t.fingerprint()));
-    observe(e);
-  });
+  world_.trace().log_fingerprints(kCheckpointEvents, kMaxDigestEvents);
+  world_.trace().add_observer([this](const sim::Trace&, const sim::TraceEvent& e) { observe(e); },
+                              sim::Trace::kind_bit(sim::EventKind::kDriverIssue) |
+                                  sim::Trace::kind_bit(sim::EventKind::kDriverComplete));
   build();
   read_initial_content();
   for (auto& job : jobs_) {
@@ -433,8 +432,8 @@ RunResult ScenarioRun::run() {
   r.divergence = world_.strategy().divergence();
   r.requests = completed_;
   r.crashes = crashes_;
-  r.checkpoints = checkpoints_;
-  r.digests = digests_;
+  r.checkpoints = world_.trace().checkpoints();
+  r.digests = world_.trace().digests();
   r.max_poll_depth = world_.max_poll_depth();
   r.outcomes = std::move(outcomes_);
 

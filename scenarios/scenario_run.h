@@ -134,8 +134,6 @@ class ScenarioRun {
   std::uint64_t completed_ = 0;                     // commands completed
   std::uint64_t crashes_ = 0;
   bool run_over_ = false;  // the world has stopped: oracles record, not abort
-  std::vector<std::uint64_t> checkpoints_;
-  std::vector<std::uint16_t> digests_;
   sim::CoQueue progress_;  // woken when a command completes or a job ends (event triggers)
   // Read buffers are poisoned first when an oracle or the caller looks at them.
   const bool inspects_reads_;

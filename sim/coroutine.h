@@ -80,6 +80,7 @@ class Coroutine {
   Coroutine* live_prev_ = nullptr;
   Coroutine* live_next_ = nullptr;
   WaitInfo wait_;
+  std::uint32_t wait_labels_[2] = {0, 0};  // wait_.reason and wait_.what interned, for wait_end
   void* annotation_ = nullptr;
 };
 

@@ -89,8 +89,22 @@ void Trace::record(std::uint64_t time_ns, EventKind kind, std::uint32_t ctx, std
   slot->d = d;
   slot->label = label;
   slot->label2 = label2;
+  if (count_ <= digest_limit_) digests_.push_back(static_cast<std::uint16_t>(fingerprint_));
+  if (checkpoint_mask_ != 0 && (count_ & checkpoint_mask_) == 0) checkpoints_.push_back(fingerprint_);
   if (stream_ != nullptr) *stream_ << to_json(*slot) << '\n';
-  for (const Observer& observer : observers_) observer(*this, *slot);
+  if ((any_observer_kinds_ & kind_bit(kind)) != 0) {
+    for (std::size_t i = 0; i < observers_.size(); ++i) {
+      if ((observer_kinds_[i] & kind_bit(kind)) != 0) observers_[i](*this, *slot);
+    }
+  }
+}
+
+void Trace::log_fingerprints(std::uint64_t checkpoint_every, std::uint64_t digest_limit) {
+  SIM_ASSERT(checkpoint_every > 1 && (checkpoint_every & (checkpoint_every - 1)) == 0,
+             "fingerprint checkpoints every power of two events");
+  SIM_ASSERT(count_ == 0, "the fingerprint log starts with the trace");
+  checkpoint_mask_ = checkpoint_every - 1;
+  digest_limit_ = digest_limit;
 }
 
 std::string Trace::coroutine_name(const TraceEvent& create) const {

@@ -65,7 +65,23 @@ class Trace {
   void capture_all(bool all);
   // Write every event as JSON Lines to `out` as it happens (nullptr: stop).
   void stream_to(std::ostream* out) { stream_ = out; }
-  void add_observer(Observer observer) { observers_.push_back(std::move(observer)); }
+  // Observers see the events whose kinds are in `kinds` (a mask of
+  // kind_bit()s; every kind by default).
+  void add_observer(Observer observer, std::uint32_t kinds = kAllKinds) {
+    observers_.push_back(std::move(observer));
+    observer_kinds_.push_back(kinds);
+    any_observer_kinds_ |= kinds;
+  }
+  static constexpr std::uint32_t kind_bit(EventKind kind) { return 1u << static_cast<unsigned>(kind); }
+  static constexpr std::uint32_t kAllKinds = (1u << kEventKindCount) - 1;
+
+  // The fingerprint's history, for locating where two runs part: the whole
+  // fingerprint after every `checkpoint_every` events (a power of two), and
+  // its low 16 bits after each of the first `digest_limit` events. Kept by the
+  // trace itself: a per-event observer would cost more than recording.
+  void log_fingerprints(std::uint64_t checkpoint_every, std::uint64_t digest_limit);
+  const std::vector<std::uint64_t>& checkpoints() const { return checkpoints_; }
+  const std::vector<std::uint16_t>& digests() const { return digests_; }
   // While muted nothing is recorded (no fingerprint, no stream, no observers):
   // for oracles reading results back after a run's identity was taken.
   void mute(bool muted) { muted_ = muted; }
@@ -103,6 +119,12 @@ class Trace {
   std::vector<TraceEvent> kept_;  // a ring of ring_capacity_ unless capture_all_
   std::size_t ring_next_ = 0;     // the slot the next event overwrites once the ring is full
   std::vector<Observer> observers_;
+  std::vector<std::uint32_t> observer_kinds_;  // by observer
+  std::uint32_t any_observer_kinds_ = 0;
+  std::uint64_t checkpoint_mask_ = 0;  // checkpoint_every - 1; 0 with no log
+  std::uint64_t digest_limit_ = 0;
+  std::vector<std::uint64_t> checkpoints_;
+  std::vector<std::uint16_t> digests_;
   std::deque<std::string> strings_;  // a deque: interned views stay valid as it grows
   std::vector<std::uint64_t> string_hashes_;
   // Keys view strings_; lookup only, never iterated.

@@ -185,14 +185,18 @@ void World::block_current(std::coroutine_handle<> h, const WaitInfo& info) {
   co.wait_ = info;
   co.wait_.since_ns = now_ns_;
   if (!co.wait_.reason.empty()) {
-    emit(EventKind::kWaitBegin, co.id(), co.wait_.holder, co.wait_.object, 0, 0, co.wait_.reason, co.wait_.what);
+    co.wait_labels_[0] = trace_.intern(co.wait_.reason);
+    co.wait_labels_[1] = co.wait_.what.empty() ? 0 : trace_.intern(co.wait_.what);
+    emit_ids(EventKind::kWaitBegin, co.id(), co.wait_.holder, co.wait_.object, 0, 0, co.wait_labels_[0],
+             co.wait_labels_[1]);
   }
 }
 
 void World::unblock_current() {
   Coroutine& co = *current_;
   if (!co.wait_.reason.empty()) {
-    emit(EventKind::kWaitEnd, co.id(), co.wait_.holder, co.wait_.object, 0, 0, co.wait_.reason, co.wait_.what);
+    emit_ids(EventKind::kWaitEnd, co.id(), co.wait_.holder, co.wait_.object, 0, 0, co.wait_labels_[0],
+             co.wait_labels_[1]);
   }
   co.wait_.reason = {};
 }

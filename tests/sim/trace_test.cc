@@ -105,3 +105,26 @@ TEST_CASE("TraceLabel: interned once per trace, with the id intern gives, and ag
   CHECK(id2 != id);
   CHECK(second.serial() != first.serial());
 }
+
+TEST_CASE("the fingerprint log: checkpoints every 2^k events, digests of the first N, kind-filtered observers") {
+  sim::World world(testing::config());
+  sim::Trace& trace = world.trace();
+  trace.log_fingerprints(8, 20);
+  std::vector<std::uint64_t> seen;  // fingerprints after each event, by an observer of every kind
+  std::uint64_t timers = 0;
+  trace.add_observer([&](const sim::Trace& t, const sim::TraceEvent&) { seen.push_back(t.fingerprint()); });
+  trace.add_observer([&](const sim::Trace&, const sim::TraceEvent& e) { timers += e.kind == sim::EventKind::kTimerFire; },
+                     sim::Trace::kind_bit(sim::EventKind::kTimerFire));
+  std::uint64_t fired = 0;
+  for (int i = 0; i < 30; ++i) world.main_context().timer_add(static_cast<std::uint64_t>(i), "t", [&] { ++fired; });
+  for (int i = 0; i < 30; ++i) world.main_context().bh_schedule("b", [] {});
+  world.run();
+  REQUIRE(seen.size() == trace.count());
+  REQUIRE(trace.count() >= 60);
+  CHECK(timers == fired);
+  CHECK(timers == 30);
+  REQUIRE(trace.checkpoints().size() == trace.count() / 8);
+  for (std::size_t k = 0; k < trace.checkpoints().size(); ++k) CHECK(trace.checkpoints()[k] == seen[8 * k + 7]);
+  REQUIRE(trace.digests().size() == 20);
+  for (std::size_t i = 0; i < 20; ++i) CHECK(trace.digests()[i] == static_cast<std::uint16_t>(seen[i]));
+}
