@@ -43,7 +43,8 @@ ScenarioRun::ScenarioRun(const Scenario& scenario, const RunOptions& options)
     : scenario_(scenario),
       options_(options),
       world_(make_config(scenario, options)),
-      inspects_reads_(checking(Oracle::kData) || options.record_outcomes) {}
+      inspects_reads_(checking(Oracle::kData) || options.record_outcomes),
+      records_writes_(checking(Oracle::kData) || checking(Oracle::kDurability) || checking(Oracle::kFlushOrder)) {}
 
 ScenarioRun::~ScenarioRun() {
   // Coroutine frames refer to nodes; a parent's edges refer to its children.
@@ -294,7 +295,7 @@ void ScenarioRun::begin_command(CommandState& state) {
   self.set_annotation(&state);
 
   state.began = ++clock_;
-  if (writes_data(cmd)) {
+  if (records_writes_ && writes_data(cmd)) {
     WriteRecord w;
     w.offset = cmd.offset;
     w.bytes = cmd.bytes;
@@ -323,7 +324,7 @@ void ScenarioRun::end_command(CommandState& state, int ret) {
                                        cmd.op == Command::Op::kRead ? state.data : std::vector<std::uint8_t>{}});
   }
   const std::uint64_t ended = ++clock_;
-  if (writes_data(cmd)) checked.history.complete(state.record, ended, ret >= 0);
+  if (records_writes_ && writes_data(cmd)) checked.history.complete(state.record, ended, ret >= 0);
   if (cmd.op == Command::Op::kRead && ret >= 0) check_read(job, cmd, state.began, state.data);
   if (cmd.op == Command::Op::kFlush && ret >= 0) {
     checked.durable_cutoff = std::max(checked.durable_cutoff, state.began);

@@ -137,6 +137,8 @@ class ScenarioRun {
   sim::CoQueue progress_;  // woken when a command completes or a job ends (event triggers)
   // Read buffers are poisoned first when an oracle or the caller looks at them.
   const bool inspects_reads_;
+  // The write history is kept when an oracle reads it (data, durability, flush order).
+  const bool records_writes_;
 };
 
 }  // namespace scenarios
