@@ -52,12 +52,13 @@ void Media::apply_sector(SparseImage& image, const Pending& p, std::uint64_t sec
 
 void Media::write(std::uint64_t offset, std::uint64_t bytes, const engine::IoVector& qiov, bool fua) {
   visible_.write(offset, bytes, qiov);
-  Pending p{++completed_, offset, bytes, fua, std::vector<std::uint8_t>(bytes)};
-  qiov.copy_to(0, p.data.data(), bytes);
   if (!write_cache_) {
-    apply(durable_base_, p);  // write-through: durable at once
+    ++completed_;
+    durable_base_.write(offset, bytes, qiov);  // write-through: durable at once, no cached copy
     return;
   }
+  Pending p{++completed_, offset, bytes, fua, std::vector<std::uint8_t>(bytes)};
+  qiov.copy_to(0, p.data.data(), bytes);
   pending_.push_back(std::move(p));
 }
 

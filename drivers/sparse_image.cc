@@ -1,6 +1,7 @@
 #include "drivers/sparse_image.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <fstream>
 #include <vector>
@@ -14,30 +15,33 @@ SparseImage::SparseImage(std::uint64_t size_bytes) : size_(size_bytes) {
   SIM_ASSERT(size_bytes <= kMaxBytes, "image larger than 2^62 bytes");
 }
 
-template <typename Fn>
-void SparseImage::for_each_piece(std::uint64_t offset, std::uint64_t bytes, Fn&& fn) const {
-  const std::uint64_t end = offset + bytes;
-  std::uint64_t pos = offset;
-  for (auto it = sectors_.lower_bound(offset / kSector); it != sectors_.end() && it->first * kSector < end; ++it) {
-    const std::uint64_t s_begin = it->first * kSector;
-    const std::uint64_t from = std::max(offset, s_begin);
-    const std::uint64_t to = std::min(end, s_begin + kSector);
-    if (from > pos) fn(pos, from - pos, nullptr);
-    fn(from, to - from, it->second->data() + (from - s_begin));
-    pos = to;
-  }
-  if (pos < end) fn(pos, end - pos, nullptr);
-}
-
-SparseImage::SparseImage(const SparseImage& other) : size_(other.size_) {
-  for (const auto& [index, sector] : other.sectors_) {
-    sectors_.emplace_hint(sectors_.end(), index, std::make_unique<Sector>(*sector));
-  }
+SparseImage::SparseImage(const SparseImage& other) : size_(other.size_), allocated_sectors_(other.allocated_sectors_) {
+  for (const auto& [index, page] : other.pages_) pages_.emplace_hint(pages_.end(), index, std::make_unique<Page>(*page));
 }
 
 SparseImage& SparseImage::operator=(const SparseImage& other) {
   if (this != &other) *this = SparseImage(other);
   return *this;
+}
+
+bool SparseImage::allocated(std::uint64_t sector) const {
+  const auto it = pages_.find(sector / kSectorsPerPage);
+  return it != pages_.end() && (it->second->allocated >> (sector % kSectorsPerPage) & 1) != 0;
+}
+
+template <typename Fn>
+void SparseImage::for_each_piece(std::uint64_t offset, std::uint64_t bytes, Fn&& fn) const {
+  const std::uint64_t end = offset + bytes;
+  std::uint64_t pos = offset;
+  for (auto it = pages_.lower_bound(offset / kPage); it != pages_.end() && it->first * kPage < end; ++it) {
+    const std::uint64_t p_begin = it->first * kPage;
+    const std::uint64_t from = std::max(offset, p_begin);
+    const std::uint64_t to = std::min(end, p_begin + kPage);
+    if (from > pos) fn(pos, from - pos, nullptr);
+    fn(from, to - from, it->second->data.data() + (from - p_begin));  // its holes hold zeroes
+    pos = to;
+  }
+  if (pos < end) fn(pos, end - pos, nullptr);
 }
 
 void SparseImage::read(std::uint64_t offset, std::uint64_t bytes, std::uint8_t* dst) const {
@@ -62,21 +66,23 @@ void SparseImage::read(std::uint64_t offset, std::uint64_t bytes, engine::IoVect
   });
 }
 
-SparseImage::Sector& SparseImage::sector_for_write(std::uint64_t index) {
-  auto [it, inserted] = sectors_.try_emplace(index);
-  if (inserted) it->second = std::make_unique<Sector>();  // value-initialised: zeroes
-  return *it->second;
-}
-
 template <typename Fill>
 void SparseImage::write_pieces(std::uint64_t offset, std::uint64_t bytes, Fill&& fill) {
   SIM_ASSERT(offset + bytes <= size_, "write past the end of the image");
   std::uint64_t done = 0;
   while (done < bytes) {
     const std::uint64_t pos = offset + done;
-    const std::uint64_t in_sector = pos % kSector;
-    const std::uint64_t n = std::min(kSector - in_sector, bytes - done);
-    fill(done, sector_for_write(pos / kSector).data() + in_sector, n);
+    const std::uint64_t in_page = pos % kPage;
+    const std::uint64_t n = std::min(kPage - in_page, bytes - done);
+    std::unique_ptr<Page>& page = pages_[pos / kPage];
+    if (page == nullptr) page = std::make_unique<Page>();
+    // A partly written sector is allocated whole (the rest of it reads as zeroes).
+    const std::uint64_t first = in_page / kSector;
+    const std::uint64_t last = (in_page + n - 1) / kSector;
+    const auto bits = static_cast<std::uint8_t>(((2u << last) - 1) & ~((1u << first) - 1));
+    allocated_sectors_ += static_cast<std::uint64_t>(std::popcount(static_cast<unsigned>(bits & ~page->allocated)));
+    page->allocated |= bits;
+    fill(done, page->data.data() + in_page, n);
     done += n;
   }
 }
@@ -97,15 +103,21 @@ void SparseImage::zero(std::uint64_t offset, std::uint64_t bytes) {
   const std::uint64_t end = std::min(offset + bytes, size_);
   std::uint64_t pos = offset;
   while (pos < end) {
-    const std::uint64_t index = pos / kSector;
+    const std::uint64_t sector = pos / kSector;
     const std::uint64_t in_sector = pos % kSector;
     const std::uint64_t n = std::min(kSector - in_sector, end - pos);
-    if (n == kSector) {
-      sectors_.erase(index);
-    } else if (auto it = sectors_.find(index); it != sectors_.end()) {
-      std::memset(it->second->data() + in_sector, 0, n);
-    }
     pos += n;
+    const auto it = pages_.find(sector / kSectorsPerPage);
+    if (it == pages_.end()) continue;  // a hole already
+    Page& page = *it->second;
+    const auto bit = static_cast<std::uint8_t>(1u << (sector % kSectorsPerPage));
+    if ((page.allocated & bit) == 0) continue;  // its bytes are zero
+    std::memset(page.data.data() + (sector % kSectorsPerPage) * kSector + in_sector, 0, n);
+    if (n == kSector) {  // a whole sector becomes a hole
+      page.allocated &= static_cast<std::uint8_t>(~bit);
+      --allocated_sectors_;
+      if (page.allocated == 0) pages_.erase(it);
+    }
   }
 }
 
@@ -151,18 +163,18 @@ absl::Status SparseImage::save_raw(const std::string& path) const {
 bool SparseImage::operator==(const SparseImage& other) const {
   if (size_ != other.size_) return false;
   // Equal content, whatever is stored as a hole or as zeroed data.
-  static const Sector kZero{};
-  auto a = sectors_.begin();
-  auto b = other.sectors_.begin();
-  while (a != sectors_.end() || b != other.sectors_.end()) {
-    if (b == other.sectors_.end() || (a != sectors_.end() && a->first < b->first)) {
-      if (*a->second != kZero) return false;
+  static const Page kZero{};
+  auto a = pages_.begin();
+  auto b = other.pages_.begin();
+  while (a != pages_.end() || b != other.pages_.end()) {
+    if (b == other.pages_.end() || (a != pages_.end() && a->first < b->first)) {
+      if (a->second->data != kZero.data) return false;
       ++a;
-    } else if (a == sectors_.end() || b->first < a->first) {
-      if (*b->second != kZero) return false;
+    } else if (a == pages_.end() || b->first < a->first) {
+      if (b->second->data != kZero.data) return false;
       ++b;
     } else {
-      if (*a->second != *b->second) return false;
+      if (a->second->data != b->second->data) return false;
       ++a;
       ++b;
     }

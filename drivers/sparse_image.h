@@ -1,7 +1,9 @@
-// SparseImage: the bytes of a disk, stored per 512-byte sector only where
-// written. Unwritten sectors are holes that read as zeroes, so images of up to
-// 2^62 bytes cost memory only for what was written. Iteration is in sector
-// order (an ordered map), never by address.
+// SparseImage: the bytes of a disk, stored only where written. Unwritten
+// sectors (512 bytes) are holes that read as zeroes, so images of up to 2^62
+// bytes cost memory only for what was written. Storage is by 4 KiB page with a
+// mask of the page's allocated sectors (one lookup per page, not per sector);
+// the bytes of a page's holes are kept zero. Iteration is in page order (an
+// ordered map), never by address.
 #pragma once
 
 #include <array>
@@ -36,8 +38,8 @@ class SparseImage {
   void write(std::uint64_t offset, std::uint64_t bytes, const engine::IoVector& qiov, std::size_t qiov_offset = 0);
   // Zeroes the range: whole sectors become holes, partial ones are zero-filled.
   void zero(std::uint64_t offset, std::uint64_t bytes);
-  bool allocated(std::uint64_t sector) const { return sectors_.count(sector) != 0; }
-  std::uint64_t allocated_sectors() const { return sectors_.size(); }
+  bool allocated(std::uint64_t sector) const;
+  std::uint64_t allocated_sectors() const { return allocated_sectors_; }
 
   // Raw image files: the whole image, holes as zeroes.
   absl::Status load_raw(const std::string& path);
@@ -46,21 +48,28 @@ class SparseImage {
   bool operator==(const SparseImage& other) const;
 
  private:
-  using Sector = std::array<std::uint8_t, kSector>;
-  Sector& sector_for_write(std::uint64_t index);
-  // Calls fn(image offset, length, data or nullptr for a hole) for each piece
-  // of [offset, offset + bytes), in order.
+  static constexpr std::uint64_t kPage = 4096;
+  static constexpr std::uint64_t kSectorsPerPage = kPage / kSector;
+  struct Page {
+    std::uint8_t allocated = 0;  // bit i: sector i of the page holds data
+    std::array<std::uint8_t, kPage> data{};
+  };
+  static_assert(kSectorsPerPage <= 8, "a page's sector mask is one byte");
+
+  // Calls fn(image offset, length, data or nullptr for unstored pages) for each
+  // piece of [offset, offset + bytes), in order.
   template <typename Fn>
   void for_each_piece(std::uint64_t offset, std::uint64_t bytes, Fn&& fn) const;
-  // Calls fill(bytes done so far, sector memory, length) for each sector piece
-  // of a write, allocating sectors as needed.
+  // Calls fill(bytes done so far, page memory, length) for each page piece of
+  // a write, allocating pages and marking their sectors allocated.
   template <typename Fill>
   void write_pieces(std::uint64_t offset, std::uint64_t bytes, Fill&& fill);
 
   std::uint64_t size_;
-  // Sectors by index. Held by pointer: a tree of 512-byte values would move
-  // them on every node split and hold few per node.
-  absl::btree_map<std::uint64_t, std::unique_ptr<Sector>> sectors_;
+  std::uint64_t allocated_sectors_ = 0;
+  // Pages by index, held by pointer (a tree of 4 KiB values would move them
+  // on every node split).
+  absl::btree_map<std::uint64_t, std::unique_ptr<Page>> pages_;
 };
 
 }  // namespace drivers

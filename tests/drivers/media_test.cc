@@ -12,6 +12,7 @@
 #include "engine/io.h"
 #include "engine/graph.h"
 #include "engine/io_internal.h"
+#include "sim/rng.h"
 
 using drivers::CrashMode;
 using drivers::Media;
@@ -285,4 +286,49 @@ TEST_CASE("mem applies every configured limit through refresh_limits") {
   CHECK(bs.bl.min_mem_alignment == 4096);
   CHECK(bs.bl.opt_mem_alignment == 8192);
   CHECK(bs.bl.max_iov == 64);
+}
+
+TEST_CASE("SparseImage: random writes and zeroes agree with a flat model, sector allocation included") {
+  constexpr std::uint64_t kSize = 64 << 10;
+  constexpr std::uint64_t kSectors = kSize / drivers::SparseImage::kSector;
+  sim::Rng rng(3);
+  drivers::SparseImage img(kSize);
+  std::vector<std::uint8_t> bytes(kSize, 0);
+  std::vector<bool> alloc(kSectors, false);
+  for (int step = 0; step < 400; ++step) {
+    const std::uint64_t len = 1 + rng.below(9000);
+    const std::uint64_t off = rng.below(kSize - len + 1);
+    if (rng.below(3) != 0) {
+      std::vector<std::uint8_t> src(len);
+      for (auto& b : src) b = static_cast<std::uint8_t>(rng.below(256));
+      img.write(off, len, src.data());
+      std::copy(src.begin(), src.end(), bytes.begin() + static_cast<std::ptrdiff_t>(off));
+      for (std::uint64_t s = off / 512; s <= (off + len - 1) / 512; ++s) alloc[s] = true;
+    } else {
+      img.zero(off, len);
+      std::fill_n(bytes.begin() + static_cast<std::ptrdiff_t>(off), len, 0);
+      for (std::uint64_t s = (off + 511) / 512; (s + 1) * 512 <= off + len; ++s) alloc[s] = false;  // whole sectors only
+    }
+    if (step % 20 == 0) {
+      std::vector<std::uint8_t> got(kSize);
+      img.read(0, kSize, got.data());
+      REQUIRE(got == bytes);
+      std::uint64_t count = 0;
+      for (std::uint64_t s = 0; s < kSectors; ++s) {
+        REQUIRE(img.allocated(s) == alloc[s]);
+        count += alloc[s] ? 1 : 0;
+      }
+      REQUIRE(img.allocated_sectors() == count);
+    }
+  }
+  // Equality is by content: the same bytes with every zero sector stored as data compare equal.
+  drivers::SparseImage dense(kSize);
+  dense.write(0, kSize, bytes.data());
+  CHECK(dense == img);
+  CHECK(img == dense);
+  drivers::SparseImage copy = img;
+  CHECK(copy == img);
+  const std::uint8_t one = 1;
+  copy.write(kSize - 1, 1, &one);
+  CHECK_FALSE(copy == img);
 }
