@@ -22,10 +22,9 @@ constexpr std::uint8_t kDefaultWritePattern = 0xcd;
 
 // A guest request arrives through an external source (named `job_label` in
 // the trace): while the context's external sources are disabled (drained), it
-// waits. `submission` is the
-// wait's interned description; `quiesced_by` names the scenario's drained
-// section over the job's node, if one is open: the wait is then drawn as the
-// parent quiesced rather than an ordinary submission.
+// waits. `submission` is the wait's interned description; `quiesced_by` names
+// the scenario's drained section over the job's node, if one is open: the wait
+// is then drawn as the parent quiesced rather than an ordinary submission.
 sim::Task<void> guest_kick(std::uint32_t job_label, std::string_view submission, std::string_view quiesced_by) {
   sim::World& world = sim::World::current();
   sim::Coroutine* self = world.current_coroutine();
