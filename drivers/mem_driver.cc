@@ -99,12 +99,9 @@ std::uint64_t MemDriver::crash(engine::BlockDriverState& bs, CrashMode mode) {
   return lost;
 }
 
-sim::Task<void> MemDriver::latency(std::string_view op) {
-  std::uint64_t ns = rng_.between(config_.latency.min_ns, config_.latency.max_ns);
-  if (ns > 0) {
-    std::string_view reason = sim::World::current().intern(sim::cat("driver ", op));
-    co_await sim::co_sleep_ns(ns, reason);
-  }
+sim::DelayAwaiter MemDriver::latency(std::string_view op) {
+  const std::uint64_t ns = rng_.between(config_.latency.min_ns, config_.latency.max_ns);
+  return sim::co_delay_ns(ns, ns > 0 ? sim::World::current().intern(sim::cat("driver ", op)) : std::string_view());
 }
 
 bool MemDriver::sector_allocated(std::int64_t sector) const {

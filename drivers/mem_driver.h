@@ -18,6 +18,7 @@
 #include "engine/block_driver_state.h"
 #include "sim/coroutine.h"
 #include "sim/rng.h"
+#include "sim/world.h"
 
 namespace drivers {
 
@@ -141,7 +142,8 @@ class MemDriver final : public engine::BlockDriver {
   void fail_next_submission() { fail_next_submission_ = true; }
 
  private:
-  sim::Task<void> latency(std::string_view op);
+  // A seeded draw from the latency range, as an awaitable (no frame).
+  sim::DelayAwaiter latency(std::string_view op);
   int do_read(std::uint64_t offset, std::uint64_t bytes, engine::IoVector& qiov);
   int do_write(std::uint64_t offset, std::uint64_t bytes, engine::IoVector& qiov, bool fua);
   int do_flush(std::uint64_t ticket);

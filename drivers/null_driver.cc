@@ -4,9 +4,9 @@
 
 namespace drivers {
 
-NullDriver::LatencyAwaiter NullDriver::wait() {
+sim::DelayAwaiter NullDriver::wait() {
   ++requests_;
-  return LatencyAwaiter{sim::co_sleep_ns(config_.latency_ns, "null latency"), config_.latency_ns == 0};
+  return sim::co_delay_ns(config_.latency_ns, "null latency");
 }
 
 sim::Task<int> NullDriver::co_preadv(engine::BlockDriverState&, std::uint64_t, std::uint64_t bytes,

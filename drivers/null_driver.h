@@ -33,16 +33,7 @@ class NullDriver final : public engine::BlockDriver {
  private:
   // The configured latency, if any: an awaitable, so a request in flight
   // keeps no frame for it.
-  struct LatencyAwaiter {
-    sim::SleepAwaiter sleep;
-    bool none;
-    bool await_ready() const noexcept { return none; }
-    void await_suspend(std::coroutine_handle<> h) { sleep.await_suspend(h); }
-    void await_resume() {
-      if (!none) sleep.await_resume();
-    }
-  };
-  LatencyAwaiter wait();
+  sim::DelayAwaiter wait();
   NullConfig config_;
   std::uint64_t requests_ = 0;
 };

@@ -230,4 +230,16 @@ struct SleepAwaiter {
 };
 inline SleepAwaiter co_sleep_ns(std::uint64_t ns, std::string_view reason = "sleep") { return SleepAwaiter{ns, reason}; }
 
+// co_delay_ns: a driver's latency. Like co_sleep_ns for ns > 0; with ns == 0
+// the caller goes on at once, without suspending (co_sleep_ns(0) yields).
+struct DelayAwaiter {
+  SleepAwaiter sleep;
+  bool await_ready() const noexcept { return sleep.ns == 0; }
+  void await_suspend(std::coroutine_handle<> h) { sleep.await_suspend(h); }
+  void await_resume() {
+    if (sleep.ns != 0) sleep.await_resume();
+  }
+};
+inline DelayAwaiter co_delay_ns(std::uint64_t ns, std::string_view reason) { return DelayAwaiter{{ns, reason}}; }
+
 }  // namespace sim

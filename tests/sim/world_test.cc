@@ -298,3 +298,24 @@ TEST_CASE("only one World at a time") {
   World world(testing::config());
   CHECK_THROWS_AS(World(testing::config()), sim::InvariantViolation);
 }
+
+namespace {
+sim::Task<void> delayed(std::uint64_t ns, std::uint64_t& woke_at) {
+  co_await sim::co_delay_ns(ns, "delay");
+  woke_at = sim::World::current().now_ns();
+}
+}  // namespace
+
+TEST_CASE("co_delay_ns: sleeps for a positive delay, goes on without suspending for zero") {
+  for (const std::uint64_t ns : {std::uint64_t{0}, std::uint64_t{25}}) {
+    sim::World world(testing::config());
+    std::uint64_t woke_at = 99;
+    world.spawn(world.main_context(), "d", delayed(ns, woke_at));
+    world.run();
+    CHECK(world.verdict().ok());
+    CHECK(woke_at == ns);
+    std::uint64_t yields = 0;
+    for (const sim::TraceEvent& e : world.trace().kept()) yields += e.kind == sim::EventKind::kCoYield ? 1 : 0;
+    CHECK(yields == (ns == 0 ? 0 : 1));
+  }
+}
