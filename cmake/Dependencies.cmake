@@ -23,6 +23,9 @@ blksim_require(tomlplusplus_FOUND "toml++ (scenario file parser)" libtomlplusplu
 find_package(nlohmann_json CONFIG QUIET)
 blksim_require(nlohmann_json_FOUND "nlohmann-json (JSON Lines and repro files)" nlohmann-json3-dev)
 
+find_package(ZLIB QUIET)
+blksim_require(ZLIB_FOUND "zlib (images carried in repro files)" zlib1g-dev)
+
 find_package(PkgConfig QUIET)
 blksim_require(PKG_CONFIG_FOUND "pkg-config" pkg-config)
 pkg_check_modules(GRAPHVIZ QUIET IMPORTED_TARGET libgvc libcgraph)

@@ -32,6 +32,13 @@ absl::Status Media::load_raw(const std::string& path) {
   return absl::OkStatus();
 }
 
+absl::Status Media::load(absl::Span<const std::uint8_t> content) {
+  absl::Status s = visible_.load(content);
+  if (!s.ok()) return s;
+  durable_base_ = visible_;
+  return absl::OkStatus();
+}
+
 void Media::apply(SparseImage& image, const Pending& p) const {
   if (p.data.empty()) {
     image.zero(p.offset, p.bytes);

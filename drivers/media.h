@@ -39,6 +39,7 @@ class Media {
 
   // Initial content, both visible and durable.
   absl::Status load_raw(const std::string& path);
+  absl::Status load(absl::Span<const std::uint8_t> content);
 
   void write(std::uint64_t offset, std::uint64_t bytes, const engine::IoVector& qiov, bool fua);
   void zero(std::uint64_t offset, std::uint64_t bytes, bool fua);

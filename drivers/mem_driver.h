@@ -119,6 +119,7 @@ class MemDriver final : public engine::BlockDriver {
   bool can_flush() const { return config_.flush != MemConfig::Flush::kNone && config_.flush != MemConfig::Flush::kToOs; }
   // Initial content from a raw image file.
   absl::Status load_raw(const std::string& path) { return media_.load_raw(path); }
+  absl::Status load(absl::Span<const std::uint8_t> content) { return media_.load(content); }
   absl::Status export_visible(const std::string& path) const { return media_.visible().save_raw(path); }
   absl::Status export_durable(const std::string& path) const { return media_.durable().save_raw(path); }
   // Power loss on this medium; traced as a fault on `bs`. Returns what was lost.

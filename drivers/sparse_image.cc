@@ -4,6 +4,7 @@
 #include <bit>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <vector>
 
 #include "sim/invariant.h"
@@ -121,29 +122,26 @@ void SparseImage::zero(std::uint64_t offset, std::uint64_t bytes) {
   }
 }
 
+absl::Status SparseImage::load(absl::Span<const std::uint8_t> content) {
+  if (content.size() > size_) {
+    return absl::InvalidArgumentError(sim::cat("image of ", content.size(), " bytes is larger than the node (", size_, " bytes)"));
+  }
+  // Zero sectors stay holes.
+  for (std::uint64_t s = 0; s < content.size(); s += kSector) {
+    const std::uint64_t n = std::min<std::uint64_t>(kSector, content.size() - s);
+    const std::uint8_t* p = content.data() + s;
+    if (std::any_of(p, p + n, [](std::uint8_t b) { return b != 0; })) write(s, n, p);
+  }
+  return absl::OkStatus();
+}
+
 absl::Status SparseImage::load_raw(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(sim::cat(path, ": cannot open image file"));
-  std::vector<std::uint8_t> buf(1 << 20);
-  std::uint64_t offset = 0;
-  while (in) {
-    in.read(reinterpret_cast<char*>(buf.data()), static_cast<std::streamsize>(buf.size()));
-    const auto got = static_cast<std::uint64_t>(in.gcount());
-    if (got == 0) break;
-    if (offset + got > size_) {
-      return absl::InvalidArgumentError(sim::cat(path, ": image file is larger than the node (", size_, " bytes)"));
-    }
-    // Zero sectors stay holes.
-    for (std::uint64_t s = 0; s < got; s += kSector) {
-      const std::uint64_t n = std::min(kSector, got - s);
-      if (std::any_of(buf.begin() + static_cast<std::ptrdiff_t>(s), buf.begin() + static_cast<std::ptrdiff_t>(s + n),
-                      [](std::uint8_t b) { return b != 0; })) {
-        write(offset + s, n, buf.data() + s);
-      }
-    }
-    offset += got;
-  }
-  return absl::OkStatus();
+  std::vector<std::uint8_t> content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  absl::Status s = load(content);
+  if (!s.ok()) return absl::InvalidArgumentError(sim::cat(path, ": ", s.message()));
+  return s;
 }
 
 absl::Status SparseImage::save_raw(const std::string& path) const {

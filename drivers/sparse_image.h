@@ -13,6 +13,7 @@
 
 #include <absl/container/btree_map.h>
 #include <absl/status/status.h>
+#include <absl/types/span.h>
 
 #include "engine/iovec.h"
 
@@ -41,6 +42,8 @@ class SparseImage {
   bool allocated(std::uint64_t sector) const;
   std::uint64_t allocated_sectors() const { return allocated_sectors_; }
 
+  // Initial content from offset 0 (zero sectors stay holes); at most size() bytes.
+  absl::Status load(absl::Span<const std::uint8_t> content);
   // Raw image files: the whole image, holes as zeroes.
   absl::Status load_raw(const std::string& path);
   absl::Status save_raw(const std::string& path) const;

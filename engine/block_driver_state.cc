@@ -1,5 +1,7 @@
 #include "engine/block_driver_state.h"
 
+#include "engine/io_internal.h"
+
 #include <algorithm>
 #include <climits>
 #include <cstdlib>
@@ -16,13 +18,6 @@ namespace {
 std::vector<BlockDriverState*>& registry() {
   static std::vector<BlockDriverState*> nodes;
   return nodes;
-}
-
-template <typename T>
-T min_non_zero(T a, T b) {
-  if (a == 0) return b;
-  if (b == 0) return a;
-  return std::min(a, b);
 }
 
 // The page size the simulated host reports: fixed, so runs do not depend on the host.

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <climits>
 
+#include "engine/fixes.h"
 #include "engine/driver_calls.h"
 #include "engine/io.h"
 #include "engine/io_internal.h"
@@ -36,6 +37,8 @@ sim::Task<int> bdrv_co_pdiscard(BlockDriverState& bs, std::int64_t offset, int b
   BdrvTrackedRequest req;
   static sim::TraceLabel kName("bdrv_co_pdiscard");
   co_await tracked_request_begin(req, bs, offset, static_cast<std::uint64_t>(bytes), TrackedType::kDiscard, kName);
+  // The reference does not wait here (discard-unserialised).
+  if (fixed(Fix::kDiscardSerialised)) co_await wait_serialising_requests(req);
   ret = bdrv_notify_before_write(bs, req);
   if (ret >= 0) {
     const int max_pdiscard = min_non_zero<int>(bs.bl.max_pdiscard, INT_MAX) / align * align;

@@ -4,6 +4,8 @@
 // the driver does not support is emulated by a flush.
 #include "engine/driver_calls.h"
 
+#include "engine/fixes.h"
+
 #include "engine/io.h"
 #include "sim/invariant.h"
 #include "sim/world.h"
@@ -119,8 +121,12 @@ sim::Task<int> bdrv_driver_pwritev(BlockDriverState& bs, std::uint64_t offset, s
     }
   }
   trace_driver_complete(bs, t, ret);
-  // Flags the driver did not take are emulated: FUA becomes a flush.
-  if (ret == 0 && (flags & BDRV_REQ_FUA)) ret = co_await bdrv_co_flush(bs);
+  // Flags the driver did not take are emulated: FUA becomes a flush. The
+  // reference flushes before write_gen counts this write (fua-clean-node).
+  if (ret == 0 && (flags & BDRV_REQ_FUA)) {
+    if (fixed(Fix::kFuaCleanNode)) ++bs.write_gen;
+    ret = co_await bdrv_co_flush(bs);
+  }
   co_return ret;
 }
 

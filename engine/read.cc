@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "engine/driver_calls.h"
+#include "engine/fixes.h"
 #include "engine/io.h"
 #include "engine/io_internal.h"
 #include "sim/invariant.h"
@@ -37,7 +38,11 @@ namespace {
 // may change under us in zero-copy guest I/O), write them back to this node, then
 // hand the caller its part. All-zero clusters are written as zero writes when the
 // driver can.
+sim::Task<int> copy_on_read_in_pieces(BdrvChild& child, std::int64_t offset, std::uint64_t bytes, IoVector& qiov);
+
 sim::Task<int> bdrv_co_do_copy_on_readv(BdrvChild& child, std::int64_t offset, std::uint64_t bytes, IoVector& qiov) {
+  // The reference copies the whole cluster range in one request (cor-max-transfer).
+  if (fixed(Fix::kCopyOnReadMaxTransfer)) co_return co_await copy_on_read_in_pieces(child, offset, bytes, qiov);
   BlockDriverState& bs = *child.bs;
   std::int64_t cluster_offset = 0;
   std::uint64_t cluster_bytes = 0;
@@ -60,6 +65,54 @@ sim::Task<int> bdrv_co_do_copy_on_readv(BdrvChild& child, std::int64_t offset, s
   const auto skip = static_cast<std::size_t>(offset - cluster_offset);
   qiov.copy_from(0, bounce.data() + skip, static_cast<std::size_t>(bytes));
   co_return ret;
+}
+
+// The fix of cor-max-transfer (QEMU 2.11): the cluster range in pieces of at
+// most max_transfer; each piece is copied up through the bounce buffer if it is
+// not allocated, or read straight into the caller's vector if it is.
+sim::Task<int> copy_on_read_in_pieces(BdrvChild& child, std::int64_t offset, std::uint64_t bytes, IoVector& qiov) {
+  BlockDriverState& bs = *child.bs;
+  std::int64_t cluster_offset = 0;
+  std::uint64_t cluster_bytes = 0;
+  bdrv_round_to_clusters(bs, offset, bytes, &cluster_offset, &cluster_bytes);
+  const std::int64_t max_transfer = min_non_zero<std::int64_t>(bs.bl.max_transfer, BDRV_REQUEST_MAX_BYTES);
+  auto skip = static_cast<std::uint64_t>(offset - cluster_offset);
+  std::uint64_t progress = 0;  // bytes of the caller's vector filled
+  std::vector<std::uint8_t> bounce(std::min<std::uint64_t>(cluster_bytes, static_cast<std::uint64_t>(max_transfer)), 0);
+  while (cluster_bytes > 0) {
+    const std::int64_t piece = std::min<std::int64_t>(static_cast<std::int64_t>(cluster_bytes), max_transfer);
+    std::int64_t pnum = 0;
+    int ret = co_await bdrv_co_is_allocated(bs, cluster_offset, piece, &pnum);
+    // An error asking is taken as unallocated: the read will say what is wrong.
+    if (ret < 0) pnum = piece;
+    SIM_CHECK("copy_on_read.piece_past_skip", skip < static_cast<std::uint64_t>(pnum),
+              "copy-on-read piece ends before the guest's data starts");
+    const std::uint64_t mine = std::min<std::uint64_t>(static_cast<std::uint64_t>(pnum) - skip, bytes - progress);
+    if (ret <= 0) {
+      IoVector bounce_qiov(absl::MakeSpan(bounce.data(), static_cast<std::size_t>(pnum)));
+      ret = co_await bdrv_driver_preadv(bs, static_cast<std::uint64_t>(cluster_offset), static_cast<std::uint64_t>(pnum),
+                                        bounce_qiov, 0);
+      if (ret < 0) co_return ret;
+      if (bs.drv()->implements(kCoPwriteZeroes) && bounce_qiov.is_zero()) {
+        ret = co_await bdrv_co_do_pwrite_zeroes(bs, cluster_offset, static_cast<int>(pnum), 0);
+      } else {
+        ret = co_await bdrv_driver_pwritev(bs, static_cast<std::uint64_t>(cluster_offset), static_cast<std::uint64_t>(pnum),
+                                           bounce_qiov, 0);
+      }
+      if (ret < 0) co_return ret;
+      qiov.copy_from(static_cast<std::size_t>(progress), bounce.data() + skip, static_cast<std::size_t>(mine));
+    } else {
+      IoVector part;
+      part.concat(qiov, static_cast<std::size_t>(progress), static_cast<std::size_t>(mine));
+      ret = co_await bdrv_driver_preadv(bs, static_cast<std::uint64_t>(offset) + progress, mine, part, 0);
+      if (ret < 0) co_return ret;
+    }
+    cluster_offset += pnum;
+    cluster_bytes -= static_cast<std::uint64_t>(pnum);
+    progress += mine;
+    skip = 0;
+  }
+  co_return 0;
 }
 
 }  // namespace

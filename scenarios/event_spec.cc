@@ -63,7 +63,7 @@ absl::Status read_event(const Reader& r, const toml::table& t, const Scenario& s
   RETURN_IF_ERROR(r.check_keys(t, "[[event]]",
                                {"name", "at_ns", "after_job", "after_requests", "on_break", "action", "node",
                                 "duration_ns", "in_coroutine", "mode", "enabled", "state", "tag"}));
-  RETURN_IF_ERROR(r.read_string(t, "name", e.name, false, "[[event]]"));
+  RETURN_IF_ERROR(r.read_name(t, "name", e.name, false, "[[event]]"));
   std::string action;
   RETURN_IF_ERROR(r.read_string(t, "action", action, true, "[[event]]"));
   bool known = false;

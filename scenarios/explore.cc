@@ -24,6 +24,7 @@ using Clock = std::chrono::steady_clock;
 // One seed's result as a line on the worker's pipe.
 std::string outcome_line(const SeedOutcome& o) {
   nlohmann::json j = {{"seed", o.seed},         {"verdict", o.verdict}, {"property", o.property},
+                      {"signature", o.signature},   {"known_defect", o.known_defect},
                       {"message", o.message},   {"strategy", o.strategy},
                       {"fingerprint", o.fingerprint}, {"events", o.events}};
   return j.dump() + "\n";
@@ -36,6 +37,8 @@ std::optional<SeedOutcome> parse_outcome(const std::string& line) {
     o.seed = j.at("seed").get<std::uint64_t>();
     o.verdict = j.at("verdict").get<std::string>();
     o.property = j.at("property").get<std::string>();
+    o.signature = j.at("signature").get<std::string>();
+    o.known_defect = j.at("known_defect").get<std::string>();
     o.message = j.at("message").get<std::string>();
     o.strategy = j.at("strategy").get<std::string>();
     o.fingerprint = j.at("fingerprint").get<std::uint64_t>();
@@ -51,12 +54,15 @@ SeedOutcome run_one(const Scenario& scenario, const SweepOptions& options, std::
   o.seed = seed;
   o.strategy = options.strategy;
   o.mutants = options.mutants;
+  o.fixes = options.fixes;
   o.wall_budget_s = options.seed_timeout_s;
   const RunResult r = run_scenario(scenario, o);
   SeedOutcome out;
   out.seed = seed;
   out.verdict = std::string(sim::verdict_kind_name(r.verdict.kind));
   out.property = r.verdict.id;
+  out.signature = sim::failure_signature(r.verdict);
+  out.known_defect = r.known_defect;
   out.message = r.verdict.message;
   out.strategy = r.strategy;
   out.fingerprint = r.fingerprint;
@@ -92,6 +98,16 @@ struct Worker {
   Clock::time_point last_progress;
   bool killed_for_hang = false;
 };
+
+// What ended a crashed worker, without numbers that vary: its signal's name.
+std::string crash_cause(int status) {
+  if (WIFSIGNALED(status)) {
+    const char* abbrev = sigabbrev_np(WTERMSIG(status));
+    return abbrev != nullptr ? sim::cat("SIG", abbrev) : sim::cat("signal ", WTERMSIG(status));
+  }
+  if (WIFEXITED(status)) return sim::cat("exit ", WEXITSTATUS(status));
+  return "abnormal end";
+}
 
 std::string signal_text(int status) {
   if (WIFSIGNALED(status)) return sim::cat("killed by signal ", WTERMSIG(status), " (", strsignal(WTERMSIG(status)), ")");
@@ -217,6 +233,7 @@ absl::StatusOr<SweepResult> sweep(const Scenario& scenario, const SweepOptions& 
         SeedOutcome o;
         o.seed = w.pending.front();
         o.verdict = w.killed_for_hang ? "hang" : "crash";
+        o.signature = w.killed_for_hang ? "hang" : sim::cat("crash [", crash_cause(status), "]");
         o.message = w.killed_for_hang ? sim::cat("no result within ", static_cast<std::uint64_t>(kill_after_s),
                                                  " s (stuck inside one step: its watchdog never ran); the worker was killed")
                                       : sim::cat("the worker running this seed ", signal_text(status));

@@ -28,6 +28,7 @@ struct SweepOptions {
   std::vector<std::uint64_t> seeds;
   std::optional<sim::StrategySpec> strategy;
   std::vector<engine::Mutant> mutants;
+  std::vector<engine::Fix> fixes;
   unsigned workers = 1;
   bool stop_on_first = false;
   double time_budget_s = 0;     // wall-clock budget of the sweep (0: none); seeds not started are left out
@@ -49,6 +50,8 @@ struct SeedOutcome {
   std::uint64_t seed = 0;
   std::string verdict;  // a verdict kind name, or "crash" / "hang"
   std::string property;
+  std::string signature;  // sim::failure_signature, or "crash [SIGABRT]" / "hang"
+  std::string known_defect;  // the known defect of the reference it is (known_defects.h), if any
   std::string message;
   std::string strategy;
   std::uint64_t fingerprint = 0;

@@ -1,8 +1,12 @@
 #include "scenarios/node_spec.h"
 
+#include "engine/errors.h"
+
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <sstream>
 
@@ -18,9 +22,6 @@ using Driver = NodeSpec::Driver;
 constexpr std::pair<std::string_view, Driver> kDrivers[] = {
     {"mem", Driver::kMem}, {"null", Driver::kNull}, {"raw", Driver::kRaw}, {"cow", Driver::kCow}, {"fault", Driver::kFault}};
 
-constexpr std::pair<std::string_view, int> kErrnos[] = {
-    {"EIO", EIO}, {"ENOTSUP", ENOTSUP}, {"ENOSPC", ENOSPC}, {"ENOMEDIUM", ENOMEDIUM}, {"EPERM", EPERM},
-    {"EINVAL", EINVAL}, {"EACCES", EACCES}, {"EROFS", EROFS}, {"ENOMEM", ENOMEM}, {"EAGAIN", EAGAIN}};
 
 std::string where_of(const NodeSpec& n) { return sim::cat("node '", n.name, "'"); }
 
@@ -96,17 +97,15 @@ absl::Status read_errno(const Reader& r, const toml::table& t, std::string_view 
   const toml::node* e = t.get(key);
   if (e == nullptr) return absl::OkStatus();
   if (auto name = e->value<std::string>()) {
-    for (const auto& [n, v] : kErrnos) {
-      if (n == *name) {
-        out = v;
-        return absl::OkStatus();
-      }
+    if (auto v = engine::errno_from_name(*name); v && !name->starts_with("-")) {
+      out = *v;
+      return absl::OkStatus();
     }
   } else if (e->is_integer() && e->as_integer()->get() > 0 && e->as_integer()->get() < 4096) {
     out = static_cast<int>(e->as_integer()->get());
     return absl::OkStatus();
   }
-  return r.error_at(*e, sim::cat(w, ".", key, ": expected EIO, ENOTSUP, ENOSPC, ENOMEDIUM, EPERM, EINVAL, EACCES, EROFS, ENOMEM, EAGAIN or a positive number"));
+  return r.error_at(*e, sim::cat(w, ".", key, ": expected ", engine::errno_names(), " or a positive number"));
 }
 
 absl::Status parse_mem(const Reader& r, const toml::table& t, NodeSpec& n, const std::string& w) {
@@ -150,17 +149,35 @@ absl::Status parse_mem(const Reader& r, const toml::table& t, NodeSpec& n, const
   RETURN_IF_ERROR(r.read_small(t, "flush_error_count", n.mem.flush_error_count, 1, 1 << 20, w));
   RETURN_IF_ERROR(r.read_string(t, "image", n.image, false, w));
   if (!n.image.empty()) {
-    // Relative to the scenario file, so a scenario runs from any directory.
-    std::filesystem::path image(n.image);
-    if (image.is_relative()) image = std::filesystem::path(r.path()).parent_path() / image;
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(image, ec)) {
-      return r.error_at(*t.get("image"), sim::cat(w, ".image: cannot open '", image.string(), "'"));
+    if (r.images() != nullptr) {
+      // A repro file's scenario: its images travel with it.
+      auto it = r.images()->find(n.image);
+      if (it == r.images()->end()) {
+        return r.error_at(*t.get("image"), sim::cat(w, ".image: the repro file carries no image '", n.image, "'"));
+      }
+      n.image_bytes = it->second;
+    } else {
+      // Relative to the scenario file, so a scenario runs from any directory.
+      std::filesystem::path image(n.image);
+      if (image.is_relative()) image = std::filesystem::path(r.path()).parent_path() / image;
+      std::error_code ec;
+      if (!std::filesystem::is_regular_file(image, ec)) {
+        return r.error_at(*t.get("image"), sim::cat(w, ".image: cannot open '", image.string(), "'"));
+      }
+      if (std::filesystem::file_size(image, ec) > n.size) {
+        return r.error_at(*t.get("image"),
+                          sim::cat(w, ".image: '", image.string(), "' is larger than the node (", n.size, " bytes)"));
+      }
+      std::ifstream in(image, std::ios::binary);
+      auto bytes = std::make_shared<std::vector<std::uint8_t>>((std::istreambuf_iterator<char>(in)),
+                                                               std::istreambuf_iterator<char>());
+      if (!in.eof() && !in) return r.error_at(*t.get("image"), sim::cat(w, ".image: cannot read '", image.string(), "'"));
+      n.image_bytes = std::move(bytes);
     }
-    if (std::filesystem::file_size(image, ec) > n.size) {
-      return r.error_at(*t.get("image"), sim::cat(w, ".image: '", image.string(), "' is larger than the node (", n.size, " bytes)"));
+    if (n.image_bytes->size() > n.size) {
+      return r.error_at(*t.get("image"), sim::cat(w, ".image: '", n.image, "' (", n.image_bytes->size(),
+                                                  " bytes) is larger than the node (", n.size, " bytes)"));
     }
-    n.image = image.string();
   }
   if (n.size % n.mem.limits.request_alignment != 0) {
     return r.error_at(t, sim::cat(w, ": size ", n.size, " is not a multiple of request_alignment ", n.mem.limits.request_alignment));
@@ -302,7 +319,7 @@ std::string_view NodeSpec::driver_name() const {
 
 absl::Status parse_node(const Reader& r, const toml::table& t, NodeSpec& n) {
   n.line = static_cast<int>(t.source().begin.line);
-  RETURN_IF_ERROR(r.read_string(t, "name", n.name, true, "[[node]]"));
+  RETURN_IF_ERROR(r.read_name(t, "name", n.name, true, "[[node]]"));
   const std::string w = sim::cat("node '", n.name, "'");
   std::string driver = "mem";
   RETURN_IF_ERROR(r.read_string(t, "driver", driver, false, w));
@@ -316,7 +333,7 @@ absl::Status parse_node(const Reader& r, const toml::table& t, NodeSpec& n) {
   if (!known) return r.error_at(*t.get("driver"), sim::cat(w, ".driver: unknown driver '", driver, "' (expected mem, null, raw, cow or fault)"));
   // discard=unmap in QEMU's words: discards reach the driver.
   RETURN_IF_ERROR(r.read_bool(t, "unmap", n.unmap, w));
-  RETURN_IF_ERROR(r.read_string(t, "iothread", n.iothread, false, w));
+  RETURN_IF_ERROR(r.read_name(t, "iothread", n.iothread, false, w));
   switch (n.driver) {
     case Driver::kMem:
       return parse_mem(r, t, n, w);
@@ -413,6 +430,22 @@ absl::Status validate_graph(const Reader& r, const std::vector<NodeSpec>& nodes,
   };
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     if (color[i] == 0) RETURN_IF_ERROR(visit(i));
+  }
+  // One writer per node: a format (raw, cow) takes write permission on its
+  // file and does not share it, so QEMU refuses a second format on the same
+  // file ("Conflicts with use by ... as 'file', which does not allow 'write'
+  // on ..."). Filters (fault) pass their parent's permissions through.
+  std::map<std::string, std::size_t> format_parent;
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    const NodeSpec& n = nodes[i];
+    if (n.file.empty() || (n.driver != NodeSpec::Driver::kRaw && n.driver != NodeSpec::Driver::kCow)) continue;
+    auto [it, fresh] = format_parent.emplace(n.file, i);
+    if (!fresh) {
+      return r.error_at(*tables[i]->get("file"),
+                        sim::cat(where_of(n), ".file: '", n.file, "' is already the file of format node '",
+                                 nodes[it->second].name, "', which does not share write permission on it (QEMU refuses "
+                                 "a second writer)"));
+    }
   }
   // A subtree lives in one AioContext, as QEMU requires.
   for (std::size_t i = 0; i < nodes.size(); ++i) {

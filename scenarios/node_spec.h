@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include "drivers/fault_driver.h"
 #include "drivers/mem_driver.h"
 #include "drivers/null_driver.h"
+#include "scenarios/image_store.h"
 
 namespace scenarios {
 
@@ -29,7 +31,10 @@ struct NodeSpec {
   std::string iothread;  // the AioContext the node runs in ("": the main loop)
   std::uint64_t size = 1 << 20;  // mem, null, cow (virtual size)
   drivers::MemConfig mem;
-  std::string image;  // mem: initial content from a raw file
+  std::string image;  // mem: initial content from a raw file, as the scenario names it
+  // Its bytes, read when the scenario is parsed (or carried by a repro file):
+  // a run never reads the file, so a changed file cannot change a run.
+  ImageBytes image_bytes;
   drivers::CowOptions cow;
   drivers::FaultConfig fault;
   drivers::NullConfig null;

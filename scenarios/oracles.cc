@@ -26,6 +26,10 @@ const std::vector<OracleInfo>& all_oracles() {
        "a driver error reaches the caller, except -ENOTSUP from zero writes (falls back) and discards (ignored); "
        "a command fails only with a driver error below it",
        false},
+      {Oracle::kExpect, "expect",
+       "each command's outcome is the one the scenario states: read -P's pattern, and \"=> ok\" or \"=> EIO\" "
+       "after a command",
+       true},
       {Oracle::kLiveness, "liveness", "every job finishes: deadlocks with their wait cycle, step and time budgets",
        true},
       {Oracle::kInvariants, "invariants", "the engine's and runtime's checked assertions", true},

@@ -18,6 +18,7 @@ enum class Oracle : std::uint8_t {
   kDrain,          // drained nodes have nothing in flight and take no guest request
   kHygiene,        // nothing tracked or in flight at the end, no leaked frame
   kErrors,         // driver errors reach the caller, except where the reference absorbs them
+  kExpect,         // always on: the outcomes the scenario itself states (read -P, "=> EIO")
   kLiveness,       // always on: deadlock with its wait cycle, step and time budgets
   kInvariants,     // always on: the engine's checked assertions
   kCount,
@@ -41,7 +42,9 @@ class OracleSet {
     s.bits_ = (1u << static_cast<unsigned>(Oracle::kCount)) - 1;
     return s;
   }
-  static OracleSet none() { return OracleSet().with(Oracle::kLiveness).with(Oracle::kInvariants); }
+  static OracleSet none() {
+    return OracleSet().with(Oracle::kExpect).with(Oracle::kLiveness).with(Oracle::kInvariants);
+  }
   OracleSet with(Oracle o) const {
     OracleSet s = *this;
     s.bits_ |= 1u << static_cast<unsigned>(o);

@@ -4,6 +4,8 @@
 #include <vector>
 
 #include "engine/debug_event.h"
+#include "engine/errors.h"
+#include "scenarios/names.h"
 #include "sim/str.h"
 
 namespace scenarios {
@@ -61,9 +63,27 @@ absl::StatusOr<std::uint64_t> parse_qemu_io_number(std::string_view text) {
 }
 
 absl::StatusOr<Command> parse_command(std::string_view text) {
-  std::vector<std::string_view> words = split_words(text);
+  if (std::string why = unprintable_reason(text); !why.empty()) {
+    return error(sim::cat("commands must be printable text: ", why));
+  }
   Command cmd;
   cmd.text = std::string(text);
+  // "... => OUTCOME": the expected result.
+  if (const std::size_t arrow = text.find("=>"); arrow != std::string_view::npos) {
+    std::vector<std::string_view> outcome = split_words(text.substr(arrow + 2));
+    if (outcome.size() != 1) {
+      return error(sim::cat("'=>' needs one outcome after it: ok or an errno (", engine::errno_names(), ")"));
+    }
+    if (outcome[0] == "ok") {
+      cmd.expect = 0;
+    } else if (auto e = engine::errno_from_name(outcome[0])) {
+      cmd.expect = -*e;
+    } else {
+      return error(sim::cat("'=> ", outcome[0], "': expected ok or an errno (", engine::errno_names(), ")"));
+    }
+    text = text.substr(0, arrow);
+  }
+  std::vector<std::string_view> words = split_words(text);
   if (words.empty()) return error("empty command (expected read, write, aio_read, aio_write, flush or aio_flush)");
   std::string_view verb = words[0];
   if (verb == "read" || verb == "aio_read") {
@@ -93,7 +113,6 @@ absl::StatusOr<Command> parse_command(std::string_view text) {
       cmd.event = std::string(words[1]);
     }
     cmd.tag = std::string(words.back());
-    cmd.text = std::string(text);
     return cmd;
   } else {
     return error(sim::cat("unknown command '", verb,
@@ -149,12 +168,17 @@ absl::StatusOr<Command> parse_command(std::string_view text) {
   if (*bytes == 0 || *bytes > kMaxCommandBytes) {
     return error(sim::cat("'", verb, "' length ", *bytes, ": expected 1 to ", kMaxCommandBytes, " bytes"));
   }
+  if (*offset > kMaxCommandOffset) {
+    return error(sim::cat("'", verb, "' offset ", *offset, ": expected at most ", kMaxCommandOffset));
+  }
   cmd.offset = *offset;
   cmd.bytes = *bytes;
   return cmd;
 }
 
-std::string format_command(const Command& c) {
+namespace {
+
+std::string format_request(const Command& c) {
   std::string verb;
   switch (c.op) {
     case Command::Op::kRead: verb = c.async ? "aio_read" : "read"; break;
@@ -174,6 +198,14 @@ std::string format_command(const Command& c) {
   if (c.compressed) out += " -c";
   if (c.fua) out += " -f";
   return sim::cat(out, " ", c.offset, " ", c.bytes);
+}
+
+}  // namespace
+
+std::string format_command(const Command& c) {
+  std::string out = format_request(c);
+  if (c.expect) out += sim::cat(" => ", *c.expect == 0 ? std::string("ok") : engine::errno_name(*c.expect).substr(1));
+  return out;
 }
 
 }  // namespace scenarios

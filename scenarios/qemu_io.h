@@ -7,7 +7,9 @@
 //   on the fault node at or below the job's node)
 // Numbers take qemu-io's forms: decimal, 0x hex, and k/M/G/T suffixes (powers of
 // 1024). `read -P` checks the pattern; `aio_flush` waits for the job's
-// outstanding aio requests, as in qemu-io.
+// outstanding aio requests, as in qemu-io. Any command may end in
+// "=> OUTCOME", the result it must have (qemu-iotests' expected output):
+// "=> ok" or "=> EIO" (any errno of `blksim list errnos`).
 #pragma once
 
 #include <cstdint>
@@ -32,12 +34,15 @@ struct Command {
   bool compressed = false;              // write -c
   std::string event;                    // break: the blkdebug event
   std::string tag;                      // break, remove_break, resume, wait_break
+  std::optional<int> expect;            // "=> ok" (0) or "=> EIO" (-EIO): the result it must have
   std::string text;                     // as written, for reports
   int line = 0;
 };
 
 // Largest single request a command may ask for.
 inline constexpr std::uint64_t kMaxCommandBytes = 1ULL << 30;
+// Largest offset: the engine's offsets are int64_t, as QEMU's.
+inline constexpr std::uint64_t kMaxCommandOffset = (1ULL << 63) - 1;
 
 absl::StatusOr<std::uint64_t> parse_qemu_io_number(std::string_view text);
 // Errors say what was expected; the caller adds file and line.

@@ -19,12 +19,46 @@ std::string where(const Scenario& s, const Job& job, const Command& cmd) {
                   cmd.line > 0 ? sim::cat(" (", s.path, ":", cmd.line, ")") : std::string(" (random workload)"));
 }
 
+// "read: stale (expected write -f)": where the wrong content was seen, what
+// kind of wrong it is, and the kind of write that should have been there.
+std::string content_shape(std::string_view seen_in, const Diagnosis& d) {
+  std::string out = sim::cat(seen_in, ": ", wrong_content_name(d.kind));
+  if (d.expected != nullptr) out += sim::cat(" (expected ", write_kind(*d.expected), ")");
+  return out;
+}
+
+// What was left over, without counts (they vary with the seed).
+std::string hygiene_shape(const engine::BlockDriverState& bs) {
+  std::string out;
+  const auto add = [&](bool left, std::string_view what) {
+    if (left) out += sim::cat(out.empty() ? "" : ", ", what);
+  };
+  add(!bs.tracked_requests.empty(), "tracked requests");
+  add(bs.in_flight != 0, "in_flight");
+  add(bs.serialising_in_flight != 0, "serialising_in_flight");
+  add(bs.active_flush_req, "active flush");
+  return out + " left";
+}
+
 }  // namespace
 
-void ScenarioRun::violation(Oracle o, std::string message, std::vector<std::string> details) {
+std::string command_verb(const Command& cmd) {
+  std::string verb = format_command(cmd);
+  // The command without its numbers: "aio_write -P 0x11 0 4k" -> "aio_write".
+  const std::size_t space = verb.find(' ');
+  std::string out = verb.substr(0, space);
+  if (cmd.zeroes) out += " -z";
+  if (cmd.fua) out += " -f";
+  return out;
+}
+
+std::string expect_name(int ret) { return ret == 0 ? std::string("ok") : std::string(engine::errno_name(ret)); }
+
+void ScenarioRun::violation(Oracle o, std::string shape, std::string message, std::vector<std::string> details) {
   if (!checking(o)) return;
   sim::Verdict v{sim::Verdict::Kind::kOracle, std::move(message), "", std::move(details)};
   v.id = std::string(oracle_name(o));
+  v.shape = std::move(shape);
   // Inside the run a violation ends it at once (the event index points at it);
   // checks after the run only record it.
   if (!run_over_) world_.fail(std::move(v));
@@ -50,7 +84,7 @@ void ScenarioRun::check_serialisation(const sim::TraceEvent& e) {
   for (const engine::BdrvTrackedRequest* req = bs.tracked_requests.head(); req != nullptr; req = req->list_next) {
     if (!req->serialising || !req->past_serialising_wait || req->co->id() == e.co) continue;
     if (!engine::tracked_request_overlaps(*req, static_cast<std::int64_t>(e.b), e.c)) continue;
-    violation(Oracle::kSerialisation,
+    violation(Oracle::kSerialisation, sim::cat(world_.trace().text(e.label), " overlaps serialising ", engine::tracked_type_name(req->type)),
               sim::cat("driver ", world_.trace().text(e.label), " of ", e.b, "+", e.c, " on '", bs.node_name(),
                        "' (coroutine ", e.co, ") overlaps serialising request ", req->describe(),
                        ", which is past its wait"));
@@ -60,20 +94,38 @@ void ScenarioRun::check_serialisation(const sim::TraceEvent& e) {
 
 void ScenarioRun::check_read(const Job& job, const Command& cmd, std::uint64_t began,
                              const std::vector<std::uint8_t>& data) {
-  if (!checking(Oracle::kData)) return;
-  // The job's own expectation (qemu-io's pattern verification) first.
+  // The engine first: a wrong value the writes do not allow is the engine's
+  // failure, whatever the scenario expected to read.
+  if (checking(Oracle::kData)) {
+    const WriteHistory& history = checked_.at(job.history).history;
+    const Cutoff cutoff{began, false};
+    const bool held = history.check(cmd.offset, data, cutoff, [&](std::uint64_t i, std::uint8_t v, const ByteValues& ok) {
+      violation(Oracle::kData, content_shape("read", history.diagnose(i, cmd.offset, data, cutoff)),
+                sim::cat(where(scenario_, job, cmd), " read ", sim::hex(v), " at offset ", i,
+                         "; the writes before and during the read allow only ", describe_values(ok)));
+    });
+    if (!held) return;
+  }
+  // Then the scenario's own expectation (qemu-io's pattern verification).
   if (cmd.pattern) {
     for (std::size_t i = 0; i < data.size(); ++i) {
       if (data[i] == *cmd.pattern) continue;
-      violation(Oracle::kData, sim::cat("read -P: ", where(scenario_, job, cmd), " read ", sim::hex(data[i]), " at offset ",
-                                        cmd.offset + i, ", expected pattern ", sim::hex(*cmd.pattern)));
+      violation(Oracle::kExpect, "read -P: other data",
+                sim::cat("read -P: ", where(scenario_, job, cmd), " read ", sim::hex(data[i]), " at offset ",
+                         cmd.offset + i, ", expected pattern ", sim::hex(*cmd.pattern),
+                         checking(Oracle::kData) ? " (a value the writes allow: the expectation is wrong, not the engine)"
+                                                 : ""));
+      return;
     }
   }
-  const WriteHistory& history = checked_.at(job.history).history;
-  history.check(cmd.offset, data, Cutoff{began, false}, [&](std::uint64_t i, std::uint8_t v, const ByteValues& ok) {
-    violation(Oracle::kData, sim::cat(where(scenario_, job, cmd), " read ", sim::hex(v), " at offset ", i,
-                                      "; the writes before and during the read allow only ", describe_values(ok)));
-  });
+}
+
+void ScenarioRun::check_expected_outcome(const Job& job, const Command& cmd, int ret) {
+  if (!cmd.expect) return;
+  const int got = ret < 0 ? ret : 0;
+  if (got == *cmd.expect) return;
+  violation(Oracle::kExpect, sim::cat(command_verb(cmd), " => ", expect_name(*cmd.expect)),
+            sim::cat(where(scenario_, job, cmd), " ended with ", expect_name(got), ", expected ", expect_name(*cmd.expect)));
 }
 
 void ScenarioRun::judge_errors(const Job& job, const Command& cmd, int ret, const std::vector<int>& driver_errors) {
@@ -84,16 +136,20 @@ void ScenarioRun::judge_errors(const Job& job, const Command& cmd, int ret, cons
   for (int err : driver_errors) {
     if (!(absorbable && err == -ENOTSUP)) must_reach.push_back(err);
   }
+  const std::string verb = command_verb(cmd);
   if (ret < 0 && must_reach.empty()) {
     std::string seen;
     for (int err : driver_errors) seen += sim::cat(seen.empty() ? "" : ", ", engine::errno_name(err));
-    violation(Oracle::kErrors, sim::cat(where(scenario_, job, cmd), " failed with ", engine::errno_name(ret),
-                                        driver_errors.empty() ? ", but no driver below it failed"
-                                                              : sim::cat(", but the only driver errors below it (", seen,
-                                                                         ") are ones the reference absorbs")));
+    violation(Oracle::kErrors,
+              sim::cat(verb, ": ", driver_errors.empty() ? "failed, no driver error" : "failed, driver errors absorbed"),
+              sim::cat(where(scenario_, job, cmd), " failed with ", engine::errno_name(ret),
+                       driver_errors.empty() ? ", but no driver below it failed"
+                                             : sim::cat(", but the only driver errors below it (", seen,
+                                                        ") are ones the reference absorbs")));
   } else if (ret >= 0 && !must_reach.empty()) {
-    violation(Oracle::kErrors, sim::cat(where(scenario_, job, cmd), " succeeded, but a driver below it failed with ",
-                                        engine::errno_name(must_reach.front()), ": the error was swallowed"));
+    violation(Oracle::kErrors, sim::cat(verb, ": ", engine::errno_name(must_reach.front()), " swallowed"),
+              sim::cat(where(scenario_, job, cmd), " succeeded, but a driver below it failed with ",
+                       engine::errno_name(must_reach.front()), ": the error was swallowed"));
   }
 }
 
@@ -134,8 +190,9 @@ void ScenarioRun::check_flush_order(std::string_view what, std::uint64_t began, 
     for (const auto& [begin, end] : history.written_ranges()) {
       std::vector<std::uint8_t> durable(end - begin);
       mem->mem->media().read_durable(begin, durable.size(), durable.data());
-      held = history.check(begin, durable, Cutoff{began, false}, [&](std::uint64_t i, std::uint8_t v, const ByteValues& ok) {
-        violation(Oracle::kFlushOrder,
+      const Cutoff cutoff{began, false};
+      held = history.check(begin, durable, cutoff, [&](std::uint64_t i, std::uint8_t v, const ByteValues& ok) {
+        violation(Oracle::kFlushOrder, content_shape("durable after flush", history.diagnose(i, begin, durable, cutoff)),
                   sim::cat(what, " succeeded, but a crash now would leave byte ", i, " of '", mem->spec->name, "' as ",
                            sim::hex(v), "; the writes completed before the flush began allow only ", describe_values(ok)));
       });
@@ -149,7 +206,7 @@ void ScenarioRun::check_drained(std::string_view what, const std::vector<std::si
   for (std::size_t i : nodes) {
     const engine::BlockDriverState& bs = *nodes_[i]->bs;
     if (bs.in_flight != 0 || !bs.tracked_requests.empty()) {
-      violation(Oracle::kDrain, sim::cat(what, " returned, but node '", bs.node_name(), "' has in_flight ", bs.in_flight,
+      violation(Oracle::kDrain, "in flight after drained_begin", sim::cat(what, " returned, but node '", bs.node_name(), "' has in_flight ", bs.in_flight,
                                          " and ", bs.tracked_requests.size(), " tracked requests"));
       return;
     }
@@ -159,7 +216,7 @@ void ScenarioRun::check_drained(std::string_view what, const std::vector<std::si
 void ScenarioRun::check_guest_entry(const Job& job, const Command& cmd) {
   for (std::size_t i : job.node->subtree) {
     if (drained_[i] > 0) {
-      violation(Oracle::kDrain, sim::cat(where(scenario_, job, cmd), " was submitted while node '",
+      violation(Oracle::kDrain, "guest request while drained", sim::cat(where(scenario_, job, cmd), " was submitted while node '",
                                          nodes_[i]->spec->name, "' is drained"));
       return;
     }
@@ -178,13 +235,13 @@ void ScenarioRun::check_durability(const std::vector<bool>& crashed) {
     std::vector<std::uint8_t> content(checked.history.size());
     const int ret = engine::bdrv_pread(*node.root, 0, content.data(), static_cast<int>(content.size()));
     if (ret < 0) {
-      violation(Oracle::kDurability, sim::cat("after the crash, node '", node.spec->name,
+      violation(Oracle::kDurability, "unreadable after crash", sim::cat("after the crash, node '", node.spec->name,
                                               "' cannot be read: ", engine::errno_name(ret)));
       break;
     }
-    const bool held = checked.history.check(0, content, Cutoff{checked.durable_cutoff, true},
-                                            [&](std::uint64_t i, std::uint8_t v, const ByteValues& ok) {
-      violation(Oracle::kDurability,
+    const Cutoff cutoff{checked.durable_cutoff, true};
+    const bool held = checked.history.check(0, content, cutoff, [&](std::uint64_t i, std::uint8_t v, const ByteValues& ok) {
+      violation(Oracle::kDurability, content_shape("after crash", checked.history.diagnose(i, 0, content, cutoff)),
                 sim::cat("after crash ", crashes_, ", byte ", i, " of node '", node.spec->name, "' is ", sim::hex(v),
                          "; the writes flushed (or FUA) before it allow only ", describe_values(ok)));
     });
@@ -214,13 +271,14 @@ void ScenarioRun::check_final_images() {
       const int ret = engine::bdrv_pread(*node.root, static_cast<std::int64_t>(offset), data.data(),
                                          static_cast<int>(data.size()));
       if (ret < 0) {
-        violation(Oracle::kData, sim::cat("final image of node '", node.spec->name, "' could not be read at ", offset,
+        violation(Oracle::kData, "final image unreadable", sim::cat("final image of node '", node.spec->name, "' could not be read at ", offset,
                                           ": ", engine::errno_name(ret)));
         return;
       }
       const bool held =
           checked.history.check(offset, data, Cutoff{}, [&](std::uint64_t i, std::uint8_t v, const ByteValues& ok) {
-            violation(Oracle::kData, sim::cat("final image of node '", node.spec->name, "': byte ", i, " is ",
+            violation(Oracle::kData, content_shape("final image", checked.history.diagnose(i, offset, data, Cutoff{})),
+                      sim::cat("final image of node '", node.spec->name, "': byte ", i, " is ",
                                               sim::hex(v), ", but the writes to it allow only ", describe_values(ok),
                                               " (a lost or misplaced write)"));
           });
@@ -233,7 +291,7 @@ void ScenarioRun::check_hygiene(std::uint64_t frames_before) {
   for (const auto& node : nodes_) {
     const engine::BlockDriverState& bs = *node->bs;
     if (!bs.tracked_requests.empty() || bs.in_flight != 0 || bs.serialising_in_flight != 0 || bs.active_flush_req) {
-      violation(Oracle::kHygiene,
+      violation(Oracle::kHygiene, hygiene_shape(bs),
                 sim::cat("node '", bs.node_name(), "' ends with ", bs.tracked_requests.size(), " tracked requests, in_flight ",
                          bs.in_flight, ", serialising_in_flight ", bs.serialising_in_flight,
                          bs.active_flush_req ? ", an active flush" : ""));
@@ -241,7 +299,8 @@ void ScenarioRun::check_hygiene(std::uint64_t frames_before) {
     }
   }
   if (sim::FramePool::live_frames() != frames_before) {
-    violation(Oracle::kHygiene, sim::cat(sim::FramePool::live_frames() - frames_before, " coroutine frames leaked"));
+    violation(Oracle::kHygiene, "frames leaked",
+              sim::cat(sim::FramePool::live_frames() - frames_before, " coroutine frames leaked"));
   }
 }
 

@@ -115,7 +115,7 @@ void ScenarioRun::crash(const EventSpec& e) {
     if (!hit) continue;
     const int ret = n->cow->open(*n->bs);
     if (ret < 0) {
-      violation(Oracle::kDurability, sim::cat("after the crash, cow image '", n->spec->name,
+      violation(Oracle::kDurability, "cow image unopenable after crash", sim::cat("after the crash, cow image '", n->spec->name,
                                               "' cannot be reopened: ", engine::errno_name(ret)));
     }
   }
@@ -182,7 +182,9 @@ sim::Task<void> ScenarioRun::event_main(const EventSpec& e) {
                                  sim::cat("event '", e.name, "' (", scenario_.path, ":", e.line,
                                           "): resume: no request held with tag '", e.tag, "'"),
                                  "",
-                                 {}});
+                                 {},
+                                 std::string(oracle_name(Oracle::kExpect)),
+                                 "resume: no request held"});
       }
       bp.resume(e.tag);
       break;

@@ -9,6 +9,7 @@
 #include "drivers/raw_format.h"
 #include "engine/errors.h"
 #include "engine/io.h"
+#include "scenarios/known_defects.h"
 #include "scenarios/scenario_run.h"
 #include "sim/frame_pool.h"
 #include "sim/invariant.h"
@@ -136,11 +137,10 @@ void ScenarioRun::build() {
     if (spec.unmap) node->bs->open_flags |= engine::BDRV_O_UNMAP;
     engine::bdrv_refresh_limits(*node->bs);
     node->root = std::make_unique<engine::BdrvChild>("root", *node->bs, nullptr, engine::ChildRole::kRoot);
-    if (node->mem != nullptr && !spec.image.empty()) {
-      absl::Status loaded = node->mem->load_raw(spec.image);
-      if (!loaded.ok()) {
-        world_.record_failure(sim::Verdict{sim::Verdict::Kind::kOracle, std::string(loaded.message()), "", {}});
-      }
+    if (node->mem != nullptr && spec.image_bytes != nullptr) {
+      // The parser read the image and checked its size.
+      absl::Status loaded = node->mem->load(*spec.image_bytes);
+      SIM_ASSERT(loaded.ok(), sim::cat("node '", spec.name, "': ", loaded.message()));
     }
     if (node->cow != nullptr) {
       // Creating the image polls the node's loop: from the main loop, as QEMU's
@@ -262,12 +262,15 @@ sim::Task<int> ScenarioRun::control_command(Job& job, const Command& cmd) {
   } else if (cmd.op == Command::Op::kWaitBreak) {
     co_await bp.wait_held(cmd.tag);
   } else if (cmd.op == Command::Op::kResume ? !bp.suspended(cmd.tag) : !bp.remove(cmd.tag)) {
+    // The script's own expectation: it resumes (or removes) what it armed.
     world_.fail(sim::Verdict{sim::Verdict::Kind::kOracle,
                              sim::cat("job '", job.spec->name, "' command '", cmd.text, "' (", scenario_.path, ":",
                                       cmd.line, "): no ", cmd.op == Command::Op::kResume ? "request held" : "breakpoint",
                                       " with tag '", cmd.tag, "'"),
                              "",
-                             {}});
+                             {},
+                             std::string(oracle_name(Oracle::kExpect)),
+                             cmd.op == Command::Op::kResume ? "resume: no request held" : "remove_break: no breakpoint"});
   } else if (cmd.op == Command::Op::kResume) {
     bp.resume(cmd.tag);
   }
@@ -301,6 +304,7 @@ void ScenarioRun::begin_command(CommandState& state) {
     w.discard = cmd.op == Command::Op::kDiscard;
     w.value = (w.discard || cmd.zeroes) ? 0 : cmd.pattern.value_or(kDefaultWritePattern);
     w.fua = cmd.fua;
+    w.zeroes = cmd.zeroes;
     w.issued = state.began;
     state.record = job.checked->history.issue(w);
   }
@@ -332,6 +336,7 @@ void ScenarioRun::end_command(CommandState& state, int ret) {
   }
   if (state.data.capacity() > 0) job.spare_buffers.push_back(std::move(state.data));
   judge_errors(job, cmd, ret, state.driver_errors);
+  check_expected_outcome(job, cmd, ret);
   ++completed_;
   notify_progress();
 }
@@ -463,13 +468,24 @@ RunResult ScenarioRun::run() {
 
 RunResult run_scenario(const Scenario& scenario, const RunOptions& options) {
   engine::clear_mutants();
+  engine::clear_fixes();
   for (engine::Mutant m : options.mutants) engine::set_mutant(m, true);
+  for (engine::Fix f : scenario.fixes) engine::set_fix(f, true);
+  for (engine::Fix f : options.fixes) engine::set_fix(f, true);
   RunResult result;
   {
     ScenarioRun run(scenario, options);
     result = run.run();
   }
   engine::clear_mutants();
+  engine::clear_fixes();
+  if (!result.verdict.ok()) {
+    std::vector<engine::Fix> on = scenario.fixes;
+    on.insert(on.end(), options.fixes.begin(), options.fixes.end());
+    if (const KnownDefect* d = known_defect_for(sim::failure_signature(result.verdict), on)) {
+      result.known_defect = std::string(d->name);
+    }
+  }
   return result;
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/fixes.h"
 #include "engine/mutations.h"
 #include "scenarios/scenario.h"
 #include "sim/scheduler.h"
@@ -29,6 +30,8 @@ struct RunOptions {
   std::string export_dir;
   // Engine mutants switched on for this run only (proving an oracle bites).
   std::vector<engine::Mutant> mutants;
+  // Later fixes of known defects, on top of the scenario's own `fixes`.
+  std::vector<engine::Fix> fixes;
   // Keep each command's result, and what each read returned (conformance).
   bool record_outcomes = false;
   // Real seconds the run may take before it ends with a wall-budget verdict
@@ -70,6 +73,8 @@ struct RunResult {
   std::vector<std::string> exported;  // files written for export_dir
   std::string export_error;           // why an export failed, if one did
   std::vector<CommandOutcome> outcomes;  // with RunOptions::record_outcomes
+  // The known defect of the reference the failure is (known_defects.h), or "".
+  std::string known_defect;
 };
 
 RunResult run_scenario(const Scenario& scenario, const RunOptions& options);

@@ -3,6 +3,7 @@
 #include "scenarios/node_spec.h"
 #include "scenarios/toml_reader.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -24,8 +25,8 @@ absl::Status read_header(const Reader& r, const toml::table& root, Scenario& s) 
   }
   const toml::table& t = *node->as_table();
   RETURN_IF_ERROR(r.check_keys(t, "[scenario]",
-                               {"name", "description", "seeds", "strategy", "step_budget", "time_budget_ns", "oracles", "expect"}));
-  RETURN_IF_ERROR(r.read_string(t, "name", s.name, true, "[scenario]"));
+                               {"name", "description", "seeds", "strategy", "step_budget", "time_budget_ns", "oracles", "expect", "fixes"}));
+  RETURN_IF_ERROR(r.read_name(t, "name", s.name, true, "[scenario]"));
   RETURN_IF_ERROR(r.read_string(t, "description", s.description, false, "[scenario]"));
   RETURN_IF_ERROR(r.read_small(t, "seeds", s.seeds, 1, kMaxSeeds, "[scenario]"));
   RETURN_IF_ERROR(r.read_uint(t, "step_budget", s.step_budget, 1, kMaxStepBudget, "[scenario]"));
@@ -48,6 +49,19 @@ absl::Status read_header(const Reader& r, const toml::table& root, Scenario& s) 
       auto o = entry.is_string() ? oracle_from_name(entry.as_string()->get()) : std::nullopt;
       if (!o) return r.error_at(entry, sim::cat("[scenario].oracles: expected one of: ", names));
       s.oracles = s.oracles.with(*o);
+    }
+  }
+  if (const toml::node* fixes = t.get("fixes")) {
+    std::string names;
+    for (const engine::FixInfo& f : engine::all_fixes()) names += sim::cat(names.empty() ? "" : ", ", f.name);
+    if (!fixes->is_array()) return r.error_at(*fixes, sim::cat("[scenario].fixes: expected a list of: ", names));
+    for (const toml::node& entry : *fixes->as_array()) {
+      auto f = entry.is_string() ? engine::fix_from_name(entry.as_string()->get()) : std::nullopt;
+      if (!f) return r.error_at(entry, sim::cat("[scenario].fixes: expected one of: ", names));
+      if (std::find(s.fixes.begin(), s.fixes.end(), *f) != s.fixes.end()) {
+        return r.error_at(entry, sim::cat("[scenario].fixes: '", engine::fix_name(*f), "' is listed twice"));
+      }
+      s.fixes.push_back(*f);
     }
   }
   std::string expect = "pass";
@@ -90,7 +104,7 @@ absl::Status read_jobs(const Reader& r, const toml::table& root, Scenario& s) {
     JobSpec j;
     j.line = static_cast<int>(t.source().begin.line);
     RETURN_IF_ERROR(r.check_keys(t, "[[job]]", {"name", "node", "queue_depth", "start_ns", "commands", "random"}));
-    RETURN_IF_ERROR(r.read_string(t, "name", j.name, true, "[[job]]"));
+    RETURN_IF_ERROR(r.read_name(t, "name", j.name, true, "[[job]]"));
     if (!names.insert(j.name).second) return r.error_at(t, sim::cat("job name '", j.name, "' is used twice"));
     RETURN_IF_ERROR(r.read_string(t, "node", j.node, true, "[[job]]"));
     const NodeSpec* target = s.find_node(j.node);
@@ -136,9 +150,10 @@ absl::Status read_jobs(const Reader& r, const toml::table& root, Scenario& s) {
       }
       if (cmd->op == Command::Op::kRead || cmd->op == Command::Op::kWrite || cmd->op == Command::Op::kDiscard) {
         const std::uint64_t size = s.node_size(*target);
-        if (cmd->offset + cmd->bytes > size) {
-          return r.error_at(c, sim::cat("'", cmd->text, "' ends at ", cmd->offset + cmd->bytes, ", past the end of node '",
-                                        target->name, "' (", size, " bytes)"));
+        // Overflow-safe: offset + bytes may not fit in 64 bits.
+        if (cmd->offset > size || cmd->bytes > size - cmd->offset) {
+          return r.error_at(c, sim::cat("'", cmd->text, "' ends past the end of node '", target->name, "' (", size,
+                                        " bytes): expected OFFSET + LENGTH <= ", size));
         }
       }
       j.commands.push_back(std::move(*cmd));
@@ -160,8 +175,8 @@ std::uint64_t Scenario::node_size(const NodeSpec& node) const {
   return n->size;
 }
 
-absl::StatusOr<Scenario> parse_scenario(std::string_view text, const std::string& path) {
-  Reader r(path);
+absl::StatusOr<Scenario> parse_scenario(std::string_view text, const std::string& path, const ImageStore* images) {
+  Reader r(path, images);
   toml::table root;
   try {
     root = toml::parse(text, path);
@@ -176,6 +191,14 @@ absl::StatusOr<Scenario> parse_scenario(std::string_view text, const std::string
   RETURN_IF_ERROR(read_jobs(r, root, s));
   RETURN_IF_ERROR(read_events(r, root, s));
   return s;
+}
+
+ImageStore image_store_of(const Scenario& s) {
+  ImageStore images;
+  for (const NodeSpec& n : s.nodes) {
+    if (n.image_bytes != nullptr) images[n.image] = n.image_bytes;
+  }
+  return images;
 }
 
 absl::StatusOr<Scenario> load_scenario(const std::string& path) {

@@ -10,9 +10,11 @@
 
 #include <absl/status/statusor.h>
 
+#include "engine/fixes.h"
 #include "scenarios/event_spec.h"
 #include "scenarios/node_spec.h"
 #include "scenarios/oracles.h"
+#include "scenarios/image_store.h"
 #include "scenarios/qemu_io.h"
 #include "scenarios/workload.h"
 #include "sim/scheduler.h"
@@ -52,6 +54,8 @@ struct Scenario {
   // An expected-fail scenario documents a known bad behaviour (a deadlock the
   // graph shows): the suite counts it as held when every seed fails.
   bool expect_fail = false;
+  // Later fixes of known defects of the reference to run with (engine/fixes.h).
+  std::vector<engine::Fix> fixes;
   std::vector<NodeSpec> nodes;
   std::vector<JobSpec> jobs;
   std::vector<EventSpec> events;
@@ -61,7 +65,13 @@ struct Scenario {
   std::uint64_t node_size(const NodeSpec& node) const;
 };
 
-absl::StatusOr<Scenario> parse_scenario(std::string_view text, const std::string& path);
+// `images`: the image files by name, when they come with the text (a repro
+// file); otherwise they are read relative to `path`.
+absl::StatusOr<Scenario> parse_scenario(std::string_view text, const std::string& path,
+                                        const ImageStore* images = nullptr);
 absl::StatusOr<Scenario> load_scenario(const std::string& path);
+// The images a parsed scenario read, by the names it gives them: parsing its
+// text again (or a variant of it) with these reads no file.
+ImageStore image_store_of(const Scenario& s);
 
 }  // namespace scenarios

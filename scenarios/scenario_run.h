@@ -66,6 +66,11 @@ struct CommandState {
   std::vector<int> driver_errors;
 };
 
+// A command's verb and flags without its numbers ("aio_write -f"), for signatures.
+std::string command_verb(const Command& cmd);
+// "ok" or the errno's name.
+std::string expect_name(int ret);
+
 class ScenarioRun {
  public:
   ScenarioRun(const Scenario& scenario, const RunOptions& options);
@@ -103,10 +108,12 @@ class ScenarioRun {
 
   // run_checks.cc
   bool checking(Oracle o) const { return scenario_.oracles.has(o); }
-  void violation(Oracle o, std::string message, std::vector<std::string> details = {});
+  // `shape` identifies the failure in its signature (sim::Verdict::shape).
+  void violation(Oracle o, std::string shape, std::string message, std::vector<std::string> details = {});
   void observe(const sim::TraceEvent& e);
   void check_serialisation(const sim::TraceEvent& e);
   void check_read(const Job& job, const Command& cmd, std::uint64_t began, const std::vector<std::uint8_t>& data);
+  void check_expected_outcome(const Job& job, const Command& cmd, int ret);
   void judge_errors(const Job& job, const Command& cmd, int ret, const std::vector<int>& driver_errors);
   void check_flush_order(std::string_view what, std::uint64_t began, const std::vector<std::size_t>& covered);
   // The node whose bytes `node` shows 1:1: follow raw and fault nodes down

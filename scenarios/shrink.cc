@@ -53,15 +53,15 @@ toml::array* array_at(toml::table& t, std::string_view key) {
 // true when the variant still fails (and is kept), and then the search restarts.
 class Shrinker {
  public:
-  Shrinker(const std::string& path, const ShrinkOptions& o, std::string verdict, std::string property)
-      : path_(path), options_(o), verdict_(std::move(verdict)), property_(std::move(property)) {}
+  Shrinker(const std::string& path, const ShrinkOptions& o, std::string signature)
+      : path_(path), options_(o), signature_(std::move(signature)) {}
 
   std::size_t runs() const { return runs_; }
   bool budget_left() const { return runs_ < options_.max_runs; }
 
   // Whether `text` parses and fails the same way under the shrink's options.
   bool fails(const std::string& text, RunResult* out = nullptr, const RunOptions* with = nullptr) {
-    auto s = parse_scenario(text, path_);
+    auto s = parse_scenario(text, path_, &options_.images);
     if (!s.ok()) return false;
     RunOptions o;
     if (with != nullptr) {
@@ -71,18 +71,19 @@ class Shrinker {
       o.strategy = options_.strategy;
       o.tape = options_.tape;
       o.mutants = options_.mutants;
+      o.fixes = options_.fixes;
       o.wall_budget_s = options_.wall_budget_s;
     }
     ++runs_;
     RunResult r = run_scenario(*s, o);
-    const bool same = same_kind(r.verdict);
+    const bool same = same_failure(r.verdict);
     if (same && out != nullptr) *out = std::move(r);
     return same;
   }
 
-  bool same_kind(const sim::Verdict& v) const {
-    return !v.ok() && sim::verdict_kind_name(v.kind) == verdict_ && v.id == property_;
-  }
+  // The same failure: the same signature (kind, property and shape), not
+  // merely the same kind, or a shrink could wander off to another defect.
+  bool same_failure(const sim::Verdict& v) const { return !v.ok() && sim::failure_signature(v) == signature_; }
 
   // One pass over every kind of reduction; true if anything was removed.
   bool pass(toml::table& doc) {
@@ -111,7 +112,7 @@ class Shrinker {
   bool materialize_random(toml::table& doc) {
     bool any = false;
     for (std::size_t j = 0; array_at(doc, "job") != nullptr && j < array_at(doc, "job")->size(); ++j) {
-      auto s = parse_scenario(to_text(doc), path_);
+      auto s = parse_scenario(to_text(doc), path_, &options_.images);
       if (!s.ok() || j >= s->jobs.size() || !s->jobs[j].random) continue;
       const JobSpec& job = s->jobs[j];
       sim::RngStreams streams(options_.seed);
@@ -246,22 +247,25 @@ class Shrinker {
 
   const std::string& path_;
   const ShrinkOptions& options_;
-  std::string verdict_;
-  std::string property_;
+  std::string signature_;
   std::size_t runs_ = 0;
 };
 
 }  // namespace
 
 absl::StatusOr<ShrinkResult> shrink_failure(const std::string& text, const std::string& path,
-                                            const ShrinkOptions& options) {
-  auto original = parse_scenario(text, path);
+                                            const ShrinkOptions& given) {
+  auto original = parse_scenario(text, path, given.images.empty() ? nullptr : &given.images);
   if (!original.ok()) return original.status();
+  // Every variant is parsed with the original's images: no file is read again.
+  ShrinkOptions options = given;
+  if (options.images.empty()) options.images = image_store_of(*original);
   RunOptions first;
   first.seed = options.seed;
   first.strategy = options.strategy;
   first.tape = options.tape;
   first.mutants = options.mutants;
+  first.fixes = options.fixes;
   first.wall_budget_s = options.wall_budget_s;
   RunResult base = run_scenario(*original, first);
   if (base.verdict.ok()) {
@@ -275,8 +279,8 @@ absl::StatusOr<ShrinkResult> shrink_failure(const std::string& text, const std::
         sim::cat(path, ": seed ", options.seed, " ended on the wall-clock budget, which depends on the machine, not the "
                  "run; set a step_budget in the scenario to shrink a runaway run deterministically"));
   }
-  const std::string verdict(sim::verdict_kind_name(base.verdict.kind));
-  Shrinker shrinker(path, options, verdict, base.verdict.id);
+  const std::string signature = sim::failure_signature(base.verdict);
+  Shrinker shrinker(path, options, signature);
 
   toml::table doc;
   try {
@@ -286,10 +290,18 @@ absl::StatusOr<ShrinkResult> shrink_failure(const std::string& text, const std::
   }
   while (shrinker.budget_left() && shrinker.pass(doc)) {
   }
-
   ShrinkResult out;
+  out.budget_exhausted = !shrinker.budget_left();
+
+  // Named and described as what it is. Neither is part of a run's trace.
+  if (toml::table* header = doc.get_as<toml::table>("scenario")) {
+    const std::string name = header->get_as<std::string>("name") != nullptr ? header->get_as<std::string>("name")->get() : "";
+    header->insert_or_assign("name", name.ends_with("-shrunk") ? name : name + "-shrunk");
+    header->insert_or_assign("description", sim::cat("shrunk from ", path, " (seed ", options.seed, "): reproduces ",
+                                                     signature));
+  }
   out.text = to_text(doc);
-  auto shrunk = parse_scenario(out.text, path);
+  auto shrunk = parse_scenario(out.text, path, &options.images);
   if (!shrunk.ok()) return shrunk.status();
   out.before = measure(*original);
   out.after = measure(*shrunk);
@@ -297,29 +309,30 @@ absl::StatusOr<ShrinkResult> shrink_failure(const std::string& text, const std::
 
   // The tape: record the shrunk scenario's choices, then try shorter prefixes
   // (past its end the run goes oldest-first) and choices turned to the oldest.
-  RunOptions o = first;
-  RunResult r = run_scenario(*shrunk, o);
-  if (!shrinker.same_kind(r.verdict)) return absl::InternalError("the shrunk scenario no longer fails");
+  // The runs that establish and re-check the result are not counted against
+  // the budget: a shrink that met its budget still ends with a checked result.
+  RunResult r = run_scenario(*shrunk, first);
+  if (!shrinker.same_failure(r.verdict)) {
+    return absl::InternalError(sim::cat("the shrunk scenario no longer fails with ", signature, " (it gave ",
+                                        sim::failure_signature(r.verdict), "): the run is not deterministic"));
+  }
   sim::ChoiceTape tape = r.tape;
   out.tape_before = tape.choices.size();
   RunOptions replay;
   replay.seed = options.seed;
   replay.strategy = sim::StrategySpec{sim::StrategySpec::Kind::kReplay, 3};
   replay.mutants = options.mutants;
+  replay.fixes = options.fixes;
   replay.wall_budget_s = options.wall_budget_s;
-  const auto fails_with = [&](const sim::ChoiceTape& t, RunResult* result) {
+  const auto fails_with = [&](const sim::ChoiceTape& t) {
     replay.tape = t;
-    return shrinker.budget_left() && shrinker.fails(out.text, result, &replay);
+    return shrinker.budget_left() && shrinker.fails(out.text, nullptr, &replay);
   };
-  RunResult best;
-  if (!fails_with(tape, &best)) return absl::InternalError("replaying the shrunk scenario's own tape did not fail");
-  for (std::size_t keep = 0; keep < tape.choices.size();) {
+  for (std::size_t keep = 0; keep < tape.choices.size() && shrinker.budget_left();) {
     sim::ChoiceTape shorter;
     shorter.choices.assign(tape.choices.begin(), tape.choices.begin() + static_cast<std::ptrdiff_t>(keep));
-    RunResult rr;
-    if (fails_with(shorter, &rr)) {
+    if (fails_with(shorter)) {
       tape = shorter;
-      best = std::move(rr);
       break;
     }
     keep = keep == 0 ? 1 : keep * 2;
@@ -328,18 +341,22 @@ absl::StatusOr<ShrinkResult> shrink_failure(const std::string& text, const std::
     if (tape.choices[i].chosen == 0) continue;
     sim::ChoiceTape oldest = tape;
     oldest.choices[i].chosen = 0;
-    RunResult rr;
-    if (fails_with(oldest, &rr)) {
-      tape = oldest;
-      best = std::move(rr);
-    }
+    if (fails_with(oldest)) tape = oldest;
   }
+  out.budget_exhausted = out.budget_exhausted || !shrinker.budget_left();
+  // The result, run as its repro will replay it.
   replay.tape = tape;
+  RunResult best = run_scenario(*shrunk, replay);
+  if (!shrinker.same_failure(best.verdict)) {
+    // A tape kept during the search must fail the same way when run again.
+    return absl::InternalError(sim::cat("replaying the shrunk scenario's tape gave ", sim::failure_signature(best.verdict),
+                                        " instead of ", signature, ": the run is not deterministic"));
+  }
   out.tape_after = tape.choices.size();
   out.options = replay;
   out.result = std::move(best);
-  out.runs = shrinker.runs() + 1;
-  out.property = sim::cat(verdict, out.result.verdict.id.empty() ? "" : ": " + out.result.verdict.id);
+  out.runs = shrinker.runs() + 3;  // the first run, the recording run and the final one
+  out.property = signature;
   return out;
 }
 

@@ -37,6 +37,9 @@ struct ShrinkOptions {
   std::optional<sim::StrategySpec> strategy;  // default: the scenario's
   sim::ChoiceTape tape;                       // with a replay strategy
   std::vector<engine::Mutant> mutants;
+  std::vector<engine::Fix> fixes;
+  // The scenario's images, so that variants read no file (image_store_of).
+  ImageStore images;
   double wall_budget_s = kDefaultWallBudgetS;  // of each run
   std::size_t max_runs = kDefaultShrinkRuns;
   std::function<void(const std::string&)> progress;  // one line per accepted step
@@ -50,7 +53,10 @@ struct ShrinkResult {
   ScenarioSize before, after;
   std::size_t tape_before = 0, tape_after = 0;
   std::size_t runs = 0;
-  std::string property;  // what still fails: verdict kind and property
+  std::string property;  // what still fails: the failure's signature (sim::failure_signature)
+  // The budget (ShrinkOptions::max_runs) ended the search: the result is the
+  // smallest failing scenario found so far, not necessarily a minimal one.
+  bool budget_exhausted = false;
 };
 
 // `text` is the scenario file's content, `path` its name (for errors and images).

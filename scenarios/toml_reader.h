@@ -4,22 +4,34 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <map>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <absl/status/status.h>
 #include <toml++/toml.h>
 
+#include "scenarios/image_store.h"
+#include "scenarios/names.h"
 #include "scenarios/qemu_io.h"
 #include "sim/str.h"
 
 namespace scenarios {
 
+#define RETURN_STATUS_IF_ERROR(expr)   \
+  do {                                 \
+    absl::Status status_ = (expr);     \
+    if (!status_.ok()) return status_; \
+  } while (0)
+
 // Reads typed values out of the TOML tree; every error carries file:line:column.
 class Reader {
  public:
-  explicit Reader(const std::string& path) : path_(path) {}
+  explicit Reader(const std::string& path, const ImageStore* images = nullptr) : path_(path), images_(images) {}
   const std::string& path() const { return path_; }
+  const ImageStore* images() const { return images_; }
 
   absl::Status read_bool(const toml::table& table, std::string_view key, bool& out, std::string_view where) const {
     const toml::node* node = table.get(key);
@@ -66,6 +78,25 @@ class Reader {
     return absl::OkStatus();
   }
 
+  // A string that names something: printable (scenarios/names.h), not empty,
+  // at most kMaxNameBytes.
+  absl::Status read_name(const toml::table& table, std::string_view key, std::string& out, bool required,
+                         std::string_view where) const {
+    std::string value;
+    RETURN_STATUS_IF_ERROR(read_string(table, key, value, required, where));
+    const toml::node* node = table.get(key);
+    if (node == nullptr) return absl::OkStatus();
+    if (value.empty()) return error_at(*node, sim::cat(where, ".", key, ": expected a name, got an empty string"));
+    if (value.size() > kMaxNameBytes) {
+      return error_at(*node, sim::cat(where, ".", key, ": expected at most ", kMaxNameBytes, " bytes, got ", value.size()));
+    }
+    if (std::string why = unprintable_reason(value); !why.empty()) {
+      return error_at(*node, sim::cat(where, ".", key, ": names must be printable text: ", why));
+    }
+    out = std::move(value);
+    return absl::OkStatus();
+  }
+
   // An integer in [lo, hi]; with `sizes`, also a string such as "64k" or "1M".
   absl::Status read_uint(const toml::table& table, std::string_view key, std::uint64_t& out, std::uint64_t lo,
                          std::uint64_t hi, std::string_view where, bool sizes = false, bool required = false) const {
@@ -104,12 +135,9 @@ class Reader {
 
  private:
   const std::string& path_;
+  const ImageStore* images_;
 };
 
-#define RETURN_IF_ERROR(expr)          \
-  do {                                 \
-    absl::Status status_ = (expr);     \
-    if (!status_.ok()) return status_; \
-  } while (0)
+#define RETURN_IF_ERROR(expr) RETURN_STATUS_IF_ERROR(expr)
 
 }  // namespace scenarios

@@ -227,6 +227,50 @@ void WriteHistory::rebase(std::vector<std::uint8_t> content) {
   for (WriteRecord& w : records_) w.folded = w.folded || w.done;
 }
 
+Diagnosis WriteHistory::diagnose(std::uint64_t i, std::uint64_t offset, const std::vector<std::uint8_t>& data,
+                                 const Cutoff& cutoff) const {
+  SIM_ASSERT(i >= offset && i - offset < data.size(), "diagnosing a byte outside the data judged");
+  const std::uint8_t v = data[i - offset];
+  Diagnosis d;
+  bool ever = base_at(i) == v;
+  for (const WriteRecord& w : records_) {
+    if (w.folded || !covers(w, i)) continue;
+    ever = ever || w.value == v;
+    if (settled(w, cutoff) && (d.expected == nullptr || w.completed > d.expected->completed)) d.expected = &w;
+  }
+  if (!ever || d.expected == nullptr) {
+    d.kind = WrongContent::kNeverWritten;
+    return d;
+  }
+  // Torn: the expected write's value is somewhere in its part of the range.
+  const WriteRecord& w = *d.expected;
+  const std::uint64_t begin = std::max(w.offset, offset);
+  const std::uint64_t end = std::min(w.offset + w.bytes, offset + data.size());
+  d.kind = WrongContent::kStale;
+  for (std::uint64_t k = begin; k < end; ++k) {
+    if (data[k - offset] == w.value) {
+      d.kind = WrongContent::kTorn;
+      break;
+    }
+  }
+  return d;
+}
+
+std::string_view wrong_content_name(WrongContent kind) {
+  switch (kind) {
+    case WrongContent::kStale: return "stale";
+    case WrongContent::kTorn: return "torn";
+    case WrongContent::kNeverWritten: return "never written";
+  }
+  return "?";
+}
+
+std::string write_kind(const WriteRecord& w) {
+  if (w.discard) return "discard";
+  if (w.zeroes) return w.fua ? "write -z -f" : "write -z";
+  return w.fua ? "write -f" : "write";
+}
+
 std::string describe_values(const ByteValues& values) {
   std::string out;
   for (std::uint8_t v : values) out += sim::cat(out.empty() ? "" : " or ", sim::hex(v));

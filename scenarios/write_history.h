@@ -26,6 +26,7 @@ struct WriteRecord {
   std::uint8_t value = 0;  // the pattern; 0 for zero writes and discards
   bool discard = false;
   bool fua = false;
+  bool zeroes = false;  // a zero write (value 0)
   std::uint64_t issued = 0;
   // Completion time on the logical clock; kNeverSettles while in flight or if the
   // write failed (a failed write may have landed in part, at any time).
@@ -41,6 +42,21 @@ struct Cutoff {
 };
 
 using ByteValues = absl::InlinedVector<std::uint8_t, 8>;
+
+// Why a byte's value is wrong: part of a failure's signature.
+enum class WrongContent : std::uint8_t {
+  kStale,         // an older value: the newest settled write left no trace in the range judged
+  kTorn,          // the newest settled write shows in part of the range judged, not at this byte
+  kNeverWritten,  // no write (nor the known content) ever put this value at this byte
+};
+std::string_view wrong_content_name(WrongContent kind);
+
+struct Diagnosis {
+  WrongContent kind = WrongContent::kNeverWritten;
+  const WriteRecord* expected = nullptr;  // the newest settled write covering the byte, if any
+};
+// "write", "write -f", "write -z", "discard": the kind of request a record is.
+std::string write_kind(const WriteRecord& w);
 
 class WriteHistory {
  public:
@@ -76,6 +92,11 @@ class WriteHistory {
   // returns false, or returns true.
   bool check(std::uint64_t offset, const std::vector<std::uint8_t>& data, const Cutoff& cutoff,
              const std::function<void(std::uint64_t, std::uint8_t, const ByteValues&)>& mismatch) const;
+
+  // Why `data[i - offset]` (judged wrong under `cutoff`) is wrong, with
+  // `data` the content of [offset, offset + data.size()) it was judged in.
+  Diagnosis diagnose(std::uint64_t i, std::uint64_t offset, const std::vector<std::uint8_t>& data,
+                     const Cutoff& cutoff) const;
 
   // After a crash: `content` is the node's new known state. Writes still in
   // flight stay (they may land later); the rest are folded into the content.

@@ -8,7 +8,7 @@ set -euo pipefail
 
 packages=(
   g++ clang llvm cmake ninja-build pkg-config     # toolchains (clang: cross-compiler check and coverage)
-  libabsl-dev libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
+  libabsl-dev libcli11-dev libtomlplusplus-dev nlohmann-json3-dev zlib1g-dev
   graphviz libgraphviz-dev                         # wait graphs: cgraph + gvc, and the dot plugins
   catch2 librapidcheck-dev                         # tests
 )

@@ -47,6 +47,8 @@ class Coroutine {
   CoroutineId id() const { return id_; }
   // Its name: the spawn's name, or a numbered family's name and number.
   std::string name() const;
+  // The name without its number: what a numbered family's members share.
+  std::string_view family() const { return family_; }
   AioContext& context() const { return *ctx_; }
   CoState state() const { return state_; }
   // Valid while state() == kBlocked.

@@ -1,6 +1,8 @@
 #include "sim/world.h"
 
 #include <algorithm>
+#include <map>
+#include <set>
 
 #include "sim/str.h"
 
@@ -49,19 +51,6 @@ std::unique_ptr<Strategy> make_strategy(const WorldConfig& config, RngStreams& r
 }
 
 }  // namespace
-
-std::string_view verdict_kind_name(Verdict::Kind kind) {
-  switch (kind) {
-    case Verdict::Kind::kPass: return "pass";
-    case Verdict::Kind::kInvariant: return "invariant";
-    case Verdict::Kind::kDeadlock: return "deadlock";
-    case Verdict::Kind::kStepBudget: return "step-budget";
-    case Verdict::Kind::kTimeBudget: return "time-budget";
-    case Verdict::Kind::kWallBudget: return "wall-budget";
-    case Verdict::Kind::kOracle: return "oracle";
-  }
-  return "?";
-}
 
 std::string Coroutine::name() const {
   return number_ == 0 ? std::string(family_) : cat(family_, number_ - 1);
@@ -233,7 +222,7 @@ void World::finish(Coroutine& co) {
       fail(Verdict{Verdict::Kind::kInvariant, e.what(), e.location(), {"in coroutine " + co.describe()}, e.id()});
     } catch (const std::exception& e) {
       fail(Verdict{Verdict::Kind::kInvariant, cat("uncaught exception: ", e.what()), "",
-                   {"in coroutine " + co.describe()}});
+                   {"in coroutine " + co.describe()}, "uncaught-exception"});
     }
   }
   absl::AnyInvocable<void()> on_done = std::move(co.on_done_);
@@ -359,7 +348,7 @@ void World::dispatch(const Selection& selection) {
   } catch (const InvariantViolation& e) {
     fail(Verdict{Verdict::Kind::kInvariant, e.what(), e.location(), {}, e.id()});
   } catch (const std::exception& e) {
-    fail(Verdict{Verdict::Kind::kInvariant, cat("uncaught exception: ", e.what()), "", {}});
+    fail(Verdict{Verdict::Kind::kInvariant, cat("uncaught exception: ", e.what()), "", {}, "uncaught-exception"});
   }
 }
 
@@ -415,6 +404,37 @@ void World::run_until(absl::AnyInvocable<bool()> done) {
   }
 }
 
+// A deadlock's identity, independent of coroutine ids and numbers (which
+// change with every edit of a scenario): its wait cycle as the sequence of
+// (family @ reason), rotated to start at its smallest element; without a
+// cycle, the sorted set of what the blocked coroutines wait for.
+std::string World::deadlock_shape(const std::vector<CoroutineId>& cycle) const {
+  const auto element = [](const Coroutine& co) { return cat(co.family(), "@", co.wait_.reason); };
+  if (!cycle.empty()) {
+    std::vector<std::string> ring;
+    for (CoroutineId id : cycle) {
+      const Coroutine* co = find_coroutine(id);
+      ring.push_back(co != nullptr ? element(*co) : std::string("finished"));
+    }
+    std::vector<std::string> best;
+    for (std::size_t k = 0; k < ring.size(); ++k) {
+      std::vector<std::string> rotated(ring.begin() + static_cast<std::ptrdiff_t>(k), ring.end());
+      rotated.insert(rotated.end(), ring.begin(), ring.begin() + static_cast<std::ptrdiff_t>(k));
+      if (best.empty() || rotated < best) best = std::move(rotated);
+    }
+    std::string out = "cycle";
+    for (const std::string& e : best) out += cat(" ", e, " ->");
+    return out + " (again)";
+  }
+  std::set<std::string> blocked;
+  for (const Coroutine* co = live_head_; co != nullptr; co = co->live_next_) {
+    if (co->state_ == CoState::kBlocked) blocked.insert(element(*co));
+  }
+  std::string out = "no cycle; blocked:";
+  for (const std::string& e : blocked) out += cat(" ", e);
+  return out;
+}
+
 void World::deadlock(std::string message) {
   Verdict v{Verdict::Kind::kDeadlock, std::move(message), "", {}};
   // Each blocked coroutine with what it waits for, then a wait cycle if there is one.
@@ -435,26 +455,29 @@ void World::deadlock(std::string message) {
     if (co->ctx_->external_disabled() && w.reason == "external") line += cat(" (external sources disabled)");
     v.details.push_back(std::move(line));
   }
+  std::vector<CoroutineId> cycle;
   for (const auto& [start, unused] : holder_of) {
     std::vector<CoroutineId> path{start};
     CoroutineId at = start;
-    bool cycle = false;
+    bool closed = false;
     while (holder_of.count(at) != 0 && path.size() <= holder_of.size()) {
       at = holder_of[at];
       if (at == start) {
-        cycle = true;
+        closed = true;
         break;
       }
       path.push_back(at);
     }
-    if (cycle) {
+    if (closed) {
       std::string line = "wait cycle:";
       for (CoroutineId id : path) line += cat(" co#", id, " ->");
       line += cat(" co#", start);
       v.details.push_back(std::move(line));
+      cycle = std::move(path);
       break;
     }
   }
+  v.shape = deadlock_shape(cycle);
   fail(std::move(v));
 }
 

@@ -176,6 +176,7 @@ class World {
   bool advance_time(const AioContext* polled);
   void dispatch(const Selection& selection);
   [[noreturn]] void deadlock(std::string message);
+  std::string deadlock_shape(const std::vector<CoroutineId>& cycle) const;
   void check_not_aborted() const;
   // spawn's body: `number` is the co_create event's a (0, or the number + 1).
   Coroutine& spawn_labelled(AioContext& ctx, std::uint32_t label, std::uint64_t number, Task<void> body,

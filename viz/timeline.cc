@@ -5,6 +5,7 @@
 #include <set>
 
 #include "sim/str.h"
+#include "viz/duration.h"
 #include "viz/escape.h"
 
 namespace viz {
@@ -20,12 +21,6 @@ std::string px(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1f", v);
   return buf;
-}
-
-std::string format_ns(std::uint64_t ns) {
-  if (ns < 10'000) return sim::cat(ns, "ns");
-  if (ns < 10'000'000) return sim::cat(ns / 1000, "us");
-  return sim::cat(ns / 1'000'000, "ms");
 }
 
 }  // namespace

@@ -1,6 +1,11 @@
 #include "viz/wait_graph.h"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
@@ -12,17 +17,12 @@
 #include <graphviz/gvc.h>
 
 #include "sim/str.h"
+#include "viz/duration.h"
 
 namespace viz {
 namespace {
 
 char* mut(const char* s) { return const_cast<char*>(s); }
-
-std::string format_ns(std::uint64_t ns) {
-  if (ns < 10'000) return sim::cat(ns, "ns");
-  if (ns < 10'000'000) return sim::cat(ns / 1000, "us");
-  return sim::cat(ns / 1'000'000, "ms");
-}
 
 // Object IDs in creation order. cgraph's default IDs for named objects are the
 // addresses of their interned names, and it writes subgraphs, nodes and edges
@@ -498,18 +498,51 @@ absl::StatusOr<std::string> WaitGraph::render(const std::string& format, const D
   }
   const Drawn d = draw(options);
   GraphPtr g = build(d.vertices, d.edges, options.view);
-  GVC_t* gvc = graphviz_context();
-  if (gvLayout(gvc, g.get(), "dot") != 0) {
+  // Graphviz's dot layout has defects that corrupt its heap on some graphs
+  // (a double free in flat-edge placement, seen with Debian's 2.42): lay out
+  // and render in a child process, so such a graph costs its picture, not
+  // the sweep that draws it.
+  int fds[2];
+  if (pipe(fds) != 0) return absl::InternalError(sim::cat("pipe: ", std::strerror(errno)));
+  std::fflush(nullptr);
+  const pid_t pid = fork();
+  if (pid < 0) return absl::InternalError(sim::cat("fork: ", std::strerror(errno)));
+  if (pid == 0) {
+    close(fds[0]);
+    GVC_t* gvc = graphviz_context();
+    if (gvLayout(gvc, g.get(), "dot") != 0) _exit(2);
+    char* data = nullptr;
+    unsigned int len = 0;
+    if (gvRenderData(gvc, g.get(), format.c_str(), &data, &len) != 0 || data == nullptr || len == 0) _exit(3);
+    for (unsigned int done = 0; done < len;) {
+      const ssize_t n = write(fds[1], data + done, len - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) _exit(4);
+      done += static_cast<unsigned int>(n);
+    }
+    _exit(0);  // no cleanup: the layout is what may be corrupt
+  }
+  close(fds[1]);
+  std::string out;
+  char buf[65536];
+  for (;;) {
+    const ssize_t n = read(fds[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  close(fds[0]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFSIGNALED(status)) {
+    return absl::InternalError(sim::cat("Graphviz crashed (signal ", WTERMSIG(status), ") laying out this graph: a "
+                                        "defect of Graphviz; the .dot form of the same picture still works"));
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) == 2) {
     return absl::InternalError("Graphviz layout failed (is the graphviz package installed?)");
   }
-  char* data = nullptr;
-  unsigned int len = 0;
-  int rc = gvRenderData(gvc, g.get(), format.c_str(), &data, &len);
-  std::string out;
-  if (rc == 0 && data != nullptr) out.assign(data, len);
-  if (data != nullptr) gvFreeRenderData(data);
-  gvFreeLayout(gvc, g.get());
-  if (rc != 0 || out.empty()) {
+  if (WEXITSTATUS(status) != 0 || out.empty()) {
     return absl::InternalError(sim::cat("Graphviz could not render ", format,
                                         " (is the graphviz package installed and its plugins configured?)"));
   }

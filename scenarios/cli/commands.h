@@ -60,6 +60,7 @@ struct ExploreCmd {
   std::string repro_dir;
   std::string report_dir;
   bool progress = true;
+  bool each = false;  // one line per failing seed instead of one per signature
 };
 int cmd_explore(const ExploreCmd& a);
 
@@ -75,6 +76,7 @@ struct SuiteCmd {
   std::string golden;
   bool update_golden = false;
   std::vector<std::string> mutants;
+  std::vector<std::string> fixes;
   std::string report_dir;
 };
 int cmd_suite(const SuiteCmd& a);

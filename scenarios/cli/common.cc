@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <filesystem>
 #include <fstream>
@@ -10,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "scenarios/known_defects.h"
+#include "sim/invariant.h"
 #include "sim/str.h"
 
 namespace cli {
@@ -58,6 +61,16 @@ std::vector<engine::Mutant> mutants_or_throw(const std::vector<std::string>& nam
   return out;
 }
 
+std::vector<engine::Fix> fixes_or_throw(const std::vector<std::string>& names) {
+  std::vector<engine::Fix> out;
+  for (const std::string& name : names) {
+    auto f = engine::fix_from_name(name);
+    if (!f) throw BadInput{sim::cat("--fix: unknown fix '", name, "' (see blksim list fixes)")};
+    if (std::find(out.begin(), out.end(), *f) == out.end()) out.push_back(*f);
+  }
+  return out;
+}
+
 void write_file_or_throw(const std::string& path, const std::string& data) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out || !(out << data) || !out.flush()) throw BadInput{sim::cat(path, ": cannot write")};
@@ -88,6 +101,7 @@ scenarios::RunOptions options_from(const RunArgs& a) {
   o.seed = seed_or_throw(a.seed);
   o.strategy = strategy_or_throw(a.strategy);
   o.mutants = mutants_or_throw(a.mutants);
+  o.fixes = fixes_or_throw(a.fixes);
   o.wall_budget_s = a.wall_budget_s;
   if (!a.tape_in.empty()) {
     auto tape = sim::ChoiceTape::parse(read_file_or_throw(a.tape_in, "choice tape"));
@@ -103,15 +117,37 @@ scenarios::RunOptions options_from(const RunArgs& a) {
   return o;
 }
 
-std::string repro_line(const std::string& path, std::uint64_t seed, const std::string& strategy,
-                       const std::vector<engine::Mutant>& mutants) {
-  std::string out = sim::cat("blksim run ", path, " --seed ", seed, " --strategy ", strategy);
+std::string absolute_path(const std::string& path) {
+  std::error_code ec;
+  const std::filesystem::path abs = std::filesystem::absolute(path, ec);
+  return ec ? path : abs.lexically_normal().string();
+}
+
+std::string shell_quote(const std::string& word) {
+  const bool plain = !word.empty() && std::all_of(word.begin(), word.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("/._-+:=,@%").find(c) != std::string_view::npos;
+  });
+  if (plain) return word;
+  std::string out = "'";
+  for (char c : word) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+std::string engine_flags(const std::vector<engine::Mutant>& mutants, const std::vector<engine::Fix>& fixes) {
+  std::string out;
   for (engine::Mutant m : mutants) out += sim::cat(" --mutant ", engine::mutant_name(m));
+  for (engine::Fix f : fixes) out += sim::cat(" --fix ", engine::fix_name(f));
   return out;
 }
 
-std::string result_json(const scenarios::Scenario& s, const scenarios::RunResult& r,
-                        const std::vector<engine::Mutant>& mutants) {
+std::string repro_line(const std::string& path, std::uint64_t seed, const std::string& strategy,
+                       const std::vector<engine::Mutant>& mutants, const std::vector<engine::Fix>& fixes) {
+  SIM_ASSERT(strategy != "replay", "a replayed run is repeated with its tape or repro file (RunInput::rerun)");
+  return sim::cat("blksim run ", shell_quote(absolute_path(path)), " --seed ", seed, " --strategy ", strategy,
+                  engine_flags(mutants, fixes));
+}
+
+std::string result_json(const scenarios::Scenario& s, const scenarios::RunResult& r, const std::string& repro) {
   nlohmann::ordered_json j;
   j["scenario"] = s.name;
   j["file"] = s.path;
@@ -125,7 +161,9 @@ std::string result_json(const scenarios::Scenario& s, const scenarios::RunResult
     j["event_index"] = r.verdict.event_index;
     j["time_ns"] = r.verdict.time_ns;
     j["details"] = r.verdict.details;
-    j["repro"] = repro_line(s.path, r.seed, r.strategy, mutants);
+    j["signature"] = sim::failure_signature(r.verdict);
+    if (!r.known_defect.empty()) j["known_defect"] = r.known_defect;
+    j["repro"] = repro;
   }
   j["events"] = r.events;
   j["steps"] = r.steps;
@@ -137,7 +175,7 @@ std::string result_json(const scenarios::Scenario& s, const scenarios::RunResult
 }
 
 void print_result(std::ostream& out, const scenarios::Scenario& s, const scenarios::RunResult& r,
-                  const std::vector<engine::Mutant>& mutants) {
+                  const std::string& repro) {
   out << "scenario    " << s.name << " (" << s.path << ")\n";
   out << "seed        " << r.seed << "\n";
   out << "strategy    " << r.strategy << "\n";
@@ -145,6 +183,11 @@ void print_result(std::ostream& out, const scenarios::Scenario& s, const scenari
   if (!r.verdict.ok()) out << ": " << r.verdict.message;
   out << "\n";
   if (!r.verdict.id.empty()) out << "property    " << r.verdict.id << "\n";
+  if (!r.verdict.ok()) out << "signature   " << sim::failure_signature(r.verdict) << "\n";
+  if (const scenarios::KnownDefect* d = scenarios::known_defect_named(r.known_defect)) {
+    out << "known       defect " << d->name << " of the reference: " << d->summary
+        << " (docs/reference-defects.md; run past it with --fix " << d->name << ")\n";
+  }
   if (!r.verdict.location.empty()) out << "location    " << r.verdict.location << "\n";
   if (!r.verdict.ok()) out << "at          event " << r.verdict.event_index << ", " << r.verdict.time_ns << " ns\n";
   for (const std::string& d : r.verdict.details) out << "            " << d << "\n";
@@ -156,7 +199,7 @@ void print_result(std::ostream& out, const scenarios::Scenario& s, const scenari
   out << "choices     " << r.tape.choices.size() << "\n";
   if (r.divergence) out << "divergence  " << *r.divergence << "\n";
   out << "fingerprint " << sim::format_fingerprint(r.fingerprint) << "\n";
-  if (!r.verdict.ok()) out << "repro       " << repro_line(s.path, r.seed, r.strategy, mutants) << "\n";
+  if (!r.verdict.ok()) out << "repro       " << repro << "\n";
 }
 
 std::string event_text(const sim::Trace& trace, const sim::TraceEvent& event) {

@@ -34,6 +34,7 @@ scenarios::Scenario load_or_throw(const std::string& path);
 std::optional<sim::StrategySpec> strategy_or_throw(const std::string& text);
 std::uint64_t seed_or_throw(const std::string& text, std::string_view flag = "--seed");
 std::vector<engine::Mutant> mutants_or_throw(const std::vector<std::string>& names);
+std::vector<engine::Fix> fixes_or_throw(const std::vector<std::string>& names);
 void write_file_or_throw(const std::string& path, const std::string& data);
 // Through a temporary file and a rename, so a reader never sees half a file.
 void write_file_atomically(const std::string& path, const std::string& data);
@@ -46,17 +47,25 @@ struct RunArgs {
   std::string strategy;
   std::string tape_in;
   std::vector<std::string> mutants;
+  std::vector<std::string> fixes;
   double wall_budget_s = scenarios::kDefaultWallBudgetS;  // per run; 0: none
 };
 scenarios::RunOptions options_from(const RunArgs& a);
 
+// `path` made absolute (a printed command works from any directory).
+std::string absolute_path(const std::string& path);
+// `word` as one shell word: as is when it is plain, else in single quotes.
+std::string shell_quote(const std::string& word);
+
 std::string strategy_flag(const std::string& strategy);
 std::string repro_line(const std::string& path, std::uint64_t seed, const std::string& strategy,
-                       const std::vector<engine::Mutant>& mutants = {});
-std::string result_json(const scenarios::Scenario& s, const scenarios::RunResult& r,
-                        const std::vector<engine::Mutant>& mutants = {});
+                       const std::vector<engine::Mutant>& mutants = {}, const std::vector<engine::Fix>& fixes = {});
+// " --mutant A --fix B": the flags that switch on the same engine changes.
+std::string engine_flags(const std::vector<engine::Mutant>& mutants, const std::vector<engine::Fix>& fixes);
+// `repro` is the command printed for a failure (RunInput::rerun, repro_line).
+std::string result_json(const scenarios::Scenario& s, const scenarios::RunResult& r, const std::string& repro);
 void print_result(std::ostream& out, const scenarios::Scenario& s, const scenarios::RunResult& r,
-                  const std::vector<engine::Mutant>& mutants = {});
+                  const std::string& repro);
 using viz::xml_escape;
 // One trace event as a line of text: "#INDEX t=NS kind key=value ...".
 std::string event_text(const sim::Trace& trace, const sim::TraceEvent& event);

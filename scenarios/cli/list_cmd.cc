@@ -1,7 +1,11 @@
+#include <algorithm>
 #include <iostream>
+
+#include "engine/errors.h"
 
 #include "engine/debug_event.h"
 #include "scenarios/cli/commands.h"
+#include "scenarios/known_defects.h"
 #include "scenarios/oracles.h"
 #include "sim/scheduler.h"
 #include "sim/str.h"
@@ -25,7 +29,7 @@ int cmd_list(const std::string& what, const std::string& dir) {
       std::cout << engine::blkdebug_event_name(static_cast<engine::BlkdebugEvent>(i)) << "\n";
     }
   } else if (what == "errnos") {
-    std::cout << "EIO ENOTSUP ENOSPC ENOMEDIUM EPERM EINVAL EACCES EROFS ENOMEM EAGAIN\n";
+    for (const engine::ErrnoInfo& e : engine::all_errnos()) std::cout << e.name << "\n";
   } else if (what == "oracles") {
     for (const scenarios::OracleInfo& o : scenarios::all_oracles()) {
       std::cout << o.name << std::string(15 - o.name.size(), ' ') << o.what << (o.always_on ? " (always on)" : "") << "\n";
@@ -33,6 +37,14 @@ int cmd_list(const std::string& what, const std::string& dir) {
   } else if (what == "mutants") {
     for (const engine::MutantInfo& m : engine::all_mutants()) {
       std::cout << m.name << std::string(24 - m.name.size(), ' ') << m.breaks << " (caught by " << m.caught_by << ")\n";
+    }
+  } else if (what == "fixes" || what == "defects") {
+    // Each known defect of the reference with the switch that applies its later fix.
+    for (const scenarios::KnownDefect& d : scenarios::known_defects()) {
+      const engine::FixInfo& f = engine::all_fixes()[static_cast<std::size_t>(d.fix)];
+      std::cout << d.name << std::string(24 - std::min<std::size_t>(23, d.name.size()), ' ') << f.defect << "\n"
+                << std::string(24, ' ') << "signature " << d.prefix << "...\n"
+                << std::string(24, ' ') << "--fix " << d.name << ": " << f.change << "\n";
     }
   } else if (what == "scenarios") {
     for (const std::string& f : scenario_files_in(dir)) {
@@ -44,7 +56,7 @@ int cmd_list(const std::string& what, const std::string& dir) {
     }
   } else {
     throw BadInput{sim::cat("list: unknown kind '", what,
-                            "' (expected scenarios, strategies, oracles, mutants, drivers, events or errnos)")};
+                            "' (expected scenarios, strategies, oracles, mutants, fixes, drivers, events or errnos)")};
   }
   return kExitPass;
 }

@@ -10,17 +10,20 @@
 #include <CLI/CLI.hpp>
 
 #include "scenarios/cli/commands.h"
+#include "scenarios/repro.h"
 
 namespace {
 
 // Explore has neither --tape (seeds differ) nor --wall-budget (its
 // --seed-timeout is the per-seed budget).
 void add_run_options(CLI::App* cmd, cli::RunArgs& a, bool single_run = true) {
-  cmd->add_option("file", a.file, "scenario file (TOML)")->required();
-  cmd->add_option("--seed", a.seed, "seed of the run");
+  cmd->add_option("file", a.file, single_run ? "scenario file (TOML), or a repro file (.json)" : "scenario file (TOML)")
+      ->required();
+  if (single_run) cmd->add_option("--seed", a.seed, "seed of the run");
   cmd->add_option("--strategy", a.strategy, "fifo, random, pct, pct:D or replay (default: the scenario's)");
   if (single_run) cmd->add_option("--tape", a.tape_in, "replay this choice tape (written by --tape-out)");
   cmd->add_option("--mutant", a.mutants, "switch on an engine mutant (see list mutants); repeatable");
+  cmd->add_option("--fix", a.fixes, "switch on the later fix of a known defect (see list fixes); repeatable");
   if (single_run) {
     cmd->add_option("--wall-budget", a.wall_budget_s,
                     "end a run that takes more than S seconds of real time with verdict wall-budget (0: no limit)")
@@ -38,7 +41,8 @@ void add_snapshot_options(CLI::App* cmd, cli::Snapshot& s) {
 int main(int argc, char** argv) {
   CLI::App app{"blksim: a deterministic simulator for QEMU's block-layer request engine"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string("blksim ") + BLKSIM_VERSION);
+  app.set_version_flag("--version", std::string("blksim ") + BLKSIM_VERSION + "\nmodels " + scenarios::kReference +
+                                        "; its known defects: docs/reference-defects.md");
 
   cli::RunCmd run_args;
   CLI::App* run = app.add_subcommand("run", "run a scenario once and print its verdict and fingerprint");
@@ -88,6 +92,7 @@ int main(int argc, char** argv) {
   explore->add_option("--junit", explore_args.junit, "write a JUnit XML report (one test case per seed)");
   explore->add_option("--repro-dir", explore_args.repro_dir, "write a repro file per failing seed here");
   explore->add_option("--report-dir", explore_args.report_dir, "write an HTML report per failing seed here");
+  explore->add_flag("--each", explore_args.each, "one line per failing seed (default: one line per failure signature)");
   bool no_progress = false;
   explore->add_flag("--no-progress", no_progress, "no progress bar even on a terminal");
 
@@ -123,6 +128,7 @@ int main(int argc, char** argv) {
   suite->add_option("--golden", suite_args.golden, "golden fingerprints: a changed one fails the suite for review");
   suite->add_flag("--update-golden", suite_args.update_golden, "rewrite the --golden file with this run's fingerprints");
   suite->add_option("--mutant", suite_args.mutants, "switch on an engine mutant; repeatable");
+  suite->add_option("--fix", suite_args.fixes, "switch on the later fix of a known defect; repeatable");
   suite->add_option("--report-dir", suite_args.report_dir, "write an HTML report per new failure here");
 
   cli::BenchCmd bench_args;
@@ -159,8 +165,8 @@ int main(int argc, char** argv) {
 
   std::string list_what;
   std::string list_dir = "scenarios/library";
-  CLI::App* list = app.add_subcommand("list", "list scenarios, strategies, oracles, mutants, drivers, fault events or errnos");
-  list->add_option("what", list_what, "scenarios, strategies, oracles, mutants, drivers, events or errnos")->required();
+  CLI::App* list = app.add_subcommand("list", "list scenarios, strategies, oracles, mutants, fixes (known defects), drivers, fault events or errnos");
+  list->add_option("what", list_what, "scenarios, strategies, oracles, mutants, fixes, drivers, events or errnos")->required();
   list->add_option("--dir", list_dir, "the scenario directory for 'list scenarios'");
 
   try {

@@ -4,6 +4,7 @@
 // the unsharded sweep gives.
 #include <iostream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -29,6 +30,7 @@ std::string text_field(const nlohmann::ordered_json& j, const char* key) {
 int cmd_merge(const MergeCmd& a) {
   // By (scenario, seed): the order of the output, whatever the order of shards.
   std::map<std::pair<std::string, std::uint64_t>, Run> runs;
+  std::map<std::pair<std::string, unsigned>, std::set<unsigned>> shards;  // (scenario, N) -> the K seen
   for (const std::string& path : a.inputs) {
     std::istringstream in(read_file_or_throw(path, "results file"));
     std::string text;
@@ -43,6 +45,24 @@ int cmd_merge(const MergeCmd& a) {
       if (!j.contains("seed") || !j["seed"].is_number_unsigned()) {
         throw BadInput{sim::cat(where, ": expected an unsigned integer 'seed'")};
       }
+      // "K/N": which shard of a sweep the line comes from. Checked for a
+      // complete set below, then dropped: the merged result is one sweep's.
+      if (j.contains("shard")) {
+        const std::string shard = j["shard"].is_string() ? j["shard"].get<std::string>() : "";
+        const std::size_t slash = shard.find('/');
+        unsigned k = 0, n = 0;
+        try {
+          k = static_cast<unsigned>(std::stoul(shard.substr(0, slash)));
+          n = static_cast<unsigned>(std::stoul(shard.substr(slash + 1)));
+        } catch (const std::exception&) {
+          n = 0;
+        }
+        if (slash == std::string::npos || k < 1 || n < 1 || k > n) {
+          throw BadInput{sim::cat(where, ": 'shard' must be \"K/N\" with 1 <= K <= N, got ", j["shard"].dump())};
+        }
+        shards[std::make_pair(j["scenario"].get<std::string>(), n)].insert(k);
+        j.erase("shard");
+      }
       const auto key = std::make_pair(j["scenario"].get<std::string>(), j["seed"].get<std::uint64_t>());
       auto [it, fresh] = runs.try_emplace(key, Run{j, where});
       // Overlapping shards are harmless if they agree; runs are deterministic,
@@ -54,6 +74,18 @@ int cmd_merge(const MergeCmd& a) {
     }
   }
   if (runs.empty()) throw BadInput{"merge: no results in the input files"};
+  // A sweep split N ways is whole only with all N shards.
+  for (const auto& [scenario_n, ks] : shards) {
+    const auto& [scenario, n] = scenario_n;
+    std::string missing;
+    for (unsigned k = 1; k <= n; ++k) {
+      if (ks.count(k) == 0) missing += sim::cat(missing.empty() ? "" : ", ", k, "/", n);
+    }
+    if (!missing.empty()) {
+      throw BadInput{sim::cat("merge: ", scenario, " was split into ", n, " shards, but shard ", missing,
+                              " is missing from the input files (merge every shard, or explore them again)")};
+    }
+  }
 
   std::ostream& human = a.json ? std::cerr : std::cout;
   std::vector<JunitCase> cases;
@@ -70,7 +102,11 @@ int cmd_merge(const MergeCmd& a) {
       ++failed_n;
       ++failed;
       const std::string property = text_field(run.line, "property");
-      c.failure_type = property.empty() ? verdict : sim::cat(verdict, ":", property);
+      const std::string signature = text_field(run.line, "signature");
+      const std::string defect = text_field(run.line, "known_defect");
+      c.failure_type = signature.empty() ? (property.empty() ? verdict : sim::cat(verdict, ":", property))
+                       : defect.empty()  ? signature
+                                         : sim::cat("known defect ", defect, ": ", signature);
       c.failure_message = text_field(run.line, "message");
       c.failure_text = text_field(run.line, "repro");
       human << "FAIL " << key.first << " seed " << key.second << ": " << c.failure_type << ": " << c.failure_message

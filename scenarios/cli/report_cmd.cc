@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "scenarios/cli/commands.h"
+#include "scenarios/cli/run_input.h"
 #include "scenarios/repro.h"
 #include "scenarios/shrink.h"
 #include "sim/str.h"
@@ -68,31 +69,11 @@ int cmd_report(const ReportCmd& a) {
   if (std::filesystem::path(a.output).extension() != ".html") {
     throw BadInput{sim::cat("-o ", a.output, ": a report is an .html file")};
   }
-  scenarios::Scenario s;
-  std::string text;
-  scenarios::RunOptions o;
-  std::string repro_command;
-  if (std::filesystem::path(a.run.file).extension() == ".json") {
-    if (a.run.seed != "0" || !a.run.strategy.empty() || !a.run.tape_in.empty() || !a.run.mutants.empty()) {
-      throw BadInput{sim::cat(a.run.file, " is a repro file: it fixes the seed, strategy, tape and mutants")};
-    }
-    auto repro = scenarios::load_repro(a.run.file);
-    if (!repro.ok()) throw BadInput{std::string(repro.status().message())};
-    auto rs = scenarios::repro_scenario(*repro);
-    if (!rs.ok()) throw BadInput{sim::cat("the repro's scenario: ", rs.status().message())};
-    auto ro = scenarios::repro_options(*repro);
-    if (!ro.ok()) throw BadInput{std::string(ro.status().message())};
-    s = *rs;
-    o = *ro;
-    o.wall_budget_s = a.run.wall_budget_s;
-    text = repro->scenario_text;
-    repro_command = sim::cat("blksim replay ", a.run.file);
-  } else {
-    s = load_or_throw(a.run.file);
-    text = read_file_or_throw(a.run.file, "scenario file");
-    o = options_from(a.run);
-    repro_command = repro_line(s.path, o.seed, o.strategy.value_or(s.strategy).to_string(), o.mutants);
-  }
+  const RunInput in = resolve_run(a.run);
+  const scenarios::Scenario& s = in.scenario;
+  const std::string& text = in.text;
+  const scenarios::RunOptions& o = in.options;
+  const std::string& repro_command = in.rerun;
   std::string shrunk;
   if (!a.shrunk.empty()) shrunk = read_file_or_throw(a.shrunk, "shrunk scenario");
   if (a.shrink) {
@@ -101,6 +82,8 @@ int cmd_report(const ReportCmd& a) {
     so.strategy = o.strategy;
     so.tape = o.tape;
     so.mutants = o.mutants;
+    so.fixes = o.fixes;
+    so.images = scenarios::image_store_of(s);
     so.wall_budget_s = o.wall_budget_s;
     auto result = scenarios::shrink_failure(text, s.path, so);
     if (result.ok()) {

@@ -3,80 +3,44 @@
 #include <iostream>
 
 #include "scenarios/cli/commands.h"
+#include "scenarios/cli/run_input.h"
 #include "scenarios/repro.h"
 #include "scenarios/shrink.h"
 #include "sim/str.h"
 
 namespace cli {
-namespace {
-
-bool is_repro_path(const std::string& path) { return std::filesystem::path(path).extension() == ".json"; }
-
-scenarios::Repro repro_or_throw(const std::string& path) {
-  auto repro = scenarios::load_repro(path);
-  if (!repro.ok()) throw BadInput{std::string(repro.status().message())};
-  return *std::move(repro);
-}
-
-scenarios::Scenario repro_scenario_or_throw(const scenarios::Repro& repro) {
-  auto s = scenarios::repro_scenario(repro);
-  if (!s.ok()) throw BadInput{sim::cat("the repro's scenario: ", s.status().message())};
-  return *std::move(s);
-}
-
-// The repro fixes the run; the wall-clock budget is the machine's, from the flag.
-scenarios::RunOptions repro_options_or_throw(const scenarios::Repro& repro, const RunArgs& a) {
-  auto o = scenarios::repro_options(repro);
-  if (!o.ok()) throw BadInput{std::string(o.status().message())};
-  o->wall_budget_s = a.wall_budget_s;
-  return *std::move(o);
-}
-
-void reject_run_flags_with_repro(const RunArgs& a) {
-  if (a.seed != "0" || !a.strategy.empty() || !a.tape_in.empty() || !a.mutants.empty()) {
-    throw BadInput{sim::cat(a.file, " is a repro file: it fixes the seed, strategy, tape and mutants (no --seed, "
-                            "--strategy, --tape or --mutant with it)")};
-  }
-}
-
-}  // namespace
 
 int cmd_replay(const ReplayCmd& a) {
-  if (!is_repro_path(a.run.file)) {
-    // A scenario and a seed: the same run as `run`, said to be a replay.
-    scenarios::Scenario s = load_or_throw(a.run.file);
-    scenarios::RunOptions o = options_from(a.run);
-    const scenarios::RunResult r = scenarios::run_scenario(s, o);
-    if (a.json) {
-      std::cout << result_json(s, r, o.mutants) << "\n";
-    } else {
-      print_result(std::cout, s, r, o.mutants);
-    }
-    return r.verdict.ok() ? kExitPass : kExitFail;
+  const RunInput in = resolve_run(a.run);
+  // A version other than this one is said first: a divergence may be its doing.
+  if (in.repro && in.repro->version != BLKSIM_VERSION) {
+    std::cerr << "replay: note: " << a.run.file << " was written by blksim " << in.repro->version << ", this is blksim "
+              << BLKSIM_VERSION << "\n";
   }
-  reject_run_flags_with_repro(a.run);
-  const scenarios::Repro repro = repro_or_throw(a.run.file);
-  const scenarios::Scenario s = repro_scenario_or_throw(repro);
-  const scenarios::RunOptions o = repro_options_or_throw(repro, a.run);
-  const scenarios::RunResult r = scenarios::run_scenario(s, o);
-  const scenarios::ReplayComparison c = scenarios::compare_replay(repro, r);
+  const scenarios::RunResult r = scenarios::run_scenario(in.scenario, in.options);
   if (a.json) {
-    std::cout << result_json(s, r, o.mutants) << "\n";
+    std::cout << result_json(in.scenario, r, in.rerun) << "\n";
   } else {
-    print_result(std::cout, s, r, o.mutants);
-    std::cout << "expected    " << repro.verdict << (repro.property.empty() ? "" : ": " + repro.property) << ", "
-              << repro.events << " events, " << sim::format_fingerprint(repro.fingerprint) << "\n";
+    print_result(std::cout, in.scenario, r, in.rerun);
   }
-  std::cerr << "replay: " << c.summary << "\n";
+  if (!in.repro) return r.verdict.ok() ? kExitPass : kExitFail;  // a scenario and a seed: the same as run
+  const scenarios::Repro& repro = *in.repro;
+  const scenarios::ReplayComparison c = scenarios::compare_replay(repro, r);
+  if (!a.json) {
+    std::cout << "expected    " << (repro.signature.empty() ? sim::cat(repro.verdict, repro.property.empty() ? "" : ": " + repro.property)
+                                                             : repro.signature)
+              << ", " << repro.events << " events, " << sim::format_fingerprint(repro.fingerprint) << "\n";
+    std::cout << "replay      " << c.summary << "\n";
+  }
   if (c.first_difference) {
     // Show what the replay did there (runs are deterministic: run it again).
-    scenarios::RunOptions again = o;
+    scenarios::RunOptions again = in.options;
     std::string seen = "(the replay ended before it)";
     const std::uint64_t at = *c.first_difference;
     again.observers.push_back([&](const sim::Trace& t, const sim::TraceEvent& e) {
       if (e.index == at) seen = event_text(t, e);
     });
-    scenarios::run_scenario(s, again);
+    scenarios::run_scenario(in.scenario, again);
     std::cerr << "replay: event " << at << " of the replay: " << seen << "\n";
   }
   if (!c.identical) return kExitFail;
@@ -84,57 +48,62 @@ int cmd_replay(const ReplayCmd& a) {
 }
 
 int cmd_shrink(const ShrinkCmd& a) {
+  const RunInput in = resolve_run(a.run);
   scenarios::ShrinkOptions so;
-  std::string text;
-  std::string path;
-  if (is_repro_path(a.run.file)) {
-    reject_run_flags_with_repro(a.run);
-    const scenarios::Repro repro = repro_or_throw(a.run.file);
-    const scenarios::RunOptions o = repro_options_or_throw(repro, a.run);
-    text = repro.scenario_text;
-    path = repro.scenario_file;
-    so.seed = o.seed;
-    so.strategy = o.strategy;
-    so.tape = o.tape;
-    so.mutants = o.mutants;
-    so.wall_budget_s = o.wall_budget_s;
-  } else {
-    load_or_throw(a.run.file);  // bad input first, with its location
-    text = read_file_or_throw(a.run.file, "scenario file");
-    path = a.run.file;
-    const scenarios::RunOptions o = options_from(a.run);
-    so.seed = o.seed;
-    so.strategy = o.strategy;
-    so.tape = o.tape;
-    so.mutants = o.mutants;
-    so.wall_budget_s = o.wall_budget_s;
-  }
+  so.seed = in.options.seed;
+  so.strategy = in.options.strategy;
+  so.tape = in.options.tape;
+  so.mutants = in.options.mutants;
+  so.fixes = in.options.fixes;
+  so.wall_budget_s = in.options.wall_budget_s;
   if (a.max_runs != 0) so.max_runs = a.max_runs;
+  so.images = scenarios::image_store_of(in.scenario);
   so.progress = [](const std::string& step) { std::cerr << "shrink: " << step << "\n"; };
-  auto result = scenarios::shrink_failure(text, path, so);
+  auto result = scenarios::shrink_failure(in.text, in.scenario.path, so);
   if (!result.ok()) {
     if (absl::IsFailedPrecondition(result.status())) throw BadInput{std::string(result.status().message())};
     if (absl::IsInvalidArgument(result.status())) throw BadInput{std::string(result.status().message())};
     throw InternalError{std::string(result.status().message())};
   }
-  const std::string prefix = a.output.empty()
-                                 ? sim::cat(std::filesystem::path(path).stem().string(), ".seed", so.seed, ".shrunk")
-                                 : a.output;
+  const std::string prefix =
+      a.output.empty() ? sim::cat(std::filesystem::path(in.scenario.path).stem().string(), ".seed", so.seed, ".shrunk")
+                       : a.output;
   const std::string toml_path = prefix + ".toml";
   const std::string repro_path = prefix + ".repro.json";
-  const std::string header = sim::cat("# Shrunk by blksim shrink from ", path, ", seed ", so.seed, ": still fails with ",
-                                      result->property, ".\n");
+  const std::string header = sim::cat("# Shrunk by blksim shrink from ", in.scenario.path, ", seed ", so.seed,
+                                      ": still fails with ", result->property, ".\n",
+                                      result->budget_exhausted
+                                          ? sim::cat("# The search stopped at its budget of ", so.max_runs,
+                                                     " runs: the smallest failing scenario found so far.\n")
+                                          : std::string());
   write_file_atomically(toml_path, header + result->text);
   scenarios::Scenario shrunk = result->scenario;
   shrunk.path = toml_path;
   const scenarios::Repro repro = scenarios::make_repro(shrunk, header + result->text, result->options, result->result);
   write_file_atomically(repro_path, scenarios::repro_to_json(repro));
-  std::cout << "property    " << result->property << ": " << result->result.verdict.message << "\n";
+  // Re-checked as a user will use it: the repro file, read back, replays identically.
+  RunArgs replay_args;
+  replay_args.file = repro_path;
+  replay_args.wall_budget_s = a.run.wall_budget_s;
+  const RunInput written = resolve_run(replay_args);
+  const scenarios::RunResult again = scenarios::run_scenario(written.scenario, written.options);
+  const scenarios::ReplayComparison check = scenarios::compare_replay(*written.repro, again);
+  if (!check.identical) {
+    throw InternalError{sim::cat(repro_path, ": the shrunk repro does not replay identically: ", check.summary)};
+  }
+  std::cout << "signature   " << result->property << "\n";
+  std::cout << "message     " << result->result.verdict.message << "\n";
   std::cout << "before      " << result->before.to_string() << ", " << result->tape_before << " choices\n";
   std::cout << "after       " << result->after.to_string() << ", " << result->tape_after << " choices\n";
-  std::cout << "runs        " << result->runs << "\n";
+  std::cout << "runs        " << result->runs
+            << (result->budget_exhausted ? sim::cat(" (stopped at --max-runs ", so.max_runs,
+                                                    ": the smallest failing scenario found so far)")
+                                         : std::string())
+            << "\n";
   std::cout << "scenario    " << toml_path << "\n";
-  std::cout << "repro       " << repro_path << "  (blksim replay " << repro_path << ")\n";
+  std::cout << "repro       " << repro_path << "\n";
+  std::cout << "checked     " << check.summary << "\n";
+  std::cout << "replay      blksim replay " << shell_quote(absolute_path(repro_path)) << "\n";
   return kExitFail;  // the shrunk case fails, by construction
 }
 

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "scenarios/cli/commands.h"
+#include "scenarios/cli/run_input.h"
 #include "scenarios/repro.h"
 #include "sim/str.h"
 #include "viz/wait_graph.h"
@@ -41,8 +42,12 @@ SnapshotFilter snapshot_or_throw(const Snapshot& s) {
 }  // namespace
 
 int cmd_run(const RunCmd& a) {
-  scenarios::Scenario s = load_or_throw(a.run.file);
-  scenarios::RunOptions o = options_from(a.run);
+  if (is_repro_path(a.run.file)) {
+    throw BadInput{sim::cat(a.run.file, " is a repro file: replay it with blksim replay ", a.run.file)};
+  }
+  const RunInput in = resolve_run(a.run);
+  const scenarios::Scenario& s = in.scenario;
+  scenarios::RunOptions o = in.options;
   std::ofstream trace_file;
   if (!a.trace_out.empty()) {
     trace_file.open(a.trace_out, std::ios::trunc);
@@ -51,22 +56,28 @@ int cmd_run(const RunCmd& a) {
   }
   if (!a.export_dir.empty()) {
     std::error_code ec;
-    if (!std::filesystem::is_directory(a.export_dir, ec)) throw BadInput{sim::cat("--export-images: ", a.export_dir, ": not a directory")};
+    std::filesystem::create_directories(a.export_dir, ec);
+    if (!std::filesystem::is_directory(a.export_dir, ec)) {
+      throw BadInput{sim::cat("--export-images: cannot create the directory ", a.export_dir)};
+    }
     o.export_dir = a.export_dir;
   }
   scenarios::RunResult r = scenarios::run_scenario(s, o);
   if (!r.export_error.empty()) throw BadInput{sim::cat("--export-images: ", r.export_error)};
+  const std::string& repro = in.rerun;
   if (a.json) {
-    std::cout << result_json(s, r, o.mutants) << "\n";
+    std::cout << result_json(s, r, repro) << "\n";
   } else {
-    print_result(std::cout, s, r, o.mutants);
+    print_result(std::cout, s, r, repro);
   }
-  for (const std::string& path : r.exported) std::cout << "exported    " << path << "\n";
+  if (!a.json) {
+    for (const std::string& path : r.exported) std::cout << "exported    " << path << "\n";
+  }
   if (!a.tape_out.empty()) write_file_or_throw(a.tape_out, r.tape.to_string() + "\n");
   if (!a.repro_out.empty()) {
-    const scenarios::Repro repro = scenarios::make_repro(s, read_file_or_throw(a.run.file, "scenario file"), o, r);
-    write_file_atomically(a.repro_out, scenarios::repro_to_json(repro));
-    if (!a.json) std::cout << "repro file  " << a.repro_out << "\n";
+    const scenarios::Repro repro_file = scenarios::make_repro(s, in.text, o, r);
+    write_file_atomically(a.repro_out, scenarios::repro_to_json(repro_file));
+    if (!a.json) std::cout << "repro file  " << a.repro_out << "  (blksim replay " << shell_quote(absolute_path(a.repro_out)) << ")\n";
   }
   return r.verdict.ok() ? kExitPass : kExitFail;
 }
@@ -79,8 +90,9 @@ int cmd_graph(const GraphCmd& a) {
   if (!a.view.empty() && a.view != "whole" && a.view != "snapshot" && a.view != "deadlock") {
     throw BadInput{sim::cat("--view: expected whole, snapshot or deadlock, got '", a.view, "'")};
   }
-  scenarios::Scenario s = load_or_throw(a.run.file);
-  scenarios::RunOptions o = options_from(a.run);
+  const RunInput in = resolve_run(a.run);
+  const scenarios::Scenario& s = in.scenario;
+  scenarios::RunOptions o = in.options;
   const SnapshotFilter filter = snapshot_or_throw(a.at);
   auto graph = std::make_shared<viz::WaitGraph>();
   o.observers.push_back([graph, filter](const sim::Trace& t, const sim::TraceEvent& e) {
@@ -117,11 +129,12 @@ int cmd_graph(const GraphCmd& a) {
 
 int cmd_trace(const TraceCmd& a) {
   if (a.format != "text" && a.format != "jsonl") throw BadInput{sim::cat("--format: expected text or jsonl, got '", a.format, "'")};
-  scenarios::Scenario s = load_or_throw(a.run.file);
+  const RunInput in = resolve_run(a.run);
+  const scenarios::Scenario& s = in.scenario;
   if (!a.node.empty() && s.find_node(a.node) == nullptr) throw BadInput{sim::cat("--node: no node named '", a.node, "' in ", s.path)};
   std::optional<std::uint64_t> request;
   if (!a.request.empty()) request = seed_or_throw(a.request, "--request");
-  scenarios::RunOptions o = options_from(a.run);
+  scenarios::RunOptions o = in.options;
   const SnapshotFilter filter = snapshot_or_throw(a.at);
   std::ofstream file;
   if (!a.output.empty()) {

@@ -84,7 +84,9 @@ assert len(failed) == 3 and all(r["repro"].startswith("blksim run ") for r in fa
 doc = m.parse(sys.argv[2]).documentElement
 assert doc.getAttribute("tests") == "6" and doc.getAttribute("failures") == "3"
 failures = doc.getElementsByTagName("failure")
-assert len(failures) == 3 and failures[0].getAttribute("type") == "oracle:data"
+# The failure's type is its signature: here the scenario's own read -P expectation.
+assert len(failures) == 3 and failures[0].getAttribute("type") == "oracle:expect [read -P: other data]", failures[0].getAttribute("type")
+assert all(r["signature"] == "oracle:expect [read -P: other data]" for r in failed)
 PY
 [ ! -e "$tmp/junit.xml.tmp" ] || fail "a temporary JUnit file was left behind"
 
@@ -101,7 +103,9 @@ mkdir "$tmp/images"
 expect 0 "^exported    $tmp/images/disk0.durable.raw$" -- "$blksim" run "$skeleton" --seed 1 --export-images "$tmp/images"
 [ "$(stat -c %s "$tmp/images/disk0.visible.raw")" = 65536 ] || fail "visible image is not the node's size"
 [ "$(head -c 40961 "$tmp/images/disk0.visible.raw" | tail -c 1 | od -An -tx1 | tr -d ' ')" = 31 ] || fail "visible image lacks the flusher's write"
-expect 2 'export-images: .*not a directory' -- "$blksim" run "$skeleton" --export-images "$tmp/nowhere"
+expect 0 "^exported    $tmp/new/dir/disk0.visible.raw$" -- "$blksim" run "$skeleton" --export-images "$tmp/new/dir"
+: >"$tmp/afile"
+expect 2 'export-images: cannot create the directory' -- "$blksim" run "$skeleton" --export-images "$tmp/afile/x"
 
 # A failing run: exit 1, the violated property and a repro line.
 wrong=$src/tests/fixtures/wrong-read.toml
@@ -127,17 +131,20 @@ expect 2 'not a directory' -- "$blksim" suite "$tmp/none"
 fua=$lib/fua-crash.toml
 expect 0 '^explored 12 seeds of overlapping-writers with 2 workers in [0-9]+ ms \([0-9]+ seeds/s\): 12 held, 0 failed$' \
   -- "$blksim" explore "$skeleton" --seeds 12 -j 2
-expect 1 '^FAIL seed 3: oracle:serialisation: .*
-     repro: blksim run .*overlapping-writers.toml --seed 3 --strategy random --mutant skip-serialising-wait' \
+expect 1 '^FAIL oracle:serialisation \[.*\]: [0-9] seeds?, first seed 3: ' \
   -- "$blksim" explore "$skeleton" --seed-range 3..5 --mutant skip-serialising-wait
+expect 1 '^     repro: blksim run /.*overlapping-writers.toml --seed 3 --strategy random --mutant skip-serialising-wait$' \
+  -- "$blksim" explore "$skeleton" --seed-range 3..5 --mutant skip-serialising-wait
+expect 1 '^FAIL seed 3: oracle:serialisation \[.*\]: ' \
+  -- "$blksim" explore "$skeleton" --seed-range 3..5 --mutant skip-serialising-wait --each
 "$blksim" explore "$skeleton" --seeds 9 -j 2 --mutant skip-serialising-wait --json >"$tmp/all.jsonl" 2>/dev/null
 for k in 1 2 3; do
   "$blksim" explore "$skeleton" --seeds 9 --shard $k/3 --mutant skip-serialising-wait --json 2>/dev/null
-done | python3 -c 'import json,sys; print("\n".join(sorted(json.dumps(json.loads(l), sort_keys=True) for l in sys.stdin)))' >"$tmp/shards.txt"
+done | python3 -c 'import json,sys; print("\n".join(sorted(json.dumps({k: v for k, v in json.loads(l).items() if k != "shard"}, sort_keys=True) for l in sys.stdin)))' >"$tmp/shards.txt"
 python3 -c 'import json,sys; print("\n".join(sorted(json.dumps(json.loads(l), sort_keys=True) for l in open(sys.argv[1]))))' "$tmp/all.jsonl" >"$tmp/whole.txt"
 cmp -s "$tmp/whole.txt" "$tmp/shards.txt" || fail "the union of three shards differs from the whole sweep"
 [ "$(wc -l <"$tmp/whole.txt")" = 9 ] || fail "explore --json printed $(wc -l <"$tmp/whole.txt") lines for 9 seeds"
-expect 1 'explored 1 seeds .* 0 held, 1 failed, 19 not run \(stopped at the first failure\)' \
+expect 1 'explored 1 seeds .* 0 held, 1 failed \(1 signature\), 19 not run \(stopped at the first failure\)' \
   -- "$blksim" explore "$fua" --seeds 20 --stop-on-first
 "$blksim" explore "$fua" --seeds 3 --repro-dir "$tmp/repros" --junit "$tmp/explore.xml" >/dev/null
 [ $? -eq 1 ] || fail "explore with failing seeds did not exit 1"
@@ -153,10 +160,10 @@ expect 2 "give --seeds or --seed-range, not both" -- "$blksim" explore "$skeleto
 expect 2 "unknown mutant 'typo'" -- "$blksim" explore "$skeleton" --mutant typo
 
 # replay: a repro file runs bit for bit; an edited one reports where it diverges.
-expect 1 '^replay: identical: [0-9]+ events, fingerprint [0-9a-f]{16}$' -- "$blksim" replay "$tmp/repros/fua-crash.seed1.repro.json"
+expect 1 '^replay      identical: [0-9]+ events, fingerprint [0-9a-f]{16}$' -- "$blksim" replay "$tmp/repros/fua-crash.seed1.repro.json"
 expect 1 '^property    durability$' -- "$blksim" replay "$tmp/repros/fua-crash.seed1.repro.json"
 "$blksim" run "$lib/rmw-alignments.toml" --seed 2 --repro-out "$tmp/rmw.repro.json" >/dev/null || fail "run --repro-out failed"
-expect 0 '^replay: identical' -- "$blksim" replay "$tmp/rmw.repro.json"
+expect 0 '^replay      identical' -- "$blksim" replay "$tmp/rmw.repro.json"
 python3 - "$tmp/rmw.repro.json" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -164,17 +171,17 @@ d["checkpoints"][2:] = ["0" * 16 for _ in d["checkpoints"][2:]]
 d["expected"]["fingerprint"] = "0" * 16
 json.dump(d, open(sys.argv[1], "w"))
 PY
-expect 1 '^replay: DIVERGED: the first differing event is in \[512, 768\)' -- "$blksim" replay "$tmp/rmw.repro.json"
+expect 1 '^replay      DIVERGED: the first differing event is in \[512, 768\)' -- "$blksim" replay "$tmp/rmw.repro.json"
 expect 2 'is a repro file: it fixes the seed' -- "$blksim" replay "$tmp/rmw.repro.json" --seed 3
 printf '{"blksim_repro": 7}' >"$tmp/future.json"
-expect 2 'format 7, this blksim reads format 1' -- "$blksim" replay "$tmp/future.json"
+expect 2 'format 7, this blksim reads formats 1 to 2' -- "$blksim" replay "$tmp/future.json"
 
 # shrink: smaller scenario and tape, the same property, files that replay.
 expect 1 '^after       1 jobs, [0-9] commands, 0 events, 0 fault rules' \
   -- "$blksim" shrink "$lib/flush-crash.toml" --seed 0 --mutant skip-flush-to-disk -o "$tmp/small"
 [ -s "$tmp/small.toml" ] && [ -s "$tmp/small.repro.json" ] || fail "shrink wrote no files"
 expect 1 '^property    flush-order$' -- "$blksim" run "$tmp/small.toml" --seed 0 --mutant skip-flush-to-disk
-expect 1 '^replay: identical' -- "$blksim" replay "$tmp/small.repro.json"
+expect 1 '^replay      identical' -- "$blksim" replay "$tmp/small.repro.json"
 expect 2 'holds every property; there is no failure to shrink' -- "$blksim" shrink "$skeleton" --seed 0
 
 # trace: text and JSON Lines, filtered by node, up to an event.

@@ -61,7 +61,11 @@ kill -TERM "$pid"
 wait "$pid"
 rc=$?
 [ "$rc" -eq 143 ] || fail "suite, SIGTERM: exit $rc, expected 143"
-grep -q "interrupted by SIGTERM during scenario 1 of" "$tmp/suite.out" || fail "suite: no interrupted line: $(tail -2 "$tmp/suite.out")"
+grep -q "interrupted by SIGTERM: 0 of [0-9]* scenarios finished" "$tmp/suite.out" || fail "suite: no interrupted line: $(tail -2 "$tmp/suite.out")"
+# What did not finish is not PASS, and the summary does not count it as run.
+grep -q "^INCOMPLETE " "$tmp/suite.out" || fail "suite: the scenario the signal stopped is not marked INCOMPLETE: $(cat "$tmp/suite.out")"
+if grep -q "^PASS " "$tmp/suite.out"; then fail "suite: a scenario passed before the signal? $(cat "$tmp/suite.out")"; fi
+grep -q "^summary: INCOMPLETE: 0 of [0-9]* scenarios finished" "$tmp/suite.out" || fail "suite: the summary claims the scenarios: $(tail -1 "$tmp/suite.out")"
 [ -e "$tmp/baseline.txt" ] && fail "suite: an interrupted run wrote a baseline"
 /usr/bin/python3 -c "import sys, xml.etree.ElementTree as ET; ET.parse(sys.argv[1])" "$tmp/suite.xml" || fail "suite: JUnit not well-formed"
 

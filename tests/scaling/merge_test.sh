@@ -31,8 +31,12 @@ cmp -s "$tmp/single.xml" "$tmp/merged.xml" || fail "merged JUnit differs from th
 grep -q "merged 4 files: 40 runs of 1 scenario" "$tmp/merged.txt" || fail "merge summary: $(tail -1 "$tmp/merged.txt")"
 
 # Overlap that agrees is fine; a disagreeing line is named by file and line.
-"$blksim" merge "$tmp/shard1.jsonl" "$tmp/shard1.jsonl" >/dev/null 2>&1
-[ $? -eq 1 ] || fail "merging a shard with itself should just merge (exit 1: it has failures)"
+"$blksim" merge "$tmp/shard1.jsonl" "$tmp/shard1.jsonl" "$tmp"/shard[234].jsonl >/dev/null 2>&1
+[ $? -eq 1 ] || fail "merging a shard twice should just merge (exit 1: it has failures)"
+# Lines carry their shard K/N: an incomplete set is an error, not a smaller sweep.
+out=$("$blksim" merge "$tmp/shard1.jsonl" "$tmp/shard3.jsonl" 2>&1)
+[ $? -eq 2 ] || fail "merging 2 of 4 shards should be bad input: $out"
+grep -q "was split into 4 shards, but shard 2/4, 4/4 is missing" <<<"$out" || fail "merge of 2 of 4 shards: $out"
 sed '2s/"verdict":"[a-z]*"/"verdict":"pass"/' "$tmp/shard1.jsonl" >"$tmp/tampered.jsonl"
 "$blksim" merge "$tmp/shard1.jsonl" "$tmp/tampered.jsonl" >"$tmp/err.txt" 2>&1
 [ $? -eq 2 ] || fail "disagreeing shards: expected exit 2"

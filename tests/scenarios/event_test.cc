@@ -25,11 +25,7 @@ node = "dbg"
 commands = ["write -P 0x11 0 4k", "flush", "write -P 0x22 4k 4k"]
 )";
 
-std::string error_of(const std::string& text) {
-  auto s = scenarios::parse_scenario(text, "x.toml");
-  REQUIRE_FALSE(s.ok());
-  return std::string(s.status().message());
-}
+using testing::error_of;
 
 }  // namespace
 

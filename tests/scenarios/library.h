@@ -31,6 +31,13 @@ inline scenarios::Scenario parse(const std::string& text) {
   return *s;
 }
 
+// The parse error of `text`, which must be rejected (its path is "x.toml").
+inline std::string error_of(const std::string& text) {
+  auto s = scenarios::parse_scenario(text, "x.toml");
+  REQUIRE_FALSE(s.ok());
+  return std::string(s.status().message());
+}
+
 inline scenarios::RunResult run(const scenarios::Scenario& s, std::uint64_t seed,
                                 std::vector<engine::Mutant> mutants = {}) {
   scenarios::RunOptions o;

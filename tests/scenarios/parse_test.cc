@@ -1,4 +1,8 @@
 #include <catch2/catch.hpp>
+
+#include <filesystem>
+
+#include "scenarios/library.h"
 #include <string>
 
 #include "scenarios/runner.h"
@@ -28,12 +32,7 @@ queue_depth = 2
 commands = ["aio_write -P 0x11 512 3000", "aio_flush", "read -P 0x11 512 3000", "flush", "write -f 0 4k"]
 )";
 
-// The error for `text`, which must be rejected.
-std::string error_of(const std::string& text) {
-  auto s = parse_scenario(text, "x.toml");
-  REQUIRE_FALSE(s.ok());
-  return std::string(s.status().message());
-}
+using testing::error_of;
 
 std::string replace(std::string text, const std::string& from, const std::string& to) {
   std::size_t at = text.find(from);
@@ -72,7 +71,7 @@ TEST_CASE("errors name file, line and column, and say what was expected") {
   CHECK(error_of("[scenario\nname='x'") .rfind("x.toml:1:", 0) == 0);
   CHECK(error_of(replace(kGood, "seeds = 3", "sedes = 3")) ==
         "x.toml:4:1: unknown key 'sedes' in [scenario] (expected one of: name, description, seeds, strategy, "
-        "step_budget, time_budget_ns, oracles, expect)");
+        "step_budget, time_budget_ns, oracles, expect, fixes)");
   CHECK(error_of(replace(kGood, "request_alignment = 4096", "request_alignment = 3000")) ==
         "x.toml:10:21: node 'd'.request_alignment: expected a power of two, got 3000");
   CHECK(error_of(replace(kGood, "max_transfer = \"8k\"", "max_transfer = 1000")) ==
@@ -88,7 +87,7 @@ TEST_CASE("errors name file, line and column, and say what was expected") {
   CHECK(error_of(replace(kGood, "write -f 0 4k", "write -x 0 4k")) ==
         "x.toml:18:90: 'write': unsupported option '-x' (supported: -P pattern, -z, -u, -c, -f, -q)");
   CHECK(error_of(replace(kGood, "write -f 0 4k", "write 0 128k")) ==
-        "x.toml:18:90: 'write 0 128k' ends at 131072, past the end of node 'd' (65536 bytes)");
+        "x.toml:18:90: 'write 0 128k' ends past the end of node 'd' (65536 bytes): expected OFFSET + LENGTH <= 65536");
   CHECK(error_of(replace(kGood, "latency_ns = [10, 20]", "latency_ns = [20, 10]")) ==
         "x.toml:12:14: node 'd'.latency_ns: expected 0 <= MIN <= MAX <= 10000000000, got [20, 10]");
   CHECK(error_of(replace(kGood, "size = \"64k\"", "size = \"64q\"")) ==
@@ -312,7 +311,9 @@ TEST_CASE("a mem node's image is found relative to the scenario file and loaded"
                            "[[job]]\nname='j'\nnode='d'\ncommands=['read -P 0x41 0 4k', 'read -P 0 4k 4k']\n";
   auto s = parse_scenario(text, dir + "img.toml");
   REQUIRE(s.ok());
-  CHECK(s->nodes[0].image == dir + "pattern-41.raw");
+  CHECK(s->nodes[0].image == "pattern-41.raw");  // as written; its bytes are read now
+  REQUIRE(s->nodes[0].image_bytes != nullptr);
+  CHECK(s->nodes[0].image_bytes->size() == std::filesystem::file_size(dir + "pattern-41.raw"));
   scenarios::RunOptions o;
   CHECK(scenarios::run_scenario(*s, o).verdict.ok());
   std::string missing = text;

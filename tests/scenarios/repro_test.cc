@@ -96,11 +96,11 @@ TEST_CASE("a repro whose scenario was edited diverges, and the replay names the 
 }
 
 TEST_CASE("bad repro files are refused with what was expected") {
-  CHECK(scenarios::parse_repro("{", "r.json").status().message().find("r.json: not a blksim repro file: JSON syntax") == 0);
+  CHECK(scenarios::parse_repro("{", "r.json").status().message().find("r.json: not a usable blksim repro file: JSON syntax") == 0);
   CHECK(scenarios::parse_repro("{}", "r.json").status().message() ==
-        "r.json: not a blksim repro file: expected an object with \"blksim_repro\"");
+        "r.json: not a usable blksim repro file: expected an object with \"blksim_repro\"");
   CHECK(scenarios::parse_repro(R"({"blksim_repro": 9})", "r.json").status().message() ==
-        "r.json: not a blksim repro file: format 9, this blksim reads format 1");
+        "r.json: not a usable blksim repro file: format 9, this blksim reads formats 1 to 2");
   CHECK(scenarios::parse_repro(R"({"blksim_repro": 1, "version": "x"})", "r.json").status().message().find("missing or mistyped field") !=
         std::string::npos);
 }

@@ -1,0 +1,50 @@
+#include "engine/fixes.h"
+
+namespace engine {
+namespace {
+unsigned g_fixes = 0;  // one bit per Fix
+static_assert(static_cast<unsigned>(Fix::kCount) <= 8 * sizeof(unsigned));
+}  // namespace
+
+const std::vector<FixInfo>& all_fixes() {
+  static const std::vector<FixInfo> kAll = {
+      {Fix::kFuaCleanNode, "fua-clean-node",
+       "emulated FUA flushes before write_gen counts the write, so on a clean node the flush skips the disk",
+       "count the write in write_gen before the emulated flush (the fix proposed with the 2022 report; QEMU's "
+       "bdrv_driver_pwritev still flushes first)"},
+      {Fix::kDiscardSerialised, "discard-unserialised",
+       "discard never waits for serialising requests (RMW, copy-on-read) past their wait",
+       "wait_serialising_requests after tracked_request_begin, as QEMU 3.0's common write request preparation does "
+       "(00695c27a0, \"block: Use common req handling for discard\")"},
+      {Fix::kCopyOnReadMaxTransfer, "cor-max-transfer",
+       "copy-on-read reads and writes back whole clusters in one driver request, past max_transfer",
+       "copy-on-read loops over pieces of at most max_transfer, each checked for allocation (QEMU 2.11, cb2e28780c, "
+       "\"block: Perform copy-on-read in loop\")"},
+  };
+  return kAll;
+}
+
+std::optional<Fix> fix_from_name(std::string_view name) {
+  for (const FixInfo& f : all_fixes()) {
+    if (f.name == name) return f.fix;
+  }
+  return std::nullopt;
+}
+
+std::string_view fix_name(Fix f) {
+  for (const FixInfo& info : all_fixes()) {
+    if (info.fix == f) return info.name;
+  }
+  return "?";
+}
+
+bool fixed(Fix f) { return (g_fixes >> static_cast<unsigned>(f)) & 1u; }
+
+void set_fix(Fix f, bool on) {
+  const unsigned bit = 1u << static_cast<unsigned>(f);
+  g_fixes = on ? (g_fixes | bit) : (g_fixes & ~bit);
+}
+
+void clear_fixes() { g_fixes = 0; }
+
+}  // namespace engine

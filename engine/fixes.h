@@ -1,0 +1,50 @@
+// Later fixes of the reference's defects, each behind a switch. The engine is
+// the reference, defects included (docs/reference-defects.md); a scenario that
+// must check past a known defect switches on the fix QEMU made later (or, where
+// QEMU has not fixed it, the fix proposed with the report), so the defect does
+// not hide what comes after it. Off by default; `fixes = [...]` in a scenario
+// and `--fix NAME` switch them on for one run.
+#pragma once
+
+#include <optional>
+#include <string_view>
+#include <vector>
+
+namespace engine {
+
+enum class Fix : unsigned char {
+  kFuaCleanNode,          // emulated FUA counts its write before flushing
+  kDiscardSerialised,     // discard waits for serialising requests
+  kCopyOnReadMaxTransfer, // copy-on-read works in pieces of at most max_transfer
+  kCount,
+};
+
+struct FixInfo {
+  Fix fix;
+  std::string_view name;    // the known defect's name, as in docs/reference-defects.md
+  std::string_view defect;  // what the reference does
+  std::string_view change;  // what the fix changes, and where it comes from
+};
+
+const std::vector<FixInfo>& all_fixes();
+std::optional<Fix> fix_from_name(std::string_view name);
+std::string_view fix_name(Fix f);
+
+// Whether `f` is switched on. Cheap: one load and a test.
+bool fixed(Fix f);
+void set_fix(Fix f, bool on);
+void clear_fixes();
+
+// Switches a fix on for one scope (tests).
+class ScopedFix {
+ public:
+  explicit ScopedFix(Fix f) : f_(f) { set_fix(f_, true); }
+  ~ScopedFix() { set_fix(f_, false); }
+  ScopedFix(const ScopedFix&) = delete;
+  ScopedFix& operator=(const ScopedFix&) = delete;
+
+ private:
+  Fix f_;
+};
+
+}  // namespace engine

@@ -1,0 +1,211 @@
+// explore: many seeds of one scenario, in worker processes.
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+
+#include "scenarios/cli/commands.h"
+#include "scenarios/cli/sweep_output.h"
+#include "scenarios/explore.h"
+#include "scenarios/repro.h"
+#include "sim/str.h"
+#include "viz/wait_graph.h"
+
+namespace cli {
+namespace {
+
+std::vector<std::uint64_t> seeds_or_throw(const std::string& count, const std::string& range, std::uint32_t fallback) {
+  if (!count.empty() && !range.empty()) throw BadInput{"give --seeds or --seed-range, not both"};
+  std::vector<std::uint64_t> seeds;
+  std::uint64_t first = 0;
+  std::uint64_t last = fallback == 0 ? 0 : fallback - 1;
+  if (!count.empty()) {
+    const std::uint64_t n = seed_or_throw(count, "--seeds");
+    if (n == 0 || n > scenarios::kMaxSweepSeeds) throw BadInput{sim::cat("--seeds: expected 1 to ", scenarios::kMaxSweepSeeds, ", got ", n)};
+    last = n - 1;
+  } else if (!range.empty()) {
+    const std::size_t dots = range.find("..");
+    if (dots == std::string::npos) throw BadInput{sim::cat("--seed-range: expected A..B (inclusive), got '", range, "'")};
+    first = seed_or_throw(range.substr(0, dots), "--seed-range");
+    last = seed_or_throw(range.substr(dots + 2), "--seed-range");
+    if (last < first) throw BadInput{sim::cat("--seed-range: ", range, " is empty (B is below A)")};
+    if (last - first >= scenarios::kMaxSweepSeeds) throw BadInput{sim::cat("--seed-range: at most ", scenarios::kMaxSweepSeeds, " seeds")};
+  }
+  for (std::uint64_t s = first;; ++s) {
+    seeds.push_back(s);
+    if (s == last) break;
+  }
+  return seeds;
+}
+
+std::pair<unsigned, unsigned> shard_or_throw(const std::string& text) {
+  const std::size_t slash = text.find('/');
+  const auto bad = [&] { return BadInput{sim::cat("--shard: expected K/N with 1 <= K <= N, got '", text, "'")}; };
+  if (slash == std::string::npos) throw bad();
+  std::uint64_t k = 0, n = 0;
+  try {
+    k = seed_or_throw(text.substr(0, slash), "--shard");
+    n = seed_or_throw(text.substr(slash + 1), "--shard");
+  } catch (const BadInput&) {
+    throw bad();
+  }
+  if (k < 1 || n < 1 || k > n || n > 1'000'000) throw bad();
+  return {static_cast<unsigned>(k), static_cast<unsigned>(n)};
+}
+
+// A progress bar on a terminal; nothing otherwise.
+class ProgressBar {
+ public:
+  explicit ProgressBar(bool enabled, std::string label) : enabled_(enabled && isatty(2)), label_(std::move(label)) {}
+  ~ProgressBar() { finish(); }
+  void finish() {
+    if (shown_) std::cerr << "\r\033[K" << std::flush;
+    shown_ = false;
+  }
+  void update(std::uint64_t done, std::uint64_t total, std::uint64_t failed) {
+    if (!enabled_ || total == 0) return;
+    constexpr int kWidth = 30;
+    const int filled = static_cast<int>(kWidth * done / total);
+    std::cerr << "\r" << label_ << " [" << std::string(filled, '#') << std::string(kWidth - filled, '.') << "] " << done
+              << "/" << total << " seeds, " << failed << " failed" << std::flush;
+    shown_ = true;
+  }
+
+ private:
+  bool enabled_;
+  std::string label_;
+  bool shown_ = false;
+};
+
+// A stream that discards what it is given.
+std::ostream& nullout() {
+  static std::ostream sink(nullptr);
+  return sink;
+}
+
+// Writes a repro file for a failing seed by running it again here (runs are
+// deterministic); crashed or hung seeds get only their repro line.
+void write_repro(const scenarios::Scenario& s, const std::string& text, const scenarios::SeedOutcome& o,
+                 const scenarios::SweepOptions& sweep, const std::string& dir, std::ostream& human) {
+  if (!o.rerunnable()) return;
+  scenarios::RunOptions ro;
+  ro.seed = o.seed;
+  ro.strategy = sweep.strategy;
+  ro.mutants = sweep.mutants;
+  ro.fixes = sweep.fixes;
+  const scenarios::RunResult r = scenarios::run_scenario(s, ro);
+  const std::string path = sim::cat(dir, "/", s.name, ".seed", o.seed, ".repro.json");
+  write_file_atomically(path, scenarios::repro_to_json(scenarios::make_repro(s, text, ro, r)));
+  human << "     repro file: " << path << "\n";
+}
+
+}  // namespace
+
+int cmd_explore(const ExploreCmd& a) {
+  scenarios::Scenario s = load_or_throw(a.run.file);
+  const std::string text = read_file_or_throw(a.run.file, "scenario file");
+  scenarios::SweepOptions o;
+  o.seeds = seeds_or_throw(a.seeds, a.seed_range, s.seeds);
+  if (!a.shard.empty()) {
+    const auto [k, n] = shard_or_throw(a.shard);
+    o.seeds = scenarios::shard_seeds(o.seeds, k, n);
+  }
+  o.strategy = strategy_or_throw(a.run.strategy);
+  if (o.strategy && o.strategy->kind == sim::StrategySpec::Kind::kReplay) {
+    throw BadInput{"explore: --strategy replay follows one tape; use replay or run --tape"};
+  }
+  o.mutants = mutants_or_throw(a.run.mutants);
+  o.fixes = fixes_or_throw(a.run.fixes);
+  if (a.jobs < 1 || a.jobs > scenarios::kMaxWorkers) throw BadInput{sim::cat("--jobs: expected 1 to ", scenarios::kMaxWorkers)};
+  o.workers = a.jobs;
+  o.stop_on_first = a.stop_on_first;
+  o.time_budget_s = a.time_budget_s;
+  o.seed_timeout_s = a.seed_timeout_s;
+  for (const auto& [flag, dir] : {std::pair<std::string, std::string>{"--repro-dir", a.repro_dir}, {"--report-dir", a.report_dir}}) {
+    if (dir.empty()) continue;
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (!std::filesystem::is_directory(dir, ec)) throw BadInput{sim::cat(flag, ": cannot create ", dir)};
+  }
+  o.interrupt = catch_interrupts();
+  ProgressBar bar(a.progress, s.name);
+  o.progress = [&bar](std::uint64_t done, std::uint64_t total, std::uint64_t failed) { bar.update(done, total, failed); };
+  const scenarios::SweepResult r = sweep_or_throw(s, o);
+  bar.finish();
+
+  std::ostream& human = a.json ? std::cerr : std::cout;
+  std::uint64_t failed = 0;
+  std::vector<JunitCase> cases;
+  const auto repro_of = [&](const scenarios::SeedOutcome& out) {
+    return repro_line(s.path, out.seed,
+                      out.strategy.empty() ? (o.strategy ? o.strategy->to_string() : s.strategy.to_string()) : out.strategy,
+                      o.mutants, o.fixes);
+  };
+  for (const scenarios::SeedOutcome& out : r.outcomes) {
+    if (a.json) std::cout << outcome_json(s, out, o, a.shard) << "\n";
+    JunitCase c{s.name, sim::cat("seed ", out.seed), "", "", ""};
+    if (!out.ok()) {
+      ++failed;
+      const std::string repro = repro_of(out);
+      if (a.each) {
+        human << "FAIL seed " << out.seed << ": "
+              << (out.known_defect.empty() ? "" : sim::cat("known defect ", out.known_defect, ": ")) << out.signature
+              << ": " << out.message << "\n     repro: " << repro << "\n";
+      }
+      if (!a.repro_dir.empty()) write_repro(s, text, out, o, a.repro_dir, a.each ? human : nullout());
+      if (!a.report_dir.empty() && out.rerunnable()) {
+        scenarios::RunOptions ro;
+        ro.seed = out.seed;
+        ro.strategy = o.strategy;
+        ro.mutants = o.mutants;
+        ro.fixes = o.fixes;
+        const std::string path = sim::cat(a.report_dir, "/", s.name, ".seed", out.seed, ".html");
+        write_report(s, text, ro, repro, "", path);
+        if (a.each) human << "     report: " << path << "\n";
+      }
+      c.failure_type = out.known_defect.empty() ? out.signature : sim::cat("known defect ", out.known_defect, ": ", out.signature);
+      c.failure_message = out.message;
+      c.failure_text = repro;
+    }
+    cases.push_back(std::move(c));
+  }
+  if (!a.each) {
+    for (const FailureGroup& g : group_failures(r.outcomes)) {
+      human << "FAIL " << (g.first.known_defect.empty() ? "" : sim::cat("known defect ", g.first.known_defect, ": "))
+            << g.signature << ": " << g.seeds.size() << " seed" << (g.seeds.size() == 1 ? "" : "s")
+            << ", first seed " << g.seeds.front() << ": " << g.first.message << "\n     seeds: " << seed_list(g.seeds)
+            << "\n     repro: " << repro_of(g.first) << "\n";
+      if (!a.repro_dir.empty() && g.first.rerunnable()) {
+        human << "     repro files: " << a.repro_dir << "/" << s.name << ".seed*.repro.json\n";
+      }
+      if (!a.report_dir.empty() && g.first.rerunnable()) {
+        human << "     reports: " << a.report_dir << "/" << s.name << ".seed*.html\n";
+      }
+    }
+  }
+  const double rate = r.wall_s > 0 ? static_cast<double>(r.outcomes.size()) / r.wall_s : 0;
+  const std::size_t signatures = group_failures(r.outcomes).size();
+  human << "explored " << r.outcomes.size() << " seeds of " << s.name << " with " << o.workers << " worker"
+        << (o.workers == 1 ? "" : "s") << " in " << sim::cat(static_cast<std::uint64_t>(r.wall_s * 1000)) << " ms ("
+        << static_cast<std::uint64_t>(rate) << " seeds/s): " << r.outcomes.size() - failed << " held, " << failed
+        << " failed" << (failed > 0 ? sim::cat(" (", signatures, " signature", signatures == 1 ? "" : "s", ")") : std::string());
+  if (r.skipped > 0) {
+    human << ", " << r.skipped << " not run ("
+          << (r.interrupted_by != 0 ? sim::cat("interrupted by ", signal_name(r.interrupted_by))
+              : a.stop_on_first     ? std::string("stopped at the first failure")
+                                    : std::string("time budget"))
+          << ")";
+  }
+  human << "\n";
+  if (!a.junit.empty()) write_file_atomically(a.junit, junit_document(s.name, cases));
+  if (r.interrupted_by != 0) return 128 + r.interrupted_by;
+  return failed == 0 ? kExitPass : kExitFail;
+}
+
+
+}  // namespace cli

@@ -1,0 +1,382 @@
+// suite: every scenario of a directory with its default seeds, judged against a
+// baseline of known failures (by seed, or by known defect of the reference)
+// and, optionally, golden fingerprints. A scenario whose failures are known
+// defects runs a second time with their fixes, so the defect does not hide
+// what comes after it.
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+
+#include "scenarios/cli/commands.h"
+#include "scenarios/cli/sweep_output.h"
+#include "scenarios/known_defects.h"
+#include "sim/str.h"
+#include "viz/wait_graph.h"
+
+namespace cli {
+namespace {
+
+// Known failures: "SCENARIO SEED VERDICT[:PROPERTY]" lines (one run each) and
+// "defect NAME" lines (every failure labelled with that known defect).
+struct Baseline {
+  std::set<std::string> runs;     // "SCENARIO SEED LABEL"
+  std::set<std::string> defects;  // names
+};
+
+std::vector<std::pair<int, std::vector<std::string>>> table_rows(const std::string& path, std::string_view what) {
+  std::vector<std::pair<int, std::vector<std::string>>> rows;
+  std::istringstream in(read_file_or_throw(path, what));
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream fields(line);
+    std::vector<std::string> row;
+    for (std::string field; fields >> field;) row.push_back(field);
+    if (!row.empty()) rows.emplace_back(number, std::move(row));
+  }
+  return rows;
+}
+
+Baseline read_baseline(const std::string& path) {
+  Baseline b;
+  for (const auto& [number, row] : table_rows(path, "baseline file")) {
+    const std::string where = sim::cat(path, ":", number);
+    if (row.size() == 2 && row[0] == "defect") {
+      if (scenarios::known_defect_named(row[1]) == nullptr) {
+        std::string names;
+        for (const scenarios::KnownDefect& d : scenarios::known_defects()) names += sim::cat(names.empty() ? "" : ", ", d.name);
+        throw BadInput{sim::cat(where, ": unknown defect '", row[1], "' (expected one of: ", names, ")")};
+      }
+      b.defects.insert(row[1]);
+    } else if (row.size() == 3) {
+      seed_or_throw(row[1], sim::cat(where, ": seed"));
+      b.runs.insert(sim::cat(row[0], " ", row[1], " ", row[2]));
+    } else {
+      throw BadInput{sim::cat(where, ": expected SCENARIO SEED VERDICT[:PROPERTY] or defect NAME")};
+    }
+  }
+  return b;
+}
+
+bool is_fingerprint(const std::string& text) {
+  return text.size() == 16 && text.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
+// Golden fingerprints: "SCENARIO SEED FINGERPRINT" per line.
+std::map<std::string, std::string> read_golden(const std::string& path) {
+  std::map<std::string, std::string> golden;
+  for (const auto& [number, row] : table_rows(path, "golden file")) {
+    const std::string where = sim::cat(path, ":", number);
+    if (row.size() != 3) throw BadInput{sim::cat(where, ": expected SCENARIO SEED FINGERPRINT")};
+    seed_or_throw(row[1], sim::cat(where, ": seed"));
+    if (!is_fingerprint(row[2])) {
+      throw BadInput{sim::cat(where, ": expected a fingerprint of 16 lowercase hex digits, got '", row[2], "'")};
+    }
+    if (!golden.emplace(sim::cat(row[0], " ", row[1]), row[2]).second) {
+      throw BadInput{sim::cat(where, ": ", row[0], " seed ", row[1], " is listed twice")};
+    }
+  }
+  return golden;
+}
+
+std::string failure_label(const scenarios::SeedOutcome& o) {
+  return o.property.empty() ? o.verdict : sim::cat(o.verdict, ":", o.property);
+}
+
+// The totals of a suite run.
+struct Totals {
+  std::uint64_t runs = 0, failures = 0, fresh = 0, known = 0, expected = 0, unexpected_passes = 0;
+  std::uint64_t golden_changed = 0;
+  std::size_t passes_complete = 0, passes_incomplete = 0;  // scenarios whose first pass finished, or not
+};
+
+class Suite {
+ public:
+  Suite(const SuiteCmd& a, std::ostream& human) : a_(a), human_(human) {}
+
+  void load() {
+    const std::vector<std::string> files = scenario_files_in(a_.dir);
+    std::map<std::string, std::string> by_name;
+    for (const std::string& f : files) {  // all-or-nothing: bad input first
+      scenarios_.push_back(load_or_throw(f));
+      texts_.push_back(read_file_or_throw(f, "scenario file"));
+      // Baselines, goldens and reports are keyed by name.
+      auto [it, fresh] = by_name.emplace(scenarios_.back().name, f);
+      if (!fresh) {
+        throw BadInput{sim::cat(f, ": scenario name '", it->first, "' is also the name of ", it->second,
+                                " (names key baselines, golden fingerprints and reports: they must differ)")};
+      }
+    }
+    if (!a_.baseline.empty()) baseline_ = read_baseline(a_.baseline);
+    if (a_.update_golden && a_.golden.empty()) throw BadInput{"--update-golden needs --golden FILE"};
+    if (!a_.golden.empty() && !a_.update_golden) {
+      std::error_code ec;
+      if (!std::filesystem::exists(a_.golden, ec)) {
+        throw BadInput{sim::cat("--golden ", a_.golden, ": no such file (write one with --update-golden)")};
+      }
+      golden_ = read_golden(a_.golden);
+    }
+    if (a_.jobs < 1 || a_.jobs > scenarios::kMaxWorkers) {
+      throw BadInput{sim::cat("--jobs: expected 1 to ", scenarios::kMaxWorkers)};
+    }
+    mutants_ = mutants_or_throw(a_.mutants);
+    fixes_ = fixes_or_throw(a_.fixes);
+    for (const std::string& dir : {a_.graph_dir, a_.report_dir}) {
+      if (dir.empty()) continue;
+      std::error_code ec;
+      std::filesystem::create_directories(dir, ec);
+      if (!std::filesystem::is_directory(dir, ec)) throw BadInput{sim::cat(dir, ": cannot create the directory")};
+    }
+  }
+
+  int run() {
+    interrupt_ = catch_interrupts();
+    for (std::size_t i = 0; i < scenarios_.size() && interrupted_by_ == 0; ++i) {
+      const std::set<std::string> defects = pass(i, fixes_);
+      // Known defects end a run where they fire: run again past them, with
+      // their fixes, so a defect behind them is not hidden.
+      if (!defects.empty() && interrupted_by_ == 0) {
+        std::vector<engine::Fix> with = fixes_;
+        for (const std::string& d : defects) with.push_back(scenarios::known_defect_named(d)->fix);
+        pass(i, with);
+        ++fixed_passes_;
+      }
+    }
+    return finish();
+  }
+
+ private:
+  // "fua-crash" or "fua-crash+fix-fua-clean-node": the key of a pass in
+  // baselines, goldens and JUnit.
+  std::string pass_name(const scenarios::Scenario& s, const std::vector<engine::Fix>& fixes) const {
+    std::string name = s.name;
+    for (engine::Fix f : fixes) {
+      if (std::find(fixes_.begin(), fixes_.end(), f) == fixes_.end()) name += sim::cat("+fix-", engine::fix_name(f));
+    }
+    return name;
+  }
+
+  // One sweep of scenario i; returns the known defects its failures were.
+  std::set<std::string> pass(std::size_t i, const std::vector<engine::Fix>& fixes) {
+    const scenarios::Scenario& s = scenarios_[i];
+    const std::string name = pass_name(s, fixes);
+    scenarios::SweepOptions o;
+    o.interrupt = interrupt_;
+    const std::uint32_t seeds = a_.seeds != 0 ? a_.seeds : s.seeds;
+    for (std::uint64_t seed = 0; seed < seeds; ++seed) o.seeds.push_back(seed);
+    o.workers = a_.jobs;
+    o.mutants = mutants_;
+    o.fixes = fixes;
+    const scenarios::SweepResult r = sweep_or_throw(s, o);
+    interrupted_by_ = r.interrupted_by;
+    const bool complete = r.outcomes.size() == o.seeds.size();
+    // A pass counts as finished only when all its seeds ran (scenarios, not passes, are counted).
+    if (complete && fixes == fixes_) ++totals_.passes_complete;
+    if (!complete) ++totals_.passes_incomplete;
+
+    std::uint64_t failed = 0, fresh = 0;
+    std::set<std::string> defects;
+    std::vector<scenarios::SeedOutcome> new_failures;
+    std::optional<std::uint64_t> first_failure;
+    for (const scenarios::SeedOutcome& out : r.outcomes) {
+      ++totals_.runs;
+      if (a_.json) std::cout << outcome_json(s, out, o, "") << "\n";
+      const std::string key = sim::cat(name, " ", out.seed);
+      check_golden(key, out);
+      JunitCase c{name, sim::cat("seed ", out.seed), "", "", ""};
+      if (!out.ok()) {
+        ++failed;
+        ++totals_.failures;
+        if (!first_failure) first_failure = out.seed;
+        if (!out.known_defect.empty()) defects.insert(out.known_defect);
+      }
+      if (s.expect_fail) {
+        if (out.ok()) {
+          ++totals_.unexpected_passes;
+          c.failure_type = "unexpected-pass";
+          c.failure_message = "an expected-fail scenario held every property";
+        } else {
+          ++totals_.expected;
+        }
+      } else if (!out.ok()) {
+        new_baseline_ += out.known_defect.empty() ? sim::cat(key, " ", failure_label(out), "\n") : "";
+        if (!out.known_defect.empty()) baseline_defects_.insert(out.known_defect);
+        const std::string label = sim::cat(key, " ", failure_label(out));
+        if (baseline_.runs.count(label) != 0) {
+          ++totals_.known;
+          seen_runs_.insert(label);
+        } else if (!out.known_defect.empty() && baseline_.defects.count(out.known_defect) != 0) {
+          ++totals_.known;
+          seen_defects_.insert(out.known_defect);
+        } else {
+          ++fresh;
+          new_failures.push_back(out);
+          c.failure_type = out.signature;
+          c.failure_message = out.message;
+          c.failure_text = repro_line(s.path, out.seed, out.strategy, mutants_, fixes);
+        }
+      }
+      cases_.push_back(std::move(c));
+    }
+    totals_.fresh += fresh;
+    const double rate = r.wall_s > 0 ? static_cast<double>(r.outcomes.size()) / r.wall_s : 0;
+    const char* status = !complete       ? "INCOMPLETE"
+                         : s.expect_fail ? (failed == r.outcomes.size() ? "XFAIL" : "FAIL ")
+                         : (fresh == 0 ? "PASS " : "FAIL ");
+    human_ << status << " " << name << ": " << r.outcomes.size() - failed << "/" << r.outcomes.size() << " seeds held";
+    if (!complete) human_ << " (" << o.seeds.size() - r.outcomes.size() << " of " << o.seeds.size() << " seeds not run)";
+    if (s.expect_fail) human_ << " (expected to fail)";
+    if (!s.expect_fail && failed > fresh) human_ << ", " << failed - fresh << " known failures";
+    human_ << ", strategy " << s.strategy.to_string() << ", " << static_cast<std::uint64_t>(rate) << " seeds/s\n";
+    for (const std::string& d : defects) {
+      human_ << "      known defect " << d << ": " << scenarios::known_defect_named(d)->summary << "\n";
+    }
+    for (const FailureGroup& g : group_failures(new_failures)) {
+      human_ << "      new failure " << g.signature << ": " << g.seeds.size() << " seed" << (g.seeds.size() == 1 ? "" : "s")
+             << " (" << seed_list(g.seeds, 10) << "): " << g.first.message
+             << "\n      repro: " << repro_line(s.path, g.first.seed, g.first.strategy, mutants_, fixes) << "\n";
+    }
+    write_reports(i, name, fixes, new_failures);
+    if (!a_.graph_dir.empty()) write_graph(s, name, fixes, first_failure.value_or(0));
+    return s.expect_fail ? std::set<std::string>{} : defects;
+  }
+
+  void check_golden(const std::string& key, const scenarios::SeedOutcome& out) {
+    const std::string fp = sim::format_fingerprint(out.fingerprint);
+    new_golden_ += sim::cat(key, " ", fp, "\n");
+    ran_keys_.insert(key);
+    if (a_.golden.empty() || a_.update_golden) return;
+    auto g = golden_.find(key);
+    if (g == golden_.end()) {
+      golden_missing_.push_back(key);
+    } else if (g->second != fp) {
+      ++totals_.golden_changed;
+      golden_changes_.push_back(sim::cat(key, ": ", g->second, " -> ", fp));
+    }
+  }
+
+  void write_reports(std::size_t i, const std::string& name, const std::vector<engine::Fix>& fixes,
+                     const std::vector<scenarios::SeedOutcome>& failures) {
+    if (a_.report_dir.empty()) return;
+    const scenarios::Scenario& s = scenarios_[i];
+    for (const scenarios::SeedOutcome& out : failures) {
+      if (!out.rerunnable()) continue;
+      scenarios::RunOptions ro;
+      ro.seed = out.seed;
+      ro.mutants = mutants_;
+      ro.fixes = fixes;
+      const std::string path = sim::cat(a_.report_dir, "/", name, ".seed", out.seed, ".html");
+      write_report(s, texts_[i], ro, repro_line(s.path, out.seed, out.strategy, mutants_, fixes), "", path);
+    }
+  }
+
+  void write_graph(const scenarios::Scenario& s, const std::string& name, const std::vector<engine::Fix>& fixes,
+                   std::uint64_t seed) {
+    scenarios::RunOptions ro;
+    ro.seed = seed;
+    ro.mutants = mutants_;
+    ro.fixes = fixes;
+    auto graph = std::make_shared<viz::WaitGraph>();
+    ro.observers.push_back([graph](const sim::Trace& t, const sim::TraceEvent& e) { graph->observe(t, e); });
+    const scenarios::RunResult graphed = scenarios::run_scenario(s, ro);
+    const std::string out = sim::cat(a_.graph_dir, "/", name, ".svg");
+    viz::DrawOptions draw;
+    if (graphed.verdict.kind == sim::Verdict::Kind::kDeadlock) draw.view = viz::View::kDeadlock;
+    auto rendered = graph->render("svg", draw);
+    if (!rendered.ok()) {
+      // A picture Graphviz cannot draw is no reason to stop the suite: keep its DOT text.
+      const std::string dot = sim::cat(a_.graph_dir, "/", name, ".dot");
+      write_file_or_throw(dot, graph->to_dot(draw));
+      human_ << "      wait graph (seed " << seed << "): " << dot << " (" << rendered.status().message() << ")\n";
+      return;
+    }
+    write_file_or_throw(out, *rendered);
+    human_ << "      wait graph (seed " << seed << "): " << out << "\n";
+  }
+
+  int finish() {
+    const bool complete = interrupted_by_ == 0;
+    if (complete) {
+      for (const std::string& k : baseline_.runs) {
+        if (seen_runs_.count(k) == 0) human_ << "note: known failure no longer seen (fixed? update the baseline): " << k << "\n";
+      }
+      for (const std::string& d : baseline_.defects) {
+        if (seen_defects_.count(d) == 0) human_ << "note: known defect no longer seen (fixed? update the baseline): defect " << d << "\n";
+      }
+    }
+    if (!golden_changes_.empty()) {
+      human_ << "behaviour changed for " << totals_.golden_changed << " runs (review, then --update-golden):\n";
+      for (std::size_t i = 0; i < golden_changes_.size() && i < 20; ++i) human_ << "      " << golden_changes_[i] << "\n";
+    }
+    if (!golden_missing_.empty()) {
+      human_ << golden_missing_.size() << " runs have no golden fingerprint in " << a_.golden
+             << " (review, then --update-golden):\n";
+      for (std::size_t i = 0; i < golden_missing_.size() && i < 20; ++i) human_ << "      " << golden_missing_[i] << "\n";
+    }
+    // A partial run must not become a baseline or golden file.
+    if (complete && !a_.write_baseline.empty()) {
+      std::string text = "# blksim known failures: SCENARIO SEED VERDICT[:PROPERTY], or defect NAME\n";
+      for (const std::string& d : baseline_defects_) text += sim::cat("defect ", d, "\n");
+      write_file_atomically(a_.write_baseline, text + new_baseline_);
+    }
+    if (complete && a_.update_golden) write_file_atomically(a_.golden, new_golden_);
+    if (!complete) {
+      human_ << "interrupted by " << signal_name(interrupted_by_) << ": " << totals_.passes_complete << " of "
+             << scenarios_.size() << " scenarios finished; what follows covers the runs that finished"
+             << (a_.write_baseline.empty() && !a_.update_golden ? "" : "; the baseline and golden files were left as they were")
+             << "\n";
+    }
+    const bool golden_ok = a_.update_golden || (totals_.golden_changed == 0 && golden_missing_.empty());
+    // What ran, counted as it ran: an interrupted suite does not claim the scenarios it never finished.
+    human_ << "summary: "
+           << (complete ? sim::cat(scenarios_.size(), " scenarios")
+                        : sim::cat("INCOMPLETE: ", totals_.passes_complete, " of ", scenarios_.size(),
+                                   " scenarios finished"))
+           << ", " << totals_.runs << " runs, " << totals_.runs - totals_.failures << " held, " << totals_.failures << " failed (" << totals_.fresh << " new, "
+           << totals_.known << " known, " << totals_.expected << " expected), " << totals_.unexpected_passes
+           << " unexpected passes"
+           << (fixed_passes_ > 0 ? sim::cat(", ", fixed_passes_, " scenarios run again with the fixes of their known defects")
+                                 : std::string())
+           << (a_.golden.empty() || a_.update_golden
+                   ? ""
+                   : sim::cat(", ", totals_.golden_changed, " golden fingerprints changed, ", golden_missing_.size(),
+                              " missing"))
+           << "\n";
+    if (!a_.junit.empty()) write_file_atomically(a_.junit, junit_document(a_.dir, cases_));
+    if (!complete) return 128 + interrupted_by_;
+    return totals_.fresh == 0 && totals_.unexpected_passes == 0 && golden_ok ? kExitPass : kExitFail;
+  }
+
+  const SuiteCmd& a_;
+  std::ostream& human_;
+  std::vector<scenarios::Scenario> scenarios_;
+  std::vector<std::string> texts_;
+  Baseline baseline_;
+  std::map<std::string, std::string> golden_;
+  std::vector<engine::Mutant> mutants_;
+  std::vector<engine::Fix> fixes_;
+  const volatile std::sig_atomic_t* interrupt_ = nullptr;
+  int interrupted_by_ = 0;
+  std::size_t fixed_passes_ = 0;
+  Totals totals_;
+  std::set<std::string> seen_runs_, seen_defects_, ran_keys_;
+  std::set<std::string> baseline_defects_;
+  std::string new_baseline_;
+  std::string new_golden_ = "# blksim golden fingerprints: SCENARIO SEED FINGERPRINT\n";
+  std::vector<JunitCase> cases_;
+  std::vector<std::string> golden_changes_, golden_missing_;
+};
+
+}  // namespace
+
+int cmd_suite(const SuiteCmd& a) {
+  std::ostream& human = a.json ? std::cerr : std::cout;  // --json keeps stdout for JSON Lines
+  Suite suite(a, human);
+  suite.load();
+  return suite.run();
+}
+
+}  // namespace cli

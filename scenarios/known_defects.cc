@@ -1,0 +1,38 @@
+#include "scenarios/known_defects.h"
+
+#include <algorithm>
+
+namespace scenarios {
+
+std::span<const KnownDefect> known_defects() {
+  static const std::vector<KnownDefect> kAll = {
+      {"fua-clean-node", engine::Fix::kFuaCleanNode, "oracle:durability [after crash: ", {" -f)"},
+       "a completed FUA write is lost in a crash: its emulated flush skipped the disk"},
+      {"discard-unserialised", engine::Fix::kDiscardSerialised, "oracle:serialisation [pdiscard overlaps serialising ",
+       {},
+       "a discard issues driver I/O inside a serialising request past its wait"},
+      {"cor-max-transfer", engine::Fix::kCopyOnReadMaxTransfer, "invariant:driver.max_transfer", {},
+       "copy-on-read sends the driver a request larger than max_transfer"},
+  };
+  return kAll;
+}
+
+const KnownDefect* known_defect_named(std::string_view name) {
+  for (const KnownDefect& d : known_defects()) {
+    if (d.name == name) return &d;
+  }
+  return nullptr;
+}
+
+const KnownDefect* known_defect_for(std::string_view signature, const std::vector<engine::Fix>& fixes_on) {
+  for (const KnownDefect& d : known_defects()) {
+    if (std::find(fixes_on.begin(), fixes_on.end(), d.fix) != fixes_on.end()) continue;
+    if (!signature.starts_with(d.prefix)) continue;
+    bool all = true;
+    for (std::string_view part : d.contains) all = all && signature.find(part) != std::string_view::npos;
+    if (all) return &d;
+  }
+  return nullptr;
+}
+
+}  // namespace scenarios

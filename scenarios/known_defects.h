@@ -1,0 +1,33 @@
+// Known defects of the reference (docs/reference-defects.md), each with the
+// signature by which its failures are recognised and the engine switch that
+// applies the later fix (engine/fixes.h). A failure whose signature matches is
+// labelled with the defect's name; a baseline may list defects by name.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/fixes.h"
+
+namespace scenarios {
+
+struct KnownDefect {
+  std::string_view name;  // as engine::fix_name(fix)
+  engine::Fix fix;
+  // A failure is this defect's when its signature (sim::failure_signature)
+  // starts with `prefix` and contains each of `contains`.
+  std::string_view prefix;
+  std::vector<std::string_view> contains;
+  std::string_view summary;
+};
+
+std::span<const KnownDefect> known_defects();
+const KnownDefect* known_defect_named(std::string_view name);
+// The known defect a failure with `signature` is, unless its fix was on for
+// the run (then a match is something else).
+const KnownDefect* known_defect_for(std::string_view signature, const std::vector<engine::Fix>& fixes_on);
+
+}  // namespace scenarios
