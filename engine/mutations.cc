@@ -19,6 +19,9 @@ const std::vector<MutantInfo>& all_mutants() {
        "errors"},
       {Mutant::kLeakSerialisingCount, "leak-serialising-count",
        "serialising_in_flight is never decremented", "hygiene"},
+      {Mutant::kOverlapStartOnly, "overlap-start-only",
+       "tracked_request_overlaps counts only a range that starts inside the request, missing one that starts before "
+       "it and reaches into it", "serialisation"},
   };
   return kAll;
 }

@@ -17,6 +17,7 @@ enum class Mutant : unsigned char {
   kSwallowWriteError,     // a failed driver write reports success     (errors)
   kNoZeroFallback,        // -ENOTSUP from write_zeroes reaches caller (errors)
   kLeakSerialisingCount,  // a serialising request's count never drops (hygiene)
+  kOverlapStartOnly,      // overlap misses a range starting before the request (serialisation, from its own model)
   kCount,
 };
 

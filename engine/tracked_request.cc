@@ -103,9 +103,33 @@ void mark_request_serialising(BdrvTrackedRequest& req, std::uint64_t align) {
   }
   req.overlap_offset = std::min(req.overlap_offset, overlap_offset);
   req.overlap_bytes = std::max(req.overlap_bytes, overlap_bytes);
+  // Told to the trace with the alignment only: the serialisation oracle widens
+  // the range itself, so it does not share this arithmetic.
+  sim::World& world = sim::World::current();
+  world.emit_ids(sim::EventKind::kSerialising, req.co != nullptr ? req.co->id() : 0, req.id, align, 0, 0, 0,
+                 req.bs->trace_label());
 }
 
+namespace {
+
+// `self` has passed wait_serialising_requests: if it is serialising, no
+// overlapping request may issue driver I/O until it ends.
+void passed_serialising_wait(BdrvTrackedRequest& self) {
+  self.past_serialising_wait = self.serialising;
+  if (self.serialising) {
+    sim::World::current().emit_ids(sim::EventKind::kSerialisingPastWait, self.co->id(), self.id, 0, 0, 0, 0,
+                                   self.bs->trace_label());
+  }
+}
+
+}  // namespace
+
 bool tracked_request_overlaps(const BdrvTrackedRequest& req, std::int64_t offset, std::uint64_t bytes) {
+  if (mutated(Mutant::kOverlapStartOnly)) {
+    // The planted defect: only a range that starts inside `req` counts, so one
+    // that starts before it and reaches into it is missed.
+    return offset >= req.overlap_offset && offset < req.overlap_offset + static_cast<std::int64_t>(req.overlap_bytes);
+  }
   // aaaa bbbb
   if (offset >= req.overlap_offset + static_cast<std::int64_t>(req.overlap_bytes)) return false;
   // bbbb aaaa
@@ -117,7 +141,7 @@ sim::Task<bool> wait_serialising_requests(BdrvTrackedRequest& self) {
   BlockDriverState& bs = *self.bs;
   bool waited = false;
   if (bs.serialising_in_flight == 0 || mutated(Mutant::kSkipSerialisingWait)) {
-    self.past_serialising_wait = self.serialising;
+    passed_serialising_wait(self);
     co_return false;
   }
 
@@ -145,7 +169,7 @@ sim::Task<bool> wait_serialising_requests(BdrvTrackedRequest& self) {
     }
     bs.reqs_lock.unlock();
   } while (retry);
-  self.past_serialising_wait = self.serialising;
+  passed_serialising_wait(self);
   co_return waited;
 }
 

@@ -21,18 +21,22 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// One seed's result as a line on the worker's pipe.
-std::string outcome_line(const SeedOutcome& o) {
+}  // namespace
+
+std::string seed_outcome_json(const SeedOutcome& o) {
   nlohmann::json j = {{"seed", o.seed},         {"verdict", o.verdict}, {"property", o.property},
                       {"signature", o.signature},   {"known_defect", o.known_defect},
                       {"message", o.message},   {"strategy", o.strategy},
                       {"fingerprint", o.fingerprint}, {"events", o.events}};
-  return j.dump() + "\n";
+  return j.dump();
 }
 
-std::optional<SeedOutcome> parse_outcome(const std::string& line) {
+std::optional<SeedOutcome> seed_outcome_from_json(const std::string& line) {
   try {
     const nlohmann::json j = nlohmann::json::parse(line);
+    for (const char* key : {"seed", "fingerprint", "events"}) {
+      if (!j.at(key).is_number_unsigned()) return std::nullopt;  // no silent wrap of -1 or 1e30
+    }
     SeedOutcome o;
     o.seed = j.at("seed").get<std::uint64_t>();
     o.verdict = j.at("verdict").get<std::string>();
@@ -48,6 +52,8 @@ std::optional<SeedOutcome> parse_outcome(const std::string& line) {
     return std::nullopt;
   }
 }
+
+namespace {
 
 SeedOutcome run_one(const Scenario& scenario, const SweepOptions& options, std::uint64_t seed) {
   RunOptions o;
@@ -78,7 +84,7 @@ SeedOutcome run_one(const Scenario& scenario, const SweepOptions& options, std::
   for (std::uint64_t seed : seeds) {
     if (options.crash_seed_for_testing == seed) std::abort();
     while (options.hang_seed_for_testing == seed) pause();
-    const std::string line = outcome_line(run_one(scenario, options, seed));
+    const std::string line = seed_outcome_json(run_one(scenario, options, seed)) + "\n";
     std::size_t done = 0;
     while (done < line.size()) {
       const ssize_t n = write(fd, line.data() + done, line.size() - done);
@@ -206,7 +212,7 @@ absl::StatusOr<SweepResult> sweep(const Scenario& scenario, const SweepOptions& 
           ended = true;
         }
         for (std::size_t nl; (nl = w.buffer.find('\n')) != std::string::npos;) {
-          auto o = parse_outcome(w.buffer.substr(0, nl));
+          auto o = seed_outcome_from_json(w.buffer.substr(0, nl));
           w.buffer.erase(0, nl + 1);
           if (!o || w.pending.empty() || o->seed != w.pending.front()) {
             kill(w.pid, SIGKILL);

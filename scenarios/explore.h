@@ -70,6 +70,11 @@ struct SweepResult {
   double wall_s = 0;
 };
 
+// One seed's outcome as one line of JSON (what a worker sends, what a resume
+// file keeps), and back.
+std::string seed_outcome_json(const SeedOutcome& o);
+std::optional<SeedOutcome> seed_outcome_from_json(const std::string& line);
+
 // The seeds of shard `k` of `n` (1-based): every n-th seed, starting with the k-th.
 std::vector<std::uint64_t> shard_seeds(const std::vector<std::uint64_t>& seeds, unsigned k, unsigned n);
 

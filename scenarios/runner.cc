@@ -153,7 +153,6 @@ void ScenarioRun::build() {
                                            {}});
       }
     }
-    by_label_[node->bs->trace_label()] = node.get();
     nodes_[i] = std::move(node);
   }
   for (const JobSpec& spec : scenario_.jobs) {
@@ -410,8 +409,8 @@ RunResult ScenarioRun::run() {
   for (const auto& observer : options_.observers) world_.trace().add_observer(observer);
   world_.trace().log_fingerprints(kCheckpointEvents, kMaxDigestEvents);
   world_.trace().add_observer([this](const sim::Trace&, const sim::TraceEvent& e) { observe(e); },
-                              sim::Trace::kind_bit(sim::EventKind::kDriverIssue) |
-                                  sim::Trace::kind_bit(sim::EventKind::kDriverComplete));
+                              sim::Trace::kind_bit(sim::EventKind::kDriverComplete) |
+                                  (checking(Oracle::kSerialisation) ? SerialisationModel::kinds() : 0u));
   build();
   read_initial_content();
   for (auto& job : jobs_) {

@@ -17,6 +17,7 @@
 #include "engine/block_driver_state.h"
 #include "scenarios/runner.h"
 #include "scenarios/scenario.h"
+#include "scenarios/serialisation_oracle.h"
 #include "scenarios/write_history.h"
 #include "sim/co_queue.h"
 #include "sim/world.h"
@@ -111,7 +112,6 @@ class ScenarioRun {
   // `shape` identifies the failure in its signature (sim::Verdict::shape).
   void violation(Oracle o, std::string shape, std::string message, std::vector<std::string> details = {});
   void observe(const sim::TraceEvent& e);
-  void check_serialisation(const sim::TraceEvent& e);
   void check_read(const Job& job, const Command& cmd, std::uint64_t began, const std::vector<std::uint8_t>& data);
   void check_expected_outcome(const Job& job, const Command& cmd, int ret);
   void judge_errors(const Job& job, const Command& cmd, int ret, const std::vector<int>& driver_errors);
@@ -133,7 +133,6 @@ class ScenarioRun {
   sim::World world_;
   std::map<std::string, sim::AioContext*> iothreads_;
   std::vector<std::unique_ptr<Node>> nodes_;
-  std::map<std::uint32_t, Node*> by_label_;  // trace label of a node's name -> node
   std::vector<std::unique_ptr<Job>> jobs_;
   std::map<std::size_t, CheckedNode> checked_;  // by node index
   std::vector<int> drained_;                        // by node index: scenario drained sections over it
@@ -142,6 +141,7 @@ class ScenarioRun {
   std::uint64_t crashes_ = 0;
   bool run_over_ = false;  // the world has stopped: oracles record, not abort
   sim::CoQueue progress_;  // woken when a command completes or a job ends (event triggers)
+  SerialisationModel serialisation_;  // the serialisation oracle's own model of what is in flight
   // Read buffers are poisoned first when an oracle or the caller looks at them.
   const bool inspects_reads_;
   // The write history is kept when an oracle reads it (data, durability, flush order).

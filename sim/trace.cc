@@ -15,6 +15,7 @@ namespace {
 constexpr std::array<std::string_view, kEventKindCount> kKindNames = {
     "co_create", "co_resume",  "co_yield",     "co_finish",       "bh",    "timer",  "external", "request_begin",
     "request_end", "wait_begin", "wait_end", "driver_issue", "driver_complete", "fault", "choice", "note",
+    "serialising", "serialising_past_wait",
 };
 
 // Folds two words into one with a 64x64->128 multiply (as wyhash does): cheap,
@@ -176,6 +177,15 @@ std::string Trace::to_json(const TraceEvent& e) const {
     case EventKind::kChoice:
       j["candidates"] = e.a;
       j["chosen"] = e.b;
+      break;
+    case EventKind::kSerialising:
+      j["req"] = e.a;
+      j["align"] = e.b;
+      j["node"] = text(e.label2);
+      break;
+    case EventKind::kSerialisingPastWait:
+      j["req"] = e.a;
+      j["node"] = text(e.label2);
       break;
     case EventKind::kCoResume:
     case EventKind::kCoYield:

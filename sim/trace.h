@@ -35,8 +35,13 @@ enum class EventKind : std::uint8_t {
   kFaultFired,      // co, b = offset, c = bytes, d = errno, label = rule, label2 = node
   kChoice,          // a = candidates, b = chosen index
   kNote,            // label = free text (scenario events such as "drain begin")
+  // A request becomes serialising: co, a = request id, b = the alignment its
+  // range is widened to, label2 = node. (After kNote: runs without serialising
+  // requests keep their fingerprints.)
+  kSerialising,
+  kSerialisingPastWait,  // a serialising request has passed its wait: co, a = request id, label2 = node
 };
-constexpr int kEventKindCount = static_cast<int>(EventKind::kNote) + 1;
+constexpr int kEventKindCount = static_cast<int>(EventKind::kSerialisingPastWait) + 1;
 
 std::string_view event_kind_name(EventKind kind);
 

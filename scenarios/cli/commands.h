@@ -61,6 +61,8 @@ struct ExploreCmd {
   std::string report_dir;
   bool progress = true;
   bool each = false;  // one line per failing seed instead of one per signature
+  std::string resume;      // a resume file: run the seeds it says did not finish
+  std::string resume_out;  // where an unfinished sweep writes its resume file
 };
 int cmd_explore(const ExploreCmd& a);
 

@@ -10,7 +10,9 @@
 #include <sstream>
 
 #include "scenarios/cli/commands.h"
+#include "scenarios/cli/resume_file.h"
 #include "scenarios/cli/sweep_output.h"
+#include "scenarios/image_codec.h"
 #include "scenarios/explore.h"
 #include "scenarios/repro.h"
 #include "sim/str.h"
@@ -106,14 +108,51 @@ void write_repro(const scenarios::Scenario& s, const std::string& text, const sc
 
 }  // namespace
 
-int cmd_explore(const ExploreCmd& a) {
+int cmd_explore(const ExploreCmd& given) {
+  ExploreCmd a = given;
+  std::optional<ResumeState> resumed;
+  if (!a.resume.empty()) {
+    // The sweep is the resume file's: its scenario, seeds, strategy, mutants and fixes.
+    if (!a.run.file.empty() || !a.seeds.empty() || !a.seed_range.empty() || !a.shard.empty() || !a.run.strategy.empty() ||
+        !a.run.mutants.empty() || !a.run.fixes.empty()) {
+      throw BadInput{sim::cat("--resume ", a.resume, " fixes the scenario, seeds, shard, strategy, mutants and fixes: "
+                              "give none of them with it")};
+    }
+    resumed = read_resume_file(a.resume);
+    a.run.file = resumed->scenario_file;
+    a.run.strategy = resumed->strategy;
+    a.run.mutants = resumed->mutants;
+    a.run.fixes = resumed->fixes;
+    a.shard = resumed->shard;
+  } else if (a.run.file.empty()) {
+    throw BadInput{"explore: give a scenario file, or --resume FILE"};
+  }
   scenarios::Scenario s = load_or_throw(a.run.file);
   const std::string text = read_file_or_throw(a.run.file, "scenario file");
+  if (resumed && scenarios::content_digest(text) != resumed->scenario_digest) {
+    throw BadInput{sim::cat(a.resume, ": ", a.run.file, " changed since the sweep began (digest ",
+                            scenarios::content_digest(text), ", the sweep's ", resumed->scenario_digest,
+                            "): its finished seeds would not belong to this scenario")};
+  }
   scenarios::SweepOptions o;
-  o.seeds = seeds_or_throw(a.seeds, a.seed_range, s.seeds);
-  if (!a.shard.empty()) {
-    const auto [k, n] = shard_or_throw(a.shard);
-    o.seeds = scenarios::shard_seeds(o.seeds, k, n);
+  std::vector<std::uint64_t> all_seeds;
+  if (resumed) {
+    all_seeds = resumed->seeds;
+  } else {
+    all_seeds = seeds_or_throw(a.seeds, a.seed_range, s.seeds);
+    if (!a.shard.empty()) {
+      const auto [k, n] = shard_or_throw(a.shard);
+      all_seeds = scenarios::shard_seeds(all_seeds, k, n);
+    }
+  }
+  std::vector<scenarios::SeedOutcome> carried;  // finished before a resume
+  if (resumed) carried = resumed->finished;
+  {
+    std::set<std::uint64_t> done;
+    for (const scenarios::SeedOutcome& c : carried) done.insert(c.seed);
+    for (std::uint64_t seed : all_seeds) {
+      if (done.count(seed) == 0) o.seeds.push_back(seed);
+    }
   }
   o.strategy = strategy_or_throw(a.run.strategy);
   if (o.strategy && o.strategy->kind == sim::StrategySpec::Kind::kReplay) {
@@ -135,8 +174,14 @@ int cmd_explore(const ExploreCmd& a) {
   o.interrupt = catch_interrupts();
   ProgressBar bar(a.progress, s.name);
   o.progress = [&bar](std::uint64_t done, std::uint64_t total, std::uint64_t failed) { bar.update(done, total, failed); };
-  const scenarios::SweepResult r = sweep_or_throw(s, o);
+  scenarios::SweepResult r = sweep_or_throw(s, o);
   bar.finish();
+  if (resumed) {
+    // The whole sweep: the seeds that finished before, and those run now.
+    r.outcomes.insert(r.outcomes.end(), carried.begin(), carried.end());
+    std::sort(r.outcomes.begin(), r.outcomes.end(),
+              [](const scenarios::SeedOutcome& x, const scenarios::SeedOutcome& y) { return x.seed < y.seed; });
+  }
 
   std::ostream& human = a.json ? std::cerr : std::cout;
   std::uint64_t failed = 0;
@@ -202,6 +247,25 @@ int cmd_explore(const ExploreCmd& a) {
           << ")";
   }
   human << "\n";
+  if (r.skipped > 0) {
+    // Not every seed ran: say which did, and leave what it takes to run the rest.
+    ResumeState st;
+    st.scenario_file = absolute_path(a.run.file);
+    st.scenario_digest = scenarios::content_digest(text);
+    st.seeds = all_seeds;
+    st.strategy = a.run.strategy;
+    st.mutants = a.run.mutants;
+    st.fixes = a.run.fixes;
+    st.shard = a.shard;
+    st.finished = r.outcomes;
+    const std::string path =
+        !a.resume_out.empty() ? a.resume_out : !a.resume.empty() ? a.resume : sim::cat(s.name, ".resume.json");
+    write_resume_file(path, st);
+    std::vector<std::uint64_t> finished;
+    for (const scenarios::SeedOutcome& out : r.outcomes) finished.push_back(out.seed);
+    human << "finished seeds: " << seed_ranges(finished) << "\nresume: blksim explore --resume "
+          << shell_quote(absolute_path(path)) << (a.jobs > 1 ? sim::cat(" -j ", a.jobs) : std::string()) << "\n";
+  }
   if (!a.junit.empty()) write_file_atomically(a.junit, junit_document(s.name, cases));
   if (r.interrupted_by != 0) return 128 + r.interrupted_by;
   return failed == 0 ? kExitPass : kExitFail;

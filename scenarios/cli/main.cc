@@ -17,8 +17,9 @@ namespace {
 // Explore has neither --tape (seeds differ) nor --wall-budget (its
 // --seed-timeout is the per-seed budget).
 void add_run_options(CLI::App* cmd, cli::RunArgs& a, bool single_run = true) {
-  cmd->add_option("file", a.file, single_run ? "scenario file (TOML), or a repro file (.json)" : "scenario file (TOML)")
-      ->required();
+  CLI::Option* file =
+      cmd->add_option("file", a.file, single_run ? "scenario file (TOML), or a repro file (.json)" : "scenario file (TOML)");
+  if (single_run) file->required();
   if (single_run) cmd->add_option("--seed", a.seed, "seed of the run");
   cmd->add_option("--strategy", a.strategy, "fifo, random, pct, pct:D or replay (default: the scenario's)");
   if (single_run) cmd->add_option("--tape", a.tape_in, "replay this choice tape (written by --tape-out)");
@@ -93,6 +94,10 @@ int main(int argc, char** argv) {
   explore->add_option("--repro-dir", explore_args.repro_dir, "write a repro file per failing seed here");
   explore->add_option("--report-dir", explore_args.report_dir, "write an HTML report per failing seed here");
   explore->add_flag("--each", explore_args.each, "one line per failing seed (default: one line per failure signature)");
+  explore->add_option("--resume", explore_args.resume,
+                      "run the seeds a stopped sweep left (its resume file fixes scenario, seeds and options)");
+  explore->add_option("--resume-out", explore_args.resume_out,
+                      "where a sweep that stops early writes its resume file (default NAME.resume.json)");
   bool no_progress = false;
   explore->add_flag("--no-progress", no_progress, "no progress bar even on a terminal");
 

@@ -29,10 +29,22 @@ cases = root.findall(".//testcase")
 assert len(runs) == int(sys.argv[3]) == len(cases), (len(runs), len(cases))
 assert sorted(r["seed"] for r in runs) == sorted(int(c.get("name").split()[1]) for c in cases)
 PY
+  # The seeds that finished need not be a prefix (workers run chunks): the
+  # resume file lists exactly those in the results, and says how to go on.
+  local resume=${jsonl%.jsonl}.resume.json
+  grep -q "^resume: blksim explore --resume $resume -j 2$" "$err" || fail "$name: no resume line: $(tail -3 "$err")"
+  /usr/bin/python3 - "$jsonl" "$resume" <<'PY' || fail "$name: the resume file does not list the seeds that finished"
+import json, sys
+ran = sorted(json.loads(l)["seed"] for l in open(sys.argv[1]))
+state = json.load(open(sys.argv[2]))
+assert sorted(o["seed"] for o in state["finished"]) == ran
+assert len(state["seeds"]) == 1000000
+PY
 }
 
 # SIGINT to the process group, as Ctrl-C does (setsid: a group of its own).
-setsid "$blksim" explore "$slow" --seeds 1000000 -j 2 --json --junit "$tmp/int.xml" >"$tmp/int.jsonl" 2>"$tmp/int.err" &
+setsid "$blksim" explore "$slow" --seeds 1000000 -j 2 --json --junit "$tmp/int.xml" --resume-out "$tmp/int.resume.json" \
+  >"$tmp/int.jsonl" 2>"$tmp/int.err" &
 pid=$!
 sleep 3
 kill -INT -- "-$pid" 2>/dev/null || kill -INT "$pid"
@@ -42,7 +54,8 @@ rc=$?
 check_results "explore, SIGINT to the group" "$tmp/int.jsonl" "$tmp/int.xml" "$tmp/int.err" "$rc" 130 SIGINT
 
 # SIGTERM to blksim alone: it must kill its own workers.
-"$blksim" explore "$slow" --seeds 1000000 -j 2 --json --junit "$tmp/term.xml" >"$tmp/term.jsonl" 2>"$tmp/term.err" &
+"$blksim" explore "$slow" --seeds 1000000 -j 2 --json --junit "$tmp/term.xml" --resume-out "$tmp/term.resume.json" \
+  >"$tmp/term.jsonl" 2>"$tmp/term.err" &
 pid=$!
 sleep 3
 kill -TERM "$pid"

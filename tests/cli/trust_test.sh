@@ -117,6 +117,25 @@ out=$("$blksim" explore "$reg/scenarios/flushcrash.toml" --seeds 500 -j 2 --no-p
 each=$("$blksim" explore "$reg/scenarios/flushcrash.toml" --seeds 40 -j 2 --no-progress --each 2>&1 | grep -c '^FAIL seed ')
 [ "$each" -gt 1 ] || fail "explore --each prints one line per failing seed"
 
+# --- A sweep that stops early says which seeds finished; --resume runs exactly the rest.
+out=$("$blksim" explore "$reg/scenarios/flushcrash.toml" --seeds 300 -j 2 --no-progress --stop-on-first \
+  --resume-out "$tmp/sweep.resume.json" 2>&1)
+[ $? -eq 1 ] || fail "explore --stop-on-first: expected exit 1: $out"
+grep -q '^finished seeds: ' <<<"$out" || fail "explore --stop-on-first does not say which seeds finished: $out"
+grep -q "^resume: blksim explore --resume $tmp/sweep.resume.json -j 2$" <<<"$out" || fail "no resume line: $out"
+"$blksim" explore --resume "$tmp/sweep.resume.json" -j 2 --json --no-progress >"$tmp/resumed.jsonl" 2>"$tmp/resumed.txt"
+python3 - "$tmp/resumed.jsonl" <<'PY' || fail "the resumed sweep is not the whole sweep: $(cat "$tmp/resumed.txt")"
+import json, sys
+seeds = [json.loads(line)["seed"] for line in open(sys.argv[1])]
+assert seeds == list(range(300)), seeds[:10]
+PY
+grep -q '^explored 300 seeds of flushcrash' "$tmp/resumed.txt" || fail "resumed summary: $(cat "$tmp/resumed.txt")"
+expect 2 'fixes the scenario, seeds' -- "$blksim" explore "$reg/scenarios/flushcrash.toml" --resume "$tmp/sweep.resume.json"
+cp "$reg/scenarios/flushcrash.toml" "$tmp/fc.toml"
+"$blksim" explore "$tmp/fc.toml" --seeds 50 --stop-on-first --resume-out "$tmp/fc.resume.json" --no-progress >/dev/null 2>&1
+echo "# edited" >>"$tmp/fc.toml"
+expect 2 'changed since the sweep began' -- "$blksim" explore --resume "$tmp/fc.resume.json"
+
 # --- Fixes both ways; expectations.
 expect 1 'known       defect fua-clean-node' -- "$blksim" run "$lib/fua-crash.toml" --seed 0
 expect 0 'verdict     pass' -- "$blksim" run "$lib/fua-crash.toml" --seed 0 --fix fua-clean-node

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "scenarios/oracles.h"
+#include "scenarios/serialisation_oracle.h"
 #include "tests/scenarios/library.h"
 
 using engine::Mutant;
@@ -155,6 +156,7 @@ TEST_CASE("every mutant is caught by the oracle it names, somewhere in the libra
       {Mutant::kSkipSerialisingWait, "overlapping-writers.toml"}, {Mutant::kSkipFlushToDisk, "flush-crash.toml"},
       {Mutant::kDrainNoWait, "drain-all-two-loops.toml"},         {Mutant::kSwallowWriteError, "eio-fragment.toml"},
       {Mutant::kNoZeroFallback, "zero-enotsup-fua.toml"},         {Mutant::kLeakSerialisingCount, "overlapping-writers.toml"},
+      {Mutant::kOverlapStartOnly, "overlapping-writers.toml"},
   };
   for (const Case& c : cases) {
     const engine::MutantInfo* info = nullptr;
@@ -168,4 +170,60 @@ TEST_CASE("every mutant is caught by the oracle it names, somewhere in the libra
     require_caught(first_failure(only(library(c.scenario), {*oracle}), 20, {c.mutant}), *oracle);
   }
   CHECK(engine::all_mutants().size() == std::size(cases));
+}
+
+TEST_CASE("the serialisation oracle judges overlap with its own model, not the engine's overlap function") {
+  // overlap-start-only plants a defect in the engine's tracked_request_overlaps:
+  // a request whose range starts before a serialising one and reaches into it
+  // no longer waits for it. An oracle that asked that function would see no
+  // overlap either; the model decides overlap itself and catches the driver
+  // I/O inside the serialising request's range.
+  const scenarios::Scenario s = only(library("overlapping-writers.toml"), {Oracle::kSerialisation});
+  const auto r = first_failure(s, 20, {Mutant::kOverlapStartOnly});
+  require_caught(r, Oracle::kSerialisation);
+  CHECK(r->verdict.message.find("widened to") != std::string::npos);
+  // Without the defect the same seeds hold.
+  CHECK_FALSE(first_failure(s, 20).has_value());
+}
+
+TEST_CASE("the serialisation model widens, matches nodes and coroutines, and forgets ended requests") {
+  sim::Trace trace;
+  const std::uint32_t node = trace.intern("disk0");
+  const std::uint32_t other = trace.intern("disk1");
+  const std::uint32_t pwritev = trace.intern("bdrv_co_pwritev");
+  const std::uint32_t preadv = trace.intern("preadv");
+  scenarios::SerialisationModel model;
+  const auto event = [](sim::EventKind kind, std::uint64_t co, std::uint64_t a, std::uint64_t b, std::uint64_t c,
+                        std::uint32_t label, std::uint32_t label2) {
+    sim::TraceEvent e;
+    e.kind = kind;
+    e.co = co;
+    e.a = a;
+    e.b = b;
+    e.c = c;
+    e.label = label;
+    e.label2 = label2;
+    return e;
+  };
+  const auto issue_on = [&](std::uint64_t co, std::uint64_t offset, std::uint64_t bytes, std::uint32_t on) {
+    return model.observe(trace, event(sim::EventKind::kDriverIssue, co, 0, offset, bytes, preadv, on));
+  };
+  const auto issue = [&](std::uint64_t co, std::uint64_t offset, std::uint64_t bytes) {
+    return issue_on(co, offset, bytes, node);
+  };
+  CHECK_FALSE(model.observe(trace, event(sim::EventKind::kRequestBegin, 1, 7, 512, 3000, pwritev, node)));
+  CHECK_FALSE(issue(2, 3600, 100));  // not serialising yet
+  CHECK_FALSE(model.observe(trace, event(sim::EventKind::kSerialising, 1, 7, 4096, 0, 0, node)));
+  CHECK_FALSE(issue(2, 3600, 100));  // serialising, but not past its wait
+  CHECK_FALSE(model.observe(trace, event(sim::EventKind::kSerialisingPastWait, 1, 7, 0, 0, 0, node)));
+  const auto v = issue(2, 4000, 96);  // inside the widening 3512..4096, outside the request's own bytes
+  REQUIRE(v.has_value());
+  CHECK(v->shape == "preadv overlaps serialising pwritev");
+  CHECK(v->message.find("widened to 0..4096") != std::string::npos);
+  CHECK_FALSE(issue(2, 4096, 512));  // the next block
+  CHECK_FALSE(issue(1, 0, 4096));    // its own I/O
+  CHECK_FALSE(issue_on(2, 0, 4096, other));
+  CHECK_FALSE(model.observe(trace, event(sim::EventKind::kRequestEnd, 1, 7, 0, 0, pwritev, node)));
+  CHECK_FALSE(issue(2, 0, 4096));
+  CHECK(model.in_flight() == 0);
 }

@@ -1,0 +1,85 @@
+#include "scenarios/serialisation_oracle.h"
+
+#include <algorithm>
+
+#include "sim/invariant.h"
+#include "sim/str.h"
+
+namespace scenarios {
+namespace {
+
+// "bdrv_co_pwritev" -> "pwritev": signatures speak of the kind of request.
+std::string_view short_name(std::string_view name) {
+  constexpr std::string_view kPrefix = "bdrv_co_";
+  return name.starts_with(kPrefix) ? name.substr(kPrefix.size()) : name;
+}
+
+}  // namespace
+
+std::uint32_t SerialisationModel::kinds() {
+  using K = sim::EventKind;
+  return sim::Trace::kind_bit(K::kRequestBegin) | sim::Trace::kind_bit(K::kRequestEnd) |
+         sim::Trace::kind_bit(K::kSerialising) | sim::Trace::kind_bit(K::kSerialisingPastWait) |
+         sim::Trace::kind_bit(K::kDriverIssue);
+}
+
+std::optional<SerialisationModel::Violation> SerialisationModel::observe(const sim::Trace& trace,
+                                                                         const sim::TraceEvent& e) {
+  switch (e.kind) {
+    case sim::EventKind::kRequestBegin: {
+      Request r;
+      r.node = e.label2;
+      r.name = e.label;
+      r.co = e.co;
+      r.offset = e.b;
+      r.bytes = e.c;
+      r.begin = e.b;
+      r.end = e.b + e.c;
+      SIM_ASSERT(requests_.emplace(e.a, r).second, sim::cat("request ", e.a, " began twice"));
+      return std::nullopt;
+    }
+    case sim::EventKind::kRequestEnd:
+      requests_.erase(e.a);
+      return std::nullopt;
+    case sim::EventKind::kSerialising: {
+      auto it = requests_.find(e.a);
+      SIM_ASSERT(it != requests_.end(), sim::cat("request ", e.a, " made serialising before it began"));
+      Request& r = it->second;
+      const std::uint64_t align = e.b;
+      SIM_ASSERT(align > 0, "a serialising alignment of zero");
+      // Widened to whole units of the alignment, and never narrowed again.
+      const std::uint64_t begin = r.offset / align * align;
+      const std::uint64_t end = (r.offset + r.bytes + align - 1) / align * align;
+      r.begin = r.serialising ? std::min(r.begin, begin) : begin;
+      r.end = r.serialising ? std::max(r.end, end) : end;
+      r.serialising = true;
+      return std::nullopt;
+    }
+    case sim::EventKind::kSerialisingPastWait: {
+      auto it = requests_.find(e.a);
+      SIM_ASSERT(it != requests_.end(), sim::cat("request ", e.a, " passed its wait before it began"));
+      it->second.past_wait = true;
+      return std::nullopt;
+    }
+    case sim::EventKind::kDriverIssue: {
+      if (e.c == 0) return std::nullopt;  // a flush touches no range
+      const std::uint64_t begin = e.b;
+      const std::uint64_t end = e.b + e.c;
+      for (const auto& [id, r] : requests_) {
+        if (!r.serialising || !r.past_wait || r.node != e.label2 || r.co == e.co) continue;
+        if (end <= r.begin || r.end <= begin) continue;
+        Violation v;
+        v.shape = sim::cat(trace.text(e.label), " overlaps serialising ", short_name(trace.text(r.name)));
+        v.message = sim::cat("driver ", trace.text(e.label), " of ", begin, "+", e.c, " on '", trace.text(e.label2),
+                             "' (coroutine ", e.co, ") overlaps serialising request ", trace.text(r.name), " ", r.offset,
+                             "+", r.bytes, " (req#", id, ", widened to ", r.begin, "..", r.end, "), which is past its wait");
+        return v;
+      }
+      return std::nullopt;
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
+}  // namespace scenarios
