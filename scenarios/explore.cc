@@ -26,7 +26,8 @@ using Clock = std::chrono::steady_clock;
 std::string seed_outcome_json(const SeedOutcome& o) {
   nlohmann::json j = {{"seed", o.seed},         {"verdict", o.verdict}, {"property", o.property},
                       {"signature", o.signature},   {"known_defect", o.known_defect},
-                      {"message", o.message},   {"strategy", o.strategy},
+                      {"message", o.message},   {"details", o.details}, {"location", o.location},
+                      {"strategy", o.strategy},
                       {"fingerprint", o.fingerprint}, {"events", o.events}};
   return j.dump();
 }
@@ -44,6 +45,8 @@ std::optional<SeedOutcome> seed_outcome_from_json(const std::string& line) {
     o.signature = j.at("signature").get<std::string>();
     o.known_defect = j.at("known_defect").get<std::string>();
     o.message = j.at("message").get<std::string>();
+    o.details = j.at("details").get<std::vector<std::string>>();
+    o.location = j.at("location").get<std::string>();
     o.strategy = j.at("strategy").get<std::string>();
     o.fingerprint = j.at("fingerprint").get<std::uint64_t>();
     o.events = j.at("events").get<std::uint64_t>();
@@ -70,6 +73,8 @@ SeedOutcome run_one(const Scenario& scenario, const SweepOptions& options, std::
   out.signature = sim::failure_signature(r.verdict);
   out.known_defect = r.known_defect;
   out.message = r.verdict.message;
+  out.details = r.verdict.details;
+  out.location = r.verdict.location;
   out.strategy = r.strategy;
   out.fingerprint = r.fingerprint;
   out.events = r.events;

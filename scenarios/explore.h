@@ -53,6 +53,8 @@ struct SeedOutcome {
   std::string signature;  // sim::failure_signature, or "crash [SIGABRT]" / "hang"
   std::string known_defect;  // the known defect of the reference it is (known_defects.h), if any
   std::string message;
+  std::vector<std::string> details;  // the verdict's (a deadlock's blocked coroutines and cycle, ...)
+  std::string location;              // an invariant's source location
   std::string strategy;
   std::uint64_t fingerprint = 0;
   std::uint64_t events = 0;

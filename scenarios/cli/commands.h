@@ -46,19 +46,27 @@ struct TraceCmd {
 };
 int cmd_trace(const TraceCmd& a);
 
-struct ExploreCmd {
-  RunArgs run;
-  std::string seeds;
-  std::string seed_range;
+// What explore and suite share: how seeds are swept.
+struct SweepArgs {
+  std::string strategy;  // "": each scenario's
+  std::vector<std::string> mutants;
+  std::vector<std::string> fixes;
   unsigned jobs = 1;
-  std::string shard;
   bool stop_on_first = false;
-  double time_budget_s = 0;
-  double seed_timeout_s = 120;
+  double time_budget_s = 0;                               // of the whole sweep; 0: none
+  double wall_budget_s = scenarios::kDefaultWallBudgetS;  // of each seed
   bool json = false;
   std::string junit;
-  std::string repro_dir;
   std::string report_dir;
+};
+
+struct ExploreCmd {
+  RunArgs run;  // run.file, the scenario; the other run options come from `sweep`
+  SweepArgs sweep;
+  std::string seeds;
+  std::string seed_range;
+  std::string shard;
+  std::string repro_dir;
   bool progress = true;
   bool each = false;  // one line per failing seed instead of one per signature
   std::string resume;      // a resume file: run the seeds it says did not finish
@@ -69,17 +77,12 @@ int cmd_explore(const ExploreCmd& a);
 struct SuiteCmd {
   std::string dir;
   std::uint32_t seeds = 0;
-  unsigned jobs = 1;
+  SweepArgs sweep;
   std::string graph_dir;
-  bool json = false;
-  std::string junit;
   std::string baseline;
   std::string write_baseline;
   std::string golden;
   bool update_golden = false;
-  std::vector<std::string> mutants;
-  std::vector<std::string> fixes;
-  std::string report_dir;
 };
 int cmd_suite(const SuiteCmd& a);
 
@@ -118,7 +121,7 @@ struct BenchCmd {
   int reps = 3;
   std::string oracles = "both";               // off | data | both: which request figures
   std::uint64_t in_flight = 100000;           // also measure this many requests in flight at once (0: not)
-  std::string scenarios = "scenarios/library";  // seeds per CPU-second of each scenario here ("none": not)
+  std::string scenarios;  // seeds per CPU-second of each scenario here ("none": not; "": the library)
 };
 int cmd_bench(const BenchCmd& a);
 

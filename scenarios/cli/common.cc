@@ -96,6 +96,14 @@ std::vector<std::string> scenario_files_in(const std::string& dir) {
   return files;
 }
 
+std::string library_dir() {
+  std::error_code ec;
+  if (std::filesystem::is_directory("scenarios/library", ec)) return "scenarios/library";
+  const std::string built_from = std::string(BLKSIM_SOURCE_DIR) + "/scenarios/library";
+  if (std::filesystem::is_directory(built_from, ec)) return built_from;
+  return "scenarios/library";
+}
+
 scenarios::RunOptions options_from(const RunArgs& a) {
   scenarios::RunOptions o;
   o.seed = seed_or_throw(a.seed);

@@ -39,6 +39,9 @@ void write_file_or_throw(const std::string& path, const std::string& data);
 // Through a temporary file and a rename, so a reader never sees half a file.
 void write_file_atomically(const std::string& path, const std::string& data);
 std::vector<std::string> scenario_files_in(const std::string& dir);
+// The scenario library: ./scenarios/library, else the source tree's this
+// blksim was built from, so `list scenarios` works from any directory.
+std::string library_dir();
 
 // The options every command that runs a scenario takes.
 struct RunArgs {

@@ -113,16 +113,16 @@ int cmd_explore(const ExploreCmd& given) {
   std::optional<ResumeState> resumed;
   if (!a.resume.empty()) {
     // The sweep is the resume file's: its scenario, seeds, strategy, mutants and fixes.
-    if (!a.run.file.empty() || !a.seeds.empty() || !a.seed_range.empty() || !a.shard.empty() || !a.run.strategy.empty() ||
-        !a.run.mutants.empty() || !a.run.fixes.empty()) {
+    if (!a.run.file.empty() || !a.seeds.empty() || !a.seed_range.empty() || !a.shard.empty() || !a.sweep.strategy.empty() ||
+        !a.sweep.mutants.empty() || !a.sweep.fixes.empty()) {
       throw BadInput{sim::cat("--resume ", a.resume, " fixes the scenario, seeds, shard, strategy, mutants and fixes: "
                               "give none of them with it")};
     }
     resumed = read_resume_file(a.resume);
     a.run.file = resumed->scenario_file;
-    a.run.strategy = resumed->strategy;
-    a.run.mutants = resumed->mutants;
-    a.run.fixes = resumed->fixes;
+    a.sweep.strategy = resumed->strategy;
+    a.sweep.mutants = resumed->mutants;
+    a.sweep.fixes = resumed->fixes;
     a.shard = resumed->shard;
   } else if (a.run.file.empty()) {
     throw BadInput{"explore: give a scenario file, or --resume FILE"};
@@ -154,18 +154,18 @@ int cmd_explore(const ExploreCmd& given) {
       if (done.count(seed) == 0) o.seeds.push_back(seed);
     }
   }
-  o.strategy = strategy_or_throw(a.run.strategy);
+  o.strategy = strategy_or_throw(a.sweep.strategy);
   if (o.strategy && o.strategy->kind == sim::StrategySpec::Kind::kReplay) {
     throw BadInput{"explore: --strategy replay follows one tape; use replay or run --tape"};
   }
-  o.mutants = mutants_or_throw(a.run.mutants);
-  o.fixes = fixes_or_throw(a.run.fixes);
-  if (a.jobs < 1 || a.jobs > scenarios::kMaxWorkers) throw BadInput{sim::cat("--jobs: expected 1 to ", scenarios::kMaxWorkers)};
-  o.workers = a.jobs;
-  o.stop_on_first = a.stop_on_first;
-  o.time_budget_s = a.time_budget_s;
-  o.seed_timeout_s = a.seed_timeout_s;
-  for (const auto& [flag, dir] : {std::pair<std::string, std::string>{"--repro-dir", a.repro_dir}, {"--report-dir", a.report_dir}}) {
+  o.mutants = mutants_or_throw(a.sweep.mutants);
+  o.fixes = fixes_or_throw(a.sweep.fixes);
+  if (a.sweep.jobs < 1 || a.sweep.jobs > scenarios::kMaxWorkers) throw BadInput{sim::cat("--jobs: expected 1 to ", scenarios::kMaxWorkers)};
+  o.workers = a.sweep.jobs;
+  o.stop_on_first = a.sweep.stop_on_first;
+  o.time_budget_s = a.sweep.time_budget_s;
+  o.seed_timeout_s = a.sweep.wall_budget_s;
+  for (const auto& [flag, dir] : {std::pair<std::string, std::string>{"--repro-dir", a.repro_dir}, {"--report-dir", a.sweep.report_dir}}) {
     if (dir.empty()) continue;
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
@@ -183,7 +183,7 @@ int cmd_explore(const ExploreCmd& given) {
               [](const scenarios::SeedOutcome& x, const scenarios::SeedOutcome& y) { return x.seed < y.seed; });
   }
 
-  std::ostream& human = a.json ? std::cerr : std::cout;
+  std::ostream& human = a.sweep.json ? std::cerr : std::cout;
   std::uint64_t failed = 0;
   std::vector<JunitCase> cases;
   const auto repro_of = [&](const scenarios::SeedOutcome& out) {
@@ -192,7 +192,7 @@ int cmd_explore(const ExploreCmd& given) {
                       o.mutants, o.fixes);
   };
   for (const scenarios::SeedOutcome& out : r.outcomes) {
-    if (a.json) std::cout << outcome_json(s, out, o, a.shard) << "\n";
+    if (a.sweep.json) std::cout << outcome_json(s, out, o, a.shard) << "\n";
     JunitCase c{s.name, sim::cat("seed ", out.seed), "", "", ""};
     if (!out.ok()) {
       ++failed;
@@ -203,13 +203,13 @@ int cmd_explore(const ExploreCmd& given) {
               << ": " << out.message << "\n     repro: " << repro << "\n";
       }
       if (!a.repro_dir.empty()) write_repro(s, text, out, o, a.repro_dir, a.each ? human : nullout());
-      if (!a.report_dir.empty() && out.rerunnable()) {
+      if (!a.sweep.report_dir.empty() && out.rerunnable()) {
         scenarios::RunOptions ro;
         ro.seed = out.seed;
         ro.strategy = o.strategy;
         ro.mutants = o.mutants;
         ro.fixes = o.fixes;
-        const std::string path = sim::cat(a.report_dir, "/", s.name, ".seed", out.seed, ".html");
+        const std::string path = sim::cat(a.sweep.report_dir, "/", s.name, ".seed", out.seed, ".html");
         write_report(s, text, ro, repro, "", path);
         if (a.each) human << "     report: " << path << "\n";
       }
@@ -228,8 +228,8 @@ int cmd_explore(const ExploreCmd& given) {
       if (!a.repro_dir.empty() && g.first.rerunnable()) {
         human << "     repro files: " << a.repro_dir << "/" << s.name << ".seed*.repro.json\n";
       }
-      if (!a.report_dir.empty() && g.first.rerunnable()) {
-        human << "     reports: " << a.report_dir << "/" << s.name << ".seed*.html\n";
+      if (!a.sweep.report_dir.empty() && g.first.rerunnable()) {
+        human << "     reports: " << a.sweep.report_dir << "/" << s.name << ".seed*.html\n";
       }
     }
   }
@@ -242,7 +242,7 @@ int cmd_explore(const ExploreCmd& given) {
   if (r.skipped > 0) {
     human << ", " << r.skipped << " not run ("
           << (r.interrupted_by != 0 ? sim::cat("interrupted by ", signal_name(r.interrupted_by))
-              : a.stop_on_first     ? std::string("stopped at the first failure")
+              : a.sweep.stop_on_first     ? std::string("stopped at the first failure")
                                     : std::string("time budget"))
           << ")";
   }
@@ -253,9 +253,9 @@ int cmd_explore(const ExploreCmd& given) {
     st.scenario_file = absolute_path(a.run.file);
     st.scenario_digest = scenarios::content_digest(text);
     st.seeds = all_seeds;
-    st.strategy = a.run.strategy;
-    st.mutants = a.run.mutants;
-    st.fixes = a.run.fixes;
+    st.strategy = a.sweep.strategy;
+    st.mutants = a.sweep.mutants;
+    st.fixes = a.sweep.fixes;
     st.shard = a.shard;
     st.finished = r.outcomes;
     const std::string path =
@@ -264,9 +264,9 @@ int cmd_explore(const ExploreCmd& given) {
     std::vector<std::uint64_t> finished;
     for (const scenarios::SeedOutcome& out : r.outcomes) finished.push_back(out.seed);
     human << "finished seeds: " << seed_ranges(finished) << "\nresume: blksim explore --resume "
-          << shell_quote(absolute_path(path)) << (a.jobs > 1 ? sim::cat(" -j ", a.jobs) : std::string()) << "\n";
+          << shell_quote(absolute_path(path)) << (a.sweep.jobs > 1 ? sim::cat(" -j ", a.sweep.jobs) : std::string()) << "\n";
   }
-  if (!a.junit.empty()) write_file_atomically(a.junit, junit_document(s.name, cases));
+  if (!a.sweep.junit.empty()) write_file_atomically(a.sweep.junit, junit_document(s.name, cases));
   if (r.interrupted_by != 0) return 128 + r.interrupted_by;
   return failed == 0 ? kExitPass : kExitFail;
 }

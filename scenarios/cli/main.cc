@@ -4,102 +4,224 @@
 // Exit codes: 0 every run held its properties, 1 a property failed, 2 bad input
 // (unknown flag, missing or malformed file, impossible value), 3 an internal
 // error of blksim itself.
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <iostream>
+#include <regex>
+#include <sstream>
 
 #include <CLI/CLI.hpp>
 
 #include "scenarios/cli/commands.h"
 #include "scenarios/repro.h"
+#include "sim/scheduler.h"
+#include "sim/str.h"
 
 namespace {
 
-// Explore has neither --tape (seeds differ) nor --wall-budget (its
-// --seed-timeout is the per-seed budget).
-void add_run_options(CLI::App* cmd, cli::RunArgs& a, bool single_run = true) {
-  CLI::Option* file =
-      cmd->add_option("file", a.file, single_run ? "scenario file (TOML), or a repro file (.json)" : "scenario file (TOML)");
-  if (single_run) file->required();
-  if (single_run) cmd->add_option("--seed", a.seed, "seed of the run");
-  cmd->add_option("--strategy", a.strategy, "fifo, random, pct, pct:D or replay (default: the scenario's)");
-  if (single_run) cmd->add_option("--tape", a.tape_in, "replay this choice tape (written by --tape-out)");
-  cmd->add_option("--mutant", a.mutants, "switch on an engine mutant (see list mutants); repeatable");
-  cmd->add_option("--fix", a.fixes, "switch on the later fix of a known defect (see list fixes); repeatable");
-  if (single_run) {
-    cmd->add_option("--wall-budget", a.wall_budget_s,
-                    "end a run that takes more than S seconds of real time with verdict wall-budget (0: no limit)")
-        ->check(CLI::Range(0.0, 1e9));
-  }
+// Every option says its type plainly (N, S, FILE, ...) and its default; a range
+// check keeps quiet in the help (the description says the range).
+template <typename T>
+CLI::Option* option(CLI::App* cmd, const std::string& names, T& var, const std::string& type, std::string help,
+                    const std::string& def = "") {
+  if (!def.empty()) help += sim::cat(" (default ", def, ")");
+  return cmd->add_option(names, var, help)->type_name(type);
+}
+
+CLI::Validator range(double lo, double hi) { return CLI::Range(lo, hi).description(""); }
+
+void add_engine_switches(CLI::App* cmd, std::vector<std::string>& mutants, std::vector<std::string>& fixes) {
+  option(cmd, "--mutant", mutants, "NAME", "switch on an engine mutant (blksim list mutants); repeatable");
+  option(cmd, "--fix", fixes, "NAME", "apply the later fix of a known defect (blksim list fixes); repeatable");
+}
+
+void add_wall_budget(CLI::App* cmd, double& budget, std::string_view what) {
+  option(cmd, "--wall-budget", budget, "S",
+         sim::cat("end ", what, " that takes more than S seconds of real time with verdict wall-budget (0: no limit)"),
+         "120")
+      ->check(range(0, 1e9));
+}
+
+// run, replay, shrink, graph, trace, report: one run, of a scenario and seed or of a repro file.
+void add_run_options(CLI::App* cmd, cli::RunArgs& a) {
+  option(cmd, "file", a.file, "FILE", "a scenario file (.toml), or a repro file (.json) that fixes the run")->required();
+  option(cmd, "--seed", a.seed, "N", "seed of the run", "0");
+  option(cmd, "--strategy", a.strategy, "S", "fifo, random, pct, pct:D or replay", "the scenario's");
+  option(cmd, "--tape", a.tape_in, "FILE", "replay this choice tape (written by --tape-out); implies --strategy replay");
+  add_engine_switches(cmd, a.mutants, a.fixes);
+  add_wall_budget(cmd, a.wall_budget_s, "a run");
 }
 
 void add_snapshot_options(CLI::App* cmd, cli::Snapshot& s) {
-  cmd->add_option("--at-event", s.at_event, "up to this event index (default: the end)");
-  cmd->add_option("--at-time", s.at_time, "up to this virtual time in ns");
+  option(cmd, "--at-event", s.at_event, "N", "up to this event index", "the end");
+  option(cmd, "--at-time", s.at_time, "NS", "up to this virtual time in ns", "the end");
 }
+
+// explore and suite: many seeds in worker processes.
+void add_sweep_options(CLI::App* cmd, cli::SweepArgs& a) {
+  option(cmd, "--strategy", a.strategy, "S", "fifo, random, pct or pct:D", "each scenario's");
+  add_engine_switches(cmd, a.mutants, a.fixes);
+  option(cmd, "-j,--jobs", a.jobs, "N", "worker processes", "1")->check(range(1, scenarios::kMaxWorkers));
+  cmd->add_flag("--stop-on-first", a.stop_on_first, "stop at the first failing seed");
+  option(cmd, "--time-budget", a.time_budget_s, "S", "stop starting seeds after S seconds of wall time (0: no limit)", "0")
+      ->check(range(0, 1e9));
+  add_wall_budget(cmd, a.wall_budget_s, "a seed");
+  cmd->add_flag("--json", a.json, "one JSON object per seed on stdout; the human summary goes to stderr");
+  option(cmd, "--junit", a.junit, "FILE", "write a JUnit XML report, one test case per seed");
+  option(cmd, "--report-dir", a.report_dir, "DIR", "write an HTML report per new failure here");
+}
+
+// The edit distance of two words, for "did you mean".
+std::size_t distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string nearest(const std::string& word, const std::vector<std::string>& choices) {
+  std::string best;
+  std::size_t best_distance = 3;  // farther than this is no suggestion
+  for (const std::string& c : choices) {
+    const std::size_t d = distance(word, c);
+    if (d < best_distance) {
+      best_distance = d;
+      best = c;
+    }
+  }
+  return best;
+}
+
+std::vector<std::string> subcommand_names(const CLI::App& app) {
+  std::vector<std::string> names;
+  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) names.push_back(sub->get_name());
+  return names;
+}
+
+// CLI11's messages, said the way the rest of blksim says things.
+std::string rephrase(const CLI::ParseError& e, const CLI::App& app, int argc, char** argv) {
+  const std::string what = e.what();
+  // By exit code: CLI11 names some errors after the subcommand they occur in.
+  const auto code = static_cast<CLI::ExitCodes>(e.get_exit_code());
+  const std::string help = [&] {
+    for (const CLI::App* sub : app.get_subcommands()) return sim::cat(" (see blksim ", sub->get_name(), " --help)");
+    return std::string(" (see blksim --help)");
+  }();
+  // A first word that is not a command is most likely a mistyped command.
+  if (app.get_subcommands().empty() && argc > 1 && argv[1][0] != '-') {
+    const std::string suggestion = nearest(argv[1], subcommand_names(app));
+    return sim::cat("unknown command '", argv[1], "'", suggestion.empty() ? "" : sim::cat("; did you mean '", suggestion, "'?"),
+                    " (see blksim --help)");
+  }
+  if (code == CLI::ExitCodes::ExtrasError) {
+    // CLI11 lists the extra words last first ("7 --seed"): name the option if there is one.
+    const std::size_t colon = what.find(": ");
+    std::istringstream words(colon == std::string::npos ? what : what.substr(colon + 2));
+    std::string first, option_word;
+    for (std::string w; words >> w;) {
+      if (first.empty()) first = w;
+      if (w.starts_with("-")) option_word = w;
+    }
+    return option_word.empty() ? sim::cat("unexpected argument '", first, "'", help)
+                               : sim::cat("unknown option ", option_word, help);
+  }
+  if (code == CLI::ExitCodes::RequiredError) {
+    if (what.find("subcommand") != std::string::npos) return "missing a command (see blksim --help)";
+    return sim::cat("missing ", what.substr(0, what.find(" is required")), help);
+  }
+  const std::string option_name = what.substr(0, what.find(':'));
+  if (code == CLI::ExitCodes::ArgumentMismatch) return sim::cat(option_name, " needs a value", help);
+  if (code == CLI::ExitCodes::ValidationError) {
+    // "--x: Value -3 not in range 0.000000 to 1000000000.000000"
+    std::smatch m;
+    static const std::regex kRange("^(\\S+): Value (\\S+) not in range (\\S+) to (\\S+)$");
+    if (std::regex_match(what, m, kRange)) {
+      const auto plain = [](const std::string& number) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%g", std::strtod(number.c_str(), nullptr));
+        return std::string(buf);
+      };
+      return sim::cat(m[1].str(), ": ", m[2].str(), " is out of range (expected ", plain(m[3].str()), " to ",
+                      plain(m[4].str()), ")", help);
+    }
+    return sim::cat(what, help);
+  }
+  if (code == CLI::ExitCodes::ConversionError) return sim::cat(option_name, ": not a number of the kind it takes", help);
+  return sim::cat(what, help);
+}
+
+constexpr const char* kFooter = R"(
+Exit codes: 0 every run held its properties; 1 a property failed (or a replay
+diverged); 2 bad input (with file:line:column and what was expected); 3 an
+internal error of blksim; 130/143 a sweep stopped by SIGINT/SIGTERM.
+Docs: README.md, docs/user-guide.md, docs/scenario-language.md,
+docs/reproduce-a-bug-report.md, docs/reference-defects.md.)";
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"blksim: a deterministic simulator for QEMU's block-layer request engine"};
+  CLI::App app{"blksim: a deterministic simulator for QEMU's block-layer request engine (block/io.c at 9cdcfd9f7a)",
+               "blksim"};
   app.require_subcommand(1);
+  app.footer(kFooter);
   app.set_version_flag("--version", std::string("blksim ") + BLKSIM_VERSION + "\nmodels " + scenarios::kReference +
                                         "; its known defects: docs/reference-defects.md");
 
   cli::RunCmd run_args;
-  CLI::App* run = app.add_subcommand("run", "run a scenario once and print its verdict and fingerprint");
+  CLI::App* run = app.add_subcommand("run", "run a scenario once and print its verdict, signature and fingerprint");
   add_run_options(run, run_args.run);
-  run->add_option("--tape-out", run_args.tape_out, "write the run's choice tape to this file");
-  run->add_option("--trace-out", run_args.trace_out, "stream every trace event to this file as JSON Lines");
-  run->add_option("--repro-out", run_args.repro_out, "write a repro file (JSON) of this run");
-  run->add_flag("--json", run_args.json, "print the result as one JSON object");
-  run->add_option("--export-images", run_args.export_dir,
-                  "write each mem node's visible and durable image to DIR/NODE.{visible,durable}.raw");
+  option(run, "--tape-out", run_args.tape_out, "FILE", "write the run's choice tape here");
+  option(run, "--trace-out", run_args.trace_out, "FILE", "stream every trace event here as JSON Lines");
+  option(run, "--repro-out", run_args.repro_out, "FILE", "write a repro file (JSON) of this run");
+  run->add_flag("--json", run_args.json, "print the result as one JSON object, and nothing else");
+  option(run, "--export-images", run_args.export_dir, "DIR",
+         "write each mem node's visible and durable image to DIR/NODE.{visible,durable}.raw (DIR is created)");
 
   cli::GraphCmd graph_args;
-  CLI::App* graph = app.add_subcommand("graph", "run a scenario and draw its wait-for graph");
+  CLI::App* graph = app.add_subcommand("graph", "run a scenario (or a repro) and draw its wait-for graph");
   add_run_options(graph, graph_args.run);
   add_snapshot_options(graph, graph_args.at);
-  graph->add_option("-o,--output", graph_args.output, "output file: .dot, .svg or .png")->required();
-  graph->add_option("--view", graph_args.view,
-                    "whole (every wait, counts and totals), snapshot (waits open at --at-*), deadlock (the cycle in red, "
-                    "the rest faded); default: snapshot with --at-*, deadlock after a deadlock, else whole");
-  graph->add_option("--max-vertices", graph_args.max_vertices, "aggregate coroutines per job and node past this many")
-      ->check(CLI::Range(1, 100000));
+  option(graph, "-o,--output", graph_args.output, "FILE", "the picture: .dot, .svg or .png")->required();
+  option(graph, "--view", graph_args.view, "V",
+         "whole (every wait, counts and totals), snapshot (waits open at --at-*), deadlock (the cycle in red)",
+         "snapshot with --at-*, deadlock after a deadlock, else whole");
+  option(graph, "--max-vertices", graph_args.max_vertices, "N", "group coroutines per job and node past this many", "120")
+      ->check(range(1, 100000));
 
   cli::TraceCmd trace_args;
-  CLI::App* trace = app.add_subcommand("trace", "run a scenario and print its event trace");
+  CLI::App* trace = app.add_subcommand("trace", "run a scenario (or a repro) and print its event trace");
   add_run_options(trace, trace_args.run);
   add_snapshot_options(trace, trace_args.at);
-  trace->add_option("--format", trace_args.format, "text or jsonl");
-  trace->add_option("-o,--output", trace_args.output, "write here instead of stdout");
-  trace->add_option("--node", trace_args.node, "only events of this node");
-  trace->add_option("--request", trace_args.request, "only events of this request id");
+  option(trace, "--format", trace_args.format, "F", "text or jsonl", "text");
+  option(trace, "-o,--output", trace_args.output, "FILE", "write here", "stdout");
+  option(trace, "--node", trace_args.node, "NAME", "only events of this node");
+  option(trace, "--request", trace_args.request, "ID", "only events of this request id");
 
   cli::ExploreCmd explore_args;
-  CLI::App* explore = app.add_subcommand("explore", "run many seeds in worker processes and report the failing ones");
-  add_run_options(explore, explore_args.run, false);
-  explore->add_option("--seeds", explore_args.seeds, "seeds 0..N-1 (default: the scenario's count)");
-  explore->add_option("--seed-range", explore_args.seed_range, "seeds A..B, both included");
-  explore->add_option("-j,--jobs", explore_args.jobs, "worker processes");
-  explore->add_option("--shard", explore_args.shard, "run shard K of N (1-based): every N-th seed from the K-th");
-  explore->add_flag("--stop-on-first", explore_args.stop_on_first, "stop at the first failing seed");
-  explore->add_option("--time-budget", explore_args.time_budget_s, "stop starting seeds after S seconds of wall time")
-      ->check(CLI::Range(0.0, 1e9));
-  explore->add_option("--seed-timeout", explore_args.seed_timeout_s,
-                      "a seed running S seconds of wall time ends with verdict wall-budget; a worker silent 10 s "
-                      "longer is killed (hang)")
-      ->check(CLI::Range(0.001, 1e9));
-  explore->add_flag("--json", explore_args.json, "one JSON object per seed on stdout (the summary goes to stderr)");
-  explore->add_option("--junit", explore_args.junit, "write a JUnit XML report (one test case per seed)");
-  explore->add_option("--repro-dir", explore_args.repro_dir, "write a repro file per failing seed here");
-  explore->add_option("--report-dir", explore_args.report_dir, "write an HTML report per failing seed here");
-  explore->add_flag("--each", explore_args.each, "one line per failing seed (default: one line per failure signature)");
-  explore->add_option("--resume", explore_args.resume,
-                      "run the seeds a stopped sweep left (its resume file fixes scenario, seeds and options)");
-  explore->add_option("--resume-out", explore_args.resume_out,
-                      "where a sweep that stops early writes its resume file (default NAME.resume.json)");
+  CLI::App* explore = app.add_subcommand("explore", "run many seeds in worker processes; failures grouped by signature");
+  option(explore, "file", explore_args.run.file, "FILE", "a scenario file (.toml); none with --resume");
+  add_sweep_options(explore, explore_args.sweep);
+  option(explore, "--seeds", explore_args.seeds, "N", "seeds 0..N-1", "the scenario's seeds");
+  option(explore, "--seed-range", explore_args.seed_range, "A..B", "seeds A to B, both included");
+  option(explore, "--shard", explore_args.shard, "K/N", "run shard K of N (1-based): every N-th seed from the K-th");
+  option(explore, "--repro-dir", explore_args.repro_dir, "DIR", "write a repro file per failing seed here");
+  explore->add_flag("--each", explore_args.each, "one line per failing seed, not one per failure signature");
+  option(explore, "--resume", explore_args.resume, "FILE",
+         "run the seeds a stopped sweep left (its resume file fixes scenario, seeds and options)");
+  option(explore, "--resume-out", explore_args.resume_out, "FILE", "where a sweep that stops early writes its resume file",
+         "NAME.resume.json");
   bool no_progress = false;
-  explore->add_flag("--no-progress", no_progress, "no progress bar even on a terminal");
+  explore->add_flag("--no-progress", no_progress, "no progress bar, even on a terminal");
 
   cli::ReplayCmd replay_args;
   CLI::App* replay = app.add_subcommand("replay", "run a repro file (or a scenario and seed) again and compare");
@@ -107,72 +229,74 @@ int main(int argc, char** argv) {
   replay->add_flag("--json", replay_args.json, "print the result as one JSON object");
 
   cli::ShrinkCmd shrink_args;
-  CLI::App* shrink = app.add_subcommand("shrink", "shrink a failing run to the smallest scenario and tape that still fail");
+  CLI::App* shrink = app.add_subcommand("shrink", "shrink a failing run to the smallest scenario and tape that fail the same way");
   add_run_options(shrink, shrink_args.run);
-  shrink->add_option("-o,--output", shrink_args.output, "prefix of the files written (PREFIX.toml, PREFIX.repro.json)");
-  shrink->add_option("--max-runs", shrink_args.max_runs, "at most this many runs")->check(CLI::Range(1, 1000000));
+  option(shrink, "-o,--output", shrink_args.output, "PREFIX", "write PREFIX.toml and PREFIX.repro.json",
+         "NAME.seedN.shrunk");
+  option(shrink, "--max-runs", shrink_args.max_runs, "N", "search with at most this many runs", "2000")
+      ->check(range(1, 1000000));
 
   cli::ReportCmd report_args;
-  CLI::App* report = app.add_subcommand("report", "write one self-contained HTML report of a run (a repro or a scenario and seed)");
+  CLI::App* report = app.add_subcommand("report", "write one self-contained HTML report of a run (a repro, or a scenario and seed)");
   add_run_options(report, report_args.run);
-  report->add_option("-o,--output", report_args.output, "the report, an .html file")->required();
-  report->add_option("--shrunk", report_args.shrunk, "a shrunk scenario file to include");
+  option(report, "-o,--output", report_args.output, "FILE", "the report, an .html file")->required();
+  option(report, "--shrunk", report_args.shrunk, "FILE", "a shrunk scenario file to include");
   report->add_flag("--shrink", report_args.shrink, "shrink the failure first and include the shrunk scenario");
 
   cli::SuiteCmd suite_args;
-  CLI::App* suite = app.add_subcommand("suite", "run every scenario of a directory with its default seeds");
-  suite->add_option("dir", suite_args.dir, "directory of scenario files")->required();
-  suite->add_option("--seeds", suite_args.seeds, "seeds per scenario (default: each scenario's)")
-      ->check(CLI::Range(1u, scenarios::kMaxSeeds));
-  suite->add_option("-j,--jobs", suite_args.jobs, "worker processes");
-  suite->add_option("--graph-dir", suite_args.graph_dir, "write each scenario's wait graph (SVG) here");
-  suite->add_flag("--json", suite_args.json, "one JSON object per run on stdout (the summary goes to stderr)");
-  suite->add_option("--junit", suite_args.junit, "write a JUnit XML report (one test case per scenario and seed)");
-  suite->add_option("--baseline", suite_args.baseline, "known failures: only failures not listed fail the suite");
-  suite->add_option("--write-baseline", suite_args.write_baseline, "write every failure of this run as a baseline");
-  suite->add_option("--golden", suite_args.golden, "golden fingerprints: a changed one fails the suite for review");
-  suite->add_flag("--update-golden", suite_args.update_golden, "rewrite the --golden file with this run's fingerprints");
-  suite->add_option("--mutant", suite_args.mutants, "switch on an engine mutant; repeatable");
-  suite->add_option("--fix", suite_args.fixes, "switch on the later fix of a known defect; repeatable");
-  suite->add_option("--report-dir", suite_args.report_dir, "write an HTML report per new failure here");
+  CLI::App* suite = app.add_subcommand("suite", "run every scenario of a directory with its seeds");
+  option(suite, "dir", suite_args.dir, "DIR", "a directory of scenario files (.toml)")->required();
+  add_sweep_options(suite, suite_args.sweep);
+  option(suite, "--seeds", suite_args.seeds, "N", "seeds per scenario", "each scenario's seeds")
+      ->check(range(1, scenarios::kMaxSeeds));
+  option(suite, "--graph-dir", suite_args.graph_dir, "DIR", "write each scenario's wait graph (SVG) here");
+  option(suite, "--baseline", suite_args.baseline, "FILE", "known failures: defect NAME or SCENARIO SEED KIND[:PROPERTY] lines");
+  option(suite, "--write-baseline", suite_args.write_baseline, "FILE", "write every failure of this run as a baseline");
+  option(suite, "--golden", suite_args.golden, "FILE", "golden fingerprints: a changed or missing one fails the suite");
+  suite->add_flag("--update-golden", suite_args.update_golden, "write the --golden file with this run's fingerprints");
 
   cli::BenchCmd bench_args;
   CLI::App* bench = app.add_subcommand("bench", "qemu-img bench's workload through the engine and the null driver: requests per CPU-second");
-  bench->add_option("-c,--count", bench_args.count, "requests");
-  bench->add_option("-d,--depth", bench_args.depth, "requests in flight");
-  bench->add_option("-s,--size", bench_args.size, "bytes per request");
+  option(bench, "-c,--count", bench_args.count, "N", "requests", "200000");
+  option(bench, "-d,--depth", bench_args.depth, "N", "requests in flight", "64");
+  option(bench, "-s,--size", bench_args.size, "BYTES", "bytes per request", "4096");
   bench->add_flag("-w,--write", bench_args.write, "writes instead of reads");
-  bench->add_option("--reps", bench_args.reps, "runs per figure (the median is printed)");
-  bench->add_option("--oracles", bench_args.oracles, "request figures with the oracles off, the data oracle on, or both")
-      ->check(CLI::IsMember({"off", "data", "both"}));
-  bench->add_option("--in-flight", bench_args.in_flight,
-                    "measure memory with this many requests in flight at once (default 100000; 0: skip)");
-  bench->add_option("--scenarios", bench_args.scenarios,
-                    "seeds per CPU-second of each scenario in DIR (default scenarios/library; none: skip)");
+  option(bench, "--reps", bench_args.reps, "N", "runs per figure (the median is printed)", "3");
+  option(bench, "--oracles", bench_args.oracles, "off|data|both", "request figures with the oracles off, the data oracle on, or both",
+         "both")
+      ->check(CLI::IsMember({"off", "data", "both"}).description(""));
+  option(bench, "--in-flight", bench_args.in_flight, "N", "measure memory with this many requests in flight at once (0: skip)",
+         "100000");
+  option(bench, "--scenarios", bench_args.scenarios, "DIR", "seeds per CPU-second of each scenario in DIR (none: skip)",
+         "the library");
 
   cli::MergeCmd merge_args;
-  CLI::App* merge = app.add_subcommand("merge", "combine the JSON Lines results of many shards into one summary and JUnit file");
-  merge->add_option("inputs", merge_args.inputs, "JSON Lines files (explore or suite --json)")->required();
-  merge->add_option("--junit", merge_args.junit, "write a JUnit XML report of the merged runs");
+  CLI::App* merge = app.add_subcommand("merge", "combine the JSON Lines results of shards into one summary and JUnit file");
+  option(merge, "inputs", merge_args.inputs, "FILE...", "JSON Lines files of explore or suite --json")->required();
+  option(merge, "--junit", merge_args.junit, "FILE", "write a JUnit XML report of the merged runs");
   merge->add_flag("--json", merge_args.json, "the merged runs as JSON Lines on stdout (the summary goes to stderr)");
 
   cli::ConformCmd conform_args;
   CLI::App* conform = app.add_subcommand("conform", "compare random qemu-io command sequences on blksim and on real qemu-io");
-  conform->add_option("--cases", conform_args.cases, "how many cases")->check(CLI::Range(1u, 10'000'000u));
-  conform->add_option("--seed", conform_args.seed, "the sweep's seed");
-  conform->add_option("--case", conform_args.only_case, "run only this case and print both command lines");
-  conform->add_option("--qemu-io", conform_args.qemu_io, "the qemu-io binary");
-  conform->add_option("--work", conform_args.work_dir, "keep images and generated scenarios in this directory");
+  option(conform, "--cases", conform_args.cases, "N", "how many cases", "1000")->check(range(1, 10'000'000));
+  option(conform, "--seed", conform_args.seed, "N", "the sweep's seed", "1");
+  option(conform, "--case", conform_args.only_case, "I", "run only this case and print both command lines");
+  option(conform, "--qemu-io", conform_args.qemu_io, "FILE", "the qemu-io binary", "/usr/bin/qemu-io");
+  option(conform, "--work", conform_args.work_dir, "DIR", "keep images and generated scenarios here", "a temporary directory");
   conform->add_flag("--shrink", conform_args.shrink, "with --case: shrink a difference");
   conform->add_flag("--stop-on-first", conform_args.stop_on_first, "stop at the first difference");
   conform->add_flag("-v,--verbose", conform_args.verbose, "print every case");
-  conform->add_option("--mutant", conform_args.mutants, "switch on an engine mutant on the blksim side; repeatable");
+  option(conform, "--mutant", conform_args.mutants, "NAME", "switch on an engine mutant on the blksim side; repeatable");
 
   std::string list_what;
-  std::string list_dir = "scenarios/library";
+  std::string list_dir;
   CLI::App* list = app.add_subcommand("list", "list scenarios, strategies, oracles, mutants, fixes (known defects), drivers, fault events or errnos");
-  list->add_option("what", list_what, "scenarios, strategies, oracles, mutants, fixes, drivers, events or errnos")->required();
-  list->add_option("--dir", list_dir, "the scenario directory for 'list scenarios'");
+  option(list, "what", list_what, "KIND", "scenarios, strategies, oracles, mutants, fixes, drivers, events or errnos")->required();
+  option(list, "--dir", list_dir, "DIR", "the scenario directory for 'list scenarios'", "the library");
+
+  std::string help_topic;
+  CLI::App* help = app.add_subcommand("help", "print this help, or a command's");
+  option(help, "command", help_topic, "COMMAND", "the command to explain");
 
   try {
     app.parse(argc, argv);
@@ -181,14 +305,30 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
+    std::cout << e.what() << "\n";
+    return cli::kExitPass;
   } catch (const CLI::ParseError& e) {
-    std::cerr << "blksim: error: " << e.what() << " (see blksim --help)\n";
+    std::cerr << "blksim: error: " << rephrase(e, app, argc, argv) << "\n";
     return cli::kExitBadInput;
   }
   explore_args.progress = !no_progress;
 
   try {
+    if (*help) {
+      if (help_topic.empty()) {
+        std::cout << app.help();
+        return cli::kExitPass;
+      }
+      for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+        if (sub->get_name() == help_topic) {
+          std::cout << sub->help("blksim");
+          return cli::kExitPass;
+        }
+      }
+      const std::string suggestion = nearest(help_topic, subcommand_names(app));
+      throw cli::BadInput{sim::cat("help: unknown command '", help_topic, "'",
+                                   suggestion.empty() ? "" : sim::cat("; did you mean '", suggestion, "'?"))};
+    }
     if (*run) return cli::cmd_run(run_args);
     if (*graph) return cli::cmd_graph(graph_args);
     if (*trace) return cli::cmd_trace(trace_args);
@@ -197,10 +337,13 @@ int main(int argc, char** argv) {
     if (*shrink) return cli::cmd_shrink(shrink_args);
     if (*suite) return cli::cmd_suite(suite_args);
     if (*report) return cli::cmd_report(report_args);
-    if (*list) return cli::cmd_list(list_what, list_dir);
+    if (*list) return cli::cmd_list(list_what, list_dir.empty() ? cli::library_dir() : list_dir);
     if (*conform) return cli::cmd_conform(conform_args);
     if (*merge) return cli::cmd_merge(merge_args);
-    if (*bench) return cli::cmd_bench(bench_args);
+    if (*bench) {
+      if (bench_args.scenarios.empty()) bench_args.scenarios = cli::library_dir();
+      return cli::cmd_bench(bench_args);
+    }
   } catch (const cli::BadInput& e) {
     std::cerr << "blksim: error: " << e.message << "\n";
     return cli::kExitBadInput;

@@ -3,6 +3,8 @@
 // and, optionally, golden fingerprints. A scenario whose failures are known
 // defects runs a second time with their fixes, so the defect does not hide
 // what comes after it.
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -119,12 +121,16 @@ class Suite {
       }
       golden_ = read_golden(a_.golden);
     }
-    if (a_.jobs < 1 || a_.jobs > scenarios::kMaxWorkers) {
+    if (a_.sweep.jobs < 1 || a_.sweep.jobs > scenarios::kMaxWorkers) {
       throw BadInput{sim::cat("--jobs: expected 1 to ", scenarios::kMaxWorkers)};
     }
-    mutants_ = mutants_or_throw(a_.mutants);
-    fixes_ = fixes_or_throw(a_.fixes);
-    for (const std::string& dir : {a_.graph_dir, a_.report_dir}) {
+    mutants_ = mutants_or_throw(a_.sweep.mutants);
+    strategy_ = strategy_or_throw(a_.sweep.strategy);
+    if (strategy_ && strategy_->kind == sim::StrategySpec::Kind::kReplay) {
+      throw BadInput{"suite: --strategy replay follows one tape; use replay or run --tape"};
+    }
+    fixes_ = fixes_or_throw(a_.sweep.fixes);
+    for (const std::string& dir : {a_.graph_dir, a_.sweep.report_dir}) {
       if (dir.empty()) continue;
       std::error_code ec;
       std::filesystem::create_directories(dir, ec);
@@ -134,7 +140,7 @@ class Suite {
 
   int run() {
     interrupt_ = catch_interrupts();
-    for (std::size_t i = 0; i < scenarios_.size() && interrupted_by_ == 0; ++i) {
+    for (std::size_t i = 0; i < scenarios_.size() && interrupted_by_ == 0 && !stopped_early_; ++i) {
       const std::set<std::string> defects = pass(i, fixes_);
       // Known defects end a run where they fire: run again past them, with
       // their fixes, so a defect behind them is not hidden.
@@ -144,6 +150,7 @@ class Suite {
         pass(i, with);
         ++fixed_passes_;
       }
+      stopped_early_ = (a_.sweep.stop_on_first && totals_.fresh > 0) || timed_out();
     }
     return finish();
   }
@@ -167,9 +174,17 @@ class Suite {
     o.interrupt = interrupt_;
     const std::uint32_t seeds = a_.seeds != 0 ? a_.seeds : s.seeds;
     for (std::uint64_t seed = 0; seed < seeds; ++seed) o.seeds.push_back(seed);
-    o.workers = a_.jobs;
+    o.workers = a_.sweep.jobs;
     o.mutants = mutants_;
     o.fixes = fixes;
+    o.strategy = strategy_;
+    o.stop_on_first = a_.sweep.stop_on_first;
+    o.seed_timeout_s = a_.sweep.wall_budget_s;
+    if (a_.sweep.time_budget_s > 0) {
+      // The budget is the suite's: each sweep gets what is left of it.
+      const double left = a_.sweep.time_budget_s - std::chrono::duration<double>(Clock::now() - start_).count();
+      o.time_budget_s = std::max(left, 1e-9);
+    }
     const scenarios::SweepResult r = sweep_or_throw(s, o);
     interrupted_by_ = r.interrupted_by;
     const bool complete = r.outcomes.size() == o.seeds.size();
@@ -183,7 +198,7 @@ class Suite {
     std::optional<std::uint64_t> first_failure;
     for (const scenarios::SeedOutcome& out : r.outcomes) {
       ++totals_.runs;
-      if (a_.json) std::cout << outcome_json(s, out, o, "") << "\n";
+      if (a_.sweep.json) std::cout << outcome_json(s, out, o, "") << "\n";
       const std::string key = sim::cat(name, " ", out.seed);
       check_golden(key, out);
       JunitCase c{name, sim::cat("seed ", out.seed), "", "", ""};
@@ -230,7 +245,7 @@ class Suite {
     if (!complete) human_ << " (" << o.seeds.size() - r.outcomes.size() << " of " << o.seeds.size() << " seeds not run)";
     if (s.expect_fail) human_ << " (expected to fail)";
     if (!s.expect_fail && failed > fresh) human_ << ", " << failed - fresh << " known failures";
-    human_ << ", strategy " << s.strategy.to_string() << ", " << static_cast<std::uint64_t>(rate) << " seeds/s\n";
+    human_ << ", strategy " << (strategy_ ? strategy_->to_string() : s.strategy.to_string()) << ", " << static_cast<std::uint64_t>(rate) << " seeds/s\n";
     for (const std::string& d : defects) {
       human_ << "      known defect " << d << ": " << scenarios::known_defect_named(d)->summary << "\n";
     }
@@ -260,7 +275,7 @@ class Suite {
 
   void write_reports(std::size_t i, const std::string& name, const std::vector<engine::Fix>& fixes,
                      const std::vector<scenarios::SeedOutcome>& failures) {
-    if (a_.report_dir.empty()) return;
+    if (a_.sweep.report_dir.empty()) return;
     const scenarios::Scenario& s = scenarios_[i];
     for (const scenarios::SeedOutcome& out : failures) {
       if (!out.rerunnable()) continue;
@@ -268,7 +283,7 @@ class Suite {
       ro.seed = out.seed;
       ro.mutants = mutants_;
       ro.fixes = fixes;
-      const std::string path = sim::cat(a_.report_dir, "/", name, ".seed", out.seed, ".html");
+      const std::string path = sim::cat(a_.sweep.report_dir, "/", name, ".seed", out.seed, ".html");
       write_report(s, texts_[i], ro, repro_line(s.path, out.seed, out.strategy, mutants_, fixes), "", path);
     }
   }
@@ -297,8 +312,15 @@ class Suite {
     human_ << "      wait graph (seed " << seed << "): " << out << "\n";
   }
 
+  bool timed_out() const {
+    return a_.sweep.time_budget_s > 0 &&
+           std::chrono::duration<double>(Clock::now() - start_).count() >= a_.sweep.time_budget_s;
+  }
+
   int finish() {
-    const bool complete = interrupted_by_ == 0;
+    // Every seed of every scenario ran: only then are "no longer seen" notes,
+    // baselines and golden files about the whole suite.
+    const bool complete = interrupted_by_ == 0 && !stopped_early_ && totals_.passes_incomplete == 0;
     if (complete) {
       for (const std::string& k : baseline_.runs) {
         if (seen_runs_.count(k) == 0) human_ << "note: known failure no longer seen (fixed? update the baseline): " << k << "\n";
@@ -323,7 +345,13 @@ class Suite {
       write_file_atomically(a_.write_baseline, text + new_baseline_);
     }
     if (complete && a_.update_golden) write_file_atomically(a_.golden, new_golden_);
-    if (!complete) {
+    if (!complete && interrupted_by_ == 0) {
+      human_ << (stopped_early_ && a_.sweep.stop_on_first && totals_.fresh > 0 ? "stopped at the first new failure"
+                                                                                 : "stopped by the time budget")
+             << ": " << totals_.passes_complete << " of " << scenarios_.size()
+             << " scenarios finished; the baseline and golden files were left as they were\n";
+    }
+    if (interrupted_by_ != 0) {
       human_ << "interrupted by " << signal_name(interrupted_by_) << ": " << totals_.passes_complete << " of "
              << scenarios_.size() << " scenarios finished; what follows covers the runs that finished"
              << (a_.write_baseline.empty() && !a_.update_golden ? "" : "; the baseline and golden files were left as they were")
@@ -345,8 +373,8 @@ class Suite {
                    : sim::cat(", ", totals_.golden_changed, " golden fingerprints changed, ", golden_missing_.size(),
                               " missing"))
            << "\n";
-    if (!a_.junit.empty()) write_file_atomically(a_.junit, junit_document(a_.dir, cases_));
-    if (!complete) return 128 + interrupted_by_;
+    if (!a_.sweep.junit.empty()) write_file_atomically(a_.sweep.junit, junit_document(a_.dir, cases_));
+    if (interrupted_by_ != 0) return 128 + interrupted_by_;
     return totals_.fresh == 0 && totals_.unexpected_passes == 0 && golden_ok ? kExitPass : kExitFail;
   }
 
@@ -358,8 +386,12 @@ class Suite {
   std::map<std::string, std::string> golden_;
   std::vector<engine::Mutant> mutants_;
   std::vector<engine::Fix> fixes_;
+  std::optional<sim::StrategySpec> strategy_;
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point start_ = Clock::now();
   const volatile std::sig_atomic_t* interrupt_ = nullptr;
   int interrupted_by_ = 0;
+  bool stopped_early_ = false;  // --stop-on-first or --time-budget ended the suite
   std::size_t fixed_passes_ = 0;
   Totals totals_;
   std::set<std::string> seen_runs_, seen_defects_, ran_keys_;
@@ -373,7 +405,7 @@ class Suite {
 }  // namespace
 
 int cmd_suite(const SuiteCmd& a) {
-  std::ostream& human = a.json ? std::cerr : std::cout;  // --json keeps stdout for JSON Lines
+  std::ostream& human = a.sweep.json ? std::cerr : std::cout;  // --json keeps stdout for JSON Lines
   Suite suite(a, human);
   suite.load();
   return suite.run();

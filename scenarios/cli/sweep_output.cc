@@ -32,6 +32,8 @@ std::string outcome_json(const scenarios::Scenario& s, const scenarios::SeedOutc
     j["signature"] = o.signature;
     if (!o.known_defect.empty()) j["known_defect"] = o.known_defect;
     j["message"] = o.message;
+    if (!o.location.empty()) j["location"] = o.location;
+    j["details"] = o.details;
     const std::string strategy =
         !o.strategy.empty() ? o.strategy : sweep.strategy ? sweep.strategy->to_string() : s.strategy.to_string();
     j["repro"] = repro_line(s.path, o.seed, strategy, sweep.mutants, sweep.fixes);

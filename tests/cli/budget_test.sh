@@ -22,12 +22,12 @@ grep -qE '^verdict     wall-budget: wall-clock budget of 1 s exceeded after [0-9
 
 # A sweep: each seed ends with wall-budget at its seed timeout (no worker killed).
 SECONDS=0
-"$blksim" explore "$runaway" --seeds 2 -j 2 --seed-timeout 1 --json --no-progress >"$tmp/sweep.jsonl" 2>"$tmp/sweep.txt"
+"$blksim" explore "$runaway" --seeds 2 -j 2 --wall-budget 1 --json --no-progress >"$tmp/sweep.jsonl" 2>"$tmp/sweep.txt"
 rc=$?
 [ "$rc" -eq 1 ] || fail "explore exited $rc, expected 1: $(cat "$tmp/sweep.txt")"
 n=$(grep -c '"verdict":"wall-budget"' "$tmp/sweep.jsonl")
 [ "$n" -eq 2 ] || fail "explore: $n of 2 seeds ended with wall-budget: $(cat "$tmp/sweep.jsonl")"
-[ "$SECONDS" -le 30 ] || fail "explore --seed-timeout 1 took $SECONDS s"
+[ "$SECONDS" -le 30 ] || fail "explore --wall-budget 1 took $SECONDS s"
 
 # Shrinking needs a deterministic failure; the wall clock is not one.
 out=$("$blksim" shrink "$runaway" --wall-budget 1 -o "$tmp/small" 2>&1)
