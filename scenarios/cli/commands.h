@@ -83,6 +83,8 @@ struct SuiteCmd {
   std::string write_baseline;
   std::string golden;
   bool update_golden = false;
+  std::string resume;      // a suite resume file: run the seeds it says did not finish
+  std::string resume_out;  // where an unfinished suite writes its resume file
 };
 int cmd_suite(const SuiteCmd& a);
 
@@ -96,6 +98,7 @@ struct ShrinkCmd {
   RunArgs run;  // run.file: a scenario or a repro (.json)
   std::string output;  // prefix of the files written
   std::size_t max_runs = 0;
+  bool json = false;
 };
 int cmd_shrink(const ShrinkCmd& a);
 

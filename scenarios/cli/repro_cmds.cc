@@ -2,6 +2,8 @@
 #include <filesystem>
 #include <iostream>
 
+#include <nlohmann/json.hpp>
+
 #include "scenarios/cli/commands.h"
 #include "scenarios/cli/run_input.h"
 #include "scenarios/repro.h"
@@ -58,7 +60,7 @@ int cmd_shrink(const ShrinkCmd& a) {
   so.wall_budget_s = in.options.wall_budget_s;
   if (a.max_runs != 0) so.max_runs = a.max_runs;
   so.images = scenarios::image_store_of(in.scenario);
-  so.progress = [](const std::string& step) { std::cerr << "shrink: " << step << "\n"; };
+  so.progress = [](const std::string& step) { std::cerr << "shrink: " << step << "\n"; };  // stderr: --json keeps stdout
   auto result = scenarios::shrink_failure(in.text, in.scenario.path, so);
   if (!result.ok()) {
     if (absl::IsFailedPrecondition(result.status())) throw BadInput{std::string(result.status().message())};
@@ -90,6 +92,23 @@ int cmd_shrink(const ShrinkCmd& a) {
   const scenarios::ReplayComparison check = scenarios::compare_replay(*written.repro, again);
   if (!check.identical) {
     throw InternalError{sim::cat(repro_path, ": the shrunk repro does not replay identically: ", check.summary)};
+  }
+  if (a.json) {
+    nlohmann::ordered_json j;
+    j["signature"] = result->property;
+    j["message"] = result->result.verdict.message;
+    j["before"] = result->before.to_string();
+    j["after"] = result->after.to_string();
+    j["choices_before"] = result->tape_before;
+    j["choices_after"] = result->tape_after;
+    j["runs"] = result->runs;
+    j["budget_exhausted"] = result->budget_exhausted;
+    j["scenario"] = toml_path;
+    j["repro"] = repro_path;
+    j["checked"] = check.summary;
+    j["replay"] = sim::cat("blksim replay ", shell_quote(absolute_path(repro_path)));
+    std::cout << j.dump() << "\n";
+    return kExitFail;
   }
   std::cout << "signature   " << result->property << "\n";
   std::cout << "message     " << result->result.verdict.message << "\n";

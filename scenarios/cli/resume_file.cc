@@ -82,4 +82,59 @@ ResumeState read_resume_file(const std::string& path) {
   return st;
 }
 
+void write_suite_resume_file(const std::string& path, const SuiteResumeState& st) {
+  nlohmann::ordered_json j;
+  j["blksim_suite_resume"] = kResumeFormat;
+  j["dir"] = st.dir;
+  j["seeds"] = st.seeds;
+  j["strategy"] = st.strategy;
+  j["mutants"] = st.mutants;
+  j["fixes"] = st.fixes;
+  j["digests"] = st.digests;
+  j["finished"] = nlohmann::ordered_json::object();
+  for (const auto& [pass, outcomes] : st.finished) {
+    nlohmann::ordered_json list = nlohmann::ordered_json::array();
+    for (const scenarios::SeedOutcome& o : outcomes) list.push_back(nlohmann::ordered_json::parse(scenarios::seed_outcome_json(o)));
+    j["finished"][pass] = list;
+  }
+  write_file_atomically(path, j.dump(1) + "\n");
+}
+
+SuiteResumeState read_suite_resume_file(const std::string& path) {
+  const std::string text = read_file_or_throw(path, "resume file");
+  const auto bad = [&](const std::string& what) { return BadInput{sim::cat(path, ": not a usable suite resume file: ", what)}; };
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("blksim_suite_resume")) {
+    throw bad("expected a JSON object with \"blksim_suite_resume\"");
+  }
+  SuiteResumeState st;
+  try {
+    if (!j.at("blksim_suite_resume").is_number_unsigned() || j.at("blksim_suite_resume").get<int>() != kResumeFormat) {
+      throw bad(sim::cat("format ", j.at("blksim_suite_resume").dump(), ", this blksim reads format ", kResumeFormat));
+    }
+    st.dir = j.at("dir").get<std::string>();
+    if (!j.at("seeds").is_number_unsigned() || j.at("seeds").get<std::uint64_t>() > scenarios::kMaxSeeds) {
+      throw bad(sim::cat("seeds: expected 0 to ", scenarios::kMaxSeeds));
+    }
+    st.seeds = j.at("seeds").get<std::uint32_t>();
+    st.strategy = j.at("strategy").get<std::string>();
+    st.mutants = j.at("mutants").get<std::vector<std::string>>();
+    st.fixes = j.at("fixes").get<std::vector<std::string>>();
+    st.digests = j.at("digests").get<std::map<std::string, std::string>>();
+    for (const auto& [pass, list] : j.at("finished").items()) {
+      std::set<std::uint64_t> seen;
+      for (const auto& o : list) {
+        auto outcome = scenarios::seed_outcome_from_json(o.dump());
+        if (!outcome || !seen.insert(outcome->seed).second) {
+          throw bad(sim::cat("finished.", pass, ": not a seed outcome, or a seed listed twice: ", o.dump()));
+        }
+        st.finished[pass].push_back(*std::move(outcome));
+      }
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw bad(sim::cat("missing or mistyped field (", e.what(), ")"));
+  }
+  return st;
+}
+
 }  // namespace cli

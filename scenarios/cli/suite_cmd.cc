@@ -13,7 +13,9 @@
 #include <sstream>
 
 #include "scenarios/cli/commands.h"
+#include "scenarios/cli/resume_file.h"
 #include "scenarios/cli/sweep_output.h"
+#include "scenarios/image_codec.h"
 #include "scenarios/known_defects.h"
 #include "sim/str.h"
 #include "viz/wait_graph.h"
@@ -100,11 +102,36 @@ class Suite {
   Suite(const SuiteCmd& a, std::ostream& human) : a_(a), human_(human) {}
 
   void load() {
+    if (!a_.resume.empty()) {
+      // The sweep is the resume file's: directory, seeds, strategy, mutants, fixes.
+      if (!a_.dir.empty() || a_.seeds != 0 || !a_.sweep.strategy.empty() || !a_.sweep.mutants.empty() ||
+          !a_.sweep.fixes.empty()) {
+        throw BadInput{sim::cat("--resume ", a_.resume, " fixes the directory, seeds, strategy, mutants and fixes: "
+                                "give none of them with it")};
+      }
+      resumed_ = read_suite_resume_file(a_.resume);
+      a_.dir = resumed_->dir;
+      a_.seeds = resumed_->seeds;
+      a_.sweep.strategy = resumed_->strategy;
+      a_.sweep.mutants = resumed_->mutants;
+      a_.sweep.fixes = resumed_->fixes;
+    } else if (a_.dir.empty()) {
+      throw BadInput{"suite: give a directory of scenarios, or --resume FILE"};
+    }
     const std::vector<std::string> files = scenario_files_in(a_.dir);
     std::map<std::string, std::string> by_name;
     for (const std::string& f : files) {  // all-or-nothing: bad input first
       scenarios_.push_back(load_or_throw(f));
       texts_.push_back(read_file_or_throw(f, "scenario file"));
+      const std::string file_name = std::filesystem::path(f).filename().string();
+      digests_[file_name] = scenarios::content_digest(texts_.back());
+      if (resumed_) {
+        auto d = resumed_->digests.find(file_name);
+        if (d == resumed_->digests.end() || d->second != digests_[file_name]) {
+          throw BadInput{sim::cat(a_.resume, ": ", f, " is new or changed since the suite began: its finished seeds "
+                                  "would not belong to it")};
+        }
+      }
       // Baselines, goldens and reports are keyed by name.
       auto [it, fresh] = by_name.emplace(scenarios_.back().name, f);
       if (!fresh) {
@@ -173,7 +200,16 @@ class Suite {
     scenarios::SweepOptions o;
     o.interrupt = interrupt_;
     const std::uint32_t seeds = a_.seeds != 0 ? a_.seeds : s.seeds;
-    for (std::uint64_t seed = 0; seed < seeds; ++seed) o.seeds.push_back(seed);
+    // Seeds that finished before a resume are not run again.
+    std::vector<scenarios::SeedOutcome> carried;
+    if (resumed_) {
+      if (auto it = resumed_->finished.find(name); it != resumed_->finished.end()) carried = it->second;
+    }
+    std::set<std::uint64_t> done;
+    for (const scenarios::SeedOutcome& c : carried) done.insert(c.seed);
+    for (std::uint64_t seed = 0; seed < seeds; ++seed) {
+      if (done.count(seed) == 0) o.seeds.push_back(seed);
+    }
     o.workers = a_.sweep.jobs;
     o.mutants = mutants_;
     o.fixes = fixes;
@@ -185,9 +221,13 @@ class Suite {
       const double left = a_.sweep.time_budget_s - std::chrono::duration<double>(Clock::now() - start_).count();
       o.time_budget_s = std::max(left, 1e-9);
     }
-    const scenarios::SweepResult r = sweep_or_throw(s, o);
+    scenarios::SweepResult r = sweep_or_throw(s, o);
     interrupted_by_ = r.interrupted_by;
     const bool complete = r.outcomes.size() == o.seeds.size();
+    r.outcomes.insert(r.outcomes.end(), carried.begin(), carried.end());
+    std::sort(r.outcomes.begin(), r.outcomes.end(),
+              [](const scenarios::SeedOutcome& x, const scenarios::SeedOutcome& y) { return x.seed < y.seed; });
+    finished_[name] = r.outcomes;
     // A pass counts as finished only when all its seeds ran (scenarios, not passes, are counted).
     if (complete && fixes == fixes_) ++totals_.passes_complete;
     if (!complete) ++totals_.passes_incomplete;
@@ -345,6 +385,23 @@ class Suite {
       write_file_atomically(a_.write_baseline, text + new_baseline_);
     }
     if (complete && a_.update_golden) write_file_atomically(a_.golden, new_golden_);
+    if (!complete) {
+      // Say how to run the rest, and leave what it takes.
+      SuiteResumeState st;
+      st.dir = absolute_path(a_.dir);
+      st.seeds = a_.seeds;
+      st.strategy = a_.sweep.strategy;
+      st.mutants = a_.sweep.mutants;
+      st.fixes = a_.sweep.fixes;
+      st.digests = digests_;
+      st.finished = finished_;
+      const std::string path = !a_.resume_out.empty() ? a_.resume_out
+                               : !a_.resume.empty()   ? a_.resume
+                                                      : std::string("suite.resume.json");
+      write_suite_resume_file(path, st);
+      human_ << "resume: blksim suite --resume " << shell_quote(absolute_path(path))
+             << (a_.sweep.jobs > 1 ? sim::cat(" -j ", a_.sweep.jobs) : std::string()) << "\n";
+    }
     if (!complete && interrupted_by_ == 0) {
       human_ << (stopped_early_ && a_.sweep.stop_on_first && totals_.fresh > 0 ? "stopped at the first new failure"
                                                                                  : "stopped by the time budget")
@@ -378,7 +435,10 @@ class Suite {
     return totals_.fresh == 0 && totals_.unexpected_passes == 0 && golden_ok ? kExitPass : kExitFail;
   }
 
-  const SuiteCmd& a_;
+  SuiteCmd a_;  // a copy: --resume fills in the sweep it continues
+  std::optional<SuiteResumeState> resumed_;
+  std::map<std::string, std::string> digests_;  // scenario file name -> content digest
+  std::map<std::string, std::vector<scenarios::SeedOutcome>> finished_;  // pass name -> outcomes so far
   std::ostream& human_;
   std::vector<scenarios::Scenario> scenarios_;
   std::vector<std::string> texts_;

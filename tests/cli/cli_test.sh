@@ -4,26 +4,9 @@
 set -u
 blksim=$1
 src=$2
+. "$(dirname "$0")/expect.sh"
 lib=$src/scenarios/library
 skeleton=$lib/overlapping-writers.toml
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-
-# expect CODE PATTERN -- command...: exit code and a pattern in stdout+stderr.
-expect() {
-  local code=$1 pattern=$2
-  shift 3
-  local out rc
-  out=$("$@" 2>&1 </dev/null)
-  rc=$?
-  [ "$rc" -eq "$code" ] || fail "'$*' exited $rc, expected $code; output: $out"
-  if [ -n "$pattern" ] && ! grep -qE -- "$pattern" <<<"$out"; then
-    fail "'$*' output lacks /$pattern/: $out"
-  fi
-}
 
 expect 2 '^blksim: error: .*--frobnicate' -- "$blksim" run "$skeleton" --frobnicate
 expect 2 '^blksim: error: ' -- "$blksim"
@@ -235,8 +218,4 @@ expect 2 '-s: expected a multiple of 512' -- "$blksim" bench -s 1000
 expect 2 '-d: expected 1 to 1024' -- "$blksim" bench -d 0
 expect 2 'Could not convert|expected' -- "$blksim" bench -c lots
 
-if [ "$failures" -ne 0 ]; then
-  echo "$failures CLI checks failed"
-  exit 1
-fi
-echo "all CLI checks passed"
+finish cli_test

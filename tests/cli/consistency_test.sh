@@ -6,22 +6,8 @@
 set -u
 blksim=$1
 src=$2
+. "$(dirname "$0")/expect.sh"
 lib=$src/scenarios/library
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-expect() {
-  local code=$1 pattern=$2
-  shift 3
-  local out rc
-  out=$("$@" 2>&1 </dev/null)
-  rc=$?
-  [ "$rc" -eq "$code" ] || fail "'$*' exited $rc, expected $code; output: $out"
-  if [ -n "$pattern" ] && ! grep -qE -- "$pattern" <<<"$out"; then
-    fail "'$*' output lacks /$pattern/: $out"
-  fi
-}
 
 # Help: usage names blksim, types are plain, defaults shown, exit codes and docs listed.
 for cmd in run graph trace explore replay shrink report suite bench merge conform list help; do
@@ -78,15 +64,17 @@ for r in runs:
     assert r["signature"].startswith("deadlock [cycle "), r
     assert any(d.startswith("wait cycle:") for d in r["details"]), r["details"]
 PY
+"$blksim" shrink "$tmp/dl.repro.json" --json -o "$tmp/small" >"$tmp/shrink.json" 2>/dev/null
+python3 - "$tmp/shrink.json" <<'PY' || fail "shrink --json is not one JSON object with the signature: $(cat "$tmp/shrink.json")"
+import json, sys
+j = json.loads(open(sys.argv[1]).read())
+assert j["signature"].startswith("deadlock [cycle ") and j["checked"].startswith("identical"), j
+PY
 # replay's verdict and comparison go to stdout.
 "$blksim" replay "$tmp/dl.repro.json" >"$tmp/replay.out" 2>/dev/null
 grep -q '^replay      identical' "$tmp/replay.out" || fail "replay's comparison is not on stdout: $(cat "$tmp/replay.out")"
 
 # The library from any directory.
-(cd / && expect 0 '^flush-crash  \(' -- "$blksim" list scenarios)
+expect 0 '^flush-crash  \(' -- in_dir / "$blksim" list scenarios
 
-if [ "$failures" -ne 0 ]; then
-  echo "consistency_test: $failures failures"
-  exit 1
-fi
-echo "consistency_test: all passed"
+finish consistency_test

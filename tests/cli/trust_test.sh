@@ -8,26 +8,9 @@
 set -u
 blksim=$1
 src=$2
+. "$(dirname "$0")/expect.sh"
 reg=$src/tests/fixtures/regressions
 lib=$src/scenarios/library
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-
-# expect CODE PATTERN -- command...: exit code and a pattern in stdout+stderr.
-expect() {
-  local code=$1 pattern=$2
-  shift 3
-  local out rc
-  out=$("$@" 2>&1 </dev/null)
-  rc=$?
-  [ "$rc" -eq "$code" ] || fail "'$*' exited $rc, expected $code; output: $out"
-  if [ -n "$pattern" ] && ! grep -qE -- "$pattern" <<<"$out"; then
-    fail "'$*' output lacks /$pattern/: $out"
-  fi
-}
 
 # --- Offsets near 2^64: bad input with file:line:column, never a verdict.
 for n in 1 2 3 4 5 6 7 8 9 10; do
@@ -54,8 +37,8 @@ expect 2 "shared-child-cow.toml:[0-9]+:[0-9]+: node 'top2'.file: 'f' is already 
 expect 2 'seedhuge.json: not a usable blksim repro file: seed: expected an integer from 0 to 18446744073709551615, got 1e\+30' \
   -- "$blksim" replay "$reg/repros/seedhuge.json"
 expect 2 'seedneg.json: .*seed: expected an integer .*got -1' -- "$blksim" replay "$reg/repros/seedneg.json"
-(cd "$src" && expect 1 'written by blksim 9\.9\.9, this is blksim' -- "$blksim" replay "$reg/repros/version.json")
-(cd "$src" && expect 2 '^blksim: error: .*scenbad.json: in the scenario text it embeds' -- "$blksim" replay "$reg/repros/scenbad.json")
+expect 1 'written by blksim 9\.9\.9, this is blksim' -- in_dir "$src" "$blksim" replay "$reg/repros/version.json"
+expect 2 '^blksim: error: .*scenbad.json: in the scenario text it embeds' -- in_dir "$src" "$blksim" replay "$reg/repros/scenbad.json"
 
 # --- A repro carries its images: it replays from anywhere, whatever happens to the file.
 cp -r "$reg/image-repro" "$tmp/img"
@@ -64,9 +47,9 @@ cp -r "$reg/image-repro" "$tmp/img"
 grep -q '"zlib_base64"' "$tmp/img.repro.json" || fail "image-repro: the repro file carries no image"
 printf 'changed' | dd of="$tmp/img/seed.raw" conv=notrunc status=none
 mkdir -p "$tmp/elsewhere"
-(cd "$tmp/elsewhere" && expect 1 'replay      identical' -- "$blksim" replay "$tmp/img.repro.json")
+expect 1 'replay      identical' -- in_dir "$tmp/elsewhere" "$blksim" replay "$tmp/img.repro.json"
 rm -rf "$tmp/img"
-(cd / && expect 1 'replay      identical' -- "$blksim" replay "$tmp/img.repro.json")
+expect 1 'replay      identical' -- in_dir / "$blksim" replay "$tmp/img.repro.json"
 sed 's/read -P 0x41 0 4k/read -P 0x43 0 4k/' "$tmp/img.repro.json" >"$tmp/edited.repro.json"
 expect 2 'does not match scenario_digest' -- "$blksim" replay "$tmp/edited.repro.json"
 
@@ -136,6 +119,17 @@ cp "$reg/scenarios/flushcrash.toml" "$tmp/fc.toml"
 echo "# edited" >>"$tmp/fc.toml"
 expect 2 'changed since the sweep began' -- "$blksim" explore --resume "$tmp/fc.resume.json"
 
+# A suite that stops early too: it says so, marks what did not finish, and resumes.
+mkdir -p "$tmp/fua" && cp "$lib/fua-crash.toml" "$tmp/fua/"
+out=$("$blksim" suite "$tmp/fua" --stop-on-first --resume-out "$tmp/suite.resume.json" 2>&1)
+[ $? -eq 1 ] || fail "suite --stop-on-first: expected exit 1: $out"
+grep -q '^INCOMPLETE fua-crash: 0/1 seeds held (19 of 20 seeds not run)' <<<"$out" || fail "suite --stop-on-first: $out"
+grep -q '^summary: INCOMPLETE: 0 of 1 scenarios finished' <<<"$out" || fail "suite --stop-on-first summary: $out"
+grep -q "^resume: blksim suite --resume $tmp/suite.resume.json$" <<<"$out" || fail "suite: no resume line: $out"
+out=$("$blksim" suite --resume "$tmp/suite.resume.json" --json 2>"$tmp/suite.err" | wc -l)
+[ "$out" -eq 40 ] || fail "the resumed suite should report 20 seeds and 20 with the fix, got $out lines: $(cat "$tmp/suite.err")"
+grep -q '^summary: 1 scenarios, 40 runs, 20 held, 20 failed (20 new' "$tmp/suite.err" || fail "resumed suite: $(cat "$tmp/suite.err")"
+
 # --- Fixes both ways; expectations.
 expect 1 'known       defect fua-clean-node' -- "$blksim" run "$lib/fua-crash.toml" --seed 0
 expect 0 'verdict     pass' -- "$blksim" run "$lib/fua-crash.toml" --seed 0 --fix fua-clean-node
@@ -183,8 +177,4 @@ expect 1 '2 runs have no golden fingerprint' -- "$blksim" suite "$tmp/one" --see
 printf 'defect no-such-defect\n' >"$tmp/badbase.txt"
 expect 2 "badbase.txt:1: unknown defect 'no-such-defect'" -- "$blksim" suite "$tmp/one" --baseline "$tmp/badbase.txt"
 
-if [ "$failures" -ne 0 ]; then
-  echo "trust_test: $failures failures"
-  exit 1
-fi
-echo "trust_test: all passed"
+finish trust_test
