@@ -4,9 +4,9 @@
 #include <bit>
 #include <cstring>
 #include <fstream>
-#include <iterator>
 #include <vector>
 
+#include "sim/file_bytes.h"
 #include "sim/invariant.h"
 #include "sim/str.h"
 
@@ -136,10 +136,9 @@ absl::Status SparseImage::load(absl::Span<const std::uint8_t> content) {
 }
 
 absl::Status SparseImage::load_raw(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(sim::cat(path, ": cannot open image file"));
-  std::vector<std::uint8_t> content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  absl::Status s = load(content);
+  auto content = sim::read_file_bytes(path);
+  if (!content.ok()) return absl::NotFoundError(sim::cat(path, ": cannot open image file"));
+  absl::Status s = load(*content);
   if (!s.ok()) return absl::InvalidArgumentError(sim::cat(path, ": ", s.message()));
   return s;
 }

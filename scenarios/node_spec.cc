@@ -5,12 +5,11 @@
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <map>
 #include <sstream>
 
 #include "engine/request_flags.h"
+#include "sim/file_bytes.h"
 #include "scenarios/scenario.h"
 #include "scenarios/toml_reader.h"
 
@@ -168,11 +167,9 @@ absl::Status parse_mem(const Reader& r, const toml::table& t, NodeSpec& n, const
         return r.error_at(*t.get("image"),
                           sim::cat(w, ".image: '", image.string(), "' is larger than the node (", n.size, " bytes)"));
       }
-      std::ifstream in(image, std::ios::binary);
-      auto bytes = std::make_shared<std::vector<std::uint8_t>>((std::istreambuf_iterator<char>(in)),
-                                                               std::istreambuf_iterator<char>());
-      if (!in.eof() && !in) return r.error_at(*t.get("image"), sim::cat(w, ".image: cannot read '", image.string(), "'"));
-      n.image_bytes = std::move(bytes);
+      auto bytes = sim::read_file_bytes(image.string());
+      if (!bytes.ok()) return r.error_at(*t.get("image"), sim::cat(w, ".image: cannot read '", image.string(), "'"));
+      n.image_bytes = std::make_shared<const std::vector<std::uint8_t>>(*std::move(bytes));
     }
     if (n.image_bytes->size() > n.size) {
       return r.error_at(*t.get("image"), sim::cat(w, ".image: '", n.image, "' (", n.image_bytes->size(),

@@ -21,7 +21,7 @@ std::string where(const Scenario& s, const Job& job, const Command& cmd) {
 // "read: stale (expected write -f)": where the wrong content was seen, what
 // kind of wrong it is, and the kind of write that should have been there.
 std::string content_shape(std::string_view seen_in, const Diagnosis& d) {
-  std::string out = sim::cat(seen_in, ": ", wrong_content_name(d.kind));
+  std::string out = sim::cat(seen_in, ": ", wrong_content_name(d.kind, seen_in == "read"));
   if (d.expected != nullptr) out += sim::cat(" (expected ", write_kind(*d.expected), ")");
   return out;
 }

@@ -256,11 +256,11 @@ Diagnosis WriteHistory::diagnose(std::uint64_t i, std::uint64_t offset, const st
   return d;
 }
 
-std::string_view wrong_content_name(WrongContent kind) {
+std::string_view wrong_content_name(WrongContent kind, bool seen_by_read) {
   switch (kind) {
-    case WrongContent::kStale: return "stale";
-    case WrongContent::kTorn: return "torn";
-    case WrongContent::kNeverWritten: return "never written";
+    case WrongContent::kStale: return seen_by_read ? "stale pre-image" : "lost write";
+    case WrongContent::kTorn: return "torn write";
+    case WrongContent::kNeverWritten: return "pattern never written";
   }
   return "?";
 }

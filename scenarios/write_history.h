@@ -49,7 +49,9 @@ enum class WrongContent : std::uint8_t {
   kTorn,          // the newest settled write shows in part of the range judged, not at this byte
   kNeverWritten,  // no write (nor the known content) ever put this value at this byte
 };
-std::string_view wrong_content_name(WrongContent kind);
+// In the words of a report: what a read saw ("stale pre-image") or what
+// happened to a write a stored image should hold ("lost write").
+std::string_view wrong_content_name(WrongContent kind, bool seen_by_read);
 
 struct Diagnosis {
   WrongContent kind = WrongContent::kNeverWritten;

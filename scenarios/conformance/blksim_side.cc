@@ -4,6 +4,7 @@
 #include "scenarios/conformance/sides.h"
 #include "scenarios/runner.h"
 #include "scenarios/scenario.h"
+#include "sim/file_bytes.h"
 #include "sim/str.h"
 
 namespace conformance {
@@ -16,9 +17,9 @@ absl::Status write_bytes(const std::string& path, const std::vector<std::uint8_t
 }
 
 absl::StatusOr<std::vector<std::uint8_t>> read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::InternalError(sim::cat("cannot read ", path));
-  return std::vector<std::uint8_t>(std::istreambuf_iterator<char>(in), {});
+  auto bytes = sim::read_file_bytes(path);
+  if (!bytes.ok()) return absl::InternalError(std::string(bytes.status().message()));
+  return bytes;
 }
 
 std::string blkdebug_site_of(std::string_view id, std::string_view message) {

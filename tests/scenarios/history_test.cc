@@ -198,3 +198,42 @@ TEST_CASE("history: the indexed check finds exactly the first byte the per-byte 
   }
   CHECK(mismatches > 10);  // the test saw both outcomes
 }
+
+TEST_CASE("history: a wrong byte is diagnosed as stale, torn or never written, with the write it should show") {
+  WriteHistory h(std::vector<std::uint8_t>(16, 0));
+  WriteRecord fua = write(0, 8, 0x11, 1);
+  fua.fua = true;
+  const auto a = h.issue(fua);
+  h.complete(a, 2, true);
+  const auto b = h.issue(write(8, 8, 0x22, 3));
+  h.complete(b, 4, true);
+  const Cutoff after{5, false};
+
+  // All of the first write missing: the old content, stale.
+  std::vector<std::uint8_t> stale(16, 0);
+  std::fill(stale.begin() + 8, stale.end(), 0x22);
+  scenarios::Diagnosis d = h.diagnose(0, 0, stale, after);
+  CHECK(d.kind == scenarios::WrongContent::kStale);
+  REQUIRE(d.expected != nullptr);
+  CHECK(d.expected->value == 0x11);
+  CHECK(scenarios::write_kind(*d.expected) == "write -f");
+  CHECK(scenarios::wrong_content_name(d.kind, true) == "stale pre-image");
+  CHECK(scenarios::wrong_content_name(d.kind, false) == "lost write");
+
+  // Half of it there: torn.
+  std::vector<std::uint8_t> torn = stale;
+  std::fill(torn.begin(), torn.begin() + 4, 0x11);
+  d = h.diagnose(5, 0, torn, after);
+  CHECK(d.kind == scenarios::WrongContent::kTorn);
+  CHECK(scenarios::wrong_content_name(d.kind, false) == "torn write");
+
+  // A value no write put there (0x22 belongs to the bytes after it).
+  std::vector<std::uint8_t> misplaced(16, 0x22);
+  d = h.diagnose(2, 0, misplaced, after);
+  CHECK(d.kind == scenarios::WrongContent::kNeverWritten);
+  CHECK(scenarios::wrong_content_name(d.kind, true) == "pattern never written");
+
+  // Judged on a window: only the window's bytes decide torn or stale.
+  const std::vector<std::uint8_t> window(stale.begin() + 4, stale.begin() + 8);
+  CHECK(h.diagnose(6, 4, window, after).kind == scenarios::WrongContent::kStale);
+}
