@@ -144,6 +144,7 @@ struct ConformCmd {
   bool shrink = false;    // with --case: shrink a difference too
   bool stop_on_first = false;
   bool verbose = false;
+  bool json = false;
   std::vector<std::string> mutants;  // engine mutants on the blksim side
 };
 int cmd_conform(const ConformCmd& a);

@@ -7,6 +7,8 @@
 #include <iostream>
 #include <map>
 
+#include <nlohmann/json.hpp>
+
 #include "scenarios/cli/commands.h"
 #include "scenarios/conformance/compare.h"
 #include "sim/str.h"
@@ -59,6 +61,9 @@ int cmd_conform(const ConformCmd& a) {
     count = 1;
   }
   const auto start = std::chrono::steady_clock::now();
+  // --json keeps stdout for one JSON object; the human lines go to stderr.
+  std::ostream& human = a.json ? std::cerr : std::cout;
+  std::vector<std::uint64_t> differing_cases;
   std::uint64_t differed = 0;
   std::uint64_t shared_aborts = 0;
   std::map<std::string, std::uint64_t> explained;  // by reason
@@ -73,7 +78,7 @@ int cmd_conform(const ConformCmd& a) {
     if (!v.ok()) throw InternalError{sim::cat("case ", i, ": ", v.status().message())};
     const bool differs = v->difference.has_value();
     if (a.verbose || !a.only_case.empty()) {
-      std::cout << "case " << i << ": " << (differs ? "DIFFERS" : "agrees") << "\n" << conformance::reproduce(c, setup);
+      human << "case " << i << ": " << (differs ? "DIFFERS" : "agrees") << "\n" << conformance::reproduce(c, setup);
     }
     if (!v->shared_abort.empty()) {
       ++shared_aborts;
@@ -81,25 +86,26 @@ int cmd_conform(const ConformCmd& a) {
     }
     if (differs && !v->explained.empty()) {
       if (explained[v->explained]++ == 0) {
-        std::cout << "explained case " << i << ": " << v->difference->what << "\n  (" << v->explained
+        human << "explained case " << i << ": " << v->difference->what << "\n  (" << v->explained
                   << ": docs/conformance.md)\n  replay: blksim conform --seed " << seed << " --case " << i << "\n";
       }
       continue;
     }
     if (!differs) continue;
     ++differed;
-    std::cout << "DIFFERS case " << i << ": " << v->difference->what << "\n";
+    differing_cases.push_back(i);
+    human << "DIFFERS case " << i << ": " << v->difference->what << "\n";
     if (a.only_case.empty() || a.shrink) {
       int runs = 0;
       absl::StatusOr<conformance::Case> small = conformance::shrink(c, setup, runs);
       if (!small.ok()) throw InternalError{sim::cat("shrinking case ", i, ": ", small.status().message())};
       absl::StatusOr<conformance::Verdict> again = conformance::check_case(*small, setup);
       if (!again.ok() || !again->difference) throw InternalError{sim::cat("case ", i, ": the shrunk case no longer differs")};
-      std::cout << "  shortest sequence that still differs (" << small->commands.size() << " of " << c.commands.size()
+      human << "  shortest sequence that still differs (" << small->commands.size() << " of " << c.commands.size()
                 << " commands, " << runs << " runs): " << again->difference->what << "\n"
                 << conformance::reproduce(*small, setup);
     }
-    std::cout << "  replay: blksim conform --seed " << seed << " --case " << i << "\n";
+    human << "  replay: blksim conform --seed " << seed << " --case " << i << "\n";
     if (a.stop_on_first) break;
   }
   std::uint64_t n_explained = 0;
@@ -107,13 +113,26 @@ int cmd_conform(const ConformCmd& a) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   char secs[32];
   std::snprintf(secs, sizeof secs, "%.1f", seconds);
- std::cout << "conformance: " << ran << " cases (" << commands << " commands) against " << a.qemu_io << ", seed "
+  human << "conformance: " << ran << " cases (" << commands << " commands) against " << a.qemu_io << ", seed "
             << seed << ": " << (ran - differed - n_explained) << " agree, " << n_explained << " differ as documented, "
             << differed << " differ, in " << secs << " s\n";
-  for (const auto& [reason, n] : explained) std::cout << "  documented: " << n << " x " << reason << "\n";
+  for (const auto& [reason, n] : explained) human << "  documented: " << n << " x " << reason << "\n";
   if (shared_aborts > 0) {
-    std::cout << "  of those that agree, " << shared_aborts << " stop on both sides at the same blkdebug assertion "
+    human << "  of those that agree, " << shared_aborts << " stop on both sides at the same blkdebug assertion "
               << "(a defect QEMU shares with the reference; docs/conformance.md), e.g. " << shared_abort_example << "\n";
+  }
+  if (a.json) {
+    nlohmann::ordered_json j;
+    j["seed"] = seed;
+    j["qemu_io"] = a.qemu_io;
+    j["cases"] = ran;
+    j["commands"] = commands;
+    j["agree"] = ran - differed - n_explained;
+    j["documented"] = explained;
+    j["differ"] = differed;
+    j["differing_cases"] = differing_cases;
+    j["shared_aborts"] = shared_aborts;
+    std::cout << j.dump() << "\n";
   }
   return differed == 0 ? kExitPass : kExitFail;
 }

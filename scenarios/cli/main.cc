@@ -293,6 +293,7 @@ int main(int argc, char** argv) {
   conform->add_flag("--shrink", conform_args.shrink, "with --case: shrink a difference");
   conform->add_flag("--stop-on-first", conform_args.stop_on_first, "stop at the first difference");
   conform->add_flag("-v,--verbose", conform_args.verbose, "print every case");
+  conform->add_flag("--json", conform_args.json, "print the summary as one JSON object (the human lines go to stderr)");
   option(conform, "--mutant", conform_args.mutants, "NAME", "switch on an engine mutant on the blksim side; repeatable");
 
   std::string list_what;

@@ -70,6 +70,9 @@ import json, sys
 j = json.loads(open(sys.argv[1]).read())
 assert j["signature"].startswith("deadlock [cycle ") and j["checked"].startswith("identical"), j
 PY
+"$blksim" conform --cases 3 --seed 1 --json >"$tmp/conform.json" 2>/dev/null
+python3 -c 'import json,sys; j = json.loads(open(sys.argv[1]).read()); assert j["cases"] == 3 and j["differ"] == 0, j' \
+  "$tmp/conform.json" || fail "conform --json is not one JSON summary: $(cat "$tmp/conform.json")"
 # replay's verdict and comparison go to stdout.
 "$blksim" replay "$tmp/dl.repro.json" >"$tmp/replay.out" 2>/dev/null
 grep -q '^replay      identical' "$tmp/replay.out" || fail "replay's comparison is not on stdout: $(cat "$tmp/replay.out")"
