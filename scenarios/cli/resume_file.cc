@@ -23,25 +23,45 @@ std::string seed_ranges(const std::vector<std::uint64_t>& seeds) {
   return out.empty() ? "none" : out;
 }
 
+namespace {
+
+// What a sweep runs with, as both kinds of resume file keep it.
+void put_options(nlohmann::ordered_json& j, const std::string& strategy, const std::vector<std::string>& mutants,
+                 const std::vector<std::string>& fixes) {
+  j["strategy"] = strategy;
+  j["mutants"] = mutants;
+  j["fixes"] = fixes;
+}
+
+void get_options(const nlohmann::json& j, std::string& strategy, std::vector<std::string>& mutants,
+                 std::vector<std::string>& fixes) {
+  strategy = j.at("strategy").get<std::string>();
+  mutants = j.at("mutants").get<std::vector<std::string>>();
+  fixes = j.at("fixes").get<std::vector<std::string>>();
+}
+
+nlohmann::ordered_json outcomes_json(const std::vector<scenarios::SeedOutcome>& outcomes) {
+  nlohmann::ordered_json list = nlohmann::ordered_json::array();
+  for (const scenarios::SeedOutcome& o : outcomes) list.push_back(nlohmann::ordered_json::parse(scenarios::seed_outcome_json(o)));
+  return list;
+}
+
+}  // namespace
+
 void write_resume_file(const std::string& path, const ResumeState& st) {
   nlohmann::ordered_json j;
   j["blksim_resume"] = kResumeFormat;
   j["scenario_file"] = st.scenario_file;
   j["scenario_digest"] = st.scenario_digest;
   j["seeds"] = st.seeds;
-  j["strategy"] = st.strategy;
-  j["mutants"] = st.mutants;
-  j["fixes"] = st.fixes;
+  put_options(j, st.strategy, st.mutants, st.fixes);
   j["shard"] = st.shard;
   j["finished_seeds"] = [&] {
     std::vector<std::uint64_t> seeds;
     for (const scenarios::SeedOutcome& o : st.finished) seeds.push_back(o.seed);
     return seed_ranges(seeds);
   }();
-  j["finished"] = nlohmann::ordered_json::array();
-  for (const scenarios::SeedOutcome& o : st.finished) {
-    j["finished"].push_back(nlohmann::ordered_json::parse(scenarios::seed_outcome_json(o)));
-  }
+  j["finished"] = outcomes_json(st.finished);
   write_file_atomically(path, j.dump(1) + "\n");
 }
 
@@ -62,9 +82,7 @@ ResumeState read_resume_file(const std::string& path) {
       st.seeds.push_back(s.get<std::uint64_t>());
     }
     if (st.seeds.empty() || st.seeds.size() > scenarios::kMaxSweepSeeds) throw bad("seeds: expected 1 to 100000000 seeds");
-    st.strategy = j.at("strategy").get<std::string>();
-    st.mutants = j.at("mutants").get<std::vector<std::string>>();
-    st.fixes = j.at("fixes").get<std::vector<std::string>>();
+    get_options(j, st.strategy, st.mutants, st.fixes);
     st.shard = j.at("shard").get<std::string>();
     const std::set<std::uint64_t> in_sweep(st.seeds.begin(), st.seeds.end());
     std::set<std::uint64_t> seen;
@@ -87,16 +105,10 @@ void write_suite_resume_file(const std::string& path, const SuiteResumeState& st
   j["blksim_suite_resume"] = kResumeFormat;
   j["dir"] = st.dir;
   j["seeds"] = st.seeds;
-  j["strategy"] = st.strategy;
-  j["mutants"] = st.mutants;
-  j["fixes"] = st.fixes;
+  put_options(j, st.strategy, st.mutants, st.fixes);
   j["digests"] = st.digests;
   j["finished"] = nlohmann::ordered_json::object();
-  for (const auto& [pass, outcomes] : st.finished) {
-    nlohmann::ordered_json list = nlohmann::ordered_json::array();
-    for (const scenarios::SeedOutcome& o : outcomes) list.push_back(nlohmann::ordered_json::parse(scenarios::seed_outcome_json(o)));
-    j["finished"][pass] = list;
-  }
+  for (const auto& [pass, outcomes] : st.finished) j["finished"][pass] = outcomes_json(outcomes);
   write_file_atomically(path, j.dump(1) + "\n");
 }
 
@@ -117,9 +129,7 @@ SuiteResumeState read_suite_resume_file(const std::string& path) {
       throw bad(sim::cat("seeds: expected 0 to ", scenarios::kMaxSeeds));
     }
     st.seeds = j.at("seeds").get<std::uint32_t>();
-    st.strategy = j.at("strategy").get<std::string>();
-    st.mutants = j.at("mutants").get<std::vector<std::string>>();
-    st.fixes = j.at("fixes").get<std::vector<std::string>>();
+    get_options(j, st.strategy, st.mutants, st.fixes);
     st.digests = j.at("digests").get<std::map<std::string, std::string>>();
     for (const auto& [pass, list] : j.at("finished").items()) {
       std::set<std::uint64_t> seen;
