@@ -72,8 +72,9 @@ void ScenarioRun::observe(const sim::TraceEvent& e) {
       static_cast<CommandState*>(co->annotation())->driver_errors.push_back(static_cast<int>(e.d));
     }
   }
-  if (checking(Oracle::kSerialisation) && ((SerialisationModel::kinds() >> static_cast<unsigned>(e.kind)) & 1u) != 0) {
-    if (auto v = serialisation_.observe(world_.trace(), e)) violation(Oracle::kSerialisation, v->shape, v->message);
+  if ((checking(Oracle::kSerialisation) || checking(Oracle::kDrain)) &&
+      ((InFlightModel::kinds() >> static_cast<unsigned>(e.kind)) & 1u) != 0) {
+    if (auto v = in_flight_.observe(world_.trace(), e)) violation(Oracle::kSerialisation, v->shape, v->message);
   }
 }
 
@@ -191,6 +192,19 @@ void ScenarioRun::check_flush_order(std::string_view what, std::uint64_t began, 
 }
 
 void ScenarioRun::check_drained(std::string_view what, const std::vector<std::size_t>& nodes) {
+  // From the trace first (the oracle's own model), then the engine's counters
+  // (which also see requests not yet tracked).
+  for (std::size_t i : nodes) {
+    const std::uint32_t label = nodes_[i]->bs->trace_label();
+    const std::size_t requests = in_flight_.requests_on(label);
+    const std::size_t ops = in_flight_.driver_ops_on(label);
+    if (requests != 0 || ops != 0) {
+      violation(Oracle::kDrain, "in flight after drained_begin",
+                sim::cat(what, " returned, but the trace shows ", requests, " requests and ", ops,
+                         " driver operations still in flight on node '", nodes_[i]->spec->name, "'"));
+      return;
+    }
+  }
   for (std::size_t i : nodes) {
     const engine::BlockDriverState& bs = *nodes_[i]->bs;
     if (bs.in_flight != 0 || !bs.tracked_requests.empty()) {

@@ -410,7 +410,8 @@ RunResult ScenarioRun::run() {
   world_.trace().log_fingerprints(kCheckpointEvents, kMaxDigestEvents);
   world_.trace().add_observer([this](const sim::Trace&, const sim::TraceEvent& e) { observe(e); },
                               sim::Trace::kind_bit(sim::EventKind::kDriverComplete) |
-                                  (checking(Oracle::kSerialisation) ? SerialisationModel::kinds() : 0u));
+                                  (checking(Oracle::kSerialisation) || checking(Oracle::kDrain) ? InFlightModel::kinds()
+                                                                                                 : 0u));
   build();
   read_initial_content();
   for (auto& job : jobs_) {

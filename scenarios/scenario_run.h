@@ -17,7 +17,7 @@
 #include "engine/block_driver_state.h"
 #include "scenarios/runner.h"
 #include "scenarios/scenario.h"
-#include "scenarios/serialisation_oracle.h"
+#include "scenarios/in_flight_model.h"
 #include "scenarios/write_history.h"
 #include "sim/co_queue.h"
 #include "sim/world.h"
@@ -141,7 +141,7 @@ class ScenarioRun {
   std::uint64_t crashes_ = 0;
   bool run_over_ = false;  // the world has stopped: oracles record, not abort
   sim::CoQueue progress_;  // woken when a command completes or a job ends (event triggers)
-  SerialisationModel serialisation_;  // the serialisation oracle's own model of what is in flight
+  InFlightModel in_flight_;  // the oracles' own model of what is in flight (serialisation, drain)
   // Read buffers are poisoned first when an oracle or the caller looks at them.
   const bool inspects_reads_;
   // The write history is kept when an oracle reads it (data, durability, flush order).

@@ -1,4 +1,4 @@
-#include "scenarios/serialisation_oracle.h"
+#include "scenarios/in_flight_model.h"
 
 #include <algorithm>
 
@@ -16,14 +16,14 @@ std::string_view short_name(std::string_view name) {
 
 }  // namespace
 
-std::uint32_t SerialisationModel::kinds() {
+std::uint32_t InFlightModel::kinds() {
   using K = sim::EventKind;
   return sim::Trace::kind_bit(K::kRequestBegin) | sim::Trace::kind_bit(K::kRequestEnd) |
          sim::Trace::kind_bit(K::kSerialising) | sim::Trace::kind_bit(K::kSerialisingPastWait) |
-         sim::Trace::kind_bit(K::kDriverIssue);
+         sim::Trace::kind_bit(K::kDriverIssue) | sim::Trace::kind_bit(K::kDriverComplete);
 }
 
-std::optional<SerialisationModel::Violation> SerialisationModel::observe(const sim::Trace& trace,
+std::optional<InFlightModel::Violation> InFlightModel::observe(const sim::Trace& trace,
                                                                          const sim::TraceEvent& e) {
   switch (e.kind) {
     case sim::EventKind::kRequestBegin: {
@@ -61,7 +61,11 @@ std::optional<SerialisationModel::Violation> SerialisationModel::observe(const s
       it->second.past_wait = true;
       return std::nullopt;
     }
+    case sim::EventKind::kDriverComplete:
+      driver_ops_.erase(e.a);
+      return std::nullopt;
     case sim::EventKind::kDriverIssue: {
+      driver_ops_[e.a] = e.label2;
       if (e.c == 0) return std::nullopt;  // a flush touches no range
       const std::uint64_t begin = e.b;
       const std::uint64_t end = e.b + e.c;
@@ -80,6 +84,18 @@ std::optional<SerialisationModel::Violation> SerialisationModel::observe(const s
     default:
       return std::nullopt;
   }
+}
+
+std::size_t InFlightModel::requests_on(std::uint32_t node) const {
+  std::size_t n = 0;
+  for (const auto& [id, r] : requests_) n += r.node == node ? 1 : 0;
+  return n;
+}
+
+std::size_t InFlightModel::driver_ops_on(std::uint32_t node) const {
+  std::size_t n = 0;
+  for (const auto& [id, on] : driver_ops_) n += on == node ? 1 : 0;
+  return n;
 }
 
 }  // namespace scenarios

@@ -1,0 +1,55 @@
+// The oracles' own model of what is in flight, built from trace events alone:
+// requests from request_begin / request_end, which of them are serialising and
+// with what alignment from `serialising`, when each passed its wait from
+// `serialising_past_wait`, driver operations from driver_issue /
+// driver_complete. It widens ranges and decides overlap with its own
+// arithmetic and shares no code or state with the engine's tracked requests or
+// in_flight counters, so a defect in those (the overlap test, the widening,
+// the list, the counting) is judged by something else than itself. The
+// serialisation oracle asks it about overlap, the drain oracle about what is
+// in flight on a drained node.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "sim/trace.h"
+
+namespace scenarios {
+
+class InFlightModel {
+ public:
+  struct Violation {
+    std::string shape;    // "preadv overlaps serialising pwritev"
+    std::string message;
+  };
+
+  // Feed every event of the kinds in `kinds()`; a driver issue that breaks
+  // serialisation is returned (whether that is judged is the caller's choice).
+  std::optional<Violation> observe(const sim::Trace& trace, const sim::TraceEvent& e);
+  static std::uint32_t kinds();
+
+  std::size_t in_flight() const { return requests_.size(); }
+  // Requests and driver operations in flight on a node (its trace label).
+  std::size_t requests_on(std::uint32_t node) const;
+  std::size_t driver_ops_on(std::uint32_t node) const;
+
+ private:
+  struct Request {
+    std::uint32_t node = 0;  // trace label
+    std::uint32_t name = 0;  // trace label: bdrv_co_pwritev, ...
+    std::uint64_t co = 0;
+    std::uint64_t offset = 0;
+    std::uint64_t bytes = 0;
+    bool serialising = false;
+    std::uint64_t begin = 0;  // the range others must keep out of: widened to each alignment given
+    std::uint64_t end = 0;
+    bool past_wait = false;
+  };
+  std::map<std::uint64_t, Request> requests_;  // by request id: ids are issued in order
+  std::map<std::uint64_t, std::uint32_t> driver_ops_;  // by op id: the node
+};
+
+}  // namespace scenarios
