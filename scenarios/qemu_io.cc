@@ -53,7 +53,9 @@ absl::StatusOr<std::uint64_t> parse_qemu_io_number(std::string_view text) {
       case 'm': case 'M': shift = 20; break;
       case 'g': case 'G': shift = 30; break;
       case 't': case 'T': shift = 40; break;
-      default: return error(sim::cat("'", text, "' has an unknown size suffix (expected k, M, G or T)"));
+      case 'p': case 'P': shift = 50; break;
+      case 'e': case 'E': shift = 60; break;
+      default: return error(sim::cat("'", text, "' has an unknown size suffix (expected k, M, G, T, P or E)"));
     }
   } else {
     return error(sim::cat("'", text, "' is not a number (expected e.g. 4096, 0x1000, 4k, 1M)"));
@@ -90,8 +92,17 @@ absl::StatusOr<Command> parse_command(std::string_view text) {
     cmd.op = Command::Op::kRead;
   } else if (verb == "write" || verb == "aio_write") {
     cmd.op = Command::Op::kWrite;
-  } else if (verb == "discard") {
+  } else if (verb == "discard" || verb == "aio_discard") {
     cmd.op = Command::Op::kDiscard;
+  } else if (verb == "sleep") {
+    cmd.op = Command::Op::kSleep;
+    if (words.size() != 2) return error("'sleep' expects MS (milliseconds of virtual time)");
+    auto ms = parse_qemu_io_number(words[1]);
+    if (!ms.ok() || *ms > kMaxSleepMs) {
+      return error(sim::cat("'sleep ", words[1], "': expected milliseconds from 0 to ", kMaxSleepMs));
+    }
+    cmd.sleep_ms = *ms;
+    return cmd;
   } else if (verb == "flush") {
     cmd.op = Command::Op::kFlush;
   } else if (verb == "aio_flush") {
@@ -116,8 +127,8 @@ absl::StatusOr<Command> parse_command(std::string_view text) {
     return cmd;
   } else {
     return error(sim::cat("unknown command '", verb,
-                          "' (expected read, write, aio_read, aio_write, flush, aio_flush, break, remove_break, "
-                          "resume or wait_break)"));
+                          "' (expected read, write, aio_read, aio_write, discard, aio_discard, flush, aio_flush, sleep, "
+                          "break, remove_break, resume or wait_break)"));
   }
   cmd.async = verb.starts_with("aio_");
   if (cmd.op == Command::Op::kFlush || cmd.op == Command::Op::kAioFlush) {
@@ -183,7 +194,8 @@ std::string format_request(const Command& c) {
   switch (c.op) {
     case Command::Op::kRead: verb = c.async ? "aio_read" : "read"; break;
     case Command::Op::kWrite: verb = c.async ? "aio_write" : "write"; break;
-    case Command::Op::kDiscard: verb = "discard"; break;
+    case Command::Op::kDiscard: verb = c.async ? "aio_discard" : "discard"; break;
+    case Command::Op::kSleep: return sim::cat("sleep ", c.sleep_ms);
     case Command::Op::kFlush: return "flush";
     case Command::Op::kAioFlush: return "aio_flush";
     case Command::Op::kBreak: return sim::cat("break ", c.event, " ", c.tag);

@@ -239,6 +239,7 @@ sim::Task<int> ScenarioRun::start_command(Job& job, const Command& cmd, std::vec
     case Command::Op::kFlush:
       return engine::bdrv_co_flush(*job.node->bs);
     case Command::Op::kAioFlush:
+    case Command::Op::kSleep:
     case Command::Op::kBreak:
     case Command::Op::kRemoveBreak:
     case Command::Op::kResume:
@@ -249,9 +250,13 @@ sim::Task<int> ScenarioRun::start_command(Job& job, const Command& cmd, std::vec
 }
 
 // Commands that issue no request: aio_flush (job_main waits for the job's
-// requests before it) and the blkdebug breakpoint commands.
+// requests before it), sleep, and the blkdebug breakpoint commands.
 sim::Task<int> ScenarioRun::control_command(Job& job, const Command& cmd) {
   if (cmd.op == Command::Op::kAioFlush) co_return 0;
+  if (cmd.op == Command::Op::kSleep) {
+    co_await sim::co_sleep_ns(cmd.sleep_ms * 1'000'000, "sleep");
+    co_return 0;
+  }
   drivers::Breakpoints& bp = fault_below(*job.node).breakpoints();
   if (cmd.op == Command::Op::kBreak) {
     engine::BlkdebugEvent ev;

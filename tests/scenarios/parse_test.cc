@@ -82,8 +82,8 @@ TEST_CASE("errors name file, line and column, and say what was expected") {
   CHECK(error_of(replace(kGood, "queue_depth = 2", "queue_depth = 0")) ==
         "x.toml:17:15: [[job]].queue_depth: expected 1 to 1024, got 0");
   CHECK(error_of(replace(kGood, "\"flush\",", "\"fluhs\",")) ==
-        "x.toml:18:81: unknown command 'fluhs' (expected read, write, aio_read, aio_write, flush, aio_flush, "
-        "break, remove_break, resume or wait_break)");
+        "x.toml:18:81: unknown command 'fluhs' (expected read, write, aio_read, aio_write, discard, aio_discard, "
+        "flush, aio_flush, sleep, break, remove_break, resume or wait_break)");
   CHECK(error_of(replace(kGood, "write -f 0 4k", "write -x 0 4k")) ==
         "x.toml:18:90: 'write': unsupported option '-x' (supported: -P pattern, -z, -u, -c, -f, -q)");
   CHECK(error_of(replace(kGood, "write -f 0 4k", "write 0 128k")) ==
@@ -91,7 +91,7 @@ TEST_CASE("errors name file, line and column, and say what was expected") {
   CHECK(error_of(replace(kGood, "latency_ns = [10, 20]", "latency_ns = [20, 10]")) ==
         "x.toml:12:14: node 'd'.latency_ns: expected 0 <= MIN <= MAX <= 10000000000, got [20, 10]");
   CHECK(error_of(replace(kGood, "size = \"64k\"", "size = \"64q\"")) ==
-        "x.toml:9:8: node 'd'.size: '64q' has an unknown size suffix (expected k, M, G or T)");
+        "x.toml:9:8: node 'd'.size: '64q' has an unknown size suffix (expected k, M, G, T, P or E)");
   CHECK(error_of(replace(kGood, "latency_ns = [10, 20]", "latency_ns = [10, 20]\nflush_error = \"EWHAT\"")) ==
         "x.toml:13:15: node 'd'.flush_error: expected EIO, ENOTSUP, ENOSPC, ENOMEDIUM, EPERM, EINVAL, EACCES, EROFS, "
         "ENOMEM, EAGAIN or a positive number");
@@ -132,6 +132,44 @@ TEST_CASE("qemu-io numbers and commands") {
   CHECK_FALSE(scenarios::parse_command("write -P 0x100 0 512").ok());
   CHECK_FALSE(scenarios::parse_command("flush now").ok());
   CHECK_FALSE(scenarios::parse_command("").ok());
+  // qemu-io's larger suffixes, with overflow refused.
+  CHECK(*scenarios::parse_qemu_io_number("3P") == (3ULL << 50));
+  CHECK(*scenarios::parse_qemu_io_number("15E") == (15ULL << 60));
+  CHECK_FALSE(scenarios::parse_qemu_io_number("16E").ok());
+  CHECK_FALSE(scenarios::parse_command("write -P 0x11 8E 512").ok());  // past the largest offset
+  // aio_discard and sleep, and each formats back to itself.
+  for (const char* text : {"aio_discard 4k 8k", "sleep 250", "discard -q 0 512"}) {
+    auto c = scenarios::parse_command(text);
+    INFO(text);
+    REQUIRE(c.ok());
+    CHECK(scenarios::parse_command(scenarios::format_command(*c))->op == c->op);
+  }
+  CHECK(scenarios::parse_command("aio_discard 4k 8k")->async);
+  CHECK(scenarios::parse_command("aio_discard 4k 8k")->op == scenarios::Command::Op::kDiscard);
+  CHECK(scenarios::parse_command("sleep 250")->sleep_ms == 250);
+  CHECK(scenarios::format_command(*scenarios::parse_command("sleep 250 => ok")) == "sleep 250 => ok");
+  CHECK_FALSE(scenarios::parse_command("sleep").ok());
+  CHECK_FALSE(scenarios::parse_command("sleep 1E").ok());
+}
+
+TEST_CASE("sleep waits virtual time, and aio_discard runs beside the job's other requests") {
+  const scenarios::Scenario s = testing::parse(R"([scenario]
+name = "sleepy"
+[[node]]
+name = "disk"
+size = "64k"
+unmap = true
+[[job]]
+name = "j"
+node = "disk"
+queue_depth = 4
+commands = ["write -P 0x11 0 16k", "aio_discard 0 4k", "aio_discard 8k 4k", "aio_flush", "sleep 1500", "read 4k 4k => ok"]
+)");
+  const scenarios::RunResult r = testing::run(s, 0);
+  INFO(r.verdict.message);
+  CHECK(r.verdict.ok());
+  CHECK(r.virtual_ns >= 1'500'000'000ULL);
+  CHECK(r.requests == 5);  // aio_flush is the job waiting, not a command that completes
 }
 
 TEST_CASE("nodes may be huge, but jobs write only to nodes the final-image check can read") {
