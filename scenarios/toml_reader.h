@@ -20,7 +20,7 @@
 
 namespace scenarios {
 
-#define RETURN_STATUS_IF_ERROR(expr)   \
+#define RETURN_IF_ERROR(expr)          \
   do {                                 \
     absl::Status status_ = (expr);     \
     if (!status_.ok()) return status_; \
@@ -83,7 +83,7 @@ class Reader {
   absl::Status read_name(const toml::table& table, std::string_view key, std::string& out, bool required,
                          std::string_view where) const {
     std::string value;
-    RETURN_STATUS_IF_ERROR(read_string(table, key, value, required, where));
+    RETURN_IF_ERROR(read_string(table, key, value, required, where));
     const toml::node* node = table.get(key);
     if (node == nullptr) return absl::OkStatus();
     if (value.empty()) return error_at(*node, sim::cat(where, ".", key, ": expected a name, got an empty string"));
@@ -137,7 +137,5 @@ class Reader {
   const std::string& path_;
   const ImageStore* images_;
 };
-
-#define RETURN_IF_ERROR(expr) RETURN_STATUS_IF_ERROR(expr)
 
 }  // namespace scenarios

@@ -302,7 +302,6 @@ class Suite {
   void check_golden(const std::string& key, const scenarios::SeedOutcome& out) {
     const std::string fp = sim::format_fingerprint(out.fingerprint);
     new_golden_ += sim::cat(key, " ", fp, "\n");
-    ran_keys_.insert(key);
     if (a_.golden.empty() || a_.update_golden) return;
     auto g = golden_.find(key);
     if (g == golden_.end()) {
@@ -454,7 +453,7 @@ class Suite {
   bool stopped_early_ = false;  // --stop-on-first or --time-budget ended the suite
   std::size_t fixed_passes_ = 0;
   Totals totals_;
-  std::set<std::string> seen_runs_, seen_defects_, ran_keys_;
+  std::set<std::string> seen_runs_, seen_defects_;
   std::set<std::string> baseline_defects_;
   std::string new_baseline_;
   std::string new_golden_ = "# blksim golden fingerprints: SCENARIO SEED FINGERPRINT\n";
