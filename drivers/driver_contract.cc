@@ -6,7 +6,7 @@
 namespace drivers {
 
 void check_request_limits(const engine::BlockDriverState& bs, RequestKind kind, std::uint64_t offset,
-                          std::uint64_t bytes) {
+                          std::uint64_t bytes, const engine::IoVector* qiov) {
   const engine::BlockLimits& bl = bs.bl;
   switch (kind) {
     case RequestKind::kRead:
@@ -19,6 +19,13 @@ void check_request_limits(const engine::BlockDriverState& bs, RequestKind kind, 
       SIM_CHECK("driver.max_transfer", bl.max_transfer == 0 || bytes <= bl.max_transfer,
                 sim::cat("node ", bs.node_name(), ": driver ", what, " of ", bytes, " bytes at ", offset,
                          " exceeds max_transfer ", bl.max_transfer));
+      SIM_ASSERT(qiov != nullptr, "reads and writes are checked with their vector");
+      SIM_CHECK("driver.qiov_size", qiov->size() == bytes,
+                sim::cat("node ", bs.node_name(), ": driver ", what, " of ", bytes, " bytes at ", offset,
+                         " with a vector of ", qiov->size(), " bytes"));
+      SIM_CHECK("driver.max_iov", bl.max_iov <= 0 || qiov->count() <= static_cast<std::size_t>(bl.max_iov),
+                sim::cat("node ", bs.node_name(), ": driver ", what, " of ", bytes, " bytes at ", offset, " in ",
+                         qiov->count(), " buffers exceeds max_iov ", bl.max_iov));
       break;
     }
     case RequestKind::kZero:

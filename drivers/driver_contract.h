@@ -8,16 +8,18 @@
 #include <cstdint>
 
 #include "engine/block_driver_state.h"
+#include "engine/iovec.h"
 
 namespace drivers {
 
 enum class RequestKind : std::uint8_t { kRead, kWrite, kZero, kDiscard };
 
 // Reads and writes: offset and length aligned to request_alignment, length at
-// most max_transfer. Zero writes: at most max_pwrite_zeroes. Discards: at most
+// most max_transfer, a vector (`qiov`, given for every read and write) of
+// exactly that length in at most max_iov buffers. Zero writes: at most max_pwrite_zeroes. Discards: at most
 // max_pdiscard. (Zero writes and discards may have unaligned heads and tails.)
 void check_request_limits(const engine::BlockDriverState& bs, RequestKind kind, std::uint64_t offset,
-                          std::uint64_t bytes);
+                          std::uint64_t bytes, const engine::IoVector* qiov = nullptr);
 
 // Flushes of one node reach its driver one at a time: the reference keeps a
 // single active flush per node and queues the others behind it. A driver holds

@@ -188,7 +188,7 @@ sim::Task<int> FaultDriver::begin_request(engine::BlockDriverState& bs, Blkdebug
 
 sim::Task<int> FaultDriver::co_preadv(engine::BlockDriverState& bs, std::uint64_t offset, std::uint64_t bytes,
                                       engine::IoVector& qiov, unsigned flags) {
-  check_request_limits(bs, RequestKind::kRead, offset, bytes);
+  check_request_limits(bs, RequestKind::kRead, offset, bytes, &qiov);
   const int ret = co_await begin_request(bs, BlkdebugEvent::kReadAio, IoKind::kRead, static_cast<std::int64_t>(offset),
                                          static_cast<std::int64_t>(bytes));
   if (ret < 0) co_return ret;
@@ -197,7 +197,7 @@ sim::Task<int> FaultDriver::co_preadv(engine::BlockDriverState& bs, std::uint64_
 
 sim::Task<int> FaultDriver::co_pwritev(engine::BlockDriverState& bs, std::uint64_t offset, std::uint64_t bytes,
                                        engine::IoVector& qiov, unsigned flags) {
-  check_request_limits(bs, RequestKind::kWrite, offset, bytes);
+  check_request_limits(bs, RequestKind::kWrite, offset, bytes, &qiov);
   const int ret = co_await begin_request(bs, BlkdebugEvent::kWriteAio, IoKind::kWrite, static_cast<std::int64_t>(offset),
                                          static_cast<std::int64_t>(bytes));
   if (ret < 0) co_return ret;

@@ -137,14 +137,14 @@ int MemDriver::do_flush(std::uint64_t ticket) {
 
 sim::Task<int> MemDriver::co_preadv(engine::BlockDriverState& bs, std::uint64_t offset, std::uint64_t bytes,
                                     engine::IoVector& qiov, unsigned) {
-  check_request_limits(bs, RequestKind::kRead, offset, bytes);
+  check_request_limits(bs, RequestKind::kRead, offset, bytes, &qiov);
   co_await latency("preadv");
   co_return do_read(offset, bytes, qiov);
 }
 
 sim::Task<int> MemDriver::co_pwritev(engine::BlockDriverState& bs, std::uint64_t offset, std::uint64_t bytes,
                                      engine::IoVector& qiov, unsigned flags) {
-  check_request_limits(bs, RequestKind::kWrite, offset, bytes);
+  check_request_limits(bs, RequestKind::kWrite, offset, bytes, &qiov);
   last_write_flags_ = flags;
   co_await latency("pwritev");
   co_return do_write(offset, bytes, qiov, (flags & engine::BDRV_REQ_FUA) != 0);
@@ -153,7 +153,7 @@ sim::Task<int> MemDriver::co_pwritev(engine::BlockDriverState& bs, std::uint64_t
 sim::Task<int> MemDriver::co_readv(engine::BlockDriverState& bs, std::int64_t sector_num, int nb_sectors,
                                    engine::IoVector& qiov) {
   check_request_limits(bs, RequestKind::kRead, static_cast<std::uint64_t>(sector_num) << BDRV_SECTOR_BITS,
-                       static_cast<std::uint64_t>(nb_sectors) << BDRV_SECTOR_BITS);
+                       static_cast<std::uint64_t>(nb_sectors) << BDRV_SECTOR_BITS, &qiov);
   co_await latency("readv");
   co_return do_read(static_cast<std::uint64_t>(sector_num) << BDRV_SECTOR_BITS,
                     static_cast<std::uint64_t>(nb_sectors) << BDRV_SECTOR_BITS, qiov);
@@ -162,7 +162,7 @@ sim::Task<int> MemDriver::co_readv(engine::BlockDriverState& bs, std::int64_t se
 sim::Task<int> MemDriver::co_writev(engine::BlockDriverState& bs, std::int64_t sector_num, int nb_sectors,
                                     engine::IoVector& qiov) {
   check_request_limits(bs, RequestKind::kWrite, static_cast<std::uint64_t>(sector_num) << BDRV_SECTOR_BITS,
-                       static_cast<std::uint64_t>(nb_sectors) << BDRV_SECTOR_BITS);
+                       static_cast<std::uint64_t>(nb_sectors) << BDRV_SECTOR_BITS, &qiov);
   co_await latency("writev");
   co_return do_write(static_cast<std::uint64_t>(sector_num) << BDRV_SECTOR_BITS,
                      static_cast<std::uint64_t>(nb_sectors) << BDRV_SECTOR_BITS, qiov, false);
@@ -171,7 +171,7 @@ sim::Task<int> MemDriver::co_writev(engine::BlockDriverState& bs, std::int64_t s
 sim::Task<int> MemDriver::co_writev_flags(engine::BlockDriverState& bs, std::int64_t sector_num, int nb_sectors,
                                           engine::IoVector& qiov, unsigned flags) {
   check_request_limits(bs, RequestKind::kWrite, static_cast<std::uint64_t>(sector_num) << BDRV_SECTOR_BITS,
-                       static_cast<std::uint64_t>(nb_sectors) << BDRV_SECTOR_BITS);
+                       static_cast<std::uint64_t>(nb_sectors) << BDRV_SECTOR_BITS, &qiov);
   last_write_flags_ = flags;
   co_await latency("writev");
   co_return do_write(static_cast<std::uint64_t>(sector_num) << BDRV_SECTOR_BITS,
@@ -199,7 +199,7 @@ engine::BlockAIOCB* MemDriver::submit(engine::BlockDriverState& bs, std::string_
 engine::BlockAIOCB* MemDriver::aio_readv(engine::BlockDriverState& bs, std::int64_t sector_num, engine::IoVector& qiov,
                                          int nb_sectors, engine::BlockCompletion done) {
   check_request_limits(bs, RequestKind::kRead, static_cast<std::uint64_t>(sector_num) << BDRV_SECTOR_BITS,
-                       static_cast<std::uint64_t>(nb_sectors) << BDRV_SECTOR_BITS);
+                       static_cast<std::uint64_t>(nb_sectors) << BDRV_SECTOR_BITS, &qiov);
   return submit(bs, "readv", [this, sector_num, nb_sectors, &qiov] {
     return do_read(static_cast<std::uint64_t>(sector_num) << BDRV_SECTOR_BITS,
                    static_cast<std::uint64_t>(nb_sectors) << BDRV_SECTOR_BITS, qiov);
@@ -209,7 +209,7 @@ engine::BlockAIOCB* MemDriver::aio_readv(engine::BlockDriverState& bs, std::int6
 engine::BlockAIOCB* MemDriver::aio_writev(engine::BlockDriverState& bs, std::int64_t sector_num, engine::IoVector& qiov,
                                           int nb_sectors, engine::BlockCompletion done) {
   check_request_limits(bs, RequestKind::kWrite, static_cast<std::uint64_t>(sector_num) << BDRV_SECTOR_BITS,
-                       static_cast<std::uint64_t>(nb_sectors) << BDRV_SECTOR_BITS);
+                       static_cast<std::uint64_t>(nb_sectors) << BDRV_SECTOR_BITS, &qiov);
   return submit(bs, "writev", [this, sector_num, nb_sectors, &qiov] {
     return do_write(static_cast<std::uint64_t>(sector_num) << BDRV_SECTOR_BITS,
                     static_cast<std::uint64_t>(nb_sectors) << BDRV_SECTOR_BITS, qiov, false);

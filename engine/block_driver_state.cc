@@ -22,7 +22,6 @@ std::vector<BlockDriverState*>& registry() {
 
 // The page size the simulated host reports: fixed, so runs do not depend on the host.
 constexpr std::size_t kPageSize = 4096;
-constexpr int kIovMax = 1024;
 
 }  // namespace
 

@@ -33,6 +33,9 @@ struct BlockLimits {
   int max_iov = 0;
 };
 
+// IOV_MAX: a protocol node's default max_iov (readv()/writev() take no more).
+inline constexpr int kIovMax = 1024;
+
 // Open flags (QEMU's BDRV_O_*).
 enum BdrvOpenFlags : int {
   BDRV_O_RDWR = 0x0002,

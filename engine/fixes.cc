@@ -20,6 +20,12 @@ const std::vector<FixInfo>& all_fixes() {
        "copy-on-read reads and writes back whole clusters in one driver request, past max_transfer",
        "copy-on-read loops over pieces of at most max_transfer, each checked for allocation (QEMU 2.11, cb2e28780c, "
        "\"block: Perform copy-on-read in loop\")"},
+      {Fix::kPaddedMaxIov, "padded-max-iov",
+       "padding an unaligned request adds a head and a tail buffer to the caller's vector, so a driver can receive "
+       "max_iov + 2 buffers",
+       "collapse the leading buffers of the caller's vector into one bounce buffer when padding would pass the limit "
+       "(QEMU 8.1, 18743311b8, \"block: Collapse padded I/O vecs exceeding IOV_MAX\"; here against the node's "
+       "max_iov, of which IOV_MAX is the default)"},
   };
   return kAll;
 }

@@ -16,6 +16,7 @@ enum class Fix : unsigned char {
   kFuaCleanNode,          // emulated FUA counts its write before flushing
   kDiscardSerialised,     // discard waits for serialising requests
   kCopyOnReadMaxTransfer, // copy-on-read works in pieces of at most max_transfer
+  kPaddedMaxIov,          // padding an unaligned request keeps its vector within max_iov
   kCount,
 };
 

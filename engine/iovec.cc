@@ -66,4 +66,21 @@ bool IoVector::is_zero() const {
   return true;
 }
 
+std::size_t concat_collapsing(IoVector& dst, const IoVector& src, std::size_t parts_after, std::size_t max_parts,
+                              std::vector<std::uint8_t>& bounce) {
+  const std::size_t total = dst.count() + src.count() + parts_after;
+  if (max_parts == 0 || total <= max_parts || src.count() < 2) {
+    dst.concat(src, 0, src.size());
+    return 0;
+  }
+  const std::size_t collapse_count = std::min(total - max_parts + 1, src.count());
+  std::size_t collapse_bytes = 0;
+  for (std::size_t i = 0; i < collapse_count; ++i) collapse_bytes += src.parts()[i].size();
+  bounce.resize(collapse_bytes);
+  src.copy_to(0, bounce.data(), collapse_bytes);
+  dst.add(absl::MakeSpan(bounce));
+  dst.concat(src, collapse_bytes, src.size() - collapse_bytes);
+  return collapse_bytes;
+}
+
 }  // namespace engine

@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include <vector>
+
 #include <absl/container/inlined_vector.h>
 #include <absl/types/span.h>
 
@@ -38,5 +40,16 @@ class IoVector {
   absl::InlinedVector<absl::Span<std::uint8_t>, 1> iov_;
   std::size_t size_ = 0;
 };
+
+// Appends all of `src` to `dst` such that `dst`, with `parts_after` more parts
+// added later, has at most `max_parts` parts (0: no limit): when it would have
+// more, the leading parts of `src` are collapsed into one bounce buffer, filled
+// from `src` (QEMU's later fix for padded vectors past IOV_MAX, 18743311b8).
+// Returns how many leading bytes of `src` `bounce` stands for (0: none); a
+// read copies them back into `src` when it completes. A vector that cannot be
+// brought within the limit (max_parts below the parts around `src` plus one)
+// is collapsed as far as it goes.
+std::size_t concat_collapsing(IoVector& dst, const IoVector& src, std::size_t parts_after, std::size_t max_parts,
+                              std::vector<std::uint8_t>& bounce);
 
 }  // namespace engine

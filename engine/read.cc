@@ -169,11 +169,14 @@ struct ReadPadding {
   std::vector<std::uint8_t> head_buf;
   std::vector<std::uint8_t> tail_buf;
   IoVector local;
+  // With Fix::kPaddedMaxIov: the caller's leading bytes read into one buffer.
+  std::vector<std::uint8_t> collapsed_buf;
+  std::size_t collapsed = 0;
 };
 
 // Widens [offset, offset + bytes) to `align`; nullptr when already aligned.
-std::unique_ptr<ReadPadding> pad_read(std::int64_t& offset, std::uint64_t& bytes, std::int64_t align,
-                                      IoVector& qiov) {
+std::unique_ptr<ReadPadding> pad_read(const BlockDriverState& bs, std::int64_t& offset, std::uint64_t& bytes,
+                                      std::int64_t align, IoVector& qiov) {
   const std::int64_t head = offset & (align - 1);
   const std::int64_t tail = (offset + static_cast<std::int64_t>(bytes)) & (align - 1);
   if (head == 0 && tail == 0) return nullptr;
@@ -184,7 +187,13 @@ std::unique_ptr<ReadPadding> pad_read(std::int64_t& offset, std::uint64_t& bytes
     bytes += static_cast<std::uint64_t>(head);
     offset -= head;
   }
-  pad->local.concat(qiov, 0, qiov.size());
+  if (fixed(Fix::kPaddedMaxIov)) {
+    pad->collapsed = concat_collapsing(pad->local, qiov, tail != 0 ? 1 : 0, static_cast<std::size_t>(bs.bl.max_iov),
+                                       pad->collapsed_buf);
+  } else {
+    // The reference: head + the caller's buffers + tail, whatever max_iov says.
+    pad->local.concat(qiov, 0, qiov.size());
+  }
   if (tail != 0) {
     pad->tail_buf.assign(static_cast<std::size_t>(align), 0);
     pad->local.add(absl::MakeSpan(pad->tail_buf.data(), static_cast<std::size_t>(align - tail)));
@@ -247,11 +256,12 @@ sim::Task<int> bdrv_co_preadv(BdrvChild& child, std::int64_t offset, std::uint64
   if (bs.copy_on_read > 0 && !(flags & BDRV_REQ_NO_SERIALISING)) flags |= BDRV_REQ_COPY_ON_READ;
 
   const std::int64_t align = bs.bl.request_alignment;
-  const std::unique_ptr<ReadPadding> pad = pad_read(offset, bytes, align, qiov);
+  const std::unique_ptr<ReadPadding> pad = pad_read(bs, offset, bytes, align, qiov);
   BdrvTrackedRequest req;
   static sim::TraceLabel kName("bdrv_co_preadv");
   co_await tracked_request_begin(req, bs, offset, bytes, TrackedType::kRead, kName);
   ret = co_await bdrv_aligned_preadv(child, req, offset, bytes, align, pad ? pad->local : qiov, flags);
+  if (pad && pad->collapsed > 0 && ret >= 0) qiov.copy_from(0, pad->collapsed_buf.data(), pad->collapsed);
   co_await tracked_request_end(req, ret);
   bdrv_dec_in_flight(bs);
   co_return ret;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "engine/driver_calls.h"
+#include "engine/fixes.h"
 #include "engine/io.h"
 #include "engine/io_internal.h"
 #include "engine/mutations.h"
@@ -122,6 +123,17 @@ sim::Task<int> bdrv_co_pwritev(BdrvChild& child, std::int64_t offset, std::uint6
   std::vector<std::uint8_t> tail_buf;
   IoVector local;
   bool use_local = false;
+  // With Fix::kPaddedMaxIov: the caller's leading bytes copied into one buffer,
+  // and whether a tail buffer will follow them.
+  std::vector<std::uint8_t> collapsed_buf;
+  const std::size_t tail_parts = ((offset + static_cast<std::int64_t>(bytes)) & (align - 1)) != 0 ? 1 : 0;
+  const auto append_caller = [&](std::size_t parts_after) {
+    if (fixed(Fix::kPaddedMaxIov)) {
+      concat_collapsing(local, *qiov, parts_after, static_cast<std::size_t>(bs.bl.max_iov), collapsed_buf);
+    } else {
+      local.concat(*qiov, 0, qiov->size());  // the reference, whatever max_iov says
+    }
+  };
 
   if (qiov == nullptr) {
     ret = co_await bdrv_co_do_zero_pwritev(child, offset, bytes, flags, req);
@@ -139,7 +151,7 @@ sim::Task<int> bdrv_co_pwritev(BdrvChild& child, std::int64_t offset, std::uint6
     co_await bdrv_debug_event(bs, BlkdebugEvent::kPwritevRmwAfterHead);
     const auto head = static_cast<std::size_t>(offset & (align - 1));
     local.add(absl::MakeSpan(head_buf.data(), head));
-    local.concat(*qiov, 0, qiov->size());
+    append_caller(tail_parts);
     use_local = true;
     bytes += head;
     offset &= ~(align - 1);
@@ -164,7 +176,7 @@ sim::Task<int> bdrv_co_pwritev(BdrvChild& child, std::int64_t offset, std::uint6
     if (ret < 0) goto out;
     co_await bdrv_debug_event(bs, BlkdebugEvent::kPwritevRmwAfterTail);
     if (!use_local) {
-      local.concat(*qiov, 0, qiov->size());
+      append_caller(1);
       use_local = true;
     }
     const auto tail = static_cast<std::size_t>((offset + static_cast<std::int64_t>(bytes)) & (align - 1));

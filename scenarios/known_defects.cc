@@ -13,6 +13,8 @@ std::span<const KnownDefect> known_defects() {
        "a discard issues driver I/O inside a serialising request past its wait"},
       {"cor-max-transfer", engine::Fix::kCopyOnReadMaxTransfer, "invariant:driver.max_transfer", {},
        "copy-on-read sends the driver a request larger than max_transfer"},
+      {"padded-max-iov", engine::Fix::kPaddedMaxIov, "invariant:driver.max_iov", {},
+       "padding an unaligned request sends the driver up to max_iov + 2 buffers"},
   };
   return kAll;
 }

@@ -29,7 +29,63 @@ std::vector<std::string_view> split_words(std::string_view text) {
 
 absl::Status error(std::string message) { return absl::InvalidArgumentError(message); }
 
+constexpr std::string_view kVerbs =
+    "read, readv, write, writev, aio_read, aio_readv, aio_write, aio_writev, discard, aio_discard, flush, aio_flush, "
+    "sleep, break, remove_break, resume or wait_break";
+
+std::string flag_list(bool is_write) {
+  std::string out;
+  for (const RequestFlagName& f : request_flag_names()) {
+    if (is_write || f.on_reads) out += sim::cat(out.empty() ? "" : ", ", f.name);
+  }
+  return out;
+}
+
+absl::StatusOr<unsigned> parse_request_flags(std::string_view text, bool is_write) {
+  unsigned flags = 0;
+  std::size_t pos = 0;
+  while (pos <= text.size()) {
+    std::size_t comma = text.find(',', pos);
+    if (comma == std::string_view::npos) comma = text.size();
+    const std::string_view name = text.substr(pos, comma - pos);
+    const RequestFlagName* found = nullptr;
+    for (const RequestFlagName& f : request_flag_names()) {
+      if (f.name == name) found = &f;
+    }
+    if (found == nullptr || !(is_write || found->on_reads)) {
+      return error(sim::cat(found == nullptr ? "unknown" : "not a read's", " request flag '", name, "' (expected ",
+                            flag_list(is_write), ", separated by commas)"));
+    }
+    flags |= found->flag;
+    pos = comma + 1;
+  }
+  return flags;
+}
+
 }  // namespace
+
+const std::vector<RequestFlagName>& request_flag_names() {
+  // The read path asserts that a read carries only these two (bdrv_aligned_preadv);
+  // the write path takes every flag of the mask.
+  static const std::vector<RequestFlagName> kNames = {
+      {"copy_on_read", engine::BDRV_REQ_COPY_ON_READ, true},
+      {"no_serialising", engine::BDRV_REQ_NO_SERIALISING, true},
+      {"zero_write", engine::BDRV_REQ_ZERO_WRITE, false},
+      {"may_unmap", engine::BDRV_REQ_MAY_UNMAP, false},
+      {"fua", engine::BDRV_REQ_FUA, false},
+      {"write_compressed", engine::BDRV_REQ_WRITE_COMPRESSED, false},
+  };
+  return kNames;
+}
+
+unsigned Command::engine_flags() const {
+  unsigned flags = request_flags;
+  if (fua) flags |= engine::BDRV_REQ_FUA;
+  if (zeroes) flags |= engine::BDRV_REQ_ZERO_WRITE;
+  if (unmap) flags |= engine::BDRV_REQ_MAY_UNMAP;
+  if (compressed) flags |= engine::BDRV_REQ_WRITE_COMPRESSED;
+  return flags;
+}
 
 absl::StatusOr<std::uint64_t> parse_qemu_io_number(std::string_view text) {
   std::uint64_t value = 0;
@@ -86,11 +142,11 @@ absl::StatusOr<Command> parse_command(std::string_view text) {
     text = text.substr(0, arrow);
   }
   std::vector<std::string_view> words = split_words(text);
-  if (words.empty()) return error("empty command (expected read, write, aio_read, aio_write, flush or aio_flush)");
+  if (words.empty()) return error(sim::cat("empty command (expected ", kVerbs, ")"));
   std::string_view verb = words[0];
-  if (verb == "read" || verb == "aio_read") {
+  if (verb == "read" || verb == "aio_read" || verb == "readv" || verb == "aio_readv") {
     cmd.op = Command::Op::kRead;
-  } else if (verb == "write" || verb == "aio_write") {
+  } else if (verb == "write" || verb == "aio_write" || verb == "writev" || verb == "aio_writev") {
     cmd.op = Command::Op::kWrite;
   } else if (verb == "discard" || verb == "aio_discard") {
     cmd.op = Command::Op::kDiscard;
@@ -126,40 +182,47 @@ absl::StatusOr<Command> parse_command(std::string_view text) {
     cmd.tag = std::string(words.back());
     return cmd;
   } else {
-    return error(sim::cat("unknown command '", verb,
-                          "' (expected read, write, aio_read, aio_write, discard, aio_discard, flush, aio_flush, sleep, "
-                          "break, remove_break, resume or wait_break)"));
+    return error(sim::cat("unknown command '", verb, "' (expected ", kVerbs, ")"));
   }
   cmd.async = verb.starts_with("aio_");
+  const bool vectored = verb.ends_with("v");
   if (cmd.op == Command::Op::kFlush || cmd.op == Command::Op::kAioFlush) {
     if (words.size() != 1) return error(sim::cat("'", verb, "' takes no arguments"));
     return cmd;
   }
 
+  const bool is_write = cmd.op == Command::Op::kWrite;
+  const bool single_write = is_write && !vectored;  // -z, -u, -c: write only, not writev
   std::vector<std::string_view> operands;
   for (std::size_t i = 1; i < words.size(); ++i) {
     std::string_view w = words[i];
-    if (w == "-P") {
+    if (w == "-P" && cmd.op != Command::Op::kDiscard) {
       if (i + 1 >= words.size()) return error(sim::cat("'", verb, " -P' needs a pattern byte (e.g. -P 0x11)"));
       auto pattern = parse_qemu_io_number(words[++i]);
       if (!pattern.ok() || *pattern > 0xff) {
         return error(sim::cat("'", verb, " -P ", words[i], "': expected a pattern byte from 0 to 0xff"));
       }
       cmd.pattern = static_cast<std::uint8_t>(*pattern);
+    } else if (w == "-F" && cmd.op != Command::Op::kDiscard) {
+      if (i + 1 >= words.size()) return error(sim::cat("'", verb, " -F' needs request flags (e.g. -F no_serialising)"));
+      auto flags = parse_request_flags(words[++i], is_write);
+      if (!flags.ok()) return error(sim::cat("'", verb, " -F ", words[i], "': ", flags.status().message()));
+      cmd.request_flags |= *flags;
     } else if (w == "-q") {
       // quiet: qemu-io prints less; nothing to do here
-    } else if (w == "-f" && cmd.op == Command::Op::kWrite) {
+    } else if (w == "-f" && is_write) {
       cmd.fua = true;
-    } else if (w == "-z" && cmd.op == Command::Op::kWrite) {
+    } else if (w == "-z" && single_write) {
       cmd.zeroes = true;
-    } else if (w == "-u" && cmd.op == Command::Op::kWrite) {
+    } else if (w == "-u" && single_write) {
       cmd.unmap = true;
-    } else if (w == "-c" && cmd.op == Command::Op::kWrite) {
+    } else if (w == "-c" && single_write) {
       cmd.compressed = true;
     } else if (w.starts_with("-") && w.size() > 1 && !(w[1] >= '0' && w[1] <= '9')) {
       return error(sim::cat("'", verb, "': unsupported option '", w, "' (supported: ",
-                            cmd.op == Command::Op::kWrite ? "-P pattern, -z, -u, -c, -f, -q"
-                            : cmd.op == Command::Op::kRead ? "-P pattern, -q"
+                            single_write ? "-P pattern, -z, -u, -c, -f, -q, -F flags"
+                            : is_write   ? "-P pattern, -f, -q, -F flags"
+                            : cmd.op == Command::Op::kRead ? "-P pattern, -q, -F flags"
                                                            : "-q",
                             ")"));
     } else {
@@ -170,20 +233,42 @@ absl::StatusOr<Command> parse_command(std::string_view text) {
   if (cmd.zeroes && cmd.pattern) return error(sim::cat("'", verb, "': -z and -P cannot be given together"));
   if (cmd.zeroes && cmd.compressed) return error(sim::cat("'", verb, "': -z and -c cannot be given together"));
   if (cmd.unmap && !cmd.zeroes) return error(sim::cat("'", verb, "': -u needs -z"));
-  if (cmd.op == Command::Op::kDiscard && cmd.pattern) return error("'discard' takes no pattern");
-  if (operands.size() != 2) return error(sim::cat("'", verb, "' expects OFFSET LENGTH, got ", operands.size(), " operands"));
+  // The reference lets a read carry both, but no caller does: copy-on-read
+  // without its serialising wait may write a stale cluster over a concurrent
+  // write, a misuse of the flags and not a defect of the engine.
+  constexpr unsigned kCorUnserialised = engine::BDRV_REQ_COPY_ON_READ | engine::BDRV_REQ_NO_SERIALISING;
+  if (cmd.op == Command::Op::kRead && (cmd.request_flags & kCorUnserialised) == kCorUnserialised) {
+    return error(sim::cat("'", verb, "': copy_on_read and no_serialising cannot be given together (copy-on-read "
+                          "without its serialising wait overwrites concurrent writes; no caller passes both)"));
+  }
+  if (vectored ? operands.size() < 2 : operands.size() != 2) {
+    return error(sim::cat("'", verb, "' expects OFFSET LENGTH", vectored ? " [LENGTH...]" : "", ", got ",
+                          operands.size(), " operands"));
+  }
+  if (operands.size() - 1 > kMaxCommandParts) {
+    return error(sim::cat("'", verb, "': ", operands.size() - 1, " buffers, expected at most ", kMaxCommandParts));
+  }
   auto offset = parse_qemu_io_number(operands[0]);
   if (!offset.ok()) return error(sim::cat("'", verb, "' offset: ", offset.status().message()));
-  auto bytes = parse_qemu_io_number(operands[1]);
-  if (!bytes.ok()) return error(sim::cat("'", verb, "' length: ", bytes.status().message()));
-  if (*bytes == 0 || *bytes > kMaxCommandBytes) {
-    return error(sim::cat("'", verb, "' length ", *bytes, ": expected 1 to ", kMaxCommandBytes, " bytes"));
-  }
   if (*offset > kMaxCommandOffset) {
     return error(sim::cat("'", verb, "' offset ", *offset, ": expected at most ", kMaxCommandOffset));
   }
+  std::uint64_t total = 0;
+  for (std::size_t k = 1; k < operands.size(); ++k) {
+    auto bytes = parse_qemu_io_number(operands[k]);
+    if (!bytes.ok()) return error(sim::cat("'", verb, "' length: ", bytes.status().message()));
+    // Each buffer, and the request, within the largest request (no overflow).
+    if (*bytes > kMaxCommandBytes || total + *bytes > kMaxCommandBytes) {
+      return error(sim::cat("'", verb, "' length ", *bytes, ": the request may have at most ", kMaxCommandBytes, " bytes"));
+    }
+    if (*bytes == 0) {
+      return error(sim::cat("'", verb, "' length 0: expected 1 to ", kMaxCommandBytes, " bytes"));
+    }
+    total += *bytes;
+    if (vectored) cmd.parts.push_back(*bytes);
+  }
   cmd.offset = *offset;
-  cmd.bytes = *bytes;
+  cmd.bytes = total;
   return cmd;
 }
 
@@ -204,12 +289,23 @@ std::string format_request(const Command& c) {
     case Command::Op::kWaitBreak: return sim::cat("wait_break ", c.tag);
   }
   std::string out = verb;
+  if (c.vectored()) out += "v";
   if (c.pattern) out += sim::cat(" -P ", sim::hex(*c.pattern));
   if (c.zeroes) out += " -z";
   if (c.unmap) out += " -u";
   if (c.compressed) out += " -c";
   if (c.fua) out += " -f";
-  return sim::cat(out, " ", c.offset, " ", c.bytes);
+  if (c.request_flags != 0) {
+    std::string names;
+    for (const RequestFlagName& f : request_flag_names()) {
+      if (c.request_flags & f.flag) names += sim::cat(names.empty() ? "" : ",", f.name);
+    }
+    out += sim::cat(" -F ", names);
+  }
+  out += sim::cat(" ", c.offset);
+  if (!c.vectored()) return sim::cat(out, " ", c.bytes);
+  for (std::uint64_t part : c.parts) out += sim::cat(" ", part);
+  return out;
 }
 
 }  // namespace

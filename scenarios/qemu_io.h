@@ -1,11 +1,17 @@
 // qemu-io command syntax for scenario jobs:
-//   read  [-P pattern] [-q] OFFSET LENGTH      aio_read  [-P pattern] [-q] OFFSET LENGTH
-//   write [-P pattern | -z [-u] | -c] [-f] [-q] OFFSET LENGTH   (also aio_write)
+//   read  [-P pattern] [-q] [-F FLAGS] OFFSET LENGTH       (also aio_read)
+//   readv [-P pattern] [-q] [-F FLAGS] OFFSET LENGTH [LENGTH...]   (also aio_readv)
+//   write [-P pattern | -z [-u] | -c] [-f] [-q] [-F FLAGS] OFFSET LENGTH   (also aio_write)
+//   writev [-P pattern] [-f] [-q] [-F FLAGS] OFFSET LENGTH [LENGTH...]   (also aio_writev)
 //   discard [-q] OFFSET LENGTH                 aio_discard [-q] OFFSET LENGTH
 //   flush                                      aio_flush
 //   sleep MS   (the job waits MS milliseconds of virtual time, as qemu-io's sleep)
 //   break EVENT TAG   remove_break TAG   resume TAG   wait_break TAG   (blkdebug's,
 //   on the fault node at or below the job's node)
+// readv/writev split the request over one buffer per LENGTH, as qemu-io's.
+// -F is blksim's own: engine request flags qemu-io cannot spell, comma-separated
+// (`blksim list request-flags`): reads take copy_on_read and no_serialising,
+// writes any flag of the reference's mask.
 // Numbers take qemu-io's forms: decimal, 0x hex, and k/M/G/T/P/E suffixes
 // (powers of 1024). `read -P` checks the pattern; `aio_flush` waits for the job's
 // outstanding aio requests, as in qemu-io. Any command may end in
@@ -18,7 +24,11 @@
 #include <string>
 #include <string_view>
 
+#include <vector>
+
 #include <absl/status/statusor.h>
+
+#include "engine/request_flags.h"
 
 namespace scenarios {
 
@@ -36,13 +46,29 @@ struct Command {
   bool zeroes = false;                  // write -z: a zero write
   bool unmap = false;                   // write -z -u: may unmap
   bool compressed = false;              // write -c
+  std::vector<std::uint64_t> parts;     // readv/writev: one buffer per length (empty: one buffer)
+  unsigned request_flags = 0;           // -F: engine request flags beyond qemu-io's options
   std::string event;                    // break: the blkdebug event
   std::string tag;                      // break, remove_break, resume, wait_break
   std::optional<int> expect;            // "=> ok" (0) or "=> EIO" (-EIO): the result it must have
   std::uint64_t sleep_ms = 0;           // sleep
   std::string text;                     // as written, for reports
   int line = 0;
+
+  bool vectored() const { return !parts.empty(); }
+  // Whether the write stores zeroes whatever its buffer holds (-z, or -F zero_write).
+  bool writes_zeroes() const { return zeroes || (request_flags & engine::BDRV_REQ_ZERO_WRITE) != 0; }
+  // The engine request flags the command passes (qemu-io's options and -F).
+  unsigned engine_flags() const;
 };
+
+// One request flag of the reference, as -F spells it.
+struct RequestFlagName {
+  std::string_view name;
+  unsigned flag;
+  bool on_reads;  // a read may pass it (the read path asserts the others away)
+};
+const std::vector<RequestFlagName>& request_flag_names();
 
 // Largest single request a command may ask for.
 inline constexpr std::uint64_t kMaxCommandBytes = 1ULL << 30;
@@ -50,6 +76,9 @@ inline constexpr std::uint64_t kMaxCommandBytes = 1ULL << 30;
 inline constexpr std::uint64_t kMaxSleepMs = 24ULL * 3600 * 1000;
 // Largest offset: the engine's offsets are int64_t, as QEMU's.
 inline constexpr std::uint64_t kMaxCommandOffset = (1ULL << 63) - 1;
+// Most buffers in one readv/writev: above IOV_MAX (1024), every protocol node's
+// default max_iov. A scenario also keeps within its node's max_iov (scenario.cc).
+inline constexpr std::size_t kMaxCommandParts = 4096;
 
 absl::StatusOr<std::uint64_t> parse_qemu_io_number(std::string_view text);
 // Errors say what was expected; the caller adds file and line.

@@ -117,7 +117,7 @@ void ScenarioRun::check_expected_outcome(const Job& job, const Command& cmd, int
 void ScenarioRun::judge_errors(const Job& job, const Command& cmd, int ret, const std::vector<int>& driver_errors) {
   // The reference absorbs -ENOTSUP from zero writes (it writes zeroes instead)
   // and from discards (advisory); every other driver error must reach the caller.
-  const bool absorbable = cmd.zeroes || cmd.op == Command::Op::kDiscard;
+  const bool absorbable = cmd.writes_zeroes() || cmd.op == Command::Op::kDiscard;
   std::vector<int> must_reach;
   for (int err : driver_errors) {
     if (!(absorbable && err == -ENOTSUP)) must_reach.push_back(err);

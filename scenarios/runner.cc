@@ -37,6 +37,20 @@ sim::Task<void> guest_kick(std::uint32_t job_label, std::string_view submission,
 
 bool writes_data(const Command& c) { return c.op == Command::Op::kWrite || c.op == Command::Op::kDiscard; }
 
+// The caller's vector: one buffer, or readv/writev's one per length, all cut
+// from `buffer` in order.
+engine::IoVector request_vector(const Command& cmd, std::vector<std::uint8_t>& buffer) {
+  if (!cmd.vectored()) return engine::IoVector(absl::MakeSpan(buffer));
+  engine::IoVector qiov;
+  std::size_t at = 0;
+  for (std::uint64_t part : cmd.parts) {
+    qiov.add(absl::MakeSpan(buffer.data() + at, static_cast<std::size_t>(part)));
+    at += static_cast<std::size_t>(part);
+  }
+  SIM_ASSERT(at == buffer.size(), "readv/writev lengths add up to the command's bytes");
+  return qiov;
+}
+
 }  // namespace
 
 ScenarioRun::ScenarioRun(const Scenario& scenario, const RunOptions& options)
@@ -211,17 +225,15 @@ void ScenarioRun::notify_progress() { progress_.restart_all(); }
 sim::Task<int> ScenarioRun::start_command(Job& job, const Command& cmd, std::vector<std::uint8_t>& buffer,
                                           engine::IoVector& qiov) {
   engine::BdrvChild& child = *job.node->root;
+  const unsigned flags = cmd.engine_flags();
   switch (cmd.op) {
     case Command::Op::kWrite: {
-      unsigned flags = cmd.fua ? unsigned{engine::BDRV_REQ_FUA} : 0u;
       if (cmd.zeroes) {
-        if (cmd.unmap) flags |= engine::BDRV_REQ_MAY_UNMAP;
         return engine::bdrv_co_pwrite_zeroes(child, static_cast<std::int64_t>(cmd.offset), static_cast<int>(cmd.bytes),
-                                             flags);
+                                             flags & ~unsigned{engine::BDRV_REQ_ZERO_WRITE});
       }
-      if (cmd.compressed) flags |= engine::BDRV_REQ_WRITE_COMPRESSED;
       buffer.assign(cmd.bytes, cmd.pattern.value_or(kDefaultWritePattern));
-      qiov = engine::IoVector(absl::MakeSpan(buffer));
+      qiov = request_vector(cmd, buffer);
       return engine::bdrv_co_pwritev(child, static_cast<std::int64_t>(cmd.offset), cmd.bytes, &qiov, flags);
     }
     case Command::Op::kDiscard:
@@ -234,8 +246,8 @@ sim::Task<int> ScenarioRun::start_command(Job& job, const Command& cmd, std::vec
       } else {
         buffer.resize(cmd.bytes);
       }
-      qiov = engine::IoVector(absl::MakeSpan(buffer));
-      return engine::bdrv_co_preadv(child, static_cast<std::int64_t>(cmd.offset), cmd.bytes, qiov, 0);
+      qiov = request_vector(cmd, buffer);
+      return engine::bdrv_co_preadv(child, static_cast<std::int64_t>(cmd.offset), cmd.bytes, qiov, flags);
     case Command::Op::kFlush:
       return engine::bdrv_co_flush(*job.node->bs);
     case Command::Op::kAioFlush:
@@ -306,9 +318,10 @@ void ScenarioRun::begin_command(CommandState& state) {
     w.offset = cmd.offset;
     w.bytes = cmd.bytes;
     w.discard = cmd.op == Command::Op::kDiscard;
-    w.value = (w.discard || cmd.zeroes) ? 0 : cmd.pattern.value_or(kDefaultWritePattern);
-    w.fua = cmd.fua;
-    w.zeroes = cmd.zeroes;
+    // A zero write stores zeroes whether or not it carries a buffer.
+    w.value = (w.discard || cmd.writes_zeroes()) ? 0 : cmd.pattern.value_or(kDefaultWritePattern);
+    w.fua = (cmd.engine_flags() & engine::BDRV_REQ_FUA) != 0;
+    w.zeroes = cmd.writes_zeroes();
     w.issued = state.began;
     state.record = job.checked->history.issue(w);
   }

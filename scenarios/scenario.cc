@@ -155,6 +155,11 @@ absl::Status read_jobs(const Reader& r, const toml::table& root, Scenario& s) {
           return r.error_at(c, sim::cat("'", cmd->text, "' ends past the end of node '", target->name, "' (", size,
                                         " bytes): expected OFFSET + LENGTH <= ", size));
         }
+        if (cmd->parts.size() > s.max_iov(*target)) {
+          return r.error_at(c, sim::cat("'", cmd->text, "' has ", cmd->parts.size(), " buffers, but node '",
+                                        target->name, "' takes at most ", s.max_iov(*target),
+                                        " (max_iov): expected at most that many lengths"));
+        }
       }
       j.commands.push_back(std::move(*cmd));
     }
@@ -173,6 +178,23 @@ std::uint64_t Scenario::node_size(const NodeSpec& node) const {
     n = find_node(n->file);
   }
   return n->size;
+}
+
+std::uint32_t Scenario::max_iov(const NodeSpec& node) const {
+  // Bounded by kMaxNodes levels: the parser refused cycles.
+  // A node without a file child starts from IOV_MAX, as the engine's does.
+  std::uint32_t least = node.file.empty() ? static_cast<std::uint32_t>(engine::kIovMax) : 0;
+  for (const std::string* edge : {&node.file, &node.backing}) {
+    const NodeSpec* child = edge->empty() ? nullptr : find_node(*edge);
+    if (child == nullptr) continue;
+    const std::uint32_t m = max_iov(*child);
+    if (m != 0 && (least == 0 || m < least)) least = m;
+  }
+  // Only the mem driver declares a max_iov of its own.
+  if (node.driver == NodeSpec::Driver::kMem && node.mem.limits.max_iov != 0) {
+    least = static_cast<std::uint32_t>(node.mem.limits.max_iov);
+  }
+  return least;
 }
 
 absl::StatusOr<Scenario> parse_scenario(std::string_view text, const std::string& path, const ImageStore* images) {

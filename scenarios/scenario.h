@@ -63,6 +63,11 @@ struct Scenario {
   const NodeSpec* find_node(std::string_view name) const;
   // The size a node presents to its users (filters present their file's).
   std::uint64_t node_size(const NodeSpec& node) const;
+  // The most buffers a request to `node` may carry: its max_iov as the engine's
+  // bdrv_refresh_limits derives it (a protocol node's IOV_MAX unless its limits
+  // say less, a format node's the least of its children's). A caller keeps to
+  // it, as QEMU's devices do; the engine's own padding may not exceed it either.
+  std::uint32_t max_iov(const NodeSpec& node) const;
 };
 
 // `images`: the image files by name, when they come with the text (a repro

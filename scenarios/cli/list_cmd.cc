@@ -7,6 +7,7 @@
 #include "scenarios/cli/commands.h"
 #include "scenarios/known_defects.h"
 #include "scenarios/oracles.h"
+#include "scenarios/qemu_io.h"
 #include "sim/scheduler.h"
 #include "sim/str.h"
 
@@ -27,6 +28,11 @@ int cmd_list(const std::string& what, const std::string& dir) {
   } else if (what == "events") {
     for (int i = 0; i <= static_cast<int>(engine::BlkdebugEvent::kL2Update); ++i) {
       std::cout << engine::blkdebug_event_name(static_cast<engine::BlkdebugEvent>(i)) << "\n";
+    }
+  } else if (what == "request-flags") {
+    for (const scenarios::RequestFlagName& f : scenarios::request_flag_names()) {
+      std::cout << f.name << std::string(18 - f.name.size(), ' ') << (f.on_reads ? "reads and writes" : "writes")
+                << "\n";
     }
   } else if (what == "errnos") {
     for (const engine::ErrnoInfo& e : engine::all_errnos()) std::cout << e.name << "\n";
@@ -56,7 +62,7 @@ int cmd_list(const std::string& what, const std::string& dir) {
     }
   } else {
     throw BadInput{sim::cat("list: unknown kind '", what,
-                            "' (expected scenarios, strategies, oracles, mutants, fixes, drivers, events or errnos)")};
+                            "' (expected scenarios, strategies, oracles, mutants, fixes, drivers, events, request-flags or errnos)")};
   }
   return kExitPass;
 }

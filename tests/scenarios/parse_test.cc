@@ -82,10 +82,10 @@ TEST_CASE("errors name file, line and column, and say what was expected") {
   CHECK(error_of(replace(kGood, "queue_depth = 2", "queue_depth = 0")) ==
         "x.toml:17:15: [[job]].queue_depth: expected 1 to 1024, got 0");
   CHECK(error_of(replace(kGood, "\"flush\",", "\"fluhs\",")) ==
-        "x.toml:18:81: unknown command 'fluhs' (expected read, write, aio_read, aio_write, discard, aio_discard, "
-        "flush, aio_flush, sleep, break, remove_break, resume or wait_break)");
+        "x.toml:18:81: unknown command 'fluhs' (expected read, readv, write, writev, aio_read, aio_readv, aio_write, "
+        "aio_writev, discard, aio_discard, flush, aio_flush, sleep, break, remove_break, resume or wait_break)");
   CHECK(error_of(replace(kGood, "write -f 0 4k", "write -x 0 4k")) ==
-        "x.toml:18:90: 'write': unsupported option '-x' (supported: -P pattern, -z, -u, -c, -f, -q)");
+        "x.toml:18:90: 'write': unsupported option '-x' (supported: -P pattern, -z, -u, -c, -f, -q, -F flags)");
   CHECK(error_of(replace(kGood, "write -f 0 4k", "write 0 128k")) ==
         "x.toml:18:90: 'write 0 128k' ends past the end of node 'd' (65536 bytes): expected OFFSET + LENGTH <= 65536");
   CHECK(error_of(replace(kGood, "latency_ns = [10, 20]", "latency_ns = [20, 10]")) ==
@@ -150,6 +150,112 @@ TEST_CASE("qemu-io numbers and commands") {
   CHECK(scenarios::format_command(*scenarios::parse_command("sleep 250 => ok")) == "sleep 250 => ok");
   CHECK_FALSE(scenarios::parse_command("sleep").ok());
   CHECK_FALSE(scenarios::parse_command("sleep 1E").ok());
+}
+
+TEST_CASE("readv and writev: one buffer per length, as qemu-io's") {
+  auto v = scenarios::parse_command("aio_writev -P 0x11 -f 100 512 1k 0x200");
+  REQUIRE(v.ok());
+  CHECK(v->op == scenarios::Command::Op::kWrite);
+  CHECK(v->async);
+  CHECK(v->fua);
+  CHECK(v->parts == std::vector<std::uint64_t>{512, 1024, 512});
+  CHECK(v->bytes == 2048);
+  CHECK(v->offset == 100);
+  CHECK(scenarios::format_command(*v) == "aio_writev -P 0x11 -f 100 512 1024 512");
+  CHECK(scenarios::parse_command("readv 0 512")->parts.size() == 1);  // one buffer is still a vector
+  CHECK(scenarios::format_command(*scenarios::parse_command("readv 0 512")) == "readv 0 512");
+  CHECK(scenarios::parse_command("read 0 512")->parts.empty());
+  // qemu-io's writev has no -z, -u or -c; lengths are checked one by one and in sum.
+  CHECK(scenarios::parse_command("writev -z 0 512").status().message() ==
+        "'writev': unsupported option '-z' (supported: -P pattern, -f, -q, -F flags)");
+  CHECK(scenarios::parse_command("readv 0").status().message() == "'readv' expects OFFSET LENGTH [LENGTH...], got 1 operands");
+  CHECK(scenarios::parse_command("readv 0 512 0").status().message() == "'readv' length 0: expected 1 to 1073741824 bytes");
+  CHECK(scenarios::parse_command("writev 0 1G 512").status().message() ==
+        "'writev' length 512: the request may have at most 1073741824 bytes");
+  std::string many = "readv 0";
+  for (std::size_t i = 0; i <= scenarios::kMaxCommandParts; ++i) many += " 1";
+  CHECK(scenarios::parse_command(many).status().message() == "'readv': 4097 buffers, expected at most 4096");
+}
+
+TEST_CASE("a readv or writev keeps within its node's max_iov, as the engine derives it") {
+  const char* kIov = R"([scenario]
+name = "iov"
+[[node]]
+name = "disk"
+size = "64k"
+max_iov = 3
+[[node]]
+name = "fmt"
+driver = "raw"
+file = "disk"
+[[job]]
+name = "j"
+node = "fmt"
+commands = ["writev -P 0x11 0 512 512 512", "CMD"]
+)";
+  const scenarios::Scenario s = testing::parse(replace(kIov, "CMD", "readv -P 0x11 0 1k 512"));
+  CHECK(s.max_iov(s.nodes[0]) == 3);
+  CHECK(s.max_iov(s.nodes[1]) == 3);  // a format node takes its file's
+  CHECK(testing::error_of(replace(kIov, "CMD", "readv 0 512 512 512 512")) ==
+        "x.toml:14:45: 'readv 0 512 512 512 512' has 4 buffers, but node 'fmt' takes at most 3 (max_iov): expected at "
+        "most that many lengths");
+  // Without a limit of its own a protocol node takes IOV_MAX.
+  const scenarios::Scenario plain = testing::parse(replace(replace(kIov, "max_iov = 3\n", ""), "CMD", "flush"));
+  CHECK(plain.max_iov(plain.nodes[1]) == 1024);
+}
+
+TEST_CASE("request flags qemu-io cannot spell (-F), per request kind") {
+  auto w = scenarios::parse_command("aio_write -F zero_write,fua -P 0x11 0 4k");
+  REQUIRE(w.ok());
+  CHECK(w->request_flags == (engine::BDRV_REQ_ZERO_WRITE | engine::BDRV_REQ_FUA));
+  CHECK(w->writes_zeroes());
+  CHECK_FALSE(w->zeroes);  // a zero write that carries a buffer
+  CHECK(scenarios::format_command(*w) == "aio_write -P 0x11 -F zero_write,fua 0 4096");
+  CHECK(scenarios::parse_command("write -z -u -f 0 4k")->engine_flags() ==
+        (engine::BDRV_REQ_ZERO_WRITE | engine::BDRV_REQ_MAY_UNMAP | engine::BDRV_REQ_FUA));
+  CHECK(scenarios::parse_command("read -F copy_on_read 0 4k")->engine_flags() == engine::BDRV_REQ_COPY_ON_READ);
+  CHECK(scenarios::parse_command("readv -F no_serialising 0 4k")->engine_flags() == engine::BDRV_REQ_NO_SERIALISING);
+  CHECK(scenarios::parse_command("write -F no_serialising,write_compressed,may_unmap 0 4k").ok());
+  CHECK(scenarios::parse_command("read -F fua 0 4k").status().message() ==
+        "'read -F fua': not a read's request flag 'fua' (expected copy_on_read, no_serialising, separated by commas)");
+  CHECK(scenarios::parse_command("write -F fua,,zero_write 0 4k").status().message().find("unknown request flag ''") !=
+        std::string::npos);
+  CHECK(scenarios::parse_command("read -F copy_on_read,no_serialising 0 4k").status().message().find(
+            "copy_on_read and no_serialising cannot be given together") != std::string::npos);
+  CHECK(scenarios::parse_command("discard -F fua 0 4k").status().message() ==
+        "'discard': unsupported option '-F' (supported: -q)");
+  CHECK_FALSE(scenarios::parse_command("write -F").ok());
+}
+
+TEST_CASE("a zero write with a buffer writes zeroes, and copy-on-read per request runs") {
+  const scenarios::Scenario s = testing::parse(R"([scenario]
+name = "flags"
+[[node]]
+name = "base"
+size = "64k"
+[[node]]
+name = "top-file"
+size = "256k"
+[[node]]
+name = "top"
+driver = "cow"
+size = "64k"
+cluster_size = 8192
+file = "top-file"
+backing = "base"
+[[job]]
+name = "j"
+node = "top"
+queue_depth = 4
+commands = ["write -P 0x22 0 4k", "write -F zero_write -P 0x11 0 512", "read -P 0 0 512", "read -P 0x22 512 512",
+            "aio_read -F copy_on_read 8k 8k", "aio_read -F no_serialising 24k 4k", "aio_writev -F fua -P 0x33 20k 1k 3k",
+            "aio_flush", "read -P 0x33 20k 4k"]
+)");
+  for (std::uint64_t seed = 0; seed < 20; ++seed) {
+    const scenarios::RunResult r = testing::run(s, seed);
+    INFO(r.verdict.message);
+    CHECK(r.verdict.ok());
+  }
 }
 
 TEST_CASE("sleep waits virtual time, and aio_discard runs beside the job's other requests") {
@@ -376,7 +482,8 @@ TEST_CASE("zero writes, compressed writes and discards in qemu-io syntax") {
   CHECK(std::string(scenarios::parse_command("write -u 0 512").status().message()) == "'write': -u needs -z");
   CHECK(std::string(scenarios::parse_command("write -z -c 0 512").status().message()) ==
         "'write': -z and -c cannot be given together");
-  CHECK(std::string(scenarios::parse_command("discard -P 1 0 512").status().message()) == "'discard' takes no pattern");
+  CHECK(std::string(scenarios::parse_command("discard -P 1 0 512").status().message()) ==
+        "'discard': unsupported option '-P' (supported: -q)");
 }
 
 TEST_CASE("a scenario of zero writes with -ENOTSUP fallback, unmapping discards and compressed writes holds") {
