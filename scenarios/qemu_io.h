@@ -33,7 +33,8 @@
 namespace scenarios {
 
 struct Command {
-  // The breakpoint commands come last: `op >= kBreak` is "needs a fault node".
+  // The request commands come first (`op <= kFlush`); the breakpoint commands
+  // come last: `op >= kBreak` is "needs a fault node".
   enum class Op : std::uint8_t {
     kRead, kWrite, kDiscard, kFlush, kAioFlush, kSleep, kBreak, kRemoveBreak, kResume, kWaitBreak
   };

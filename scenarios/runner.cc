@@ -226,6 +226,9 @@ sim::Task<int> ScenarioRun::start_command(Job& job, const Command& cmd, std::vec
                                           engine::IoVector& qiov) {
   engine::BdrvChild& child = *job.node->root;
   const unsigned flags = cmd.engine_flags();
+  if (job.spec->api == JobSpec::Api::kSync && !cmd.async && cmd.op <= Command::Op::kFlush) {
+    return sync_command(job, cmd, buffer, qiov);
+  }
   switch (cmd.op) {
     case Command::Op::kWrite: {
       if (cmd.zeroes) {
@@ -239,13 +242,7 @@ sim::Task<int> ScenarioRun::start_command(Job& job, const Command& cmd, std::vec
     case Command::Op::kDiscard:
       return engine::bdrv_co_pdiscard(*child.bs, static_cast<std::int64_t>(cmd.offset), static_cast<int>(cmd.bytes));
     case Command::Op::kRead:
-      // Poisoned when someone looks at what was read, so bytes the engine
-      // failed to fill cannot pass for data; otherwise only sized.
-      if (inspects_reads_) {
-        buffer.assign(cmd.bytes, 0xa5);
-      } else {
-        buffer.resize(cmd.bytes);
-      }
+      prepare_read_buffer(cmd, buffer);
       qiov = request_vector(cmd, buffer);
       return engine::bdrv_co_preadv(child, static_cast<std::int64_t>(cmd.offset), cmd.bytes, qiov, flags);
     case Command::Op::kFlush:
@@ -259,6 +256,63 @@ sim::Task<int> ScenarioRun::start_command(Job& job, const Command& cmd, std::vec
       break;
   }
   return control_command(job, cmd);
+}
+
+void ScenarioRun::prepare_read_buffer(const Command& cmd, std::vector<std::uint8_t>& buffer) const {
+  // Poisoned when someone looks at what was read, so bytes the engine failed
+  // to fill cannot pass for data; otherwise only sized.
+  if (inspects_reads_) {
+    buffer.assign(cmd.bytes, 0xa5);
+  } else {
+    buffer.resize(cmd.bytes);
+  }
+}
+
+// A synchronous command of an api = "sync" job, as qemu-io runs it: the
+// engine's sync wrapper called from a main-loop bottom half, outside any
+// coroutine, polling (nested aio_poll) until its request is done. The request
+// coroutine the wrapper creates carries the command's state, so its driver
+// errors are the command's.
+sim::Task<int> ScenarioRun::sync_command(Job& job, const Command& cmd, std::vector<std::uint8_t>& buffer,
+                                         engine::IoVector& qiov) {
+  void* state = world_.current_coroutine()->annotation();
+  int ret = 0;
+  co_await in_main_loop(sim::cat("sync wrapper of ", job.spec->name), [&] {
+    world_.annotate_next_spawn(state);
+    ret = call_sync_wrapper(job, cmd, buffer, qiov);
+    world_.annotate_next_spawn(nullptr);
+  });
+  co_return ret;
+}
+
+// The wrapper qemu-io's command calls, with the vector and flags it passes.
+// Byte counts on success, as the wrappers return them.
+int ScenarioRun::call_sync_wrapper(Job& job, const Command& cmd, std::vector<std::uint8_t>& buffer,
+                                   engine::IoVector& qiov) {
+  engine::BdrvChild& child = *job.node->root;
+  const auto offset = static_cast<std::int64_t>(cmd.offset);
+  const auto bytes = static_cast<int>(cmd.bytes);  // at most kMaxCommandBytes
+  const unsigned flags = cmd.engine_flags();
+  switch (cmd.op) {
+    case Command::Op::kRead:
+      prepare_read_buffer(cmd, buffer);
+      if (!cmd.vectored()) return engine::bdrv_pread(child, offset, buffer.data(), bytes);
+      qiov = request_vector(cmd, buffer);
+      return engine::bdrv_preadv(child, offset, qiov);
+    case Command::Op::kWrite:
+      if (cmd.zeroes) return engine::bdrv_pwrite_zeroes(child, offset, bytes, flags & ~unsigned{engine::BDRV_REQ_ZERO_WRITE});
+      buffer.assign(cmd.bytes, cmd.pattern.value_or(kDefaultWritePattern));
+      if (!cmd.vectored() && flags == 0) return engine::bdrv_pwrite(child, offset, buffer.data(), bytes);
+      qiov = request_vector(cmd, buffer);
+      return engine::bdrv_pwritev(child, offset, qiov, flags);
+    case Command::Op::kDiscard:
+      return engine::bdrv_pdiscard(*child.bs, offset, bytes);
+    case Command::Op::kFlush:
+      return engine::bdrv_flush(*child.bs);
+    default:
+      SIM_ASSERT(false, "only reads, writes, discards and flushes go through the sync wrappers");
+      return 0;
+  }
 }
 
 // Commands that issue no request: aio_flush (job_main waits for the job's

@@ -103,7 +103,7 @@ absl::Status read_jobs(const Reader& r, const toml::table& root, Scenario& s) {
     const toml::table& t = *entry.as_table();
     JobSpec j;
     j.line = static_cast<int>(t.source().begin.line);
-    RETURN_IF_ERROR(r.check_keys(t, "[[job]]", {"name", "node", "queue_depth", "start_ns", "commands", "random"}));
+    RETURN_IF_ERROR(r.check_keys(t, "[[job]]", {"name", "node", "queue_depth", "start_ns", "commands", "random", "api"}));
     RETURN_IF_ERROR(r.read_name(t, "name", j.name, true, "[[job]]"));
     if (!names.insert(j.name).second) return r.error_at(t, sim::cat("job name '", j.name, "' is used twice"));
     RETURN_IF_ERROR(r.read_string(t, "node", j.node, true, "[[job]]"));
@@ -118,6 +118,14 @@ absl::Status read_jobs(const Reader& r, const toml::table& root, Scenario& s) {
     }
     RETURN_IF_ERROR(r.read_small(t, "queue_depth", j.queue_depth, 1, kMaxQueueDepth, "[[job]]"));
     RETURN_IF_ERROR(r.read_uint(t, "start_ns", j.start_ns, 0, UINT64_MAX / 4, "[[job]]"));
+    std::string api = "co";
+    RETURN_IF_ERROR(r.read_string(t, "api", api, false, "[[job]]"));
+    if (api == "sync") {
+      j.api = JobSpec::Api::kSync;
+    } else if (api != "co") {
+      return r.error_at(*t.get("api"), sim::cat("[[job]].api: expected \"co\" (bdrv_co_* from the job's coroutine) or "
+                                               "\"sync\" (the sync wrappers from the main loop), got \"", api, "\""));
+    }
     const toml::node* cmds = t.get("commands");
     if (const toml::node* random = t.get("random")) {
       if (cmds != nullptr) return r.error_at(*random, "[[job]]: give either commands or random, not both");
@@ -147,6 +155,10 @@ absl::Status read_jobs(const Reader& r, const toml::table& root, Scenario& s) {
           return r.error_at(c, sim::cat("'", cmd->text, "': no fault node at or below node '", target->name,
                                         "' to hold breakpoints"));
         }
+      }
+      if (j.api == JobSpec::Api::kSync && !cmd->async && cmd->op == Command::Op::kRead && cmd->request_flags != 0) {
+        return r.error_at(c, sim::cat("'", cmd->text, "': a job with api = \"sync\" reads with bdrv_pread or "
+                                      "bdrv_preadv, which take no request flags (use aio_read, or api = \"co\")"));
       }
       if (cmd->op == Command::Op::kRead || cmd->op == Command::Op::kWrite || cmd->op == Command::Op::kDiscard) {
         const std::uint64_t size = s.node_size(*target);

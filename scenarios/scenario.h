@@ -33,8 +33,16 @@ inline constexpr std::uint64_t kMaxStepBudget = 1ULL << 40;
 inline constexpr std::uint64_t kMaxCheckedNodeBytes = 256ULL << 20;
 
 struct JobSpec {
+  // How the job calls the engine for its synchronous commands (aio commands
+  // are always a coroutine of their own, as blk_aio_* makes them).
+  enum class Api : std::uint8_t {
+    kCoroutine,  // "co": bdrv_co_* from the job's coroutine (a device or block job)
+    kSync,       // "sync": the sync wrappers (bdrv_pread, bdrv_pwrite, ...) from the
+                 // main loop, outside any coroutine, polling until done (qemu-io's way)
+  };
   std::string name;
   std::string node;
+  Api api = Api::kCoroutine;
   std::uint32_t queue_depth = 1;
   std::uint64_t start_ns = 0;
   std::vector<Command> commands;

@@ -93,6 +93,9 @@ class ScenarioRun {
   void end_command(CommandState& state, int ret);
   sim::Task<int> start_command(Job& job, const Command& cmd, std::vector<std::uint8_t>& buffer, engine::IoVector& qiov);
   sim::Task<int> control_command(Job& job, const Command& cmd);
+  sim::Task<int> sync_command(Job& job, const Command& cmd, std::vector<std::uint8_t>& buffer, engine::IoVector& qiov);
+  int call_sync_wrapper(Job& job, const Command& cmd, std::vector<std::uint8_t>& buffer, engine::IoVector& qiov);
+  void prepare_read_buffer(const Command& cmd, std::vector<std::uint8_t>& buffer) const;
   Node& node_named(std::string_view name);
   drivers::FaultDriver& fault_below(Node& node);
   bool has_image_below(const NodeSpec& spec) const;

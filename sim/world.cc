@@ -1,5 +1,7 @@
 #include "sim/world.h"
 
+#include <utility>
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -123,6 +125,9 @@ Coroutine& World::spawn_labelled(AioContext& ctx, std::uint32_t label, std::uint
   CoroutineId id = ++last_coroutine_id_;
   auto* co = new Coroutine(id, trace_.text(label), number, ctx, std::move(body), std::move(on_done));
   co->resume_point_ = co->root_.handle();
+  if (current_ == nullptr && spawn_annotation_ != nullptr) {
+    co->set_annotation(std::exchange(spawn_annotation_, nullptr));
+  }
   co->live_prev_ = live_tail_;
   if (live_tail_ != nullptr) {
     live_tail_->live_next_ = co;

@@ -84,6 +84,11 @@ class World {
                             absl::AnyInvocable<void()> on_done = {});
   Coroutine* current_coroutine() const { return current_; }
   bool in_coroutine() const { return current_ != nullptr; }
+  // The next coroutine spawned outside any coroutine starts with this
+  // annotation (once): a caller outside coroutines marks the request coroutine
+  // a sync wrapper creates for it, so observers can attribute its events.
+  // Reset it (nullptr) after the call, in case nothing was spawned.
+  void annotate_next_spawn(void* annotation) { spawn_annotation_ = annotation; }
   // aio_co_wake: from inside a coroutine or from another context the wake-up is
   // queued as a ready event; from a callback of the coroutine's own context it
   // enters the coroutine at once, as QEMU does.
@@ -205,6 +210,7 @@ class World {
   std::uint64_t last_object_id_ = 0;
   std::uint64_t last_seq_ = 0;
   Coroutine* current_ = nullptr;
+  void* spawn_annotation_ = nullptr;
   AioContext* current_ctx_ = nullptr;
   std::uint64_t current_event_actor_ = 0;
   int poll_depth_ = 0;

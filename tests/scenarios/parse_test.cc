@@ -527,3 +527,49 @@ commands = ["write -c -P 0x22 64k 64k", "read -P 0x22 64k 64k", "write -z -u 128
     CHECK(r.verdict.ok());
   }
 }
+
+TEST_CASE("api = sync: the sync wrappers from the main loop, polling, with their errors attributed") {
+  const char* kSync = R"([scenario]
+name = "sync"
+[[node]]
+name = "disk"
+size = "64k"
+unmap = true
+[[node]]
+name = "errors"
+driver = "fault"
+file = "disk"
+[[node.rule]]
+event = "read_aio"
+errno = "EIO"
+sector = 40
+[[job]]
+name = "qemu-io"
+node = "errors"
+api = "sync"
+queue_depth = 4
+commands = ["write -P 0x11 0 8k", "aio_write -P 0x22 4k 4k", "writev -f -P 0x33 8k 1k 1k", "write -z -u 16k 4k",
+            "discard 24k 4k", "flush", "aio_flush", "read -P 0x22 4k 4k", "readv -P 0x33 8k 512 1536",
+            "read 20k 1k => EIO"]
+[[job]]
+name = "guest"
+node = "disk"
+queue_depth = 2
+commands = ["aio_write -P 0x44 32k 8k", "aio_read 0 16k", "write -P 0x55 40k 4k", "flush"]
+)";
+  const scenarios::Scenario s = testing::parse(kSync);
+  REQUIRE(s.jobs[0].api == scenarios::JobSpec::Api::kSync);
+  CHECK(s.jobs[1].api == scenarios::JobSpec::Api::kCoroutine);
+  for (std::uint64_t seed = 0; seed < 20; ++seed) {
+    const scenarios::RunResult r = testing::run(s, seed);
+    INFO("seed " << seed << ": " << r.verdict.message);
+    CHECK(r.verdict.ok());
+    // Every sync command polled from a main-loop callback, outside any coroutine.
+    CHECK(r.max_poll_depth >= 1);
+  }
+  CHECK(testing::error_of(replace(kSync, "api = \"sync\"", "api = \"async\"")) ==
+        "x.toml:18:7: [[job]].api: expected \"co\" (bdrv_co_* from the job's coroutine) or \"sync\" (the sync wrappers "
+        "from the main loop), got \"async\"");
+  CHECK(testing::error_of(replace(kSync, "\"read 20k 1k => EIO\"", "\"read -F copy_on_read 0 4k\"")).find(
+            "reads with bdrv_pread or bdrv_preadv, which take no request flags") != std::string::npos);
+}
