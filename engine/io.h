@@ -3,7 +3,7 @@
 // Coroutine functions return Task<int>: 0 or a negative errno (block status:
 // flags or a negative errno). The sync wrappers must be called from outside any
 // coroutine: they run the request as a coroutine in the node's context and poll
-// until it ends (BDRV_POLL_WHILE).
+// until it ends (BDRV_POLL_WHILE); inside a coroutine, their in_coroutine forms.
 #pragma once
 
 #include <cstdint>
@@ -53,7 +53,9 @@ std::int64_t bdrv_co_get_block_status_from_backing(BlockDriverState& bs, std::in
 void bdrv_round_to_clusters(BlockDriverState& bs, std::int64_t offset, std::uint64_t bytes,
                             std::int64_t* cluster_offset, std::uint64_t* cluster_bytes);
 
-// --- sync wrappers (sync_wrappers.cc). Byte counts on success where the reference returns them. ---
+// --- sync wrappers (sync_wrappers.cc), from outside any coroutine: each creates
+// a coroutine in the node's context and polls until it ends. Byte counts on
+// success where the reference returns them. ---
 int bdrv_read(BdrvChild& child, std::int64_t sector_num, std::uint8_t* buf, int nb_sectors);
 int bdrv_write(BdrvChild& child, std::int64_t sector_num, const std::uint8_t* buf, int nb_sectors);
 int bdrv_pread(BdrvChild& child, std::int64_t offset, void* buf, int bytes);
@@ -77,6 +79,33 @@ int bdrv_save_vmstate(BlockDriverState& bs, const std::uint8_t* buf, std::int64_
 int bdrv_load_vmstate(BlockDriverState& bs, std::uint8_t* buf, std::int64_t pos, int size);
 int bdrv_writev_vmstate(BlockDriverState& bs, IoVector& qiov, std::int64_t pos);
 int bdrv_readv_vmstate(BlockDriverState& bs, IoVector& qiov, std::int64_t pos);
+
+// The same wrappers called from inside a coroutine: the reference's fast path,
+// which calls the coroutine entry directly (same vectors, flags and return
+// values as above, no new coroutine, no polling). co_await them.
+namespace in_coroutine {
+sim::Task<int> bdrv_read(BdrvChild& child, std::int64_t sector_num, std::uint8_t* buf, int nb_sectors);
+sim::Task<int> bdrv_write(BdrvChild& child, std::int64_t sector_num, const std::uint8_t* buf, int nb_sectors);
+sim::Task<int> bdrv_pread(BdrvChild& child, std::int64_t offset, void* buf, int bytes);
+sim::Task<int> bdrv_pwrite(BdrvChild& child, std::int64_t offset, const void* buf, int bytes);
+sim::Task<int> bdrv_preadv(BdrvChild& child, std::int64_t offset, IoVector& qiov);
+sim::Task<int> bdrv_pwritev(BdrvChild& child, std::int64_t offset, IoVector& qiov, unsigned flags = 0);
+sim::Task<int> bdrv_pwrite_sync(BdrvChild& child, std::int64_t offset, const void* buf, int bytes);
+sim::Task<int> bdrv_pwrite_zeroes(BdrvChild& child, std::int64_t offset, int bytes, unsigned flags = 0);
+sim::Task<int> bdrv_make_zero(BdrvChild& child, unsigned flags = 0);
+sim::Task<int> bdrv_flush(BlockDriverState& bs);
+sim::Task<int> bdrv_pdiscard(BlockDriverState& bs, std::int64_t offset, int bytes);
+sim::Task<std::int64_t> bdrv_get_block_status(BlockDriverState& bs, std::int64_t sector_num, int nb_sectors,
+                                              int* pnum, BlockDriverState** file);
+sim::Task<std::int64_t> bdrv_get_block_status_above(BlockDriverState& bs, BlockDriverState* base,
+                                                    std::int64_t sector_num, int nb_sectors, int* pnum,
+                                                    BlockDriverState** file);
+sim::Task<int> bdrv_is_allocated(BlockDriverState& bs, std::int64_t offset, std::int64_t bytes, std::int64_t* pnum);
+sim::Task<int> bdrv_is_allocated_above(BlockDriverState& top, BlockDriverState* base, std::int64_t offset,
+                                       std::int64_t bytes, std::int64_t* pnum);
+sim::Task<int> bdrv_readv_vmstate(BlockDriverState& bs, IoVector& qiov, std::int64_t pos);
+sim::Task<int> bdrv_writev_vmstate(BlockDriverState& bs, IoVector& qiov, std::int64_t pos);
+}  // namespace in_coroutine
 
 // --- cancelling callback requests (aio_cancel.cc) ---
 // Waits (polling) until the request has completed; the completion still runs.

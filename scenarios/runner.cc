@@ -18,8 +18,6 @@
 namespace scenarios {
 namespace {
 
-// qemu-io fills a write without -P with 0xcd.
-constexpr std::uint8_t kDefaultWritePattern = 0xcd;
 
 // A guest request arrives through an external source (named `job_label` in
 // the trace): while the context's external sources are disabled (drained), it
@@ -37,8 +35,8 @@ sim::Task<void> guest_kick(std::uint32_t job_label, std::string_view submission,
 
 bool writes_data(const Command& c) { return c.op == Command::Op::kWrite || c.op == Command::Op::kDiscard; }
 
-// The caller's vector: one buffer, or readv/writev's one per length, all cut
-// from `buffer` in order.
+}  // namespace
+
 engine::IoVector request_vector(const Command& cmd, std::vector<std::uint8_t>& buffer) {
   if (!cmd.vectored()) return engine::IoVector(absl::MakeSpan(buffer));
   engine::IoVector qiov;
@@ -51,7 +49,6 @@ engine::IoVector request_vector(const Command& cmd, std::vector<std::uint8_t>& b
   return qiov;
 }
 
-}  // namespace
 
 ScenarioRun::ScenarioRun(const Scenario& scenario, const RunOptions& options)
     : scenario_(scenario),
@@ -226,8 +223,9 @@ sim::Task<int> ScenarioRun::start_command(Job& job, const Command& cmd, std::vec
                                           engine::IoVector& qiov) {
   engine::BdrvChild& child = *job.node->root;
   const unsigned flags = cmd.engine_flags();
-  if (job.spec->api == JobSpec::Api::kSync && !cmd.async && cmd.op <= Command::Op::kFlush) {
-    return sync_command(job, cmd, buffer, qiov);
+  if (job.spec->api != JobSpec::Api::kCoroutine && !cmd.async && cmd.op <= Command::Op::kFlush) {
+    return job.spec->api == JobSpec::Api::kSync ? sync_command(job, cmd, buffer, qiov)
+                                                : sync_command_in_coroutine(job, cmd, buffer, qiov);
   }
   switch (cmd.op) {
     case Command::Op::kWrite: {
@@ -265,53 +263,6 @@ void ScenarioRun::prepare_read_buffer(const Command& cmd, std::vector<std::uint8
     buffer.assign(cmd.bytes, 0xa5);
   } else {
     buffer.resize(cmd.bytes);
-  }
-}
-
-// A synchronous command of an api = "sync" job, as qemu-io runs it: the
-// engine's sync wrapper called from a main-loop bottom half, outside any
-// coroutine, polling (nested aio_poll) until its request is done. The request
-// coroutine the wrapper creates carries the command's state, so its driver
-// errors are the command's.
-sim::Task<int> ScenarioRun::sync_command(Job& job, const Command& cmd, std::vector<std::uint8_t>& buffer,
-                                         engine::IoVector& qiov) {
-  void* state = world_.current_coroutine()->annotation();
-  int ret = 0;
-  co_await in_main_loop(sim::cat("sync wrapper of ", job.spec->name), [&] {
-    world_.annotate_next_spawn(state);
-    ret = call_sync_wrapper(job, cmd, buffer, qiov);
-    world_.annotate_next_spawn(nullptr);
-  });
-  co_return ret;
-}
-
-// The wrapper qemu-io's command calls, with the vector and flags it passes.
-// Byte counts on success, as the wrappers return them.
-int ScenarioRun::call_sync_wrapper(Job& job, const Command& cmd, std::vector<std::uint8_t>& buffer,
-                                   engine::IoVector& qiov) {
-  engine::BdrvChild& child = *job.node->root;
-  const auto offset = static_cast<std::int64_t>(cmd.offset);
-  const auto bytes = static_cast<int>(cmd.bytes);  // at most kMaxCommandBytes
-  const unsigned flags = cmd.engine_flags();
-  switch (cmd.op) {
-    case Command::Op::kRead:
-      prepare_read_buffer(cmd, buffer);
-      if (!cmd.vectored()) return engine::bdrv_pread(child, offset, buffer.data(), bytes);
-      qiov = request_vector(cmd, buffer);
-      return engine::bdrv_preadv(child, offset, qiov);
-    case Command::Op::kWrite:
-      if (cmd.zeroes) return engine::bdrv_pwrite_zeroes(child, offset, bytes, flags & ~unsigned{engine::BDRV_REQ_ZERO_WRITE});
-      buffer.assign(cmd.bytes, cmd.pattern.value_or(kDefaultWritePattern));
-      if (!cmd.vectored() && flags == 0) return engine::bdrv_pwrite(child, offset, buffer.data(), bytes);
-      qiov = request_vector(cmd, buffer);
-      return engine::bdrv_pwritev(child, offset, qiov, flags);
-    case Command::Op::kDiscard:
-      return engine::bdrv_pdiscard(*child.bs, offset, bytes);
-    case Command::Op::kFlush:
-      return engine::bdrv_flush(*child.bs);
-    default:
-      SIM_ASSERT(false, "only reads, writes, discards and flushes go through the sync wrappers");
-      return 0;
   }
 }
 

@@ -122,9 +122,12 @@ absl::Status read_jobs(const Reader& r, const toml::table& root, Scenario& s) {
     RETURN_IF_ERROR(r.read_string(t, "api", api, false, "[[job]]"));
     if (api == "sync") {
       j.api = JobSpec::Api::kSync;
+    } else if (api == "sync-in-coroutine") {
+      j.api = JobSpec::Api::kSyncInCoroutine;
     } else if (api != "co") {
-      return r.error_at(*t.get("api"), sim::cat("[[job]].api: expected \"co\" (bdrv_co_* from the job's coroutine) or "
-                                               "\"sync\" (the sync wrappers from the main loop), got \"", api, "\""));
+      return r.error_at(*t.get("api"), sim::cat("[[job]].api: expected \"co\" (bdrv_co_* from the job's coroutine), "
+                                               "\"sync\" (the sync wrappers from the main loop) or \"sync-in-coroutine\" "
+                                               "(the sync wrappers from the job's coroutine), got \"", api, "\""));
     }
     const toml::node* cmds = t.get("commands");
     if (const toml::node* random = t.get("random")) {
@@ -156,8 +159,8 @@ absl::Status read_jobs(const Reader& r, const toml::table& root, Scenario& s) {
                                         "' to hold breakpoints"));
         }
       }
-      if (j.api == JobSpec::Api::kSync && !cmd->async && cmd->op == Command::Op::kRead && cmd->request_flags != 0) {
-        return r.error_at(c, sim::cat("'", cmd->text, "': a job with api = \"sync\" reads with bdrv_pread or "
+      if (j.api != JobSpec::Api::kCoroutine && !cmd->async && cmd->op == Command::Op::kRead && cmd->request_flags != 0) {
+        return r.error_at(c, sim::cat("'", cmd->text, "': a job with api = \"", api, "\" reads with bdrv_pread or "
                                       "bdrv_preadv, which take no request flags (use aio_read, or api = \"co\")"));
       }
       if (cmd->op == Command::Op::kRead || cmd->op == Command::Op::kWrite || cmd->op == Command::Op::kDiscard) {

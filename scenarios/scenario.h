@@ -39,6 +39,8 @@ struct JobSpec {
     kCoroutine,  // "co": bdrv_co_* from the job's coroutine (a device or block job)
     kSync,       // "sync": the sync wrappers (bdrv_pread, bdrv_pwrite, ...) from the
                  // main loop, outside any coroutine, polling until done (qemu-io's way)
+    kSyncInCoroutine,  // "sync-in-coroutine": the same wrappers from the job's
+                       // coroutine (their fast path: no new coroutine, no poll)
   };
   std::string name;
   std::string node;

@@ -67,6 +67,13 @@ struct CommandState {
   std::vector<int> driver_errors;
 };
 
+// qemu-io fills a write without -P with 0xcd.
+inline constexpr std::uint8_t kDefaultWritePattern = 0xcd;
+
+// The caller's vector: one buffer, or readv/writev's one per length, all cut
+// from `buffer` in order.
+engine::IoVector request_vector(const Command& cmd, std::vector<std::uint8_t>& buffer);
+
 // A command's verb and flags without its numbers ("aio_write -f"), for signatures.
 std::string command_verb(const Command& cmd);
 // "ok" or the errno's name.
@@ -93,8 +100,11 @@ class ScenarioRun {
   void end_command(CommandState& state, int ret);
   sim::Task<int> start_command(Job& job, const Command& cmd, std::vector<std::uint8_t>& buffer, engine::IoVector& qiov);
   sim::Task<int> control_command(Job& job, const Command& cmd);
+  // run_sync.cc: synchronous commands of jobs whose api is a sync wrapper.
   sim::Task<int> sync_command(Job& job, const Command& cmd, std::vector<std::uint8_t>& buffer, engine::IoVector& qiov);
   int call_sync_wrapper(Job& job, const Command& cmd, std::vector<std::uint8_t>& buffer, engine::IoVector& qiov);
+  sim::Task<int> sync_command_in_coroutine(Job& job, const Command& cmd, std::vector<std::uint8_t>& buffer,
+                                           engine::IoVector& qiov);
   void prepare_read_buffer(const Command& cmd, std::vector<std::uint8_t>& buffer) const;
   Node& node_named(std::string_view name);
   drivers::FaultDriver& fault_below(Node& node);

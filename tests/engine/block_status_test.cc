@@ -181,3 +181,50 @@ TEST_CASE("is_allocated and is_allocated_above follow the reference's pnum rules
   CHECK(bdrv_is_allocated_above(c.mid, nullptr, 327680, 65536, &pnum) == 0);
   CHECK(pnum == 65536);
 }
+
+TEST_CASE("is_allocated_above outside a coroutine polls once per layer, inside it runs in the caller's coroutine") {
+  Chain c;
+  REQUIRE(c.g.write(c.mid_root, 65536, 65536, 0x02) == 0);
+  std::vector<std::string> created;
+  c.g.world.trace().add_observer([&created](const sim::Trace& trace, const sim::TraceEvent& e) {
+    if (e.kind == sim::EventKind::kCoCreate) created.emplace_back(trace.text(e.label));
+  });
+  std::int64_t pnum = 0;
+  // Unallocated in top and mid, down to base: one block-status coroutine per layer asked.
+  CHECK(bdrv_is_allocated_above(c.top, &c.base, 0, 4096, &pnum) == 0);
+  CHECK(created == std::vector<std::string>{"bdrv_get_block_status_above", "bdrv_get_block_status_above"});
+  created.clear();
+  int inside = -1;
+  std::int64_t inside_pnum = 0;
+  auto body = [](Chain& chain, int& out, std::int64_t& n) -> sim::Task<void> {
+    out = co_await in_coroutine::bdrv_is_allocated_above(chain.top, &chain.base, 65536, 4096, &n);
+  };
+  c.g.world.spawn(c.g.world.main_context(), "caller", body(c, inside, inside_pnum));
+  c.g.world.run();
+  CHECK(inside == 1);
+  CHECK(inside_pnum == 4096);
+  CHECK(created == std::vector<std::string>{"caller"});
+}
+
+TEST_CASE("sync wrappers from a coroutine: the reference's fast path, same vectors and byte counts") {
+  Graph g;
+  auto& bs = g.mem("d", 65536);
+  auto& child = g.root(bs);
+  std::vector<std::uint8_t> out(4096, 0x3c);
+  std::vector<std::uint8_t> in(4096, 0);
+  std::vector<int> results;
+  auto body = [&]() -> sim::Task<void> {
+    results.push_back(co_await in_coroutine::bdrv_pwrite(child, 0, out.data(), 4096));
+    results.push_back(co_await in_coroutine::bdrv_pread(child, 0, in.data(), 4096));
+    results.push_back(co_await in_coroutine::bdrv_pwrite_zeroes(child, 0, 512));
+    results.push_back(co_await in_coroutine::bdrv_pwrite_sync(child, 512, out.data(), 512));
+    results.push_back(co_await in_coroutine::bdrv_flush(bs));
+    results.push_back(co_await in_coroutine::bdrv_pread(child, 0, in.data(), -1));
+  };
+  g.world.spawn(g.world.main_context(), "caller", body());
+  g.world.run();
+  CHECK(results == std::vector<int>{4096, 4096, 0, 0, 0, -EINVAL});
+  CHECK(all_equal(in, 0, 4096, 0x3c));
+  CHECK(all_equal(g.read(child, 0, 1024), 0, 512, 0));
+  CHECK(all_equal(g.read(child, 0, 1024), 512, 1024, 0x3c));
+}

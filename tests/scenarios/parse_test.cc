@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <set>
 
 #include "scenarios/library.h"
 #include <string>
@@ -528,7 +529,7 @@ commands = ["write -c -P 0x22 64k 64k", "read -P 0x22 64k 64k", "write -z -u 128
   }
 }
 
-TEST_CASE("api = sync: the sync wrappers from the main loop, polling, with their errors attributed") {
+TEST_CASE("api = sync and sync-in-coroutine: the sync wrappers, with their errors attributed") {
   const char* kSync = R"([scenario]
 name = "sync"
 [[node]]
@@ -560,16 +561,32 @@ commands = ["aio_write -P 0x44 32k 8k", "aio_read 0 16k", "write -P 0x55 40k 4k"
   const scenarios::Scenario s = testing::parse(kSync);
   REQUIRE(s.jobs[0].api == scenarios::JobSpec::Api::kSync);
   CHECK(s.jobs[1].api == scenarios::JobSpec::Api::kCoroutine);
+  const scenarios::Scenario inside = testing::parse(replace(kSync, "api = \"sync\"", "api = \"sync-in-coroutine\""));
+  REQUIRE(inside.jobs[0].api == scenarios::JobSpec::Api::kSyncInCoroutine);
+  std::set<std::string> created_outside, created_inside;
   for (std::uint64_t seed = 0; seed < 20; ++seed) {
-    const scenarios::RunResult r = testing::run(s, seed);
-    INFO("seed " << seed << ": " << r.verdict.message);
-    CHECK(r.verdict.ok());
-    // Every sync command polled from a main-loop callback, outside any coroutine.
-    CHECK(r.max_poll_depth >= 1);
+    for (const scenarios::Scenario* sc : {&s, &inside}) {
+      std::set<std::string>& created = sc == &s ? created_outside : created_inside;
+      scenarios::RunOptions options;
+      options.seed = seed;
+      options.observers.push_back([&created](const sim::Trace& trace, const sim::TraceEvent& e) {
+        if (e.kind == sim::EventKind::kCoCreate) created.insert(std::string(trace.text(e.label)));
+      });
+      const scenarios::RunResult r = scenarios::run_scenario(*sc, options);
+      INFO("seed " << seed << ", api " << (sc == &s ? "sync" : "sync-in-coroutine") << ": " << r.verdict.message);
+      CHECK(r.verdict.ok());
+    }
   }
+  // Outside a coroutine each wrapper creates its request coroutine; inside, the
+  // wrapper runs in the job's own (the aio commands still get theirs).
+  for (const char* name : {"bdrv_preadv", "bdrv_pwritev", "bdrv_pwrite_zeroes", "bdrv_pdiscard", "bdrv_flush"}) {
+    CHECK(created_outside.count(name) == 1);
+    CHECK(created_inside.count(name) == 0);
+  }
+  CHECK(created_inside.count("qemu-io.cmd") == 1);  // a numbered family
   CHECK(testing::error_of(replace(kSync, "api = \"sync\"", "api = \"async\"")) ==
-        "x.toml:18:7: [[job]].api: expected \"co\" (bdrv_co_* from the job's coroutine) or \"sync\" (the sync wrappers "
-        "from the main loop), got \"async\"");
+        "x.toml:18:7: [[job]].api: expected \"co\" (bdrv_co_* from the job's coroutine), \"sync\" (the sync wrappers "
+        "from the main loop) or \"sync-in-coroutine\" (the sync wrappers from the job's coroutine), got \"async\"");
   CHECK(testing::error_of(replace(kSync, "\"read 20k 1k => EIO\"", "\"read -F copy_on_read 0 4k\"")).find(
             "reads with bdrv_pread or bdrv_preadv, which take no request flags") != std::string::npos);
 }
