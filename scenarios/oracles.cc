@@ -26,6 +26,10 @@ const std::vector<OracleInfo>& all_oracles() {
        "a driver error reaches the caller, except -ENOTSUP from zero writes (falls back) and discards (ignored); "
        "a command fails only with a driver error below it",
        false},
+      {Oracle::kAllocation, "allocation",
+       "alloc and map answers tile the range asked; bytes a settled data write put in a node since its known "
+       "content are allocated in it; what map calls unallocated in the whole chain may read as zeroes",
+       false},
       {Oracle::kExpect, "expect",
        "each command's outcome is the one the scenario states: read -P's pattern, and \"=> ok\" or \"=> EIO\" "
        "after a command",

@@ -30,8 +30,8 @@ std::vector<std::string_view> split_words(std::string_view text) {
 absl::Status error(std::string message) { return absl::InvalidArgumentError(message); }
 
 constexpr std::string_view kVerbs =
-    "read, readv, write, writev, aio_read, aio_readv, aio_write, aio_writev, discard, aio_discard, flush, aio_flush, "
-    "sleep, break, remove_break, resume or wait_break";
+    "read, readv, write, writev, aio_read, aio_readv, aio_write, aio_writev, discard, aio_discard, alloc, map, flush, "
+    "aio_flush, sleep, break, remove_break, resume or wait_break";
 
 std::string flag_list(bool is_write) {
   std::string out;
@@ -159,6 +159,27 @@ absl::StatusOr<Command> parse_command(std::string_view text) {
     }
     cmd.sleep_ms = *ms;
     return cmd;
+  } else if (verb == "alloc") {
+    // qemu-io's: sector-aligned, a sector unless COUNT is given.
+    cmd.op = Command::Op::kAlloc;
+    if (words.size() < 2 || words.size() > 3) return error("'alloc' expects OFFSET [COUNT]");
+    auto offset = parse_qemu_io_number(words[1]);
+    auto count = words.size() == 3 ? parse_qemu_io_number(words[2]) : absl::StatusOr<std::uint64_t>(512);
+    if (!offset.ok()) return error(sim::cat("'alloc' offset: ", offset.status().message()));
+    if (!count.ok()) return error(sim::cat("'alloc' count: ", count.status().message()));
+    if (*offset % 512 != 0 || *offset > kMaxCommandOffset) {
+      return error(sim::cat("'alloc' offset ", *offset, ": expected a multiple of 512 up to ", kMaxCommandOffset));
+    }
+    if (*count == 0 || *count % 512 != 0 || *count > kMaxCommandBytes) {
+      return error(sim::cat("'alloc' count ", *count, ": expected a multiple of 512 from 512 to ", kMaxCommandBytes));
+    }
+    cmd.offset = *offset;
+    cmd.bytes = *count;
+    return cmd;
+  } else if (verb == "map") {
+    cmd.op = Command::Op::kMap;
+    if (words.size() != 1) return error("'map' takes no arguments (it maps the whole node)");
+    return cmd;
   } else if (verb == "flush") {
     cmd.op = Command::Op::kFlush;
   } else if (verb == "aio_flush") {
@@ -281,6 +302,8 @@ std::string format_request(const Command& c) {
     case Command::Op::kWrite: verb = c.async ? "aio_write" : "write"; break;
     case Command::Op::kDiscard: verb = c.async ? "aio_discard" : "discard"; break;
     case Command::Op::kSleep: return sim::cat("sleep ", c.sleep_ms);
+    case Command::Op::kAlloc: return sim::cat("alloc ", c.offset, " ", c.bytes);
+    case Command::Op::kMap: return "map";
     case Command::Op::kFlush: return "flush";
     case Command::Op::kAioFlush: return "aio_flush";
     case Command::Op::kBreak: return sim::cat("break ", c.event, " ", c.tag);

@@ -4,6 +4,9 @@
 //   write [-P pattern | -z [-u] | -c] [-f] [-q] [-F FLAGS] OFFSET LENGTH   (also aio_write)
 //   writev [-P pattern] [-f] [-q] [-F FLAGS] OFFSET LENGTH [LENGTH...]   (also aio_writev)
 //   discard [-q] OFFSET LENGTH                 aio_discard [-q] OFFSET LENGTH
+//   alloc OFFSET [COUNT]   map   (allocation queries: bdrv_is_allocated of the
+//   job's node over [OFFSET, OFFSET + COUNT), COUNT 512 by default, in sectors;
+//   bdrv_is_allocated_above the whole chain over the whole node)
 //   flush                                      aio_flush
 //   sleep MS   (the job waits MS milliseconds of virtual time, as qemu-io's sleep)
 //   break EVENT TAG   remove_break TAG   resume TAG   wait_break TAG   (blkdebug's,
@@ -36,7 +39,7 @@ struct Command {
   // The request commands come first (`op <= kFlush`); the breakpoint commands
   // come last: `op >= kBreak` is "needs a fault node".
   enum class Op : std::uint8_t {
-    kRead, kWrite, kDiscard, kFlush, kAioFlush, kSleep, kBreak, kRemoveBreak, kResume, kWaitBreak
+    kRead, kWrite, kDiscard, kAlloc, kMap, kFlush, kAioFlush, kSleep, kBreak, kRemoveBreak, kResume, kWaitBreak
   };
   Op op = Op::kRead;
   bool async = false;  // aio_read / aio_write

@@ -11,12 +11,13 @@
 #include "sim/str.h"
 
 namespace scenarios {
-namespace {
 
-std::string where(const Scenario& s, const Job& job, const Command& cmd) {
+std::string command_where(const Scenario& s, const Job& job, const Command& cmd) {
   return sim::cat("job '", job.spec->name, "' command '", cmd.text, "'",
                   cmd.line > 0 ? sim::cat(" (", s.path, ":", cmd.line, ")") : std::string(" (random workload)"));
 }
+
+namespace {
 
 // "read: stale (expected write -f)": where the wrong content was seen, what
 // kind of wrong it is, and the kind of write that should have been there.
@@ -87,7 +88,7 @@ void ScenarioRun::check_read(const Job& job, const Command& cmd, std::uint64_t b
     const Cutoff cutoff{began, false};
     const bool held = history.check(cmd.offset, data, cutoff, [&](std::uint64_t i, std::uint8_t v, const ByteValues& ok) {
       violation(Oracle::kData, content_shape("read", history.diagnose(i, cmd.offset, data, cutoff)),
-                sim::cat(where(scenario_, job, cmd), " read ", sim::hex(v), " at offset ", i,
+                sim::cat(command_where(scenario_, job, cmd), " read ", sim::hex(v), " at offset ", i,
                          "; the writes before and during the read allow only ", describe_values(ok)));
     });
     if (!held) return;
@@ -97,7 +98,7 @@ void ScenarioRun::check_read(const Job& job, const Command& cmd, std::uint64_t b
     for (std::size_t i = 0; i < data.size(); ++i) {
       if (data[i] == *cmd.pattern) continue;
       violation(Oracle::kExpect, "read -P: other data",
-                sim::cat("read -P: ", where(scenario_, job, cmd), " read ", sim::hex(data[i]), " at offset ",
+                sim::cat("read -P: ", command_where(scenario_, job, cmd), " read ", sim::hex(data[i]), " at offset ",
                          cmd.offset + i, ", expected pattern ", sim::hex(*cmd.pattern),
                          checking(Oracle::kData) ? " (a value the writes allow: the expectation is wrong, not the engine)"
                                                  : ""));
@@ -111,7 +112,7 @@ void ScenarioRun::check_expected_outcome(const Job& job, const Command& cmd, int
   const int got = ret < 0 ? ret : 0;
   if (got == *cmd.expect) return;
   violation(Oracle::kExpect, sim::cat(command_verb(cmd), " => ", expect_name(*cmd.expect)),
-            sim::cat(where(scenario_, job, cmd), " ended with ", expect_name(got), ", expected ", expect_name(*cmd.expect)));
+            sim::cat(command_where(scenario_, job, cmd), " ended with ", expect_name(got), ", expected ", expect_name(*cmd.expect)));
 }
 
 void ScenarioRun::judge_errors(const Job& job, const Command& cmd, int ret, const std::vector<int>& driver_errors) {
@@ -128,13 +129,13 @@ void ScenarioRun::judge_errors(const Job& job, const Command& cmd, int ret, cons
     for (int err : driver_errors) seen += sim::cat(seen.empty() ? "" : ", ", engine::errno_name(err));
     violation(Oracle::kErrors,
               sim::cat(verb, ": ", driver_errors.empty() ? "failed, no driver error" : "failed, driver errors absorbed"),
-              sim::cat(where(scenario_, job, cmd), " failed with ", engine::errno_name(ret),
+              sim::cat(command_where(scenario_, job, cmd), " failed with ", engine::errno_name(ret),
                        driver_errors.empty() ? ", but no driver below it failed"
                                              : sim::cat(", but the only driver errors below it (", seen,
                                                         ") are ones the reference absorbs")));
   } else if (ret >= 0 && !must_reach.empty()) {
     violation(Oracle::kErrors, sim::cat(verb, ": ", engine::errno_name(must_reach.front()), " swallowed"),
-              sim::cat(where(scenario_, job, cmd), " succeeded, but a driver below it failed with ",
+              sim::cat(command_where(scenario_, job, cmd), " succeeded, but a driver below it failed with ",
                        engine::errno_name(must_reach.front()), ": the error was swallowed"));
   }
 }
@@ -218,7 +219,7 @@ void ScenarioRun::check_drained(std::string_view what, const std::vector<std::si
 void ScenarioRun::check_guest_entry(const Job& job, const Command& cmd) {
   for (std::size_t i : job.node->subtree) {
     if (drained_[i] > 0) {
-      violation(Oracle::kDrain, "guest request while drained", sim::cat(where(scenario_, job, cmd), " was submitted while node '",
+      violation(Oracle::kDrain, "guest request while drained", sim::cat(command_where(scenario_, job, cmd), " was submitted while node '",
                                          nodes_[i]->spec->name, "' is drained"));
       return;
     }

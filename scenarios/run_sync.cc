@@ -50,7 +50,7 @@ int ScenarioRun::call_sync_wrapper(Job& job, const Command& cmd, std::vector<std
     case Command::Op::kFlush:
       return engine::bdrv_flush(*child.bs);
     default:
-      SIM_ASSERT(false, "only reads, writes, discards and flushes go through the sync wrappers");
+      SIM_ASSERT(false, "only reads, writes, discards and flushes come here (queries: run_queries.cc)");
       return 0;
   }
 }
@@ -83,7 +83,7 @@ sim::Task<int> ScenarioRun::sync_command_in_coroutine(Job& job, const Command& c
     case Command::Op::kFlush:
       co_return co_await engine::in_coroutine::bdrv_flush(*child.bs);
     default:
-      SIM_ASSERT(false, "only reads, writes, discards and flushes go through the sync wrappers");
+      SIM_ASSERT(false, "only reads, writes, discards and flushes come here (queries: run_queries.cc)");
       co_return 0;
   }
 }

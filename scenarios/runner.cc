@@ -223,6 +223,7 @@ sim::Task<int> ScenarioRun::start_command(Job& job, const Command& cmd, std::vec
                                           engine::IoVector& qiov) {
   engine::BdrvChild& child = *job.node->root;
   const unsigned flags = cmd.engine_flags();
+  if (cmd.op == Command::Op::kAlloc || cmd.op == Command::Op::kMap) return query_command(job, cmd);
   if (job.spec->api != JobSpec::Api::kCoroutine && !cmd.async && cmd.op <= Command::Op::kFlush) {
     return job.spec->api == JobSpec::Api::kSync ? sync_command(job, cmd, buffer, qiov)
                                                 : sync_command_in_coroutine(job, cmd, buffer, qiov);
@@ -245,6 +246,8 @@ sim::Task<int> ScenarioRun::start_command(Job& job, const Command& cmd, std::vec
       return engine::bdrv_co_preadv(child, static_cast<std::int64_t>(cmd.offset), cmd.bytes, qiov, flags);
     case Command::Op::kFlush:
       return engine::bdrv_co_flush(*job.node->bs);
+    case Command::Op::kAlloc:
+    case Command::Op::kMap:
     case Command::Op::kAioFlush:
     case Command::Op::kSleep:
     case Command::Op::kBreak:
@@ -351,6 +354,7 @@ void ScenarioRun::end_command(CommandState& state, int ret) {
   const std::uint64_t ended = ++clock_;
   if (records_writes_ && writes_data(cmd)) checked.history.complete(state.record, ended, ret >= 0);
   if (cmd.op == Command::Op::kRead && ret >= 0) check_read(job, cmd, state.began, state.data);
+  if ((cmd.op == Command::Op::kAlloc || cmd.op == Command::Op::kMap) && ret >= 0) check_allocation(job, cmd, state);
   if (cmd.op == Command::Op::kFlush && ret >= 0) {
     checked.durable_cutoff = std::max(checked.durable_cutoff, state.began);
     check_flush_order(sim::cat("job '", job.spec->name, "' flush of '", job.node->spec->name, "'"), state.began,

@@ -163,7 +163,8 @@ absl::Status read_jobs(const Reader& r, const toml::table& root, Scenario& s) {
         return r.error_at(c, sim::cat("'", cmd->text, "': a job with api = \"", api, "\" reads with bdrv_pread or "
                                       "bdrv_preadv, which take no request flags (use aio_read, or api = \"co\")"));
       }
-      if (cmd->op == Command::Op::kRead || cmd->op == Command::Op::kWrite || cmd->op == Command::Op::kDiscard) {
+      if (cmd->op == Command::Op::kRead || cmd->op == Command::Op::kWrite || cmd->op == Command::Op::kDiscard ||
+          cmd->op == Command::Op::kAlloc) {
         const std::uint64_t size = s.node_size(*target);
         // Overflow-safe: offset + bytes may not fit in 64 bits.
         if (cmd->offset > size || cmd->bytes > size - cmd->offset) {

@@ -57,6 +57,13 @@ struct Job {
 
 // A command while it runs (its coroutine's annotation): its buffers, its place
 // in the write history, and the driver errors seen in its coroutine.
+// One answer of an allocation query: [offset, offset + bytes) is allocated or not.
+struct AllocationAnswer {
+  std::uint64_t offset = 0;
+  std::uint64_t bytes = 0;
+  bool allocated = false;
+};
+
 struct CommandState {
   const Command* cmd = nullptr;
   Job* job = nullptr;
@@ -65,6 +72,7 @@ struct CommandState {
   std::vector<std::uint8_t> data;
   engine::IoVector qiov;
   std::vector<int> driver_errors;
+  std::vector<AllocationAnswer> answers;  // alloc and map
 };
 
 // qemu-io fills a write without -P with 0xcd.
@@ -73,6 +81,9 @@ inline constexpr std::uint8_t kDefaultWritePattern = 0xcd;
 // The caller's vector: one buffer, or readv/writev's one per length, all cut
 // from `buffer` in order.
 engine::IoVector request_vector(const Command& cmd, std::vector<std::uint8_t>& buffer);
+
+// "job 'J' command 'C' (file:line)", for reports.
+std::string command_where(const Scenario& s, const Job& job, const Command& cmd);
 
 // A command's verb and flags without its numbers ("aio_write -f"), for signatures.
 std::string command_verb(const Command& cmd);
@@ -128,6 +139,9 @@ class ScenarioRun {
   void check_read(const Job& job, const Command& cmd, std::uint64_t began, const std::vector<std::uint8_t>& data);
   void check_expected_outcome(const Job& job, const Command& cmd, int ret);
   void judge_errors(const Job& job, const Command& cmd, int ret, const std::vector<int>& driver_errors);
+  // run_queries.cc: qemu-io's alloc and map, and the allocation oracle.
+  sim::Task<int> query_command(Job& job, const Command& cmd);
+  void check_allocation(const Job& job, const Command& cmd, const CommandState& state);
   void check_flush_order(std::string_view what, std::uint64_t began, const std::vector<std::size_t>& covered);
   // The node whose bytes `node` shows 1:1: follow raw and fault nodes down
   // their file. Jobs on any node of such a chain share one write history.

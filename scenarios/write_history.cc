@@ -58,21 +58,91 @@ void add(ByteValues& out, std::uint8_t v) {
 
 }  // namespace
 
+namespace {
+
+using Ranges = std::vector<std::pair<std::uint64_t, std::uint64_t>>;
+
+Ranges merged(Ranges ranges) {
+  std::sort(ranges.begin(), ranges.end());
+  Ranges out;
+  for (const auto& r : ranges) {
+    if (!out.empty() && r.first <= out.back().second) {
+      out.back().second = std::max(out.back().second, r.second);
+    } else {
+      out.push_back(r);
+    }
+  }
+  return out;
+}
+
+// [begin, end) without the parts `holes` covers.
+void subtract(std::uint64_t begin, std::uint64_t end, const Ranges& holes, Ranges& out) {
+  for (const auto& [hb, he] : holes) {  // holes: merged, in offset order
+    if (he <= begin || hb >= end) continue;
+    if (hb > begin) out.emplace_back(begin, hb);
+    begin = std::max(begin, he);
+    if (begin >= end) return;
+  }
+  if (begin < end) out.emplace_back(begin, end);
+}
+
+}  // namespace
+
 std::vector<std::pair<std::uint64_t, std::uint64_t>> WriteHistory::written_ranges() const {
-  std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges;  // [begin, end)
+  Ranges ranges;  // [begin, end)
   for (const WriteRecord& w : records_) {
     if (!w.folded) ranges.emplace_back(w.offset, w.offset + w.bytes);
   }
-  std::sort(ranges.begin(), ranges.end());
-  std::vector<std::pair<std::uint64_t, std::uint64_t>> merged;
-  for (const auto& r : ranges) {
-    if (!merged.empty() && r.first <= merged.back().second) {
-      merged.back().second = std::max(merged.back().second, r.second);
-    } else {
-      merged.push_back(r);
+  return merged(std::move(ranges));
+}
+
+
+WriteHistory::Ranges WriteHistory::settled_data_ranges(std::uint64_t before) const {
+  Ranges out;
+  std::vector<const WriteRecord*> near;
+  for (const WriteRecord& w : records_) {
+    if (w.folded || w.discard || w.zeroes || w.completed >= before) continue;
+    overlapping(w.offset, w.offset + w.bytes, near);
+    Ranges holes;
+    for (const WriteRecord* z : near) {
+      // A zero write or discard not finished before this write began may have
+      // deallocated its bytes after it.
+      if ((z->discard || z->zeroes) && !(z->completed < w.issued)) {
+        holes.emplace_back(z->offset, z->offset + z->bytes);
+      }
+    }
+    subtract(w.offset, w.offset + w.bytes, merged(std::move(holes)), out);
+  }
+  return merged(std::move(out));
+}
+
+std::uint64_t WriteHistory::first_excluding(std::uint8_t value, std::uint64_t begin, std::uint64_t end,
+                                            const Cutoff& cutoff) const {
+  std::vector<const WriteRecord*> near;
+  overlapping(begin, end, near);
+  Ranges covered;
+  for (const WriteRecord* w : near) covered.emplace_back(std::max(w->offset, begin), std::min(w->offset + w->bytes, end));
+  covered = merged(std::move(covered));
+  // Bytes no write touched hold the known content; the others are judged one by one.
+  Ranges untouched;
+  subtract(begin, end, covered, untouched);
+  std::uint64_t first = end;
+  for (const auto& [b, e] : untouched) {
+    if (base_.empty()) {  // all zeroes
+      if (value != 0) first = std::min(first, b);
+      continue;
+    }
+    for (std::uint64_t i = b; i < e && i < first; ++i) {
+      if (base_[i] != value) first = i;
     }
   }
-  return merged;
+  for (const auto& [b, e] : covered) {
+    for (std::uint64_t i = b; i < e && i < first; ++i) {
+      const ByteValues ok = allowed(i, cutoff);
+      if (std::find(ok.begin(), ok.end(), value) == ok.end()) first = i;
+    }
+  }
+  return first;
 }
 
 std::size_t WriteHistory::issue(const WriteRecord& record) {

@@ -62,6 +62,8 @@ std::string write_kind(const WriteRecord& w);
 
 class WriteHistory {
  public:
+  using Ranges = std::vector<std::pair<std::uint64_t, std::uint64_t>>;  // [begin, end)
+
   WriteHistory() = default;
   explicit WriteHistory(std::vector<std::uint8_t> base) : size_(base.size()), base_(std::move(base)) {}
   // A node known to read as zeroes: no buffer until a crash gives it content
@@ -99,6 +101,17 @@ class WriteHistory {
   // `data` the content of [offset, offset + data.size()) it was judged in.
   Diagnosis diagnose(std::uint64_t i, std::uint64_t offset, const std::vector<std::uint8_t>& data,
                      const Cutoff& cutoff) const;
+
+  // Ranges (merged, in offset order) that surely hold data written since the
+  // last rebase: covered by a data write (not a zero write or discard) that
+  // completed before `before`, with every zero write or discard over them
+  // completed before that write was issued. A format or protocol that reports
+  // allocation must report these bytes allocated.
+  Ranges settled_data_ranges(std::uint64_t before) const;
+
+  // The first byte of [begin, end) that may not hold `value` under `cutoff`
+  // (`end` if every byte may).
+  std::uint64_t first_excluding(std::uint8_t value, std::uint64_t begin, std::uint64_t end, const Cutoff& cutoff) const;
 
   // After a crash: `content` is the node's new known state. Writes still in
   // flight stay (they may land later); the rest are folded into the content.

@@ -237,3 +237,40 @@ TEST_CASE("history: a wrong byte is diagnosed as stale, torn or never written, w
   const std::vector<std::uint8_t> window(stale.begin() + 4, stale.begin() + 8);
   CHECK(h.diagnose(6, 4, window, after).kind == scenarios::WrongContent::kStale);
 }
+
+TEST_CASE("history: settled data ranges leave out what a zero write or discard may have undone") {
+  WriteHistory h = WriteHistory::zeroes(64);
+  const auto a = h.issue(write(0, 16, 0x11, 1));
+  h.complete(a, 2, true);
+  WriteRecord z = write(4, 4, 0, 3);  // after the write: may deallocate [4, 8)
+  z.zeroes = true;
+  h.complete(h.issue(z), 4, true);
+  WriteRecord d = write(10, 2, 0, 0);  // finished before the write was issued: undone by it
+  d.discard = true;
+  d.issued = 0;
+  const auto di = h.issue(d);
+  h.complete(di, 0, true);
+  const auto late = h.issue(write(32, 8, 0x22, 5));  // completes after the cutoff
+  h.complete(late, 9, true);
+  const auto failed = h.issue(write(48, 8, 0x33, 5));
+  h.complete(failed, 6, false);
+  using R = WriteHistory::Ranges;
+  CHECK(h.settled_data_ranges(8) == R{{0, 4}, {8, 16}});
+  CHECK(h.settled_data_ranges(10) == R{{0, 4}, {8, 16}, {32, 40}});
+  CHECK(h.settled_data_ranges(2) == R{});
+}
+
+TEST_CASE("history: the first byte that may not hold a value, over untouched and written bytes") {
+  WriteHistory fresh = WriteHistory::zeroes(32);
+  CHECK(fresh.first_excluding(0, 0, 32, Cutoff{}) == 32);
+  CHECK(fresh.first_excluding(0x11, 4, 32, Cutoff{}) == 4);
+  const auto a = fresh.issue(write(8, 8, 0x11, 1));
+  fresh.complete(a, 2, true);
+  CHECK(fresh.first_excluding(0, 0, 32, Cutoff{3, false}) == 8);
+  CHECK(fresh.first_excluding(0, 0, 32, Cutoff{2, false}) == 32);  // not settled yet: zero still allowed
+  std::vector<std::uint8_t> image(32, 0);
+  image[20] = 0xa5;
+  WriteHistory based(image);
+  CHECK(based.first_excluding(0, 0, 32, Cutoff{}) == 20);
+  CHECK(based.first_excluding(0, 0, 20, Cutoff{}) == 20);
+}

@@ -84,7 +84,7 @@ TEST_CASE("errors name file, line and column, and say what was expected") {
         "x.toml:17:15: [[job]].queue_depth: expected 1 to 1024, got 0");
   CHECK(error_of(replace(kGood, "\"flush\",", "\"fluhs\",")) ==
         "x.toml:18:81: unknown command 'fluhs' (expected read, readv, write, writev, aio_read, aio_readv, aio_write, "
-        "aio_writev, discard, aio_discard, flush, aio_flush, sleep, break, remove_break, resume or wait_break)");
+        "aio_writev, discard, aio_discard, alloc, map, flush, aio_flush, sleep, break, remove_break, resume or wait_break)");
   CHECK(error_of(replace(kGood, "write -f 0 4k", "write -x 0 4k")) ==
         "x.toml:18:90: 'write': unsupported option '-x' (supported: -P pattern, -z, -u, -c, -f, -q, -F flags)");
   CHECK(error_of(replace(kGood, "write -f 0 4k", "write 0 128k")) ==
@@ -589,4 +589,20 @@ commands = ["aio_write -P 0x44 32k 8k", "aio_read 0 16k", "write -P 0x55 40k 4k"
         "from the main loop) or \"sync-in-coroutine\" (the sync wrappers from the job's coroutine), got \"async\"");
   CHECK(testing::error_of(replace(kSync, "\"read 20k 1k => EIO\"", "\"read -F copy_on_read 0 4k\"")).find(
             "reads with bdrv_pread or bdrv_preadv, which take no request flags") != std::string::npos);
+}
+
+TEST_CASE("alloc and map in qemu-io's syntax") {
+  auto a = scenarios::parse_command("alloc 4k");
+  REQUIRE(a.ok());
+  CHECK(a->op == scenarios::Command::Op::kAlloc);
+  CHECK(a->offset == 4096);
+  CHECK(a->bytes == 512);  // a sector unless COUNT is given
+  CHECK(scenarios::format_command(*scenarios::parse_command("alloc 0 64k")) == "alloc 0 65536");
+  CHECK(scenarios::parse_command("map")->op == scenarios::Command::Op::kMap);
+  CHECK(scenarios::parse_command("alloc 100").status().message() == "'alloc' offset 100: expected a multiple of 512 up to 9223372036854775807");
+  CHECK(scenarios::parse_command("alloc 0 1000").status().message() ==
+        "'alloc' count 1000: expected a multiple of 512 from 512 to 1073741824");
+  CHECK(scenarios::parse_command("map 0 4k").status().message() == "'map' takes no arguments (it maps the whole node)");
+  CHECK(testing::error_of(replace(kGood, "\"flush\",", "\"alloc 60k 8k\",")).find("ends past the end of node 'd'") !=
+        std::string::npos);
 }

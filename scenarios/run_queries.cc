@@ -1,0 +1,123 @@
+// qemu-io's allocation queries and the allocation oracle. `alloc OFFSET COUNT`
+// asks bdrv_is_allocated of the job's node, `map` asks bdrv_is_allocated_above
+// the whole chain over the whole node, each in a loop over the answers' pnum as
+// qemu-io does: from the job's coroutine (api "co", "sync-in-coroutine"; the
+// reference's fast path), or from the main loop with the sync wrappers (api
+// "sync"), every call polling. The oracle judges the answers from the write
+// history alone.
+#include <algorithm>
+
+#include "engine/io.h"
+#include "scenarios/scenario_run.h"
+#include "sim/invariant.h"
+#include "sim/str.h"
+
+namespace scenarios {
+namespace {
+
+struct QueryRange {
+  std::uint64_t begin = 0;
+  std::uint64_t end = 0;
+  bool above = false;  // map: the whole chain
+};
+
+QueryRange query_range(engine::BlockDriverState& bs, const Command& cmd) {
+  if (cmd.op == Command::Op::kMap) return {0, static_cast<std::uint64_t>(engine::bdrv_getlength(bs)), true};
+  return {cmd.offset, cmd.offset + cmd.bytes, false};
+}
+
+// Each call asks at most this much: bdrv_is_allocated takes sectors below INT_MAX.
+constexpr std::uint64_t kMaxAsked = static_cast<std::uint64_t>(engine::BDRV_REQUEST_MAX_BYTES);
+
+// The loop outside coroutines: qemu-io's in the main loop, each call polling.
+int query_outside(engine::BlockDriverState& bs, const QueryRange& q, std::vector<AllocationAnswer>& answers) {
+  for (std::uint64_t offset = q.begin; offset < q.end;) {
+    const auto asked = static_cast<std::int64_t>(std::min(q.end - offset, kMaxAsked));
+    std::int64_t pnum = 0;
+    const int ret = q.above ? engine::bdrv_is_allocated_above(bs, nullptr, static_cast<std::int64_t>(offset), asked, &pnum)
+                            : engine::bdrv_is_allocated(bs, static_cast<std::int64_t>(offset), asked, &pnum);
+    if (ret < 0) return ret;
+    answers.push_back({offset, static_cast<std::uint64_t>(pnum), ret != 0});
+    if (pnum <= 0) break;  // the end of the node: qemu-io stops
+    offset += static_cast<std::uint64_t>(pnum);
+  }
+  return 0;
+}
+
+}  // namespace
+
+sim::Task<int> ScenarioRun::query_command(Job& job, const Command& cmd) {
+  auto& state = *static_cast<CommandState*>(world_.current_coroutine()->annotation());
+  engine::BlockDriverState& bs = *job.node->bs;
+  const QueryRange q = query_range(bs, cmd);
+  if (job.spec->api == JobSpec::Api::kSync) {
+    int ret = 0;
+    co_await in_main_loop(sim::cat("sync wrapper of ", job.spec->name),
+                          [&] { ret = query_outside(bs, q, state.answers); });
+    co_return ret;
+  }
+  for (std::uint64_t offset = q.begin; offset < q.end;) {
+    const auto asked = static_cast<std::int64_t>(std::min(q.end - offset, kMaxAsked));
+    std::int64_t pnum = 0;
+    const int ret =
+        q.above ? co_await engine::in_coroutine::bdrv_is_allocated_above(bs, nullptr, static_cast<std::int64_t>(offset),
+                                                                         asked, &pnum)
+                : co_await engine::in_coroutine::bdrv_is_allocated(bs, static_cast<std::int64_t>(offset), asked, &pnum);
+    if (ret < 0) co_return ret;
+    state.answers.push_back({offset, static_cast<std::uint64_t>(pnum), ret != 0});
+    if (pnum <= 0) break;
+    offset += static_cast<std::uint64_t>(pnum);
+  }
+  co_return 0;
+}
+
+void ScenarioRun::check_allocation(const Job& job, const Command& cmd, const CommandState& state) {
+  if (!checking(Oracle::kAllocation)) return;
+  const QueryRange q = query_range(*job.node->bs, cmd);
+  const std::string what = sim::cat(command_where(scenario_, job, cmd), q.above ? " (bdrv_is_allocated_above)" : " (bdrv_is_allocated)");
+  // The answers tile the range asked, in order, each non-empty before the end.
+  std::uint64_t at = q.begin;
+  for (const AllocationAnswer& a : state.answers) {
+    if (a.offset != at || a.bytes > q.end - a.offset || (a.bytes == 0 && a.offset < q.end)) {
+      violation(Oracle::kAllocation, sim::cat(command_verb(cmd), ": answers do not tile the range"),
+                sim::cat(what, " answered ", a.bytes, " bytes at ", a.offset, " where ", at, " was asked, up to ", q.end));
+      return;
+    }
+    at += a.bytes;
+  }
+  if (at != q.end) {
+    violation(Oracle::kAllocation, sim::cat(command_verb(cmd), ": answers do not tile the range"),
+              sim::cat(what, " stopped at ", at, " of [", q.begin, ", ", q.end, ")"));
+    return;
+  }
+  const WriteHistory& history = checked_.at(job.history).history;
+  const std::uint64_t size = history.size();
+  // Bytes a settled data write put in the node are allocated in it.
+  const WriteHistory::Ranges written = history.settled_data_ranges(state.began);
+  for (const AllocationAnswer& a : state.answers) {
+    if (a.allocated) continue;
+    for (const auto& [b, e] : written) {
+      if (e <= a.offset || b >= a.offset + a.bytes) continue;
+      const std::uint64_t first = std::max(b, a.offset);
+      violation(Oracle::kAllocation, sim::cat(command_verb(cmd), ": written data unallocated"),
+                sim::cat(what, " reported [", a.offset, ", +", a.bytes, ") unallocated, but byte ", first,
+                         " holds data written and settled before the query began"));
+      return;
+    }
+  }
+  if (!q.above) return;
+  // Unallocated in every layer reads as zeroes.
+  for (const AllocationAnswer& a : state.answers) {
+    if (a.allocated || a.offset >= size) continue;
+    const std::uint64_t end = std::min(a.offset + a.bytes, size);
+    const std::uint64_t bad = history.first_excluding(0, a.offset, end, Cutoff{state.began, false});
+    if (bad == end) continue;
+    violation(Oracle::kAllocation, sim::cat(command_verb(cmd), ": data unallocated in the whole chain"),
+              sim::cat(what, " reported [", a.offset, ", +", a.bytes, ") unallocated in the whole chain, so it reads "
+                       "as zeroes, but byte ", bad, " may only hold ",
+                       describe_values(history.allowed(bad, Cutoff{state.began, false}))));
+    return;
+  }
+}
+
+}  // namespace scenarios
