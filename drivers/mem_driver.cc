@@ -314,8 +314,12 @@ sim::Task<int> MemDriver::save_vmstate(engine::BlockDriverState&, engine::IoVect
 
 sim::Task<int> MemDriver::load_vmstate(engine::BlockDriverState&, engine::IoVector& qiov, std::int64_t pos) {
   co_await latency("load_vmstate");
-  if (pos < 0 || static_cast<std::size_t>(pos) + qiov.size() > vmstate_.size()) co_return -EINVAL;
-  qiov.copy_from(0, vmstate_.data() + pos, qiov.size());
+  if (pos < 0 || static_cast<std::size_t>(pos) + qiov.size() > kVmstateBytes) co_return -EINVAL;
+  // The area reads as zeroes where nothing was saved.
+  const auto at = static_cast<std::size_t>(pos);
+  const std::size_t saved = at < vmstate_.size() ? std::min(qiov.size(), vmstate_.size() - at) : 0;
+  if (saved > 0) qiov.copy_from(0, vmstate_.data() + at, saved);
+  if (saved < qiov.size()) qiov.memset(saved, 0, qiov.size() - saved);
   co_return 0;
 }
 

@@ -113,7 +113,7 @@ absl::Status parse_mem(const Reader& r, const toml::table& t, NodeSpec& n, const
                                       "max_pdiscard", "min_mem_alignment", "opt_mem_alignment", "max_iov",
                                       "latency_ns", "style", "write_cache", "fua", "write_zeroes", "discard",
                                       "block_status", "cluster_size", "image", "flush_error",
-                                      "flush_error_count"}));
+                                      "flush_error_count", "vmstate"}));
   RETURN_IF_ERROR(r.read_uint(t, "size", n.size, 1, drivers::MemDriver::kMaxSizeBytes, w, true));
   n.mem.limits.request_alignment = 512;  // the default of scenario files: sector-sized
   RETURN_IF_ERROR(read_limits(r, t, w, n.mem.limits));
@@ -130,6 +130,7 @@ absl::Status parse_mem(const Reader& r, const toml::table& t, NodeSpec& n, const
   RETURN_IF_ERROR(r.read_bool(t, "write_cache", n.mem.write_cache, w));
   RETURN_IF_ERROR(r.read_bool(t, "fua", n.mem.fua, w));
   RETURN_IF_ERROR(r.read_bool(t, "block_status", n.mem.block_status, w));
+  RETURN_IF_ERROR(r.read_bool(t, "vmstate", n.mem.vmstate, w));
   std::string zeroes = "yes";
   RETURN_IF_ERROR(read_choice(r, t, "write_zeroes", w, {"yes", "enotsup", "no"}, zeroes));
   n.mem.write_zeroes = zeroes != "no";

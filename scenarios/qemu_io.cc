@@ -1,6 +1,7 @@
 #include "scenarios/qemu_io.h"
 
 #include <charconv>
+#include <optional>
 #include <vector>
 
 #include "engine/debug_event.h"
@@ -213,44 +214,84 @@ absl::StatusOr<Command> parse_command(std::string_view text) {
   }
 
   const bool is_write = cmd.op == Command::Op::kWrite;
-  const bool single_write = is_write && !vectored;  // -z, -u, -c: write only, not writev
+  // The options each verb takes, as qemu-io's getopt strings (minus the ones
+  // that only change what it prints or how it times requests, which blksim
+  // accepts with no effect: -q, -C), plus -F, blksim's own.
+  std::string_view takes;
+  if (cmd.op == Command::Op::kRead) {
+    takes = vectored ? "PqCvF" : cmd.async ? "PqCvF" : "PlsqCvbF";
+  } else if (is_write) {
+    takes = vectored ? "PfqCF" : cmd.async ? "PzucfqCF" : "PzucfqCbnF";
+  } else {
+    takes = "qC";
+  }
   std::vector<std::string_view> operands;
+  std::optional<std::uint64_t> verify_offset, verify_length;
   for (std::size_t i = 1; i < words.size(); ++i) {
     std::string_view w = words[i];
-    if (w == "-P" && cmd.op != Command::Op::kDiscard) {
-      if (i + 1 >= words.size()) return error(sim::cat("'", verb, " -P' needs a pattern byte (e.g. -P 0x11)"));
-      auto pattern = parse_qemu_io_number(words[++i]);
-      if (!pattern.ok() || *pattern > 0xff) {
-        return error(sim::cat("'", verb, " -P ", words[i], "': expected a pattern byte from 0 to 0xff"));
-      }
-      cmd.pattern = static_cast<std::uint8_t>(*pattern);
-    } else if (w == "-F" && cmd.op != Command::Op::kDiscard) {
-      if (i + 1 >= words.size()) return error(sim::cat("'", verb, " -F' needs request flags (e.g. -F no_serialising)"));
-      auto flags = parse_request_flags(words[++i], is_write);
-      if (!flags.ok()) return error(sim::cat("'", verb, " -F ", words[i], "': ", flags.status().message()));
-      cmd.request_flags |= *flags;
-    } else if (w == "-q") {
-      // quiet: qemu-io prints less; nothing to do here
-    } else if (w == "-f" && is_write) {
-      cmd.fua = true;
-    } else if (w == "-z" && single_write) {
-      cmd.zeroes = true;
-    } else if (w == "-u" && single_write) {
-      cmd.unmap = true;
-    } else if (w == "-c" && single_write) {
-      cmd.compressed = true;
-    } else if (w.starts_with("-") && w.size() > 1 && !(w[1] >= '0' && w[1] <= '9')) {
-      return error(sim::cat("'", verb, "': unsupported option '", w, "' (supported: ",
-                            single_write ? "-P pattern, -z, -u, -c, -f, -q, -F flags"
-                            : is_write   ? "-P pattern, -f, -q, -F flags"
-                            : cmd.op == Command::Op::kRead ? "-P pattern, -q, -F flags"
-                                                           : "-q",
-                            ")"));
-    } else {
+    if (!w.starts_with("-") || w.size() < 2 || (w[1] >= '0' && w[1] <= '9')) {
       operands.push_back(w);
+      continue;
+    }
+    // Letters may be combined (-zu), and an option's value may follow its letter (-P0x11).
+    for (std::size_t k = 1; k < w.size(); ++k) {
+      const char letter = w[k];
+      if (takes.find(letter) == std::string_view::npos) {
+        std::string supported;
+        for (char t : takes) {
+          const std::string_view value = t == 'P' ? " pattern" : t == 'F' ? " flags" : t == 'l' ? " length" : t == 's' ? " offset" : "";
+          supported += sim::cat(supported.empty() ? "-" : ", -", std::string(1, t), value);
+        }
+        return error(sim::cat("'", verb, "': unsupported option '-", std::string(1, letter), "' (supported: ", supported,
+                              ")"));
+      }
+      if (letter == 'n') {
+        return error(sim::cat("'", verb, " -n': BDRV_REQ_NO_FALLBACK came after the reference (QEMU 4.0); the "
+                              "reference's zero writes always may fall back"));
+      }
+      if (letter == 'P' || letter == 'F' || letter == 'l' || letter == 's') {
+        std::string_view value = w.substr(k + 1);
+        if (value.empty()) {
+          if (i + 1 >= words.size()) {
+            return error(sim::cat("'", verb, " -", std::string(1, letter), "' needs a value (e.g. ",
+                                  letter == 'P' ? "-P 0x11" : letter == 'F' ? "-F no_serialising" : "-l 512", ")"));
+          }
+          value = words[++i];
+        }
+        if (letter == 'F') {
+          auto flags = parse_request_flags(value, is_write);
+          if (!flags.ok()) return error(sim::cat("'", verb, " -F ", value, "': ", flags.status().message()));
+          cmd.request_flags |= *flags;
+        } else {
+          auto number = parse_qemu_io_number(value);
+          if (letter == 'P' && (!number.ok() || *number > 0xff)) {
+            return error(sim::cat("'", verb, " -P ", value, "': expected a pattern byte from 0 to 0xff"));
+          }
+          if (!number.ok()) return error(sim::cat("'", verb, " -", std::string(1, letter), "': ", number.status().message()));
+          if (letter == 'P') cmd.pattern = static_cast<std::uint8_t>(*number);
+          if (letter == 'l') verify_length = *number;
+          if (letter == 's') verify_offset = *number;
+        }
+        break;  // the value took the rest of the word
+      }
+      switch (letter) {
+        case 'f': cmd.fua = true; break;
+        case 'z': cmd.zeroes = true; break;
+        case 'u': cmd.unmap = true; break;
+        case 'c': cmd.compressed = true; break;
+        case 'b': cmd.vmstate = true; break;
+        case 'v': cmd.dump = true; break;
+        default: break;  // -q, -C: what qemu-io prints
+      }
     }
   }
   // qemu-io's own exclusions.
+  if ((verify_offset || verify_length) && !cmd.pattern) {
+    return error(sim::cat("'", verb, "': -s and -l verify a pattern, so they need -P"));
+  }
+  if (cmd.vmstate && (cmd.zeroes || cmd.compressed || cmd.fua || cmd.request_flags != 0)) {
+    return error(sim::cat("'", verb, " -b': the VM state takes plain reads and writes (no -z, -c, -f or -F)"));
+  }
   if (cmd.zeroes && cmd.pattern) return error(sim::cat("'", verb, "': -z and -P cannot be given together"));
   if (cmd.zeroes && cmd.compressed) return error(sim::cat("'", verb, "': -z and -c cannot be given together"));
   if (cmd.unmap && !cmd.zeroes) return error(sim::cat("'", verb, "': -u needs -z"));
@@ -290,6 +331,16 @@ absl::StatusOr<Command> parse_command(std::string_view text) {
   }
   cmd.offset = *offset;
   cmd.bytes = total;
+  if (verify_offset || verify_length) {
+    const std::uint64_t from = verify_offset.value_or(0);
+    const std::uint64_t length = verify_length.value_or(total > from ? total - from : 0);
+    if (from > total || length > total - from) {
+      return error(sim::cat("'", verb, "': the verified range (-s ", from, " -l ", length, ") is outside the ", total,
+                            " bytes read"));
+    }
+    cmd.verify_offset = from;
+    cmd.verify_bytes = length;
+  }
   return cmd;
 }
 
@@ -318,6 +369,10 @@ std::string format_request(const Command& c) {
   if (c.unmap) out += " -u";
   if (c.compressed) out += " -c";
   if (c.fua) out += " -f";
+  if (c.vmstate) out += " -b";
+  if (c.dump) out += " -v";
+  if (c.verify_offset != 0) out += sim::cat(" -s ", c.verify_offset);
+  if (c.verify_bytes) out += sim::cat(" -l ", *c.verify_bytes);
   if (c.request_flags != 0) {
     std::string names;
     for (const RequestFlagName& f : request_flag_names()) {

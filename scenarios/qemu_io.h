@@ -1,7 +1,7 @@
 // qemu-io command syntax for scenario jobs:
-//   read  [-P pattern] [-q] [-F FLAGS] OFFSET LENGTH       (also aio_read)
+//   read  [-P pattern [-s OFF] [-l LEN]] [-b] [-v] [-q] [-C] [-F FLAGS] OFFSET LENGTH  (aio_read: no -b, -s, -l)
 //   readv [-P pattern] [-q] [-F FLAGS] OFFSET LENGTH [LENGTH...]   (also aio_readv)
-//   write [-P pattern | -z [-u] | -c] [-f] [-q] [-F FLAGS] OFFSET LENGTH   (also aio_write)
+//   write [-P pattern | -z [-u] | -c] [-f] [-b] [-q] [-C] [-F FLAGS] OFFSET LENGTH   (aio_write: no -b)
 //   writev [-P pattern] [-f] [-q] [-F FLAGS] OFFSET LENGTH [LENGTH...]   (also aio_writev)
 //   discard [-q] OFFSET LENGTH                 aio_discard [-q] OFFSET LENGTH
 //   alloc OFFSET [COUNT]   map   (allocation queries: bdrv_is_allocated of the
@@ -12,6 +12,9 @@
 //   break EVENT TAG   remove_break TAG   resume TAG   wait_break TAG   (blkdebug's,
 //   on the fault node at or below the job's node)
 // readv/writev split the request over one buffer per LENGTH, as qemu-io's.
+// Options combine as getopt's do (-zu, -P0x11). -b reads or writes the VM state
+// (bdrv_load_vmstate / bdrv_save_vmstate); -q and -C change only what qemu-io
+// prints; write -n (BDRV_REQ_NO_FALLBACK) is refused: it came after the reference.
 // -F is blksim's own: engine request flags qemu-io cannot spell, comma-separated
 // (`blksim list request-flags`): reads take copy_on_read and no_serialising,
 // writes any flag of the reference's mask.
@@ -51,6 +54,10 @@ struct Command {
   bool unmap = false;                   // write -z -u: may unmap
   bool compressed = false;              // write -c
   std::vector<std::uint64_t> parts;     // readv/writev: one buffer per length (empty: one buffer)
+  bool vmstate = false;                 // -b: the VM state rather than the disk
+  bool dump = false;                    // read -v: show the data read (blksim run prints it)
+  std::uint64_t verify_offset = 0;      // read -P -s: where in the read the pattern starts
+  std::optional<std::uint64_t> verify_bytes;  // read -P -l: how much of it is checked (all)
   unsigned request_flags = 0;           // -F: engine request flags beyond qemu-io's options
   std::string event;                    // break: the blkdebug event
   std::string tag;                      // break, remove_break, resume, wait_break

@@ -82,8 +82,10 @@ void ScenarioRun::observe(const sim::TraceEvent& e) {
 void ScenarioRun::check_read(const Job& job, const Command& cmd, std::uint64_t began,
                              const std::vector<std::uint8_t>& data) {
   // The engine first: a wrong value the writes do not allow is the engine's
-  // failure, whatever the scenario expected to read.
-  if (checking(Oracle::kData)) {
+  // failure, whatever the scenario expected to read. (The VM state has no
+  // write history: only the expectation judges it.)
+  const bool judged = checking(Oracle::kData) && !cmd.vmstate;
+  if (judged) {
     const WriteHistory& history = checked_.at(job.history).history;
     const Cutoff cutoff{began, false};
     const bool held = history.check(cmd.offset, data, cutoff, [&](std::uint64_t i, std::uint8_t v, const ByteValues& ok) {
@@ -95,13 +97,14 @@ void ScenarioRun::check_read(const Job& job, const Command& cmd, std::uint64_t b
   }
   // Then the scenario's own expectation (qemu-io's pattern verification).
   if (cmd.pattern) {
-    for (std::size_t i = 0; i < data.size(); ++i) {
+    // -s and -l narrow the bytes verified.
+    const std::size_t end = cmd.verify_offset + cmd.verify_bytes.value_or(data.size() - cmd.verify_offset);
+    for (std::size_t i = cmd.verify_offset; i < end; ++i) {
       if (data[i] == *cmd.pattern) continue;
       violation(Oracle::kExpect, "read -P: other data",
                 sim::cat("read -P: ", command_where(scenario_, job, cmd), " read ", sim::hex(data[i]), " at offset ",
                          cmd.offset + i, ", expected pattern ", sim::hex(*cmd.pattern),
-                         checking(Oracle::kData) ? " (a value the writes allow: the expectation is wrong, not the engine)"
-                                                 : ""));
+                         judged ? " (a value the writes allow: the expectation is wrong, not the engine)" : ""));
       return;
     }
   }

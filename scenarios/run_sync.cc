@@ -33,6 +33,14 @@ int ScenarioRun::call_sync_wrapper(Job& job, const Command& cmd, std::vector<std
   const auto offset = static_cast<std::int64_t>(cmd.offset);
   const auto bytes = static_cast<int>(cmd.bytes);  // at most kMaxCommandBytes
   const unsigned flags = cmd.engine_flags();
+  if (cmd.vmstate) {
+    if (cmd.op == Command::Op::kRead) {
+      prepare_read_buffer(cmd, buffer);
+      return engine::bdrv_load_vmstate(*child.bs, buffer.data(), offset, bytes);
+    }
+    buffer.assign(cmd.bytes, cmd.pattern.value_or(kDefaultWritePattern));
+    return engine::bdrv_save_vmstate(*child.bs, buffer.data(), offset, bytes);
+  }
   switch (cmd.op) {
     case Command::Op::kRead:
       prepare_read_buffer(cmd, buffer);
@@ -61,6 +69,18 @@ sim::Task<int> ScenarioRun::sync_command_in_coroutine(Job& job, const Command& c
   const auto offset = static_cast<std::int64_t>(cmd.offset);
   const auto bytes = static_cast<int>(cmd.bytes);  // at most kMaxCommandBytes
   const unsigned flags = cmd.engine_flags();
+  if (cmd.vmstate) {
+    // bdrv_load_vmstate / bdrv_save_vmstate in a coroutine: their vector, then the fast path.
+    if (cmd.op == Command::Op::kRead) {
+      prepare_read_buffer(cmd, buffer);
+    } else {
+      buffer.assign(cmd.bytes, cmd.pattern.value_or(kDefaultWritePattern));
+    }
+    qiov = request_vector(cmd, buffer);
+    const int ret = cmd.op == Command::Op::kRead ? co_await engine::in_coroutine::bdrv_readv_vmstate(*child.bs, qiov, offset)
+                                                 : co_await engine::in_coroutine::bdrv_writev_vmstate(*child.bs, qiov, offset);
+    co_return ret < 0 ? ret : bytes;
+  }
   switch (cmd.op) {
     case Command::Op::kRead:
       prepare_read_buffer(cmd, buffer);

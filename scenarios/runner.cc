@@ -33,7 +33,11 @@ sim::Task<void> guest_kick(std::uint32_t job_label, std::string_view submission,
   co_await world.suspend(info);
 }
 
-bool writes_data(const Command& c) { return c.op == Command::Op::kWrite || c.op == Command::Op::kDiscard; }
+// Commands the write history records: writes and discards of the disk (the VM
+// state is an area of its own, judged only by the scenario's expectations).
+bool writes_data(const Command& c) {
+  return (c.op == Command::Op::kWrite || c.op == Command::Op::kDiscard) && !c.vmstate;
+}
 
 }  // namespace
 
@@ -227,6 +231,17 @@ sim::Task<int> ScenarioRun::start_command(Job& job, const Command& cmd, std::vec
   if (job.spec->api != JobSpec::Api::kCoroutine && !cmd.async && cmd.op <= Command::Op::kFlush) {
     return job.spec->api == JobSpec::Api::kSync ? sync_command(job, cmd, buffer, qiov)
                                                 : sync_command_in_coroutine(job, cmd, buffer, qiov);
+  }
+  if (cmd.vmstate && job.spec->api == JobSpec::Api::kCoroutine) {
+    // The coroutine behind bdrv_save_vmstate / bdrv_load_vmstate.
+    if (cmd.op == Command::Op::kRead) {
+      prepare_read_buffer(cmd, buffer);
+    } else {
+      buffer.assign(cmd.bytes, cmd.pattern.value_or(kDefaultWritePattern));
+    }
+    qiov = request_vector(cmd, buffer);
+    return engine::bdrv_co_rw_vmstate(*child.bs, qiov, static_cast<std::int64_t>(cmd.offset),
+                                      cmd.op == Command::Op::kRead);
   }
   switch (cmd.op) {
     case Command::Op::kWrite: {

@@ -163,7 +163,22 @@ absl::Status read_jobs(const Reader& r, const toml::table& root, Scenario& s) {
         return r.error_at(c, sim::cat("'", cmd->text, "': a job with api = \"", api, "\" reads with bdrv_pread or "
                                       "bdrv_preadv, which take no request flags (use aio_read, or api = \"co\")"));
       }
-      if (cmd->op == Command::Op::kRead || cmd->op == Command::Op::kWrite || cmd->op == Command::Op::kDiscard ||
+      if (cmd->vmstate) {
+        // The reference passes the VM state down file links to the first driver that keeps one.
+        const NodeSpec* n = target;
+        for (int depth = 0; depth < 64 && n != nullptr && !(n->driver == NodeSpec::Driver::kMem && n->mem.vmstate);
+             ++depth) {
+          n = n->file.empty() ? nullptr : s.find_node(n->file);
+        }
+        if (n == nullptr) {
+          return r.error_at(c, sim::cat("'", cmd->text, "': no node at or below '", target->name,
+                                        "' keeps a VM state (expected vmstate = true on a mem node down its file links)"));
+        }
+        if (cmd->offset > drivers::MemDriver::kVmstateBytes || cmd->bytes > drivers::MemDriver::kVmstateBytes - cmd->offset) {
+          return r.error_at(c, sim::cat("'", cmd->text, "' ends past the VM state area (", drivers::MemDriver::kVmstateBytes,
+                                        " bytes)"));
+        }
+      } else if (cmd->op == Command::Op::kRead || cmd->op == Command::Op::kWrite || cmd->op == Command::Op::kDiscard ||
           cmd->op == Command::Op::kAlloc) {
         const std::uint64_t size = s.node_size(*target);
         // Overflow-safe: offset + bytes may not fit in 64 bits.

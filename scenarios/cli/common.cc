@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/errors.h"
 #include "scenarios/known_defects.h"
 #include "sim/invariant.h"
 #include "sim/str.h"
@@ -208,6 +209,43 @@ void print_result(std::ostream& out, const scenarios::Scenario& s, const scenari
   if (r.divergence) out << "divergence  " << *r.divergence << "\n";
   out << "fingerprint " << sim::format_fingerprint(r.fingerprint) << "\n";
   if (!r.verdict.ok()) out << "repro       " << repro << "\n";
+}
+
+bool dumps_reads(const scenarios::Scenario& s) {
+  for (const scenarios::JobSpec& j : s.jobs) {
+    for (const scenarios::Command& c : j.commands) {
+      if (c.dump) return true;
+    }
+  }
+  return false;
+}
+
+void print_read_dumps(std::ostream& out, const scenarios::Scenario& s, const scenarios::RunResult& r) {
+  for (const scenarios::CommandOutcome& o : r.outcomes) {
+    const scenarios::JobSpec* job = nullptr;
+    for (const scenarios::JobSpec& j : s.jobs) {
+      if (j.name == o.job) job = &j;
+    }
+    if (job == nullptr || o.index >= job->commands.size() || !job->commands[o.index].dump) continue;
+    const scenarios::Command& c = job->commands[o.index];
+    out << "read -v     job '" << o.job << "' command '" << c.text << "' (line " << c.line << ")"
+        << (o.ret < 0 ? sim::cat(": ", engine::errno_name(o.ret)) : std::string()) << "\n";
+    if (o.ret < 0) continue;
+    for (std::size_t at = 0; at < o.data.size(); at += 16) {
+      char line[128];
+      int n = std::snprintf(line, sizeof line, "%08llx:  ", static_cast<unsigned long long>(c.offset + at));
+      std::string text;
+      for (std::size_t k = at; k < at + 16; ++k) {
+        if (k < o.data.size()) {
+          n += std::snprintf(line + n, sizeof line - static_cast<std::size_t>(n), "%02x ", o.data[k]);
+          text += (o.data[k] >= 0x20 && o.data[k] < 0x7f) ? static_cast<char>(o.data[k]) : '.';
+        } else {
+          n += std::snprintf(line + n, sizeof line - static_cast<std::size_t>(n), "   ");
+        }
+      }
+      out << "            " << line << " " << text << "\n";
+    }
+  }
 }
 
 std::string event_text(const sim::Trace& trace, const sim::TraceEvent& event) {

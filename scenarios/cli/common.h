@@ -69,6 +69,11 @@ std::string engine_flags(const std::vector<engine::Mutant>& mutants, const std::
 std::string result_json(const scenarios::Scenario& s, const scenarios::RunResult& r, const std::string& repro);
 void print_result(std::ostream& out, const scenarios::Scenario& s, const scenarios::RunResult& r,
                   const std::string& repro);
+// The data of every `read -v` of a run (recorded with RunOptions::record_outcomes),
+// dumped as qemu-io dumps a buffer: offset, 16 bytes in hex, the same as text.
+void print_read_dumps(std::ostream& out, const scenarios::Scenario& s, const scenarios::RunResult& r);
+// Whether any command of the scenario asks for its data to be shown (read -v).
+bool dumps_reads(const scenarios::Scenario& s);
 using viz::xml_escape;
 // One trace event as a line of text: "#INDEX t=NS kind key=value ...".
 std::string event_text(const sim::Trace& trace, const sim::TraceEvent& event);

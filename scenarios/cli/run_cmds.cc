@@ -62,6 +62,7 @@ int cmd_run(const RunCmd& a) {
     }
     o.export_dir = a.export_dir;
   }
+  if (dumps_reads(s)) o.record_outcomes = true;  // read -v shows what it read
   scenarios::RunResult r = scenarios::run_scenario(s, o);
   if (!r.export_error.empty()) throw BadInput{sim::cat("--export-images: ", r.export_error)};
   const std::string& repro = in.rerun;
@@ -69,6 +70,7 @@ int cmd_run(const RunCmd& a) {
     std::cout << result_json(s, r, repro) << "\n";
   } else {
     print_result(std::cout, s, r, repro);
+    print_read_dumps(std::cout, s, r);
   }
   if (!a.json) {
     for (const std::string& path : r.exported) std::cout << "exported    " << path << "\n";

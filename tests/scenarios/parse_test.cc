@@ -86,7 +86,7 @@ TEST_CASE("errors name file, line and column, and say what was expected") {
         "x.toml:18:81: unknown command 'fluhs' (expected read, readv, write, writev, aio_read, aio_readv, aio_write, "
         "aio_writev, discard, aio_discard, alloc, map, flush, aio_flush, sleep, break, remove_break, resume or wait_break)");
   CHECK(error_of(replace(kGood, "write -f 0 4k", "write -x 0 4k")) ==
-        "x.toml:18:90: 'write': unsupported option '-x' (supported: -P pattern, -z, -u, -c, -f, -q, -F flags)");
+        "x.toml:18:90: 'write': unsupported option '-x' (supported: -P pattern, -z, -u, -c, -f, -q, -C, -b, -n, -F flags)");
   CHECK(error_of(replace(kGood, "write -f 0 4k", "write 0 128k")) ==
         "x.toml:18:90: 'write 0 128k' ends past the end of node 'd' (65536 bytes): expected OFFSET + LENGTH <= 65536");
   CHECK(error_of(replace(kGood, "latency_ns = [10, 20]", "latency_ns = [20, 10]")) ==
@@ -168,7 +168,7 @@ TEST_CASE("readv and writev: one buffer per length, as qemu-io's") {
   CHECK(scenarios::parse_command("read 0 512")->parts.empty());
   // qemu-io's writev has no -z, -u or -c; lengths are checked one by one and in sum.
   CHECK(scenarios::parse_command("writev -z 0 512").status().message() ==
-        "'writev': unsupported option '-z' (supported: -P pattern, -f, -q, -F flags)");
+        "'writev': unsupported option '-z' (supported: -P pattern, -f, -q, -C, -F flags)");
   CHECK(scenarios::parse_command("readv 0").status().message() == "'readv' expects OFFSET LENGTH [LENGTH...], got 1 operands");
   CHECK(scenarios::parse_command("readv 0 512 0").status().message() == "'readv' length 0: expected 1 to 1073741824 bytes");
   CHECK(scenarios::parse_command("writev 0 1G 512").status().message() ==
@@ -224,7 +224,7 @@ TEST_CASE("request flags qemu-io cannot spell (-F), per request kind") {
   CHECK(scenarios::parse_command("read -F copy_on_read,no_serialising 0 4k").status().message().find(
             "copy_on_read and no_serialising cannot be given together") != std::string::npos);
   CHECK(scenarios::parse_command("discard -F fua 0 4k").status().message() ==
-        "'discard': unsupported option '-F' (supported: -q)");
+        "'discard': unsupported option '-F' (supported: -q, -C)");
   CHECK_FALSE(scenarios::parse_command("write -F").ok());
 }
 
@@ -484,7 +484,7 @@ TEST_CASE("zero writes, compressed writes and discards in qemu-io syntax") {
   CHECK(std::string(scenarios::parse_command("write -z -c 0 512").status().message()) ==
         "'write': -z and -c cannot be given together");
   CHECK(std::string(scenarios::parse_command("discard -P 1 0 512").status().message()) ==
-        "'discard': unsupported option '-P' (supported: -q)");
+        "'discard': unsupported option '-P' (supported: -q, -C)");
 }
 
 TEST_CASE("a scenario of zero writes with -ENOTSUP fallback, unmapping discards and compressed writes holds") {
@@ -604,5 +604,73 @@ TEST_CASE("alloc and map in qemu-io's syntax") {
         "'alloc' count 1000: expected a multiple of 512 from 512 to 1073741824");
   CHECK(scenarios::parse_command("map 0 4k").status().message() == "'map' takes no arguments (it maps the whole node)");
   CHECK(testing::error_of(replace(kGood, "\"flush\",", "\"alloc 60k 8k\",")).find("ends past the end of node 'd'") !=
+        std::string::npos);
+}
+
+TEST_CASE("qemu-io's options combine as getopt's, and -b, -v, -s, -l, -C are read; -n is refused") {
+  auto zu = scenarios::parse_command("write -zu 0 4k");
+  REQUIRE(zu.ok());
+  CHECK(zu->zeroes);
+  CHECK(zu->unmap);
+  CHECK(scenarios::parse_command("write -P0x11 -fq 0 4k")->pattern == std::uint8_t{0x11});
+  CHECK(scenarios::parse_command("write -P0x11 -fq 0 4k")->fua);
+  auto v = scenarios::parse_command("read -vC -P 0x61 -s 8 -l16 0 40");
+  REQUIRE(v.ok());
+  CHECK(v->dump);
+  CHECK(v->verify_offset == 8);
+  CHECK(v->verify_bytes == std::uint64_t{16});
+  CHECK(scenarios::format_command(*v) == "read -P 0x61 -v -s 8 -l 16 0 40");
+  CHECK(scenarios::parse_command("read -b 0 4k")->vmstate);
+  CHECK(scenarios::parse_command("read -s 8 0 40").status().message() == "'read': -s and -l verify a pattern, so they need -P");
+  CHECK(scenarios::parse_command("read -P 1 -s 32 -l 16 0 40").status().message() ==
+        "'read': the verified range (-s 32 -l 16) is outside the 40 bytes read");
+  CHECK(scenarios::parse_command("write -n -z 0 4k").status().message().find("BDRV_REQ_NO_FALLBACK came after the reference") !=
+        std::string::npos);
+  CHECK(scenarios::parse_command("write -b -f 0 4k").status().message() ==
+        "'write -b': the VM state takes plain reads and writes (no -z, -c, -f or -F)");
+  CHECK(scenarios::parse_command("aio_read -b 0 4k").status().message() ==
+        "'aio_read': unsupported option '-b' (supported: -P pattern, -q, -C, -v, -F flags)");
+  CHECK_FALSE(scenarios::parse_command("write -P").ok());
+}
+
+TEST_CASE("the VM state through every api, -s and -l narrow a pattern check, and a VM state needs a node keeping one") {
+  const char* kVm = R"([scenario]
+name = "vm"
+[[node]]
+name = "disk"
+size = "64k"
+vmstate = true
+[[node]]
+name = "fmt"
+driver = "raw"
+file = "disk"
+[[job]]
+name = "qemu-io"
+node = "fmt"
+api = "sync"
+commands = ["write -b -P0x42 0 4k", "read -b -P 0x42 0 4k", "write -P 0x61 0 40", "write -P 0x62 0 8",
+            "read -v -P 0x61 -s 8 -l 16 0 40", "read -bqC -P 0x42 1k 1k"]
+[[job]]
+name = "co"
+node = "fmt"
+commands = ["write -b -P0x43 8k 4k", "read -b -P 0x43 8k 4k"]
+[[job]]
+name = "in-co"
+node = "fmt"
+api = "sync-in-coroutine"
+commands = ["write -b -P0x44 16k 4k", "read -b -P 0x44 16k 4k", "read -b -P 0 20k 512 => ok"]
+)";
+  const scenarios::Scenario s = testing::parse(kVm);
+  for (std::uint64_t seed = 0; seed < 10; ++seed) {
+    const scenarios::RunResult r = testing::run(s, seed);
+    INFO(r.verdict.message);
+    CHECK(r.verdict.ok());
+  }
+  // Without -s and -l the whole read is verified, and its first bytes are 0x62.
+  const scenarios::RunResult wrong = testing::run(testing::parse(replace(kVm, " -s 8 -l 16", "")), 0);
+  CHECK(wrong.verdict.id == "expect");
+  CHECK(testing::error_of(replace(kVm, "vmstate = true\n", "")).find("keeps a VM state (expected vmstate = true") !=
+        std::string::npos);
+  CHECK(testing::error_of(replace(kVm, "read -b -P 0x44 16k 4k", "read -b 1M 4k")).find("ends past the VM state area") !=
         std::string::npos);
 }
