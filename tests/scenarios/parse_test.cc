@@ -607,7 +607,7 @@ TEST_CASE("alloc and map in qemu-io's syntax") {
         std::string::npos);
 }
 
-TEST_CASE("qemu-io's options combine as getopt's, and -b, -v, -s, -l, -C are read; -n is refused") {
+TEST_CASE("qemu-io's options combine as getopt's, -b -v -s -l -C are read and -n is refused") {
   auto zu = scenarios::parse_command("write -zu 0 4k");
   REQUIRE(zu.ok());
   CHECK(zu->zeroes);
