@@ -25,6 +25,20 @@ SparseImage& SparseImage::operator=(const SparseImage& other) {
   return *this;
 }
 
+std::vector<std::pair<std::uint64_t, std::uint64_t>> SparseImage::stored_ranges() const {
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> out;
+  for (const auto& [index, page] : pages_) {
+    const std::uint64_t begin = index * kPage;
+    const std::uint64_t end = std::min(begin + kPage, size_);
+    if (!out.empty() && out.back().second == begin) {
+      out.back().second = end;
+    } else {
+      out.emplace_back(begin, end);
+    }
+  }
+  return out;
+}
+
 bool SparseImage::allocated(std::uint64_t sector) const {
   const auto it = pages_.find(sector / kSectorsPerPage);
   return it != pages_.end() && (it->second->allocated >> (sector % kSectorsPerPage) & 1) != 0;

@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <absl/container/btree_map.h>
 #include <absl/status/status.h>
@@ -40,6 +42,9 @@ class SparseImage {
   // Zeroes the range: whole sectors become holes, partial ones are zero-filled.
   void zero(std::uint64_t offset, std::uint64_t bytes);
   bool allocated(std::uint64_t sector) const;
+  // The byte ranges of the pages that hold anything, merged, in order: all a
+  // check of a huge image needs to read besides what was written.
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> stored_ranges() const;
   std::uint64_t allocated_sectors() const { return allocated_sectors_; }
 
   // Initial content from offset 0 (zero sectors stay holes); at most size() bytes.

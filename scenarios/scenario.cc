@@ -112,9 +112,21 @@ absl::Status read_jobs(const Reader& r, const toml::table& root, Scenario& s) {
       return r.error_at(*t.get("node"), sim::cat("[[job]].node: no node named '", j.node, "'"));
     }
     if (s.node_size(*target) > kMaxCheckedNodeBytes) {
-      return r.error_at(*t.get("node"), sim::cat("[[job]].node: node '", j.node, "' has ", s.node_size(*target),
-                                                 " bytes; jobs may write to nodes of at most ", kMaxCheckedNodeBytes,
-                                                 " bytes (the final-image check reads them whole)"));
+      // A huge node is judged from what was written and what its medium stores
+      // (a sparse check); that needs a mem node, 1:1 below raw and fault
+      // filters, that starts as zeroes.
+      const NodeSpec* home = target;
+      for (int depth = 0; depth < 64 && home != nullptr &&
+                          (home->driver == NodeSpec::Driver::kRaw || home->driver == NodeSpec::Driver::kFault);
+           ++depth) {
+        home = s.find_node(home->file);
+      }
+      if (home == nullptr || home->driver != NodeSpec::Driver::kMem || !home->image.empty()) {
+        return r.error_at(*t.get("node"),
+                          sim::cat("[[job]].node: node '", j.node, "' has ", s.node_size(*target), " bytes; above ",
+                                   kMaxCheckedNodeBytes, " bytes jobs may write only to a mem node without an image "
+                                   "(directly or through raw and fault filters), whose final image is checked sparsely"));
+      }
     }
     RETURN_IF_ERROR(r.read_small(t, "queue_depth", j.queue_depth, 1, kMaxQueueDepth, "[[job]]"));
     RETURN_IF_ERROR(r.read_uint(t, "start_ns", j.start_ns, 0, UINT64_MAX / 4, "[[job]]"));

@@ -49,6 +49,7 @@ class Reader {
     return error_at(node.source(), message);
   }
 
+
   // Reject keys a table does not know: a typo must not become a silent default.
   absl::Status check_keys(const toml::table& table, std::string_view where,
                           std::initializer_list<std::string_view> allowed) const {

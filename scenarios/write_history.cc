@@ -165,8 +165,14 @@ void WriteHistory::index(std::uint32_t id) {
     wide_.push_back(id);
     return;
   }
-  if (chunks_.size() <= last) chunks_.resize(last + 1);
-  for (std::uint64_t c = first; c <= last; ++c) chunks_[c].push_back(id);
+  for (std::uint64_t c = first; c <= last; ++c) {
+    if (c < kDenseChunks) {
+      if (chunks_.size() <= c) chunks_.resize(c + 1);
+      chunks_[c].push_back(id);
+    } else {
+      far_chunks_[c].push_back(id);
+    }
+  }
 }
 
 void WriteHistory::overlapping(std::uint64_t begin, std::uint64_t end, std::vector<const WriteRecord*>& out) const {
@@ -177,12 +183,18 @@ void WriteHistory::overlapping(std::uint64_t begin, std::uint64_t end, std::vect
   }
   if (begin >= end) return;
   const std::uint64_t first = begin / kChunk;
-  const std::uint64_t last = std::min<std::uint64_t>((end - 1) / kChunk + 1, chunks_.size());
-  for (std::uint64_t c = first; c < last; ++c) {
-    for (std::uint32_t id : chunks_[c]) {
+  const std::uint64_t last = (end - 1) / kChunk + 1;  // exclusive
+  // A record in several chunks is taken in the first chunk it shares with the range.
+  const auto take = [&](std::uint64_t c, const std::vector<std::uint32_t>& ids) {
+    for (std::uint32_t id : ids) {
       const WriteRecord& w = records_[id];
-      // A record in several chunks is taken in the first chunk it shares with the range.
       if (meets(w) && std::max(w.offset, begin) / kChunk == c) out.push_back(&w);
+    }
+  };
+  for (std::uint64_t c = first; c < std::min<std::uint64_t>(last, chunks_.size()); ++c) take(c, chunks_[c]);
+  if (last > kDenseChunks) {
+    for (auto it = far_chunks_.lower_bound(first); it != far_chunks_.end() && it->first < last; ++it) {
+      take(it->first, it->second);
     }
   }
 }

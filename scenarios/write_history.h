@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -133,10 +134,14 @@ class WriteHistory {
   // An index of records by the kChunk-byte chunks they cover, so that judging a
   // range looks at the writes near it, not at every write of the run. A record
   // covering more than kMaxChunksPerRecord chunks goes to wide_ instead, which
-  // every lookup scans (few writes are that large).
+  // every lookup scans (few writes are that large). The first kDenseChunks
+  // chunks (a node of up to 256 MiB) are a vector; chunks past them, of huge
+  // nodes written at large offsets, an ordered map (visited by range, in order).
   static constexpr std::uint64_t kChunk = 64 * 1024;
   static constexpr std::uint64_t kMaxChunksPerRecord = 64;
+  static constexpr std::uint64_t kDenseChunks = (256ULL << 20) / kChunk;
   std::vector<std::vector<std::uint32_t>> chunks_;
+  std::map<std::uint64_t, std::vector<std::uint32_t>> far_chunks_;
   std::vector<std::uint32_t> wide_;
 };
 
