@@ -323,8 +323,10 @@ absl::StatusOr<Command> parse_command(std::string_view text) {
     if (*bytes > kMaxCommandBytes || total + *bytes > kMaxCommandBytes) {
       return error(sim::cat("'", verb, "' length ", *bytes, ": the request may have at most ", kMaxCommandBytes, " bytes"));
     }
-    if (*bytes == 0) {
-      return error(sim::cat("'", verb, "' length 0: expected 1 to ", kMaxCommandBytes, " bytes"));
+    // A zero-length request is the reference's to judge (it takes them); one
+    // buffer of a vector is not.
+    if (*bytes == 0 && vectored) {
+      return error(sim::cat("'", verb, "' length 0: expected 1 to ", kMaxCommandBytes, " bytes per buffer"));
     }
     total += *bytes;
     if (vectored) cmd.parts.push_back(*bytes);
