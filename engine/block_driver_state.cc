@@ -28,7 +28,8 @@ constexpr std::size_t kPageSize = 4096;
 BdrvChild::BdrvChild(std::string child_name, BlockDriverState& child, BlockDriverState* parent_bs, ChildRole child_kind,
                      const BdrvChildRole* child_role)
     : name(std::move(child_name)), bs(&child), parent(parent_bs), kind(child_kind), role(child_role) {
-  child.parents.push_back(this);
+  // QLIST_INSERT_HEAD, as block.c links a new parent: the newest comes first.
+  child.parents.insert(child.parents.begin(), this);
 }
 
 BdrvChild::~BdrvChild() {
@@ -76,7 +77,8 @@ BdrvChild& BlockDriverState::attach_child(std::string name, BlockDriverState& ch
   SIM_CHECK("node.child_role", kind != ChildRole::kRoot, "a node's child is its file or its backing");
   owned_children_.push_back(std::make_unique<BdrvChild>(std::move(name), child, this, kind, role));
   BdrvChild* edge = owned_children_.back().get();
-  children.push_back(edge);
+  // QLIST_INSERT_HEAD, as bdrv_attach_child: drains visit the newest child first.
+  children.insert(children.begin(), edge);
   if (kind == ChildRole::kFile) file = edge;
   if (kind == ChildRole::kBacking) backing = edge;
   return *edge;

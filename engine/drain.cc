@@ -114,12 +114,12 @@ sim::Task<void> bdrv_co_drain(BlockDriverState& bs) {
 
 void bdrv_drain_all_begin() {
   block_job_pause_all();
-  std::vector<sim::AioContext*> contexts;  // each once, in first-seen order
+  std::vector<sim::AioContext*> contexts;  // each once, the last seen first (g_slist_prepend)
   for (BlockDriverState* bs : bdrv_all_nodes()) {
     bdrv_parent_drained_begin(*bs);
     bs->aio_context().disable_external();
     if (std::find(contexts.begin(), contexts.end(), &bs->aio_context()) == contexts.end()) {
-      contexts.push_back(&bs->aio_context());
+      contexts.insert(contexts.begin(), &bs->aio_context());
     }
   }
   // Completing one request can start others on other nodes: keep going until a

@@ -1,20 +1,42 @@
 // BDRV_POLL_WHILE (included by drain.h).
 #pragma once
 
+#include "sim/invariant.h"
 #include "sim/world.h"
 
 namespace engine {
 
+// As the reference's macro: in the node's home thread, poll its context,
+// blocking while `cond` holds, and then without blocking until it makes no
+// more progress; from the main loop for a node of an IOThread, ask
+// bdrv_wakeup to kick the main loop (bs.wakeup), sleep in the main loop while
+// `cond` holds, and then poll the node's context without blocking until it
+// makes no progress.
 template <typename Cond>
 bool bdrv_poll_while(BlockDriverState& bs, Cond&& cond) {
   sim::World& world = sim::World::current();
   sim::AioContext& ctx = bs.aio_context();
-  const bool home = ctx.thread() == world.current_context().thread();
-  if (home) return world.poll_while(ctx, cond);
-  // Waiting from the main loop for a node in an IOThread: that thread runs on its
-  // own; bdrv_wakeup kicks the main loop when the node's state changes.
+  bool waited = false;
+  bool busy = true;
+  if (ctx.thread() == world.current_context().thread()) {
+    while (cond() || busy) {
+      busy = world.poll(ctx, cond());
+      waited |= cond() || busy;
+    }
+    return waited;
+  }
+  SIM_CHECK("poll_while.one_waiter", !bs.wakeup,
+            "BDRV_POLL_WHILE on " + bs.node_name() + " from the main loop while another one waits on it");
   bs.wakeup = true;
-  bool waited = world.poll_while(world.main_context(), cond);
+  while (busy) {
+    if (cond()) {
+      waited = busy = true;
+      world.poll(world.main_context(), true);
+    } else {
+      busy = world.poll(ctx, false);
+      waited |= busy;
+    }
+  }
   bs.wakeup = false;
   return waited;
 }

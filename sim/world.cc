@@ -376,8 +376,14 @@ bool World::poll(AioContext& ctx, bool blocking) {
   for (;;) {
     Selection selection;
     if (select(&ctx, selection)) {
+      const bool own = selection.ctx == &ctx;
       dispatch(selection);
-      return true;
+      // QEMU's aio_poll(ctx) returns once ctx itself made progress. An event
+      // of another thread ran concurrently (interleaved here): the caller keeps
+      // waiting, and only a kick into ctx (a bottom half such as bdrv_wakeup's,
+      // a coroutine woken into ctx) ends its wait.
+      if (own) return true;
+      continue;
     }
     if (!blocking) return false;
     if (!advance_time(&ctx)) {

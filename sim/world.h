@@ -112,9 +112,12 @@ class World {
   void unblock_current();
 
   // --- polling ---
-  // aio_poll: dispatch one ready event of `ctx` (or of an idle other thread). With
-  // `blocking`, advances virtual time to the next timer when nothing is ready.
-  // Re-entrant; calling it from a coroutine is a bug. Returns whether it made progress.
+  // aio_poll: dispatch ready events until one of `ctx` itself has run (events of
+  // idle other threads run meanwhile, as those threads would). With `blocking`,
+  // advances virtual time to the next timer while nothing is ready, and waits
+  // until `ctx` makes progress (a deadlock verdict if it never can); without, it
+  // returns once nothing is ready. Re-entrant; calling it from a coroutine is a
+  // bug. Returns whether `ctx` made progress.
   bool poll(AioContext& ctx, bool blocking);
   // BDRV_POLL_WHILE: poll `ctx` until `cond()` is false. Returns whether it waited.
   template <typename Cond>

@@ -159,15 +159,39 @@ TEST_CASE("aio_co_schedule moves a coroutine to another loop") {
   CHECK(log == std::vector<std::string>{"start in main", "woken in iothread0"});
 }
 
-TEST_CASE("while the main thread polls, an idle iothread's loop keeps running") {
+TEST_CASE("while the main thread polls, an idle iothread's loop keeps running, and a kick ends the poll") {
   World world(testing::config());
   auto& io = world.new_context("iothread0");
   bool done = false;
-  io.timer_add(500, "iothread work", [&] { done = true; });
-  world.main_context().bh_schedule("main waits", [&] { world.poll_while(world.main_context(), [&] { return !done; }); });
+  // The iothread's work ends with a kick of the main loop, as bdrv_wakeup's bottom half.
+  io.timer_add(500, "iothread work", [&] {
+    done = true;
+    world.main_context().bh_schedule("kick", [] {});
+  });
+  int polls = 0;
+  world.main_context().bh_schedule("main waits", [&] {
+    world.poll_while(world.main_context(), [&] {
+      ++polls;
+      return !done;
+    });
+  });
   world.run();
   CHECK(world.verdict().ok());
   CHECK(done);
+  // The iothread's timer alone did not end the main loop's poll; the kick did.
+  CHECK(polls == 2);
+}
+
+TEST_CASE("a blocking poll returns only after progress of its own context: a lost kick hangs") {
+  World world(testing::config());
+  auto& io = world.new_context("iothread0");
+  bool done = false;
+  io.timer_add(500, "iothread work", [&] { done = true; });  // no kick
+  world.main_context().bh_schedule("main waits", [&] { world.poll_while(world.main_context(), [&] { return !done; }); });
+  world.run();
+  REQUIRE(world.verdict().kind == sim::Verdict::Kind::kDeadlock);
+  CHECK(done);  // the work was done: only the wake-up was missing
+  CHECK(world.verdict().message.find("aio_poll(main, blocking) would wait forever") != std::string::npos);
 }
 
 TEST_CASE("spawn: ids, the current coroutine and a completion callback") {
