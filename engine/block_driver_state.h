@@ -72,6 +72,7 @@ struct BdrvChild {
   BlockDriverState* parent;
   ChildRole kind;
   const BdrvChildRole* role;
+  void* opaque = nullptr;  // the parent's own state, for its role's callbacks
 };
 
 // A dirty bitmap: which `granularity`-sized chunks were written.

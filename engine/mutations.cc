@@ -22,6 +22,9 @@ const std::vector<MutantInfo>& all_mutants() {
       {Mutant::kOverlapStartOnly, "overlap-start-only",
        "tracked_request_overlaps counts only a range that starts inside the request, missing one that starts before "
        "it and reaches into it", "serialisation"},
+      {Mutant::kParentDrainSkipped, "parent-drain-skipped",
+       "bdrv_drained_begin does not call the parents' drained_begin: a backend above a drained node is never quiesced",
+       "drain"},
   };
   return kAll;
 }

@@ -18,6 +18,7 @@ enum class Mutant : unsigned char {
   kNoZeroFallback,        // -ENOTSUP from write_zeroes reaches caller (errors)
   kLeakSerialisingCount,  // a serialising request's count never drops (hygiene)
   kOverlapStartOnly,      // overlap misses a range starting before the request (serialisation, from its own model)
+  kParentDrainSkipped,    // drained_begin does not tell the node's parents (drain: a backend left unquiesced)
   kCount,
 };
 

@@ -119,6 +119,19 @@ void ScenarioRun::check_expected_outcome(const Job& job, const Command& cmd, int
 }
 
 void ScenarioRun::judge_errors(const Job& job, const Command& cmd, int ret, const std::vector<int>& driver_errors) {
+  // A backend refuses a request past the device's end itself, with -EIO
+  // (blk_check_byte_request): no driver is asked.
+  if (job.backend != nullptr && cmd.op != Command::Op::kFlush && !cmd.vmstate) {
+    const std::uint64_t size = scenario_.node_size(*job.node->spec);
+    if (cmd.offset > size || cmd.bytes > size - cmd.offset) {
+      if (ret != -EIO) {
+        violation(Oracle::kErrors, sim::cat(command_verb(cmd), ": past the end not refused"),
+                  sim::cat(command_where(scenario_, job, cmd), " ends past the device's ", size, " bytes, but ended with ",
+                           expect_name(ret < 0 ? ret : 0), " instead of the backend's -EIO"));
+      }
+      return;
+    }
+  }
   // The reference absorbs -ENOTSUP from zero writes (it writes zeroes instead)
   // and from discards (advisory); every other driver error must reach the caller.
   const bool absorbable = cmd.writes_zeroes() || cmd.op == Command::Op::kDiscard;
@@ -217,6 +230,29 @@ void ScenarioRun::check_drained(std::string_view what, const std::vector<std::si
       return;
     }
   }
+  // A quiesced node has told its parents: each backend on it is quiesced too.
+  for (const auto& job : jobs_) {
+    if (job->backend == nullptr || job->node->bs->quiesce_counter == 0 || job->backend->quiesce_counter() > 0) continue;
+    violation(Oracle::kDrain, "parent not quiesced",
+              sim::cat(what, " returned with node '", job->node->spec->name, "' quiesced, but its parent, job '",
+                       job->spec->name, "''s backend, was never told (drained_begin callbacks: ",
+                       job->backend->drained_begins(), ")"));
+    return;
+  }
+}
+
+void ScenarioRun::check_backends() {
+  for (const auto& job : jobs_) {
+    const BlockBackend* blk = job->backend.get();
+    if (blk == nullptr) continue;
+    if (blk->unbalanced() || blk->quiesce_counter() != 0 || blk->drained_begins() != blk->drained_ends()) {
+      violation(Oracle::kDrain, "parent drain callbacks unbalanced",
+                sim::cat("job '", job->spec->name, "''s backend ends with quiesce_counter ", blk->quiesce_counter(), " after ",
+                         blk->drained_begins(), " drained_begin and ", blk->drained_ends(), " drained_end callbacks",
+                         blk->unbalanced() ? " (a drained_end came without its drained_begin)" : ""));
+      return;
+    }
+  }
 }
 
 void ScenarioRun::check_guest_entry(const Job& job, const Command& cmd) {
@@ -287,7 +323,8 @@ void ScenarioRun::check_final_images() {
       std::sort(ranges.begin(), ranges.end());
     }
     std::uint64_t done = 0;  // ranges may overlap: each byte is read once
-    for (const auto& [begin, end] : ranges) {
+    for (const auto& [begin, range_end] : ranges) {
+      const std::uint64_t end = std::min(range_end, checked.history.size());  // failed writes past the end
       for (std::uint64_t offset = std::max(begin, done); offset < end; offset += kPiece) {
         data.resize(std::min(kPiece, end - offset));
         const int ret = engine::bdrv_pread(*node.root, static_cast<std::int64_t>(offset), data.data(),

@@ -175,6 +175,7 @@ void ScenarioRun::build() {
     job->spec = &spec;
     job->node = &node_named(spec.node);
     job->history = data_home(*job->node).index;
+    if (spec.backend) job->backend = std::make_unique<BlockBackend>(spec.name, *job->node->bs, *spec.backend);
     const std::uint64_t size = scenario_.node_size(*job->node->spec);
     if (spec.random) {
       job->generated = generate_workload(*spec.random, size, world_.rng(sim::cat("workload:", spec.name)));
@@ -243,6 +244,10 @@ sim::Task<int> ScenarioRun::start_command(Job& job, const Command& cmd, std::vec
     return engine::bdrv_co_rw_vmstate(*child.bs, qiov, static_cast<std::int64_t>(cmd.offset),
                                       cmd.op == Command::Op::kRead);
   }
+  if (job.backend != nullptr && cmd.op <= Command::Op::kFlush && cmd.op != Command::Op::kAlloc &&
+      cmd.op != Command::Op::kMap) {
+    return backend_command(*job.backend, cmd, buffer, qiov);
+  }
   switch (cmd.op) {
     case Command::Op::kWrite: {
       if (cmd.zeroes) {
@@ -272,6 +277,32 @@ sim::Task<int> ScenarioRun::start_command(Job& job, const Command& cmd, std::vec
       break;
   }
   return control_command(job, cmd);
+}
+
+// A device's request through its BlockBackend: blk_co_preadv, blk_co_pwritev
+// (zero writes as blk_co_pwrite_zeroes: no buffer), blk_co_pdiscard, blk_co_flush.
+sim::Task<int> ScenarioRun::backend_command(BlockBackend& blk, const Command& cmd, std::vector<std::uint8_t>& buffer,
+                                            engine::IoVector& qiov) {
+  const auto offset = static_cast<std::int64_t>(cmd.offset);
+  const unsigned flags = cmd.engine_flags();
+  switch (cmd.op) {
+    case Command::Op::kRead:
+      prepare_read_buffer(cmd, buffer);
+      qiov = request_vector(cmd, buffer);
+      return blk.co_preadv(offset, cmd.bytes, qiov, flags);
+    case Command::Op::kWrite:
+      if (cmd.zeroes) return blk.co_pwritev(offset, cmd.bytes, nullptr, flags);
+      buffer.assign(cmd.bytes, cmd.pattern.value_or(kDefaultWritePattern));
+      qiov = request_vector(cmd, buffer);
+      return blk.co_pwritev(offset, cmd.bytes, &qiov, flags);
+    case Command::Op::kDiscard:
+      return blk.co_pdiscard(offset, static_cast<int>(cmd.bytes));
+    case Command::Op::kFlush:
+      return blk.co_flush();
+    default:
+      SIM_ASSERT(false, "only reads, writes, discards and flushes go through a backend");
+      return blk.co_flush();
+  }
 }
 
 void ScenarioRun::prepare_read_buffer(const Command& cmd, std::vector<std::uint8_t>& buffer) const {
@@ -336,14 +367,19 @@ void ScenarioRun::begin_command(CommandState& state) {
   self.set_annotation(&state);
 
   state.began = ++clock_;
-  if (records_writes_ && writes_data(cmd)) {
+  // A write past the device's end is refused by its backend: nothing can land.
+  const bool within = cmd.offset <= job.checked->history.size() && cmd.bytes <= job.checked->history.size() - cmd.offset;
+  if (records_writes_ && writes_data(cmd) && within) {
+    state.recorded = true;
     WriteRecord w;
     w.offset = cmd.offset;
     w.bytes = cmd.bytes;
     w.discard = cmd.op == Command::Op::kDiscard;
     // A zero write stores zeroes whether or not it carries a buffer.
     w.value = (w.discard || cmd.writes_zeroes()) ? 0 : cmd.pattern.value_or(kDefaultWritePattern);
-    w.fua = (cmd.engine_flags() & engine::BDRV_REQ_FUA) != 0;
+    // A backend without a write cache makes every write FUA (cache=writethrough).
+    w.fua = (cmd.engine_flags() & engine::BDRV_REQ_FUA) != 0 ||
+            (job.spec->backend && !job.spec->backend->write_cache && cmd.op == Command::Op::kWrite);
     w.zeroes = cmd.writes_zeroes();
     w.issued = state.began;
     state.record = job.checked->history.issue(w);
@@ -367,7 +403,7 @@ void ScenarioRun::end_command(CommandState& state, int ret) {
                                        cmd.op == Command::Op::kRead ? state.data : std::vector<std::uint8_t>{}});
   }
   const std::uint64_t ended = ++clock_;
-  if (records_writes_ && writes_data(cmd)) checked.history.complete(state.record, ended, ret >= 0);
+  if (state.recorded) checked.history.complete(state.record, ended, ret >= 0);
   if (cmd.op == Command::Op::kRead && ret >= 0) check_read(job, cmd, state.began, state.data);
   if ((cmd.op == Command::Op::kAlloc || cmd.op == Command::Op::kMap) && ret >= 0) check_allocation(job, cmd, state);
   if (cmd.op == Command::Op::kFlush && ret >= 0) {
@@ -487,6 +523,7 @@ RunResult ScenarioRun::run() {
   if (ran_clean) {
     world_.trace().mute(true);
     check_hygiene(frames_before);
+    if (world_.verdict().ok() && checking(Oracle::kDrain)) check_backends();
     if (world_.verdict().ok()) check_final_images();
     world_.destroy_coroutines();
   }

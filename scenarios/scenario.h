@@ -11,6 +11,7 @@
 #include <absl/status/statusor.h>
 
 #include "engine/fixes.h"
+#include "scenarios/block_backend.h"
 #include "scenarios/event_spec.h"
 #include "scenarios/node_spec.h"
 #include "scenarios/oracles.h"
@@ -45,6 +46,9 @@ struct JobSpec {
   std::string name;
   std::string node;
   Api api = Api::kCoroutine;
+  // `backend = { ... }`: the job is a device behind a BlockBackend-like root
+  // parent (scenarios/block_backend.h) rather than a bare root child.
+  std::optional<BackendOptions> backend;
   std::uint32_t queue_depth = 1;
   std::uint64_t start_ns = 0;
   std::vector<Command> commands;

@@ -45,6 +45,7 @@ struct CheckedNode {
 struct Job {
   const JobSpec* spec = nullptr;
   Node* node = nullptr;
+  std::unique_ptr<BlockBackend> backend;  // with `backend = {...}`: the job's way in
   std::size_t history = 0;  // index of data_home(*node): the key of its write history
   CheckedNode* checked = nullptr;  // checked_[history]
   std::vector<Command> generated;  // a random workload's commands for this seed
@@ -69,6 +70,7 @@ struct CommandState {
   Job* job = nullptr;
   std::uint64_t began = 0;  // logical clock at issue
   std::size_t record = 0;   // its write record, for commands that write data
+  bool recorded = false;    // whether it has one (a backend refuses writes past the end unrecorded)
   std::vector<std::uint8_t> data;
   engine::IoVector qiov;
   std::vector<int> driver_errors;
@@ -117,6 +119,8 @@ class ScenarioRun {
   sim::Task<int> sync_command_in_coroutine(Job& job, const Command& cmd, std::vector<std::uint8_t>& buffer,
                                            engine::IoVector& qiov);
   void prepare_read_buffer(const Command& cmd, std::vector<std::uint8_t>& buffer) const;
+  sim::Task<int> backend_command(BlockBackend& blk, const Command& cmd, std::vector<std::uint8_t>& buffer,
+                                 engine::IoVector& qiov);
   Node& node_named(std::string_view name);
   drivers::FaultDriver& fault_below(Node& node);
   bool has_image_below(const NodeSpec& spec) const;
@@ -142,6 +146,8 @@ class ScenarioRun {
   // run_queries.cc: qemu-io's alloc and map, and the allocation oracle.
   sim::Task<int> query_command(Job& job, const Command& cmd);
   void check_allocation(const Job& job, const Command& cmd, const CommandState& state);
+  // The backends' parent role: drain callbacks balanced, nothing left quiesced.
+  void check_backends();
   void check_flush_order(std::string_view what, std::uint64_t began, const std::vector<std::size_t>& covered);
   // The node whose bytes `node` shows 1:1: follow raw and fault nodes down
   // their file. Jobs on any node of such a chain share one write history.

@@ -157,7 +157,7 @@ TEST_CASE("every mutant is caught by the oracle it names, somewhere in the libra
       {Mutant::kSkipSerialisingWait, "overlapping-writers.toml"}, {Mutant::kSkipFlushToDisk, "flush-crash.toml"},
       {Mutant::kDrainNoWait, "drain-all-two-loops.toml"},         {Mutant::kSwallowWriteError, "eio-fragment.toml"},
       {Mutant::kNoZeroFallback, "zero-enotsup-fua.toml"},         {Mutant::kLeakSerialisingCount, "overlapping-writers.toml"},
-      {Mutant::kOverlapStartOnly, "overlapping-writers.toml"},
+      {Mutant::kOverlapStartOnly, "overlapping-writers.toml"},   {Mutant::kParentDrainSkipped, "backend-drains.toml"},
   };
   for (const Case& c : cases) {
     const engine::MutantInfo* info = nullptr;

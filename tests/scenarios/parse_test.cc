@@ -734,3 +734,67 @@ commands = ["write -P 0x11 0 8k", "aio_write -P 0x22 100 0", "aio_read 100 0", "
   // read-modify-write of the block around them, as in the reference.
   CHECK(block_writes == 2);
 }
+
+TEST_CASE("a job behind a backend: the parent role is told of drains, past-end requests are the backend's -EIO") {
+  const char* kBackend = R"([scenario]
+name = "backend"
+[[node]]
+name = "disk"
+size = "64k"
+[[job]]
+name = "vm"
+node = "disk"
+queue_depth = 2
+backend = { queue_while_drained = true }
+commands = ["aio_write -P 0x11 0 8k", "aio_write -P 0x22 8k 8k", "aio_flush", "read -P 0x11 0 8k", "read 64k 1 => EIO",
+            "write 60k 8k => EIO", "read -P 0x22 8k 8k"]
+[[event]]
+name = "d"
+at_ns = 3000
+action = "drained"
+node = "disk"
+duration_ns = 20000
+)";
+  const scenarios::Scenario s = testing::parse(kBackend);
+  REQUIRE(s.jobs[0].backend.has_value());
+  CHECK(s.jobs[0].backend->queue_while_drained);
+  CHECK(s.jobs[0].backend->write_cache);
+  for (std::uint64_t seed = 0; seed < 20; ++seed) {
+    const scenarios::RunResult r = testing::run(s, seed);
+    INFO(r.verdict.message);
+    CHECK(r.verdict.ok());
+  }
+  // A bare root child (no backend) may not be sent past the end: that is the scenario's error.
+  CHECK(testing::error_of(replace(kBackend, "backend = { queue_while_drained = true }\n", "")).find(
+            "ends past the end of node 'disk'") != std::string::npos);
+  CHECK(testing::error_of(replace(kBackend, "backend = { queue_while_drained = true }", "backend = true")) ==
+        "x.toml:10:11: [[job]].backend: expected a table such as { write_cache = false } ({} for the defaults)");
+  CHECK(testing::error_of(replace(kBackend, "queue_while_drained = true", "queue = true")).find(
+            "unknown key 'queue' in [[job]].backend") != std::string::npos);
+  CHECK(testing::error_of(replace(kBackend, "queue_depth = 2", "queue_depth = 2\napi = \"sync\"")).find(
+            "a backend's sync calls (blk_pread, ...) are not modelled") != std::string::npos);
+}
+
+TEST_CASE("a parent that is never told of a drain is the drain oracle's failure") {
+  const scenarios::Scenario s = testing::parse(R"([scenario]
+name = "backend"
+[[node]]
+name = "disk"
+size = "64k"
+[[job]]
+name = "vm"
+node = "disk"
+backend = {}
+commands = ["write -P 0x11 0 8k"]
+[[event]]
+name = "d"
+at_ns = 0
+action = "drain"
+node = "disk"
+)");
+  CHECK(testing::run(s, 0).verdict.ok());
+  // The role's callbacks skipped: the node is quiesced, its backend is not.
+  const scenarios::RunResult r = testing::run(s, 0, {engine::Mutant::kParentDrainSkipped});
+  CHECK(r.verdict.id == "drain");
+  CHECK(r.verdict.message.find("was never told") != std::string::npos);
+}

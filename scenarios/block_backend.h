@@ -1,0 +1,75 @@
+// A BlockBackend-like root parent for guest jobs (QEMU's block-backend.c of
+// the reference's time): the device's way into the graph. It is not part of
+// the engine under test but its caller, modelled as QEMU's:
+//   - blk_co_* check the request against the backend (at most INT_MAX bytes,
+//     a medium present, inside the device's length: -EIO / -ENOMEDIUM), count
+//     it in the root node's in_flight around the engine call, turn every write
+//     into a FUA write when the backend's write cache is off
+//     (cache=writethrough), and send zero writes as bdrv_co_pwritev without a
+//     buffer (blk_co_pwrite_zeroes);
+//   - its root child has the parent role: drained_begin / drained_end count the
+//     backend's quiesce_counter, so parent drain callbacks run;
+//   - optionally (queue_while_drained, as QEMU 5.0's blk_wait_while_drained)
+//     a request arriving while the backend is quiesced waits until the last
+//     drained_end.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "engine/block_driver_state.h"
+#include "engine/iovec.h"
+#include "sim/co_queue.h"
+#include "sim/task.h"
+
+namespace scenarios {
+
+struct BackendOptions {
+  bool write_cache = true;           // false: cache=writethrough, every write FUA
+  bool queue_while_drained = false;  // requests wait while quiesced (later QEMU)
+};
+
+class BlockBackend {
+ public:
+  BlockBackend(std::string name, engine::BlockDriverState& root_bs, BackendOptions options);
+  BlockBackend(const BlockBackend&) = delete;
+  BlockBackend& operator=(const BlockBackend&) = delete;
+
+  engine::BdrvChild& root() { return root_; }
+  const std::string& name() const { return name_; }
+
+  // blk_co_preadv, blk_co_pwritev (qiov nullptr with BDRV_REQ_ZERO_WRITE: a
+  // zero write), blk_co_pdiscard, blk_co_flush.
+  sim::Task<int> co_preadv(std::int64_t offset, std::uint64_t bytes, engine::IoVector& qiov, unsigned flags);
+  sim::Task<int> co_pwritev(std::int64_t offset, std::uint64_t bytes, engine::IoVector* qiov, unsigned flags);
+  sim::Task<int> co_pdiscard(std::int64_t offset, int bytes);
+  sim::Task<int> co_flush();
+
+  // The parent role's bookkeeping, for the drain oracle.
+  int quiesce_counter() const { return quiesce_counter_; }
+  std::uint64_t drained_begins() const { return drained_begins_; }
+  std::uint64_t drained_ends() const { return drained_ends_; }
+  // A callback that was not balanced: drained_end without a drained_begin.
+  bool unbalanced() const { return unbalanced_; }
+  // Requests waiting because the backend is quiesced.
+  std::size_t queued() const { return queued_requests_.size(); }
+
+ private:
+  static const engine::BdrvChildRole kRole;
+  static void drained_begin(engine::BdrvChild& child);
+  static void drained_end(engine::BdrvChild& child);
+
+  int check_byte_request(std::int64_t offset, std::uint64_t bytes) const;
+  sim::Task<void> wait_while_drained();
+
+  std::string name_;
+  BackendOptions options_;
+  engine::BdrvChild root_;
+  int quiesce_counter_ = 0;
+  std::uint64_t drained_begins_ = 0;
+  std::uint64_t drained_ends_ = 0;
+  bool unbalanced_ = false;
+  sim::CoQueue queued_requests_;
+};
+
+}  // namespace scenarios
