@@ -107,6 +107,8 @@ class BlockDriverState {
   BlockDriver* drv() const { return drv_; }
   // Removes the medium: every request then fails with -ENOMEDIUM.
   void eject() { drv_ = nullptr; }
+  // Puts a medium (its driver) back.
+  void insert(BlockDriver& drv) { drv_ = &drv; }
 
   // Graph edges this node owns: its file and backing children.
   BdrvChild& attach_child(std::string name, BlockDriverState& child, ChildRole kind,

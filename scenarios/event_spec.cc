@@ -18,6 +18,8 @@ constexpr ActionName kActions[] = {
     {EventSpec::Action::kDrainAll, "drain_all"},   {EventSpec::Action::kFlushAll, "flush_all"},
     {EventSpec::Action::kCrash, "crash"},          {EventSpec::Action::kCopyOnRead, "copy_on_read"},
     {EventSpec::Action::kSetState, "set_state"},   {EventSpec::Action::kResume, "resume"},
+    {EventSpec::Action::kEject, "eject"},          {EventSpec::Action::kInsert, "insert"},
+    {EventSpec::Action::kReadOnly, "read_only"},
 };
 
 // The fault node at or below `name` (following file edges), or nullptr.
@@ -91,7 +93,7 @@ absl::Status read_event(const Reader& r, const toml::table& t, const Scenario& s
   RETURN_IF_ERROR(only_for("duration_ns", {A::kDrained, A::kDrainAll}));
   RETURN_IF_ERROR(only_for("in_coroutine", {A::kDrain, A::kDrained}));
   RETURN_IF_ERROR(only_for("mode", {A::kCrash}));
-  RETURN_IF_ERROR(only_for("enabled", {A::kCopyOnRead}));
+  RETURN_IF_ERROR(only_for("enabled", {A::kCopyOnRead, A::kReadOnly}));
   RETURN_IF_ERROR(only_for("state", {A::kSetState}));
   RETURN_IF_ERROR(only_for("tag", {A::kResume}));
   RETURN_IF_ERROR(r.read_uint(t, "duration_ns", e.duration_ns, 0, kMaxEventDelayNs, "[[event]]"));
@@ -106,7 +108,8 @@ absl::Status read_event(const Reader& r, const toml::table& t, const Scenario& s
   }
 
   const bool needs_node = e.action == A::kDrain || e.action == A::kDrained || e.action == A::kCopyOnRead ||
-                          e.action == A::kSetState || e.action == A::kResume;
+                          e.action == A::kSetState || e.action == A::kResume || e.action == A::kEject ||
+                          e.action == A::kInsert || e.action == A::kReadOnly;
   const bool takes_node = needs_node || e.action == A::kCrash || e.trigger == EventSpec::Trigger::kOnBreak;
   if (needs_node && e.node.empty()) return r.error_at(t, sim::cat("[[event]] action '", action, "' needs node = \"...\""));
   if (!takes_node && !e.node.empty()) {

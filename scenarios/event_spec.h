@@ -2,6 +2,7 @@
 // condition holds. Written as [[event]] tables:
 //   trigger: at_ns = T | after_job = "JOB" | after_requests = N | on_break = "TAG"
 //   action:  drain | drained | drain_all | flush_all | crash | copy_on_read | set_state | resume
+//            | eject | insert | read_only
 #pragma once
 
 #include <cstdint>
@@ -27,7 +28,9 @@ inline constexpr std::uint64_t kMaxCrashCheckedBytes = 64ULL << 20;
 
 struct EventSpec {
   enum class Trigger : std::uint8_t { kAt, kAfterJob, kAfterRequests, kOnBreak };
-  enum class Action : std::uint8_t { kDrain, kDrained, kDrainAll, kFlushAll, kCrash, kCopyOnRead, kSetState, kResume };
+  enum class Action : std::uint8_t {
+    kDrain, kDrained, kDrainAll, kFlushAll, kCrash, kCopyOnRead, kSetState, kResume, kEject, kInsert, kReadOnly
+  };
 
   std::string name;
   Trigger trigger = Trigger::kAt;
@@ -41,7 +44,7 @@ struct EventSpec {
   std::uint64_t duration_ns = 0;  // drained, drain_all: how long the section lasts
   bool in_coroutine = false;      // drain, drained: from a coroutine rather than the main loop
   drivers::CrashMode mode = drivers::CrashMode::kDropAll;
-  bool enabled = true;  // copy_on_read
+  bool enabled = true;  // copy_on_read, read_only
   int state = 1;        // set_state
   std::string tag;      // resume
   int line = 0;

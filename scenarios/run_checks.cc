@@ -118,7 +118,27 @@ void ScenarioRun::check_expected_outcome(const Job& job, const Command& cmd, int
             sim::cat(command_where(scenario_, job, cmd), " ended with ", expect_name(got), ", expected ", expect_name(*cmd.expect)));
 }
 
-void ScenarioRun::judge_errors(const Job& job, const Command& cmd, int ret, const std::vector<int>& driver_errors) {
+void ScenarioRun::judge_errors(const Job& job, const Command& cmd, int ret, const CommandState& state) {
+  const std::vector<int>& driver_errors = state.driver_errors;
+  // The medium events: a node without a medium fails requests with
+  // -ENOMEDIUM, a read-only one fails writes and discards with -EPERM, and no
+  // driver is asked. A change during the command allows either outcome.
+  const bool changed = medium_changes(*job.node) != state.medium_changes;
+  const bool writes = cmd.op == Command::Op::kWrite || cmd.op == Command::Op::kDiscard;
+  const bool request = cmd.op == Command::Op::kRead || writes;
+  if (ret == -ENOMEDIUM && (changed || subtree_ejected(*job.node))) return;
+  if (ret == -EPERM && writes && (changed || subtree_read_only(*job.node))) return;
+  if (!changed && request && !cmd.vmstate) {
+    const MediumState& own = media_[job.node->index];
+    const int must = own.ejected ? -ENOMEDIUM : (own.read_only && writes) ? -EPERM : 0;
+    if (must != 0 && ret != must) {
+      violation(Oracle::kErrors, sim::cat(command_verb(cmd), ": ", own.ejected ? "no medium" : "read-only", " not refused"),
+                sim::cat(command_where(scenario_, job, cmd), " ended with ", expect_name(ret < 0 ? ret : 0), " on node '",
+                         job.node->spec->name, "', which is ", own.ejected ? "ejected" : "read-only", " (expected ",
+                         engine::errno_name(must), ")"));
+      return;
+    }
+  }
   // A backend refuses a request past the device's end itself, with -EIO
   // (blk_check_byte_request): no driver is asked.
   if (job.backend != nullptr && cmd.op != Command::Op::kFlush && !cmd.vmstate) {

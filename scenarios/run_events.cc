@@ -101,6 +101,7 @@ sim::Task<void> ScenarioRun::drained_section(const EventSpec& e) {
 // the durability oracle reads every node jobs write to.
 void ScenarioRun::crash(const EventSpec& e) {
   engine::bdrv_drain_all_begin();
+  media_in_for_checks(true);  // the durability check reads whole nodes
   std::vector<bool> crashed(nodes_.size(), false);
   for (auto& n : nodes_) {
     if (n->mem == nullptr || (!e.node.empty() && n->spec->name != e.node)) continue;
@@ -120,7 +121,63 @@ void ScenarioRun::crash(const EventSpec& e) {
     }
   }
   check_durability(crashed);
+  media_in_for_checks(false);
   engine::bdrv_drain_all_end();
+}
+
+// Ejecting or inserting a medium, or making a node read-only, happens at a
+// quiescent point, as QEMU's blk_remove_bs, blk_insert_bs and bdrv_reopen
+// drain the node first.
+void ScenarioRun::change_medium(const EventSpec& e) {
+  using A = EventSpec::Action;
+  Node& node = node_named(e.node);
+  engine::bdrv_drained_begin(*node.bs);
+  MediumState& m = media_[node.index];
+  if (e.action == A::kEject && !m.ejected) {
+    node.bs->eject();
+    m.ejected = true;
+    ++m.changes;
+  } else if (e.action == A::kInsert && m.ejected) {
+    node.bs->insert(*node.driver);
+    m.ejected = false;
+    ++m.changes;
+  } else if (e.action == A::kReadOnly && m.read_only != e.enabled) {
+    node.bs->read_only = e.enabled;
+    m.read_only = e.enabled;
+    ++m.changes;
+  }
+  engine::bdrv_drained_end(*node.bs);
+}
+
+std::uint64_t ScenarioRun::medium_changes(const Node& node) const {
+  std::uint64_t n = 0;
+  for (std::size_t i : node.subtree) n += media_[i].changes;
+  return n;
+}
+
+bool ScenarioRun::subtree_ejected(const Node& node) const {
+  for (std::size_t i : node.subtree) {
+    if (media_[i].ejected) return true;
+  }
+  return false;
+}
+
+bool ScenarioRun::subtree_read_only(const Node& node) const {
+  for (std::size_t i : node.subtree) {
+    if (media_[i].read_only) return true;
+  }
+  return false;
+}
+
+void ScenarioRun::media_in_for_checks(bool in) {
+  for (auto& n : nodes_) {
+    if (!media_[n->index].ejected) continue;
+    if (in) {
+      n->bs->insert(*n->driver);
+    } else {
+      n->bs->eject();
+    }
+  }
 }
 
 sim::Task<void> ScenarioRun::event_main(const EventSpec& e) {
@@ -171,6 +228,11 @@ sim::Task<void> ScenarioRun::event_main(const EventSpec& e) {
       } else {
         engine::bdrv_disable_copy_on_read(*node_named(e.node).bs);
       }
+      break;
+    case A::kEject:
+    case A::kInsert:
+    case A::kReadOnly:
+      co_await in_main_loop(sim::cat("event ", e.name, ": ", event_action_name(e.action)), [this, &e] { change_medium(e); });
       break;
     case A::kSetState:
       fault_below(node_named(e.node)).set_state(e.state);

@@ -103,6 +103,7 @@ sim::AioContext& ScenarioRun::context_for(const NodeSpec& spec) {
 void ScenarioRun::build() {
   nodes_.resize(scenario_.nodes.size());
   drained_.assign(scenario_.nodes.size(), 0);
+  media_.assign(scenario_.nodes.size(), MediumState{});
   // Children before parents: a node's limits and images need its file and backing.
   for (std::size_t i : children_first(scenario_.nodes)) {
     const NodeSpec& spec = scenario_.nodes[i];
@@ -367,6 +368,7 @@ void ScenarioRun::begin_command(CommandState& state) {
   self.set_annotation(&state);
 
   state.began = ++clock_;
+  state.medium_changes = medium_changes(*job.node);
   // A write past the device's end is refused by its backend: nothing can land.
   const bool within = cmd.offset <= job.checked->history.size() && cmd.bytes <= job.checked->history.size() - cmd.offset;
   if (records_writes_ && writes_data(cmd) && within) {
@@ -406,13 +408,17 @@ void ScenarioRun::end_command(CommandState& state, int ret) {
   if (state.recorded) checked.history.complete(state.record, ended, ret >= 0);
   if (cmd.op == Command::Op::kRead && ret >= 0) check_read(job, cmd, state.began, state.data);
   if ((cmd.op == Command::Op::kAlloc || cmd.op == Command::Op::kMap) && ret >= 0) check_allocation(job, cmd, state);
-  if (cmd.op == Command::Op::kFlush && ret >= 0) {
+  // A flush of a node without a medium or read-only returns 0 without
+  // flushing (the reference's early exit): it makes nothing durable.
+  const bool flushes = !subtree_ejected(*job.node) && !subtree_read_only(*job.node) &&
+                       medium_changes(*job.node) == state.medium_changes;
+  if (cmd.op == Command::Op::kFlush && ret >= 0 && flushes) {
     checked.durable_cutoff = std::max(checked.durable_cutoff, state.began);
     check_flush_order(sim::cat("job '", job.spec->name, "' flush of '", job.node->spec->name, "'"), state.began,
                       {job.history});
   }
   if (state.data.capacity() > 0) job.spare_buffers.push_back(std::move(state.data));
-  judge_errors(job, cmd, ret, state.driver_errors);
+  judge_errors(job, cmd, ret, state);
   check_expected_outcome(job, cmd, ret);
   ++completed_;
   notify_progress();
@@ -522,6 +528,7 @@ RunResult ScenarioRun::run() {
 
   if (ran_clean) {
     world_.trace().mute(true);
+    media_in_for_checks(true);
     check_hygiene(frames_before);
     if (world_.verdict().ok() && checking(Oracle::kDrain)) check_backends();
     if (world_.verdict().ok()) check_final_images();

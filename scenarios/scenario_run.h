@@ -75,6 +75,15 @@ struct CommandState {
   engine::IoVector qiov;
   std::vector<int> driver_errors;
   std::vector<AllocationAnswer> answers;  // alloc and map
+  std::uint64_t medium_changes = 0;       // the job's subtree's medium changes when it began
+};
+
+// What the scenario's events did to a node's medium: ejected (the driver gone,
+// -ENOMEDIUM), read-only (writes -EPERM), and how often either changed.
+struct MediumState {
+  bool ejected = false;
+  bool read_only = false;
+  std::uint64_t changes = 0;
 };
 
 // qemu-io fills a write without -P with 0xcd.
@@ -142,7 +151,15 @@ class ScenarioRun {
   void observe(const sim::TraceEvent& e);
   void check_read(const Job& job, const Command& cmd, std::uint64_t began, const std::vector<std::uint8_t>& data);
   void check_expected_outcome(const Job& job, const Command& cmd, int ret);
-  void judge_errors(const Job& job, const Command& cmd, int ret, const std::vector<int>& driver_errors);
+  void judge_errors(const Job& job, const Command& cmd, int ret, const CommandState& state);
+  // run_events.cc: the medium events and what they mean for the oracles.
+  void change_medium(const EventSpec& e);
+  std::uint64_t medium_changes(const Node& node) const;
+  bool subtree_ejected(const Node& node) const;
+  bool subtree_read_only(const Node& node) const;
+  // Puts every ejected medium back (true) or takes it out again (false), for
+  // the checks that read whole nodes.
+  void media_in_for_checks(bool in);
   // run_queries.cc: qemu-io's alloc and map, and the allocation oracle.
   sim::Task<int> query_command(Job& job, const Command& cmd);
   void check_allocation(const Job& job, const Command& cmd, const CommandState& state);
@@ -169,6 +186,7 @@ class ScenarioRun {
   std::vector<std::unique_ptr<Job>> jobs_;
   std::map<std::size_t, CheckedNode> checked_;  // by node index
   std::vector<int> drained_;                        // by node index: scenario drained sections over it
+  std::vector<MediumState> media_;                  // by node index: eject, insert, read_only events
   std::uint64_t clock_ = 0;                         // logical clock of issues, completions and flushes
   std::uint64_t completed_ = 0;                     // commands completed
   std::uint64_t crashes_ = 0;

@@ -798,3 +798,52 @@ node = "disk"
   CHECK(r.verdict.id == "drain");
   CHECK(r.verdict.message.find("was never told") != std::string::npos);
 }
+
+TEST_CASE("eject, insert and read_only events, with the errors they mean") {
+  const char* kMedia = R"([scenario]
+name = "media"
+[[node]]
+name = "disk"
+size = "64k"
+[[node]]
+name = "fmt"
+driver = "raw"
+file = "disk"
+[[job]]
+name = "dev"
+node = "fmt"
+commands = ["write -P 0x11 0 4k", "sleep 1", "read 0 4k => ENOMEDIUM", "flush => ok", "sleep 1", "write 0 4k => EPERM",
+            "discard 0 4k => EPERM", "read -P 0x11 0 4k", "sleep 1", "write -P 0x22 0 4k", "read -P 0x22 0 4k"]
+[[event]]
+name = "out"
+at_ns = 500000
+action = "eject"
+node = "disk"
+[[event]]
+name = "in"
+at_ns = 1500000
+action = "insert"
+node = "disk"
+[[event]]
+name = "ro"
+at_ns = 1600000
+action = "read_only"
+node = "fmt"
+[[event]]
+name = "rw"
+at_ns = 2600000
+action = "read_only"
+node = "fmt"
+enabled = false
+)";
+  const scenarios::Scenario s = testing::parse(kMedia);
+  for (std::uint64_t seed = 0; seed < 10; ++seed) {
+    const scenarios::RunResult r = testing::run(s, seed);
+    INFO(r.verdict.message);
+    CHECK(r.verdict.ok());
+  }
+  CHECK(testing::error_of(replace(kMedia, "action = \"eject\"\nnode = \"disk\"", "action = \"eject\"")).find(
+            "action 'eject' needs node") != std::string::npos);
+  CHECK(testing::error_of(replace(kMedia, "action = \"eject\"", "action = \"eject\"\nenabled = true")).find(
+            "not an option of action 'eject'") != std::string::npos);
+}
