@@ -38,20 +38,14 @@ BdrvChild::~BdrvChild() {
 }
 
 void BdrvDirtyBitmap::set(std::int64_t offset, std::int64_t bytes) {
-  if (bytes <= 0) return;
-  auto first = static_cast<std::size_t>(offset / granularity_);
-  auto last = static_cast<std::size_t>((offset + bytes - 1) / granularity_);
-  if (bits_.size() <= last) bits_.resize(last + 1, false);
-  for (std::size_t i = first; i <= last; ++i) bits_[i] = true;
+  if (bytes <= 0 || !enabled) return;
+  const auto first = static_cast<std::uint64_t>(offset) / granularity_;
+  const auto last = static_cast<std::uint64_t>(offset + bytes - 1) / granularity_;
+  for (std::uint64_t i = first; i <= last; ++i) dirty_.insert(i);
 }
 
 bool BdrvDirtyBitmap::get(std::int64_t offset) const {
-  auto i = static_cast<std::size_t>(offset / granularity_);
-  return i < bits_.size() && bits_[i];
-}
-
-std::uint64_t BdrvDirtyBitmap::count() const {
-  return static_cast<std::uint64_t>(std::count(bits_.begin(), bits_.end(), true));
+  return dirty_.contains(static_cast<std::uint64_t>(offset) / granularity_);
 }
 
 BlockDriverState::BlockDriverState(std::string node_name, sim::AioContext& ctx, BlockDriver& drv,

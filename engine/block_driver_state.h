@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include <absl/container/btree_set.h>
+
 #include "engine/block_driver.h"
 #include "engine/tracked_request.h"
 #include "sim/aio_context.h"
@@ -75,19 +77,22 @@ struct BdrvChild {
   void* opaque = nullptr;  // the parent's own state, for its role's callbacks
 };
 
-// A dirty bitmap: which `granularity`-sized chunks were written.
+// A dirty bitmap: which `granularity`-sized chunks were written (block/dirty-bitmap.c
+// of the time: bdrv_set_dirty skips a disabled bitmap). Sparse, so a bitmap on a
+// huge node costs what is dirty.
 class BdrvDirtyBitmap {
  public:
   explicit BdrvDirtyBitmap(std::uint32_t granularity) : granularity_(granularity) {}
   void set(std::int64_t offset, std::int64_t bytes);
   bool get(std::int64_t offset) const;
-  std::uint64_t count() const;  // dirty chunks
+  std::uint64_t count() const { return dirty_.size(); }  // dirty chunks
   std::uint32_t granularity() const { return granularity_; }
   bool readonly = false;  // a read-only bitmap forbids writes (-EPERM)
+  bool enabled = true;    // a disabled bitmap records nothing
 
  private:
   std::uint32_t granularity_;
-  std::vector<bool> bits_;
+  absl::btree_set<std::uint64_t> dirty_;  // chunk indices, in order
 };
 
 // A before-write notifier sees every write and discard before it reaches the

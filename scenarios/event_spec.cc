@@ -19,7 +19,7 @@ constexpr ActionName kActions[] = {
     {EventSpec::Action::kCrash, "crash"},          {EventSpec::Action::kCopyOnRead, "copy_on_read"},
     {EventSpec::Action::kSetState, "set_state"},   {EventSpec::Action::kResume, "resume"},
     {EventSpec::Action::kEject, "eject"},          {EventSpec::Action::kInsert, "insert"},
-    {EventSpec::Action::kReadOnly, "read_only"},
+    {EventSpec::Action::kReadOnly, "read_only"},   {EventSpec::Action::kDirtyBitmap, "dirty_bitmap"},
 };
 
 // The fault node at or below `name` (following file edges), or nullptr.
@@ -64,7 +64,8 @@ absl::Status read_event(const Reader& r, const toml::table& t, const Scenario& s
   e.line = static_cast<int>(t.source().begin.line);
   RETURN_IF_ERROR(r.check_keys(t, "[[event]]",
                                {"name", "at_ns", "after_job", "after_requests", "on_break", "action", "node",
-                                "duration_ns", "in_coroutine", "mode", "enabled", "state", "tag"}));
+                                "duration_ns", "in_coroutine", "mode", "enabled", "state", "tag", "bitmap",
+                                "granularity"}));
   RETURN_IF_ERROR(r.read_name(t, "name", e.name, false, "[[event]]"));
   std::string action;
   RETURN_IF_ERROR(r.read_string(t, "action", action, true, "[[event]]"));
@@ -93,7 +94,18 @@ absl::Status read_event(const Reader& r, const toml::table& t, const Scenario& s
   RETURN_IF_ERROR(only_for("duration_ns", {A::kDrained, A::kDrainAll}));
   RETURN_IF_ERROR(only_for("in_coroutine", {A::kDrain, A::kDrained}));
   RETURN_IF_ERROR(only_for("mode", {A::kCrash}));
-  RETURN_IF_ERROR(only_for("enabled", {A::kCopyOnRead, A::kReadOnly}));
+  RETURN_IF_ERROR(only_for("enabled", {A::kCopyOnRead, A::kReadOnly, A::kDirtyBitmap}));
+  RETURN_IF_ERROR(only_for("bitmap", {A::kDirtyBitmap}));
+  RETURN_IF_ERROR(only_for("granularity", {A::kDirtyBitmap}));
+  if (e.action == A::kDirtyBitmap) {
+    RETURN_IF_ERROR(r.read_name(t, "bitmap", e.bitmap, true, "[[event]]"));
+    std::uint64_t granularity = e.granularity;
+    RETURN_IF_ERROR(r.read_uint(t, "granularity", granularity, 512, 1u << 30, "[[event]]", true));
+    if ((granularity & (granularity - 1)) != 0) {
+      return r.error_at(*t.get("granularity"), sim::cat("[[event]].granularity: expected a power of two, got ", granularity));
+    }
+    e.granularity = static_cast<std::uint32_t>(granularity);
+  }
   RETURN_IF_ERROR(only_for("state", {A::kSetState}));
   RETURN_IF_ERROR(only_for("tag", {A::kResume}));
   RETURN_IF_ERROR(r.read_uint(t, "duration_ns", e.duration_ns, 0, kMaxEventDelayNs, "[[event]]"));
@@ -109,7 +121,7 @@ absl::Status read_event(const Reader& r, const toml::table& t, const Scenario& s
 
   const bool needs_node = e.action == A::kDrain || e.action == A::kDrained || e.action == A::kCopyOnRead ||
                           e.action == A::kSetState || e.action == A::kResume || e.action == A::kEject ||
-                          e.action == A::kInsert || e.action == A::kReadOnly;
+                          e.action == A::kInsert || e.action == A::kReadOnly || e.action == A::kDirtyBitmap;
   const bool takes_node = needs_node || e.action == A::kCrash || e.trigger == EventSpec::Trigger::kOnBreak;
   if (needs_node && e.node.empty()) return r.error_at(t, sim::cat("[[event]] action '", action, "' needs node = \"...\""));
   if (!takes_node && !e.node.empty()) {

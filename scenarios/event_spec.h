@@ -2,7 +2,7 @@
 // condition holds. Written as [[event]] tables:
 //   trigger: at_ns = T | after_job = "JOB" | after_requests = N | on_break = "TAG"
 //   action:  drain | drained | drain_all | flush_all | crash | copy_on_read | set_state | resume
-//            | eject | insert | read_only
+//            | eject | insert | read_only | dirty_bitmap
 #pragma once
 
 #include <cstdint>
@@ -29,7 +29,8 @@ inline constexpr std::uint64_t kMaxCrashCheckedBytes = 64ULL << 20;
 struct EventSpec {
   enum class Trigger : std::uint8_t { kAt, kAfterJob, kAfterRequests, kOnBreak };
   enum class Action : std::uint8_t {
-    kDrain, kDrained, kDrainAll, kFlushAll, kCrash, kCopyOnRead, kSetState, kResume, kEject, kInsert, kReadOnly
+    kDrain, kDrained, kDrainAll, kFlushAll, kCrash, kCopyOnRead, kSetState, kResume, kEject, kInsert, kReadOnly,
+    kDirtyBitmap
   };
 
   std::string name;
@@ -44,7 +45,9 @@ struct EventSpec {
   std::uint64_t duration_ns = 0;  // drained, drain_all: how long the section lasts
   bool in_coroutine = false;      // drain, drained: from a coroutine rather than the main loop
   drivers::CrashMode mode = drivers::CrashMode::kDropAll;
-  bool enabled = true;  // copy_on_read, read_only
+  bool enabled = true;  // copy_on_read, read_only, dirty_bitmap
+  std::string bitmap;   // dirty_bitmap: its name (created the first time)
+  std::uint32_t granularity = 65536;  // dirty_bitmap
   int state = 1;        // set_state
   std::string tag;      // resume
   int line = 0;

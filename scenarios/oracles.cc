@@ -30,6 +30,10 @@ const std::vector<OracleInfo>& all_oracles() {
        "alloc and map answers tile the range asked; bytes a settled data write put in a node since its known "
        "content are allocated in it; what map calls unallocated in the whole chain may read as zeroes",
        false},
+      {Oracle::kDirtyBitmaps, "dirty-bitmaps",
+       "every write (and zero write) that succeeded, issued after a dirty bitmap of its node was enabled and "
+       "completed before it was disabled, left each chunk it covers dirty in that bitmap",
+       false},
       {Oracle::kExpect, "expect",
        "each command's outcome is the one the scenario states: read -P's pattern, and \"=> ok\" or \"=> EIO\" "
        "after a command",

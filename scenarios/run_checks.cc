@@ -261,6 +261,30 @@ void ScenarioRun::check_drained(std::string_view what, const std::vector<std::si
   }
 }
 
+void ScenarioRun::check_dirty_bitmaps() {
+  for (const BitmapWatch& b : bitmaps_) {
+    // The writes the model knows on this node: those of jobs whose data lands
+    // 1:1 on it (its own jobs and those above it through raw and fault).
+    auto checked = checked_.find(b.node);
+    if (checked == checked_.end()) continue;
+    const std::uint64_t g = b.bitmap->granularity();
+    for (const WriteRecord& w : checked->second.history.all_records()) {
+      if (w.discard || w.completed == kNeverSettles || w.bytes == 0) continue;
+      bool inside = false;  // issued and completed within one enabled span
+      for (const auto& [from, to] : b.enabled) inside = inside || (from < w.issued && w.completed < to);
+      if (!inside) continue;
+      for (std::uint64_t chunk = w.offset / g; chunk <= (w.offset + w.bytes - 1) / g; ++chunk) {
+        if (b.bitmap->get(static_cast<std::int64_t>(chunk * g))) continue;
+        violation(Oracle::kDirtyBitmaps, sim::cat(write_kind(w), ": not dirty"),
+                  sim::cat("dirty bitmap '", b.name, "' of node '", nodes_[b.node]->spec->name, "': the ", write_kind(w),
+                           " of [", w.offset, ", +", w.bytes, ") succeeded while it was enabled, but chunk ", chunk, " (",
+                           chunk * g, "..", chunk * g + g - 1, ") is clean"));
+        return;
+      }
+    }
+  }
+}
+
 void ScenarioRun::check_backends() {
   for (const auto& job : jobs_) {
     const BlockBackend* blk = job->backend.get();

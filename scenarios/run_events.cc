@@ -180,6 +180,29 @@ void ScenarioRun::media_in_for_checks(bool in) {
   }
 }
 
+// Creates the bitmap the first time, then enables or disables it (QMP's
+// block-dirty-bitmap-add / -enable / -disable, which do not drain).
+void ScenarioRun::dirty_bitmap_event(const EventSpec& e) {
+  Node& node = node_named(e.node);
+  const std::uint64_t now = ++clock_;
+  BitmapWatch* watch = nullptr;
+  for (BitmapWatch& b : bitmaps_) {
+    if (b.name == e.bitmap && b.node == node.index) watch = &b;
+  }
+  if (watch == nullptr) {
+    engine::BdrvDirtyBitmap& bitmap = engine::bdrv_create_dirty_bitmap(*node.bs, e.granularity);
+    bitmap.enabled = false;
+    watch = &bitmaps_.emplace_back(BitmapWatch{e.bitmap, node.index, &bitmap, {}});
+  }
+  if (e.enabled == watch->bitmap->enabled) return;
+  watch->bitmap->enabled = e.enabled;
+  if (e.enabled) {
+    watch->enabled.emplace_back(now, kNeverSettles);
+  } else {
+    watch->enabled.back().second = now;
+  }
+}
+
 sim::Task<void> ScenarioRun::event_main(const EventSpec& e) {
   using A = EventSpec::Action;
   co_await wait_trigger(e);
@@ -233,6 +256,9 @@ sim::Task<void> ScenarioRun::event_main(const EventSpec& e) {
     case A::kInsert:
     case A::kReadOnly:
       co_await in_main_loop(sim::cat("event ", e.name, ": ", event_action_name(e.action)), [this, &e] { change_medium(e); });
+      break;
+    case A::kDirtyBitmap:
+      dirty_bitmap_event(e);
       break;
     case A::kSetState:
       fault_below(node_named(e.node)).set_state(e.state);

@@ -59,7 +59,8 @@ ScenarioRun::ScenarioRun(const Scenario& scenario, const RunOptions& options)
       options_(options),
       world_(make_config(scenario, options)),
       inspects_reads_(checking(Oracle::kData) || options.record_outcomes),
-      records_writes_(checking(Oracle::kData) || checking(Oracle::kDurability) || checking(Oracle::kFlushOrder)) {}
+      records_writes_(checking(Oracle::kData) || checking(Oracle::kDurability) || checking(Oracle::kFlushOrder) ||
+                      checking(Oracle::kDirtyBitmaps)) {}
 
 ScenarioRun::~ScenarioRun() {
   // Coroutine frames refer to nodes; a parent's edges refer to its children.
@@ -531,6 +532,7 @@ RunResult ScenarioRun::run() {
     media_in_for_checks(true);
     check_hygiene(frames_before);
     if (world_.verdict().ok() && checking(Oracle::kDrain)) check_backends();
+    if (world_.verdict().ok() && checking(Oracle::kDirtyBitmaps)) check_dirty_bitmaps();
     if (world_.verdict().ok()) check_final_images();
     world_.destroy_coroutines();
   }

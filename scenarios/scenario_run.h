@@ -78,6 +78,15 @@ struct CommandState {
   std::uint64_t medium_changes = 0;       // the job's subtree's medium changes when it began
 };
 
+// A dirty bitmap a scenario created, and the spans of the logical clock while
+// it was enabled ([from, to), `to` kNeverSettles while still enabled).
+struct BitmapWatch {
+  std::string name;
+  std::size_t node = 0;
+  engine::BdrvDirtyBitmap* bitmap = nullptr;
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> enabled;
+};
+
 // What the scenario's events did to a node's medium: ejected (the driver gone,
 // -ENOMEDIUM), read-only (writes -EPERM), and how often either changed.
 struct MediumState {
@@ -160,6 +169,8 @@ class ScenarioRun {
   // Puts every ejected medium back (true) or takes it out again (false), for
   // the checks that read whole nodes.
   void media_in_for_checks(bool in);
+  void dirty_bitmap_event(const EventSpec& e);
+  void check_dirty_bitmaps();
   // run_queries.cc: qemu-io's alloc and map, and the allocation oracle.
   sim::Task<int> query_command(Job& job, const Command& cmd);
   void check_allocation(const Job& job, const Command& cmd, const CommandState& state);
@@ -187,6 +198,7 @@ class ScenarioRun {
   std::map<std::size_t, CheckedNode> checked_;  // by node index
   std::vector<int> drained_;                        // by node index: scenario drained sections over it
   std::vector<MediumState> media_;                  // by node index: eject, insert, read_only events
+  std::vector<BitmapWatch> bitmaps_;                // dirty_bitmap events, in creation order
   std::uint64_t clock_ = 0;                         // logical clock of issues, completions and flushes
   std::uint64_t completed_ = 0;                     // commands completed
   std::uint64_t crashes_ = 0;

@@ -83,6 +83,10 @@ class WriteHistory {
     return n;
   }
 
+  // Every record, in issue order (folded ones too): for oracles that judge
+  // state other than content (dirty bitmaps).
+  const std::vector<WriteRecord>& all_records() const { return records_; }
+
   // The ranges written since the last rebase, merged, in offset order.
   std::vector<std::pair<std::uint64_t, std::uint64_t>> written_ranges() const;
 

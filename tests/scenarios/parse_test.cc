@@ -847,3 +847,43 @@ enabled = false
   CHECK(testing::error_of(replace(kMedia, "action = \"eject\"", "action = \"eject\"\nenabled = true")).find(
             "not an option of action 'eject'") != std::string::npos);
 }
+
+TEST_CASE("dirty_bitmap events and the dirty-bitmaps oracle") {
+  const char* kBitmaps = R"([scenario]
+name = "bitmaps"
+[[node]]
+name = "disk"
+size = "256k"
+[[job]]
+name = "guest"
+node = "disk"
+queue_depth = 4
+commands = ["aio_write -P 0x11 0 64k", "aio_write -z 64k 8k", "aio_flush", "sleep 1", "write -P 0x22 128k 4k",
+            "sleep 1", "write -P 0x33 192k 4k"]
+[[event]]
+at_ns = 0
+action = "dirty_bitmap"
+node = "disk"
+bitmap = "b"
+granularity = 4096
+[[event]]
+at_ns = 500000
+action = "dirty_bitmap"
+node = "disk"
+bitmap = "b"
+enabled = false
+)";
+  const scenarios::Scenario s = testing::parse(kBitmaps);
+  REQUIRE(s.events.size() == 2);
+  CHECK(s.events[0].granularity == 4096);
+  CHECK_FALSE(s.events[1].enabled);
+  for (std::uint64_t seed = 0; seed < 10; ++seed) {
+    const scenarios::RunResult r = testing::run(s, seed);
+    INFO(r.verdict.message);
+    CHECK(r.verdict.ok());
+  }
+  CHECK(testing::error_of(replace(kBitmaps, "granularity = 4096", "granularity = 3000")).find(
+            "granularity: expected a power of two, got 3000") != std::string::npos);
+  CHECK(testing::error_of(replace(kBitmaps, "bitmap = \"b\"\ngranularity", "granularity")).find(
+            "'bitmap'") != std::string::npos);
+}
