@@ -34,22 +34,19 @@ int ScenarioRun::call_sync_wrapper(Job& job, const Command& cmd, std::vector<std
   const auto bytes = static_cast<int>(cmd.bytes);  // at most kMaxCommandBytes
   const unsigned flags = cmd.engine_flags();
   if (cmd.vmstate) {
-    if (cmd.op == Command::Op::kRead) {
-      prepare_read_buffer(cmd, buffer);
-      return engine::bdrv_load_vmstate(*child.bs, buffer.data(), offset, bytes);
-    }
-    buffer.assign(cmd.bytes, cmd.pattern.value_or(kDefaultWritePattern));
-    return engine::bdrv_save_vmstate(*child.bs, buffer.data(), offset, bytes);
+    prepare_buffer(cmd, buffer);
+    return cmd.op == Command::Op::kRead ? engine::bdrv_load_vmstate(*child.bs, buffer.data(), offset, bytes)
+                                        : engine::bdrv_save_vmstate(*child.bs, buffer.data(), offset, bytes);
   }
   switch (cmd.op) {
     case Command::Op::kRead:
-      prepare_read_buffer(cmd, buffer);
+      prepare_buffer(cmd, buffer);
       if (!cmd.vectored()) return engine::bdrv_pread(child, offset, buffer.data(), bytes);
       qiov = request_vector(cmd, buffer);
       return engine::bdrv_preadv(child, offset, qiov);
     case Command::Op::kWrite:
       if (cmd.zeroes) return engine::bdrv_pwrite_zeroes(child, offset, bytes, flags & ~unsigned{engine::BDRV_REQ_ZERO_WRITE});
-      buffer.assign(cmd.bytes, cmd.pattern.value_or(kDefaultWritePattern));
+      prepare_buffer(cmd, buffer);
       if (!cmd.vectored() && flags == 0) return engine::bdrv_pwrite(child, offset, buffer.data(), bytes);
       qiov = request_vector(cmd, buffer);
       return engine::bdrv_pwritev(child, offset, qiov, flags);
@@ -71,11 +68,7 @@ sim::Task<int> ScenarioRun::sync_command_in_coroutine(Job& job, const Command& c
   const unsigned flags = cmd.engine_flags();
   if (cmd.vmstate) {
     // bdrv_load_vmstate / bdrv_save_vmstate in a coroutine: their vector, then the fast path.
-    if (cmd.op == Command::Op::kRead) {
-      prepare_read_buffer(cmd, buffer);
-    } else {
-      buffer.assign(cmd.bytes, cmd.pattern.value_or(kDefaultWritePattern));
-    }
+    prepare_buffer(cmd, buffer);
     qiov = request_vector(cmd, buffer);
     const int ret = cmd.op == Command::Op::kRead ? co_await engine::in_coroutine::bdrv_readv_vmstate(*child.bs, qiov, offset)
                                                  : co_await engine::in_coroutine::bdrv_writev_vmstate(*child.bs, qiov, offset);
@@ -83,7 +76,7 @@ sim::Task<int> ScenarioRun::sync_command_in_coroutine(Job& job, const Command& c
   }
   switch (cmd.op) {
     case Command::Op::kRead:
-      prepare_read_buffer(cmd, buffer);
+      prepare_buffer(cmd, buffer);
       if (!cmd.vectored()) co_return co_await engine::in_coroutine::bdrv_pread(child, offset, buffer.data(), bytes);
       qiov = request_vector(cmd, buffer);
       co_return co_await engine::in_coroutine::bdrv_preadv(child, offset, qiov);
@@ -92,7 +85,7 @@ sim::Task<int> ScenarioRun::sync_command_in_coroutine(Job& job, const Command& c
         co_return co_await engine::in_coroutine::bdrv_pwrite_zeroes(child, offset, bytes,
                                                                     flags & ~unsigned{engine::BDRV_REQ_ZERO_WRITE});
       }
-      buffer.assign(cmd.bytes, cmd.pattern.value_or(kDefaultWritePattern));
+      prepare_buffer(cmd, buffer);
       if (!cmd.vectored() && flags == 0) {
         co_return co_await engine::in_coroutine::bdrv_pwrite(child, offset, buffer.data(), bytes);
       }

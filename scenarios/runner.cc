@@ -237,17 +237,12 @@ sim::Task<int> ScenarioRun::start_command(Job& job, const Command& cmd, std::vec
   }
   if (cmd.vmstate && job.spec->api == JobSpec::Api::kCoroutine) {
     // The coroutine behind bdrv_save_vmstate / bdrv_load_vmstate.
-    if (cmd.op == Command::Op::kRead) {
-      prepare_read_buffer(cmd, buffer);
-    } else {
-      buffer.assign(cmd.bytes, cmd.pattern.value_or(kDefaultWritePattern));
-    }
+    prepare_buffer(cmd, buffer);
     qiov = request_vector(cmd, buffer);
     return engine::bdrv_co_rw_vmstate(*child.bs, qiov, static_cast<std::int64_t>(cmd.offset),
                                       cmd.op == Command::Op::kRead);
   }
-  if (job.backend != nullptr && cmd.op <= Command::Op::kFlush && cmd.op != Command::Op::kAlloc &&
-      cmd.op != Command::Op::kMap) {
+  if (job.backend != nullptr && cmd.op <= Command::Op::kFlush) {  // alloc and map returned above
     return backend_command(*job.backend, cmd, buffer, qiov);
   }
   switch (cmd.op) {
@@ -256,14 +251,14 @@ sim::Task<int> ScenarioRun::start_command(Job& job, const Command& cmd, std::vec
         return engine::bdrv_co_pwrite_zeroes(child, static_cast<std::int64_t>(cmd.offset), static_cast<int>(cmd.bytes),
                                              flags & ~unsigned{engine::BDRV_REQ_ZERO_WRITE});
       }
-      buffer.assign(cmd.bytes, cmd.pattern.value_or(kDefaultWritePattern));
+      prepare_buffer(cmd, buffer);
       qiov = request_vector(cmd, buffer);
       return engine::bdrv_co_pwritev(child, static_cast<std::int64_t>(cmd.offset), cmd.bytes, &qiov, flags);
     }
     case Command::Op::kDiscard:
       return engine::bdrv_co_pdiscard(*child.bs, static_cast<std::int64_t>(cmd.offset), static_cast<int>(cmd.bytes));
     case Command::Op::kRead:
-      prepare_read_buffer(cmd, buffer);
+      prepare_buffer(cmd, buffer);
       qiov = request_vector(cmd, buffer);
       return engine::bdrv_co_preadv(child, static_cast<std::int64_t>(cmd.offset), cmd.bytes, qiov, flags);
     case Command::Op::kFlush:
@@ -289,12 +284,12 @@ sim::Task<int> ScenarioRun::backend_command(BlockBackend& blk, const Command& cm
   const unsigned flags = cmd.engine_flags();
   switch (cmd.op) {
     case Command::Op::kRead:
-      prepare_read_buffer(cmd, buffer);
+      prepare_buffer(cmd, buffer);
       qiov = request_vector(cmd, buffer);
       return blk.co_preadv(offset, cmd.bytes, qiov, flags);
     case Command::Op::kWrite:
       if (cmd.zeroes) return blk.co_pwritev(offset, cmd.bytes, nullptr, flags);
-      buffer.assign(cmd.bytes, cmd.pattern.value_or(kDefaultWritePattern));
+      prepare_buffer(cmd, buffer);
       qiov = request_vector(cmd, buffer);
       return blk.co_pwritev(offset, cmd.bytes, &qiov, flags);
     case Command::Op::kDiscard:
@@ -307,10 +302,10 @@ sim::Task<int> ScenarioRun::backend_command(BlockBackend& blk, const Command& cm
   }
 }
 
-void ScenarioRun::prepare_read_buffer(const Command& cmd, std::vector<std::uint8_t>& buffer) const {
-  // Poisoned when someone looks at what was read, so bytes the engine failed
-  // to fill cannot pass for data; otherwise only sized.
-  if (inspects_reads_) {
+void ScenarioRun::prepare_buffer(const Command& cmd, std::vector<std::uint8_t>& buffer) const {
+  if (cmd.op != Command::Op::kRead) {
+    buffer.assign(cmd.bytes, cmd.pattern.value_or(kDefaultWritePattern));
+  } else if (inspects_reads_) {
     buffer.assign(cmd.bytes, 0xa5);
   } else {
     buffer.resize(cmd.bytes);

@@ -136,7 +136,9 @@ class ScenarioRun {
   int call_sync_wrapper(Job& job, const Command& cmd, std::vector<std::uint8_t>& buffer, engine::IoVector& qiov);
   sim::Task<int> sync_command_in_coroutine(Job& job, const Command& cmd, std::vector<std::uint8_t>& buffer,
                                            engine::IoVector& qiov);
-  void prepare_read_buffer(const Command& cmd, std::vector<std::uint8_t>& buffer) const;
+  // A read's buffer (poisoned when reads are inspected, so bytes the engine
+  // failed to fill cannot pass for data) or a write's (its pattern).
+  void prepare_buffer(const Command& cmd, std::vector<std::uint8_t>& buffer) const;
   sim::Task<int> backend_command(BlockBackend& blk, const Command& cmd, std::vector<std::uint8_t>& buffer,
                                  engine::IoVector& qiov);
   Node& node_named(std::string_view name);
