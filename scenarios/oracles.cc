@@ -28,7 +28,8 @@ const std::vector<OracleInfo>& all_oracles() {
        false},
       {Oracle::kAllocation, "allocation",
        "alloc and map answers tile the range asked; bytes a settled data write put in a node since its known "
-       "content are allocated in it; what map calls unallocated in the whole chain may read as zeroes",
+       "content, and bytes a read copied on read, are allocated in it; what map calls unallocated in the whole "
+       "chain may read as zeroes",
        false},
       {Oracle::kDirtyBitmaps, "dirty-bitmaps",
        "every write (and zero write) that succeeded, issued after a dirty bitmap of its node was enabled and "

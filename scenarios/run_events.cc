@@ -245,13 +245,17 @@ sim::Task<void> ScenarioRun::event_main(const EventSpec& e) {
     case A::kCrash:
       co_await in_main_loop(sim::cat("event ", e.name, ": crash"), [this, &e] { crash(e); });
       break;
-    case A::kCopyOnRead:
+    case A::kCopyOnRead: {
+      Node& node = node_named(e.node);
       if (e.enabled) {
-        engine::bdrv_enable_copy_on_read(*node_named(e.node).bs);
+        engine::bdrv_enable_copy_on_read(*node.bs);
       } else {
-        engine::bdrv_disable_copy_on_read(*node_named(e.node).bs);
+        engine::bdrv_disable_copy_on_read(*node.bs);
       }
+      copy_on_read_[node.index] += e.enabled ? 1 : -1;
+      ++cor_changes_;
       break;
+    }
     case A::kEject:
     case A::kInsert:
     case A::kReadOnly:

@@ -93,7 +93,13 @@ void ScenarioRun::check_allocation(const Job& job, const Command& cmd, const Com
   const WriteHistory& history = checked_.at(job.history).history;
   const std::uint64_t size = history.size();
   // Bytes a settled data write put in the node are allocated in it.
-  const WriteHistory::Ranges written = history.settled_data_ranges(state.began);
+  // ... and so are the ranges a read copied on read before the query began.
+  WriteHistory::Ranges written = history.settled_data_ranges(state.began);
+  for (const CopiedRange& c : checked_.at(job.history).copied) {
+    if (c.completed >= state.began) continue;
+    for (const auto& r : history.surviving(c.offset, c.bytes, c.issued)) written.push_back(r);
+  }
+  std::sort(written.begin(), written.end());
   for (const AllocationAnswer& a : state.answers) {
     if (a.allocated) continue;
     for (const auto& [b, e] : written) {
@@ -101,7 +107,7 @@ void ScenarioRun::check_allocation(const Job& job, const Command& cmd, const Com
       const std::uint64_t first = std::max(b, a.offset);
       violation(Oracle::kAllocation, sim::cat(command_verb(cmd), ": written data unallocated"),
                 sim::cat(what, " reported [", a.offset, ", +", a.bytes, ") unallocated, but byte ", first,
-                         " holds data written and settled before the query began"));
+                         " holds data written (or copied on read) and settled before the query began"));
       return;
     }
   }

@@ -105,6 +105,7 @@ void ScenarioRun::build() {
   nodes_.resize(scenario_.nodes.size());
   drained_.assign(scenario_.nodes.size(), 0);
   media_.assign(scenario_.nodes.size(), MediumState{});
+  copy_on_read_.assign(scenario_.nodes.size(), 0);
   // Children before parents: a node's limits and images need its file and backing.
   for (std::size_t i : children_first(scenario_.nodes)) {
     const NodeSpec& spec = scenario_.nodes[i];
@@ -365,6 +366,13 @@ void ScenarioRun::begin_command(CommandState& state) {
 
   state.began = ++clock_;
   state.medium_changes = medium_changes(*job.node);
+  // Copy-on-read as the engine decides it at bdrv_co_preadv: the request's
+  // flag, or the node's switch unless the read must not serialise.
+  state.cor_changes = cor_changes_;
+  state.copies_on_read =
+      cmd.op == Command::Op::kRead && !cmd.vmstate &&
+      ((cmd.request_flags & engine::BDRV_REQ_COPY_ON_READ) != 0 ||
+       (copy_on_read_[job.node->index] > 0 && (cmd.request_flags & engine::BDRV_REQ_NO_SERIALISING) == 0));
   // A write past the device's end is refused by its backend: nothing can land.
   const bool within = cmd.offset <= job.checked->history.size() && cmd.bytes <= job.checked->history.size() - cmd.offset;
   if (records_writes_ && writes_data(cmd) && within) {
@@ -403,6 +411,11 @@ void ScenarioRun::end_command(CommandState& state, int ret) {
   const std::uint64_t ended = ++clock_;
   if (state.recorded) checked.history.complete(state.record, ended, ret >= 0);
   if (cmd.op == Command::Op::kRead && ret >= 0) check_read(job, cmd, state.began, state.data);
+  // Kept only when no copy_on_read event ran meanwhile (the model knows the
+  // switch as it was when the read began).
+  if (state.copies_on_read && ret >= 0 && cor_changes_ == state.cor_changes && cmd.bytes > 0) {
+    checked.copied.push_back(CopiedRange{cmd.offset, cmd.bytes, state.began, ended});
+  }
   if ((cmd.op == Command::Op::kAlloc || cmd.op == Command::Op::kMap) && ret >= 0) check_allocation(job, cmd, state);
   // A flush of a node without a medium or read-only returns 0 without
   // flushing (the reference's early exit): it makes nothing durable.

@@ -37,9 +37,19 @@ struct Node {
 };
 
 // A node jobs write to: what it may hold, and up to when it is known durable.
+// A read that copied on read: [offset, +bytes) holds data in the node from
+// when it completed (the allocation oracle's model).
+struct CopiedRange {
+  std::uint64_t offset = 0;
+  std::uint64_t bytes = 0;
+  std::uint64_t issued = 0;
+  std::uint64_t completed = 0;
+};
+
 struct CheckedNode {
   WriteHistory history;
   std::uint64_t durable_cutoff = 0;  // clock at the start of the last successful flush of it
+  std::vector<CopiedRange> copied;   // reads that copied on read, since the start
 };
 
 struct Job {
@@ -76,6 +86,8 @@ struct CommandState {
   std::vector<int> driver_errors;
   std::vector<AllocationAnswer> answers;  // alloc and map
   std::uint64_t medium_changes = 0;       // the job's subtree's medium changes when it began
+  std::uint64_t cor_changes = 0;          // copy_on_read events so far when it began
+  bool copies_on_read = false;            // the model: this read copies on read
 };
 
 // A dirty bitmap a scenario created, and the spans of the logical clock while
@@ -201,6 +213,8 @@ class ScenarioRun {
   std::vector<int> drained_;                        // by node index: scenario drained sections over it
   std::vector<MediumState> media_;                  // by node index: eject, insert, read_only events
   std::vector<BitmapWatch> bitmaps_;                // dirty_bitmap events, in creation order
+  std::vector<int> copy_on_read_;                   // by node index: copy_on_read events' count
+  std::uint64_t cor_changes_ = 0;                   // copy_on_read events so far
   std::uint64_t clock_ = 0;                         // logical clock of issues, completions and flushes
   std::uint64_t completed_ = 0;                     // commands completed
   std::uint64_t crashes_ = 0;

@@ -97,21 +97,25 @@ std::vector<std::pair<std::uint64_t, std::uint64_t>> WriteHistory::written_range
 }
 
 
+WriteHistory::Ranges WriteHistory::surviving(std::uint64_t offset, std::uint64_t bytes, std::uint64_t issued) const {
+  std::vector<const WriteRecord*> near;
+  overlapping(offset, offset + bytes, near);
+  Ranges holes;
+  for (const WriteRecord* z : near) {
+    // A zero write or discard not finished before it began may have
+    // deallocated its bytes after it.
+    if ((z->discard || z->zeroes) && !(z->completed < issued)) holes.emplace_back(z->offset, z->offset + z->bytes);
+  }
+  Ranges out;
+  subtract(offset, offset + bytes, merged(std::move(holes)), out);
+  return out;
+}
+
 WriteHistory::Ranges WriteHistory::settled_data_ranges(std::uint64_t before) const {
   Ranges out;
-  std::vector<const WriteRecord*> near;
   for (const WriteRecord& w : records_) {
     if (w.folded || w.discard || w.zeroes || w.completed >= before) continue;
-    overlapping(w.offset, w.offset + w.bytes, near);
-    Ranges holes;
-    for (const WriteRecord* z : near) {
-      // A zero write or discard not finished before this write began may have
-      // deallocated its bytes after it.
-      if ((z->discard || z->zeroes) && !(z->completed < w.issued)) {
-        holes.emplace_back(z->offset, z->offset + z->bytes);
-      }
-    }
-    subtract(w.offset, w.offset + w.bytes, merged(std::move(holes)), out);
+    for (const auto& r : surviving(w.offset, w.bytes, w.issued)) out.push_back(r);
   }
   return merged(std::move(out));
 }

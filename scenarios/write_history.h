@@ -113,6 +113,10 @@ class WriteHistory {
   // completed before that write was issued. A format or protocol that reports
   // allocation must report these bytes allocated.
   Ranges settled_data_ranges(std::uint64_t before) const;
+  // The parts of [offset, offset + bytes), put in the node by something issued
+  // at `issued` (a copy-on-read's write-back), that no zero write or discard
+  // not completed before then may have undone.
+  Ranges surviving(std::uint64_t offset, std::uint64_t bytes, std::uint64_t issued) const;
 
   // The first byte of [begin, end) that may not hold `value` under `cutoff`
   // (`end` if every byte may).
