@@ -27,78 +27,89 @@ sim::Task<int> ScenarioRun::sync_command(Job& job, const Command& cmd, std::vect
   co_return ret;
 }
 
+namespace {
+
+// The wrapper qemu-io's command calls (one decision for both paths).
+enum class Wrapper : std::uint8_t {
+  kPread, kPreadv, kPwrite, kPwritev, kPwriteZeroes, kPdiscard, kFlush, kLoadVmstate, kSaveVmstate
+};
+
+Wrapper wrapper_for(const Command& cmd) {
+  const bool read = cmd.op == Command::Op::kRead;
+  if (cmd.vmstate) return read ? Wrapper::kLoadVmstate : Wrapper::kSaveVmstate;
+  switch (cmd.op) {
+    case Command::Op::kRead: return cmd.vectored() ? Wrapper::kPreadv : Wrapper::kPread;
+    case Command::Op::kWrite:
+      if (cmd.zeroes) return Wrapper::kPwriteZeroes;
+      return !cmd.vectored() && cmd.engine_flags() == 0 ? Wrapper::kPwrite : Wrapper::kPwritev;
+    case Command::Op::kDiscard: return Wrapper::kPdiscard;
+    case Command::Op::kFlush: return Wrapper::kFlush;
+    default: break;
+  }
+  SIM_ASSERT(false, "only reads, writes, discards and flushes come here (queries: run_queries.cc)");
+  return Wrapper::kFlush;
+}
+
+// The flags a wrapper takes: bdrv_pwrite_zeroes adds BDRV_REQ_ZERO_WRITE itself.
+unsigned wrapper_flags(const Command& cmd) {
+  return cmd.zeroes ? cmd.engine_flags() & ~unsigned{engine::BDRV_REQ_ZERO_WRITE} : cmd.engine_flags();
+}
+
+// Whether the wrapper moves data through a buffer.
+bool takes_buffer(Wrapper w) { return w != Wrapper::kPwriteZeroes && w != Wrapper::kPdiscard && w != Wrapper::kFlush; }
+
+}  // namespace
+
 int ScenarioRun::call_sync_wrapper(Job& job, const Command& cmd, std::vector<std::uint8_t>& buffer,
                                    engine::IoVector& qiov) {
   engine::BdrvChild& child = *job.node->root;
+  const Wrapper w = wrapper_for(cmd);
+  if (takes_buffer(w)) prepare_buffer(cmd, buffer);
+  if (w == Wrapper::kPreadv || w == Wrapper::kPwritev) qiov = request_vector(cmd, buffer);
   const auto offset = static_cast<std::int64_t>(cmd.offset);
   const auto bytes = static_cast<int>(cmd.bytes);  // at most kMaxCommandBytes
-  const unsigned flags = cmd.engine_flags();
-  if (cmd.vmstate) {
-    prepare_buffer(cmd, buffer);
-    return cmd.op == Command::Op::kRead ? engine::bdrv_load_vmstate(*child.bs, buffer.data(), offset, bytes)
-                                        : engine::bdrv_save_vmstate(*child.bs, buffer.data(), offset, bytes);
+  const unsigned flags = wrapper_flags(cmd);
+  switch (w) {
+    case Wrapper::kPread: return engine::bdrv_pread(child, offset, buffer.data(), bytes);
+    case Wrapper::kPreadv: return engine::bdrv_preadv(child, offset, qiov);
+    case Wrapper::kPwrite: return engine::bdrv_pwrite(child, offset, buffer.data(), bytes);
+    case Wrapper::kPwritev: return engine::bdrv_pwritev(child, offset, qiov, flags);
+    case Wrapper::kPwriteZeroes: return engine::bdrv_pwrite_zeroes(child, offset, bytes, flags);
+    case Wrapper::kPdiscard: return engine::bdrv_pdiscard(*child.bs, offset, bytes);
+    case Wrapper::kFlush: return engine::bdrv_flush(*child.bs);
+    case Wrapper::kLoadVmstate: return engine::bdrv_load_vmstate(*child.bs, buffer.data(), offset, bytes);
+    case Wrapper::kSaveVmstate: return engine::bdrv_save_vmstate(*child.bs, buffer.data(), offset, bytes);
   }
-  switch (cmd.op) {
-    case Command::Op::kRead:
-      prepare_buffer(cmd, buffer);
-      if (!cmd.vectored()) return engine::bdrv_pread(child, offset, buffer.data(), bytes);
-      qiov = request_vector(cmd, buffer);
-      return engine::bdrv_preadv(child, offset, qiov);
-    case Command::Op::kWrite:
-      if (cmd.zeroes) return engine::bdrv_pwrite_zeroes(child, offset, bytes, flags & ~unsigned{engine::BDRV_REQ_ZERO_WRITE});
-      prepare_buffer(cmd, buffer);
-      if (!cmd.vectored() && flags == 0) return engine::bdrv_pwrite(child, offset, buffer.data(), bytes);
-      qiov = request_vector(cmd, buffer);
-      return engine::bdrv_pwritev(child, offset, qiov, flags);
-    case Command::Op::kDiscard:
-      return engine::bdrv_pdiscard(*child.bs, offset, bytes);
-    case Command::Op::kFlush:
-      return engine::bdrv_flush(*child.bs);
-    default:
-      SIM_ASSERT(false, "only reads, writes, discards and flushes come here (queries: run_queries.cc)");
-      return 0;
-  }
+  return 0;
 }
 
 sim::Task<int> ScenarioRun::sync_command_in_coroutine(Job& job, const Command& cmd, std::vector<std::uint8_t>& buffer,
                                                       engine::IoVector& qiov) {
   engine::BdrvChild& child = *job.node->root;
+  const Wrapper w = wrapper_for(cmd);
+  if (takes_buffer(w)) prepare_buffer(cmd, buffer);
+  // The VM state wrappers build a vector before their fast path.
+  if (w == Wrapper::kPreadv || w == Wrapper::kPwritev || w == Wrapper::kLoadVmstate || w == Wrapper::kSaveVmstate) {
+    qiov = request_vector(cmd, buffer);
+  }
   const auto offset = static_cast<std::int64_t>(cmd.offset);
   const auto bytes = static_cast<int>(cmd.bytes);  // at most kMaxCommandBytes
-  const unsigned flags = cmd.engine_flags();
-  if (cmd.vmstate) {
-    // bdrv_load_vmstate / bdrv_save_vmstate in a coroutine: their vector, then the fast path.
-    prepare_buffer(cmd, buffer);
-    qiov = request_vector(cmd, buffer);
-    const int ret = cmd.op == Command::Op::kRead ? co_await engine::in_coroutine::bdrv_readv_vmstate(*child.bs, qiov, offset)
-                                                 : co_await engine::in_coroutine::bdrv_writev_vmstate(*child.bs, qiov, offset);
-    co_return ret < 0 ? ret : bytes;
+  const unsigned flags = wrapper_flags(cmd);
+  namespace in = engine::in_coroutine;
+  int ret = 0;
+  switch (w) {
+    case Wrapper::kPread: co_return co_await in::bdrv_pread(child, offset, buffer.data(), bytes);
+    case Wrapper::kPreadv: co_return co_await in::bdrv_preadv(child, offset, qiov);
+    case Wrapper::kPwrite: co_return co_await in::bdrv_pwrite(child, offset, buffer.data(), bytes);
+    case Wrapper::kPwritev: co_return co_await in::bdrv_pwritev(child, offset, qiov, flags);
+    case Wrapper::kPwriteZeroes: co_return co_await in::bdrv_pwrite_zeroes(child, offset, bytes, flags);
+    case Wrapper::kPdiscard: co_return co_await in::bdrv_pdiscard(*child.bs, offset, bytes);
+    case Wrapper::kFlush: co_return co_await in::bdrv_flush(*child.bs);
+    case Wrapper::kLoadVmstate: ret = co_await in::bdrv_readv_vmstate(*child.bs, qiov, offset); break;
+    case Wrapper::kSaveVmstate: ret = co_await in::bdrv_writev_vmstate(*child.bs, qiov, offset); break;
   }
-  switch (cmd.op) {
-    case Command::Op::kRead:
-      prepare_buffer(cmd, buffer);
-      if (!cmd.vectored()) co_return co_await engine::in_coroutine::bdrv_pread(child, offset, buffer.data(), bytes);
-      qiov = request_vector(cmd, buffer);
-      co_return co_await engine::in_coroutine::bdrv_preadv(child, offset, qiov);
-    case Command::Op::kWrite:
-      if (cmd.zeroes) {
-        co_return co_await engine::in_coroutine::bdrv_pwrite_zeroes(child, offset, bytes,
-                                                                    flags & ~unsigned{engine::BDRV_REQ_ZERO_WRITE});
-      }
-      prepare_buffer(cmd, buffer);
-      if (!cmd.vectored() && flags == 0) {
-        co_return co_await engine::in_coroutine::bdrv_pwrite(child, offset, buffer.data(), bytes);
-      }
-      qiov = request_vector(cmd, buffer);
-      co_return co_await engine::in_coroutine::bdrv_pwritev(child, offset, qiov, flags);
-    case Command::Op::kDiscard:
-      co_return co_await engine::in_coroutine::bdrv_pdiscard(*child.bs, offset, bytes);
-    case Command::Op::kFlush:
-      co_return co_await engine::in_coroutine::bdrv_flush(*child.bs);
-    default:
-      SIM_ASSERT(false, "only reads, writes, discards and flushes come here (queries: run_queries.cc)");
-      co_return 0;
-  }
+  // bdrv_load_vmstate / bdrv_save_vmstate return the size on success.
+  co_return ret < 0 ? ret : bytes;
 }
 
 }  // namespace scenarios
