@@ -69,6 +69,7 @@ BlockDriverState::~BlockDriverState() {
 BdrvChild& BlockDriverState::attach_child(std::string name, BlockDriverState& child, ChildRole kind,
                                           const BdrvChildRole* role) {
   SIM_CHECK("node.child_role", kind != ChildRole::kRoot, "a node's child is its file or its backing");
+  if (role == nullptr) role = kind == ChildRole::kFile ? &child_file : &child_backing;
   owned_children_.push_back(std::make_unique<BdrvChild>(std::move(name), child, this, kind, role));
   BdrvChild* edge = owned_children_.back().get();
   // QLIST_INSERT_HEAD, as bdrv_attach_child: drains visit the newest child first.

@@ -59,6 +59,10 @@ struct BdrvChildRole {
   std::function<void(BdrvChild&)> drained_end;
 };
 
+// block.c's roles for a node's file and backing children (engine/child_roles.cc).
+extern const BdrvChildRole child_file;
+extern const BdrvChildRole child_backing;
+
 // An edge from a parent (a node, or a root user such as a BlockBackend when
 // parent is nullptr) to a child node. It links itself into the child's parent
 // list and unlinks on destruction.
@@ -115,7 +119,9 @@ class BlockDriverState {
   // Puts a medium (its driver) back.
   void insert(BlockDriver& drv) { drv_ = &drv; }
 
-  // Graph edges this node owns: its file and backing children.
+  // Graph edges this node owns: its file and backing children. Without a
+  // role the edge gets block.c's (child_file or child_backing), which forwards
+  // drains to this node.
   BdrvChild& attach_child(std::string name, BlockDriverState& child, ChildRole kind,
                           const BdrvChildRole* role = nullptr);
 

@@ -2,8 +2,9 @@
 // tests/test-bdrv-drain.c (drv_cb, quiesce, nested, blockjob, co_ and iothread
 // variants) for the reference's semantics, which differ from later QEMU where
 // noted: in the reference, draining a node also invokes its children's co_drain
-// (later QEMU does that only for subtree drains), and drain_all does not touch
-// quiesce_counter (later QEMU counts it on every node).
+// (later QEMU does that only for subtree drains), a node child's role drains its
+// parent node (block.c's child_file/child_backing), and drain_all touches
+// quiesce_counter only through those roles (later QEMU counts it on every node).
 #include <catch2/catch.hpp>
 
 #include "engine/block_job.h"
@@ -69,8 +70,11 @@ TEST_CASE("test-bdrv-drain drv_cb_drain: the driver's co_drain runs, and drain w
 TEST_CASE("test-bdrv-drain drv_cb_drain_all: every node's co_drain, and pending requests complete") {
   DrainGraph d;
   bdrv_drain_all_begin();
-  CHECK(d.s().drains() == 1);
-  CHECK(d.backing_s().drains() == 2);  // once through test-node's recursion, once itself
+  // backing (the older node) goes first: its child role drains test-node, whose
+  // recursion invokes both; then the polling pass drains backing, then test-node
+  // and again backing through its recursion.
+  CHECK(d.s().drains() == 2);
+  CHECK(d.backing_s().drains() == 3);
   bdrv_drain_all_end();
   int aio_ret = 0;
   start_read(d.g, d.blk, aio_ret);
@@ -88,8 +92,11 @@ TEST_CASE("test-bdrv-drain quiesce_drain and quiesce_drain_all") {
   bdrv_drained_end(d.bs);
   CHECK(d.bs.quiesce_counter == 0);
   bdrv_drain_all_begin();
-  // Reference: drain_all quiesces through parents and external sources only.
-  CHECK(d.bs.quiesce_counter == 0);
+  // Reference: drain_all quiesces through parents and external sources only;
+  // backing's parent is test-node, whose counter its child role raised (QEMU's
+  // own test of the time left this case out: "drain_all doesn't quiesce").
+  CHECK(d.bs.quiesce_counter == 1);
+  CHECK(d.backing.quiesce_counter == 0);
   CHECK(d.g.world.main_context().external_disabled());
   bdrv_drain_all_end();
   CHECK_FALSE(d.g.world.main_context().external_disabled());
@@ -114,6 +121,24 @@ TEST_CASE("test-bdrv-drain nested: quiesce_counter nests, and external sources a
   CHECK(d.bs.quiesce_counter == 0);
   CHECK_FALSE(d.g.world.main_context().external_disabled());
   CHECK_THROWS_AS(bdrv_drained_end(d.bs), sim::InvariantViolation);
+}
+
+TEST_CASE("draining a backing node drains every node above it and tells the root user (block.c's child roles)") {
+  DrainGraph d;
+  int begins = 0;
+  int ends = 0;
+  BdrvChildRole role{[&](BdrvChild&) { ++begins; }, [&](BdrvChild&) { ++ends; }};
+  d.g.root(d.bs, &role);
+  bdrv_drained_begin(d.backing);
+  CHECK(d.backing.quiesce_counter == 1);
+  CHECK(d.bs.quiesce_counter == 1);  // child_backing's drained_begin drained the parent node
+  CHECK(begins == 1);
+  CHECK(d.s().drains() == 1);          // the parent's drain recursed through its subtree...
+  CHECK(d.backing_s().drains() == 2);  // ...and the backing node drained itself as well
+  bdrv_drained_end(d.backing);
+  CHECK(d.bs.quiesce_counter == 0);
+  CHECK(ends == 1);
+  CHECK_FALSE(d.g.world.main_context().external_disabled());
 }
 
 namespace {

@@ -1,0 +1,28 @@
+// The roles block.c of the reference's time gives a node's own children
+// (child_file, child_format and child_backing): whatever else they do, all of
+// them forward drains to the parent node. Draining a node therefore drains
+// every node above it, each of which drains its own subtree and tells its own
+// parents, up to the root users. (QEMU 2.12 replaced this with subtree
+// drains; the port keeps the reference's behaviour and its costs.)
+#include "engine/block_driver_state.h"
+#include "engine/drain.h"
+#include "sim/invariant.h"
+
+namespace engine {
+namespace {
+
+BlockDriverState& parent_node(BdrvChild& child) {
+  SIM_CHECK("child_role.parent_node", child.parent != nullptr, "a node child role on a root edge: " + child.name);
+  return *child.parent;
+}
+
+// bdrv_child_cb_drained_begin / _end.
+void child_cb_drained_begin(BdrvChild& child) { bdrv_drained_begin(parent_node(child)); }
+void child_cb_drained_end(BdrvChild& child) { bdrv_drained_end(parent_node(child)); }
+
+}  // namespace
+
+const BdrvChildRole child_file{&child_cb_drained_begin, &child_cb_drained_end};
+const BdrvChildRole child_backing{&child_cb_drained_begin, &child_cb_drained_end};
+
+}  // namespace engine
