@@ -111,38 +111,72 @@ void Media::read_durable(std::uint64_t offset, std::uint64_t bytes, std::uint8_t
   }
 }
 
-std::uint64_t Media::crash(CrashMode mode, sim::Rng& rng) {
+std::uint64_t Media::survive(SparseImage& image, const Pending& p, CrashMode mode, sim::Rng& rng) const {
+  if (p.fua) {
+    apply(image, p);
+    return 0;
+  }
   std::uint64_t lost = 0;
-  for (const Pending& p : pending_) {
-    if (p.fua) {
-      apply(durable_base_, p);
-      continue;
-    }
-    switch (mode) {
-      case CrashMode::kDropAll:
+  switch (mode) {
+    case CrashMode::kDropAll:
+      ++lost;
+      break;
+    case CrashMode::kRandomSubset:
+      if (rng.chance(1, 2)) {
+        apply(image, p);
+      } else {
         ++lost;
-        break;
-      case CrashMode::kRandomSubset:
+      }
+      break;
+    case CrashMode::kTornSectors:
+      for (std::uint64_t s = p.offset / SparseImage::kSector; s * SparseImage::kSector < p.offset + p.bytes; ++s) {
         if (rng.chance(1, 2)) {
-          apply(durable_base_, p);
+          apply_sector(image, p, s);
         } else {
           ++lost;
         }
+      }
+      break;
+  }
+  return lost;
+}
+
+std::uint64_t Media::crash(CrashMode mode, sim::Rng& rng) {
+  std::uint64_t lost = 0;
+  for (const Pending& p : pending_) lost += survive(durable_base_, p, mode, rng);
+  pending_.clear();
+  visible_ = durable_base_;
+  return lost;
+}
+
+SparseImage Media::power_cut_image(CrashMode mode, sim::Rng& rng, const std::vector<InFlight>& in_flight) const {
+  SparseImage out = durable_base_;
+  for (const Pending& p : pending_) survive(out, p, mode, rng);
+  // The writes still in flight come after every completed one.
+  const auto land = [&out](const InFlight& w, std::uint64_t from, std::uint64_t to) {
+    if (w.qiov == nullptr) {
+      out.zero(from, to - from);
+    } else {
+      out.write(from, to - from, *w.qiov, from - w.offset);
+    }
+  };
+  for (const InFlight& w : in_flight) {
+    const std::uint64_t end = std::min(w.offset + w.bytes, out.size());
+    if (w.offset >= end) continue;
+    switch (mode) {
+      case CrashMode::kDropAll:
+        break;
+      case CrashMode::kRandomSubset:
+        if (rng.chance(1, 2)) land(w, w.offset, end);
         break;
       case CrashMode::kTornSectors:
-        for (std::uint64_t s = p.offset / SparseImage::kSector; s * SparseImage::kSector < p.offset + p.bytes; ++s) {
-          if (rng.chance(1, 2)) {
-            apply_sector(durable_base_, p, s);
-          } else {
-            ++lost;
-          }
+        for (std::uint64_t s = w.offset / SparseImage::kSector; s * SparseImage::kSector < end; ++s) {
+          if (rng.chance(1, 2)) land(w, std::max(w.offset, s * SparseImage::kSector), std::min(end, (s + 1) * SparseImage::kSector));
         }
         break;
     }
   }
-  pending_.clear();
-  visible_ = durable_base_;
-  return lost;
+  return out;
 }
 
 std::uint64_t Media::oldest_volatile_write() const {

@@ -58,6 +58,19 @@ class Media {
   // pending writes (or, torn, sectors) lost.
   std::uint64_t crash(CrashMode mode, sim::Rng& rng);
 
+  // A write the device has been given and not finished: at a power cut it may
+  // have reached the medium whole, in part (torn at sectors) or not at all.
+  struct InFlight {
+    std::uint64_t offset = 0;
+    std::uint64_t bytes = 0;
+    const engine::IoVector* qiov = nullptr;  // nullptr: zeroes (a zero write, a discard)
+  };
+  // What a power cut now would leave, without cutting anything: the durable
+  // image, the cached writes by `mode` as crash() keeps them, then the writes
+  // in flight by the same mode (drop-all: none; random-subset: each whole or
+  // not; torn-sectors: each sector or not).
+  SparseImage power_cut_image(CrashMode mode, sim::Rng& rng, const std::vector<InFlight>& in_flight) const;
+
  private:
   struct Pending {
     std::uint64_t seq;  // completion order, 1-based
@@ -67,6 +80,9 @@ class Media {
     std::vector<std::uint8_t> data;  // empty: zeroes
   };
   void apply(SparseImage& image, const Pending& p) const;
+  // Applies what of cached write `p` survives a power loss by `mode` to
+  // `image`; returns the writes (torn: sectors) lost.
+  std::uint64_t survive(SparseImage& image, const Pending& p, CrashMode mode, sim::Rng& rng) const;
   void apply_sector(SparseImage& image, const Pending& p, std::uint64_t sector) const;
 
   bool write_cache_;

@@ -99,6 +99,30 @@ std::uint64_t MemDriver::crash(engine::BlockDriverState& bs, CrashMode mode) {
   return lost;
 }
 
+SparseImage MemDriver::power_cut_image(CrashMode mode) const {
+  std::vector<Media::InFlight> in_flight;
+  in_flight.reserve(writing_.size());
+  for (const auto& entry : writing_) in_flight.push_back(entry.second);
+  return media_.power_cut_image(mode, sim::World::current().rng("power_cut"), in_flight);
+}
+
+MemDriver::InFlightWrite::InFlightWrite(MemDriver& driver, std::uint64_t offset, std::uint64_t bytes,
+                                        const engine::IoVector* qiov)
+    : driver_(driver), id_(++driver.last_writing_id_) {
+  driver_.writing_.emplace_back(id_, Media::InFlight{offset, bytes, qiov});
+}
+
+MemDriver::InFlightWrite::~InFlightWrite() {
+  auto& list = driver_.writing_;
+  for (auto it = list.begin(); it != list.end(); ++it) {
+    if (it->first == id_) {
+      list.erase(it);
+      return;
+    }
+  }
+  SIM_ASSERT(false, "a write left the driver twice");
+}
+
 sim::DelayAwaiter MemDriver::latency(std::string_view op) {
   const std::uint64_t ns = rng_.between(config_.latency.min_ns, config_.latency.max_ns);
   return sim::co_delay_ns(ns, ns > 0 ? sim::World::current().intern(sim::cat("driver ", op)) : std::string_view());
@@ -146,6 +170,7 @@ sim::Task<int> MemDriver::co_pwritev(engine::BlockDriverState& bs, std::uint64_t
                                      engine::IoVector& qiov, unsigned flags) {
   check_request_limits(bs, RequestKind::kWrite, offset, bytes, &qiov);
   last_write_flags_ = flags;
+  const InFlightWrite in_flight(*this, offset, bytes, &qiov);
   co_await latency("pwritev");
   co_return do_write(offset, bytes, qiov, (flags & engine::BDRV_REQ_FUA) != 0);
 }
@@ -163,6 +188,8 @@ sim::Task<int> MemDriver::co_writev(engine::BlockDriverState& bs, std::int64_t s
                                     engine::IoVector& qiov) {
   check_request_limits(bs, RequestKind::kWrite, static_cast<std::uint64_t>(sector_num) << BDRV_SECTOR_BITS,
                        static_cast<std::uint64_t>(nb_sectors) << BDRV_SECTOR_BITS, &qiov);
+  const InFlightWrite in_flight(*this, static_cast<std::uint64_t>(sector_num) << BDRV_SECTOR_BITS,
+                                static_cast<std::uint64_t>(nb_sectors) << BDRV_SECTOR_BITS, &qiov);
   co_await latency("writev");
   co_return do_write(static_cast<std::uint64_t>(sector_num) << BDRV_SECTOR_BITS,
                      static_cast<std::uint64_t>(nb_sectors) << BDRV_SECTOR_BITS, qiov, false);
@@ -173,6 +200,8 @@ sim::Task<int> MemDriver::co_writev_flags(engine::BlockDriverState& bs, std::int
   check_request_limits(bs, RequestKind::kWrite, static_cast<std::uint64_t>(sector_num) << BDRV_SECTOR_BITS,
                        static_cast<std::uint64_t>(nb_sectors) << BDRV_SECTOR_BITS, &qiov);
   last_write_flags_ = flags;
+  const InFlightWrite in_flight(*this, static_cast<std::uint64_t>(sector_num) << BDRV_SECTOR_BITS,
+                                static_cast<std::uint64_t>(nb_sectors) << BDRV_SECTOR_BITS, &qiov);
   co_await latency("writev");
   co_return do_write(static_cast<std::uint64_t>(sector_num) << BDRV_SECTOR_BITS,
                      static_cast<std::uint64_t>(nb_sectors) << BDRV_SECTOR_BITS, qiov,
@@ -241,6 +270,7 @@ sim::Task<int> MemDriver::co_pwrite_zeroes(engine::BlockDriverState& bs, std::in
   check_request_limits(bs, RequestKind::kZero, static_cast<std::uint64_t>(offset), static_cast<std::uint64_t>(bytes));
   last_zero_flags_ = flags;
   if (config_.zeroes_enotsup) co_return -ENOTSUP;
+  const InFlightWrite in_flight(*this, static_cast<std::uint64_t>(offset), static_cast<std::uint64_t>(bytes), nullptr);
   co_await latency("pwrite_zeroes");
   ++zero_writes_;
   if (static_cast<std::uint64_t>(offset + bytes) > media_.size()) co_return -ENOSPC;
@@ -250,6 +280,8 @@ sim::Task<int> MemDriver::co_pwrite_zeroes(engine::BlockDriverState& bs, std::in
 
 sim::Task<int> MemDriver::co_pdiscard(engine::BlockDriverState& bs, std::int64_t offset, int bytes) {
   check_request_limits(bs, RequestKind::kDiscard, static_cast<std::uint64_t>(offset), static_cast<std::uint64_t>(bytes));
+  const InFlightWrite in_flight(*this, static_cast<std::uint64_t>(offset),
+                                config_.discard_advisory ? 0 : static_cast<std::uint64_t>(bytes), nullptr);
   co_await latency("pdiscard");
   ++discards_;
   // Discarded bytes read as zeroes afterwards, unless discard is only advisory.
@@ -300,6 +332,7 @@ sim::Task<int> MemDriver::co_pwritev_compressed(engine::BlockDriverState&, std::
   // they bypass the max_transfer contract.
   ++compressed_writes_;
   last_write_flags_ = 0;
+  const InFlightWrite in_flight(*this, offset, bytes, &qiov);
   co_await latency("pwritev");
   co_return do_write(offset, bytes, qiov, false);
 }

@@ -124,6 +124,11 @@ class MemDriver final : public engine::BlockDriver {
   absl::Status export_durable(const std::string& path) const { return media_.durable().save_raw(path); }
   // Power loss on this medium; traced as a fault on `bs`. Returns what was lost.
   std::uint64_t crash(engine::BlockDriverState& bs, CrashMode mode);
+  // What a power loss now would leave, without cutting anything (the run goes
+  // on): the writes in flight in the driver count by `mode` too. Draws from
+  // the world's "power_cut" stream only.
+  SparseImage power_cut_image(CrashMode mode) const;
+  std::size_t writes_in_flight() const { return writing_.size(); }
   std::uint64_t reads() const { return reads_; }
   std::uint64_t writes() const { return writes_; }
   std::uint64_t flushes() const { return flushes_; }
@@ -151,6 +156,19 @@ class MemDriver final : public engine::BlockDriver {
   // The error this flush returns (config flush_error, for the first
   // flush_error_count flushes or all of them), or 0.
   int next_flush_error();
+  // A write (zero write, discard) for its time in the driver, registered so a
+  // power cut meanwhile may land it in part. Lives in the request's frame.
+  class InFlightWrite {
+   public:
+    InFlightWrite(MemDriver& driver, std::uint64_t offset, std::uint64_t bytes, const engine::IoVector* qiov);
+    ~InFlightWrite();
+    InFlightWrite(const InFlightWrite&) = delete;
+    InFlightWrite& operator=(const InFlightWrite&) = delete;
+
+   private:
+    MemDriver& driver_;
+    std::uint64_t id_;
+  };
   // Callback style: run `op` after the latency, then complete.
   engine::BlockAIOCB* submit(engine::BlockDriverState& bs, std::string_view op, absl::AnyInvocable<int()> op_fn,
                              engine::BlockCompletion done);
@@ -174,6 +192,8 @@ class MemDriver final : public engine::BlockDriver {
   unsigned last_zero_flags_ = 0;
   unsigned last_write_flags_ = 0;
   std::vector<std::uint8_t> vmstate_;
+  std::vector<std::pair<std::uint64_t, Media::InFlight>> writing_;  // by registration id, oldest first
+  std::uint64_t last_writing_id_ = 0;
 };
 
 }  // namespace drivers

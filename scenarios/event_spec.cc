@@ -20,6 +20,7 @@ constexpr ActionName kActions[] = {
     {EventSpec::Action::kSetState, "set_state"},   {EventSpec::Action::kResume, "resume"},
     {EventSpec::Action::kEject, "eject"},          {EventSpec::Action::kInsert, "insert"},
     {EventSpec::Action::kReadOnly, "read_only"},   {EventSpec::Action::kDirtyBitmap, "dirty_bitmap"},
+    {EventSpec::Action::kPowerCut, "power_cut"},
 };
 
 // The fault node at or below `name` (following file edges), or nullptr.
@@ -29,6 +30,36 @@ const NodeSpec* fault_at_or_below(const Scenario& s, const std::string& name) {
     n = n->file.empty() ? nullptr : s.find_node(n->file);
   }
   return n;
+}
+
+// Whether a mem node the power cut hits is at or below `n` (file and backing).
+bool reaches_cut_node(const Scenario& s, const NodeSpec& n, const EventSpec& e, int depth = 0) {
+  if (n.driver == NodeSpec::Driver::kMem && (e.node.empty() || n.name == e.node)) return true;
+  if (depth >= 64) return false;  // the parser rejects cycles
+  for (const std::string* edge : {&n.file, &n.backing}) {
+    const NodeSpec* child = edge->empty() ? nullptr : s.find_node(*edge);
+    if (child != nullptr && reaches_cut_node(s, *child, e, depth + 1)) return true;
+  }
+  return false;
+}
+
+// A power cut is judged on the medium itself, with nothing reopened: every job
+// whose data lands on a cut mem node must reach it through raw and fault nodes
+// alone (offsets unchanged, no backing showing through).
+absl::Status check_power_cut_reads(const Reader& r, const toml::table& t, const Scenario& s, const EventSpec& e) {
+  for (const JobSpec& j : s.jobs) {
+    for (const NodeSpec* n = s.find_node(j.node); n != nullptr && n->driver != NodeSpec::Driver::kMem;
+         n = n->file.empty() ? nullptr : s.find_node(n->file)) {
+      if (!reaches_cut_node(s, *n, e)) break;
+      const bool passes = (n->driver == NodeSpec::Driver::kRaw || n->driver == NodeSpec::Driver::kFault) && n->backing.empty();
+      if (passes) continue;
+      return r.error_at(t, sim::cat("[[event]] power_cut: job '", j.name, "' reaches a cut mem node through ",
+                                    n->driver_name(), " node '", n->name, "'", n->backing.empty() ? "" : " (with a backing)",
+                                    "; a power cut judges the medium as it is, so only raw and fault nodes without "
+                                    "backing may stand between (use action = \"crash\", which reopens formats)"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status read_trigger(const Reader& r, const toml::table& t, const Scenario& s, EventSpec& e) {
@@ -65,7 +96,7 @@ absl::Status read_event(const Reader& r, const toml::table& t, const Scenario& s
   RETURN_IF_ERROR(r.check_keys(t, "[[event]]",
                                {"name", "at_ns", "after_job", "after_requests", "on_break", "action", "node",
                                 "duration_ns", "in_coroutine", "mode", "enabled", "state", "tag", "bitmap",
-                                "granularity"}));
+                                "granularity", "count", "every_ns"}));
   RETURN_IF_ERROR(r.read_name(t, "name", e.name, false, "[[event]]"));
   std::string action;
   RETURN_IF_ERROR(r.read_string(t, "action", action, true, "[[event]]"));
@@ -93,7 +124,19 @@ absl::Status read_event(const Reader& r, const toml::table& t, const Scenario& s
   };
   RETURN_IF_ERROR(only_for("duration_ns", {A::kDrained, A::kDrainAll}));
   RETURN_IF_ERROR(only_for("in_coroutine", {A::kDrain, A::kDrained}));
-  RETURN_IF_ERROR(only_for("mode", {A::kCrash}));
+  RETURN_IF_ERROR(only_for("mode", {A::kCrash, A::kPowerCut}));
+  RETURN_IF_ERROR(only_for("count", {A::kPowerCut}));
+  RETURN_IF_ERROR(only_for("every_ns", {A::kPowerCut}));
+  if (e.action == A::kPowerCut) {
+    std::uint64_t count = e.count;
+    RETURN_IF_ERROR(r.read_uint(t, "count", count, 1, kMaxPowerCuts, "[[event]]"));
+    e.count = static_cast<std::uint32_t>(count);
+    RETURN_IF_ERROR(r.read_uint(t, "every_ns", e.every_ns, 1, kMaxEventDelayNs, "[[event]]"));
+    if ((e.count > 1) != t.contains("every_ns")) {
+      return r.error_at(t, "[[event]] power_cut: count > 1 needs every_ns = N (the virtual time between cuts), and "
+                           "every_ns needs count > 1");
+    }
+  }
   RETURN_IF_ERROR(only_for("enabled", {A::kCopyOnRead, A::kReadOnly, A::kDirtyBitmap}));
   RETURN_IF_ERROR(only_for("bitmap", {A::kDirtyBitmap}));
   RETURN_IF_ERROR(only_for("granularity", {A::kDirtyBitmap}));
@@ -122,7 +165,8 @@ absl::Status read_event(const Reader& r, const toml::table& t, const Scenario& s
   const bool needs_node = e.action == A::kDrain || e.action == A::kDrained || e.action == A::kCopyOnRead ||
                           e.action == A::kSetState || e.action == A::kResume || e.action == A::kEject ||
                           e.action == A::kInsert || e.action == A::kReadOnly || e.action == A::kDirtyBitmap;
-  const bool takes_node = needs_node || e.action == A::kCrash || e.trigger == EventSpec::Trigger::kOnBreak;
+  const bool cuts_power = e.action == A::kCrash || e.action == A::kPowerCut;
+  const bool takes_node = needs_node || cuts_power || e.trigger == EventSpec::Trigger::kOnBreak;
   if (needs_node && e.node.empty()) return r.error_at(t, sim::cat("[[event]] action '", action, "' needs node = \"...\""));
   if (!takes_node && !e.node.empty()) {
     return r.error_at(*t.get("node"), sim::cat("[[event]].node: action '", action, "' covers every node"));
@@ -130,8 +174,8 @@ absl::Status read_event(const Reader& r, const toml::table& t, const Scenario& s
   if (!e.node.empty()) {
     const NodeSpec* n = s.find_node(e.node);
     if (n == nullptr) return r.error_at(*t.get("node"), sim::cat("[[event]].node: no node named '", e.node, "'"));
-    if (e.action == A::kCrash && n->driver != NodeSpec::Driver::kMem) {
-      return r.error_at(*t.get("node"), sim::cat("[[event]].node: a crash hits a mem node; '", e.node, "' is ",
+    if (cuts_power && n->driver != NodeSpec::Driver::kMem) {
+      return r.error_at(*t.get("node"), sim::cat("[[event]].node: a ", action, " hits a mem node; '", e.node, "' is ",
                                                  n->driver_name(), " (leave node out to crash every mem node)"));
     }
     const bool needs_fault = e.action == A::kSetState || e.action == A::kResume || e.trigger == EventSpec::Trigger::kOnBreak;
@@ -142,15 +186,16 @@ absl::Status read_event(const Reader& r, const toml::table& t, const Scenario& s
   if (e.action == A::kDrainAll && e.in_coroutine) {
     return r.error_at(t, "[[event]]: drain_all runs from the main loop only");
   }
-  if (e.action == A::kCrash) {
+  if (cuts_power) {
     for (const JobSpec& j : s.jobs) {
       const NodeSpec* n = s.find_node(j.node);
       if (n != nullptr && s.node_size(*n) > kMaxCrashCheckedBytes) {
-        return r.error_at(t, sim::cat("[[event]]: a crash checks every node jobs write to; node '", j.node, "' has ",
-                                      s.node_size(*n), " bytes, above ", kMaxCrashCheckedBytes));
+        return r.error_at(t, sim::cat("[[event]]: a ", action, " checks every node jobs write to; node '", j.node,
+                                      "' has ", s.node_size(*n), " bytes, above ", kMaxCrashCheckedBytes));
       }
     }
   }
+  if (e.action == A::kPowerCut) RETURN_IF_ERROR(check_power_cut_reads(r, t, s, e));
   return absl::OkStatus();
 }
 

@@ -2,7 +2,7 @@
 // condition holds. Written as [[event]] tables:
 //   trigger: at_ns = T | after_job = "JOB" | after_requests = N | on_break = "TAG"
 //   action:  drain | drained | drain_all | flush_all | crash | copy_on_read | set_state | resume
-//            | eject | insert | read_only | dirty_bitmap
+//            | eject | insert | read_only | dirty_bitmap | power_cut
 #pragma once
 
 #include <cstdint>
@@ -25,12 +25,14 @@ inline constexpr std::uint32_t kMaxEvents = 256;
 inline constexpr std::uint64_t kMaxEventDelayNs = 1ULL << 50;
 // Crash events read the whole of each node jobs write to (the durability check).
 inline constexpr std::uint64_t kMaxCrashCheckedBytes = 64ULL << 20;
+// A power_cut event judges at most this many moments.
+inline constexpr std::uint32_t kMaxPowerCuts = 1000;
 
 struct EventSpec {
   enum class Trigger : std::uint8_t { kAt, kAfterJob, kAfterRequests, kOnBreak };
   enum class Action : std::uint8_t {
     kDrain, kDrained, kDrainAll, kFlushAll, kCrash, kCopyOnRead, kSetState, kResume, kEject, kInsert, kReadOnly,
-    kDirtyBitmap
+    kDirtyBitmap, kPowerCut
   };
 
   std::string name;
@@ -48,6 +50,8 @@ struct EventSpec {
   bool enabled = true;  // copy_on_read, read_only, dirty_bitmap
   std::string bitmap;   // dirty_bitmap: its name (created the first time)
   std::uint32_t granularity = 65536;  // dirty_bitmap
+  std::uint32_t count = 1;      // power_cut: how many moments are judged
+  std::uint64_t every_ns = 0;   // power_cut: virtual time between them
   int state = 1;        // set_state
   std::string tag;      // resume
   int line = 0;

@@ -347,6 +347,32 @@ void ScenarioRun::check_durability(const std::vector<bool>& crashed) {
   }
 }
 
+// A power cut judged, not done: what each cut mem node would hold if the
+// power failed now, with requests in flight (cached writes and writes in the
+// driver survive by the mode), checked against what was flushed or FUA; the
+// run goes on unchanged. Nothing polls, so it can happen at any moment. The
+// parser lets only raw and fault nodes stand between a job and a cut node.
+void ScenarioRun::check_power_cut(const EventSpec& e) {
+  ++power_cuts_;
+  for (auto& entry : checked_) {
+    const Node* home = identity_mem(*nodes_[entry.first]);
+    if (home == nullptr || (!e.node.empty() && home->spec->name != e.node)) continue;
+    CheckedNode& checked = entry.second;
+    const drivers::SparseImage image = home->mem->power_cut_image(e.mode);
+    std::vector<std::uint8_t> content(checked.history.size());
+    image.read(0, content.size(), content.data());
+    const Cutoff cutoff{checked.durable_cutoff, true};
+    const bool held = checked.history.check(0, content, cutoff, [&](std::uint64_t i, std::uint8_t v, const ByteValues& ok) {
+      violation(Oracle::kDurability, content_shape("after power cut", checked.history.diagnose(i, 0, content, cutoff)),
+                sim::cat("power cut ", power_cuts_, " (", drivers::crash_mode_name(e.mode), ", at ", world_.now_ns(),
+                         " ns, ", home->mem->writes_in_flight(), " writes in the driver): byte ", i, " of node '",
+                         home->spec->name, "' would be ", sim::hex(v),
+                         "; the writes flushed (or FUA) before it allow only ", describe_values(ok)));
+    });
+    if (!held) return;
+  }
+}
+
 void ScenarioRun::check_final_images() {
   if (!checking(Oracle::kData)) return;  // a whole-node read: not worth it unjudged
   // Read what the guest would see, through the engine, with faults disarmed.

@@ -245,6 +245,17 @@ sim::Task<void> ScenarioRun::event_main(const EventSpec& e) {
     case A::kCrash:
       co_await in_main_loop(sim::cat("event ", e.name, ": crash"), [this, &e] { crash(e); });
       break;
+    case A::kPowerCut:
+      for (std::uint32_t cut = 0; cut < e.count; ++cut) {
+        if (cut > 0) {
+          bool running = false;
+          for (const auto& job : jobs_) running = running || !job->finished;
+          if (!running) break;
+          co_await sim::co_sleep_ns(e.every_ns, "next power cut");
+        }
+        check_power_cut(e);
+      }
+      break;
     case A::kCopyOnRead: {
       Node& node = node_named(e.node);
       if (e.enabled) {

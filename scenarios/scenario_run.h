@@ -199,6 +199,7 @@ class ScenarioRun {
   void check_drained(std::string_view what, const std::vector<std::size_t>& nodes);
   void check_guest_entry(const Job& job, const Command& cmd);
   void check_durability(const std::vector<bool>& crashed);
+  void check_power_cut(const EventSpec& event);
   void check_final_images();
   void check_hygiene(std::uint64_t frames_before);
 
@@ -218,6 +219,7 @@ class ScenarioRun {
   std::uint64_t clock_ = 0;                         // logical clock of issues, completions and flushes
   std::uint64_t completed_ = 0;                     // commands completed
   std::uint64_t crashes_ = 0;
+  std::uint64_t power_cuts_ = 0;
   bool run_over_ = false;  // the world has stopped: oracles record, not abort
   sim::CoQueue progress_;  // woken when a command completes or a job ends (event triggers)
   InFlightModel in_flight_;  // the oracles' own model of what is in flight (serialisation, drain)

@@ -131,6 +131,35 @@ TEST_CASE("crash modes: random subset keeps whole writes, torn sectors keeps pie
   CHECK_FALSE(drivers::crash_mode_from_name("melt").has_value());
 }
 
+TEST_CASE("power cut images: judged without cutting, writes in flight whole, torn or absent by mode") {
+  std::size_t in_flight_whole = 0, in_flight_torn = 0, in_flight_absent = 0;
+  for (std::uint64_t seed = 0; seed < 40; ++seed) {
+    sim::Rng rng(seed);
+    Media m(65536, true);
+    std::vector<std::uint8_t> cached(4096, 1), landing(4096, 2);
+    m.write(0, 4096, vec(cached), false);
+    const engine::IoVector flying = vec(landing);
+    const std::vector<Media::InFlight> in_flight{{8192, 4096, &flying}, {20000, 100, nullptr}};
+    // Drop-all: the durable image only, whatever is in flight.
+    const SparseImage dropped = m.power_cut_image(CrashMode::kDropAll, rng, in_flight);
+    CHECK(byte_at(dropped, 0) == 0);
+    CHECK(byte_at(dropped, 8192) == 0);
+    // Torn: each sector of the write in flight lands or not.
+    const SparseImage torn = m.power_cut_image(CrashMode::kTornSectors, rng, in_flight);
+    int landed = 0;
+    for (std::uint64_t off = 8192; off < 12288; off += 512) landed += byte_at(torn, off) == 2 ? 1 : 0;
+    (landed == 8 ? in_flight_whole : landed == 0 ? in_flight_absent : in_flight_torn)++;
+    // Random subset: whole or nothing.
+    const SparseImage subset = m.power_cut_image(CrashMode::kRandomSubset, rng, in_flight);
+    for (std::uint64_t off = 8192; off < 12288; off += 512) CHECK(byte_at(subset, off) == byte_at(subset, 8192));
+    // Nothing was cut: the medium still shows and caches the write.
+    CHECK(byte_at(m.visible(), 0) == 1);
+    CHECK(m.pending_writes() == 1);
+  }
+  CHECK(in_flight_torn > 20);
+  CHECK(in_flight_absent + in_flight_whole < 10);  // each 1 in 256 per seed
+}
+
 TEST_CASE("a crash never loses a write that completed before a successful flush began") {
   rc::prop("durability of flushed writes under every crash mode", [] {
     struct Step {
@@ -244,6 +273,35 @@ TEST_CASE("mem: a crash drops unflushed writes seen through the engine, and is t
   CHECK(g.mem_driver().crash(bs, CrashMode::kDropAll) == 1);
   CHECK(testing::all_equal(g.read(child, 0, 4096), 0, 4096, 1));
   CHECK(testing::all_equal(g.read(child, 12288, 512), 0, 512, 0));
+}
+
+TEST_CASE("mem: a power cut while a write is in the driver may land it, a completed FUA write always") {
+  Graph g;
+  drivers::MemConfig config = Graph::fast();
+  config.latency = {50000, 50000};
+  config.fua = true;
+  auto& bs = g.mem("d", 65536, config);
+  auto& child = g.root(bs);
+  int fua_ret = 1;
+  g.world.spawn(g.world.main_context(), "fua write", [](Graph& gr, engine::BdrvChild& c, int& ret) -> sim::Task<void> {
+    std::vector<std::uint8_t> buf(4096, 7);
+    engine::IoVector q(absl::MakeSpan(buf));
+    ret = co_await engine::bdrv_co_pwritev(c, 0, 4096, &q, engine::BDRV_REQ_FUA);
+    (void)gr;
+  }(g, child, fua_ret));
+  g.world.poll(g.world.main_context(), false);  // the write sleeps in the driver
+  REQUIRE(g.mem_driver().writes_in_flight() == 1);
+  bool landed = false, absent = false;
+  for (int i = 0; i < 20; ++i) {
+    const SparseImage cut = g.mem_driver().power_cut_image(CrashMode::kRandomSubset);
+    (byte_at(cut, 0) == 7 ? landed : absent) = true;
+  }
+  CHECK(landed);
+  CHECK(absent);
+  g.world.run();
+  CHECK(fua_ret == 0);
+  CHECK(g.mem_driver().writes_in_flight() == 0);
+  CHECK(byte_at(g.mem_driver().power_cut_image(CrashMode::kDropAll), 0) == 7);
 }
 
 TEST_CASE("mem: initial content from a raw file, and visible and durable images exported") {

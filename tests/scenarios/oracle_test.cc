@@ -61,6 +61,15 @@ TEST_CASE("durability: flushed writes lost in a crash are caught, and the refere
   CHECK_THAT(fua.verdict.message, Catch::Contains("byte 8192"));
 }
 
+TEST_CASE("durability: a power cut at any moment, with requests in flight, catches flushed writes still volatile") {
+  // power-cuts has no crash event: the power cuts are its only durability judgement.
+  const scenarios::Scenario s = only(library("power-cuts.toml"), {Oracle::kDurability});
+  CHECK_FALSE(first_failure(s, 10).has_value());
+  auto r = first_failure(s, 10, {Mutant::kSkipFlushToDisk});
+  require_caught(r, Oracle::kDurability);
+  CHECK_THAT(r->verdict.message, Catch::Contains("power cut") && Catch::Contains("writes in the driver"));
+}
+
 TEST_CASE("durability: cow metadata written before its data is caught after a crash") {
   scenarios::Scenario s = only(library("cow-alloc-crash.toml"), {Oracle::kDurability, Oracle::kData});
   CHECK_FALSE(first_failure(s, 10).has_value());

@@ -887,3 +887,48 @@ enabled = false
   CHECK(testing::error_of(replace(kBitmaps, "bitmap = \"b\"\ngranularity", "granularity")).find(
             "'bitmap'") != std::string::npos);
 }
+
+TEST_CASE("power_cut events: count and every_ns go together, mem nodes only, and only raw and fault above them") {
+  const std::string kCuts = R"([scenario]
+name = "cuts"
+[[node]]
+name = "disk"
+driver = "mem"
+size = "64k"
+latency_ns = [1000, 9000]
+[[node]]
+name = "fmt"
+driver = "raw"
+file = "disk"
+[[job]]
+name = "g"
+node = "fmt"
+queue_depth = 4
+commands = ["aio_write -P 0x11 0 8k", "aio_write -f -P 0x12 8k 8k", "aio_flush", "flush", "write -P 0x13 0 4k"]
+[[event]]
+at_ns = 500
+action = "power_cut"
+mode = "torn-sectors"
+count = 40
+every_ns = 700
+)";
+  const scenarios::Scenario s = testing::parse(kCuts);
+  REQUIRE(s.events.size() == 1);
+  CHECK(s.events[0].count == 40);
+  CHECK(s.events[0].every_ns == 700);
+  for (std::uint64_t seed = 0; seed < 10; ++seed) {
+    const scenarios::RunResult r = testing::run(s, seed);
+    INFO(r.verdict.message);
+    CHECK(r.verdict.ok());
+  }
+  CHECK(testing::error_of(replace(kCuts, "every_ns = 700\n", "")).find("count > 1 needs every_ns") != std::string::npos);
+  CHECK(testing::error_of(replace(kCuts, "count = 40\n", "")).find("count > 1 needs every_ns") != std::string::npos);
+  CHECK(testing::error_of(replace(kCuts, "count = 40", "count = 1001")).find("count: expected 1 to 1000, got 1001") !=
+        std::string::npos);
+  CHECK(testing::error_of(replace(kCuts, "mode = \"torn-sectors\"", "node = \"fmt\"")).find(
+            "a power_cut hits a mem node; 'fmt' is raw") != std::string::npos);
+  CHECK(testing::error_of(replace(replace(kCuts, "driver = \"raw\"", "driver = \"cow\""), "size = \"64k\"", "size = \"2M\"")).find(
+            "job 'g' reaches a cut mem node through cow node 'fmt'") != std::string::npos);
+  CHECK(testing::error_of(replace(kCuts, "count = 40\nevery_ns = 700\n", "duration_ns = 5\n")).find(
+            "not an option of action 'power_cut'") != std::string::npos);
+}
