@@ -29,7 +29,7 @@ BlockBackend::BlockBackend(std::string name, engine::BlockDriverState& root_bs, 
 void BlockBackend::drained_begin(engine::BdrvChild& child) {
   BlockBackend& blk = backend_of(child);
   ++blk.drained_begins_;
-  ++blk.quiesce_counter_;
+  if (++blk.quiesce_counter_ == 1 && blk.device_hook_) blk.device_hook_(true);
 }
 
 void BlockBackend::drained_end(engine::BdrvChild& child) {
@@ -39,7 +39,10 @@ void BlockBackend::drained_end(engine::BdrvChild& child) {
     blk.unbalanced_ = true;  // the drain oracle reports it
     return;
   }
-  if (--blk.quiesce_counter_ == 0) blk.queued_requests_.restart_all();
+  if (--blk.quiesce_counter_ == 0) {
+    blk.queued_requests_.restart_all();
+    if (blk.device_hook_) blk.device_hook_(false);
+  }
 }
 
 int BlockBackend::check_byte_request(std::int64_t offset, std::uint64_t bytes) const {

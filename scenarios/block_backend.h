@@ -8,25 +8,45 @@
 //     (cache=writethrough), and send zero writes as bdrv_co_pwritev without a
 //     buffer (blk_co_pwrite_zeroes);
 //   - its root child has the parent role: drained_begin / drained_end count the
-//     backend's quiesce_counter, so parent drain callbacks run;
+//     backend's quiesce_counter, so parent drain callbacks run; on the first
+//     drained_begin and the last drained_end the device is told (its
+//     dev_ops drained_begin / drained_end), which a scenario scripts;
 //   - optionally (queue_while_drained, as QEMU 5.0's blk_wait_while_drained)
 //     a request arriving while the backend is quiesced waits until the last
 //     drained_end.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "engine/block_driver_state.h"
 #include "engine/iovec.h"
+#include "scenarios/qemu_io.h"
 #include "sim/co_queue.h"
 #include "sim/task.h"
 
 namespace scenarios {
 
+// One step of a device's drain callback (a scriptable parent), run in order
+// inside the callback, outside any coroutine: submit a request as blk_aio_*
+// does (counted in flight at once, run in a coroutine of its own), drain a
+// node (bdrv_drain: nested, it polls), or begin or end a drained section.
+struct DrainCallbackAction {
+  enum class Kind : std::uint8_t { kRequest, kDrain, kDrainedBegin, kDrainedEnd };
+  Kind kind = Kind::kRequest;
+  Command request;   // kRequest
+  std::string node;  // kDrain, kDrainedBegin, kDrainedEnd
+  std::string text;
+  int line = 0;
+};
+
 struct BackendOptions {
   bool write_cache = true;           // false: cache=writethrough, every write FUA
   bool queue_while_drained = false;  // requests wait while quiesced (later QEMU)
+  std::vector<DrainCallbackAction> on_drained_begin;  // the device's drained_begin
+  std::vector<DrainCallbackAction> on_drained_end;    // the device's drained_end
 };
 
 class BlockBackend {
@@ -36,6 +56,9 @@ class BlockBackend {
   BlockBackend& operator=(const BlockBackend&) = delete;
 
   engine::BdrvChild& root() { return root_; }
+  // The device's drain callbacks (dev_ops): called with true on the first
+  // drained_begin, with false on the last drained_end.
+  void set_device_drain_hook(std::function<void(bool begin)> hook) { device_hook_ = std::move(hook); }
   const std::string& name() const { return name_; }
 
   // blk_co_preadv, blk_co_pwritev (qiov nullptr with BDRV_REQ_ZERO_WRITE: a
@@ -70,6 +93,7 @@ class BlockBackend {
   std::uint64_t drained_ends_ = 0;
   bool unbalanced_ = false;
   sim::CoQueue queued_requests_;
+  std::function<void(bool)> device_hook_;
 };
 
 }  // namespace scenarios

@@ -1,5 +1,6 @@
 #include "scenarios/event_spec.h"
 
+#include <algorithm>
 #include <set>
 
 #include "scenarios/scenario.h"
@@ -57,6 +58,46 @@ absl::Status check_power_cut_reads(const Reader& r, const toml::table& t, const 
                                     n->driver_name(), " node '", n->name, "'", n->backing.empty() ? "" : " (with a backing)",
                                     "; a power cut judges the medium as it is, so only raw and fault nodes without "
                                     "backing may stand between (use action = \"crash\", which reopens formats)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Whether node `name` is `top` or below it (file and backing edges).
+bool at_or_below(const Scenario& s, const NodeSpec& top, const std::string& name, int depth = 0) {
+  if (top.name == name) return true;
+  if (depth >= 64) return false;  // the parser rejects cycles
+  for (const std::string* edge : {&top.file, &top.backing}) {
+    const NodeSpec* child = edge->empty() ? nullptr : s.find_node(*edge);
+    if (child != nullptr && at_or_below(s, *child, name, depth + 1)) return true;
+  }
+  return false;
+}
+
+// A drained section this event ends from its coroutine tells the devices
+// above the node from that coroutine, and the sections their scripts end
+// tell theirs. A `drain` in such a script would call bdrv_drained_begin in a
+// coroutine, which yields that coroutine inside the callback: blksim does not
+// model a callback suspended half-way (a C++ coroutine cannot suspend in a
+// plain function), so the parser refuses the combination.
+absl::Status check_coroutine_drained_end(const Reader& r, const toml::table& t, const Scenario& s, const EventSpec& e) {
+  std::vector<std::string> ended{e.node};
+  for (std::size_t next = 0; next < ended.size(); ++next) {
+    for (const JobSpec& j : s.jobs) {
+      const NodeSpec* top = s.find_node(j.node);
+      if (!j.backend || top == nullptr || !at_or_below(s, *top, ended[next])) continue;
+      for (const DrainCallbackAction& a : j.backend->on_drained_end) {
+        if (a.kind == DrainCallbackAction::Kind::kDrain) {
+          return r.error_at(t, sim::cat("[[event]] with in_coroutine = true ends the drained section of '", e.node,
+                                        "' from a coroutine, which runs job '", j.name, "''s on_drained_end there; its '",
+                                        a.text, "' would drain inside that coroutine, which blksim does not model "
+                                        "(drain from on_drained_begin, or leave in_coroutine out)"));
+        }
+        if (a.kind == DrainCallbackAction::Kind::kDrainedEnd &&
+            std::find(ended.begin(), ended.end(), a.node) == ended.end()) {
+          ended.push_back(a.node);
+        }
+      }
     }
   }
   return absl::OkStatus();
@@ -196,6 +237,7 @@ absl::Status read_event(const Reader& r, const toml::table& t, const Scenario& s
     }
   }
   if (e.action == A::kPowerCut) RETURN_IF_ERROR(check_power_cut_reads(r, t, s, e));
+  if (e.in_coroutine) RETURN_IF_ERROR(check_coroutine_drained_end(r, t, s, e));
   return absl::OkStatus();
 }
 

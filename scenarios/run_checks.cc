@@ -251,12 +251,12 @@ void ScenarioRun::check_drained(std::string_view what, const std::vector<std::si
     }
   }
   // A quiesced node has told its parents, and they theirs (block.c's child
-  // roles forward drains to the parent node): every backend above a quiesced
-  // node is quiesced too.
+  // roles forward drains to the parent node): every backend above a drained
+  // node that is quiesced is quiesced too.
   for (const auto& job : jobs_) {
     if (job->backend == nullptr || job->backend->quiesce_counter() > 0) continue;
     for (std::size_t i : job->node->subtree) {
-      if (nodes_[i]->bs->quiesce_counter == 0) continue;
+      if (nodes_[i]->bs->quiesce_counter == 0 || std::find(nodes.begin(), nodes.end(), i) == nodes.end()) continue;
       violation(Oracle::kDrain, "parent not quiesced",
                 sim::cat(what, " returned with node '", nodes_[i]->spec->name, "' quiesced, but job '", job->spec->name,
                          "''s backend on '", job->node->spec->name,

@@ -93,7 +93,13 @@ sim::Task<void> ScenarioRun::drained_section(const EventSpec& e) {
   if (e.duration_ns > 0) co_await sim::co_sleep_ns(e.duration_ns, "drained section");
   mark_drained(node.subtree, -1);
   world_.emit(sim::EventKind::kNote, 0, 0, 0, 0, 0, world_.intern(sim::cat("drained end ", e.node)));
-  engine::bdrv_drained_end(bs);
+  // Ended where it began: from the coroutine (as bdrv_co_drain), or from the
+  // main loop, outside any coroutine (parents' callbacks run there).
+  if (e.in_coroutine) {
+    engine::bdrv_drained_end(bs);
+  } else {
+    co_await in_main_loop(sim::cat("event ", e.name, ": drained_end(", e.node, ")"), [&bs] { engine::bdrv_drained_end(bs); });
+  }
 }
 
 // Power loss and restart at a quiescent point: requests in flight complete

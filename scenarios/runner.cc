@@ -2,6 +2,7 @@
 // scenario's events, and applies the oracles the scenario selects.
 #include "scenarios/runner.h"
 
+#include <functional>
 #include <chrono>
 #include <cstdio>
 
@@ -178,7 +179,11 @@ void ScenarioRun::build() {
     job->spec = &spec;
     job->node = &node_named(spec.node);
     job->history = data_home(*job->node).index;
-    if (spec.backend) job->backend = std::make_unique<BlockBackend>(spec.name, *job->node->bs, *spec.backend);
+    if (spec.backend) {
+      job->backend = std::make_unique<BlockBackend>(spec.name, *job->node->bs, *spec.backend);
+      Job* device = job.get();
+      job->backend->set_device_drain_hook([this, device](bool begin) { device_drain_callback(*device, begin); });
+    }
     const std::uint64_t size = scenario_.node_size(*job->node->spec);
     if (spec.random) {
       job->generated = generate_workload(*spec.random, size, world_.rng(sim::cat("workload:", spec.name)));
@@ -403,7 +408,12 @@ void ScenarioRun::end_command(CommandState& state, int ret) {
   Job& job = *state.job;
   CheckedNode& checked = *job.checked;
   world_.current_coroutine()->set_annotation(nullptr);
-  if (options_.record_outcomes) {
+  // Outcomes are the job's commands' (a device callback's requests are not among them).
+  const auto listed = [&] {
+    const Command* first = job.commands->data();
+    return std::greater_equal<const Command*>()(&cmd, first) && std::less<const Command*>()(&cmd, first + job.commands->size());
+  };
+  if (options_.record_outcomes && listed()) {
     const auto index = static_cast<std::size_t>(&cmd - job.commands->data());
     outcomes_.push_back(CommandOutcome{job.spec->name, index, ret < 0 ? ret : 0,
                                        cmd.op == Command::Op::kRead ? state.data : std::vector<std::uint8_t>{}});

@@ -1,5 +1,6 @@
 #include "scenarios/scenario.h"
 
+#include "scenarios/backend_spec.h"
 #include "scenarios/node_spec.h"
 #include "scenarios/toml_reader.h"
 
@@ -142,19 +143,13 @@ absl::Status read_jobs(const Reader& r, const toml::table& root, Scenario& s) {
                                                "(the sync wrappers from the job's coroutine), got \"", api, "\""));
     }
     if (const toml::node* backend = t.get("backend")) {
-      if (!backend->is_table()) {
-        return r.error_at(*backend, "[[job]].backend: expected a table such as { write_cache = false } ({} for the defaults)");
-      }
-      const toml::table& bt = *backend->as_table();
-      RETURN_IF_ERROR(r.check_keys(bt, "[[job]].backend", {"write_cache", "queue_while_drained"}));
       BackendOptions options;
-      RETURN_IF_ERROR(r.read_bool(bt, "write_cache", options.write_cache, "[[job]].backend"));
-      RETURN_IF_ERROR(r.read_bool(bt, "queue_while_drained", options.queue_while_drained, "[[job]].backend"));
+      RETURN_IF_ERROR(read_backend(r, *backend, s, options));
       if (j.api != JobSpec::Api::kCoroutine) {
         return r.error_at(*backend, "[[job]].backend: a backend's sync calls (blk_pread, ...) are not modelled; use "
                                     "api = \"co\" with a backend");
       }
-      j.backend = options;
+      j.backend = std::move(options);
     }
     const toml::node* cmds = t.get("commands");
     if (const toml::node* random = t.get("random")) {

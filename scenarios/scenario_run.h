@@ -3,6 +3,7 @@
 //   runner.cc      building the graph, jobs and commands, the run itself
 //   run_events.cc  scenario events (drain, crash, flush_all, ...)
 //   run_checks.cc  the oracles
+//   run_callbacks.cc  devices' scripted drain callbacks
 #pragma once
 
 #include <cstdint>
@@ -167,6 +168,11 @@ class ScenarioRun {
   void crash(const EventSpec& event);
   void mark_drained(const std::vector<std::size_t>& nodes, int delta);
 
+  // run_callbacks.cc: devices' scripted drain callbacks (scriptable parents).
+  void device_drain_callback(Job& job, bool begin);
+  void submit_callback_request(Job& job, const Command& cmd);
+  sim::Task<void> callback_request(Job& job, const Command& cmd);
+
   // run_checks.cc
   bool checking(Oracle o) const { return scenario_.oracles.has(o); }
   // `shape` identifies the failure in its signature (sim::Verdict::shape).
@@ -220,6 +226,7 @@ class ScenarioRun {
   std::uint64_t completed_ = 0;                     // commands completed
   std::uint64_t crashes_ = 0;
   std::uint64_t power_cuts_ = 0;
+  int callback_depth_ = 0;  // device drain callbacks running, nested
   bool run_over_ = false;  // the world has stopped: oracles record, not abort
   sim::CoQueue progress_;  // woken when a command completes or a job ends (event triggers)
   InFlightModel in_flight_;  // the oracles' own model of what is in flight (serialisation, drain)
