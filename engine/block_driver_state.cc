@@ -33,6 +33,7 @@ BdrvChild::BdrvChild(std::string child_name, BlockDriverState& child, BlockDrive
 }
 
 BdrvChild::~BdrvChild() {
+  if (bs == nullptr) return;
   auto& list = bs->parents;
   list.erase(std::remove(list.begin(), list.end(), this), list.end());
 }
@@ -72,11 +73,28 @@ BdrvChild& BlockDriverState::attach_child(std::string name, BlockDriverState& ch
   if (role == nullptr) role = kind == ChildRole::kFile ? &child_file : &child_backing;
   owned_children_.push_back(std::make_unique<BdrvChild>(std::move(name), child, this, kind, role));
   BdrvChild* edge = owned_children_.back().get();
+  // bdrv_replace_child_noperm: a parent joining a drained node is drained too.
+  if (child.quiesce_counter > 0 && edge->role->drained_begin) edge->role->drained_begin(*edge);
   // QLIST_INSERT_HEAD, as bdrv_attach_child: drains visit the newest child first.
   children.insert(children.begin(), edge);
   if (kind == ChildRole::kFile) file = edge;
   if (kind == ChildRole::kBacking) backing = edge;
   return *edge;
+}
+
+void BlockDriverState::detach_child(BdrvChild& edge) {
+  SIM_CHECK("node.detach_own_child", edge.parent == this && !edge.detached, "detaching an edge this node does not hold");
+  // bdrv_detach_child: off the parent's list first, then
+  // bdrv_replace_child_noperm(child, NULL): a parent leaving a drained node
+  // is told the section ended for it.
+  children.erase(std::remove(children.begin(), children.end(), &edge), children.end());
+  if (file == &edge) file = nullptr;
+  if (backing == &edge) backing = nullptr;
+  BlockDriverState& old = *edge.bs;
+  if (old.quiesce_counter > 0 && edge.role->drained_end) edge.role->drained_end(edge);
+  old.parents.erase(std::remove(old.parents.begin(), old.parents.end(), &edge), old.parents.end());
+  edge.bs = nullptr;
+  edge.detached = true;
 }
 
 const std::vector<BlockDriverState*>& bdrv_all_nodes() { return registry(); }

@@ -74,11 +74,14 @@ struct BdrvChild {
   BdrvChild& operator=(const BdrvChild&) = delete;
 
   std::string name;
-  BlockDriverState* bs;
+  BlockDriverState* bs;  // nullptr once detached
   BlockDriverState* parent;
   ChildRole kind;
   const BdrvChildRole* role;
   void* opaque = nullptr;  // the parent's own state, for its role's callbacks
+  // Detached from its parent (bdrv_unref_child): the reference frees the edge;
+  // the port keeps it as a tombstone so a later use of it is caught.
+  bool detached = false;
 };
 
 // A dirty bitmap: which `granularity`-sized chunks were written (block/dirty-bitmap.c
@@ -124,6 +127,9 @@ class BlockDriverState {
   // drains to this node.
   BdrvChild& attach_child(std::string name, BlockDriverState& child, ChildRole kind,
                           const BdrvChildRole* role = nullptr);
+  // bdrv_unref_child: unlinks the edge from both nodes (the child's parent
+  // told if the child was drained) and keeps it as a tombstone.
+  void detach_child(BdrvChild& edge);
 
   BlockLimits bl;
   int open_flags = BDRV_O_RDWR;
@@ -166,7 +172,7 @@ class BlockDriverState {
   std::uint32_t trace_label_;
   sim::AioContext* ctx_;
   BlockDriver* drv_;
-  std::vector<std::unique_ptr<BdrvChild>> owned_children_;
+  std::vector<std::unique_ptr<BdrvChild>> owned_children_;  // attached and detached edges
 };
 
 // Every live node, in creation order (QEMU's bdrv_first / bdrv_next).
@@ -203,6 +209,14 @@ int bdrv_notify_before_write(BlockDriverState& bs, BdrvTrackedRequest& req);
 // Copy-on-read is a reference count.
 void bdrv_enable_copy_on_read(BlockDriverState& bs);
 void bdrv_disable_copy_on_read(BlockDriverState& bs);
+
+// bdrv_set_backing_hd (block.c of the time): bs's backing becomes `backing`
+// (nullptr: none). Takes a reference on the new backing, detaches the old
+// edge and drops its reference, attaches the new edge (a drained new backing
+// drains bs through its role), and refreshes bs's limits. It does not drain:
+// callers that want requests out of the way drain first
+// (engine/graph_change.cc).
+void bdrv_set_backing_hd(BlockDriverState& bs, BlockDriverState* backing);
 
 // bdrv_refresh_limits: defaults by driver style, merged from file and backing,
 // then the driver's own refresh.

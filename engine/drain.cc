@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "engine/block_job.h"
+#include "engine/fixes.h"
 #include "engine/mutations.h"
 #include "sim/invariant.h"
 #include "sim/str.h"
@@ -46,20 +47,46 @@ void bdrv_drain_invoke(BlockDriverState& bs) {
   bdrv_poll_while(bs, [&] { return !done; });
 }
 
+// The edge after `child` in bs's list (its `next` link), or nullptr.
+BdrvChild* next_child(const BlockDriverState& bs, const BdrvChild& child) {
+  auto it = std::find(bs.children.begin(), bs.children.end(), &child);
+  if (it == bs.children.end() || ++it == bs.children.end()) return nullptr;
+  return *it;
+}
+
 // Wait for bs and then each child, holding a reference on the child while its
 // subtree drains (a bottom half run by the polling may change the graph).
 bool bdrv_drain_recurse(BlockDriverState& bs) {
   bool waited = !mutated(Mutant::kDrainNoWait) && bdrv_poll_while(bs, [&] { return bs.in_flight > 0; });
   bdrv_drain_invoke(bs);
   const bool in_main_loop = &sim::World::current().current_context() == &sim::World::current().main_context();
-  // A copy: the graph may change under us.
-  std::vector<BdrvChild*> children = bs.children;
-  for (BdrvChild* child : children) {
+  // QLIST_FOREACH_SAFE over the children: the next edge is read before the
+  // body runs. The body polls, and a bottom half it runs may change the graph
+  // (a block job's completion): the current edge may go, but if the next one
+  // is detached meanwhile the reference follows a freed link.
+  BdrvChild* child = bs.children.empty() ? nullptr : bs.children.front();
+  while (child != nullptr) {
+    BdrvChild* next = next_child(bs, *child);
+    const std::size_t position = static_cast<std::size_t>(
+        std::find(bs.children.begin(), bs.children.end(), child) - bs.children.begin());
     BlockDriverState& cbs = *child->bs;
     SIM_CHECK("drain.child_referenced", cbs.refcnt > 0, "draining a child without references: " + cbs.node_name());
     if (in_main_loop) bdrv_ref(cbs);
     waited |= bdrv_drain_recurse(cbs);
     if (in_main_loop) bdrv_unref(cbs);
+    if (fixed(Fix::kDrainWalkGraphChange) && next != nullptr && next->detached) {
+      // Go on from the edge now after this child (or now at its old place).
+      if (!child->detached) {
+        next = next_child(bs, *child);
+      } else {
+        next = position < bs.children.size() ? bs.children[position] : nullptr;
+      }
+    }
+    SIM_CHECK("drain_recurse.next_child_attached", next == nullptr || !next->detached,
+              "bdrv_drain_recurse(" + bs.node_name() + "): child '" + (next ? next->name : std::string()) +
+                  "', the next in the list, was detached while an earlier child drained (use after free in the "
+                  "reference's QLIST_FOREACH_SAFE)");
+    child = next;
   }
   return waited;
 }

@@ -26,6 +26,12 @@ const std::vector<FixInfo>& all_fixes() {
        "collapse the leading buffers of the caller's vector into one bounce buffer when padding would pass the limit "
        "(QEMU 8.1, 18743311b8, \"block: Collapse padded I/O vecs exceeding IOV_MAX\"; here against the node's "
        "max_iov, of which IOV_MAX is the default)"},
+      {Fix::kDrainWalkGraphChange, "drain-walk-graph-change",
+       "bdrv_drain_recurse walks the children with QLIST_FOREACH_SAFE while each child's drain polls; a bottom half "
+       "run by that polling (a block job's completion) that detaches the next child leaves the walk on a freed edge",
+       "look the next child up again after each child's drain (a freed edge is never followed); QEMU 2.12 removed "
+       "the walk altogether (d30b8e64b7, \"block: Remove bdrv_drain_recurse()\"), after 178bd438af had protected "
+       "only the child nodes"},
   };
   return kAll;
 }

@@ -17,6 +17,7 @@ enum class Fix : unsigned char {
   kDiscardSerialised,     // discard waits for serialising requests
   kCopyOnReadMaxTransfer, // copy-on-read works in pieces of at most max_transfer
   kPaddedMaxIov,          // padding an unaligned request keeps its vector within max_iov
+  kDrainWalkGraphChange,  // bdrv_drain_recurse's walk of the children survives a graph change
   kCount,
 };
 

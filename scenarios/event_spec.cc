@@ -21,7 +21,7 @@ constexpr ActionName kActions[] = {
     {EventSpec::Action::kSetState, "set_state"},   {EventSpec::Action::kResume, "resume"},
     {EventSpec::Action::kEject, "eject"},          {EventSpec::Action::kInsert, "insert"},
     {EventSpec::Action::kReadOnly, "read_only"},   {EventSpec::Action::kDirtyBitmap, "dirty_bitmap"},
-    {EventSpec::Action::kPowerCut, "power_cut"},
+    {EventSpec::Action::kPowerCut, "power_cut"},   {EventSpec::Action::kSetBacking, "set_backing"},
 };
 
 // The fault node at or below `name` (following file edges), or nullptr.
@@ -103,6 +103,63 @@ absl::Status check_coroutine_drained_end(const Reader& r, const toml::table& t, 
   return absl::OkStatus();
 }
 
+// Whether every node at or below `top` reads as zeroes for the whole run: no
+// initial image, and no job whose writes land there.
+absl::Status check_blank(const Reader& r, const toml::table& t, const Scenario& s, const NodeSpec& top, std::string_view role) {
+  for (const NodeSpec& n : s.nodes) {
+    if (!at_or_below(s, top, n.name)) continue;
+    if (!n.image.empty()) {
+      return r.error_at(t, sim::cat("[[event]] set_backing: ", role, " '", top.name, "' holds node '", n.name,
+                                    "' with an image; backings that change must read as zeroes, so that what the "
+                                    "guest sees of the node stays the same (the data oracle's model)"));
+    }
+    for (const NodeSpec& format : s.nodes) {
+      const NodeSpec* file = format.driver == NodeSpec::Driver::kCow ? s.find_node(format.file) : nullptr;
+      if (file == nullptr || !at_or_below(s, *file, n.name)) continue;
+      return r.error_at(t, sim::cat("[[event]] set_backing: ", role, " '", top.name, "' holds node '", n.name,
+                                    "', which stores cow image '", format.name, "'; backings that change must read as zeroes"));
+    }
+    for (const JobSpec& j : s.jobs) {
+      // A job's writes land on its node and, through raw and fault, on their files.
+      bool lands = false;
+      for (const NodeSpec* m = s.find_node(j.node); m != nullptr && !lands;
+           m = (m->driver == NodeSpec::Driver::kRaw || m->driver == NodeSpec::Driver::kFault) && !m->file.empty()
+                   ? s.find_node(m->file)
+                   : nullptr) {
+        lands = m->name == n.name;
+      }
+      if (!lands) continue;
+      return r.error_at(t, sim::cat("[[event]] set_backing: ", role, " '", top.name, "' holds node '", n.name,
+                                    "', which job '", j.name, "' writes to; backings that change must read as zeroes"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// set_backing: on a cow node, to a node in its iothread that is not above it;
+// the old and the new backing must read as zeroes for the whole run, so the
+// node's content (what the oracles model) does not change with the graph.
+absl::Status check_set_backing(const Reader& r, const toml::table& t, const Scenario& s, const EventSpec& e) {
+  const NodeSpec& node = *s.find_node(e.node);
+  if (node.driver != NodeSpec::Driver::kCow) {
+    return r.error_at(*t.get("node"), sim::cat("[[event]] set_backing: node '", e.node, "' is ", node.driver_name(),
+                                               "; only a cow node has a backing"));
+  }
+  if (!node.backing.empty()) RETURN_IF_ERROR(check_blank(r, t, s, *s.find_node(node.backing), "its backing"));
+  if (e.backing.empty()) return absl::OkStatus();
+  const NodeSpec* backing = s.find_node(e.backing);
+  if (backing == nullptr) return r.error_at(*t.get("backing"), sim::cat("[[event]].backing: no node named '", e.backing, "'"));
+  if (at_or_below(s, *backing, e.node)) {
+    return r.error_at(*t.get("backing"), sim::cat("[[event]].backing: '", e.node, "' is at or below '", e.backing,
+                                                  "': the graph would have a cycle"));
+  }
+  if (backing->iothread != node.iothread) {
+    return r.error_at(*t.get("backing"), sim::cat("[[event]].backing: '", e.backing, "' runs in another AioContext than '",
+                                                  e.node, "'"));
+  }
+  return check_blank(r, t, s, *backing, "the new backing");
+}
+
 absl::Status read_trigger(const Reader& r, const toml::table& t, const Scenario& s, EventSpec& e) {
   int triggers = 0;
   for (std::string_view key : {"at_ns", "after_job", "after_requests", "on_break"}) triggers += t.contains(key) ? 1 : 0;
@@ -137,7 +194,7 @@ absl::Status read_event(const Reader& r, const toml::table& t, const Scenario& s
   RETURN_IF_ERROR(r.check_keys(t, "[[event]]",
                                {"name", "at_ns", "after_job", "after_requests", "on_break", "action", "node",
                                 "duration_ns", "in_coroutine", "mode", "enabled", "state", "tag", "bitmap",
-                                "granularity", "count", "every_ns"}));
+                                "granularity", "count", "every_ns", "backing", "drained"}));
   RETURN_IF_ERROR(r.read_name(t, "name", e.name, false, "[[event]]"));
   std::string action;
   RETURN_IF_ERROR(r.read_string(t, "action", action, true, "[[event]]"));
@@ -167,6 +224,15 @@ absl::Status read_event(const Reader& r, const toml::table& t, const Scenario& s
   RETURN_IF_ERROR(only_for("in_coroutine", {A::kDrain, A::kDrained}));
   RETURN_IF_ERROR(only_for("mode", {A::kCrash, A::kPowerCut}));
   RETURN_IF_ERROR(only_for("count", {A::kPowerCut}));
+  RETURN_IF_ERROR(only_for("backing", {A::kSetBacking}));
+  RETURN_IF_ERROR(only_for("drained", {A::kSetBacking}));
+  RETURN_IF_ERROR(r.read_bool(t, "drained", e.drained, "[[event]]"));
+  if (e.action == A::kSetBacking) {
+    if (!t.contains("backing")) {
+      return r.error_at(t, "[[event]] set_backing needs backing = \"NODE\" (or \"\" to detach the backing)");
+    }
+    RETURN_IF_ERROR(r.read_string(t, "backing", e.backing, false, "[[event]]"));
+  }
   RETURN_IF_ERROR(only_for("every_ns", {A::kPowerCut}));
   if (e.action == A::kPowerCut) {
     std::uint64_t count = e.count;
@@ -205,7 +271,8 @@ absl::Status read_event(const Reader& r, const toml::table& t, const Scenario& s
 
   const bool needs_node = e.action == A::kDrain || e.action == A::kDrained || e.action == A::kCopyOnRead ||
                           e.action == A::kSetState || e.action == A::kResume || e.action == A::kEject ||
-                          e.action == A::kInsert || e.action == A::kReadOnly || e.action == A::kDirtyBitmap;
+                          e.action == A::kInsert || e.action == A::kReadOnly || e.action == A::kDirtyBitmap ||
+                          e.action == A::kSetBacking;
   const bool cuts_power = e.action == A::kCrash || e.action == A::kPowerCut;
   const bool takes_node = needs_node || cuts_power || e.trigger == EventSpec::Trigger::kOnBreak;
   if (needs_node && e.node.empty()) return r.error_at(t, sim::cat("[[event]] action '", action, "' needs node = \"...\""));
@@ -238,6 +305,7 @@ absl::Status read_event(const Reader& r, const toml::table& t, const Scenario& s
   }
   if (e.action == A::kPowerCut) RETURN_IF_ERROR(check_power_cut_reads(r, t, s, e));
   if (e.in_coroutine) RETURN_IF_ERROR(check_coroutine_drained_end(r, t, s, e));
+  if (e.action == A::kSetBacking) RETURN_IF_ERROR(check_set_backing(r, t, s, e));
   return absl::OkStatus();
 }
 

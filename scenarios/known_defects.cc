@@ -15,6 +15,8 @@ std::span<const KnownDefect> known_defects() {
        "copy-on-read sends the driver a request larger than max_transfer"},
       {"padded-max-iov", engine::Fix::kPaddedMaxIov, "invariant:driver.max_iov", {},
        "padding an unaligned request sends the driver up to max_iov + 2 buffers"},
+      {"drain-walk-graph-change", engine::Fix::kDrainWalkGraphChange, "invariant:drain_recurse.next_child_attached", {},
+       "a drain's walk of the children follows an edge detached by a graph change its polling ran"},
   };
   return kAll;
 }

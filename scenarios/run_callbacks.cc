@@ -42,12 +42,12 @@ void ScenarioRun::device_drain_callback(Job& job, bool begin) {
         engine::bdrv_drained_begin(*node.bs);
         check_drained(sim::cat("drained_begin(", a.node, ") in job '", job.spec->name, "''s ", callback, " callback"),
                       node.subtree);
-        mark_drained(node.subtree, 1);
+        mark_drained({node.index}, 1);
         break;
       }
       case DrainCallbackAction::Kind::kDrainedEnd: {
         Node& node = node_named(a.node);
-        mark_drained(node.subtree, -1);
+        mark_drained({node.index}, -1);
         engine::bdrv_drained_end(*node.bs);
         break;
       }

@@ -306,9 +306,9 @@ void ScenarioRun::check_backends() {
 
 void ScenarioRun::check_guest_entry(const Job& job, const Command& cmd) {
   for (std::size_t i : job.node->subtree) {
-    if (drained_[i] > 0) {
+    if (const Node* d = drained_over(*nodes_[i])) {
       violation(Oracle::kDrain, "guest request while drained", sim::cat(command_where(scenario_, job, cmd), " was submitted while node '",
-                                         nodes_[i]->spec->name, "' is drained"));
+                                         nodes_[i]->spec->name, "' is drained (a section on '", d->spec->name, "')"));
       return;
     }
   }

@@ -58,6 +58,16 @@ void ScenarioRun::mark_drained(const std::vector<std::size_t>& nodes, int delta)
   }
 }
 
+const Node* ScenarioRun::drained_over(const Node& node) const {
+  // Sections are counted on the node drained; what they cover is its subtree
+  // now (a graph change moves it).
+  for (const auto& d : nodes_) {
+    if (drained_[d->index] == 0) continue;
+    if (std::find(d->subtree.begin(), d->subtree.end(), node.index) != d->subtree.end()) return d.get();
+  }
+  return nullptr;
+}
+
 sim::Task<void> ScenarioRun::drained_section(const EventSpec& e) {
   using A = EventSpec::Action;
   if (e.action == A::kDrainAll) {
@@ -87,11 +97,11 @@ sim::Task<void> ScenarioRun::drained_section(const EventSpec& e) {
       check_drained(what, node.subtree);
     });
   }
-  mark_drained(node.subtree, 1);
+  mark_drained({node.index}, 1);
   // Notes for pictures of the run: which drained section is open when.
   world_.emit(sim::EventKind::kNote, 0, 0, 0, 0, 0, world_.intern(sim::cat("drained begin ", e.node)));
   if (e.duration_ns > 0) co_await sim::co_sleep_ns(e.duration_ns, "drained section");
-  mark_drained(node.subtree, -1);
+  mark_drained({node.index}, -1);
   world_.emit(sim::EventKind::kNote, 0, 0, 0, 0, 0, world_.intern(sim::cat("drained end ", e.node)));
   // Ended where it began: from the coroutine (as bdrv_co_drain), or from the
   // main loop, outside any coroutine (parents' callbacks run there).
@@ -129,6 +139,42 @@ void ScenarioRun::crash(const EventSpec& e) {
   check_durability(crashed);
   media_in_for_checks(false);
   engine::bdrv_drain_all_end();
+}
+
+// bdrv_set_backing_hd from the main loop, as a block job's completion or
+// QMP does it: with requests in flight unless `drained` (then inside a
+// drained section of the node, as careful callers do). The parser made sure
+// the old and new backing read as zeroes, so the node's content is unchanged.
+void ScenarioRun::set_backing(const EventSpec& e) {
+  Node& node = node_named(e.node);
+  engine::BlockDriverState* backing = e.backing.empty() ? nullptr : node_named(e.backing).bs.get();
+  const std::string what = sim::cat("set_backing(", e.node, ", ", e.backing.empty() ? "none" : e.backing, ")");
+  if (e.drained) {
+    engine::bdrv_drained_begin(*node.bs);
+    check_drained(what, node.subtree);
+  }
+  engine::bdrv_set_backing_hd(*node.bs, backing);
+  recompute_subtrees();
+  if (e.drained) engine::bdrv_drained_end(*node.bs);
+}
+
+void ScenarioRun::recompute_subtrees() {
+  const auto index_of = [this](const engine::BlockDriverState* bs) {
+    for (const auto& n : nodes_) {
+      if (n->bs.get() == bs) return n->index;
+    }
+    SIM_ASSERT(false, "a child that is no scenario node");
+    return std::size_t{0};
+  };
+  for (auto& n : nodes_) {
+    n->subtree.assign(1, n->index);
+    for (std::size_t next = 0; next < n->subtree.size(); ++next) {
+      for (const engine::BdrvChild* c : nodes_[n->subtree[next]]->bs->children) {
+        const std::size_t k = index_of(c->bs);
+        if (std::find(n->subtree.begin(), n->subtree.end(), k) == n->subtree.end()) n->subtree.push_back(k);
+      }
+    }
+  }
 }
 
 // Ejecting or inserting a medium, or making a node read-only, happens at a
@@ -261,6 +307,9 @@ sim::Task<void> ScenarioRun::event_main(const EventSpec& e) {
         }
         check_power_cut(e);
       }
+      break;
+    case A::kSetBacking:
+      co_await in_main_loop(sim::cat("event ", e.name, ": set_backing"), [this, &e] { set_backing(e); });
       break;
     case A::kCopyOnRead: {
       Node& node = node_named(e.node);

@@ -455,7 +455,7 @@ sim::Task<void> ScenarioRun::job_main(Job& job) {
   for (const Command& cmd : *job.commands) {
     std::string_view quiesced_by;
     for (std::size_t i : job.node->subtree) {
-      if (drained_[i] > 0) quiesced_by = world_.intern(sim::cat("drained section on ", nodes_[i]->spec->name));
+      if (const Node* d = drained_over(*nodes_[i])) quiesced_by = world_.intern(sim::cat("drained section on ", d->spec->name));
     }
     co_await guest_kick(job_label, submission, quiesced_by);
     check_guest_entry(job, cmd);

@@ -166,7 +166,12 @@ class ScenarioRun {
   sim::Task<void> in_main_loop(std::string_view what, absl::AnyInvocable<void()> fn);
   sim::Task<void> drained_section(const EventSpec& event);
   void crash(const EventSpec& event);
+  void set_backing(const EventSpec& event);
+  // Node::subtree again from the engine's graph, after a graph change.
+  void recompute_subtrees();
   void mark_drained(const std::vector<std::size_t>& nodes, int delta);
+  // A node with an open drained section whose subtree holds `node`, or nullptr.
+  const Node* drained_over(const Node& node) const;
 
   // run_callbacks.cc: devices' scripted drain callbacks (scriptable parents).
   void device_drain_callback(Job& job, bool begin);
@@ -217,7 +222,7 @@ class ScenarioRun {
   std::vector<std::unique_ptr<Node>> nodes_;
   std::vector<std::unique_ptr<Job>> jobs_;
   std::map<std::size_t, CheckedNode> checked_;  // by node index
-  std::vector<int> drained_;                        // by node index: scenario drained sections over it
+  std::vector<int> drained_;                        // by node index: scenario drained sections open on it
   std::vector<MediumState> media_;                  // by node index: eject, insert, read_only events
   std::vector<BitmapWatch> bitmaps_;                // dirty_bitmap events, in creation order
   std::vector<int> copy_on_read_;                   // by node index: copy_on_read events' count

@@ -9,6 +9,7 @@
 
 #include "engine/block_job.h"
 #include "engine/drain.h"
+#include "engine/fixes.h"
 #include "engine/io.h"
 #include "graph.h"
 
@@ -292,4 +293,70 @@ TEST_CASE("while drained, guest submissions (external sources) wait, and they ru
   bdrv_drained_end(d.bs);
   d.g.world.run();
   CHECK(guest_ran);
+}
+
+TEST_CASE("bdrv_set_backing_hd: a drained new backing drains its parent, and the parent leaving a drained node is told") {
+  Graph g;
+  BlockDriverState& base = g.mem("base", 65536, probe());
+  BlockDriverState& top = g.mem("top", 65536, probe());
+  const int base_refs = base.refcnt;
+  bdrv_drained_begin(base);
+  bdrv_set_backing_hd(top, &base);
+  CHECK(top.backing != nullptr);
+  CHECK(base.refcnt == base_refs + 1);
+  CHECK(top.quiesce_counter == 1);  // child_backing's drained_begin, as bdrv_replace_child_noperm calls it
+  BdrvChild* edge = top.backing;
+  bdrv_set_backing_hd(top, nullptr);
+  CHECK(top.backing == nullptr);
+  CHECK(edge->detached);
+  CHECK(top.quiesce_counter == 0);  // ...and drained_end when it leaves
+  CHECK(base.refcnt == base_refs);
+  CHECK(base.parents.empty());
+  bdrv_drained_end(base);
+}
+
+namespace {
+// top over file (newest, walked first) and backing; a read sleeps in file's
+// driver, and a block job that finishes meanwhile defers to the main loop a
+// completion that drops the backing (block_job_defer_to_main_loop). A bottom
+// half already pending would run in top's own poll, before the walk starts.
+struct GraphChangeDuringDrain {
+  Graph g;
+  BlockDriverState& backing = g.mem("backing", 65536, probe());
+  BlockDriverState& file = g.mem("file", 65536, probe());
+  BlockDriverState& top = g.mem("top", 65536, Graph::fast());
+  int slot = 0;
+  GraphChangeDuringDrain() {
+    bdrv_set_backing_hd(top, &backing);
+    top.attach_child("file", file, ChildRole::kFile);
+    start_read(g, g.root(file), slot);
+    g.world.poll(g.world.main_context(), false);
+    auto job = [](BlockDriverState& node) -> sim::Task<void> {
+      co_await sim::co_sleep_ns(50000, "job work");
+      sim::World::current().main_context().bh_schedule("stream complete", [&node] { bdrv_set_backing_hd(node, nullptr); });
+    };
+    g.world.spawn(g.world.main_context(), "stream job", job(top));
+  }
+};
+}  // namespace
+
+TEST_CASE("with the later fix, a drain's walk of the children survives a graph change its polling runs") {
+  GraphChangeDuringDrain d;
+  ScopedFix fix(Fix::kDrainWalkGraphChange);
+  bdrv_drained_begin(d.top);
+  CHECK(d.top.backing == nullptr);
+  CHECK(d.slot == 0);
+  CHECK(d.file.in_flight == 0);
+  bdrv_drained_end(d.top);
+}
+
+TEST_CASE("a graph change during a drain: the reference's walk of the children follows a detached edge, caught") {
+  GraphChangeDuringDrain d;
+  try {
+    bdrv_drained_begin(d.top);  // polls inside file's recursion, which runs the bottom half
+    FAIL("the detached next edge was followed unnoticed");
+  } catch (const sim::InvariantViolation& e) {
+    INFO(e.what());
+    CHECK(e.id() == std::string("drain_recurse.next_child_attached"));
+  }
 }

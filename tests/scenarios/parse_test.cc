@@ -993,3 +993,69 @@ duration_ns = 5000
                                   "on_drained_end = [\"drained_end other\", \"drain disk\"]"))
             .find("'drain disk' would drain inside that coroutine") != std::string::npos);
 }
+
+TEST_CASE("set_backing events: on a cow node, to a blank node in its context, never into a cycle") {
+  const std::string kChange = R"([scenario]
+name = "change"
+[[node]]
+name = "base1"
+driver = "mem"
+size = "64k"
+[[node]]
+name = "base2"
+driver = "mem"
+size = "32k"
+[[node]]
+name = "image"
+driver = "mem"
+size = "2M"
+[[node]]
+name = "top"
+driver = "cow"
+file = "image"
+backing = "base1"
+size = "64k"
+cluster_size = 4096
+[[job]]
+name = "g"
+node = "top"
+queue_depth = 4
+commands = ["aio_write -P 0x11 0 8k", "aio_read 4k 8k", "aio_flush", "read -P 0 32k 4k", "write -P 0x12 40k 4k"]
+[[event]]
+at_ns = 2000
+action = "set_backing"
+node = "top"
+backing = "base2"
+[[event]]
+at_ns = 9000
+action = "set_backing"
+node = "top"
+backing = ""
+drained = true
+)";
+  const scenarios::Scenario s = testing::parse(kChange);
+  REQUIRE(s.events.size() == 2);
+  CHECK(s.events[0].backing == "base2");
+  CHECK(s.events[1].drained);
+  for (std::uint64_t seed = 0; seed < 10; ++seed) {
+    const scenarios::RunResult r = testing::run(s, seed);
+    INFO(r.verdict.message);
+    CHECK(r.verdict.ok());
+  }
+  const auto error = [&](const std::string& from, const std::string& to) { return testing::error_of(replace(kChange, from, to)); };
+  CHECK(error("backing = \"base2\"", "backing = \"nowhere\"").find("no node named 'nowhere'") != std::string::npos);
+  CHECK(error("backing = \"base2\"", "backing = \"image\"").find("holds node 'image', which stores cow image 'top'") !=
+        std::string::npos);
+  CHECK(error("node = \"top\"\nbacking = \"base2\"", "node = \"top\"\nbacking = \"top\"").find(
+            "'top' is at or below 'top': the graph would have a cycle") != std::string::npos);
+  CHECK(error("backing = \"\"\ndrained", "drained").find("set_backing needs backing =") != std::string::npos);
+  CHECK(error("action = \"set_backing\"\nnode = \"top\"\nbacking = \"base2\"", "action = \"set_backing\"\nnode = \"image\"\nbacking = \"base2\"")
+            .find("node 'image' is mem; only a cow node has a backing") != std::string::npos);
+  CHECK(testing::error_of(replace(kChange, "[[event]]", "[[job]]\nname = \"h\"\nnode = \"base2\"\ncommands = [\"write 0 4k\"]\n[[event]]"))
+            .find("the new backing 'base2' holds node 'base2', which job 'h' writes to") != std::string::npos);
+  CHECK(error("[[node]]\nname = \"base2\"\ndriver = \"mem\"\nsize = \"32k\"",
+              "[[node]]\nname = \"base2\"\ndriver = \"mem\"\nsize = \"32k\"\niothread = \"io\"")
+            .find("runs in another AioContext") != std::string::npos);
+  CHECK(error("drained = true", "drained = true\nmode = \"drop-all\"").find("not an option of action 'set_backing'") !=
+        std::string::npos);
+}
