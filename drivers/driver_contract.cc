@@ -42,6 +42,21 @@ void check_request_limits(const engine::BlockDriverState& bs, RequestKind kind, 
   }
 }
 
+void check_request_flags(const engine::BlockDriverState& bs, RequestKind kind, unsigned flags) {
+  SIM_ASSERT(kind == RequestKind::kWrite || kind == RequestKind::kZero, "only writes and zero writes take flags");
+  const unsigned declared = kind == RequestKind::kWrite ? bs.supported_write_flags : bs.supported_zero_flags;
+  SIM_CHECK("driver.declared_flags", (flags & ~declared) == 0,
+            sim::cat("node ", bs.node_name(), ": driver ", kind == RequestKind::kWrite ? "write" : "zero write",
+                     " with flags ", sim::hex(flags), " beyond the declared ", sim::hex(declared)));
+}
+
+void check_node_writable(const engine::BlockDriverState& bs, RequestKind kind) {
+  const char* what = kind == RequestKind::kWrite ? "write" : kind == RequestKind::kZero ? "zero write" : "discard";
+  SIM_CHECK("driver.write_on_read_only", !bs.read_only, sim::cat("node ", bs.node_name(), ": driver ", what, " on a read-only node"));
+  SIM_CHECK("driver.write_on_inactive", (bs.open_flags & engine::BDRV_O_INACTIVE) == 0,
+            sim::cat("node ", bs.node_name(), ": driver ", what, " on an inactive node"));
+}
+
 void FlushGate::enter(const engine::BlockDriverState& bs) {
   SIM_CHECK("driver.one_flush_at_a_time", active_ == 0,
             sim::cat("node ", bs.node_name(), ": a flush reached the driver while another was in flight"));

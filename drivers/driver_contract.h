@@ -21,6 +21,13 @@ enum class RequestKind : std::uint8_t { kRead, kWrite, kZero, kDiscard };
 void check_request_limits(const engine::BlockDriverState& bs, RequestKind kind, std::uint64_t offset,
                           std::uint64_t bytes, const engine::IoVector* qiov = nullptr);
 
+// Flags a driver receives are among those its node declared
+// (supported_write_flags for writes, supported_zero_flags for zero writes);
+// and nothing that changes data reaches a read-only or inactive node (the
+// request layer refuses or asserts first).
+void check_request_flags(const engine::BlockDriverState& bs, RequestKind kind, unsigned flags);
+void check_node_writable(const engine::BlockDriverState& bs, RequestKind kind);
+
 // Flushes of one node reach its driver one at a time: the reference keeps a
 // single active flush per node and queues the others behind it. A driver holds
 // one gate and brackets each flush with enter() and leave().

@@ -169,6 +169,8 @@ sim::Task<int> MemDriver::co_preadv(engine::BlockDriverState& bs, std::uint64_t 
 sim::Task<int> MemDriver::co_pwritev(engine::BlockDriverState& bs, std::uint64_t offset, std::uint64_t bytes,
                                      engine::IoVector& qiov, unsigned flags) {
   check_request_limits(bs, RequestKind::kWrite, offset, bytes, &qiov);
+  check_request_flags(bs, RequestKind::kWrite, flags);
+  check_node_writable(bs, RequestKind::kWrite);
   last_write_flags_ = flags;
   const InFlightWrite in_flight(*this, offset, bytes, &qiov);
   co_await latency("pwritev");
@@ -188,6 +190,7 @@ sim::Task<int> MemDriver::co_writev(engine::BlockDriverState& bs, std::int64_t s
                                     engine::IoVector& qiov) {
   check_request_limits(bs, RequestKind::kWrite, static_cast<std::uint64_t>(sector_num) << BDRV_SECTOR_BITS,
                        static_cast<std::uint64_t>(nb_sectors) << BDRV_SECTOR_BITS, &qiov);
+  check_node_writable(bs, RequestKind::kWrite);
   const InFlightWrite in_flight(*this, static_cast<std::uint64_t>(sector_num) << BDRV_SECTOR_BITS,
                                 static_cast<std::uint64_t>(nb_sectors) << BDRV_SECTOR_BITS, &qiov);
   co_await latency("writev");
@@ -199,6 +202,8 @@ sim::Task<int> MemDriver::co_writev_flags(engine::BlockDriverState& bs, std::int
                                           engine::IoVector& qiov, unsigned flags) {
   check_request_limits(bs, RequestKind::kWrite, static_cast<std::uint64_t>(sector_num) << BDRV_SECTOR_BITS,
                        static_cast<std::uint64_t>(nb_sectors) << BDRV_SECTOR_BITS, &qiov);
+  check_request_flags(bs, RequestKind::kWrite, flags);
+  check_node_writable(bs, RequestKind::kWrite);
   last_write_flags_ = flags;
   const InFlightWrite in_flight(*this, static_cast<std::uint64_t>(sector_num) << BDRV_SECTOR_BITS,
                                 static_cast<std::uint64_t>(nb_sectors) << BDRV_SECTOR_BITS, &qiov);
@@ -239,6 +244,7 @@ engine::BlockAIOCB* MemDriver::aio_writev(engine::BlockDriverState& bs, std::int
                                           int nb_sectors, engine::BlockCompletion done) {
   check_request_limits(bs, RequestKind::kWrite, static_cast<std::uint64_t>(sector_num) << BDRV_SECTOR_BITS,
                        static_cast<std::uint64_t>(nb_sectors) << BDRV_SECTOR_BITS, &qiov);
+  check_node_writable(bs, RequestKind::kWrite);
   return submit(bs, "writev", [this, sector_num, nb_sectors, &qiov] {
     return do_write(static_cast<std::uint64_t>(sector_num) << BDRV_SECTOR_BITS,
                     static_cast<std::uint64_t>(nb_sectors) << BDRV_SECTOR_BITS, qiov, false);
@@ -259,6 +265,7 @@ engine::BlockAIOCB* MemDriver::aio_flush(engine::BlockDriverState& bs, engine::B
 engine::BlockAIOCB* MemDriver::aio_pdiscard(engine::BlockDriverState& bs, std::int64_t offset, int bytes,
                                             engine::BlockCompletion done) {
   check_request_limits(bs, RequestKind::kDiscard, static_cast<std::uint64_t>(offset), static_cast<std::uint64_t>(bytes));
+  check_node_writable(bs, RequestKind::kDiscard);
   return submit(bs, "pdiscard", [this, offset, bytes] {
     ++discards_;
     if (!config_.discard_advisory) media_.zero(static_cast<std::uint64_t>(offset), static_cast<std::uint64_t>(bytes), false);
@@ -268,6 +275,8 @@ engine::BlockAIOCB* MemDriver::aio_pdiscard(engine::BlockDriverState& bs, std::i
 
 sim::Task<int> MemDriver::co_pwrite_zeroes(engine::BlockDriverState& bs, std::int64_t offset, int bytes, unsigned flags) {
   check_request_limits(bs, RequestKind::kZero, static_cast<std::uint64_t>(offset), static_cast<std::uint64_t>(bytes));
+  check_request_flags(bs, RequestKind::kZero, flags);
+  check_node_writable(bs, RequestKind::kZero);
   last_zero_flags_ = flags;
   if (config_.zeroes_enotsup) co_return -ENOTSUP;
   const InFlightWrite in_flight(*this, static_cast<std::uint64_t>(offset), static_cast<std::uint64_t>(bytes), nullptr);
@@ -280,6 +289,7 @@ sim::Task<int> MemDriver::co_pwrite_zeroes(engine::BlockDriverState& bs, std::in
 
 sim::Task<int> MemDriver::co_pdiscard(engine::BlockDriverState& bs, std::int64_t offset, int bytes) {
   check_request_limits(bs, RequestKind::kDiscard, static_cast<std::uint64_t>(offset), static_cast<std::uint64_t>(bytes));
+  check_node_writable(bs, RequestKind::kDiscard);
   const InFlightWrite in_flight(*this, static_cast<std::uint64_t>(offset),
                                 config_.discard_advisory ? 0 : static_cast<std::uint64_t>(bytes), nullptr);
   co_await latency("pdiscard");

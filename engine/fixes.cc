@@ -32,6 +32,12 @@ const std::vector<FixInfo>& all_fixes() {
        "look the next child up again after each child's drain (a freed edge is never followed); QEMU 2.12 removed "
        "the walk altogether (d30b8e64b7, \"block: Remove bdrv_drain_recurse()\"), after 178bd438af had protected "
        "only the child nodes"},
+      {Fix::kNoFlushGen, "no-flush-gen",
+       "a flush that cache.no-flush keeps from the disk still records its write generation as flushed, so once "
+       "no-flush is off again the next flush skips the disk until something new is written: data written under "
+       "no-flush stays volatile while the guest's flush succeeds",
+       "leave flushed_gen as it was when the node's flush skipped the disk for cache.no-flush (blksim's fix; QEMU's "
+       "bdrv_co_flush still records it, as of 2025-08, fc8b078e14)"},
   };
   return kAll;
 }

@@ -18,6 +18,7 @@ enum class Fix : unsigned char {
   kCopyOnReadMaxTransfer, // copy-on-read works in pieces of at most max_transfer
   kPaddedMaxIov,          // padding an unaligned request keeps its vector within max_iov
   kDrainWalkGraphChange,  // bdrv_drain_recurse's walk of the children survives a graph change
+  kNoFlushGen,            // a flush that cache.no-flush kept from the disk records no generation
   kCount,
 };
 

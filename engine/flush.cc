@@ -4,6 +4,7 @@
 // BDRV_O_NO_FLUSH (cache=unsafe) skips the disk; a driver with no flush at all
 // succeeds; and a node's file child is flushed after it.
 #include "engine/driver_calls.h"
+#include "engine/fixes.h"
 #include "engine/io.h"
 #include "engine/mutations.h"
 #include "sim/invariant.h"
@@ -95,8 +96,11 @@ sim::Task<int> bdrv_co_flush(BlockDriverState& bs) {
 
   const int ret = co_await flush_layers(bs, current_gen);
 
+  const unsigned flushed_before = bs.flushed_gen;
   // Only a successful flush makes its generation stable.
   if (ret == 0) bs.flushed_gen = current_gen;
+  // The fix of no-flush-gen: cache.no-flush kept this flush from the disk.
+  if (fixed(Fix::kNoFlushGen) && (bs.open_flags & BDRV_O_NO_FLUSH)) bs.flushed_gen = flushed_before;
   co_await bs.reqs_lock.lock();
   bs.active_flush_req = false;
   bs.active_flush_co = 0;

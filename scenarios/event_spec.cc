@@ -22,6 +22,7 @@ constexpr ActionName kActions[] = {
     {EventSpec::Action::kEject, "eject"},          {EventSpec::Action::kInsert, "insert"},
     {EventSpec::Action::kReadOnly, "read_only"},   {EventSpec::Action::kDirtyBitmap, "dirty_bitmap"},
     {EventSpec::Action::kPowerCut, "power_cut"},   {EventSpec::Action::kSetBacking, "set_backing"},
+    {EventSpec::Action::kReopen, "reopen"},
 };
 
 // The fault node at or below `name` (following file edges), or nullptr.
@@ -194,7 +195,7 @@ absl::Status read_event(const Reader& r, const toml::table& t, const Scenario& s
   RETURN_IF_ERROR(r.check_keys(t, "[[event]]",
                                {"name", "at_ns", "after_job", "after_requests", "on_break", "action", "node",
                                 "duration_ns", "in_coroutine", "mode", "enabled", "state", "tag", "bitmap",
-                                "granularity", "count", "every_ns", "backing", "drained"}));
+                                "granularity", "count", "every_ns", "backing", "drained", "no_flush"}));
   RETURN_IF_ERROR(r.read_name(t, "name", e.name, false, "[[event]]"));
   std::string action;
   RETURN_IF_ERROR(r.read_string(t, "action", action, true, "[[event]]"));
@@ -226,6 +227,12 @@ absl::Status read_event(const Reader& r, const toml::table& t, const Scenario& s
   RETURN_IF_ERROR(only_for("count", {A::kPowerCut}));
   RETURN_IF_ERROR(only_for("backing", {A::kSetBacking}));
   RETURN_IF_ERROR(only_for("drained", {A::kSetBacking}));
+  RETURN_IF_ERROR(only_for("no_flush", {A::kReopen}));
+  if (e.action == A::kReopen) {
+    // The options the reference's bdrv_reopen can change (read-only has its own event).
+    if (!t.contains("no_flush")) return r.error_at(t, "[[event]] reopen needs no_flush = true or false (cache.no-flush)");
+    RETURN_IF_ERROR(r.read_bool(t, "no_flush", e.no_flush, "[[event]]"));
+  }
   RETURN_IF_ERROR(r.read_bool(t, "drained", e.drained, "[[event]]"));
   if (e.action == A::kSetBacking) {
     if (!t.contains("backing")) {
@@ -272,7 +279,7 @@ absl::Status read_event(const Reader& r, const toml::table& t, const Scenario& s
   const bool needs_node = e.action == A::kDrain || e.action == A::kDrained || e.action == A::kCopyOnRead ||
                           e.action == A::kSetState || e.action == A::kResume || e.action == A::kEject ||
                           e.action == A::kInsert || e.action == A::kReadOnly || e.action == A::kDirtyBitmap ||
-                          e.action == A::kSetBacking;
+                          e.action == A::kSetBacking || e.action == A::kReopen;
   const bool cuts_power = e.action == A::kCrash || e.action == A::kPowerCut;
   const bool takes_node = needs_node || cuts_power || e.trigger == EventSpec::Trigger::kOnBreak;
   if (needs_node && e.node.empty()) return r.error_at(t, sim::cat("[[event]] action '", action, "' needs node = \"...\""));

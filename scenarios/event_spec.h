@@ -2,7 +2,7 @@
 // condition holds. Written as [[event]] tables:
 //   trigger: at_ns = T | after_job = "JOB" | after_requests = N | on_break = "TAG"
 //   action:  drain | drained | drain_all | flush_all | crash | copy_on_read | set_state | resume
-//            | eject | insert | read_only | dirty_bitmap | power_cut | set_backing
+//            | eject | insert | read_only | dirty_bitmap | power_cut | set_backing | reopen
 #pragma once
 
 #include <cstdint>
@@ -32,7 +32,7 @@ struct EventSpec {
   enum class Trigger : std::uint8_t { kAt, kAfterJob, kAfterRequests, kOnBreak };
   enum class Action : std::uint8_t {
     kDrain, kDrained, kDrainAll, kFlushAll, kCrash, kCopyOnRead, kSetState, kResume, kEject, kInsert, kReadOnly,
-    kDirtyBitmap, kPowerCut, kSetBacking
+    kDirtyBitmap, kPowerCut, kSetBacking, kReopen
   };
 
   std::string name;
@@ -52,6 +52,7 @@ struct EventSpec {
   std::uint32_t granularity = 65536;  // dirty_bitmap
   std::string backing;          // set_backing: the new backing node ("": none)
   bool drained = false;         // set_backing: inside a drained section of the node
+  bool no_flush = false;        // reopen: cache.no-flush of the node and the nodes below
   std::uint32_t count = 1;      // power_cut: how many moments are judged
   std::uint64_t every_ns = 0;   // power_cut: virtual time between them
   int state = 1;        // set_state

@@ -17,6 +17,8 @@ std::span<const KnownDefect> known_defects() {
        "padding an unaligned request sends the driver up to max_iov + 2 buffers"},
       {"drain-walk-graph-change", engine::Fix::kDrainWalkGraphChange, "invariant:drain_recurse.next_child_attached", {},
        "a drain's walk of the children follows an edge detached by a graph change its polling ran"},
+      {"no-flush-gen", engine::Fix::kNoFlushGen, "oracle:", {"after a flush under cache.no-flush"},
+       "a flush skipped for cache.no-flush counts as done: once no-flush is off, the next flush skips the disk"},
   };
   return kAll;
 }

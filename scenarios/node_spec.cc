@@ -108,7 +108,7 @@ absl::Status read_errno(const Reader& r, const toml::table& t, std::string_view 
 }
 
 absl::Status parse_mem(const Reader& r, const toml::table& t, NodeSpec& n, const std::string& w) {
-  RETURN_IF_ERROR(r.check_keys(t, w, {"name", "driver", "unmap", "iothread", "size", "request_alignment", "max_transfer", "opt_transfer",
+  RETURN_IF_ERROR(r.check_keys(t, w, {"name", "driver", "unmap", "iothread", "detect_zeroes", "no_flush", "size", "request_alignment", "max_transfer", "opt_transfer",
                                       "pwrite_zeroes_alignment", "max_pwrite_zeroes", "pdiscard_alignment",
                                       "max_pdiscard", "min_mem_alignment", "opt_mem_alignment", "max_iov",
                                       "latency_ns", "style", "write_cache", "fua", "write_zeroes", "discard",
@@ -273,7 +273,7 @@ absl::Status parse_rule(const Reader& r, const toml::table& t, const std::string
 }
 
 absl::Status parse_fault(const Reader& r, const toml::table& t, NodeSpec& n, const std::string& w) {
-  RETURN_IF_ERROR(r.check_keys(t, w, {"name", "driver", "unmap", "iothread", "file", "align", "max_transfer", "opt_write_zero",
+  RETURN_IF_ERROR(r.check_keys(t, w, {"name", "driver", "unmap", "iothread", "detect_zeroes", "no_flush", "file", "align", "max_transfer", "opt_write_zero",
                                       "max_write_zero", "opt_discard", "max_discard", "rule", "latency"}));
   RETURN_IF_ERROR(r.read_string(t, "file", n.file, true, w));
   drivers::FaultConfig& f = n.fault;
@@ -337,21 +337,32 @@ absl::Status parse_node(const Reader& r, const toml::table& t, NodeSpec& n) {
   // discard=unmap in QEMU's words: discards reach the driver.
   RETURN_IF_ERROR(r.read_bool(t, "unmap", n.unmap, w));
   RETURN_IF_ERROR(r.read_name(t, "iothread", n.iothread, false, w));
+  // cache.no-flush: the node's own flushes skip its driver (cache=unsafe).
+  RETURN_IF_ERROR(r.read_bool(t, "no_flush", n.no_flush, w));
+  std::string detect = "off";
+  RETURN_IF_ERROR(read_choice(r, t, "detect_zeroes", w, {"off", "on", "unmap"}, detect));
+  n.detect_zeroes = detect == "off" ? engine::DetectZeroes::kOff
+                    : detect == "on" ? engine::DetectZeroes::kOn
+                                     : engine::DetectZeroes::kUnmap;
+  if (n.detect_zeroes == engine::DetectZeroes::kUnmap && !n.unmap) {
+    // bdrv_open_common refuses it the same way.
+    return r.error_at(*t.get("detect_zeroes"), sim::cat(w, ".detect_zeroes: \"unmap\" needs unmap = true (discard=unmap)"));
+  }
   switch (n.driver) {
     case Driver::kMem:
       return parse_mem(r, t, n, w);
     case Driver::kNull:
-      RETURN_IF_ERROR(r.check_keys(t, w, {"name", "driver", "unmap", "iothread", "size", "latency_ns", "read_zeroes"}));
+      RETURN_IF_ERROR(r.check_keys(t, w, {"name", "driver", "unmap", "iothread", "detect_zeroes", "no_flush", "size", "latency_ns", "read_zeroes"}));
       RETURN_IF_ERROR(r.read_uint(t, "size", n.size, 1, drivers::MemDriver::kMaxSizeBytes, w, true));
       RETURN_IF_ERROR(r.read_uint(t, "latency_ns", n.null.latency_ns, 0, drivers::MemDriver::kMaxLatencyNs, w));
       RETURN_IF_ERROR(r.read_bool(t, "read_zeroes", n.null.read_zeroes, w));
       n.null.size = n.size;
       return absl::OkStatus();
     case Driver::kRaw:
-      RETURN_IF_ERROR(r.check_keys(t, w, {"name", "driver", "unmap", "iothread", "file"}));
+      RETURN_IF_ERROR(r.check_keys(t, w, {"name", "driver", "unmap", "iothread", "detect_zeroes", "no_flush", "file"}));
       return r.read_string(t, "file", n.file, true, w);
     case Driver::kCow: {
-      RETURN_IF_ERROR(r.check_keys(t, w, {"name", "driver", "unmap", "iothread", "size", "file", "backing", "cluster_size",
+      RETURN_IF_ERROR(r.check_keys(t, w, {"name", "driver", "unmap", "iothread", "detect_zeroes", "no_flush", "size", "file", "backing", "cluster_size",
                                           "unsafe_metadata_order", "compressed"}));
       RETURN_IF_ERROR(r.read_string(t, "file", n.file, true, w));
       RETURN_IF_ERROR(r.read_string(t, "backing", n.backing, false, w));

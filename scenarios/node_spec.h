@@ -28,6 +28,8 @@ struct NodeSpec {
   std::string file;     // child node names ("" : none)
   std::string backing;
   bool unmap = false;  // BDRV_O_UNMAP
+  bool no_flush = false;  // BDRV_O_NO_FLUSH (cache.no-flush)
+  engine::DetectZeroes detect_zeroes = engine::DetectZeroes::kOff;
   std::string iothread;  // the AioContext the node runs in ("": the main loop)
   std::uint64_t size = 1 << 20;  // mem, null, cow (virtual size)
   drivers::MemConfig mem;

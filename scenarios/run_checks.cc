@@ -217,8 +217,11 @@ void ScenarioRun::check_flush_order(std::string_view what, std::uint64_t began, 
       std::vector<std::uint8_t> durable(end - begin);
       mem->mem->media().read_durable(begin, durable.size(), durable.data());
       const Cutoff cutoff{began, false};
+      const bool unsafe_before = checked_.at(index).flushed_under_no_flush;
       held = history.check(begin, durable, cutoff, [&](std::uint64_t i, std::uint8_t v, const ByteValues& ok) {
-        violation(Oracle::kFlushOrder, content_shape("durable after flush", history.diagnose(i, begin, durable, cutoff)),
+        violation(Oracle::kFlushOrder,
+                  content_shape("durable after flush", history.diagnose(i, begin, durable, cutoff)) +
+                      (unsafe_before ? " after a flush under cache.no-flush" : ""),
                   sim::cat(what, " succeeded, but a crash now would leave byte ", i, " of '", mem->spec->name, "' as ",
                            sim::hex(v), "; the writes completed before the flush began allow only ", describe_values(ok)));
       });
@@ -334,7 +337,9 @@ void ScenarioRun::check_durability(const std::vector<bool>& crashed) {
     }
     const Cutoff cutoff{checked.durable_cutoff, true};
     const bool held = checked.history.check(0, content, cutoff, [&](std::uint64_t i, std::uint8_t v, const ByteValues& ok) {
-      violation(Oracle::kDurability, content_shape("after crash", checked.history.diagnose(i, 0, content, cutoff)),
+      violation(Oracle::kDurability,
+                content_shape("after crash", checked.history.diagnose(i, 0, content, cutoff)) +
+                    (checked.flushed_under_no_flush ? " after a flush under cache.no-flush" : ""),
                 sim::cat("after crash ", crashes_, ", byte ", i, " of node '", node.spec->name, "' is ", sim::hex(v),
                          "; the writes flushed (or FUA) before it allow only ", describe_values(ok)));
     });

@@ -107,6 +107,8 @@ void ScenarioRun::build() {
   drained_.assign(scenario_.nodes.size(), 0);
   media_.assign(scenario_.nodes.size(), MediumState{});
   copy_on_read_.assign(scenario_.nodes.size(), 0);
+  no_flush_.assign(scenario_.nodes.size(), false);
+  for (std::size_t i = 0; i < scenario_.nodes.size(); ++i) no_flush_[i] = scenario_.nodes[i].no_flush;
   // Children before parents: a node's limits and images need its file and backing.
   for (std::size_t i : children_first(scenario_.nodes)) {
     const NodeSpec& spec = scenario_.nodes[i];
@@ -154,6 +156,8 @@ void ScenarioRun::build() {
     }
     if (node->mem != nullptr) node->mem->configure_node(*node->bs);
     if (spec.unmap) node->bs->open_flags |= engine::BDRV_O_UNMAP;
+    if (spec.no_flush) node->bs->open_flags |= engine::BDRV_O_NO_FLUSH;
+    node->bs->detect_zeroes = spec.detect_zeroes;
     engine::bdrv_refresh_limits(*node->bs);
     node->root = std::make_unique<engine::BdrvChild>("root", *node->bs, nullptr, engine::ChildRole::kRoot);
     if (node->mem != nullptr && spec.image_bytes != nullptr) {
@@ -161,10 +165,14 @@ void ScenarioRun::build() {
       absl::Status loaded = node->mem->load(*spec.image_bytes);
       SIM_ASSERT(loaded.ok(), sim::cat("node '", spec.name, "': ", loaded.message()));
     }
-    if (node->cow != nullptr) {
+    // Owned by the run from here: creating an image polls, and a failure
+    // there unwinds to run() with the node's coroutines still alive.
+    nodes_[i] = std::move(node);
+    Node& built = *nodes_[i];
+    if (built.cow != nullptr) {
       // Creating the image polls the node's loop: from the main loop, as QEMU's
       // qemu-img would.
-      const int ret = node->cow->create(*node->bs);
+      const int ret = built.cow->create(*built.bs);
       if (ret != 0) {
         world_.record_failure(sim::Verdict{sim::Verdict::Kind::kOracle,
                                            sim::cat("creating cow image '", spec.name, "' failed with ", engine::errno_name(ret)),
@@ -172,7 +180,6 @@ void ScenarioRun::build() {
                                            {}});
       }
     }
-    nodes_[i] = std::move(node);
   }
   for (const JobSpec& spec : scenario_.jobs) {
     auto job = std::make_unique<Job>();
@@ -391,7 +398,8 @@ void ScenarioRun::begin_command(CommandState& state) {
     // A backend without a write cache makes every write FUA (cache=writethrough).
     w.fua = (cmd.engine_flags() & engine::BDRV_REQ_FUA) != 0 ||
             (job.spec->backend && !job.spec->backend->write_cache && cmd.op == Command::Op::kWrite);
-    w.zeroes = cmd.writes_zeroes();
+    // detect-zeroes on the way down turns a write of zeroes into a zero write.
+    w.zeroes = cmd.writes_zeroes() || (w.value == 0 && cmd.op == Command::Op::kWrite && detects_zeroes(*job.node));
     w.issued = state.began;
     state.record = job.checked->history.issue(w);
   }
@@ -429,8 +437,9 @@ void ScenarioRun::end_command(CommandState& state, int ret) {
   if ((cmd.op == Command::Op::kAlloc || cmd.op == Command::Op::kMap) && ret >= 0) check_allocation(job, cmd, state);
   // A flush of a node without a medium or read-only returns 0 without
   // flushing (the reference's early exit): it makes nothing durable.
-  const bool flushes = !subtree_ejected(*job.node) && !subtree_read_only(*job.node) &&
+  const bool flushes = !subtree_ejected(*job.node) && !subtree_read_only(*job.node) && !flush_may_skip_disk(*job.node) &&
                        medium_changes(*job.node) == state.medium_changes;
+  if (cmd.op == Command::Op::kFlush && ret >= 0 && flush_may_skip_disk(*job.node)) checked.flushed_under_no_flush = true;
   if (cmd.op == Command::Op::kFlush && ret >= 0 && flushes) {
     checked.durable_cutoff = std::max(checked.durable_cutoff, state.began);
     check_flush_order(sim::cat("job '", job.spec->name, "' flush of '", job.node->spec->name, "'"), state.began,
@@ -515,15 +524,22 @@ RunResult ScenarioRun::run() {
                               sim::Trace::kind_bit(sim::EventKind::kDriverComplete) |
                                   (checking(Oracle::kSerialisation) || checking(Oracle::kDrain) ? InFlightModel::kinds()
                                                                                                  : 0u));
-  build();
-  read_initial_content();
-  for (auto& job : jobs_) {
-    world_.spawn(job->node->bs->aio_context(), job->spec->name, job_main(*job));
+  try {
+    build();
+    read_initial_content();
+  } catch (const sim::RunAborted&) {
+    // Setting up polls too (a format creating its image): a failure there is
+    // the run's verdict, already recorded, and nothing else runs.
   }
-  for (const EventSpec& event : scenario_.events) {
-    world_.spawn(world_.main_context(), sim::cat("event ", event.name), event_main(event));
+  if (world_.verdict().ok()) {
+    for (auto& job : jobs_) {
+      world_.spawn(job->node->bs->aio_context(), job->spec->name, job_main(*job));
+    }
+    for (const EventSpec& event : scenario_.events) {
+      world_.spawn(world_.main_context(), sim::cat("event ", event.name), event_main(event));
+    }
+    world_.run();
   }
-  if (world_.verdict().ok()) world_.run();
   run_over_ = true;
   const bool ran_clean = world_.verdict().ok();
   world_.destroy_coroutines();
@@ -557,7 +573,7 @@ RunResult ScenarioRun::run() {
   r.verdict = world_.verdict();
   if (!options_.export_dir.empty()) {
     for (const auto& node : nodes_) {
-      if (node->mem == nullptr) continue;
+      if (node == nullptr || node->mem == nullptr) continue;  // (a failed setup leaves nodes unbuilt)
       for (const bool durable : {false, true}) {
         const std::string path = sim::cat(options_.export_dir, "/", node->spec->name, durable ? ".durable.raw" : ".visible.raw");
         absl::Status s = durable ? node->mem->export_durable(path) : node->mem->export_visible(path);

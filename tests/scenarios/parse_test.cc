@@ -1059,3 +1059,49 @@ drained = true
   CHECK(error("drained = true", "drained = true\nmode = \"drop-all\"").find("not an option of action 'set_backing'") !=
         std::string::npos);
 }
+
+TEST_CASE("cache modes: no_flush and detect_zeroes on nodes, reopen events, and their errors") {
+  const std::string kModes = R"([scenario]
+name = "modes"
+[[node]]
+name = "disk"
+driver = "mem"
+size = "64k"
+latency_ns = [1000, 9000]
+unmap = true
+detect_zeroes = "unmap"
+[[node]]
+name = "fmt"
+driver = "raw"
+file = "disk"
+no_flush = true
+[[job]]
+name = "g"
+node = "fmt"
+commands = ["write -P 0x11 0 8k", "flush", "write -P 0 0 4k", "alloc 0 8k", "read -P 0 0 4k", "read -P 0x11 4k 4k"]
+[[event]]
+after_requests = 2
+action = "reopen"
+node = "fmt"
+no_flush = false
+[[event]]
+after_requests = 4
+action = "crash"
+)";
+  const scenarios::Scenario s = testing::parse(kModes);
+  CHECK(s.nodes[0].detect_zeroes == engine::DetectZeroes::kUnmap);
+  CHECK(s.nodes[1].no_flush);
+  REQUIRE(s.events.size() == 2);
+  CHECK_FALSE(s.events[0].no_flush);
+  for (std::uint64_t seed = 0; seed < 10; ++seed) {
+    const scenarios::RunResult r = testing::run(s, seed);
+    INFO(r.verdict.message);
+    CHECK(r.verdict.ok());
+  }
+  const auto error = [&](const std::string& from, const std::string& to) { return testing::error_of(replace(kModes, from, to)); };
+  CHECK(error("unmap = true\n", "").find("detect_zeroes: \"unmap\" needs unmap = true") != std::string::npos);
+  CHECK(error("detect_zeroes = \"unmap\"", "detect_zeroes = \"maybe\"").find("detect_zeroes") != std::string::npos);
+  CHECK(error("no_flush = false\n", "").find("reopen needs no_flush = true or false") != std::string::npos);
+  CHECK(error("no_flush = false", "no_flush = false\nbacking = \"disk\"").find("not an option of action 'reopen'") !=
+        std::string::npos);
+}

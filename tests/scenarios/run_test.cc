@@ -77,3 +77,32 @@ commands = ["write 0 4k", "write 0 4k", "write 0 4k", "write 0 4k"]
   scenarios::RunResult r = run_with(*s, 0);
   CHECK(r.verdict.kind == sim::Verdict::Kind::kStepBudget);
 }
+
+TEST_CASE("a failure while setting up (a format creating its image) is the run's verdict, not a crash") {
+  // The cow header (one 512-byte cluster) padded to the disk's 4 KiB sectors
+  // needs two buffers, one more than the disk's max_iov: known defect
+  // padded-max-iov, met while the image is created, before any job runs.
+  const scenarios::Scenario s = testing::parse(R"([scenario]
+name = "setup-fail"
+[[node]]
+name = "disk"
+driver = "mem"
+size = "2M"
+request_alignment = 4096
+max_iov = 1
+[[node]]
+name = "top"
+driver = "cow"
+file = "disk"
+size = "64k"
+cluster_size = 512
+[[job]]
+name = "g"
+node = "top"
+commands = ["write 0 4k"]
+)");
+  const scenarios::RunResult r = testing::run(s, 0);
+  CHECK(r.verdict.kind == sim::Verdict::Kind::kInvariant);
+  CHECK(r.verdict.id == "driver.max_iov");
+  CHECK(r.requests == 0);
+}
