@@ -54,6 +54,8 @@ bash scripts/fuzz.sh build/clang --runs 100000
 
 echo "== coverage: engine/ by the suite in the clang build (at least 95% of lines) [$(elapsed)]"
 bash scripts/coverage.sh build/clang | tail -n 2
+# docs/port-audit.md's "reached by" column must say what the harness reaches.
+python3 scripts/port_reach.py build/clang --check
 
 echo "== tests: all of them, with ASan + UBSan [$(elapsed)]"
 # Includes the golden fingerprints of this build and the check that the

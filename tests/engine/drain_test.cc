@@ -83,6 +83,13 @@ TEST_CASE("test-bdrv-drain drv_cb_drain_all: every node's co_drain, and pending 
   bdrv_drain_all_begin();
   CHECK(aio_ret == 0);
   bdrv_drain_all_end();
+  // bdrv_drain_all: the same, begin and end at once.
+  start_read(d.g, d.blk, aio_ret);
+  d.g.world.poll(d.g.world.main_context(), false);
+  CHECK(aio_ret == -EINPROGRESS);
+  bdrv_drain_all();
+  CHECK(aio_ret == 0);
+  CHECK_FALSE(d.g.world.main_context().external_disabled());
 }
 
 TEST_CASE("test-bdrv-drain quiesce_drain and quiesce_drain_all") {
