@@ -113,7 +113,7 @@ absl::Status parse_mem(const Reader& r, const toml::table& t, NodeSpec& n, const
                                       "max_pdiscard", "min_mem_alignment", "opt_mem_alignment", "max_iov",
                                       "latency_ns", "style", "write_cache", "fua", "write_zeroes", "discard",
                                       "block_status", "cluster_size", "image", "flush_error",
-                                      "flush_error_count", "vmstate", "drain_callback", "drain_sleep_ns"}));
+                                      "flush_error_count", "vmstate", "drain_callback", "drain_sleep_ns", "plug"}));
   RETURN_IF_ERROR(r.read_uint(t, "size", n.size, 1, drivers::MemDriver::kMaxSizeBytes, w, true));
   n.mem.limits.request_alignment = 512;  // the default of scenario files: sector-sized
   RETURN_IF_ERROR(read_limits(r, t, w, n.mem.limits));
@@ -132,6 +132,7 @@ absl::Status parse_mem(const Reader& r, const toml::table& t, NodeSpec& n, const
   RETURN_IF_ERROR(r.read_bool(t, "block_status", n.mem.block_status, w));
   RETURN_IF_ERROR(r.read_bool(t, "vmstate", n.mem.vmstate, w));
   RETURN_IF_ERROR(r.read_bool(t, "drain_callback", n.mem.drain_callback, w));
+  RETURN_IF_ERROR(r.read_bool(t, "plug", n.mem.plug, w));
   RETURN_IF_ERROR(r.read_uint(t, "drain_sleep_ns", n.mem.drain_sleep_ns, 0, drivers::MemDriver::kMaxLatencyNs, w));
   if (t.contains("drain_sleep_ns") && !n.mem.drain_callback) {
     return r.error_at(*t.get("drain_sleep_ns"), sim::cat(w, ".drain_sleep_ns: only with drain_callback = true"));

@@ -37,6 +37,7 @@ std::string hygiene_shape(const engine::BlockDriverState& bs) {
   add(bs.in_flight != 0, "in_flight");
   add(bs.serialising_in_flight != 0, "serialising_in_flight");
   add(bs.active_flush_req, "active flush");
+  add(bs.io_plugged != 0, "plug");
   return out + " left";
 }
 
@@ -431,11 +432,12 @@ void ScenarioRun::check_final_images() {
 void ScenarioRun::check_hygiene(std::uint64_t frames_before) {
   for (const auto& node : nodes_) {
     const engine::BlockDriverState& bs = *node->bs;
-    if (!bs.tracked_requests.empty() || bs.in_flight != 0 || bs.serialising_in_flight != 0 || bs.active_flush_req) {
+    if (!bs.tracked_requests.empty() || bs.in_flight != 0 || bs.serialising_in_flight != 0 || bs.active_flush_req ||
+        bs.io_plugged != 0) {
       violation(Oracle::kHygiene, hygiene_shape(bs),
                 sim::cat("node '", bs.node_name(), "' ends with ", bs.tracked_requests.size(), " tracked requests, in_flight ",
                          bs.in_flight, ", serialising_in_flight ", bs.serialising_in_flight,
-                         bs.active_flush_req ? ", an active flush" : ""));
+                         bs.active_flush_req ? ", an active flush" : "", bs.io_plugged != 0 ? ", still plugged" : ""));
       return;
     }
   }

@@ -461,7 +461,13 @@ sim::Task<void> ScenarioRun::job_main(Job& job) {
   const std::string_view submission = world_.intern(sim::cat("guest submission of ", spec.name));
   const std::uint32_t job_label = world_.trace().intern(spec.name);
   std::size_t index = 0;
+  bool plugged = false;  // spec.plug: inside a batch of aio commands
   for (const Command& cmd : *job.commands) {
+    const bool batched = spec.plug && cmd.async && cmd.op != Command::Op::kAioFlush;
+    if (plugged && !batched) {
+      engine::bdrv_io_unplug(*job.node->bs);
+      plugged = false;
+    }
     std::string_view quiesced_by;
     for (std::size_t i : job.node->subtree) {
       if (const Node* d = drained_over(*nodes_[i])) quiesced_by = world_.intern(sim::cat("drained section on ", d->spec->name));
@@ -476,6 +482,10 @@ sim::Task<void> ScenarioRun::job_main(Job& job) {
       while (job.in_flight >= spec.queue_depth) {
         co_await job.slot_free.wait(nullptr, sim::WaitInfo{"queue depth", 0, 0, free_slot, 0});
       }
+      if (batched && !plugged) {
+        engine::bdrv_io_plug(*job.node->bs);
+        plugged = true;
+      }
       ++job.in_flight;
       world_.spawn_numbered(job.node->bs->aio_context(), command_family, index, execute(job, cmd), [&job] {
         --job.in_flight;
@@ -486,6 +496,7 @@ sim::Task<void> ScenarioRun::job_main(Job& job) {
     }
     ++index;
   }
+  if (plugged) engine::bdrv_io_unplug(*job.node->bs);
   while (job.in_flight > 0) {
     co_await job.slot_free.wait(nullptr, sim::WaitInfo{"job end", 0, 0, outstanding, 0});
   }

@@ -104,7 +104,8 @@ absl::Status read_jobs(const Reader& r, const toml::table& root, Scenario& s) {
     const toml::table& t = *entry.as_table();
     JobSpec j;
     j.line = static_cast<int>(t.source().begin.line);
-    RETURN_IF_ERROR(r.check_keys(t, "[[job]]", {"name", "node", "queue_depth", "start_ns", "commands", "random", "api", "backend"}));
+    RETURN_IF_ERROR(r.check_keys(t, "[[job]]", {"name", "node", "queue_depth", "start_ns", "commands", "random", "api", "backend",
+                                                "plug"}));
     RETURN_IF_ERROR(r.read_name(t, "name", j.name, true, "[[job]]"));
     if (!names.insert(j.name).second) return r.error_at(t, sim::cat("job name '", j.name, "' is used twice"));
     RETURN_IF_ERROR(r.read_string(t, "node", j.node, true, "[[job]]"));
@@ -131,6 +132,7 @@ absl::Status read_jobs(const Reader& r, const toml::table& root, Scenario& s) {
     }
     RETURN_IF_ERROR(r.read_small(t, "queue_depth", j.queue_depth, 1, kMaxQueueDepth, "[[job]]"));
     RETURN_IF_ERROR(r.read_uint(t, "start_ns", j.start_ns, 0, UINT64_MAX / 4, "[[job]]"));
+    RETURN_IF_ERROR(r.read_bool(t, "plug", j.plug, "[[job]]"));
     std::string api = "co";
     RETURN_IF_ERROR(r.read_string(t, "api", api, false, "[[job]]"));
     if (api == "sync") {

@@ -1105,3 +1105,39 @@ action = "crash"
   CHECK(error("no_flush = false", "no_flush = false\nbacking = \"disk\"").find("not an option of action 'reopen'") !=
         std::string::npos);
 }
+
+TEST_CASE("plugged batches: a job's runs of aio commands between bdrv_io_plug and bdrv_io_unplug, every node unplugged at the end") {
+  const scenarios::Scenario s = testing::parse(R"([scenario]
+name = "plug"
+[[node]]
+name = "disk"
+driver = "mem"
+size = "64k"
+plug = true
+[[job]]
+name = "g"
+node = "disk"
+queue_depth = 4
+plug = true
+commands = ["aio_write -P 1 0 4k", "aio_write -P 2 4k 4k", "aio_flush", "read -P 1 0 4k", "aio_read 4k 4k"]
+)");
+  CHECK(s.jobs[0].plug);
+  CHECK(s.nodes[0].mem.plug);
+  for (std::uint64_t seed = 0; seed < 5; ++seed) {
+    const scenarios::RunResult r = testing::run(s, seed);
+    INFO(r.verdict.message);
+    CHECK(r.verdict.ok());
+  }
+  CHECK(testing::error_of(R"([scenario]
+name = "plug"
+[[node]]
+name = "disk"
+driver = "mem"
+size = "64k"
+[[job]]
+name = "g"
+node = "disk"
+plug = "yes"
+commands = ["read 0 4k"]
+)").find("plug: expected true or false") != std::string::npos);
+}
