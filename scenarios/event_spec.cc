@@ -34,15 +34,23 @@ const NodeSpec* fault_at_or_below(const Scenario& s, const std::string& name) {
   return n;
 }
 
-// Whether a mem node the power cut hits is at or below `n` (file and backing).
-bool reaches_cut_node(const Scenario& s, const NodeSpec& n, const EventSpec& e, int depth = 0) {
-  if (n.driver == NodeSpec::Driver::kMem && (e.node.empty() || n.name == e.node)) return true;
+// Whether `top` or a node below it (file and backing edges) satisfies `pred`.
+template <typename Pred>
+bool any_at_or_below(const Scenario& s, const NodeSpec& top, const Pred& pred, int depth = 0) {
+  if (pred(top)) return true;
   if (depth >= 64) return false;  // the parser rejects cycles
-  for (const std::string* edge : {&n.file, &n.backing}) {
+  for (const std::string* edge : {&top.file, &top.backing}) {
     const NodeSpec* child = edge->empty() ? nullptr : s.find_node(*edge);
-    if (child != nullptr && reaches_cut_node(s, *child, e, depth + 1)) return true;
+    if (child != nullptr && any_at_or_below(s, *child, pred, depth + 1)) return true;
   }
   return false;
+}
+
+// Whether a mem node the power cut hits is at or below `n` (file and backing).
+bool reaches_cut_node(const Scenario& s, const NodeSpec& n, const EventSpec& e) {
+  return any_at_or_below(s, n, [&e](const NodeSpec& m) {
+    return m.driver == NodeSpec::Driver::kMem && (e.node.empty() || m.name == e.node);
+  });
 }
 
 // A power cut is judged on the medium itself, with nothing reopened: every job
@@ -65,14 +73,8 @@ absl::Status check_power_cut_reads(const Reader& r, const toml::table& t, const 
 }
 
 // Whether node `name` is `top` or below it (file and backing edges).
-bool at_or_below(const Scenario& s, const NodeSpec& top, const std::string& name, int depth = 0) {
-  if (top.name == name) return true;
-  if (depth >= 64) return false;  // the parser rejects cycles
-  for (const std::string* edge : {&top.file, &top.backing}) {
-    const NodeSpec* child = edge->empty() ? nullptr : s.find_node(*edge);
-    if (child != nullptr && at_or_below(s, *child, name, depth + 1)) return true;
-  }
-  return false;
+bool at_or_below(const Scenario& s, const NodeSpec& top, const std::string& name) {
+  return any_at_or_below(s, top, [&name](const NodeSpec& m) { return m.name == name; });
 }
 
 // A drained section this event ends from its coroutine tells the devices

@@ -56,6 +56,15 @@ inline std::optional<scenarios::RunResult> first_failure(const scenarios::Scenar
   return std::nullopt;
 }
 
+// Every seed below `seeds` holds (the failing one's verdict is shown).
+inline void require_holds(const scenarios::Scenario& s, std::uint64_t seeds) {
+  for (std::uint64_t seed = 0; seed < seeds; ++seed) {
+    const scenarios::RunResult r = run(s, seed);
+    INFO("seed " << seed << ": " << r.verdict.message);
+    CHECK(r.verdict.ok());
+  }
+}
+
 // Keeps only the named oracles of a scenario (liveness and invariants stay).
 inline scenarios::Scenario only(scenarios::Scenario s, std::initializer_list<scenarios::Oracle> oracles) {
   s.oracles = scenarios::OracleSet::none();

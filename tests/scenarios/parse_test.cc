@@ -253,11 +253,7 @@ commands = ["write -P 0x22 0 4k", "write -F zero_write -P 0x11 0 512", "read -P 
             "aio_read -F copy_on_read 8k 8k", "aio_read -F no_serialising 24k 4k", "aio_writev -F fua -P 0x33 20k 1k 3k",
             "aio_flush", "read -P 0x33 20k 4k"]
 )");
-  for (std::uint64_t seed = 0; seed < 20; ++seed) {
-    const scenarios::RunResult r = testing::run(s, seed);
-    INFO(r.verdict.message);
-    CHECK(r.verdict.ok());
-  }
+  testing::require_holds(s, 20);
 }
 
 TEST_CASE("sleep waits virtual time, and aio_discard runs beside the job's other requests") {
@@ -693,11 +689,7 @@ api = "sync-in-coroutine"
 commands = ["write -b -P0x44 16k 4k", "read -b -P 0x44 16k 4k", "read -b -P 0 20k 512 => ok"]
 )";
   const scenarios::Scenario s = testing::parse(kVm);
-  for (std::uint64_t seed = 0; seed < 10; ++seed) {
-    const scenarios::RunResult r = testing::run(s, seed);
-    INFO(r.verdict.message);
-    CHECK(r.verdict.ok());
-  }
+  testing::require_holds(s, 10);
   // Without -s and -l the whole read is verified, and its first bytes are 0x62.
   const scenarios::RunResult wrong = testing::run(testing::parse(replace(kVm, " -s 8 -l 16", "")), 0);
   CHECK(wrong.verdict.id == "expect");
@@ -759,11 +751,7 @@ duration_ns = 20000
   REQUIRE(s.jobs[0].backend.has_value());
   CHECK(s.jobs[0].backend->queue_while_drained);
   CHECK(s.jobs[0].backend->write_cache);
-  for (std::uint64_t seed = 0; seed < 20; ++seed) {
-    const scenarios::RunResult r = testing::run(s, seed);
-    INFO(r.verdict.message);
-    CHECK(r.verdict.ok());
-  }
+  testing::require_holds(s, 20);
   // A bare root child (no backend) may not be sent past the end: that is the scenario's error.
   CHECK(testing::error_of(replace(kBackend, "backend = { queue_while_drained = true }\n", "")).find(
             "ends past the end of node 'disk'") != std::string::npos);
@@ -837,11 +825,7 @@ node = "fmt"
 enabled = false
 )";
   const scenarios::Scenario s = testing::parse(kMedia);
-  for (std::uint64_t seed = 0; seed < 10; ++seed) {
-    const scenarios::RunResult r = testing::run(s, seed);
-    INFO(r.verdict.message);
-    CHECK(r.verdict.ok());
-  }
+  testing::require_holds(s, 10);
   CHECK(testing::error_of(replace(kMedia, "action = \"eject\"\nnode = \"disk\"", "action = \"eject\"")).find(
             "action 'eject' needs node") != std::string::npos);
   CHECK(testing::error_of(replace(kMedia, "action = \"eject\"", "action = \"eject\"\nenabled = true")).find(
@@ -877,11 +861,7 @@ enabled = false
   REQUIRE(s.events.size() == 2);
   CHECK(s.events[0].granularity == 4096);
   CHECK_FALSE(s.events[1].enabled);
-  for (std::uint64_t seed = 0; seed < 10; ++seed) {
-    const scenarios::RunResult r = testing::run(s, seed);
-    INFO(r.verdict.message);
-    CHECK(r.verdict.ok());
-  }
+  testing::require_holds(s, 10);
   CHECK(testing::error_of(replace(kBitmaps, "granularity = 4096", "granularity = 3000")).find(
             "granularity: expected a power of two, got 3000") != std::string::npos);
   CHECK(testing::error_of(replace(kBitmaps, "bitmap = \"b\"\ngranularity", "granularity")).find(
@@ -916,11 +896,7 @@ every_ns = 700
   REQUIRE(s.events.size() == 1);
   CHECK(s.events[0].count == 40);
   CHECK(s.events[0].every_ns == 700);
-  for (std::uint64_t seed = 0; seed < 10; ++seed) {
-    const scenarios::RunResult r = testing::run(s, seed);
-    INFO(r.verdict.message);
-    CHECK(r.verdict.ok());
-  }
+  testing::require_holds(s, 10);
   CHECK(testing::error_of(replace(kCuts, "every_ns = 700\n", "")).find("count > 1 needs every_ns") != std::string::npos);
   CHECK(testing::error_of(replace(kCuts, "count = 40\n", "")).find("count > 1 needs every_ns") != std::string::npos);
   CHECK(testing::error_of(replace(kCuts, "count = 40", "count = 1001")).find("count: expected 1 to 1000, got 1001") !=
@@ -963,11 +939,7 @@ duration_ns = 5000
   CHECK(s.jobs[0].backend->on_drained_begin.size() == 3);
   CHECK(s.jobs[0].backend->on_drained_end.size() == 2);
   CHECK(s.nodes[0].mem.drain_callback);
-  for (std::uint64_t seed = 0; seed < 10; ++seed) {
-    const scenarios::RunResult r = testing::run(s, seed);
-    INFO(r.verdict.message);
-    CHECK(r.verdict.ok());
-  }
+  testing::require_holds(s, 10);
   const auto error = [&](const std::string& from, const std::string& to) { return testing::error_of(replace(kDevice, from, to)); };
   CHECK(error("\"drain other\"", "\"drain nowhere\"").find("'drain nowhere': no node named 'nowhere'") != std::string::npos);
   CHECK(error("\"aio_write -P 0x21 0 4k\"", "\"write 0 4k\"").find("a callback cannot wait") != std::string::npos);
@@ -1037,11 +1009,7 @@ drained = true
   REQUIRE(s.events.size() == 2);
   CHECK(s.events[0].backing == "base2");
   CHECK(s.events[1].drained);
-  for (std::uint64_t seed = 0; seed < 10; ++seed) {
-    const scenarios::RunResult r = testing::run(s, seed);
-    INFO(r.verdict.message);
-    CHECK(r.verdict.ok());
-  }
+  testing::require_holds(s, 10);
   const auto error = [&](const std::string& from, const std::string& to) { return testing::error_of(replace(kChange, from, to)); };
   CHECK(error("backing = \"base2\"", "backing = \"nowhere\"").find("no node named 'nowhere'") != std::string::npos);
   CHECK(error("backing = \"base2\"", "backing = \"image\"").find("holds node 'image', which stores cow image 'top'") !=
@@ -1093,11 +1061,7 @@ action = "crash"
   CHECK(s.nodes[1].no_flush);
   REQUIRE(s.events.size() == 2);
   CHECK_FALSE(s.events[0].no_flush);
-  for (std::uint64_t seed = 0; seed < 10; ++seed) {
-    const scenarios::RunResult r = testing::run(s, seed);
-    INFO(r.verdict.message);
-    CHECK(r.verdict.ok());
-  }
+  testing::require_holds(s, 10);
   const auto error = [&](const std::string& from, const std::string& to) { return testing::error_of(replace(kModes, from, to)); };
   CHECK(error("unmap = true\n", "").find("detect_zeroes: \"unmap\" needs unmap = true") != std::string::npos);
   CHECK(error("detect_zeroes = \"unmap\"", "detect_zeroes = \"maybe\"").find("detect_zeroes") != std::string::npos);
@@ -1123,11 +1087,7 @@ commands = ["aio_write -P 1 0 4k", "aio_write -P 2 4k 4k", "aio_flush", "read -P
 )");
   CHECK(s.jobs[0].plug);
   CHECK(s.nodes[0].mem.plug);
-  for (std::uint64_t seed = 0; seed < 5; ++seed) {
-    const scenarios::RunResult r = testing::run(s, seed);
-    INFO(r.verdict.message);
-    CHECK(r.verdict.ok());
-  }
+  testing::require_holds(s, 5);
   CHECK(testing::error_of(R"([scenario]
 name = "plug"
 [[node]]
