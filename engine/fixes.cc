@@ -38,6 +38,11 @@ const std::vector<FixInfo>& all_fixes() {
        "no-flush stays volatile while the guest's flush succeeds",
        "leave flushed_gen as it was when the node's flush skipped the disk for cache.no-flush (blksim's fix; QEMU's "
        "bdrv_co_flush still records it, as of 2025-08, fc8b078e14)"},
+      {Fix::kCorInactive, "cor-inactive",
+       "copy-on-read writes the clusters it read back into the node even when the node is inactive (after "
+       "bdrv_inactivate_all, when another QEMU owns the image)",
+       "treat the range as allocated on an inactive node, so nothing is written (QEMU 4.2, 8644476e51, \"block: "
+       "Skip COR for inactive nodes\")"},
   };
   return kAll;
 }

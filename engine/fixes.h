@@ -19,6 +19,7 @@ enum class Fix : unsigned char {
   kPaddedMaxIov,          // padding an unaligned request keeps its vector within max_iov
   kDrainWalkGraphChange,  // bdrv_drain_recurse's walk of the children survives a graph change
   kNoFlushGen,            // a flush that cache.no-flush kept from the disk records no generation
+  kCorInactive,           // copy-on-read writes nothing back to an inactive node
   kCount,
 };
 

@@ -124,6 +124,8 @@ namespace {
 // and the caller reads it normally, or an error.
 sim::Task<int> copy_on_read_if_unallocated(BdrvChild& child, std::int64_t offset, std::uint64_t bytes, IoVector& qiov) {
   BlockDriverState& bs = *child.bs;
+  // The reference copies up even on an inactive node (cor-inactive).
+  if (fixed(Fix::kCorInactive) && (bs.open_flags & BDRV_O_INACTIVE)) co_return 0;
   const std::int64_t start = align_down(offset, BDRV_SECTOR_SIZE);
   const std::int64_t end = align_up(offset + static_cast<std::int64_t>(bytes), BDRV_SECTOR_SIZE);
   std::int64_t pnum = 0;

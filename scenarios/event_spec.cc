@@ -22,7 +22,8 @@ constexpr ActionName kActions[] = {
     {EventSpec::Action::kEject, "eject"},          {EventSpec::Action::kInsert, "insert"},
     {EventSpec::Action::kReadOnly, "read_only"},   {EventSpec::Action::kDirtyBitmap, "dirty_bitmap"},
     {EventSpec::Action::kPowerCut, "power_cut"},   {EventSpec::Action::kSetBacking, "set_backing"},
-    {EventSpec::Action::kReopen, "reopen"},
+    {EventSpec::Action::kReopen, "reopen"},         {EventSpec::Action::kInactivate, "inactivate"},
+    {EventSpec::Action::kActivate, "activate"},
 };
 
 // The fault node at or below `name` (following file edges), or nullptr.

@@ -3,6 +3,7 @@
 //   trigger: at_ns = T | after_job = "JOB" | after_requests = N | on_break = "TAG"
 //   action:  drain | drained | drain_all | flush_all | crash | copy_on_read | set_state | resume
 //            | eject | insert | read_only | dirty_bitmap | power_cut | set_backing | reopen
+//            | inactivate | activate
 #pragma once
 
 #include <cstdint>
@@ -32,7 +33,7 @@ struct EventSpec {
   enum class Trigger : std::uint8_t { kAt, kAfterJob, kAfterRequests, kOnBreak };
   enum class Action : std::uint8_t {
     kDrain, kDrained, kDrainAll, kFlushAll, kCrash, kCopyOnRead, kSetState, kResume, kEject, kInsert, kReadOnly,
-    kDirtyBitmap, kPowerCut, kSetBacking, kReopen
+    kDirtyBitmap, kPowerCut, kSetBacking, kReopen, kInactivate, kActivate
   };
 
   std::string name;

@@ -19,6 +19,8 @@ std::span<const KnownDefect> known_defects() {
        "a drain's walk of the children follows an edge detached by a graph change its polling ran"},
       {"no-flush-gen", engine::Fix::kNoFlushGen, "oracle:", {"after a flush under cache.no-flush"},
        "a flush skipped for cache.no-flush counts as done: once no-flush is off, the next flush skips the disk"},
+      {"cor-inactive", engine::Fix::kCorInactive, "invariant:driver.write_on_inactive", {},
+       "copy-on-read writes back into an inactive node"},
   };
   return kAll;
 }

@@ -239,6 +239,51 @@ bool ScenarioRun::detects_zeroes(const Node& node) const {
   return false;
 }
 
+// bdrv_flush_all; when it succeeds every checked node counts as flushed from
+// its start, unless cache.no-flush may have kept its data from the disk.
+void ScenarioRun::flush_all() {
+  const std::uint64_t began = ++clock_;
+  if (engine::bdrv_flush_all() < 0) return;
+  std::vector<std::size_t> covered;
+  for (auto& [index, checked] : checked_) {
+    if (flush_may_skip_disk(*nodes_[index])) {
+      checked.flushed_under_no_flush = true;
+      continue;
+    }
+    checked.durable_cutoff = std::max(checked.durable_cutoff, began);
+    covered.push_back(index);
+  }
+  check_flush_order("bdrv_flush_all", began, covered);
+}
+
+// Migration's completion of the time: vm_stop drains and flushes every node
+// (bdrv_drain_all, bdrv_flush_all), then bdrv_inactivate_all marks each node
+// inactive (parents before children; no driver here has an inactivate
+// callback). Writes to an inactive node are a caller's bug the reference
+// asserts against; reads go on.
+void ScenarioRun::inactivate_all(const EventSpec&) {
+  engine::bdrv_drain_all();
+  flush_all();
+  for (auto& n : nodes_) n->bs->open_flags |= engine::BDRV_O_INACTIVE;
+  inactive_ = true;
+}
+
+// bdrv_invalidate_cache_all: children first, each node active again, and a
+// format re-reads its image (qcow2_invalidate_cache reopens it).
+void ScenarioRun::activate_all(const EventSpec& e) {
+  for (std::size_t i : children_first(scenario_.nodes)) {
+    Node& n = *nodes_[i];
+    n.bs->open_flags &= ~engine::BDRV_O_INACTIVE;
+    if (n.cow == nullptr) continue;
+    const int ret = n.cow->open(*n.bs);
+    if (ret < 0) {
+      violation(Oracle::kDurability, "cow image unopenable after activation",
+                sim::cat("event '", e.name, "': cow image '", n.spec->name, "' cannot be reopened: ", engine::errno_name(ret)));
+    }
+  }
+  inactive_ = false;
+}
+
 // bdrv_reopen of the time (bdrv_reopen_multiple): drain everything, flush
 // each node queued (the node, then its children, which inherit
 // cache.no-flush) with its old flags, and only if every flush succeeded give
@@ -331,24 +376,15 @@ sim::Task<void> ScenarioRun::event_main(const EventSpec& e) {
     case A::kDrainAll:
       co_await drained_section(e);
       break;
-    case A::kFlushAll: {
-      const std::uint64_t began = ++clock_;
-      int ret = 0;
-      co_await in_main_loop(sim::cat("event ", e.name, ": flush_all"), [&ret] { ret = engine::bdrv_flush_all(); });
-      if (ret >= 0) {
-        std::vector<std::size_t> covered;
-        for (auto& [index, checked] : checked_) {
-          if (flush_may_skip_disk(*nodes_[index])) {  // its flush may have skipped the disk
-            checked.flushed_under_no_flush = true;
-            continue;
-          }
-          checked.durable_cutoff = std::max(checked.durable_cutoff, began);
-          covered.push_back(index);
-        }
-        check_flush_order("bdrv_flush_all", began, covered);
-      }
+    case A::kFlushAll:
+      co_await in_main_loop(sim::cat("event ", e.name, ": flush_all"), [this] { flush_all(); });
       break;
-    }
+    case A::kInactivate:
+      co_await in_main_loop(sim::cat("event ", e.name, ": inactivate"), [this, &e] { inactivate_all(e); });
+      break;
+    case A::kActivate:
+      co_await in_main_loop(sim::cat("event ", e.name, ": activate"), [this, &e] { activate_all(e); });
+      break;
     case A::kCrash:
       co_await in_main_loop(sim::cat("event ", e.name, ": crash"), [this, &e] { crash(e); });
       break;

@@ -315,6 +315,13 @@ sim::Task<int> ScenarioRun::backend_command(BlockBackend& blk, const Command& cm
   }
 }
 
+bool ScenarioRun::fix_on(engine::Fix fix) const {
+  const auto has = [fix](const std::vector<engine::Fix>& fixes) {
+    return std::find(fixes.begin(), fixes.end(), fix) != fixes.end();
+  };
+  return has(scenario_.fixes) || has(options_.fixes);
+}
+
 void ScenarioRun::prepare_buffer(const Command& cmd, std::vector<std::uint8_t>& buffer) const {
   if (cmd.op != Command::Op::kRead) {
     buffer.assign(cmd.bytes, cmd.pattern.value_or(kDefaultWritePattern));
@@ -381,8 +388,9 @@ void ScenarioRun::begin_command(CommandState& state) {
   // Copy-on-read as the engine decides it at bdrv_co_preadv: the request's
   // flag, or the node's switch unless the read must not serialise.
   state.cor_changes = cor_changes_;
+  // (With the fix of cor-inactive nothing is copied while the nodes are inactive.)
   state.copies_on_read =
-      cmd.op == Command::Op::kRead && !cmd.vmstate &&
+      cmd.op == Command::Op::kRead && !cmd.vmstate && !(inactive_ && fix_on(engine::Fix::kCorInactive)) &&
       ((cmd.request_flags & engine::BDRV_REQ_COPY_ON_READ) != 0 ||
        (copy_on_read_[job.node->index] > 0 && (cmd.request_flags & engine::BDRV_REQ_NO_SERIALISING) == 0));
   // A write past the device's end is refused by its backend: nothing can land.

@@ -158,6 +158,9 @@ class ScenarioRun {
   sim::Task<int> backend_command(BlockBackend& blk, const Command& cmd, std::vector<std::uint8_t>& buffer,
                                  engine::IoVector& qiov);
   Node& node_named(std::string_view name);
+  // The run has the later fix `fix` (from the scenario or the command line):
+  // the model follows what the fixed engine promises.
+  bool fix_on(engine::Fix fix) const;
   drivers::FaultDriver& fault_below(Node& node);
   bool has_image_below(const NodeSpec& spec) const;
   void read_initial_content();
@@ -200,6 +203,11 @@ class ScenarioRun {
   // A node at or below `node` has detect-zeroes on.
   bool detects_zeroes(const Node& node) const;
   void reopen(const EventSpec& event);
+  // Migration's hand-over: stop (drain and flush all), bdrv_inactivate_all;
+  // and back: bdrv_invalidate_cache_all.
+  void inactivate_all(const EventSpec& event);
+  void flush_all();
+  void activate_all(const EventSpec& event);
   // Puts every ejected medium back (true) or takes it out again (false), for
   // the checks that read whole nodes.
   void media_in_for_checks(bool in);
@@ -236,6 +244,7 @@ class ScenarioRun {
   std::vector<BitmapWatch> bitmaps_;                // dirty_bitmap events, in creation order
   std::vector<int> copy_on_read_;                   // by node index: copy_on_read events' count
   std::vector<bool> no_flush_;                      // by node index: cache.no-flush, as opened or reopened
+  bool inactive_ = false;                           // between inactivate and activate events
   std::uint64_t cor_changes_ = 0;                   // copy_on_read events so far
   std::uint64_t clock_ = 0;                         // logical clock of issues, completions and flushes
   std::uint64_t completed_ = 0;                     // commands completed

@@ -1101,3 +1101,33 @@ plug = "yes"
 commands = ["read 0 4k"]
 )").find("plug: expected true or false") != std::string::npos);
 }
+
+TEST_CASE("inactivate and activate events: reads go on while inactive, a write is the reference's assertion") {
+  const std::string kHandover = R"([scenario]
+name = "handover"
+[[node]]
+name = "disk"
+driver = "mem"
+size = "64k"
+latency_ns = [1000, 9000]
+[[job]]
+name = "g"
+node = "disk"
+commands = ["write -P 0x11 0 8k", "sleep 1", "read -P 0x11 0 8k", "sleep 2", "write -P 0x12 0 4k", "read -P 0x12 0 4k"]
+[[event]]
+at_ns = 500000
+action = "inactivate"
+[[event]]
+at_ns = 1500000
+action = "activate"
+)";
+  const scenarios::Scenario s = testing::parse(kHandover);
+  REQUIRE(s.events.size() == 2);
+  testing::require_holds(s, 5);
+  // The job writes while the nodes are inactive: QEMU of the time aborts.
+  const scenarios::RunResult r = testing::run(testing::parse(replace(kHandover, "at_ns = 1500000", "at_ns = 5000000")), 0);
+  CHECK(r.verdict.kind == sim::Verdict::Kind::kInvariant);
+  CHECK(r.verdict.id == "co_pwritev.active");
+  CHECK(testing::error_of(replace(kHandover, "action = \"inactivate\"", "action = \"inactivate\"\nnode = \"disk\"")).find(
+            "action 'inactivate' covers every node") != std::string::npos);
+}
