@@ -1,6 +1,8 @@
 // Scenario events: each runs as a coroutine of the main loop that waits for its
 // trigger, then acts. Actions that poll (drain, flush_all, a crash) run in a
 // bottom half, outside any coroutine, as QEMU's main loop would run them.
+#include <algorithm>
+
 #include "engine/drain.h"
 #include "engine/errors.h"
 #include "engine/io.h"
@@ -241,7 +243,7 @@ bool ScenarioRun::detects_zeroes(const Node& node) const {
 
 // bdrv_flush_all; when it succeeds every checked node counts as flushed from
 // its start, unless cache.no-flush may have kept its data from the disk.
-void ScenarioRun::flush_all() {
+void ScenarioRun::flush_all(const EventSpec&) {
   const std::uint64_t began = ++clock_;
   if (engine::bdrv_flush_all() < 0) return;
   std::vector<std::size_t> covered;
@@ -261,9 +263,9 @@ void ScenarioRun::flush_all() {
 // inactive (parents before children; no driver here has an inactivate
 // callback). Writes to an inactive node are a caller's bug the reference
 // asserts against; reads go on.
-void ScenarioRun::inactivate_all(const EventSpec&) {
+void ScenarioRun::inactivate_all(const EventSpec& e) {
   engine::bdrv_drain_all();
-  flush_all();
+  flush_all(e);
   for (auto& n : nodes_) n->bs->open_flags |= engine::BDRV_O_INACTIVE;
   inactive_ = true;
 }
@@ -351,6 +353,24 @@ void ScenarioRun::dirty_bitmap_event(const EventSpec& e) {
   }
 }
 
+ScenarioRun::MainLoopAction ScenarioRun::main_loop_action(EventSpec::Action action) {
+  using A = EventSpec::Action;
+  switch (action) {
+    case A::kFlushAll: return &ScenarioRun::flush_all;
+    case A::kInactivate: return &ScenarioRun::inactivate_all;
+    case A::kActivate: return &ScenarioRun::activate_all;
+    case A::kCrash: return &ScenarioRun::crash;
+    case A::kReopen: return &ScenarioRun::reopen;
+    case A::kSetBacking: return &ScenarioRun::set_backing;
+    case A::kEject:
+    case A::kInsert:
+    case A::kReadOnly: return &ScenarioRun::change_medium;
+    default: break;
+  }
+  SIM_ASSERT(false, "not an action of the main loop");
+  return nullptr;
+}
+
 sim::Task<void> ScenarioRun::event_main(const EventSpec& e) {
   using A = EventSpec::Action;
   co_await wait_trigger(e);
@@ -377,33 +397,29 @@ sim::Task<void> ScenarioRun::event_main(const EventSpec& e) {
       co_await drained_section(e);
       break;
     case A::kFlushAll:
-      co_await in_main_loop(sim::cat("event ", e.name, ": flush_all"), [this] { flush_all(); });
-      break;
     case A::kInactivate:
-      co_await in_main_loop(sim::cat("event ", e.name, ": inactivate"), [this, &e] { inactivate_all(e); });
-      break;
     case A::kActivate:
-      co_await in_main_loop(sim::cat("event ", e.name, ": activate"), [this, &e] { activate_all(e); });
-      break;
     case A::kCrash:
-      co_await in_main_loop(sim::cat("event ", e.name, ": crash"), [this, &e] { crash(e); });
+    case A::kReopen:
+    case A::kSetBacking:
+    case A::kEject:
+    case A::kInsert:
+    case A::kReadOnly: {
+      // Actions of the main loop, outside any coroutine, as QEMU runs them:
+      // each may poll.
+      const auto action = main_loop_action(e.action);
+      co_await in_main_loop(sim::cat("event ", e.name, ": ", event_action_name(e.action)),
+                            [this, &e, action] { (this->*action)(e); });
       break;
+    }
     case A::kPowerCut:
       for (std::uint32_t cut = 0; cut < e.count; ++cut) {
         if (cut > 0) {
-          bool running = false;
-          for (const auto& job : jobs_) running = running || !job->finished;
-          if (!running) break;
+          if (std::none_of(jobs_.begin(), jobs_.end(), [](const auto& job) { return !job->finished; })) break;
           co_await sim::co_sleep_ns(e.every_ns, "next power cut");
         }
         check_power_cut(e);
       }
-      break;
-    case A::kReopen:
-      co_await in_main_loop(sim::cat("event ", e.name, ": reopen"), [this, &e] { reopen(e); });
-      break;
-    case A::kSetBacking:
-      co_await in_main_loop(sim::cat("event ", e.name, ": set_backing"), [this, &e] { set_backing(e); });
       break;
     case A::kCopyOnRead: {
       Node& node = node_named(e.node);
@@ -416,11 +432,6 @@ sim::Task<void> ScenarioRun::event_main(const EventSpec& e) {
       ++cor_changes_;
       break;
     }
-    case A::kEject:
-    case A::kInsert:
-    case A::kReadOnly:
-      co_await in_main_loop(sim::cat("event ", e.name, ": ", event_action_name(e.action)), [this, &e] { change_medium(e); });
-      break;
     case A::kDirtyBitmap:
       dirty_bitmap_event(e);
       break;

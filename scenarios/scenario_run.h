@@ -206,7 +206,10 @@ class ScenarioRun {
   // Migration's hand-over: stop (drain and flush all), bdrv_inactivate_all;
   // and back: bdrv_invalidate_cache_all.
   void inactivate_all(const EventSpec& event);
-  void flush_all();
+  void flush_all(const EventSpec& event);
+  // The member that carries out an action run in a main-loop bottom half.
+  using MainLoopAction = void (ScenarioRun::*)(const EventSpec&);
+  static MainLoopAction main_loop_action(EventSpec::Action action);
   void activate_all(const EventSpec& event);
   // Puts every ejected medium back (true) or takes it out again (false), for
   // the checks that read whole nodes.
