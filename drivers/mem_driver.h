@@ -136,6 +136,7 @@ class MemDriver final : public engine::BlockDriver {
   std::uint64_t discards() const { return discards_; }
   std::uint64_t compressed_writes() const { return compressed_writes_; }
   std::uint64_t ioctls() const { return ioctls_; }
+  unsigned long last_ioctl() const { return last_ioctl_; }
   std::uint64_t plugs() const { return plugs_; }
   std::uint64_t unplugs() const { return unplugs_; }
   std::uint64_t drains() const { return drains_; }
@@ -186,6 +187,7 @@ class MemDriver final : public engine::BlockDriver {
   std::uint64_t discards_ = 0;
   std::uint64_t compressed_writes_ = 0;
   std::uint64_t ioctls_ = 0;
+  unsigned long last_ioctl_ = 0;
   std::uint64_t plugs_ = 0;
   std::uint64_t unplugs_ = 0;
   std::uint64_t drains_ = 0;

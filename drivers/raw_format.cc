@@ -7,7 +7,7 @@ namespace drivers {
 
 std::uint32_t RawFormat::ops() const {
   return engine::kCoPreadv | engine::kCoPwritev | engine::kCoPwriteZeroes | engine::kCoPdiscard |
-         engine::kCoGetBlockStatus | engine::kGetInfo;
+         engine::kCoGetBlockStatus | engine::kGetInfo | engine::kCoIoctl;
 }
 
 std::int64_t RawFormat::getlength(const engine::BlockDriverState& bs) const {
@@ -32,6 +32,10 @@ sim::Task<int> RawFormat::co_pwrite_zeroes(engine::BlockDriverState& bs, std::in
 
 sim::Task<int> RawFormat::co_pdiscard(engine::BlockDriverState& bs, std::int64_t offset, int bytes) {
   co_return co_await engine::bdrv_co_pdiscard(*bs.file->bs, offset, bytes);
+}
+
+sim::Task<int> RawFormat::co_ioctl(engine::BlockDriverState& bs, unsigned long request, void* buf) {
+  co_return co_await engine::bdrv_co_ioctl(*bs.file->bs, request, buf);
 }
 
 sim::Task<std::int64_t> RawFormat::co_get_block_status(engine::BlockDriverState& bs, std::int64_t sector_num,

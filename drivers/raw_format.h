@@ -1,6 +1,7 @@
 // raw: a format layer that passes everything to its file child, as QEMU's
 // raw-format driver does. Block status answers BDRV_BLOCK_RAW, so the engine asks
 // the file. It has no flush of its own: the engine flushes its file after it.
+// ioctls go to the file, as raw_co_ioctl's do.
 #pragma once
 
 #include "engine/block_driver.h"
@@ -21,6 +22,7 @@ class RawFormat final : public engine::BlockDriver {
   sim::Task<int> co_pdiscard(engine::BlockDriverState& bs, std::int64_t offset, int bytes) override;
   sim::Task<std::int64_t> co_get_block_status(engine::BlockDriverState& bs, std::int64_t sector_num, int nb_sectors,
                                               int* pnum, engine::BlockDriverState** file) override;
+  sim::Task<int> co_ioctl(engine::BlockDriverState& bs, unsigned long request, void* buf) override;
   int get_info(engine::BlockDriverState& bs, engine::BlockDriverInfo* bdi) override;
 };
 

@@ -1,6 +1,7 @@
 #include "engine/drain.h"
 
 #include <algorithm>
+#include <utility>
 #include <vector>
 
 #include "engine/block_job.h"
@@ -129,13 +130,26 @@ sim::Task<void> bdrv_co_drained_begin(BlockDriverState& bs) {
   SIM_CHECK("co_drained_begin.woken_by_bh", done, "coroutine draining " + bs.node_name() + " resumed early");
 }
 
+namespace {
+DrainProbe g_drain_probe;  // one run per process: runs never share it
+
+void probe_drained(BlockDriverState& bs) {
+  if (g_drain_probe) g_drain_probe(bs);
+}
+}  // namespace
+
+DrainProbeGuard::DrainProbeGuard(DrainProbe probe) : previous_(std::exchange(g_drain_probe, std::move(probe))) {}
+DrainProbeGuard::~DrainProbeGuard() { g_drain_probe = std::move(previous_); }
+
 void bdrv_drain(BlockDriverState& bs) {
   bdrv_drained_begin(bs);
+  probe_drained(bs);
   bdrv_drained_end(bs);
 }
 
 sim::Task<void> bdrv_co_drain(BlockDriverState& bs) {
   co_await bdrv_co_drained_begin(bs);
+  probe_drained(bs);
   bdrv_drained_end(bs);
 }
 

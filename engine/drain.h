@@ -2,6 +2,8 @@
 // flight and no new external request enters until the drained section ends.
 #pragma once
 
+#include <absl/functional/any_invocable.h>
+
 #include "engine/block_driver_state.h"
 #include "sim/task.h"
 
@@ -25,6 +27,22 @@ void bdrv_drained_end(BlockDriverState& bs);
 void bdrv_drain(BlockDriverState& bs);
 sim::Task<void> bdrv_co_drained_begin(BlockDriverState& bs);
 sim::Task<void> bdrv_co_drain(BlockDriverState& bs);
+
+// An observation point inside bdrv_drain and bdrv_co_drain, between their
+// drained_begin and drained_end, where the reference has nothing: a harness
+// checks there that the subtree is quiescent. It may look, never change
+// state. Set for the life of the guard; none by default.
+using DrainProbe = absl::AnyInvocable<void(BlockDriverState&)>;
+class DrainProbeGuard {
+ public:
+  explicit DrainProbeGuard(DrainProbe probe);
+  ~DrainProbeGuard();
+  DrainProbeGuard(const DrainProbeGuard&) = delete;
+  DrainProbeGuard& operator=(const DrainProbeGuard&) = delete;
+
+ private:
+  DrainProbe previous_;
+};
 void bdrv_drain_all_begin();
 void bdrv_drain_all_end();
 void bdrv_drain_all();

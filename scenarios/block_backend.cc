@@ -99,4 +99,9 @@ sim::Task<int> BlockBackend::co_flush() {
   co_return co_await engine::bdrv_co_flush(*root_.bs);
 }
 
+sim::Task<int> BlockBackend::co_ioctl(unsigned long request, void* buf) {
+  if (!engine::bdrv_is_inserted(*root_.bs)) co_return -ENOMEDIUM;
+  co_return co_await engine::bdrv_co_ioctl(*root_.bs, request, buf);
+}
+
 }  // namespace scenarios

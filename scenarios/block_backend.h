@@ -67,6 +67,8 @@ class BlockBackend {
   sim::Task<int> co_pwritev(std::int64_t offset, std::uint64_t bytes, engine::IoVector* qiov, unsigned flags);
   sim::Task<int> co_pdiscard(std::int64_t offset, int bytes);
   sim::Task<int> co_flush();
+  // blk_co_ioctl: -ENOMEDIUM without a medium, else the node's bdrv_co_ioctl.
+  sim::Task<int> co_ioctl(unsigned long request, void* buf);
 
   // The parent role's bookkeeping, for the drain oracle.
   int quiesce_counter() const { return quiesce_counter_; }

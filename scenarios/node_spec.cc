@@ -113,7 +113,7 @@ absl::Status parse_mem(const Reader& r, const toml::table& t, NodeSpec& n, const
                                       "max_pdiscard", "min_mem_alignment", "opt_mem_alignment", "max_iov",
                                       "latency_ns", "style", "write_cache", "fua", "write_zeroes", "discard",
                                       "block_status", "cluster_size", "image", "flush_error",
-                                      "flush_error_count", "vmstate", "drain_callback", "drain_sleep_ns", "plug"}));
+                                      "flush_error_count", "vmstate", "drain_callback", "drain_sleep_ns", "plug", "flush", "ioctl"}));
   RETURN_IF_ERROR(r.read_uint(t, "size", n.size, 1, drivers::MemDriver::kMaxSizeBytes, w, true));
   n.mem.limits.request_alignment = 512;  // the default of scenario files: sector-sized
   RETURN_IF_ERROR(read_limits(r, t, w, n.mem.limits));
@@ -127,6 +127,19 @@ absl::Status parse_mem(const Reader& r, const toml::table& t, NodeSpec& n, const
   if (n.mem.style != drivers::MemConfig::Style::kBytes && n.mem.limits.request_alignment < 512) {
     return r.error_at(*t.get("style"), sim::cat(w, ".style: ", style, " drivers need request_alignment of at least 512"));
   }
+  // How it flushes: the three ways that reach the medium (a driver that only
+  // flushes to the OS, or not at all, is trusted to be writethrough, which the
+  // durability oracle does not model).
+  std::string flush = "to_disk";
+  RETURN_IF_ERROR(read_choice(r, t, "flush", w, {"to_disk", "whole", "callback"}, flush));
+  n.mem.flush = flush == "to_disk" ? drivers::MemConfig::Flush::kToDisk
+                : flush == "whole" ? drivers::MemConfig::Flush::kWhole
+                                   : drivers::MemConfig::Flush::kCallback;
+  std::string ioctl = "none";
+  RETURN_IF_ERROR(read_choice(r, t, "ioctl", w, {"none", "coroutine", "callback"}, ioctl));
+  n.mem.ioctl = ioctl == "none" ? drivers::MemConfig::Ioctl::kNone
+                : ioctl == "coroutine" ? drivers::MemConfig::Ioctl::kCoroutine
+                                       : drivers::MemConfig::Ioctl::kCallback;
   RETURN_IF_ERROR(r.read_bool(t, "write_cache", n.mem.write_cache, w));
   RETURN_IF_ERROR(r.read_bool(t, "fua", n.mem.fua, w));
   RETURN_IF_ERROR(r.read_bool(t, "block_status", n.mem.block_status, w));

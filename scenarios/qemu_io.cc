@@ -32,7 +32,8 @@ absl::Status error(std::string message) { return absl::InvalidArgumentError(mess
 
 constexpr std::string_view kVerbs =
     "read, readv, write, writev, aio_read, aio_readv, aio_write, aio_writev, discard, aio_discard, alloc, map, flush, "
-    "aio_flush, sleep, break, remove_break, resume or wait_break";
+    "aio_flush, sleep, ioctl, aio_ioctl, aio_cancel, make_zero, pwrite_sync, break, remove_break, resume or "
+    "wait_break";
 
 std::string flag_list(bool is_write) {
   std::string out;
@@ -181,6 +182,42 @@ absl::StatusOr<Command> parse_command(std::string_view text) {
     cmd.op = Command::Op::kMap;
     if (words.size() != 1) return error("'map' takes no arguments (it maps the whole node)");
     return cmd;
+  } else if (verb == "ioctl" || verb == "aio_ioctl") {
+    cmd.op = Command::Op::kIoctl;
+    cmd.async = verb == "aio_ioctl";
+    if (words.size() != 2) return error(sim::cat("'", verb, "' expects REQUEST (an ioctl number)"));
+    auto request = parse_qemu_io_number(words[1]);
+    if (!request.ok() || *request > kMaxIoctlRequest) {
+      return error(sim::cat("'", verb, " ", words[1], "': expected an ioctl number from 0 to ", kMaxIoctlRequest));
+    }
+    cmd.ioctl_request = *request;
+    return cmd;
+  } else if (verb == "aio_cancel") {
+    // aio_cancel [-a] [N]: the job's Nth latest aio command (1, the latest, by default).
+    cmd.op = Command::Op::kAioCancel;
+    std::size_t i = 1;
+    if (i < words.size() && words[i] == "-a") {
+      cmd.cancel_async = true;
+      ++i;
+    }
+    if (i + 1 < words.size()) return error("'aio_cancel' expects [-a] [N]");
+    if (i < words.size()) {
+      auto back = parse_qemu_io_number(words[i]);
+      if (!back.ok() || *back == 0 || *back > kMaxCancelBack) {
+        return error(sim::cat("'aio_cancel ", words[i], "': expected which aio command back, from 1 (the latest) to ",
+                              kMaxCancelBack));
+      }
+      cmd.cancel_back = static_cast<std::uint32_t>(*back);
+    }
+    return cmd;
+  } else if (verb == "make_zero") {
+    cmd.op = Command::Op::kMakeZero;
+    if (words.size() > 2 || (words.size() == 2 && words[1] != "-u")) return error("'make_zero' expects [-u]");
+    cmd.unmap = words.size() == 2;
+    return cmd;
+  } else if (verb == "pwrite_sync") {
+    cmd.op = Command::Op::kWrite;
+    cmd.write_sync = true;
   } else if (verb == "flush") {
     cmd.op = Command::Op::kFlush;
   } else if (verb == "aio_flush") {
@@ -220,6 +257,8 @@ absl::StatusOr<Command> parse_command(std::string_view text) {
   std::string_view takes;
   if (cmd.op == Command::Op::kRead) {
     takes = vectored ? "PqCvF" : cmd.async ? "PqCvF" : "PlsqCvbF";
+  } else if (cmd.write_sync) {
+    takes = "PqC";  // bdrv_pwrite_sync takes a buffer and nothing else
   } else if (is_write) {
     takes = vectored ? "PfqCF" : cmd.async ? "PzucfqCF" : "PzucfqCbnF";
   } else {
@@ -352,7 +391,11 @@ std::string format_request(const Command& c) {
   std::string verb;
   switch (c.op) {
     case Command::Op::kRead: verb = c.async ? "aio_read" : "read"; break;
-    case Command::Op::kWrite: verb = c.async ? "aio_write" : "write"; break;
+    case Command::Op::kWrite: verb = c.write_sync ? "pwrite_sync" : c.async ? "aio_write" : "write"; break;
+    case Command::Op::kIoctl: return sim::cat(c.async ? "aio_ioctl " : "ioctl ", c.ioctl_request);
+    case Command::Op::kAioCancel:
+      return sim::cat("aio_cancel", c.cancel_async ? " -a" : "", c.cancel_back != 1 ? sim::cat(" ", c.cancel_back) : "");
+    case Command::Op::kMakeZero: return c.unmap ? "make_zero -u" : "make_zero";
     case Command::Op::kDiscard: verb = c.async ? "aio_discard" : "discard"; break;
     case Command::Op::kSleep: return sim::cat("sleep ", c.sleep_ms);
     case Command::Op::kAlloc: return sim::cat("alloc ", c.offset, " ", c.bytes);

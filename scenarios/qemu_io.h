@@ -8,6 +8,13 @@
 //   job's node over [OFFSET, OFFSET + COUNT), COUNT 512 by default, in sectors;
 //   bdrv_is_allocated_above the whole chain over the whole node)
 //   flush                                      aio_flush
+//   ioctl REQUEST      aio_ioctl REQUEST   (blk_co_ioctl / blk_aio_ioctl: the node's
+//   driver chain passes it down, raw to its file, to a mem node with `ioctl`)
+//   aio_cancel [-a] [N]   (bdrv_aio_cancel of the job's Nth latest aio command, 1
+//   by default; -a: bdrv_aio_cancel_async. Nothing if it already completed.)
+//   make_zero [-u]     (bdrv_make_zero of the whole node; -u: BDRV_REQ_MAY_UNMAP)
+//   pwrite_sync [-P pattern] OFFSET LENGTH   (bdrv_pwrite_sync: a write, then a flush)
+//   The last two are sync wrappers: jobs with api = "sync" or "sync-in-coroutine".
 //   sleep MS   (the job waits MS milliseconds of virtual time, as qemu-io's sleep)
 //   break EVENT TAG   remove_break TAG   resume TAG   wait_break TAG   (blkdebug's,
 //   on the fault node at or below the job's node)
@@ -42,7 +49,8 @@ struct Command {
   // The request commands come first (`op <= kFlush`); the breakpoint commands
   // come last: `op >= kBreak` is "needs a fault node".
   enum class Op : std::uint8_t {
-    kRead, kWrite, kDiscard, kAlloc, kMap, kFlush, kAioFlush, kSleep, kBreak, kRemoveBreak, kResume, kWaitBreak
+    kRead, kWrite, kDiscard, kAlloc, kMap, kFlush, kAioFlush, kIoctl, kAioCancel, kMakeZero, kSleep, kBreak,
+    kRemoveBreak, kResume, kWaitBreak
   };
   Op op = Op::kRead;
   bool async = false;  // aio_read / aio_write
@@ -63,12 +71,18 @@ struct Command {
   std::string tag;                      // break, remove_break, resume, wait_break
   std::optional<int> expect;            // "=> ok" (0) or "=> EIO" (-EIO): the result it must have
   std::uint64_t sleep_ms = 0;           // sleep
+  std::uint64_t ioctl_request = 0;      // ioctl, aio_ioctl
+  bool cancel_async = false;            // aio_cancel -a
+  std::uint32_t cancel_back = 1;        // aio_cancel N: the Nth latest aio command
+  bool write_sync = false;              // pwrite_sync: bdrv_pwrite_sync
   std::string text;                     // as written, for reports
   int line = 0;
 
   bool vectored() const { return !parts.empty(); }
   // Whether the write stores zeroes whatever its buffer holds (-z, or -F zero_write).
-  bool writes_zeroes() const { return zeroes || (request_flags & engine::BDRV_REQ_ZERO_WRITE) != 0; }
+  bool writes_zeroes() const {
+    return zeroes || op == Op::kMakeZero || (request_flags & engine::BDRV_REQ_ZERO_WRITE) != 0;
+  }
   // The engine request flags the command passes (qemu-io's options and -F).
   unsigned engine_flags() const;
 };
@@ -85,6 +99,10 @@ const std::vector<RequestFlagName>& request_flag_names();
 inline constexpr std::uint64_t kMaxCommandBytes = 1ULL << 30;
 // Longest sleep: a day of virtual time, far inside a run's time budget's range.
 inline constexpr std::uint64_t kMaxSleepMs = 24ULL * 3600 * 1000;
+// ioctl numbers: unsigned long on the 32-bit hosts QEMU supports too.
+inline constexpr std::uint64_t kMaxIoctlRequest = 0xffffffffULL;
+// aio_cancel reaches at most this far back.
+inline constexpr std::uint64_t kMaxCancelBack = 1024;
 // Largest offset: the engine's offsets are int64_t, as QEMU's.
 inline constexpr std::uint64_t kMaxCommandOffset = (1ULL << 63) - 1;
 // Most buffers in one readv/writev: above IOV_MAX (1024), every protocol node's

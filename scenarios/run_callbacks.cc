@@ -3,6 +3,8 @@
 // bdrv_parent_drained_begin/_end and so outside any coroutine. The script may
 // submit requests, drain nodes (which polls, nested in the drain that called
 // it) and open or close drained sections.
+#include <utility>
+
 #include "engine/drain.h"
 #include "engine/io.h"
 #include "scenarios/backend_spec.h"
@@ -32,9 +34,9 @@ void ScenarioRun::device_drain_callback(Job& job, bool begin) {
         break;
       case DrainCallbackAction::Kind::kDrain: {
         Node& node = node_named(a.node);
-        engine::bdrv_drained_begin(*node.bs);
-        check_drained(sim::cat("drain(", a.node, ") in job '", job.spec->name, "''s ", callback, " callback"), node.subtree);
-        engine::bdrv_drained_end(*node.bs);
+        std::string outer = std::exchange(drain_what_, sim::cat("drain(", a.node, ") in job '", job.spec->name, "''s ", callback, " callback"));
+        engine::bdrv_drain(*node.bs);
+        drain_what_ = std::move(outer);
         break;
       }
       case DrainCallbackAction::Kind::kDrainedBegin: {

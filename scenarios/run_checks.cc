@@ -119,8 +119,37 @@ void ScenarioRun::check_expected_outcome(const Job& job, const Command& cmd, int
             sim::cat(command_where(scenario_, job, cmd), " ended with ", expect_name(got), ", expected ", expect_name(*cmd.expect)));
 }
 
+int ScenarioRun::ioctl_answer(const Job& job) const {
+  // blk_co_ioctl asks bdrv_is_inserted, which looks at the whole subtree.
+  if (job.backend != nullptr && subtree_ejected(*job.node)) return -ENOMEDIUM;
+  // bdrv_co_ioctl: a node without a driver, or whose driver has no ioctl,
+  // answers -ENOTSUP; raw passes it to its file; a mem node with `ioctl` takes it.
+  const Node* n = job.node;
+  for (std::size_t depth = 0; depth <= nodes_.size(); ++depth) {
+    if (media_[n->index].ejected) return -ENOTSUP;
+    const NodeSpec& spec = *n->spec;
+    if (spec.driver == NodeSpec::Driver::kMem) return spec.mem.ioctl == drivers::MemConfig::Ioctl::kNone ? -ENOTSUP : 0;
+    if (spec.driver != NodeSpec::Driver::kRaw) return -ENOTSUP;
+    const auto file = std::find_if(nodes_.begin(), nodes_.end(), [&](const auto& k) { return k->spec->name == spec.file; });
+    SIM_ASSERT(file != nodes_.end(), "raw without a file node (the parser refuses it)");
+    n = file->get();
+  }
+  SIM_ASSERT(false, "a cycle of raw nodes (the parser refuses them)");
+  return -ENOTSUP;
+}
+
 void ScenarioRun::judge_errors(const Job& job, const Command& cmd, int ret, const CommandState& state) {
   const std::vector<int>& driver_errors = state.driver_errors;
+  if (cmd.op == Command::Op::kIoctl) {
+    // No fault rule touches an ioctl: its answer follows from the graph.
+    if (medium_changes(*job.node) != state.medium_changes) return;
+    if (const int must = ioctl_answer(job); ret != must) {
+      violation(Oracle::kErrors, "ioctl: wrong answer",
+                sim::cat(command_where(scenario_, job, cmd), " answered ", expect_name(ret), ", but the node's driver "
+                         "chain answers ", expect_name(must)));
+    }
+    return;
+  }
   // The medium events: a node without a medium fails requests with
   // -ENOMEDIUM, a read-only one fails writes and discards with -EPERM, and no
   // driver is asked. A change during the command allows either outcome.

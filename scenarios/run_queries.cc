@@ -50,7 +50,7 @@ sim::Task<int> ScenarioRun::query_command(Job& job, const Command& cmd) {
   auto& state = *static_cast<CommandState*>(world_.current_coroutine()->annotation());
   engine::BlockDriverState& bs = *job.node->bs;
   const QueryRange q = query_range(bs, cmd);
-  if (job.spec->api == JobSpec::Api::kSync) {
+  if (job.spec->from_main_loop()) {
     int ret = 0;
     co_await in_main_loop(sim::cat("sync wrapper of ", job.spec->name),
                           [&] { ret = query_outside(bs, q, state.answers); });

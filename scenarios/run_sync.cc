@@ -29,47 +29,66 @@ sim::Task<int> ScenarioRun::sync_command(Job& job, const Command& cmd, std::vect
 
 namespace {
 
-// The wrapper qemu-io's command calls (one decision for both paths).
+// The wrapper the command calls (one decision for both paths): qemu-io's, or
+// for a job of api "sectors" the sector-based bdrv_read / bdrv_write.
 enum class Wrapper : std::uint8_t {
-  kPread, kPreadv, kPwrite, kPwritev, kPwriteZeroes, kPdiscard, kFlush, kLoadVmstate, kSaveVmstate
+  kRead, kWrite, kPread, kPreadv, kPwrite, kPwritev, kPwriteSync, kPwriteZeroes, kMakeZero, kPdiscard, kFlush,
+  kLoadVmstate, kSaveVmstate
 };
 
-Wrapper wrapper_for(const Command& cmd) {
+Wrapper wrapper_for(const JobSpec& job, const Command& cmd) {
   const bool read = cmd.op == Command::Op::kRead;
   if (cmd.vmstate) return read ? Wrapper::kLoadVmstate : Wrapper::kSaveVmstate;
+  const bool sectors = job.api == JobSpec::Api::kSectors;
   switch (cmd.op) {
-    case Command::Op::kRead: return cmd.vectored() ? Wrapper::kPreadv : Wrapper::kPread;
+    case Command::Op::kRead:
+      if (sectors) return Wrapper::kRead;
+      return cmd.vectored() ? Wrapper::kPreadv : Wrapper::kPread;
     case Command::Op::kWrite:
+      if (cmd.write_sync) return Wrapper::kPwriteSync;
       if (cmd.zeroes) return Wrapper::kPwriteZeroes;
+      if (sectors) return Wrapper::kWrite;
       return !cmd.vectored() && cmd.engine_flags() == 0 ? Wrapper::kPwrite : Wrapper::kPwritev;
     case Command::Op::kDiscard: return Wrapper::kPdiscard;
     case Command::Op::kFlush: return Wrapper::kFlush;
+    case Command::Op::kMakeZero: return Wrapper::kMakeZero;
     default: break;
   }
-  SIM_ASSERT(false, "only reads, writes, discards and flushes come here (queries: run_queries.cc)");
+  SIM_ASSERT(false, "only reads, writes, make_zero, discards and flushes come here (queries: run_queries.cc)");
   return Wrapper::kFlush;
 }
 
 // The flags a wrapper takes: bdrv_pwrite_zeroes adds BDRV_REQ_ZERO_WRITE itself.
 unsigned wrapper_flags(const Command& cmd) {
+  if (cmd.op == Command::Op::kMakeZero) return cmd.unmap ? unsigned{engine::BDRV_REQ_MAY_UNMAP} : 0u;
   return cmd.zeroes ? cmd.engine_flags() & ~unsigned{engine::BDRV_REQ_ZERO_WRITE} : cmd.engine_flags();
 }
 
 // Whether the wrapper moves data through a buffer.
-bool takes_buffer(Wrapper w) { return w != Wrapper::kPwriteZeroes && w != Wrapper::kPdiscard && w != Wrapper::kFlush; }
+bool takes_buffer(Wrapper w) {
+  return w != Wrapper::kPwriteZeroes && w != Wrapper::kPdiscard && w != Wrapper::kFlush && w != Wrapper::kMakeZero;
+}
+
+// The sector-based wrappers' arguments (the parser checked whole sectors).
+std::int64_t sector_of(const Command& cmd) { return static_cast<std::int64_t>(cmd.offset / engine::BDRV_SECTOR_SIZE); }
+int sectors_of(const Command& cmd) { return static_cast<int>(cmd.bytes / engine::BDRV_SECTOR_SIZE); }
 
 }  // namespace
 
 int ScenarioRun::call_sync_wrapper(Job& job, const Command& cmd, std::vector<std::uint8_t>& buffer,
                                    engine::IoVector& qiov) {
   engine::BdrvChild& child = *job.node->root;
-  const Wrapper w = wrapper_for(cmd);
+  const Wrapper w = wrapper_for(*job.spec, cmd);
   if (takes_buffer(w)) prepare_buffer(cmd, buffer);
   if (w == Wrapper::kPreadv || w == Wrapper::kPwritev) qiov = request_vector(cmd, buffer);
   const auto offset = static_cast<std::int64_t>(cmd.offset);
   const auto bytes = static_cast<int>(cmd.bytes);  // at most kMaxCommandBytes
   const unsigned flags = wrapper_flags(cmd);
   switch (w) {
+    case Wrapper::kRead: return engine::bdrv_read(child, sector_of(cmd), buffer.data(), sectors_of(cmd));
+    case Wrapper::kWrite: return engine::bdrv_write(child, sector_of(cmd), buffer.data(), sectors_of(cmd));
+    case Wrapper::kPwriteSync: return engine::bdrv_pwrite_sync(child, offset, buffer.data(), bytes);
+    case Wrapper::kMakeZero: return engine::bdrv_make_zero(child, flags);
     case Wrapper::kPread: return engine::bdrv_pread(child, offset, buffer.data(), bytes);
     case Wrapper::kPreadv: return engine::bdrv_preadv(child, offset, qiov);
     case Wrapper::kPwrite: return engine::bdrv_pwrite(child, offset, buffer.data(), bytes);
@@ -86,7 +105,7 @@ int ScenarioRun::call_sync_wrapper(Job& job, const Command& cmd, std::vector<std
 sim::Task<int> ScenarioRun::sync_command_in_coroutine(Job& job, const Command& cmd, std::vector<std::uint8_t>& buffer,
                                                       engine::IoVector& qiov) {
   engine::BdrvChild& child = *job.node->root;
-  const Wrapper w = wrapper_for(cmd);
+  const Wrapper w = wrapper_for(*job.spec, cmd);
   if (takes_buffer(w)) prepare_buffer(cmd, buffer);
   // The VM state wrappers build a vector before their fast path.
   if (w == Wrapper::kPreadv || w == Wrapper::kPwritev || w == Wrapper::kLoadVmstate || w == Wrapper::kSaveVmstate) {
@@ -98,6 +117,10 @@ sim::Task<int> ScenarioRun::sync_command_in_coroutine(Job& job, const Command& c
   namespace in = engine::in_coroutine;
   int ret = 0;
   switch (w) {
+    case Wrapper::kRead: co_return co_await in::bdrv_read(child, sector_of(cmd), buffer.data(), sectors_of(cmd));
+    case Wrapper::kWrite: co_return co_await in::bdrv_write(child, sector_of(cmd), buffer.data(), sectors_of(cmd));
+    case Wrapper::kPwriteSync: co_return co_await in::bdrv_pwrite_sync(child, offset, buffer.data(), bytes);
+    case Wrapper::kMakeZero: co_return co_await in::bdrv_make_zero(child, flags);
     case Wrapper::kPread: co_return co_await in::bdrv_pread(child, offset, buffer.data(), bytes);
     case Wrapper::kPreadv: co_return co_await in::bdrv_preadv(child, offset, qiov);
     case Wrapper::kPwrite: co_return co_await in::bdrv_pwrite(child, offset, buffer.data(), bytes);

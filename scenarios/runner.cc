@@ -37,7 +37,7 @@ sim::Task<void> guest_kick(std::uint32_t job_label, std::string_view submission,
 // Commands the write history records: writes and discards of the disk (the VM
 // state is an area of its own, judged only by the scenario's expectations).
 bool writes_data(const Command& c) {
-  return (c.op == Command::Op::kWrite || c.op == Command::Op::kDiscard) && !c.vmstate;
+  return (c.op == Command::Op::kWrite || c.op == Command::Op::kDiscard || c.op == Command::Op::kMakeZero) && !c.vmstate;
 }
 
 }  // namespace
@@ -59,6 +59,13 @@ ScenarioRun::ScenarioRun(const Scenario& scenario, const RunOptions& options)
     : scenario_(scenario),
       options_(options),
       world_(make_config(scenario, options)),
+      drain_probe_([this](engine::BlockDriverState& bs) {
+        const Node& node = node_of(bs);
+        check_drained(drain_what_.empty()
+                          ? sim::cat(world_.in_coroutine() ? "bdrv_co_drain(" : "bdrv_drain(", node.spec->name, ")")
+                          : drain_what_,
+                      node.subtree);
+      }),
       inspects_reads_(checking(Oracle::kData) || options.record_outcomes),
       records_writes_(checking(Oracle::kData) || checking(Oracle::kDurability) || checking(Oracle::kFlushOrder) ||
                       checking(Oracle::kDirtyBitmaps)) {}
@@ -216,6 +223,14 @@ Node& ScenarioRun::node_named(std::string_view name) {
   return *nodes_.front();
 }
 
+const Node& ScenarioRun::node_of(const engine::BlockDriverState& bs) const {
+  for (const auto& n : nodes_) {
+    if (n->bs.get() == &bs) return *n;
+  }
+  SIM_ASSERT(false, sim::cat("node '", bs.node_name(), "' is no scenario node"));
+  return *nodes_.front();
+}
+
 drivers::FaultDriver& ScenarioRun::fault_below(Node& node) {
   Node* n = &node;
   while (n->fault == nullptr) {
@@ -244,11 +259,13 @@ sim::Task<int> ScenarioRun::start_command(Job& job, const Command& cmd, std::vec
   engine::BdrvChild& child = *job.node->root;
   const unsigned flags = cmd.engine_flags();
   if (cmd.op == Command::Op::kAlloc || cmd.op == Command::Op::kMap) return query_command(job, cmd);
-  if (job.spec->api != JobSpec::Api::kCoroutine && !cmd.async && cmd.op <= Command::Op::kFlush) {
-    return job.spec->api == JobSpec::Api::kSync ? sync_command(job, cmd, buffer, qiov)
-                                                : sync_command_in_coroutine(job, cmd, buffer, qiov);
+  if (cmd.op == Command::Op::kIoctl) return ioctl_command(job, cmd);
+  if (cmd.op == Command::Op::kAioCancel) return cancel_command(job, cmd);
+  if (job.spec->sync_wrappers() && !cmd.async && (cmd.op <= Command::Op::kFlush || cmd.op == Command::Op::kMakeZero)) {
+    return job.spec->from_main_loop() ? sync_command(job, cmd, buffer, qiov)
+                                      : sync_command_in_coroutine(job, cmd, buffer, qiov);
   }
-  if (cmd.vmstate && job.spec->api == JobSpec::Api::kCoroutine) {
+  if (cmd.vmstate) {
     // The coroutine behind bdrv_save_vmstate / bdrv_load_vmstate.
     prepare_buffer(cmd, buffer);
     qiov = request_vector(cmd, buffer);
@@ -257,6 +274,16 @@ sim::Task<int> ScenarioRun::start_command(Job& job, const Command& cmd, std::vec
   }
   if (job.backend != nullptr && cmd.op <= Command::Op::kFlush) {  // alloc and map returned above
     return backend_command(*job.backend, cmd, buffer, qiov);
+  }
+  if (job.spec->api == JobSpec::Api::kCoSectors && !cmd.async &&
+      (cmd.op == Command::Op::kRead || cmd.op == Command::Op::kWrite)) {
+    // Whole sectors (the parser checked): bdrv_co_readv / bdrv_co_writev.
+    prepare_buffer(cmd, buffer);
+    qiov = request_vector(cmd, buffer);
+    const auto sector = static_cast<std::int64_t>(cmd.offset / engine::BDRV_SECTOR_SIZE);
+    const auto sectors = static_cast<int>(cmd.bytes / engine::BDRV_SECTOR_SIZE);
+    return cmd.op == Command::Op::kRead ? engine::bdrv_co_readv(child, sector, sectors, qiov)
+                                        : engine::bdrv_co_writev(child, sector, sectors, qiov);
   }
   switch (cmd.op) {
     case Command::Op::kWrite: {
@@ -279,6 +306,9 @@ sim::Task<int> ScenarioRun::start_command(Job& job, const Command& cmd, std::vec
     case Command::Op::kAlloc:
     case Command::Op::kMap:
     case Command::Op::kAioFlush:
+    case Command::Op::kIoctl:
+    case Command::Op::kAioCancel:
+    case Command::Op::kMakeZero:
     case Command::Op::kSleep:
     case Command::Op::kBreak:
     case Command::Op::kRemoveBreak:
@@ -385,6 +415,7 @@ void ScenarioRun::begin_command(CommandState& state) {
 
   state.began = ++clock_;
   state.medium_changes = medium_changes(*job.node);
+  state.crashes = crashes_;
   // Copy-on-read as the engine decides it at bdrv_co_preadv: the request's
   // flag, or the node's switch unless the read must not serialise.
   state.cor_changes = cor_changes_;
@@ -398,8 +429,10 @@ void ScenarioRun::begin_command(CommandState& state) {
   if (records_writes_ && writes_data(cmd) && within) {
     state.recorded = true;
     WriteRecord w;
-    w.offset = cmd.offset;
-    w.bytes = cmd.bytes;
+    // bdrv_make_zero: zeroes over the whole node, wherever it does not read as zeroes already.
+    const bool whole = cmd.op == Command::Op::kMakeZero;
+    w.offset = whole ? 0 : cmd.offset;
+    w.bytes = whole ? job.checked->history.size() : cmd.bytes;
     w.discard = cmd.op == Command::Op::kDiscard;
     // A zero write stores zeroes whether or not it carries a buffer.
     w.value = (w.discard || cmd.writes_zeroes()) ? 0 : cmd.pattern.value_or(kDefaultWritePattern);
@@ -435,8 +468,20 @@ void ScenarioRun::end_command(CommandState& state, int ret) {
                                        cmd.op == Command::Op::kRead ? state.data : std::vector<std::uint8_t>{}});
   }
   const std::uint64_t ended = ++clock_;
-  if (state.recorded) checked.history.complete(state.record, ended, ret >= 0);
-  if (cmd.op == Command::Op::kRead && ret >= 0) check_read(job, cmd, state.began, state.data);
+  // A command of several requests (bdrv_make_zero's zero writes,
+  // bdrv_pwrite_sync's write and flush) that a crash came in the middle of
+  // may have lost some of them: judged as a failed write, in part or not at all.
+  const bool composite = cmd.op == Command::Op::kMakeZero || cmd.write_sync;
+  const bool straddled = composite && crashes_ != state.crashes;
+  if (state.recorded) checked.history.complete(state.record, ended, ret >= 0 && !straddled);
+  // A read is judged against the history it read from. A crash drains every
+  // request before it cuts, so a read that began before one read its data
+  // before it too; when its command ends only after (a sync wrapper still
+  // polling when the crash ran), that history has been folded into the new
+  // content: such a read cannot be judged.
+  if (cmd.op == Command::Op::kRead && ret >= 0 && crashes_ == state.crashes) {
+    check_read(job, cmd, state.began, state.data);
+  }
   // Kept only when no copy_on_read event ran meanwhile (the model knows the
   // switch as it was when the read began).
   if (state.copies_on_read && ret >= 0 && cor_changes_ == state.cor_changes && cmd.bytes > 0) {
@@ -447,8 +492,13 @@ void ScenarioRun::end_command(CommandState& state, int ret) {
   // flushing (the reference's early exit): it makes nothing durable.
   const bool flushes = !subtree_ejected(*job.node) && !subtree_read_only(*job.node) && !flush_may_skip_disk(*job.node) &&
                        medium_changes(*job.node) == state.medium_changes;
-  if (cmd.op == Command::Op::kFlush && ret >= 0 && flush_may_skip_disk(*job.node)) checked.flushed_under_no_flush = true;
-  if (cmd.op == Command::Op::kFlush && ret >= 0 && flushes) {
+  // bdrv_pwrite_sync ends with a flush of the node: what completed before the command began is durable too.
+  const bool flushed = cmd.op == Command::Op::kFlush || cmd.write_sync;
+  if (flushed && ret >= 0 && flush_may_skip_disk(*job.node)) checked.flushed_under_no_flush = true;
+  if (flushed && ret >= 0 && flushes) {
+    // bdrv_pwrite_sync flushed after its own write: durable too, unless a
+    // crash came between them (the write lost, the flush after the restart).
+    if (cmd.write_sync && state.recorded && crashes_ == state.crashes) checked.history.settle_durable(state.record);
     checked.durable_cutoff = std::max(checked.durable_cutoff, state.began);
     check_flush_order(sim::cat("job '", job.spec->name, "' flush of '", job.node->spec->name, "'"), state.began,
                       {job.history});
@@ -494,11 +544,7 @@ sim::Task<void> ScenarioRun::job_main(Job& job) {
         engine::bdrv_io_plug(*job.node->bs);
         plugged = true;
       }
-      ++job.in_flight;
-      world_.spawn_numbered(job.node->bs->aio_context(), command_family, index, execute(job, cmd), [&job] {
-        --job.in_flight;
-        job.slot_free.restart_all();
-      });
+      issue_aio(job, cmd, index, command_family);
     } else {
       co_await execute(job, cmd);
     }

@@ -18,6 +18,31 @@
 namespace scenarios {
 namespace {
 
+// Why a job of this api cannot run the command ("" when it can): the
+// sync-only wrappers need a sync api, and the sector-based entry points take
+// whole sectors of a plain buffer (vectors only from a coroutine) and no flags.
+std::string api_refuses(const JobSpec& j, const Command& cmd) {
+  if ((cmd.op == Command::Op::kMakeZero || cmd.write_sync) && !j.sync_wrappers()) {
+    return "bdrv_make_zero and bdrv_pwrite_sync are sync wrappers: expected api = \"sync\", \"sync-in-coroutine\" or "
+           "\"sectors\"";
+  }
+  if (cmd.op == Command::Op::kAioCancel && j.backend) {
+    return "aio_cancel cancels the job's blk_aio_* requests, which a job with a backend does not send";
+  }
+  const bool data = (cmd.op == Command::Op::kRead || cmd.op == Command::Op::kWrite) && !cmd.async && !cmd.vmstate &&
+                    !cmd.write_sync;
+  if (!j.sector_api() || !data) return "";
+  if (cmd.engine_flags() != 0 || cmd.zeroes || cmd.compressed) {
+    return "the sector-based reads and writes take no flags, zero writes or compression";
+  }
+  if (cmd.vectored() && j.api == JobSpec::Api::kSectors) return "bdrv_read and bdrv_write take one buffer, not a vector";
+  if (cmd.offset % 512 != 0 || cmd.bytes % 512 != 0 || cmd.bytes == 0) {
+    return "the sector-based reads and writes take whole sectors: expected OFFSET and LENGTH multiples of 512, "
+           "LENGTH not 0";
+  }
+  return "";
+}
+
 
 absl::Status read_header(const Reader& r, const toml::table& root, Scenario& s) {
   const toml::node* node = root.get("scenario");
@@ -139,10 +164,16 @@ absl::Status read_jobs(const Reader& r, const toml::table& root, Scenario& s) {
       j.api = JobSpec::Api::kSync;
     } else if (api == "sync-in-coroutine") {
       j.api = JobSpec::Api::kSyncInCoroutine;
+    } else if (api == "sectors") {
+      j.api = JobSpec::Api::kSectors;
+    } else if (api == "co-sectors") {
+      j.api = JobSpec::Api::kCoSectors;
     } else if (api != "co") {
       return r.error_at(*t.get("api"), sim::cat("[[job]].api: expected \"co\" (bdrv_co_* from the job's coroutine), "
-                                               "\"sync\" (the sync wrappers from the main loop) or \"sync-in-coroutine\" "
-                                               "(the sync wrappers from the job's coroutine), got \"", api, "\""));
+                                               "\"sync\" (the sync wrappers from the main loop), \"sync-in-coroutine\" "
+                                               "(the sync wrappers from the job's coroutine), \"sectors\" (bdrv_read / "
+                                               "bdrv_write from the main loop) or \"co-sectors\" (bdrv_co_readv / "
+                                               "bdrv_co_writev from the job's coroutine), got \"", api, "\""));
     }
     if (const toml::node* backend = t.get("backend")) {
       BackendOptions options;
@@ -183,9 +214,25 @@ absl::Status read_jobs(const Reader& r, const toml::table& root, Scenario& s) {
                                         "' to hold breakpoints"));
         }
       }
-      if (j.api != JobSpec::Api::kCoroutine && !cmd->async && cmd->op == Command::Op::kRead && cmd->request_flags != 0) {
+      if (j.sync_wrappers() && !cmd->async && cmd->op == Command::Op::kRead && cmd->request_flags != 0) {
         return r.error_at(c, sim::cat("'", cmd->text, "': a job with api = \"", api, "\" reads with bdrv_pread or "
                                       "bdrv_preadv, which take no request flags (use aio_read, or api = \"co\")"));
+      }
+      if (cmd->op == Command::Op::kAioCancel) {
+        const auto issued = static_cast<std::uint64_t>(
+            std::count_if(j.commands.begin(), j.commands.end(), [](const Command& k) { return k.async; }));
+        if (cmd->cancel_back > issued) {
+          return r.error_at(c, sim::cat("'", cmd->text, "': only ", issued, " aio commands come before it in job '",
+                                        j.name, "' (expected N from 1 to that)"));
+        }
+        if (!cmd->cancel_async && !target->iothread.empty()) {
+          return r.error_at(c, sim::cat("'", cmd->text, "': bdrv_aio_cancel polls the main loop, and node '",
+                                        target->name, "' is in IOThread '", target->iothread,
+                                        "' (the reference asserts against it): use aio_cancel -a"));
+        }
+      }
+      if (std::string why = api_refuses(j, *cmd); !why.empty()) {
+        return r.error_at(c, sim::cat("'", cmd->text, "': ", why, " (job api = \"", api, "\")"));
       }
       if (cmd->vmstate) {
         // The reference passes the VM state down file links to the first driver that keeps one.

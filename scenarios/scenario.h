@@ -42,7 +42,16 @@ struct JobSpec {
                  // main loop, outside any coroutine, polling until done (qemu-io's way)
     kSyncInCoroutine,  // "sync-in-coroutine": the same wrappers from the job's
                        // coroutine (their fast path: no new coroutine, no poll)
+    kSectors,    // "sectors": as "sync", but reads and writes with the sector-based
+                 // bdrv_read / bdrv_write (as vvfat and qcow call their file)
+    kCoSectors,  // "co-sectors": as "co", but reads and writes with
+                 // bdrv_co_readv / bdrv_co_writev (as most formats of the time)
   };
+  // Whether the job's synchronous commands go through the sync wrappers.
+  bool sync_wrappers() const { return api == Api::kSync || api == Api::kSyncInCoroutine || api == Api::kSectors; }
+  bool sector_api() const { return api == Api::kSectors || api == Api::kCoSectors; }
+  // Whether they are called from the main loop, outside any coroutine.
+  bool from_main_loop() const { return api == Api::kSync || api == Api::kSectors; }
   std::string name;
   std::string node;
   Api api = Api::kCoroutine;

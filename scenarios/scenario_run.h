@@ -16,6 +16,7 @@
 #include "drivers/fault_driver.h"
 #include "drivers/mem_driver.h"
 #include "engine/block_driver_state.h"
+#include "engine/drain.h"
 #include "scenarios/runner.h"
 #include "scenarios/scenario.h"
 #include "scenarios/in_flight_model.h"
@@ -67,6 +68,10 @@ struct Job {
   std::uint32_t in_flight = 0;
   bool finished = false;
   sim::CoQueue slot_free;  // woken as aio requests complete
+  // The control block of each aio command issued so far, in order (as
+  // blk_aio_prwv returns them); nullptr once its completion ran.
+  std::vector<engine::BlockAIOCB*> aio;
+  ~Job();
   std::vector<std::vector<std::uint8_t>> spare_buffers;  // data buffers of finished commands, for reuse
 };
 
@@ -92,6 +97,7 @@ struct CommandState {
   std::uint64_t medium_changes = 0;       // the job's subtree's medium changes when it began
   std::uint64_t cor_changes = 0;          // copy_on_read events so far when it began
   bool copies_on_read = false;            // the model: this read copies on read
+  std::uint64_t crashes = 0;              // crash events so far when it began
 };
 
 // A dirty bitmap a scenario created, and the spans of the logical clock while
@@ -147,6 +153,14 @@ class ScenarioRun {
   void end_command(CommandState& state, int ret);
   sim::Task<int> start_command(Job& job, const Command& cmd, std::vector<std::uint8_t>& buffer, engine::IoVector& qiov);
   sim::Task<int> control_command(Job& job, const Command& cmd);
+  // ioctl / aio_ioctl, aio_cancel (run_aio.cc).
+  sim::Task<int> ioctl_command(Job& job, const Command& cmd);
+  sim::Task<int> cancel_command(Job& job, const Command& cmd);
+  // What an ioctl of the job must answer, from the graph (0 or -errno).
+  int ioctl_answer(const Job& job) const;
+  // Issues an aio command as blk_aio_prwv does: a control block, the request
+  // in a coroutine of its own, the completion dropping the block.
+  void issue_aio(Job& job, const Command& cmd, std::size_t index, std::string_view family);
   // run_sync.cc: synchronous commands of jobs whose api is a sync wrapper.
   sim::Task<int> sync_command(Job& job, const Command& cmd, std::vector<std::uint8_t>& buffer, engine::IoVector& qiov);
   int call_sync_wrapper(Job& job, const Command& cmd, std::vector<std::uint8_t>& buffer, engine::IoVector& qiov);
@@ -158,6 +172,7 @@ class ScenarioRun {
   sim::Task<int> backend_command(BlockBackend& blk, const Command& cmd, std::vector<std::uint8_t>& buffer,
                                  engine::IoVector& qiov);
   Node& node_named(std::string_view name);
+  const Node& node_of(const engine::BlockDriverState& bs) const;
   // The run has the later fix `fix` (from the scenario or the command line):
   // the model follows what the fixed engine promises.
   bool fix_on(engine::Fix fix) const;
@@ -258,6 +273,10 @@ class ScenarioRun {
   sim::CoQueue progress_;  // woken when a command completes or a job ends (event triggers)
   InFlightModel in_flight_;  // the oracles' own model of what is in flight (serialisation, drain)
   // Read buffers are poisoned first when an oracle or the caller looks at them.
+  // bdrv_drain's quiescent point: check_drained of the node's subtree, named
+  // drain_what_ when a device callback drains ("" for an event's drain).
+  std::string drain_what_;
+  engine::DrainProbeGuard drain_probe_;
   const bool inspects_reads_;
   // The write history is kept when an oracle reads it (data, durability, flush order).
   const bool records_writes_;

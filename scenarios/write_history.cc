@@ -209,6 +209,12 @@ void WriteHistory::complete(std::size_t id, std::uint64_t clock, bool ok) {
   if (ok) records_[id].completed = clock;
 }
 
+void WriteHistory::settle_durable(std::size_t id) {
+  SIM_ASSERT(id < records_.size() && records_[id].done && records_[id].completed != kNeverSettles,
+             "only a completed write is made durable");
+  records_[id].fua = true;
+}
+
 ByteValues WriteHistory::allowed_among(std::uint64_t i, const std::vector<const WriteRecord*>& covering,
                                        const Cutoff& cutoff) const {
   ByteValues out;

@@ -92,6 +92,9 @@ class WriteHistory {
 
   std::size_t issue(const WriteRecord& record);
   void complete(std::size_t id, std::uint64_t clock, bool ok);
+  // A completed write that a flush covering it made durable since (the flush
+  // of bdrv_pwrite_sync): from now on it counts as a completed FUA write.
+  void settle_durable(std::size_t id);
 
   // The values byte `i` may hold under `cutoff`, sorted, without repeats.
   ByteValues allowed(std::uint64_t i, const Cutoff& cutoff) const;

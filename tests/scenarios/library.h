@@ -31,6 +31,13 @@ inline scenarios::Scenario parse(const std::string& text) {
   return *s;
 }
 
+// `text` with the first `from` replaced by `to` (which must be there).
+inline std::string replace(std::string text, const std::string& from, const std::string& to) {
+  const std::size_t at = text.find(from);
+  REQUIRE(at != std::string::npos);
+  return text.replace(at, from.size(), to);
+}
+
 // The parse error of `text`, which must be rejected (its path is "x.toml").
 inline std::string error_of(const std::string& text) {
   auto s = scenarios::parse_scenario(text, "x.toml");

@@ -11,6 +11,8 @@
 
 using scenarios::parse_scenario;
 
+using testing::replace;
+
 namespace {
 
 const char* kGood = R"(
@@ -35,11 +37,6 @@ commands = ["aio_write -P 0x11 512 3000", "aio_flush", "read -P 0x11 512 3000", 
 
 using testing::error_of;
 
-std::string replace(std::string text, const std::string& from, const std::string& to) {
-  std::size_t at = text.find(from);
-  REQUIRE(at != std::string::npos);
-  return text.replace(at, from.size(), to);
-}
 
 }  // namespace
 
@@ -84,7 +81,8 @@ TEST_CASE("errors name file, line and column, and say what was expected") {
         "x.toml:17:15: [[job]].queue_depth: expected 1 to 1024, got 0");
   CHECK(error_of(replace(kGood, "\"flush\",", "\"fluhs\",")) ==
         "x.toml:18:81: unknown command 'fluhs' (expected read, readv, write, writev, aio_read, aio_readv, aio_write, "
-        "aio_writev, discard, aio_discard, alloc, map, flush, aio_flush, sleep, break, remove_break, resume or wait_break)");
+        "aio_writev, discard, aio_discard, alloc, map, flush, aio_flush, sleep, ioctl, aio_ioctl, aio_cancel, make_zero, "
+        "pwrite_sync, break, remove_break, resume or wait_break)");
   CHECK(error_of(replace(kGood, "write -f 0 4k", "write -x 0 4k")) ==
         "x.toml:18:90: 'write': unsupported option '-x' (supported: -P pattern, -z, -u, -c, -f, -q, -C, -b, -n, -F flags)");
   CHECK(error_of(replace(kGood, "write -f 0 4k", "write 0 128k")) ==
@@ -614,7 +612,9 @@ commands = ["aio_write -P 0x44 32k 8k", "aio_read 0 16k", "write -P 0x55 40k 4k"
   CHECK(created_inside.count("qemu-io.cmd") == 1);  // a numbered family
   CHECK(testing::error_of(replace(kSync, "api = \"sync\"", "api = \"async\"")) ==
         "x.toml:18:7: [[job]].api: expected \"co\" (bdrv_co_* from the job's coroutine), \"sync\" (the sync wrappers "
-        "from the main loop) or \"sync-in-coroutine\" (the sync wrappers from the job's coroutine), got \"async\"");
+        "from the main loop), \"sync-in-coroutine\" (the sync wrappers from the job's coroutine), \"sectors\" "
+        "(bdrv_read / bdrv_write from the main loop) or \"co-sectors\" (bdrv_co_readv / bdrv_co_writev from the job's "
+        "coroutine), got \"async\"");
   CHECK(testing::error_of(replace(kSync, "\"read 20k 1k => EIO\"", "\"read -F copy_on_read 0 4k\"")).find(
             "reads with bdrv_pread or bdrv_preadv, which take no request flags") != std::string::npos);
 }

@@ -1,0 +1,180 @@
+// The entry points besides qemu-io's: sector-based wrappers, bdrv_pwrite_sync,
+// bdrv_make_zero, ioctl, aio cancel, and bdrv_drain / bdrv_co_drain events.
+#include <catch2/catch.hpp>
+
+#include <set>
+#include <string>
+
+#include "scenarios/library.h"
+#include "scenarios/qemu_io.h"
+#include "scenarios/runner.h"
+#include "scenarios/scenario.h"
+
+using testing::replace;
+
+namespace {
+
+
+const char* kBase = R"([scenario]
+name = "entry"
+[[node]]
+name = "disk"
+size = "256k"
+ioctl = "coroutine"
+unmap = true
+[[node]]
+name = "fmt"
+driver = "raw"
+file = "disk"
+[[node]]
+name = "plain"
+size = "64k"
+[[job]]
+name = "j"
+node = "fmt"
+api = "sectors"
+queue_depth = 2
+commands = ["write -P 0x11 0 4k", "aio_write -P 0x12 4k 4k", "aio_cancel", "read -P 0x11 0 4k", "ioctl 5 => ok"]
+)";
+
+// The names of the coroutines a run creates, and its verdict.
+struct Observed {
+  scenarios::RunResult result;
+  std::set<std::string> coroutines;
+  std::set<std::string> notes;
+};
+
+Observed observe(const scenarios::Scenario& s, std::uint64_t seed) {
+  Observed out;
+  scenarios::RunOptions options;
+  options.seed = seed;
+  options.observers.push_back([&out](const sim::Trace& trace, const sim::TraceEvent& e) {
+    if (e.kind == sim::EventKind::kCoCreate) out.coroutines.insert(std::string(trace.text(e.label)));
+    if (e.kind == sim::EventKind::kNote) out.notes.insert(std::string(trace.text(e.label)));
+  });
+  out.result = scenarios::run_scenario(s, options);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("the new commands parse, format back as written, and refuse what they cannot take") {
+  for (const char* text : {"ioctl 21", "aio_ioctl 4294967295", "aio_cancel", "aio_cancel -a", "aio_cancel 3",
+                           "aio_cancel -a 2", "make_zero", "make_zero -u", "pwrite_sync -P 0x22 512 4096"}) {
+    auto cmd = scenarios::parse_command(text);
+    INFO(text << ": " << (cmd.ok() ? "" : cmd.status().message()));
+    REQUIRE(cmd.ok());
+    CHECK(scenarios::format_command(*cmd) == text);
+  }
+  CHECK(scenarios::parse_command("aio_ioctl 7")->async);
+  CHECK_FALSE(scenarios::parse_command("ioctl 7")->async);
+  CHECK_FALSE(scenarios::parse_command("aio_cancel")->async);  // it waits: not an aio request of its own
+  CHECK(scenarios::parse_command("make_zero")->writes_zeroes());
+  for (const char* bad : {"ioctl", "ioctl 4294967296", "aio_cancel 0", "aio_cancel 1025", "aio_cancel -b",
+                          "aio_cancel 1 2", "make_zero -z", "pwrite_sync -z 0 4k", "pwrite_sync -f -P 1 0 4k"}) {
+    INFO(bad);
+    CHECK_FALSE(scenarios::parse_command(bad).ok());
+  }
+}
+
+TEST_CASE("jobs may only call what their api's callers can, with clear errors") {
+  testing::parse(kBase);
+  // The sync-only wrappers need a sync api.
+  CHECK(testing::error_of(replace(replace(kBase, "api = \"sectors\"", "api = \"co\""), "\"ioctl 5 => ok\"",
+                                  "\"make_zero\"")) ==
+        "x.toml:20:97: 'make_zero': bdrv_make_zero and bdrv_pwrite_sync are sync wrappers: expected api = \"sync\", "
+        "\"sync-in-coroutine\" or \"sectors\" (job api = \"co\")");
+  // Sector-based reads and writes: whole sectors, no flags, one buffer from the main loop.
+  CHECK(testing::error_of(replace(kBase, "\"write -P 0x11 0 4k\"", "\"write -P 0x11 100 4k\"")).find(
+            "the sector-based reads and writes take whole sectors") != std::string::npos);
+  CHECK(testing::error_of(replace(kBase, "\"write -P 0x11 0 4k\"", "\"write -f 0 4k\"")).find(
+            "take no flags, zero writes or compression") != std::string::npos);
+  CHECK(testing::error_of(replace(kBase, "\"write -P 0x11 0 4k\"", "\"writev 0 2k 2k\"")).find(
+            "bdrv_read and bdrv_write take one buffer") != std::string::npos);
+  testing::parse(replace(replace(kBase, "\"write -P 0x11 0 4k\"", "\"writev 0 2k 2k\""), "api = \"sectors\"",
+                         "api = \"co-sectors\""));
+  // aio_cancel: an aio command must come before it, and it polls the main loop.
+  CHECK(testing::error_of(replace(kBase, "\"aio_cancel\"", "\"aio_cancel 2\"")) ==
+        "x.toml:20:62: 'aio_cancel 2': only 1 aio commands come before it in job 'j' (expected N from 1 to that)");
+  const std::string threaded = replace(kBase, "driver = \"raw\"", "driver = \"raw\"\niothread = \"t\"");
+  CHECK(testing::error_of(replace(threaded, "size = \"256k\"", "size = \"256k\"\niothread = \"t\"")).find(
+            "use aio_cancel -a") != std::string::npos);
+  testing::parse(replace(replace(threaded, "size = \"256k\"", "size = \"256k\"\niothread = \"t\""), "\"aio_cancel\"",
+                         "\"aio_cancel -a\""));
+  // Node options.
+  CHECK(testing::error_of(replace(kBase, "ioctl = \"coroutine\"", "ioctl = \"sg\"")).find("ioctl") != std::string::npos);
+  CHECK(testing::error_of(replace(kBase, "ioctl = \"coroutine\"", "flush = \"to_os\"")).find("flush") != std::string::npos);
+}
+
+TEST_CASE("sector jobs call bdrv_read / bdrv_write or bdrv_co_readv / bdrv_co_writev, and hold") {
+  const scenarios::Scenario main_loop = testing::parse(kBase);
+  const scenarios::Scenario in_co = testing::parse(replace(kBase, "api = \"sectors\"", "api = \"co-sectors\""));
+  for (std::uint64_t seed = 0; seed < 10; ++seed) {
+    const Observed outside = observe(main_loop, seed);
+    INFO("seed " << seed << ": " << outside.result.verdict.message);
+    CHECK(outside.result.verdict.ok());
+    // Outside a coroutine the wrappers create their request's coroutine.
+    CHECK(outside.coroutines.count("bdrv_pwritev") == 1);
+    CHECK(outside.coroutines.count("bdrv_preadv") == 1);
+    const Observed inside = observe(in_co, seed);
+    INFO("co-sectors: " << inside.result.verdict.message);
+    CHECK(inside.result.verdict.ok());
+    CHECK(inside.coroutines.count("bdrv_pwritev") == 0);
+  }
+}
+
+TEST_CASE("ioctl answers from the driver chain, and a wrong expectation is the expect oracle's") {
+  testing::require_holds(testing::parse(kBase), 5);
+  // A node whose driver takes no ioctl answers -ENOTSUP; raw passes it on.
+  const std::string plain = replace(kBase, "node = \"fmt\"\napi", "node = \"plain\"\napi");
+  testing::require_holds(testing::parse(replace(plain, "\"ioctl 5 => ok\"", "\"ioctl 5 => ENOTSUP\"")), 5);
+  const scenarios::RunResult wrong = testing::run(testing::parse(plain), 0);
+  REQUIRE_FALSE(wrong.verdict.ok());
+  CHECK(wrong.verdict.id == "expect");
+  // Through a backend on an ejected medium: -ENOMEDIUM, no driver asked.
+  const std::string backend = R"([scenario]
+name = "b"
+[[node]]
+name = "disk"
+size = "64k"
+ioctl = "callback"
+[[job]]
+name = "dev"
+node = "disk"
+backend = {}
+commands = ["ioctl 9 => ok", "aio_ioctl 9", "sleep 1", "ioctl 9 => ENOMEDIUM"]
+[[event]]
+name = "out"
+at_ns = 500000
+action = "eject"
+node = "disk"
+)";
+  testing::require_holds(testing::parse(backend), 5);
+}
+
+TEST_CASE("aio_cancel waits for the completion but -a does not, and make_zero and pwrite_sync are modelled") {
+  // bdrv_aio_cancel polls the main loop until the request completed.
+  const scenarios::Scenario s = testing::parse(kBase);
+  bool waited = false;
+  for (std::uint64_t seed = 0; seed < 20; ++seed) {
+    const Observed o = observe(s, seed);
+    REQUIRE(o.result.verdict.ok());
+    waited = waited || o.notes.count("aio_cancel of j: already complete") == 0;
+  }
+  CHECK(waited);
+  // make_zero writes zeroes over the whole node: data written before reads back as zeroes...
+  const std::string zero = replace(replace(kBase, "api = \"sectors\"", "api = \"sync\""), "\"ioctl 5 => ok\"",
+                                   "\"make_zero\", \"read -P 0 0 256k\"");
+  testing::require_holds(testing::parse(zero), 10);
+  // ...and the data oracle knows it: expecting the old data is a failure.
+  const scenarios::RunResult stale = testing::run(testing::parse(replace(zero, "\"read -P 0 0 256k\"", "\"read -P 0x11 0 4k\"")), 0);
+  REQUIRE_FALSE(stale.verdict.ok());
+  CHECK(stale.verdict.id == "expect");
+  // pwrite_sync's own flush makes its write durable: with flushes that never
+  // reach the disk, the flush-order oracle sees its write still volatile.
+  const std::string sync_write = replace(zero, "\"make_zero\", \"read -P 0 0 256k\"", "\"pwrite_sync -P 0x33 8k 4k\"");
+  testing::require_holds(testing::parse(sync_write), 10);
+  const auto caught = testing::first_failure(testing::parse(sync_write), 10, {engine::Mutant::kSkipFlushToDisk});
+  REQUIRE(caught.has_value());
+  CHECK(caught->verdict.id == "flush-order");
+}
