@@ -87,8 +87,12 @@ CowFormat::Entry CowFormat::decode(std::uint64_t raw) {
 }
 
 sim::Task<int> CowFormat::write_entry(engine::BlockDriverState& bs, std::int64_t cluster) {
+  co_return co_await write_entry(bs, cluster, map_[static_cast<std::size_t>(cluster)]);
+}
+
+sim::Task<int> CowFormat::write_entry(engine::BlockDriverState& bs, std::int64_t cluster, Entry entry) {
   std::uint8_t raw[kEntryBytes];
-  put64(raw, encode(map_[static_cast<std::size_t>(cluster)]));
+  put64(raw, encode(entry));
   engine::IoVector q(absl::MakeSpan(raw, kEntryBytes));
   co_await engine::bdrv_debug_event(bs.file, BlkdebugEvent::kL2Update);
   co_return co_await engine::bdrv_co_pwritev(*bs.file, table_offset(cluster), kEntryBytes, &q, 0);
@@ -240,9 +244,17 @@ sim::Task<int> CowFormat::allocate(engine::BlockDriverState& bs, std::int64_t cl
     ret = co_await engine::bdrv_co_flush(*bs.file->bs);
     if (ret < 0) co_return ret;
   }
-  map_[static_cast<std::size_t>(cluster)] = Entry{State::kData, host, compressed};
+  // The table entry first, then the map requests consult: a request that
+  // found the cluster unallocated waits for lock_ meanwhile, so none writes
+  // into the new cluster (and completes, and flushes) before the entry that
+  // makes its data reachable is written, as qcow2's overlapping requests wait
+  // for an allocation in flight.
+  const Entry entry{State::kData, host, compressed};
+  ret = co_await write_entry(bs, cluster, entry);
+  if (ret < 0) co_return ret;
+  map_[static_cast<std::size_t>(cluster)] = entry;
   ++allocations_;
-  co_return co_await write_entry(bs, cluster);
+  co_return 0;
 }
 
 sim::Task<int> CowFormat::co_pwritev(engine::BlockDriverState& bs, std::uint64_t offset, std::uint64_t bytes,

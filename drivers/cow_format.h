@@ -85,6 +85,7 @@ class CowFormat final : public engine::BlockDriver {
   static std::uint64_t encode(const Entry& e);
   static Entry decode(std::uint64_t raw);
   sim::Task<int> write_entry(engine::BlockDriverState& bs, std::int64_t cluster);
+  sim::Task<int> write_entry(engine::BlockDriverState& bs, std::int64_t cluster, Entry entry);
   sim::Task<int> read_cluster(engine::BlockDriverState& bs, std::int64_t cluster, std::vector<std::uint8_t>& buf);
   sim::Task<int> read_backing(engine::BlockDriverState& bs, std::int64_t offset, std::int64_t bytes,
                               engine::IoVector& qiov, std::size_t qiov_offset);

@@ -254,7 +254,21 @@ BlockBuffer qemu_try_blockalign(const BlockDriverState& bs, std::size_t size) {
   SIM_CHECK("blockalign.positive_alignment", align > 0, "memory alignment of zero");
   // Never an empty buffer on success, even for size 0.
   const std::size_t want = size == 0 ? align : size;
+  sim::World& world = sim::World::current();
+  const std::uint64_t limit = world.config().alloc_limit_bytes;
+  if (limit != 0 && want > limit) {
+    // Traced as a fault of the node, so that the errors oracle knows where an
+    // -ENOMEM came from.
+    sim::Coroutine* self = world.current_coroutine();
+    static sim::TraceLabel kOutOfMemory("out of memory");
+    world.emit_ids(sim::EventKind::kFaultFired, self != nullptr ? self->id() : 0, 0, 0, want, -ENOMEM, kOutOfMemory.id(world.trace()),
+                   bs.trace_label());
+    return BlockBuffer();
+  }
   void* p = std::aligned_alloc(align, (want + align - 1) / align * align);
+  // Fresh memory holds anything: a fixed poison keeps runs deterministic, and
+  // shows up as a pattern no write put there if it ever reaches a disk.
+  if (p != nullptr) std::memset(p, kFreshMemoryPoison, want);
   return BlockBuffer(static_cast<std::uint8_t*>(p), p == nullptr ? 0 : want);
 }
 

@@ -227,6 +227,8 @@ void bdrv_io_plug(BlockDriverState& bs);
 void bdrv_io_unplug(BlockDriverState& bs);
 
 // Memory helpers (qemu_blockalign and friends, the qiov alignment check).
+// What fresh buffers hold (malloc's contents are indeterminate).
+inline constexpr std::uint8_t kFreshMemoryPoison = 0xdb;
 // A buffer aligned to the node's preferred memory alignment, freed on destruction.
 class BlockBuffer {
  public:

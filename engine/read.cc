@@ -48,8 +48,9 @@ sim::Task<int> bdrv_co_do_copy_on_readv(BdrvChild& child, std::int64_t offset, s
   std::uint64_t cluster_bytes = 0;
   bdrv_round_to_clusters(bs, offset, bytes, &cluster_offset, &cluster_bytes);
 
-  std::vector<std::uint8_t> bounce(cluster_bytes, 0);
-  IoVector bounce_qiov(absl::MakeSpan(bounce));
+  BlockBuffer bounce = qemu_try_blockalign(bs, cluster_bytes);
+  if (!bounce) co_return -ENOMEM;
+  IoVector bounce_qiov(absl::MakeSpan(bounce.data(), cluster_bytes));
   int ret = co_await bdrv_driver_preadv(bs, static_cast<std::uint64_t>(cluster_offset), cluster_bytes, bounce_qiov, 0);
   if (ret < 0) co_return ret;
 
@@ -78,7 +79,9 @@ sim::Task<int> copy_on_read_in_pieces(BdrvChild& child, std::int64_t offset, std
   const std::int64_t max_transfer = min_non_zero<std::int64_t>(bs.bl.max_transfer, BDRV_REQUEST_MAX_BYTES);
   auto skip = static_cast<std::uint64_t>(offset - cluster_offset);
   std::uint64_t progress = 0;  // bytes of the caller's vector filled
-  std::vector<std::uint8_t> bounce(std::min<std::uint64_t>(cluster_bytes, static_cast<std::uint64_t>(max_transfer)), 0);
+  BlockBuffer bounce =
+      qemu_try_blockalign(bs, std::min<std::uint64_t>(cluster_bytes, static_cast<std::uint64_t>(max_transfer)));
+  if (!bounce) co_return -ENOMEM;
   while (cluster_bytes > 0) {
     const std::int64_t piece = std::min<std::int64_t>(static_cast<std::int64_t>(cluster_bytes), max_transfer);
     std::int64_t pnum = 0;
@@ -168,8 +171,8 @@ sim::Task<int> preadv_fragments(BlockDriverState& bs, std::int64_t offset, std::
 // the node's alignment (QEMU's BdrvRequestPadding). Allocated only for such
 // reads: an aligned read in flight keeps nothing of it.
 struct ReadPadding {
-  std::vector<std::uint8_t> head_buf;
-  std::vector<std::uint8_t> tail_buf;
+  BlockBuffer head_buf;
+  BlockBuffer tail_buf;
   IoVector local;
   // With Fix::kPaddedMaxIov: the caller's leading bytes read into one buffer.
   std::vector<std::uint8_t> collapsed_buf;
@@ -184,7 +187,7 @@ std::unique_ptr<ReadPadding> pad_read(const BlockDriverState& bs, std::int64_t& 
   if (head == 0 && tail == 0) return nullptr;
   auto pad = std::make_unique<ReadPadding>();
   if (head != 0) {
-    pad->head_buf.assign(static_cast<std::size_t>(align), 0);
+    pad->head_buf = qemu_blockalign(bs, static_cast<std::size_t>(align));
     pad->local.add(absl::MakeSpan(pad->head_buf.data(), static_cast<std::size_t>(head)));
     bytes += static_cast<std::uint64_t>(head);
     offset -= head;
@@ -197,7 +200,7 @@ std::unique_ptr<ReadPadding> pad_read(const BlockDriverState& bs, std::int64_t& 
     pad->local.concat(qiov, 0, qiov.size());
   }
   if (tail != 0) {
-    pad->tail_buf.assign(static_cast<std::size_t>(align), 0);
+    pad->tail_buf = qemu_blockalign(bs, static_cast<std::size_t>(align));
     pad->local.add(absl::MakeSpan(pad->tail_buf.data(), static_cast<std::size_t>(align - tail)));
     bytes = static_cast<std::uint64_t>(align_up(static_cast<std::int64_t>(bytes), align));
   }

@@ -119,8 +119,8 @@ sim::Task<int> bdrv_co_pwritev(BdrvChild& child, std::int64_t offset, std::uint6
   co_await tracked_request_begin(req, bs, offset, bytes, TrackedType::kWrite, qiov == nullptr ? kZeroes : kWritev);
   const std::int64_t align = bs.bl.request_alignment;
   const auto a = static_cast<std::size_t>(align);
-  std::vector<std::uint8_t> head_buf;
-  std::vector<std::uint8_t> tail_buf;
+  BlockBuffer head_buf;
+  BlockBuffer tail_buf;
   IoVector local;
   bool use_local = false;
   // With Fix::kPaddedMaxIov: the caller's leading bytes copied into one buffer,
@@ -143,8 +143,8 @@ sim::Task<int> bdrv_co_pwritev(BdrvChild& child, std::int64_t offset, std::uint6
   if (offset & (align - 1)) {
     mark_request_serialising(req, static_cast<std::uint64_t>(align));
     co_await wait_serialising_requests(req);
-    head_buf.assign(a, 0);
-    IoVector head_qiov(absl::MakeSpan(head_buf));
+    head_buf = qemu_blockalign(bs, a);
+    IoVector head_qiov(absl::MakeSpan(head_buf.data(), a));
     co_await bdrv_debug_event(bs, BlkdebugEvent::kPwritevRmwHead);
     ret = co_await bdrv_aligned_preadv(child, req, offset & ~(align - 1), a, align, head_qiov, 0);
     if (ret < 0) goto out;
@@ -168,8 +168,8 @@ sim::Task<int> bdrv_co_pwritev(BdrvChild& child, std::int64_t offset, std::uint6
     // The head RMW read already waited: a second wait here would mean its read is stale.
     SIM_CHECK("co_pwritev.tail_wait_before_head_read", !waited || !use_local,
               "tail RMW waited after the head RMW read: " + req.describe());
-    tail_buf.assign(a, 0);
-    IoVector tail_qiov(absl::MakeSpan(tail_buf));
+    tail_buf = qemu_blockalign(bs, a);
+    IoVector tail_qiov(absl::MakeSpan(tail_buf.data(), a));
     co_await bdrv_debug_event(bs, BlkdebugEvent::kPwritevRmwTail);
     ret = co_await bdrv_aligned_preadv(child, req, (offset + static_cast<std::int64_t>(bytes)) & ~(align - 1), a,
                                        align, tail_qiov, 0);

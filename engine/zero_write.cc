@@ -6,6 +6,8 @@
 #include <climits>
 #include <vector>
 
+#include <cstring>
+
 #include "engine/driver_calls.h"
 #include "engine/io.h"
 #include "engine/io_internal.h"
@@ -32,7 +34,7 @@ sim::Task<int> bdrv_co_do_pwrite_zeroes(BlockDriverState& bs, std::int64_t offse
   SIM_CHECK("do_pwrite_zeroes.max_at_least_alignment", max_write_zeroes >= static_cast<int>(bs.bl.request_alignment),
             "max_pwrite_zeroes below request_alignment");
 
-  std::vector<std::uint8_t> bounce;  // zeroed, kept while it is big enough
+  BlockBuffer bounce;  // zeroed; kept for the next chunk only when max_transfer big
   while (bytes > 0 && ret == 0) {
     int num = bytes;
     // Drivers may expect the bulk of a request aligned and unaligned pieces not
@@ -70,10 +72,19 @@ sim::Task<int> bdrv_co_do_pwrite_zeroes(BlockDriverState& bs, std::int64_t offse
         need_flush = true;
       }
       num = std::min(num, max_transfer);
-      if (bounce.size() < static_cast<std::size_t>(num)) bounce.assign(static_cast<std::size_t>(num), 0);
+      if (!bounce) {
+        bounce = qemu_try_blockalign(bs, static_cast<std::size_t>(num));
+        if (!bounce) {
+          ret = -ENOMEM;
+          break;
+        }
+        std::memset(bounce.data(), 0, static_cast<std::size_t>(num));
+      }
       IoVector qiov(absl::MakeSpan(bounce.data(), static_cast<std::size_t>(num)));
       ret = co_await bdrv_driver_pwritev(bs, static_cast<std::uint64_t>(offset), static_cast<std::uint64_t>(num), qiov,
                                          write_flags);
+      // Kept only if big enough for every later chunk.
+      if (num < max_transfer) bounce = BlockBuffer();
     }
     offset += num;
     bytes -= num;
@@ -92,9 +103,9 @@ sim::Task<int> bdrv_co_do_zero_pwritev(BdrvChild& child, std::int64_t offset, st
       static_cast<std::uint64_t>((align - (offset + static_cast<std::int64_t>(bytes))) & (align - 1));
   SIM_CHECK("zero_pwritev.zero_flag", (flags & BDRV_REQ_ZERO_WRITE) != 0, "zero write without BDRV_REQ_ZERO_WRITE");
   int ret = 0;
-  std::vector<std::uint8_t> buf;
-  if (head_padding != 0 || tail_padding != 0) buf.assign(a, 0);
-  IoVector local(absl::MakeSpan(buf));
+  BlockBuffer buf;
+  if (head_padding != 0 || tail_padding != 0) buf = qemu_blockalign(bs, a);
+  IoVector local(absl::MakeSpan(buf.data(), buf.size()));
 
   if (head_padding != 0) {
     const std::uint64_t zero_bytes = std::min<std::uint64_t>(bytes, a - head_padding);
@@ -105,7 +116,7 @@ sim::Task<int> bdrv_co_do_zero_pwritev(BdrvChild& child, std::int64_t offset, st
     ret = co_await bdrv_aligned_preadv(child, req, offset & ~(align - 1), a, align, local, 0);
     if (ret < 0) co_return ret;
     co_await bdrv_debug_event(bs, BlkdebugEvent::kPwritevRmwAfterHead);
-    std::fill_n(buf.begin() + static_cast<std::ptrdiff_t>(head_padding), zero_bytes, 0);
+    std::memset(buf.data() + head_padding, 0, zero_bytes);
     ret = co_await bdrv_aligned_pwritev(child, req, offset & ~(align - 1), a, align, &local,
                                         flags & ~BDRV_REQ_ZERO_WRITE);
     if (ret < 0) co_return ret;
@@ -135,7 +146,7 @@ sim::Task<int> bdrv_co_do_zero_pwritev(BdrvChild& child, std::int64_t offset, st
     ret = co_await bdrv_aligned_preadv(child, req, offset, a, align, local, 0);
     if (ret < 0) co_return ret;
     co_await bdrv_debug_event(bs, BlkdebugEvent::kPwritevRmwAfterTail);
-    std::fill_n(buf.begin(), bytes, 0);
+    std::memset(buf.data(), 0, bytes);
     ret = co_await bdrv_aligned_pwritev(child, req, offset, a, align, &local, flags & ~BDRV_REQ_ZERO_WRITE);
   }
   co_return ret;

@@ -30,7 +30,7 @@ constexpr ActionName kActions[] = {
 const NodeSpec* fault_at_or_below(const Scenario& s, const std::string& name) {
   const NodeSpec* n = s.find_node(name);
   for (int depth = 0; depth < 64 && n != nullptr && n->driver != NodeSpec::Driver::kFault; ++depth) {
-    n = n->file.empty() ? nullptr : s.find_node(n->file);
+    n = n->data_child().empty() ? nullptr : s.find_node(n->data_child());
   }
   return n;
 }
@@ -60,14 +60,14 @@ bool reaches_cut_node(const Scenario& s, const NodeSpec& n, const EventSpec& e) 
 absl::Status check_power_cut_reads(const Reader& r, const toml::table& t, const Scenario& s, const EventSpec& e) {
   for (const JobSpec& j : s.jobs) {
     for (const NodeSpec* n = s.find_node(j.node); n != nullptr && n->driver != NodeSpec::Driver::kMem;
-         n = n->file.empty() ? nullptr : s.find_node(n->file)) {
+         n = n->data_child().empty() ? nullptr : s.find_node(n->data_child())) {
       if (!reaches_cut_node(s, *n, e)) break;
-      const bool passes = (n->driver == NodeSpec::Driver::kRaw || n->driver == NodeSpec::Driver::kFault) && n->backing.empty();
+      const bool passes = n->is_filter() && (n->driver == NodeSpec::Driver::kTop || n->backing.empty());
       if (passes) continue;
       return r.error_at(t, sim::cat("[[event]] power_cut: job '", j.name, "' reaches a cut mem node through ",
                                     n->driver_name(), " node '", n->name, "'", n->backing.empty() ? "" : " (with a backing)",
-                                    "; a power cut judges the medium as it is, so only raw and fault nodes without "
-                                    "backing may stand between (use action = \"crash\", which reopens formats)"));
+                                    "; a power cut judges the medium as it is, so only filters (raw and fault without a "
+                                    "backing, top) may stand between (use action = \"crash\", which reopens formats)"));
     }
   }
   return absl::OkStatus();
@@ -127,9 +127,7 @@ absl::Status check_blank(const Reader& r, const toml::table& t, const Scenario& 
       // A job's writes land on its node and, through raw and fault, on their files.
       bool lands = false;
       for (const NodeSpec* m = s.find_node(j.node); m != nullptr && !lands;
-           m = (m->driver == NodeSpec::Driver::kRaw || m->driver == NodeSpec::Driver::kFault) && !m->file.empty()
-                   ? s.find_node(m->file)
-                   : nullptr) {
+           m = m->is_filter() && !m->data_child().empty() ? s.find_node(m->data_child()) : nullptr) {
         lands = m->name == n.name;
       }
       if (!lands) continue;

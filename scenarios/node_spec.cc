@@ -19,7 +19,8 @@ namespace {
 using Driver = NodeSpec::Driver;
 
 constexpr std::pair<std::string_view, Driver> kDrivers[] = {
-    {"mem", Driver::kMem}, {"null", Driver::kNull}, {"raw", Driver::kRaw}, {"cow", Driver::kCow}, {"fault", Driver::kFault}};
+    {"mem", Driver::kMem}, {"null", Driver::kNull}, {"raw", Driver::kRaw}, {"cow", Driver::kCow}, {"fault", Driver::kFault},
+    {"top", Driver::kTop}};
 
 
 std::string where_of(const NodeSpec& n) { return sim::cat("node '", n.name, "'"); }
@@ -396,6 +397,9 @@ absl::Status parse_node(const Reader& r, const toml::table& t, NodeSpec& n) {
     }
     case Driver::kFault:
       return parse_fault(r, t, n, w);
+    case Driver::kTop:
+      RETURN_IF_ERROR(r.check_keys(t, w, {"name", "driver", "unmap", "iothread", "detect_zeroes", "no_flush", "backing"}));
+      return r.read_string(t, "backing", n.backing, true, w);
   }
   return absl::OkStatus();
 }
@@ -411,8 +415,8 @@ namespace {
 // The byte size a node presents, following file edges for filters.
 std::uint64_t presented_size(const std::vector<NodeSpec>& nodes, const NodeSpec& n, int depth = 0) {
   if (depth > 64) return 0;
-  if (n.driver == Driver::kRaw || n.driver == Driver::kFault) {
-    const NodeSpec* f = find_spec(nodes, n.file);
+  if (n.is_filter()) {
+    const NodeSpec* f = find_spec(nodes, n.data_child());
     return f != nullptr ? presented_size(nodes, *f, depth + 1) : 0;
   }
   return n.size;

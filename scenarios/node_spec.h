@@ -22,7 +22,7 @@ namespace scenarios {
 class Reader;
 
 struct NodeSpec {
-  enum class Driver : std::uint8_t { kMem, kNull, kRaw, kCow, kFault };
+  enum class Driver : std::uint8_t { kMem, kNull, kRaw, kCow, kFault, kTop };
   std::string name;
   Driver driver = Driver::kMem;
   std::string file;     // child node names ("" : none)
@@ -43,6 +43,11 @@ struct NodeSpec {
   int line = 0;
 
   std::string_view driver_name() const;
+  // A filter passes every request to one child at the same offsets: raw and
+  // fault to their file, top to its backing.
+  bool is_filter() const { return driver == Driver::kRaw || driver == Driver::kFault || driver == Driver::kTop; }
+  // The child requests go down to: a top's backing, every other node's file ("" : none).
+  const std::string& data_child() const { return driver == Driver::kTop ? backing : file; }
 };
 
 absl::Status parse_node(const Reader& r, const toml::table& t, NodeSpec& out);

@@ -67,7 +67,8 @@ void ScenarioRun::violation(Oracle o, std::string shape, std::string message, st
 }
 
 void ScenarioRun::observe(const sim::TraceEvent& e) {
-  if (e.kind == sim::EventKind::kDriverComplete && e.d < 0) {
+  // Driver errors, and allocations that failed (-ENOMEM traced as a fault of the node).
+  if ((e.kind == sim::EventKind::kDriverComplete && e.d < 0) || (e.kind == sim::EventKind::kFaultFired && e.d == -ENOMEM)) {
     // Driver completions are traced from the coroutine that issued them.
     const sim::Coroutine* co = world_.current_coroutine();
     if (co != nullptr && co->id() == e.co && co->annotation() != nullptr) {
@@ -184,7 +185,10 @@ void ScenarioRun::judge_errors(const Job& job, const Command& cmd, int ret, cons
   }
   // The reference absorbs -ENOTSUP from zero writes (it writes zeroes instead)
   // and from discards (advisory); every other driver error must reach the caller.
-  const bool absorbable = cmd.writes_zeroes() || cmd.op == Command::Op::kDiscard;
+  // A read that copies on read writes an all-zero cluster back as a zero write,
+  // which falls back the same way.
+  const bool may_copy = cmd.op == Command::Op::kRead && (state.copies_on_read || cor_changes_ != state.cor_changes);
+  const bool absorbable = cmd.writes_zeroes() || cmd.op == Command::Op::kDiscard || may_copy;
   std::vector<int> must_reach;
   for (int err : driver_errors) {
     if (!(absorbable && err == -ENOTSUP)) must_reach.push_back(err);
@@ -207,15 +211,15 @@ void ScenarioRun::judge_errors(const Job& job, const Command& cmd, int ret, cons
 }
 
 const Node& ScenarioRun::data_home(const Node& node) const {
-  // Raw and fault pass offsets through unchanged; a format maps them.
+  // Filters (raw, fault, top) pass offsets through unchanged; a format maps them.
   const Node* n = &node;
   for (std::size_t depth = 0; depth < nodes_.size(); ++depth) {
-    if (n->spec->driver != NodeSpec::Driver::kRaw && n->spec->driver != NodeSpec::Driver::kFault) return *n;
+    if (!n->spec->is_filter()) return *n;
     const Node* next = nullptr;
     for (const auto& other : nodes_) {
-      if (other->spec->name == n->spec->file) next = other.get();
+      if (other->spec->name == n->spec->data_child()) next = other.get();
     }
-    SIM_ASSERT(next != nullptr, "a raw or fault node without its file (the parser checks references)");
+    SIM_ASSERT(next != nullptr, "a filter node without its child (the parser checks references)");
     n = next;
   }
   SIM_ASSERT(false, "a cycle of file links (the parser rejects cycles)");

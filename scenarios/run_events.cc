@@ -2,6 +2,7 @@
 // trigger, then acts. Actions that poll (drain, flush_all, a crash) run in a
 // bottom half, outside any coroutine, as QEMU's main loop would run them.
 #include <algorithm>
+#include <utility>
 
 #include "engine/drain.h"
 #include "engine/errors.h"
@@ -314,7 +315,13 @@ void ScenarioRun::reopen(const EventSpec& e) {
 }
 
 void ScenarioRun::media_in_for_checks(bool in) {
+  if (in) copy_on_read_saved_.assign(nodes_.size(), 0);
   for (auto& n : nodes_) {
+    if (in) {
+      copy_on_read_saved_[n->index] = std::exchange(n->bs->copy_on_read, 0);
+    } else {
+      n->bs->copy_on_read = copy_on_read_saved_[n->index];
+    }
     if (!media_[n->index].ejected) continue;
     if (in) {
       n->bs->insert(*n->driver);

@@ -8,6 +8,7 @@
 
 #include "drivers/null_driver.h"
 #include "drivers/raw_format.h"
+#include "drivers/top_filter.h"
 #include "engine/errors.h"
 #include "engine/io.h"
 #include "scenarios/known_defects.h"
@@ -87,6 +88,7 @@ sim::WorldConfig ScenarioRun::make_config(const Scenario& s, const RunOptions& o
   c.tape = o.tape;
   c.step_budget = s.step_budget;
   c.time_budget_ns = s.time_budget_ns;
+  c.alloc_limit_bytes = s.memory_limit;
   c.trace_all = o.trace_all;
   if (o.wall_budget_s > 0) {
     using Clock = std::chrono::steady_clock;
@@ -135,6 +137,9 @@ void ScenarioRun::build() {
         break;
       case NodeSpec::Driver::kRaw:
         node->driver = std::make_unique<drivers::RawFormat>();
+        break;
+      case NodeSpec::Driver::kTop:
+        node->driver = std::make_unique<drivers::TopFilter>();
         break;
       case NodeSpec::Driver::kCow: {
         auto cow = std::make_unique<drivers::CowFormat>(spec.cow);
@@ -209,6 +214,8 @@ void ScenarioRun::build() {
     if (checked == checked_.end()) {
       const std::uint64_t home_size = scenario_.node_size(*nodes_[job->history]->spec);
       checked = checked_.emplace(job->history, CheckedNode{WriteHistory::zeroes(home_size), 0}).first;
+      // A cow discard unallocates clusters: they read from the backing again.
+      checked->second.history.set_discard_reveals_initial(nodes_[job->history]->spec->driver == NodeSpec::Driver::kCow);
     }
     job->checked = &checked->second;
     jobs_.push_back(std::move(job));
@@ -234,8 +241,8 @@ const Node& ScenarioRun::node_of(const engine::BlockDriverState& bs) const {
 drivers::FaultDriver& ScenarioRun::fault_below(Node& node) {
   Node* n = &node;
   while (n->fault == nullptr) {
-    SIM_ASSERT(n->bs->file != nullptr, "no fault node below " + node.spec->name);
-    n = &node_named(n->bs->file->bs->node_name());
+    SIM_ASSERT(!n->spec->data_child().empty(), "no fault node below " + node.spec->name);
+    n = &node_named(n->spec->data_child());
   }
   return *n->fault;
 }
@@ -575,7 +582,7 @@ void ScenarioRun::read_initial_content() {
                                          "",
                                          {}});
     }
-    checked.history.rebase(std::move(content));
+    checked.history.set_initial(std::move(content));
   }
   world_.trace().mute(false);
 }
@@ -587,6 +594,7 @@ RunResult ScenarioRun::run() {
   world_.trace().log_fingerprints(kCheckpointEvents, kMaxDigestEvents);
   world_.trace().add_observer([this](const sim::Trace&, const sim::TraceEvent& e) { observe(e); },
                               sim::Trace::kind_bit(sim::EventKind::kDriverComplete) |
+                                  sim::Trace::kind_bit(sim::EventKind::kFaultFired) |
                                   (checking(Oracle::kSerialisation) || checking(Oracle::kDrain) ? InFlightModel::kinds()
                                                                                                  : 0u));
   try {

@@ -51,12 +51,14 @@ absl::Status read_header(const Reader& r, const toml::table& root, Scenario& s) 
   }
   const toml::table& t = *node->as_table();
   RETURN_IF_ERROR(r.check_keys(t, "[scenario]",
-                               {"name", "description", "seeds", "strategy", "step_budget", "time_budget_ns", "oracles", "expect", "fixes"}));
+                               {"name", "description", "seeds", "strategy", "step_budget", "time_budget_ns", "oracles", "expect", "fixes",
+                                "memory_limit"}));
   RETURN_IF_ERROR(r.read_name(t, "name", s.name, true, "[scenario]"));
   RETURN_IF_ERROR(r.read_string(t, "description", s.description, false, "[scenario]"));
   RETURN_IF_ERROR(r.read_small(t, "seeds", s.seeds, 1, kMaxSeeds, "[scenario]"));
   RETURN_IF_ERROR(r.read_uint(t, "step_budget", s.step_budget, 1, kMaxStepBudget, "[scenario]"));
   RETURN_IF_ERROR(r.read_uint(t, "time_budget_ns", s.time_budget_ns, 1, UINT64_MAX / 2, "[scenario]"));
+  RETURN_IF_ERROR(r.read_uint(t, "memory_limit", s.memory_limit, kMinMemoryLimit, UINT64_MAX / 2, "[scenario]", true));
   if (const toml::node* strategy = t.get("strategy")) {
     if (!strategy->is_string()) return r.error_at(*strategy, "[scenario].strategy: expected a string such as \"random\"");
     auto spec = sim::StrategySpec::parse(strategy->as_string()->get());
@@ -140,19 +142,17 @@ absl::Status read_jobs(const Reader& r, const toml::table& root, Scenario& s) {
     }
     if (s.node_size(*target) > kMaxCheckedNodeBytes) {
       // A huge node is judged from what was written and what its medium stores
-      // (a sparse check); that needs a mem node, 1:1 below raw and fault
-      // filters, that starts as zeroes.
+      // (a sparse check); that needs a mem node, 1:1 below filters, that starts
+      // as zeroes.
       const NodeSpec* home = target;
-      for (int depth = 0; depth < 64 && home != nullptr &&
-                          (home->driver == NodeSpec::Driver::kRaw || home->driver == NodeSpec::Driver::kFault);
-           ++depth) {
-        home = s.find_node(home->file);
+      for (int depth = 0; depth < 64 && home != nullptr && home->is_filter(); ++depth) {
+        home = s.find_node(home->data_child());
       }
       if (home == nullptr || home->driver != NodeSpec::Driver::kMem || !home->image.empty()) {
         return r.error_at(*t.get("node"),
                           sim::cat("[[job]].node: node '", j.node, "' has ", s.node_size(*target), " bytes; above ",
                                    kMaxCheckedNodeBytes, " bytes jobs may write only to a mem node without an image "
-                                   "(directly or through raw and fault filters), whose final image is checked sparsely"));
+                                   "(directly or through raw, fault and top filters), whose final image is checked sparsely"));
       }
     }
     RETURN_IF_ERROR(r.read_small(t, "queue_depth", j.queue_depth, 1, kMaxQueueDepth, "[[job]]"));
@@ -207,7 +207,7 @@ absl::Status read_jobs(const Reader& r, const toml::table& root, Scenario& s) {
       if (cmd->op >= Command::Op::kBreak) {
         const NodeSpec* n = target;
         for (int depth = 0; depth < 64 && n != nullptr && n->driver != NodeSpec::Driver::kFault; ++depth) {
-          n = n->file.empty() ? nullptr : s.find_node(n->file);
+          n = n->data_child().empty() ? nullptr : s.find_node(n->data_child());
         }
         if (n == nullptr) {
           return r.error_at(c, sim::cat("'", cmd->text, "': no fault node at or below node '", target->name,
@@ -277,9 +277,7 @@ const NodeSpec* Scenario::find_node(std::string_view wanted) const { return find
 
 std::uint64_t Scenario::node_size(const NodeSpec& node) const {
   const NodeSpec* n = &node;
-  for (int depth = 0; depth < 64 && (n->driver == NodeSpec::Driver::kRaw || n->driver == NodeSpec::Driver::kFault); ++depth) {
-    n = find_node(n->file);
-  }
+  for (int depth = 0; depth < 64 && n->is_filter(); ++depth) n = find_node(n->data_child());
   return n->size;
 }
 

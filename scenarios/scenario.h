@@ -30,6 +30,8 @@ inline constexpr std::uint32_t kMaxQueueDepth = 1024;
 inline constexpr std::uint32_t kMaxSeeds = 1000000;
 inline constexpr std::uint32_t kMaxAlignment = 1 << 16;
 inline constexpr std::uint64_t kMaxStepBudget = 1ULL << 40;
+// A memory limit below the largest alignment would make every padded request abort.
+inline constexpr std::uint64_t kMinMemoryLimit = kMaxAlignment;
 // Nodes that jobs write to: the final-image oracle keeps a few bytes per byte.
 inline constexpr std::uint64_t kMaxCheckedNodeBytes = 256ULL << 20;
 
@@ -76,6 +78,10 @@ struct Scenario {
   sim::StrategySpec strategy{sim::StrategySpec::Kind::kRandom, 3};
   std::uint64_t step_budget = 10'000'000;
   std::uint64_t time_budget_ns = 60'000'000'000ULL;
+  // The largest buffer the engine may allocate at once (qemu_try_blockalign
+  // fails above it: -ENOMEM from copy-on-read and the zero-write fallback;
+  // qemu_blockalign aborts); 0: no limit.
+  std::uint64_t memory_limit = 0;
   OracleSet oracles = OracleSet::all();
   // An expected-fail scenario documents a known bad behaviour (a deadlock the
   // graph shows): the suite counts it as held when every seed fails.

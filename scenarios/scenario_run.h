@@ -226,9 +226,11 @@ class ScenarioRun {
   using MainLoopAction = void (ScenarioRun::*)(const EventSpec&);
   static MainLoopAction main_loop_action(EventSpec::Action action);
   void activate_all(const EventSpec& event);
-  // Puts every ejected medium back (true) or takes it out again (false), for
-  // the checks that read whole nodes.
+  // For the checks that read whole nodes (true) and back (false): every
+  // ejected medium put back, and copy-on-read off (the oracles' reads are not
+  // a guest's: they must change nothing, nor fail to allocate a bounce buffer).
   void media_in_for_checks(bool in);
+  std::vector<int> copy_on_read_saved_;  // the nodes' copy_on_read counts while checks read
   void dirty_bitmap_event(const EventSpec& e);
   void check_dirty_bitmaps();
   // run_queries.cc: qemu-io's alloc and map, and the allocation oracle.

@@ -218,6 +218,12 @@ void WriteHistory::settle_durable(std::size_t id) {
 ByteValues WriteHistory::allowed_among(std::uint64_t i, const std::vector<const WriteRecord*>& covering,
                                        const Cutoff& cutoff) const {
   ByteValues out;
+  // What a write may have left: its value, and for a discard that unallocates
+  // (discard_reveals_initial_) what the node held before any job wrote.
+  const auto add_write = [&](const WriteRecord& w) {
+    add(out, w.value);
+    if (w.discard && discard_reveals_initial_) add(out, initial_at(i));
+  };
   std::vector<const WriteRecord*> left = covering;
   for (;;) {
     const WriteRecord* anchor = nullptr;
@@ -227,14 +233,14 @@ ByteValues WriteHistory::allowed_among(std::uint64_t i, const std::vector<const 
     if (anchor == nullptr) {
       // Nothing settled: the known content, or anything written since.
       add(out, base_at(i));
-      for (const WriteRecord* w : left) add(out, w->value);
+      for (const WriteRecord* w : left) add_write(*w);
       break;
     }
-    add(out, anchor->value);
+    add_write(*anchor);
     for (const WriteRecord* w : left) {
       // Ordered before the anchor: completed before it was issued.
       const bool before_anchor = w->completed != kNeverSettles && w->completed < anchor->issued;
-      if (w != anchor && !before_anchor) add(out, w->value);
+      if (w != anchor && !before_anchor) add_write(*w);
     }
     if (!anchor->discard) break;
     // A discard may also leave what the byte held before it.
@@ -296,12 +302,14 @@ bool WriteHistory::check(std::uint64_t offset, const std::vector<std::uint8_t>& 
     ByteValues ok;
     bool ok_valid = false;
     std::uint8_t ok_base = 0;
+    std::uint8_t ok_initial = 0;
     for (std::uint64_t i = a; i < b; ++i) {
       const std::uint8_t v = data[i - offset];
-      if (!ok_valid || ok_base != base_at(i)) {
+      if (!ok_valid || ok_base != base_at(i) || ok_initial != initial_at(i)) {
         ok = allowed_among(i, active, cutoff);
         ok_valid = true;
         ok_base = base_at(i);
+        ok_initial = initial_at(i);
       }
       if (std::find(ok.begin(), ok.end(), v) == ok.end()) {
         mismatch(i, v, ok);

@@ -76,6 +76,15 @@ class WriteHistory {
   }
 
   std::uint64_t size() const { return size_; }
+  // A format node's discard may leave a cluster unallocated, so that it reads
+  // what is below it (its backing) again: what the node held before any job
+  // wrote (set_initial) is allowed after a discard too.
+  void set_discard_reveals_initial(bool on) { discard_reveals_initial_ = on; }
+  // The content before any job wrote, when it is not all zeroes.
+  void set_initial(std::vector<std::uint8_t> content) {
+    if (discard_reveals_initial_) initial_ = content;
+    rebase(std::move(content));
+  }
   // Records still judged (not folded into the known content).
   std::size_t records() const {
     std::size_t n = 0;
@@ -134,12 +143,15 @@ class WriteHistory {
 
   // The known content of byte i.
   std::uint8_t base_at(std::uint64_t i) const { return base_.empty() ? 0 : base_[i]; }
+  std::uint8_t initial_at(std::uint64_t i) const { return initial_.empty() ? 0 : initial_[i]; }
 
   // The records (by id) whose range may meet [begin, end), each once.
   void overlapping(std::uint64_t begin, std::uint64_t end, std::vector<const WriteRecord*>& out) const;
   void index(std::uint32_t id);
 
   std::uint64_t size_ = 0;
+  bool discard_reveals_initial_ = false;
+  std::vector<std::uint8_t> initial_;  // with discard_reveals_initial_: empty for all zeroes
   std::vector<std::uint8_t> base_;  // empty: all zeroes; else size_ bytes
   std::vector<WriteRecord> records_;
   // An index of records by the kChunk-byte chunks they cover, so that judging a

@@ -43,6 +43,10 @@ struct WorldConfig {
   // reach a run, and only to end it: a run the watchdog leaves alone is
   // unchanged by it.
   std::function<std::string()> watchdog;
+  // The largest single buffer the engine may allocate: above it
+  // qemu_try_blockalign fails (as qemu_try_memalign does on a host short of
+  // memory) and qemu_blockalign aborts. 0: no limit.
+  std::uint64_t alloc_limit_bytes = 0;
 };
 
 inline constexpr std::uint64_t kWatchdogEvents = 4096;

@@ -17,7 +17,8 @@ namespace testing {
 
 class Graph {
  public:
-  explicit Graph(std::uint64_t seed = 0, const char* strategy = "fifo") : world(make_config(seed, strategy)) {
+  explicit Graph(std::uint64_t seed = 0, const char* strategy = "fifo", std::uint64_t alloc_limit_bytes = 0)
+      : world(make_config(seed, strategy, alloc_limit_bytes)) {
     world.trace().add_observer([this](const sim::Trace& t, const sim::TraceEvent& e) {
       if (e.kind == sim::EventKind::kDriverIssue) {
         ops.push_back(Op{std::string(t.text(e.label)), std::string(t.text(e.label2)), e.b, e.c});
@@ -31,9 +32,10 @@ class Graph {
     while (!nodes_.empty()) nodes_.pop_back();  // parents (created later) first
   }
 
-  static sim::WorldConfig make_config(std::uint64_t seed, const char* strategy) {
+  static sim::WorldConfig make_config(std::uint64_t seed, const char* strategy, std::uint64_t alloc_limit_bytes) {
     sim::WorldConfig c;
     c.seed = seed;
+    c.alloc_limit_bytes = alloc_limit_bytes;
     c.strategy = *sim::StrategySpec::parse(strategy);
     return c;
   }

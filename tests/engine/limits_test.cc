@@ -101,4 +101,21 @@ TEST_CASE("qemu_blockalign and friends: aligned to the node's memory alignment, 
   BlockBuffer moved = std::move(b);
   CHECK(moved.size() == 1000);
   CHECK_FALSE(b);
+  // Fresh memory holds the poison, never whatever the allocator left.
+  CHECK(std::all_of(moved.data(), moved.data() + 1000, [](std::uint8_t c) { return c == kFreshMemoryPoison; }));
+}
+
+TEST_CASE("an allocation limit: qemu_try_blockalign fails above it (traced as the node's -ENOMEM), qemu_blockalign aborts") {
+  Graph g(0, "fifo", 8192);
+  auto& bs = g.mem("d", 65536);
+  int faults = 0;
+  g.world.trace().add_observer([&faults](const sim::Trace& t, const sim::TraceEvent& e) {
+    if (e.kind == sim::EventKind::kFaultFired && e.d == -ENOMEM && t.text(e.label) == "out of memory") ++faults;
+  });
+  CHECK(qemu_try_blockalign(bs, 8192));
+  CHECK(faults == 0);
+  CHECK_FALSE(qemu_try_blockalign(bs, 8193));
+  CHECK_FALSE(qemu_try_blockalign0(bs, 65536));
+  CHECK(faults == 2);
+  CHECK_THROWS_AS(qemu_blockalign(bs, 8193), sim::InvariantViolation);
 }

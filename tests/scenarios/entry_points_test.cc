@@ -178,3 +178,64 @@ TEST_CASE("aio_cancel waits for the completion but -a does not, and make_zero an
   REQUIRE(caught.has_value());
   CHECK(caught->verdict.id == "flush-order");
 }
+
+TEST_CASE("a memory limit: bounce buffers that cannot be allocated answer -ENOMEM, which reaches the caller") {
+  testing::require_holds(testing::library("memory-limit.toml"), 10);
+  // The limit is the scenario's; below the largest alignment every padded request would abort.
+  const std::string text = R"([scenario]
+name = "m"
+memory_limit = "64k"
+[[node]]
+name = "base"
+size = "1M"
+[[node]]
+name = "file"
+size = "2M"
+[[node]]
+name = "disk"
+driver = "cow"
+size = "1M"
+cluster_size = 65536
+file = "file"
+backing = "base"
+[[job]]
+name = "j"
+node = "disk"
+commands = ["read -F copy_on_read 60k 8k => ENOMEM", "read -F copy_on_read 0 8k => ok", "alloc 0 64k"]
+)";
+  testing::require_holds(testing::parse(text), 5);
+  CHECK(testing::error_of(replace(text, "memory_limit = \"64k\"", "memory_limit = \"4k\"")).find("memory_limit") !=
+        std::string::npos);
+  // Without the limit the same read copies both clusters (unallocated in the cow: copy-on-read runs).
+  const scenarios::RunResult unlimited = testing::run(testing::parse(replace(text, "memory_limit = \"64k\"\n", "")), 0);
+  REQUIRE_FALSE(unlimited.verdict.ok());
+  CHECK(unlimited.verdict.id == "expect");
+}
+
+TEST_CASE("a top filter on a backing child forwards every request and answers block status from its backing") {
+  const scenarios::Scenario s = testing::library("top-filter.toml");
+  const scenarios::NodeSpec* top = s.find_node("mirror-top");
+  REQUIRE(top != nullptr);
+  CHECK(top->is_filter());
+  CHECK(top->data_child() == "img");
+  CHECK(s.node_size(*top) == 64 * 1024);
+  testing::require_holds(s, 10);
+  // A top needs its backing, and takes no file.
+  const std::string text = R"([scenario]
+name = "t"
+[[node]]
+name = "disk"
+size = "64k"
+[[node]]
+name = "top"
+driver = "top"
+backing = "disk"
+[[job]]
+name = "j"
+node = "top"
+commands = ["write -P 7 0 4k", "alloc 0 4k", "read -P 7 0 4k"]
+)";
+  testing::require_holds(testing::parse(text), 5);
+  CHECK(testing::error_of(replace(text, "backing = \"disk\"", "file = \"disk\"")).find("file") != std::string::npos);
+  CHECK(testing::error_of(replace(text, "backing = \"disk\"\n", "")).find("needs a 'backing'") != std::string::npos);
+}

@@ -69,7 +69,7 @@ TEST_CASE("errors name file, line and column, and say what was expected") {
   CHECK(error_of("[scenario\nname='x'") .rfind("x.toml:1:", 0) == 0);
   CHECK(error_of(replace(kGood, "seeds = 3", "sedes = 3")) ==
         "x.toml:4:1: unknown key 'sedes' in [scenario] (expected one of: name, description, seeds, strategy, "
-        "step_budget, time_budget_ns, oracles, expect, fixes)");
+        "step_budget, time_budget_ns, oracles, expect, fixes, memory_limit)");
   CHECK(error_of(replace(kGood, "request_alignment = 4096", "request_alignment = 3000")) ==
         "x.toml:10:21: node 'd'.request_alignment: expected a power of two, got 3000");
   CHECK(error_of(replace(kGood, "max_transfer = \"8k\"", "max_transfer = 1000")) ==
@@ -282,7 +282,7 @@ TEST_CASE("jobs write to huge nodes only where the final image can be checked sp
   CHECK(parse_scenario(replace(huge, "node='small'", "node='n'"), "x.toml").ok());
   CHECK(error_of(replace(huge, "node='small'", "node='c'")) ==
         "x.toml:19:6: [[job]].node: node 'c' has 1099511627776 bytes; above 268435456 bytes jobs may write only to a mem "
-        "node without an image (directly or through raw and fault filters), whose final image is checked sparsely");
+        "node without an image (directly or through raw, fault and top filters), whose final image is checked sparsely");
   CHECK(error_of(replace(huge, "node='small'", "node='n'") + "[[event]]\nname='power'\nat_ns=5\naction='crash'\nnode='n'\n") ==
         "x.toml:21:1: [[event]]: a crash checks every node jobs write to; node 'n' has 1099511627776 bytes, above "
         "67108864");
