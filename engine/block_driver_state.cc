@@ -176,12 +176,13 @@ void bdrv_add_before_write_notifier(BlockDriverState& bs, BeforeWriteNotifier no
   bs.before_write_notifiers.push_back(std::move(notifier));
 }
 
-int bdrv_notify_before_write(BlockDriverState& bs, BdrvTrackedRequest& req) {
-  for (auto& notifier : bs.before_write_notifiers) {
-    int ret = notifier(req);
-    if (ret < 0) return ret;
+sim::Task<int> bdrv_notify_before_write(BlockDriverState& bs, BdrvTrackedRequest& req) {
+  // By index: a notifier that yields may see another added meanwhile.
+  for (std::size_t i = 0; i < bs.before_write_notifiers.size(); ++i) {
+    const int ret = co_await bs.before_write_notifiers[i](req);
+    if (ret < 0) co_return ret;
   }
-  return 0;
+  co_return 0;
 }
 
 void bdrv_enable_copy_on_read(BlockDriverState& bs) { ++bs.copy_on_read; }

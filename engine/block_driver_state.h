@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -103,8 +104,10 @@ class BdrvDirtyBitmap {
 };
 
 // A before-write notifier sees every write and discard before it reaches the
-// driver and may fail it with a negative errno.
-using BeforeWriteNotifier = std::function<int(BdrvTrackedRequest&)>;
+// driver and may fail it with a negative errno. It runs in the request's
+// coroutine and may yield (backup's copies the old data out first), as
+// QEMU's coroutine_fn notifiers do.
+using BeforeWriteNotifier = std::function<sim::Task<int>(BdrvTrackedRequest&)>;
 
 class BlockDriverState {
  public:
@@ -160,7 +163,8 @@ class BlockDriverState {
   TrackedRequestList tracked_requests;
 
   std::vector<std::unique_ptr<BdrvDirtyBitmap>> dirty_bitmaps;
-  std::vector<BeforeWriteNotifier> before_write_notifiers;
+  // A deque: a suspended notifier's closure must not move when another is added.
+  std::deque<BeforeWriteNotifier> before_write_notifiers;
 
   BdrvChild* file = nullptr;
   BdrvChild* backing = nullptr;
@@ -204,7 +208,7 @@ bool bdrv_has_readonly_bitmaps(const BlockDriverState& bs);
 
 void bdrv_add_before_write_notifier(BlockDriverState& bs, BeforeWriteNotifier notifier);
 // Runs the notifiers in order; the first failure wins.
-int bdrv_notify_before_write(BlockDriverState& bs, BdrvTrackedRequest& req);
+sim::Task<int> bdrv_notify_before_write(BlockDriverState& bs, BdrvTrackedRequest& req);
 
 // Copy-on-read is a reference count.
 void bdrv_enable_copy_on_read(BlockDriverState& bs);

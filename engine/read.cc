@@ -9,6 +9,7 @@
 #include "engine/io.h"
 #include "engine/io_internal.h"
 #include "sim/invariant.h"
+#include "sim/world.h"
 
 namespace engine {
 
@@ -230,7 +231,11 @@ sim::Task<int> bdrv_aligned_preadv(BdrvChild& child, BdrvTrackedRequest& req, st
     // copy-on-read are atomic against guest writes and other allocating writes.
     mark_request_serialising(req, static_cast<std::uint64_t>(bdrv_get_cluster_size(bs)));
   }
-  if (!(flags & BDRV_REQ_NO_SERIALISING)) co_await wait_serialising_requests(req);
+  if (!(flags & BDRV_REQ_NO_SERIALISING)) {
+    co_await wait_serialising_requests(req);
+  } else {
+    sim::World::current().emit_ids(sim::EventKind::kNoSerialising, req.co->id(), req.id, 0, 0, 0, 0, bs.trace_label());
+  }
 
   if (flags & BDRV_REQ_COPY_ON_READ) {
     const int copied = co_await copy_on_read_if_unallocated(child, offset, bytes, qiov);

@@ -45,7 +45,7 @@ sim::Task<int> bdrv_aligned_pwritev(BdrvChild& child, BdrvTrackedRequest& req, s
                 req.overlap_offset + static_cast<std::int64_t>(req.overlap_bytes),
             "write ends after its tracked range");
 
-  int ret = bdrv_notify_before_write(bs, req);
+  int ret = co_await bdrv_notify_before_write(bs, req);
 
   // detect-zeroes: a write of zeroes becomes a zero write (and may unmap).
   if (ret == 0 && bs.detect_zeroes != DetectZeroes::kOff && !(flags & BDRV_REQ_ZERO_WRITE) &&

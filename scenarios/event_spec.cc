@@ -23,7 +23,7 @@ constexpr ActionName kActions[] = {
     {EventSpec::Action::kReadOnly, "read_only"},   {EventSpec::Action::kDirtyBitmap, "dirty_bitmap"},
     {EventSpec::Action::kPowerCut, "power_cut"},   {EventSpec::Action::kSetBacking, "set_backing"},
     {EventSpec::Action::kReopen, "reopen"},         {EventSpec::Action::kInactivate, "inactivate"},
-    {EventSpec::Action::kActivate, "activate"},
+    {EventSpec::Action::kActivate, "activate"},     {EventSpec::Action::kBackup, "backup"},
 };
 
 // The fault node at or below `name` (following file edges), or nullptr.
@@ -102,6 +102,45 @@ absl::Status check_coroutine_drained_end(const Reader& r, const toml::table& t, 
           ended.push_back(a.node);
         }
       }
+    }
+  }
+  return absl::OkStatus();
+}
+
+// backup: from a node to another in its AioContext, neither below the other,
+// the target at least as large and written by no job; no job writes below
+// the source (its writes would pass the notifier by); one backup per node.
+absl::Status check_backup(const Reader& r, const toml::table& t, const Scenario& s, const EventSpec& e) {
+  const NodeSpec& source = *s.find_node(e.node);
+  const NodeSpec* target = s.find_node(e.target);
+  if (target == nullptr) return r.error_at(*t.get("target"), sim::cat("[[event]].target: no node named '", e.target, "'"));
+  if (at_or_below(s, source, target->name) || at_or_below(s, *target, source.name)) {
+    return r.error_at(*t.get("target"), sim::cat("[[event]] backup: '", target->name, "' and '", source.name,
+                                                 "' are one above the other; the copy goes to a node of its own"));
+  }
+  if (target->iothread != source.iothread) {
+    return r.error_at(*t.get("target"), sim::cat("[[event]] backup: '", target->name, "' and '", source.name,
+                                                 "' run in different AioContexts (a block job keeps to one)"));
+  }
+  if (s.node_size(*target) < s.node_size(source)) {
+    return r.error_at(*t.get("target"), sim::cat("[[event]] backup: target '", target->name, "' has ",
+                                                 s.node_size(*target), " bytes, fewer than '", source.name, "''s ",
+                                                 s.node_size(source)));
+  }
+  for (const JobSpec& j : s.jobs) {
+    const NodeSpec* n = s.find_node(j.node);
+    if (at_or_below(s, *target, j.node) || at_or_below(s, *n, target->name)) {
+      return r.error_at(t, sim::cat("[[event]] backup: job '", j.name, "' reaches the target '", target->name,
+                                    "'; the target holds the point-in-time copy only"));
+    }
+    if (j.node != source.name && at_or_below(s, source, j.node)) {
+      return r.error_at(t, sim::cat("[[event]] backup: job '", j.name, "' writes to '", j.node, "' below the source '",
+                                    source.name, "', past its before-write notifier"));
+    }
+  }
+  for (const EventSpec& other : s.events) {
+    if (other.action == EventSpec::Action::kBackup && other.node == e.node) {
+      return r.error_at(t, sim::cat("[[event]] backup: node '", e.node, "' already has a backup (event '", other.name, "')"));
     }
   }
   return absl::OkStatus();
@@ -196,7 +235,7 @@ absl::Status read_event(const Reader& r, const toml::table& t, const Scenario& s
   RETURN_IF_ERROR(r.check_keys(t, "[[event]]",
                                {"name", "at_ns", "after_job", "after_requests", "on_break", "action", "node",
                                 "duration_ns", "in_coroutine", "mode", "enabled", "state", "tag", "bitmap",
-                                "granularity", "count", "every_ns", "backing", "drained", "no_flush"}));
+                                "granularity", "count", "every_ns", "backing", "drained", "no_flush", "target", "sync", "cluster_size"}));
   RETURN_IF_ERROR(r.read_name(t, "name", e.name, false, "[[event]]"));
   std::string action;
   RETURN_IF_ERROR(r.read_string(t, "action", action, true, "[[event]]"));
@@ -229,6 +268,25 @@ absl::Status read_event(const Reader& r, const toml::table& t, const Scenario& s
   RETURN_IF_ERROR(only_for("backing", {A::kSetBacking}));
   RETURN_IF_ERROR(only_for("drained", {A::kSetBacking}));
   RETURN_IF_ERROR(only_for("no_flush", {A::kReopen}));
+  RETURN_IF_ERROR(only_for("target", {A::kBackup}));
+  RETURN_IF_ERROR(only_for("sync", {A::kBackup}));
+  RETURN_IF_ERROR(only_for("cluster_size", {A::kBackup}));
+  if (e.action == A::kBackup) {
+    RETURN_IF_ERROR(r.read_string(t, "target", e.target, true, "[[event]]"));
+    std::string sync = "full";
+    RETURN_IF_ERROR(r.read_string(t, "sync", sync, false, "[[event]]"));
+    if (sync != "full" && sync != "none") {
+      return r.error_at(*t.get("sync"), sim::cat("[[event]].sync: expected \"full\" (copy every cluster) or \"none\" "
+                                                 "(copy only what is about to be overwritten), got \"", sync, "\""));
+    }
+    e.sync = sync == "full" ? EventSpec::BackupSync::kFull : EventSpec::BackupSync::kNone;
+    std::uint64_t cluster = e.cluster_size;
+    RETURN_IF_ERROR(r.read_uint(t, "cluster_size", cluster, 512, kMaxBackupCluster, "[[event]]", true));
+    if ((cluster & (cluster - 1)) != 0) {
+      return r.error_at(*t.get("cluster_size"), sim::cat("[[event]].cluster_size: expected a power of two, got ", cluster));
+    }
+    e.cluster_size = static_cast<std::uint32_t>(cluster);
+  }
   if (e.action == A::kReopen) {
     // The options the reference's bdrv_reopen can change (read-only has its own event).
     if (!t.contains("no_flush")) return r.error_at(t, "[[event]] reopen needs no_flush = true or false (cache.no-flush)");
@@ -280,7 +338,7 @@ absl::Status read_event(const Reader& r, const toml::table& t, const Scenario& s
   const bool needs_node = e.action == A::kDrain || e.action == A::kDrained || e.action == A::kCopyOnRead ||
                           e.action == A::kSetState || e.action == A::kResume || e.action == A::kEject ||
                           e.action == A::kInsert || e.action == A::kReadOnly || e.action == A::kDirtyBitmap ||
-                          e.action == A::kSetBacking || e.action == A::kReopen;
+                          e.action == A::kSetBacking || e.action == A::kReopen || e.action == A::kBackup;
   const bool cuts_power = e.action == A::kCrash || e.action == A::kPowerCut;
   const bool takes_node = needs_node || cuts_power || e.trigger == EventSpec::Trigger::kOnBreak;
   if (needs_node && e.node.empty()) return r.error_at(t, sim::cat("[[event]] action '", action, "' needs node = \"...\""));
@@ -314,6 +372,7 @@ absl::Status read_event(const Reader& r, const toml::table& t, const Scenario& s
   if (e.action == A::kPowerCut) RETURN_IF_ERROR(check_power_cut_reads(r, t, s, e));
   if (e.in_coroutine) RETURN_IF_ERROR(check_coroutine_drained_end(r, t, s, e));
   if (e.action == A::kSetBacking) RETURN_IF_ERROR(check_set_backing(r, t, s, e));
+  if (e.action == A::kBackup) RETURN_IF_ERROR(check_backup(r, t, s, e));
   return absl::OkStatus();
 }
 

@@ -3,7 +3,7 @@
 //   trigger: at_ns = T | after_job = "JOB" | after_requests = N | on_break = "TAG"
 //   action:  drain | drained | drain_all | flush_all | crash | copy_on_read | set_state | resume
 //            | eject | insert | read_only | dirty_bitmap | power_cut | set_backing | reopen
-//            | inactivate | activate
+//            | inactivate | activate | backup
 #pragma once
 
 #include <cstdint>
@@ -26,6 +26,8 @@ inline constexpr std::uint32_t kMaxEvents = 256;
 inline constexpr std::uint64_t kMaxEventDelayNs = 1ULL << 50;
 // Crash events read the whole of each node jobs write to (the durability check).
 inline constexpr std::uint64_t kMaxCrashCheckedBytes = 64ULL << 20;
+// A backup copies at most this much at once (backup's cluster).
+inline constexpr std::uint64_t kMaxBackupCluster = 1 << 20;
 // A power_cut event judges at most this many moments.
 inline constexpr std::uint32_t kMaxPowerCuts = 1000;
 
@@ -33,8 +35,9 @@ struct EventSpec {
   enum class Trigger : std::uint8_t { kAt, kAfterJob, kAfterRequests, kOnBreak };
   enum class Action : std::uint8_t {
     kDrain, kDrained, kDrainAll, kFlushAll, kCrash, kCopyOnRead, kSetState, kResume, kEject, kInsert, kReadOnly,
-    kDirtyBitmap, kPowerCut, kSetBacking, kReopen, kInactivate, kActivate
+    kDirtyBitmap, kPowerCut, kSetBacking, kReopen, kInactivate, kActivate, kBackup
   };
+  enum class BackupSync : std::uint8_t { kFull, kNone };
 
   std::string name;
   Trigger trigger = Trigger::kAt;
@@ -56,6 +59,9 @@ struct EventSpec {
   bool no_flush = false;        // reopen: cache.no-flush of the node and the nodes below
   std::uint32_t count = 1;      // power_cut: how many moments are judged
   std::uint64_t every_ns = 0;   // power_cut: virtual time between them
+  std::string target;           // backup: the node the point-in-time copy goes to
+  BackupSync sync = BackupSync::kFull;  // backup: copy everything, or only what is about to be overwritten
+  std::uint32_t cluster_size = 65536;   // backup: the unit it copies
   int state = 1;        // set_state
   std::string tag;      // resume
   int line = 0;

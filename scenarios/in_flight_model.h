@@ -47,7 +47,11 @@ class InFlightModel {
     std::uint64_t begin = 0;  // the range others must keep out of: widened to each alignment given
     std::uint64_t end = 0;
     bool past_wait = false;
+    bool no_serialising = false;  // a read whose caller said not to wait (backup's, from inside a write)
   };
+  // Whether a driver operation of coroutine `co` on `node` over [begin, end)
+  // belongs to a read that was told not to wait for serialising requests.
+  bool exempt(std::uint64_t co, std::uint32_t node, std::uint64_t begin, std::uint64_t end) const;
   std::map<std::uint64_t, Request> requests_;  // by request id: ids are issued in order
   std::map<std::uint64_t, std::uint32_t> driver_ops_;  // by op id: the node
 };

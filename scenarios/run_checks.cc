@@ -17,15 +17,13 @@ std::string command_where(const Scenario& s, const Job& job, const Command& cmd)
                   cmd.line > 0 ? sim::cat(" (", s.path, ":", cmd.line, ")") : std::string(" (random workload)"));
 }
 
-namespace {
-
-// "read: stale (expected write -f)": where the wrong content was seen, what
-// kind of wrong it is, and the kind of write that should have been there.
 std::string content_shape(std::string_view seen_in, const Diagnosis& d) {
   std::string out = sim::cat(seen_in, ": ", wrong_content_name(d.kind, seen_in == "read"));
   if (d.expected != nullptr) out += sim::cat(" (expected ", write_kind(*d.expected), ")");
   return out;
 }
+
+namespace {
 
 // What was left over, without counts (they vary with the seed).
 std::string hygiene_shape(const engine::BlockDriverState& bs) {

@@ -430,6 +430,9 @@ sim::Task<void> ScenarioRun::event_main(const EventSpec& e) {
     case A::kDirtyBitmap:
       dirty_bitmap_event(e);
       break;
+    case A::kBackup:
+      co_await backup_event(e);
+      break;
     case A::kSetState:
       fault_below(node_named(e.node)).set_state(e.state);
       break;

@@ -641,6 +641,7 @@ RunResult ScenarioRun::run() {
     if (world_.verdict().ok() && checking(Oracle::kDrain)) check_backends();
     if (world_.verdict().ok() && checking(Oracle::kDirtyBitmaps)) check_dirty_bitmaps();
     if (world_.verdict().ok()) check_final_images();
+    if (world_.verdict().ok() && checking(Oracle::kData)) check_backups();
     world_.destroy_coroutines();
   }
   r.verdict = world_.verdict();

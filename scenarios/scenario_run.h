@@ -7,6 +7,8 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
+#include <list>
 #include <map>
 #include <memory>
 #include <string>
@@ -102,6 +104,27 @@ struct CommandState {
 
 // A dirty bitmap a scenario created, and the spans of the logical clock while
 // it was enabled ([from, to), `to` kNeverSettles while still enabled).
+// A backup event's job: its source and target, the clusters copied, the copies
+// in flight (each a byte range), and when it started on the logical clock.
+struct BackupJob {
+  const EventSpec* spec = nullptr;
+  Node* source = nullptr;
+  Node* target = nullptr;
+  std::uint64_t length = 0;
+  std::vector<bool> done;  // backup's done_bitmap, a bit per cluster
+  struct Copy {
+    std::uint64_t begin = 0, end = 0;
+    sim::CoroutineId owner = 0;  // who copies it: the holder of a wait for it
+  };
+  std::list<Copy> copying;
+  sim::CoQueue copy_done;
+  std::uint64_t started = 0;
+  std::uint64_t crashes = 0;  // crash events before it started
+  std::uint64_t copied = 0;
+  std::uint64_t failed_copies = 0;
+  bool finished = false;  // sync = "full": every cluster copied
+};
+
 struct BitmapWatch {
   std::string name;
   std::size_t node = 0;
@@ -131,6 +154,9 @@ std::string command_where(const Scenario& s, const Job& job, const Command& cmd)
 std::string command_verb(const Command& cmd);
 // "ok" or the errno's name.
 std::string expect_name(int ret);
+// "read: stale (expected write -f)": where the wrong content was seen, what
+// kind of wrong it is, and the kind of write that should have been there.
+std::string content_shape(std::string_view seen_in, const Diagnosis& d);
 
 class ScenarioRun {
  public:
@@ -232,6 +258,10 @@ class ScenarioRun {
   void media_in_for_checks(bool in);
   std::vector<int> copy_on_read_saved_;  // the nodes' copy_on_read counts while checks read
   void dirty_bitmap_event(const EventSpec& e);
+  // backup events (run_backup.cc).
+  sim::Task<void> backup_event(const EventSpec& e);
+  sim::Task<int> backup_do_cow(BackupJob& job, std::uint64_t offset, std::uint64_t bytes, bool is_write_notifier);
+  void check_backups();
   void check_dirty_bitmaps();
   // run_queries.cc: qemu-io's alloc and map, and the allocation oracle.
   sim::Task<int> query_command(Job& job, const Command& cmd);
@@ -261,6 +291,7 @@ class ScenarioRun {
   std::map<std::size_t, CheckedNode> checked_;  // by node index
   std::vector<int> drained_;                        // by node index: scenario drained sections open on it
   std::vector<MediumState> media_;                  // by node index: eject, insert, read_only events
+  std::deque<BackupJob> backups_;                   // backup events that started (stable addresses)
   std::vector<BitmapWatch> bitmaps_;                // dirty_bitmap events, in creation order
   std::vector<int> copy_on_read_;                   // by node index: copy_on_read events' count
   std::vector<bool> no_flush_;                      // by node index: cache.no-flush, as opened or reopened

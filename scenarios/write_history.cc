@@ -224,7 +224,10 @@ ByteValues WriteHistory::allowed_among(std::uint64_t i, const std::vector<const 
     add(out, w.value);
     if (w.discard && discard_reveals_initial_) add(out, initial_at(i));
   };
-  std::vector<const WriteRecord*> left = covering;
+  std::vector<const WriteRecord*> left;
+  for (const WriteRecord* w : covering) {
+    if (w->issued < cutoff.issued_before) left.push_back(w);
+  }
   for (;;) {
     const WriteRecord* anchor = nullptr;
     for (const WriteRecord* w : left) {

@@ -40,6 +40,9 @@ struct WriteRecord {
 struct Cutoff {
   std::uint64_t before = kNeverSettles;  // writes completed strictly before this
   bool fua_settles = false;              // and, for durability, every completed FUA write
+  // Writes issued at or after this are not there at all (a point in time:
+  // what the node held at `before` when both are that instant).
+  std::uint64_t issued_before = kNeverSettles;
 };
 
 using ByteValues = absl::InlinedVector<std::uint8_t, 8>;

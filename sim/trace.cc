@@ -15,7 +15,7 @@ namespace {
 constexpr std::array<std::string_view, kEventKindCount> kKindNames = {
     "co_create", "co_resume",  "co_yield",     "co_finish",       "bh",    "timer",  "external", "request_begin",
     "request_end", "wait_begin", "wait_end", "driver_issue", "driver_complete", "fault", "choice", "note",
-    "serialising", "serialising_past_wait",
+    "serialising", "serialising_past_wait", "no_serialising",
 };
 
 // Folds two words into one with a 64x64->128 multiply (as wyhash does): cheap,
@@ -184,6 +184,7 @@ std::string Trace::to_json(const TraceEvent& e) const {
       j["node"] = text(e.label2);
       break;
     case EventKind::kSerialisingPastWait:
+    case EventKind::kNoSerialising:
       j["req"] = e.a;
       j["node"] = text(e.label2);
       break;

@@ -40,8 +40,11 @@ enum class EventKind : std::uint8_t {
   // requests keep their fingerprints.)
   kSerialising,
   kSerialisingPastWait,  // a serialising request has passed its wait: co, a = request id, label2 = node
+  // A read with BDRV_REQ_NO_SERIALISING skipped the wait for serialising
+  // requests, as its caller asked: co, a = request id, label2 = node.
+  kNoSerialising,
 };
-constexpr int kEventKindCount = static_cast<int>(EventKind::kSerialisingPastWait) + 1;
+constexpr int kEventKindCount = static_cast<int>(EventKind::kNoSerialising) + 1;
 
 std::string_view event_kind_name(EventKind kind);
 

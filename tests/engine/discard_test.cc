@@ -99,9 +99,9 @@ TEST_CASE("discard updates write_gen and the dirty bitmap, and goes through the 
   REQUIRE(g.write(child, 0, 65536, 0x66) == 0);
   auto& bitmap = engine::bdrv_create_dirty_bitmap(bs, 4096);
   int notified = 0;
-  engine::bdrv_add_before_write_notifier(bs, [&](engine::BdrvTrackedRequest& req) {
+  engine::bdrv_add_before_write_notifier(bs, [&](engine::BdrvTrackedRequest& req) -> sim::Task<int> {
     ++notified;
-    return req.type == engine::TrackedType::kDiscard && req.offset == 8192 ? -EBUSY : 0;
+    co_return req.type == engine::TrackedType::kDiscard && req.offset == 8192 ? -EBUSY : 0;
   });
   CHECK(engine::bdrv_pdiscard(bs, 0, 4096) == 0);
   CHECK(notified == 1);

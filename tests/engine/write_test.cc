@@ -22,9 +22,9 @@ TEST_CASE("a before-write notifier sees each write and can fail it before the dr
   auto& bs = g.mem("d", 65536);
   auto& child = g.root(bs);
   std::vector<std::pair<std::int64_t, std::uint64_t>> seen;
-  engine::bdrv_add_before_write_notifier(bs, [&](engine::BdrvTrackedRequest& req) {
+  engine::bdrv_add_before_write_notifier(bs, [&](engine::BdrvTrackedRequest& req) -> sim::Task<int> {
     seen.emplace_back(req.offset, req.bytes);
-    return req.offset >= 8192 ? -EACCES : 0;
+    co_return req.offset >= 8192 ? -EACCES : 0;
   });
   CHECK(g.write(child, 0, 4096, 1) == 0);
   CHECK(g.write(child, 8192, 512, 2) == -EACCES);

@@ -239,3 +239,57 @@ commands = ["write -P 7 0 4k", "alloc 0 4k", "read -P 7 0 4k"]
   CHECK(testing::error_of(replace(text, "backing = \"disk\"", "file = \"disk\"")).find("file") != std::string::npos);
   CHECK(testing::error_of(replace(text, "backing = \"disk\"\n", "")).find("needs a 'backing'") != std::string::npos);
 }
+
+TEST_CASE("backup: the before-write notifier copies the old data first, and the target holds the point in time") {
+  const scenarios::Scenario s = testing::library("backup.toml");
+  testing::require_holds(s, 10);
+  // sync = "none": only the clusters about to be overwritten are copied, each once.
+  const char* text = R"([scenario]
+name = "b"
+[[node]]
+name = "disk"
+size = "256k"
+[[node]]
+name = "copy"
+size = "256k"
+[[job]]
+name = "fill"
+node = "disk"
+commands = ["write -P 0x11 0 256k", "sleep 1", "write -P 0x22 64k 64k", "write -P 0x33 200k 4k"]
+[[event]]
+name = "b"
+at_ns = 500000
+action = "backup"
+node = "disk"
+target = "copy"
+sync = "none"
+cluster_size = 65536
+)";
+  const scenarios::Scenario fleece = testing::parse(text);
+  for (std::uint64_t seed = 0; seed < 5; ++seed) {
+    std::vector<std::uint64_t> copied;
+    scenarios::RunOptions options;
+    options.seed = seed;
+    options.observers.push_back([&copied](const sim::Trace& trace, const sim::TraceEvent& e) {
+      if (e.kind == sim::EventKind::kDriverIssue && trace.text(e.label2) == "copy") copied.push_back(e.b);
+    });
+    const scenarios::RunResult r = scenarios::run_scenario(fleece, options);
+    INFO("seed " << seed << ": " << r.verdict.message);
+    CHECK(r.verdict.ok());
+    // Clusters 1 (the 0x22 write) and 3 (the 0x33 write), copied before they changed.
+    CHECK(copied == std::vector<std::uint64_t>{65536, 196608});
+  }
+  // Bad input: the target must be a node of its own that no job reaches.
+  CHECK(testing::error_of(replace(text, "target = \"copy\"", "target = \"disk\"")).find("one above the other") !=
+        std::string::npos);
+  CHECK(testing::error_of(replace(text, "target = \"copy\"", "target = \"nope\"")).find("no node named 'nope'") !=
+        std::string::npos);
+  CHECK(testing::error_of(replace(text, "sync = \"none\"", "sync = \"top\"")).find("expected \"full\"") !=
+        std::string::npos);
+  CHECK(testing::error_of(replace(text, "cluster_size = 65536", "cluster_size = 3000")).find("power of two") !=
+        std::string::npos);
+  CHECK(testing::error_of(replace(text, "node = \"disk\"\ncommands", "node = \"copy\"\ncommands")).find(
+            "reaches the target") != std::string::npos);
+  CHECK(testing::error_of(replace(text, "action = \"backup\"", "action = \"drain\"")).find(
+            "not an option of action 'drain'") != std::string::npos);
+}

@@ -1,0 +1,137 @@
+// backup events: block/backup.c of the reference's time in miniature. A
+// before-write notifier on the source copies each cluster a write (or
+// discard) is about to change to the target first (backup_do_cow: wait for
+// overlapping copies, read the source with BDRV_REQ_NO_SERIALISING from
+// inside the write, write the target, mark the cluster done); with sync =
+// "full" a background loop copies every cluster not yet done. The oracle
+// (data): every cluster copied holds, on the target, the source's content at
+// the moment the backup started.
+#include <algorithm>
+
+#include "engine/errors.h"
+#include "engine/io.h"
+#include "scenarios/scenario_run.h"
+#include "sim/invariant.h"
+#include "sim/str.h"
+
+namespace scenarios {
+
+namespace {
+bool is_all_zero(const std::vector<std::uint8_t>& b) {
+  return std::all_of(b.begin(), b.end(), [](std::uint8_t c) { return c == 0; });
+}
+}  // namespace
+
+sim::Task<int> ScenarioRun::backup_do_cow(BackupJob& job, std::uint64_t offset, std::uint64_t bytes,
+                                          bool is_write_notifier) {
+  const std::uint64_t cluster = job.spec->cluster_size;
+  std::uint64_t start = offset / cluster * cluster;
+  const std::uint64_t end = std::min(job.length, (offset + bytes + cluster - 1) / cluster * cluster);
+  // wait_for_overlapping_requests: one copy of a cluster at a time.
+  for (;;) {
+    const auto overlapping = std::find_if(job.copying.begin(), job.copying.end(), [&](const BackupJob::Copy& c) {
+      return c.begin < end && start < c.end;
+    });
+    if (overlapping == job.copying.end()) break;
+    co_await job.copy_done.wait(nullptr, sim::WaitInfo{"backup copy", overlapping->owner, 0,
+                                                       world_.intern(sim::cat("copy of backup ", job.spec->name)), 0});
+  }
+  job.copying.push_back(BackupJob::Copy{start, end, world_.current_coroutine()->id()});
+  const auto mine = std::prev(job.copying.end());
+  int ret = 0;
+  std::vector<std::uint8_t> buffer;
+  for (; start < end; start += cluster) {
+    const std::size_t index = static_cast<std::size_t>(start / cluster);
+    if (job.done[index]) continue;
+    const std::uint64_t n = std::min(cluster, job.length - start);
+    buffer.assign(n, 0);
+    engine::IoVector qiov(absl::MakeSpan(buffer));
+    // From inside a write to the same node: the write's own tracked request
+    // must not make the read wait.
+    ret = co_await engine::bdrv_co_preadv(*job.source->root, static_cast<std::int64_t>(start), n, qiov,
+                                          is_write_notifier ? unsigned{engine::BDRV_REQ_NO_SERIALISING} : 0u);
+    if (ret < 0) break;
+    if (is_all_zero(buffer)) {
+      ret = co_await engine::bdrv_co_pwrite_zeroes(*job.target->root, static_cast<std::int64_t>(start),
+                                                   static_cast<int>(n), engine::BDRV_REQ_MAY_UNMAP);
+    } else {
+      ret = co_await engine::bdrv_co_pwritev(*job.target->root, static_cast<std::int64_t>(start), n, &qiov, 0);
+    }
+    if (ret < 0) break;
+    job.done[index] = true;
+    ++job.copied;
+  }
+  job.copying.erase(mine);
+  job.copy_done.restart_all();
+  if (ret < 0) ++job.failed_copies;
+  co_return ret;
+}
+
+sim::Task<void> ScenarioRun::backup_event(const EventSpec& e) {
+  Node& source = node_named(e.node);
+  BackupJob& job = backups_.emplace_back();
+  job.spec = &e;
+  job.source = &source;
+  job.target = &node_named(e.target);
+  job.length = scenario_.node_size(*source.spec);
+  job.done.assign(static_cast<std::size_t>((job.length + e.cluster_size - 1) / e.cluster_size), false);
+  // Started at a quiescent point of the source, as a QMP transaction drains
+  // first: the point in time is then the instant nothing was in flight.
+  co_await in_main_loop(sim::cat("event ", e.name, ": backup start"), [this, &job, &source] {
+    engine::bdrv_drained_begin(*source.bs);
+    job.started = ++clock_;
+    job.crashes = crashes_;
+    engine::bdrv_add_before_write_notifier(*source.bs, [this, &job](engine::BdrvTrackedRequest& req) -> sim::Task<int> {
+      // backup_before_write_notify asserts what it is given is whole sectors:
+      // the tracked request's own range, not the padded one.
+      SIM_CHECK("backup.notifier_sector_aligned",
+                req.offset % engine::BDRV_SECTOR_SIZE == 0 && req.bytes % engine::BDRV_SECTOR_SIZE == 0,
+                sim::cat("backup's before-write notifier got ", req.describe(), ", not whole sectors"));
+      co_return co_await backup_do_cow(job, static_cast<std::uint64_t>(req.offset), req.bytes, true);
+    });
+    engine::bdrv_drained_end(*source.bs);
+  });
+  if (e.sync == EventSpec::BackupSync::kNone) co_return;
+  for (std::uint64_t offset = 0; offset < job.length; offset += e.cluster_size) {
+    // backup_run's yield_and_check: other coroutines run between clusters.
+    co_await sim::co_sleep_ns(0, "backup yield");
+    co_await backup_do_cow(job, offset, e.cluster_size, false);
+  }
+  job.finished = true;
+}
+
+void ScenarioRun::check_backups() {
+  std::vector<std::uint8_t> data;
+  for (const BackupJob& job : backups_) {
+    // A crash after the start folded the source's history: the point in time is gone.
+    if (job.crashes != crashes_ || job.failed_copies > 0) continue;
+    const auto home = checked_.find(data_home(*job.source).index);
+    if (home == checked_.end()) continue;  // no job writes the source: nothing to tell apart
+    const WriteHistory& history = home->second.history;
+    const Cutoff at_start{job.started, false, job.started};
+    for (std::size_t index = 0; index < job.done.size(); ++index) {
+      if (!job.done[index]) continue;
+      const std::uint64_t offset = index * job.spec->cluster_size;
+      const std::uint64_t n = std::min<std::uint64_t>(job.spec->cluster_size, job.length - offset);
+      data.resize(n);
+      const int ret = engine::bdrv_pread(*job.target->root, static_cast<std::int64_t>(offset), data.data(),
+                                         static_cast<int>(n));
+      if (ret < 0) {
+        violation(Oracle::kData, "backup target unreadable",
+                  sim::cat("backup '", job.spec->name, "': target '", job.target->spec->name, "' could not be read at ",
+                           offset, ": ", engine::errno_name(ret)));
+        return;
+      }
+      const bool held = history.check(offset, data, at_start, [&](std::uint64_t i, std::uint8_t v, const ByteValues& ok) {
+        violation(Oracle::kData,
+                  content_shape("backup target", history.diagnose(i, offset, data, at_start)),
+                  sim::cat("backup '", job.spec->name, "': byte ", i, " of target '", job.target->spec->name, "' is ",
+                           sim::hex(v), ", but source '", job.source->spec->name, "' held only ", describe_values(ok),
+                           " when the backup started"));
+      });
+      if (!held) return;
+    }
+  }
+}
+
+}  // namespace scenarios
