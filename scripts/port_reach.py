@@ -14,6 +14,7 @@ scripts/coverage.sh) runs it, else "not reached".
 --check leaves the file alone and exits 1 if the column it computes differs
 from the one written (the map must say what the harness does).
 """
+import concurrent.futures
 import os
 import re
 import subprocess
@@ -25,6 +26,7 @@ AUDIT = os.path.join(ROOT, "docs", "port-audit.md")
 LIBRARY = os.path.join(ROOT, "scenarios", "library")
 BEGIN = "<!-- reach:begin -->"
 SEEDS = 3  # seeds run per scenario
+WORKERS = 2  # scenarios measured at once
 END = "<!-- reach:end -->"
 
 # Reference functions whose body lives in an engine function of another name.
@@ -95,23 +97,31 @@ def main():
             "BLKSIM_COVERAGE:BOOL=ON" not in open(os.path.join(build, "CMakeCache.txt")).read():
         sys.exit(f"port_reach: {build} is not a build configured with -DBLKSIM_COVERAGE=ON")
     scenarios = sorted(f for f in os.listdir(LIBRARY) if f.endswith(".toml"))
-    reach = {}  # scenario -> engine functions
-    with tempfile.TemporaryDirectory() as tmp:
+    reach = {}  # scenario -> engine functions, in scenario order
+
+    def measure(scenario, tmp):
+        raw = os.path.join(tmp, "%p.profraw")
+        env = dict(os.environ, LLVM_PROFILE_FILE=raw)
+        # In this process (explore's workers end without writing a profile), a
+        # few seeds each. Failures are fine: a known defect's scenario still
+        # reaches what it reaches.
+        for seed in range(SEEDS):
+            subprocess.run([blksim, "run", os.path.join(LIBRARY, scenario), "--seed", str(seed)], env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        profiles = [os.path.join(tmp, f) for f in os.listdir(tmp) if f.endswith(".profraw")]
+        merged = os.path.join(tmp, scenario + ".profdata")
+        run(["llvm-profdata-14", "merge", "-sparse", "-o", merged] + profiles)
+        return reached_functions(build, merged, [blksim])
+
+    # Two scenarios at a time (the machine's cores), each in a directory of its own.
+    with tempfile.TemporaryDirectory() as tmp, concurrent.futures.ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        futures = {}
         for scenario in scenarios:
-            raw = os.path.join(tmp, "%p.profraw")
-            env = dict(os.environ, LLVM_PROFILE_FILE=raw)
-            # In this process (explore's workers end without writing a
-            # profile), a few seeds each. Failures are fine: a known defect's
-            # scenario still reaches what it reaches.
-            for seed in range(SEEDS):
-                subprocess.run([blksim, "run", os.path.join(LIBRARY, scenario), "--seed", str(seed)], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            profiles = [os.path.join(tmp, f) for f in os.listdir(tmp) if f.endswith(".profraw")]
-            merged = os.path.join(tmp, scenario + ".profdata")
-            run(["llvm-profdata-14", "merge", "-sparse", "-o", merged] + profiles)
-            for p in profiles:
-                os.remove(p)
-            reach[scenario[:-5]] = reached_functions(build, merged, [blksim])
+            own = os.path.join(tmp, scenario)
+            os.mkdir(own)
+            futures[scenario] = pool.submit(measure, scenario, own)
+        for scenario in scenarios:
+            reach[scenario[:-5]] = futures[scenario].result()
     tests = set()
     suite_profile = os.path.join(build, "merged.profdata")
     if os.path.exists(suite_profile):

@@ -293,3 +293,17 @@ cluster_size = 65536
   CHECK(testing::error_of(replace(text, "action = \"backup\"", "action = \"drain\"")).find(
             "not an option of action 'drain'") != std::string::npos);
 }
+
+TEST_CASE("the open finding of backup on 4 KiB-block nodes still reproduces") {
+  // scenarios/findings: failures of the reference not yet labelled as known
+  // defects. When this one is labelled (or stops failing), move it on.
+  auto s = scenarios::load_scenario(std::string(BLKSIM_SOURCE_DIR) + "/scenarios/findings/backup-4k-serialising.toml");
+  INFO(s.status().message());
+  REQUIRE(s.ok());
+  const auto failure = testing::first_failure(*s, 10);
+  REQUIRE(failure.has_value());
+  const std::string& id = failure->verdict.id;
+  INFO(failure->verdict.message);
+  CHECK((failure->verdict.kind == sim::Verdict::Kind::kDeadlock || id == "co_pwritev.tail_wait_before_head_read" ||
+         id == "aligned_pwritev.no_late_serialising_wait"));
+}
