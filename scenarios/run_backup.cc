@@ -59,7 +59,6 @@ sim::Task<int> ScenarioRun::backup_do_cow(BackupJob& job, std::uint64_t offset, 
     }
     if (ret < 0) break;
     job.done[index] = true;
-    ++job.copied;
   }
   job.copying.erase(mine);
   job.copy_done.restart_all();
@@ -97,7 +96,6 @@ sim::Task<void> ScenarioRun::backup_event(const EventSpec& e) {
     co_await sim::co_sleep_ns(0, "backup yield");
     co_await backup_do_cow(job, offset, e.cluster_size, false);
   }
-  job.finished = true;
 }
 
 void ScenarioRun::check_backups() {

@@ -120,7 +120,7 @@ sim::Task<void> ScenarioRun::drained_section(const EventSpec& e) {
 // the durability oracle reads every node jobs write to.
 void ScenarioRun::crash(const EventSpec& e) {
   engine::bdrv_drain_all_begin();
-  media_in_for_checks(true);  // the durability check reads whole nodes
+  prepare_for_checks(true);  // the durability check reads whole nodes
   std::vector<bool> crashed(nodes_.size(), false);
   for (auto& n : nodes_) {
     if (n->mem == nullptr || (!e.node.empty() && n->spec->name != e.node)) continue;
@@ -140,7 +140,7 @@ void ScenarioRun::crash(const EventSpec& e) {
     }
   }
   check_durability(crashed);
-  media_in_for_checks(false);
+  prepare_for_checks(false);
   engine::bdrv_drain_all_end();
 }
 
@@ -314,7 +314,7 @@ void ScenarioRun::reopen(const EventSpec& e) {
   engine::bdrv_drain_all_end();
 }
 
-void ScenarioRun::media_in_for_checks(bool in) {
+void ScenarioRun::prepare_for_checks(bool in) {
   if (in) copy_on_read_saved_.assign(nodes_.size(), 0);
   for (auto& n : nodes_) {
     if (in) {

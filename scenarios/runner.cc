@@ -636,7 +636,7 @@ RunResult ScenarioRun::run() {
 
   if (ran_clean) {
     world_.trace().mute(true);
-    media_in_for_checks(true);
+    prepare_for_checks(true);
     check_hygiene(frames_before);
     if (world_.verdict().ok() && checking(Oracle::kDrain)) check_backends();
     if (world_.verdict().ok() && checking(Oracle::kDirtyBitmaps)) check_dirty_bitmaps();

@@ -120,9 +120,7 @@ struct BackupJob {
   sim::CoQueue copy_done;
   std::uint64_t started = 0;
   std::uint64_t crashes = 0;  // crash events before it started
-  std::uint64_t copied = 0;
   std::uint64_t failed_copies = 0;
-  bool finished = false;  // sync = "full": every cluster copied
 };
 
 struct BitmapWatch {
@@ -255,7 +253,7 @@ class ScenarioRun {
   // For the checks that read whole nodes (true) and back (false): every
   // ejected medium put back, and copy-on-read off (the oracles' reads are not
   // a guest's: they must change nothing, nor fail to allocate a bounce buffer).
-  void media_in_for_checks(bool in);
+  void prepare_for_checks(bool in);
   std::vector<int> copy_on_read_saved_;  // the nodes' copy_on_read counts while checks read
   void dirty_bitmap_event(const EventSpec& e);
   // backup events (run_backup.cc).
