@@ -5,6 +5,7 @@
 
 #include "engine/block_driver_state.h"
 #include "engine/drain.h"
+#include "drivers/driver_contract.h"
 #include "engine/io.h"
 #include "sim/invariant.h"
 #include "sim/world.h"
@@ -183,6 +184,7 @@ CowFormat::Piece CowFormat::piece_at(std::uint64_t offset, std::size_t done, std
 
 sim::Task<int> CowFormat::co_preadv(engine::BlockDriverState& bs, std::uint64_t offset, std::uint64_t bytes,
                                     engine::IoVector& qiov, unsigned) {
+  check_request_limits(bs, RequestKind::kRead, offset, bytes, &qiov);
   std::size_t done = 0;
   while (done < bytes) {
     const Piece piece = piece_at(offset, done, bytes);
@@ -259,6 +261,9 @@ sim::Task<int> CowFormat::allocate(engine::BlockDriverState& bs, std::int64_t cl
 
 sim::Task<int> CowFormat::co_pwritev(engine::BlockDriverState& bs, std::uint64_t offset, std::uint64_t bytes,
                                      engine::IoVector& qiov, unsigned flags) {
+  check_request_limits(bs, RequestKind::kWrite, offset, bytes, &qiov);
+  check_request_flags(bs, RequestKind::kWrite, flags);
+  check_node_writable(bs, RequestKind::kWrite);
   std::size_t done = 0;
   while (done < bytes) {
     const Piece piece = piece_at(offset, done, bytes);
@@ -302,7 +307,10 @@ sim::Task<int> CowFormat::co_pwritev_compressed(engine::BlockDriverState& bs, st
   co_return ret;
 }
 
-sim::Task<int> CowFormat::co_pwrite_zeroes(engine::BlockDriverState& bs, std::int64_t offset, int bytes, unsigned) {
+sim::Task<int> CowFormat::co_pwrite_zeroes(engine::BlockDriverState& bs, std::int64_t offset, int bytes, unsigned flags) {
+  check_request_limits(bs, RequestKind::kZero, static_cast<std::uint64_t>(offset), static_cast<std::uint64_t>(bytes));
+  check_request_flags(bs, RequestKind::kZero, flags);
+  check_node_writable(bs, RequestKind::kZero);
   const std::int64_t cs = options_.cluster_size;
   // Only whole clusters can become zero clusters; the engine falls back otherwise.
   if (offset % cs != 0 || bytes % cs != 0) co_return -ENOTSUP;
@@ -317,6 +325,8 @@ sim::Task<int> CowFormat::co_pwrite_zeroes(engine::BlockDriverState& bs, std::in
 }
 
 sim::Task<int> CowFormat::co_pdiscard(engine::BlockDriverState& bs, std::int64_t offset, int bytes) {
+  check_request_limits(bs, RequestKind::kDiscard, static_cast<std::uint64_t>(offset), static_cast<std::uint64_t>(bytes));
+  check_node_writable(bs, RequestKind::kDiscard);
   const std::int64_t cs = options_.cluster_size;
   if (offset % cs != 0 || bytes % cs != 0) co_return -ENOTSUP;
   co_await lock_.lock();
@@ -331,6 +341,7 @@ sim::Task<int> CowFormat::co_pdiscard(engine::BlockDriverState& bs, std::int64_t
 
 sim::Task<std::int64_t> CowFormat::co_get_block_status(engine::BlockDriverState& bs, std::int64_t sector_num,
                                                        int nb_sectors, int* pnum, engine::BlockDriverState** file) {
+  check_block_status_call(bs, sector_num, nb_sectors);
   const std::int64_t cs = options_.cluster_size;
   const std::int64_t sectors_per_cluster = cs / BDRV_SECTOR_SIZE;
   const std::int64_t first = sector_num / sectors_per_cluster;

@@ -5,8 +5,16 @@
 
 namespace drivers {
 
+void check_node_has_driver(const engine::BlockDriverState& bs, std::string_view what) {
+  // An ejected node has no driver (bs->drv == NULL): the request layer answers
+  // -ENOMEDIUM before any driver is asked.
+  SIM_CHECK("driver.call_on_ejected", bs.drv() != nullptr,
+            sim::cat("node ", bs.node_name(), ": driver ", what, " on a node without its driver (ejected)"));
+}
+
 void check_request_limits(const engine::BlockDriverState& bs, RequestKind kind, std::uint64_t offset,
                           std::uint64_t bytes, const engine::IoVector* qiov) {
+  check_node_has_driver(bs, kind == RequestKind::kRead ? "read" : "request");
   const engine::BlockLimits& bl = bs.bl;
   switch (kind) {
     case RequestKind::kRead:
@@ -42,6 +50,14 @@ void check_request_limits(const engine::BlockDriverState& bs, RequestKind kind, 
   }
 }
 
+void check_block_status_call(const engine::BlockDriverState& bs, std::int64_t sector_num, int nb_sectors) {
+  check_node_has_driver(bs, "block status");
+  SIM_CHECK("driver.block_status_range",
+            sector_num >= 0 && nb_sectors > 0 && sector_num < bs.total_sectors && nb_sectors <= bs.total_sectors - sector_num,
+            sim::cat("node ", bs.node_name(), ": driver block status of sectors [", sector_num, ", +", nb_sectors,
+                     ") on a node of ", bs.total_sectors, " sectors"));
+}
+
 void check_request_flags(const engine::BlockDriverState& bs, RequestKind kind, unsigned flags) {
   SIM_ASSERT(kind == RequestKind::kWrite || kind == RequestKind::kZero, "only writes and zero writes take flags");
   const unsigned declared = kind == RequestKind::kWrite ? bs.supported_write_flags : bs.supported_zero_flags;
@@ -58,6 +74,7 @@ void check_node_writable(const engine::BlockDriverState& bs, RequestKind kind) {
 }
 
 void FlushGate::enter(const engine::BlockDriverState& bs) {
+  check_node_has_driver(bs, "flush");
   SIM_CHECK("driver.one_flush_at_a_time", active_ == 0,
             sim::cat("node ", bs.node_name(), ": a flush reached the driver while another was in flight"));
   ++active_;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 
 #include "engine/block_driver_state.h"
 #include "engine/iovec.h"
@@ -14,12 +15,20 @@ namespace drivers {
 
 enum class RequestKind : std::uint8_t { kRead, kWrite, kZero, kDiscard };
 
+// Every call: the node still has its driver (not ejected).
+void check_node_has_driver(const engine::BlockDriverState& bs, std::string_view what);
+
 // Reads and writes: offset and length aligned to request_alignment, length at
 // most max_transfer, a vector (`qiov`, given for every read and write) of
 // exactly that length in at most max_iov buffers. Zero writes: at most max_pwrite_zeroes. Discards: at most
 // max_pdiscard. (Zero writes and discards may have unaligned heads and tails.)
 void check_request_limits(const engine::BlockDriverState& bs, RequestKind kind, std::uint64_t offset,
                           std::uint64_t bytes, const engine::IoVector* qiov = nullptr);
+
+// Block-status queries: a whole-sector range, not empty, inside the node
+// (bdrv_co_get_block_status answers past-the-end and empty queries itself and
+// clips the rest to the node's length).
+void check_block_status_call(const engine::BlockDriverState& bs, std::int64_t sector_num, int nb_sectors);
 
 // Flags a driver receives are among those its node declared
 // (supported_write_flags for writes, supported_zero_flags for zero writes);

@@ -16,13 +16,13 @@ namespace drivers {
 using engine::BlkdebugEvent;
 
 namespace {
-constexpr std::string_view kIoKindNames[] = {"any", "read", "write", "zero", "discard", "flush"};
+constexpr std::string_view kIoKindNames[kIoKindCount] = {"any", "read", "write", "zero", "discard", "flush", "block_status"};
 }
 
 std::string_view io_kind_name(IoKind kind) { return kIoKindNames[static_cast<int>(kind)]; }
 
 std::optional<IoKind> io_kind_from_name(std::string_view name) {
-  for (int i = 0; i < 6; ++i) {
+  for (int i = 0; i < kIoKindCount; ++i) {
     if (kIoKindNames[i] == name) return static_cast<IoKind>(i);
   }
   return std::nullopt;
@@ -32,8 +32,8 @@ std::string FaultRule::describe() const {
   if (action == Action::kSetState) {
     return sim::cat("set-state event=", engine::blkdebug_event_name(event), " state=", state, " new_state=", new_state);
   }
-  std::string out = sim::cat("inject-error event=", engine::blkdebug_event_name(event), " errno=",
-                             engine::errno_name(-error));
+  std::string out = sim::cat("inject-error event=", from_start ? std::string_view("(start)") : engine::blkdebug_event_name(event),
+                             " errno=", engine::errno_name(-error));
   if (state != 0) out += sim::cat(" state=", state);
   if (offset >= 0) out += sim::cat(" offset=", offset);
   if (kind != IoKind::kAny) out += sim::cat(" kind=", io_kind_name(kind));
@@ -67,6 +67,7 @@ FaultDriver::FaultDriver(FaultConfig config) : config_(std::move(config)) {
   for (const FaultRule& r : config_.rules) {
     SIM_ASSERT(r.error > 0, "fault rule errno must be positive: " + r.describe());
     rules_.push_back(LiveRule{r, ++id, 0});
+    if (r.from_start) active_.insert(active_.begin(), id);
   }
 }
 
@@ -93,6 +94,11 @@ int FaultDriver::get_info(engine::BlockDriverState& bs, engine::BlockDriverInfo*
   return engine::bdrv_get_info(*bs.file->bs, bdi);
 }
 
+bool FaultDriver::is_from_start(std::uint64_t id) const {
+  const auto it = std::find_if(rules_.begin(), rules_.end(), [&](const LiveRule& l) { return l.id == id; });
+  return it != rules_.end() && it->rule.from_start;
+}
+
 void FaultDriver::disarm() {
   rules_.clear();
   active_.clear();
@@ -110,13 +116,13 @@ sim::Task<void> FaultDriver::process_event(engine::BlockDriverState&, BlkdebugEv
   bool reset = false;
   for (LiveRule& live : rules_) {
     const FaultRule& r = live.rule;
-    if (r.event != event || (r.state != 0 && r.state != state_)) continue;
+    if (r.from_start || r.event != event || (r.state != 0 && r.state != state_)) continue;
     if (r.action == FaultRule::Action::kSetState) {
       new_state = r.new_state;
     } else {
       // An event with inject-error rules replaces the set of active rules.
       if (!reset) {
-        active_.clear();
+        std::erase_if(active_, [&](std::uint64_t id) { return !is_from_start(id); });
         reset = true;
       }
       active_.insert(active_.begin(), live.id);
@@ -139,7 +145,7 @@ sim::Task<int> FaultDriver::rule_check(engine::BlockDriverState& bs, IoKind kind
     if (it == rules_.end()) continue;
     LiveRule& live = *it;
     const FaultRule& r = live.rule;
-    if (r.kind != IoKind::kAny && r.kind != kind) continue;
+    if (r.kind != kind && (r.kind != IoKind::kAny || kind == IoKind::kBlockStatus)) continue;
     const bool covers = r.offset < 0 || (bytes > 0 && r.offset >= offset && r.offset < offset + bytes);
     if (!covers) continue;
     ++live.matches;
@@ -172,7 +178,8 @@ sim::Task<int> FaultDriver::rule_check(engine::BlockDriverState& bs, IoKind kind
 sim::Task<int> FaultDriver::before_io(engine::BlockDriverState& bs, IoKind kind, std::int64_t offset,
                                       std::int64_t bytes) {
   if (paused_) co_return 0;
-  const std::uint64_t ns = config_.latency[static_cast<int>(IoKind::kAny)].draw(stream(bs, "latency", IoKind::kAny)) +
+  const LatencyModel& any = config_.latency[static_cast<int>(IoKind::kAny)];
+  const std::uint64_t ns = (kind == IoKind::kBlockStatus ? 0 : any.draw(stream(bs, "latency", IoKind::kAny))) +
                            config_.latency[static_cast<int>(kind)].draw(stream(bs, "latency", kind));
   if (ns > 0) co_await sim::co_sleep_ns(ns, "fault latency");
   co_return co_await rule_check(bs, kind, offset, bytes);
@@ -258,6 +265,10 @@ sim::Task<int> FaultDriver::co_flush_to_disk(engine::BlockDriverState& bs) {
 
 sim::Task<std::int64_t> FaultDriver::co_get_block_status(engine::BlockDriverState& bs, std::int64_t sector_num,
                                                          int nb_sectors, int* pnum, engine::BlockDriverState** file) {
+  check_block_status_call(bs, sector_num, nb_sectors);
+  const int ret = co_await before_io(bs, IoKind::kBlockStatus, sector_num << BDRV_SECTOR_BITS,
+                                     static_cast<std::int64_t>(nb_sectors) << BDRV_SECTOR_BITS);
+  if (ret < 0) co_return ret;
   co_return engine::bdrv_co_get_block_status_from_file(bs, sector_num, nb_sectors, pnum, file);
 }
 

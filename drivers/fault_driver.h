@@ -28,7 +28,10 @@
 
 namespace drivers {
 
-enum class IoKind : std::uint8_t { kAny, kRead, kWrite, kZero, kDiscard, kFlush };
+// kBlockStatus is matched only by rules and latencies that name it: `any`
+// means the data operations, as blkdebug's rules know no block-status queries.
+enum class IoKind : std::uint8_t { kAny, kRead, kWrite, kZero, kDiscard, kFlush, kBlockStatus };
+constexpr int kIoKindCount = static_cast<int>(IoKind::kBlockStatus) + 1;
 std::string_view io_kind_name(IoKind kind);
 std::optional<IoKind> io_kind_from_name(std::string_view name);
 
@@ -36,6 +39,9 @@ struct FaultRule {
   enum class Action : std::uint8_t { kInjectError, kSetState };
   Action action = Action::kInjectError;
   engine::BlkdebugEvent event = engine::BlkdebugEvent::kPwritev;
+  // An inject-error rule without an event is active from the start and stays
+  // in the active set whatever events fire (block-status queries raise none).
+  bool from_start = false;
   int state = 0;  // only in this state (0: any)
   // inject-error
   int error = EIO;           // positive errno
@@ -63,7 +69,7 @@ struct LatencyModel {
 
 struct FaultConfig {
   std::vector<FaultRule> rules;
-  LatencyModel latency[6];  // by IoKind (kAny: added to every kind)
+  LatencyModel latency[kIoKindCount];  // by IoKind (kAny: added to every data kind)
   // blkdebug's limit overrides (0: keep the file's).
   std::uint32_t align = 0;
   std::uint32_t max_transfer = 0;
@@ -121,6 +127,7 @@ class FaultDriver final : public engine::BlockDriver {
   sim::Task<int> rule_check(engine::BlockDriverState& bs, IoKind kind, std::int64_t offset, std::int64_t bytes);
   sim::Task<void> process_event(engine::BlockDriverState& bs, engine::BlkdebugEvent event);
   sim::Rng& stream(engine::BlockDriverState& bs, std::string_view what, IoKind kind);
+  bool is_from_start(std::uint64_t id) const;
 
   FaultConfig config_;
   std::vector<LiveRule> rules_;         // in the order given

@@ -326,6 +326,7 @@ sim::Task<int> MemDriver::co_flush_to_disk(engine::BlockDriverState& bs) {
 
 sim::Task<std::int64_t> MemDriver::co_get_block_status(engine::BlockDriverState& bs, std::int64_t sector_num,
                                                        int nb_sectors, int* pnum, engine::BlockDriverState** file) {
+  check_block_status_call(bs, sector_num, nb_sectors);
   // Runs of sectors with the same state: written data, or a hole reading as zeroes.
   const bool first = sector_allocated(sector_num);
   int n = 1;

@@ -3,7 +3,9 @@
 // the backing chain.
 #include <algorithm>
 
+#include "engine/driver_calls.h"
 #include "engine/io.h"
+#include "engine/mutations.h"
 #include "sim/invariant.h"
 
 namespace engine {
@@ -57,7 +59,11 @@ sim::Task<std::int64_t> bdrv_co_get_block_status(BlockDriverState& bs, std::int6
   }
 
   bdrv_inc_in_flight(bs);
+  static sim::TraceLabel kBlockStatusOp("block_status");
+  const DriverOpTrace t = trace_driver_issue(bs, kBlockStatusOp, static_cast<std::uint64_t>(sector_num) << BDRV_SECTOR_BITS,
+                                             static_cast<std::uint64_t>(nb_sectors) << BDRV_SECTOR_BITS);
   std::int64_t ret = co_await drv.co_get_block_status(bs, sector_num, nb_sectors, pnum, file);
+  trace_driver_complete(bs, t, ret < 0 ? static_cast<int>(ret) : 0);
   if (ret < 0) {
     *pnum = 0;
   } else if (ret & BDRV_BLOCK_RAW) {
@@ -85,6 +91,7 @@ sim::Task<std::int64_t> bdrv_co_get_block_status(BlockDriverState& bs, std::int6
       const std::int64_t ret2 =
           co_await bdrv_co_get_block_status(*target, ret >> BDRV_SECTOR_BITS, *pnum, &file_pnum, &file2);
       // Errors are ignored: this only refines the answer.
+      if (ret2 < 0 && mutated(Mutant::kRefinementErrorPassed)) ret = ret2;
       if (ret2 >= 0) {
         if ((ret2 & BDRV_BLOCK_EOF) && (file_pnum == 0 || (ret2 & BDRV_BLOCK_ZERO))) {
           // A format may read beyond the end of its file; that reads as zero.

@@ -25,6 +25,10 @@ const std::vector<MutantInfo>& all_mutants() {
       {Mutant::kParentDrainSkipped, "parent-drain-skipped",
        "bdrv_drained_begin does not call the parents' drained_begin: a backend above a drained node is never quiesced",
        "drain"},
+      {Mutant::kFlattenWriteErrno, "flatten-write-errno",
+       "a failed write reports -EIO whatever its driver answered (ENOSPC, EINVAL, ...)", "errors"},
+      {Mutant::kRefinementErrorPassed, "refinement-error-passed",
+       "block status fails when the query of the file below a format, which only refines its answer, fails", "errors"},
   };
   return kAll;
 }

@@ -19,6 +19,8 @@ enum class Mutant : unsigned char {
   kLeakSerialisingCount,  // a serialising request's count never drops (hygiene)
   kOverlapStartOnly,      // overlap misses a range starting before the request (serialisation, from its own model)
   kParentDrainSkipped,    // drained_begin does not tell the node's parents (drain: a backend left unquiesced)
+  kFlattenWriteErrno,     // a failed write reports -EIO whatever its driver said (errors)
+  kRefinementErrorPassed, // block status fails when its refining query of the file fails (errors)
   kCount,
 };
 

@@ -96,6 +96,8 @@ sim::Task<int> bdrv_aligned_pwritev(BdrvChild& child, BdrvTrackedRequest& req, s
   if (ret >= 0) {
     bs.total_sectors = std::max(bs.total_sectors, end_sector);
     ret = 0;
+  } else if (mutated(Mutant::kFlattenWriteErrno)) {
+    ret = -EIO;
   }
   co_return ret;
 }

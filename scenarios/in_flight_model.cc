@@ -74,6 +74,8 @@ std::optional<InFlightModel::Violation> InFlightModel::observe(const sim::Trace&
     case sim::EventKind::kDriverIssue: {
       driver_ops_[e.a] = e.label2;
       if (e.c == 0) return std::nullopt;  // a flush touches no range
+      // A block-status query reads no data: the reference does not serialise it.
+      if (trace.text(e.label) == "block_status") return std::nullopt;
       const std::uint64_t begin = e.b;
       const std::uint64_t end = e.b + e.c;
       for (const auto& [id, r] : requests_) {

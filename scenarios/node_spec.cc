@@ -247,8 +247,11 @@ absl::Status parse_rule(const Reader& r, const toml::table& t, const std::string
   RETURN_IF_ERROR(read_choice(r, t, "action", w, {"inject-error", "set-state"}, action));
   rule.action = action == "inject-error" ? drivers::FaultRule::Action::kInjectError : drivers::FaultRule::Action::kSetState;
   std::string event;
-  RETURN_IF_ERROR(r.read_string(t, "event", event, true, w));
-  if (!engine::blkdebug_event_from_name(event, &rule.event)) {
+  // Without an event an inject-error rule is active from the start.
+  const bool needs_event = rule.action == drivers::FaultRule::Action::kSetState;
+  RETURN_IF_ERROR(r.read_string(t, "event", event, needs_event, w));
+  rule.from_start = t.get("event") == nullptr;
+  if (!rule.from_start && !engine::blkdebug_event_from_name(event, &rule.event)) {
     std::string list;
     for (int i = 0; i <= static_cast<int>(engine::BlkdebugEvent::kL2Update); ++i) {
       list += sim::cat(list.empty() ? "" : ", ", engine::blkdebug_event_name(static_cast<engine::BlkdebugEvent>(i)));
@@ -282,7 +285,7 @@ absl::Status parse_rule(const Reader& r, const toml::table& t, const std::string
     rule.probability_ppm = static_cast<std::uint32_t>(*v * 1'000'000.0 + 0.5);
   }
   std::string kind = "any";
-  RETURN_IF_ERROR(read_choice(r, t, "kind", w, {"any", "read", "write", "zero", "discard", "flush"}, kind));
+  RETURN_IF_ERROR(read_choice(r, t, "kind", w, {"any", "read", "write", "zero", "discard", "flush", "block_status"}, kind));
   rule.kind = *drivers::io_kind_from_name(kind);
   return absl::OkStatus();
 }
@@ -316,7 +319,7 @@ absl::Status parse_fault(const Reader& r, const toml::table& t, NodeSpec& n, con
     if (!lat->is_table()) return r.error_at(*lat, sim::cat(w, ".latency: expected a table such as { write = \"uniform 1000 5000\" }"));
     for (auto&& [key, value] : *lat->as_table()) {
       auto kind = drivers::io_kind_from_name(key.str());
-      if (!kind) return r.error_at(key.source(), sim::cat(w, ".latency: unknown kind '", key.str(), "' (expected any, read, write, zero, discard or flush)"));
+      if (!kind) return r.error_at(key.source(), sim::cat(w, ".latency: unknown kind '", key.str(), "' (expected any, read, write, zero, discard, flush or block_status)"));
       auto text = value.value<std::string>();
       auto model = text ? parse_latency_spec(*text) : absl::StatusOr<drivers::LatencyModel>(absl::InvalidArgumentError("expected a string"));
       if (!model.ok()) return r.error_at(value, sim::cat(w, ".latency.", key.str(), ": ", model.status().message()));

@@ -23,8 +23,9 @@ const std::vector<OracleInfo>& all_oracles() {
       {Oracle::kHygiene, "hygiene", "at the end: no tracked request, in_flight, serialising_in_flight or leaked frame",
        false},
       {Oracle::kErrors, "errors",
-       "a driver error reaches the caller, except -ENOTSUP from zero writes (falls back) and discards (ignored); "
-       "a command fails only with a driver error below it",
+       "every driver error where it arose meets the error table (blksim list error-table): passed up, the command "
+       "fails with that errno; fallen back from or ignored, it must not fail it; a command fails only with a driver "
+       "error below it",
        false},
       {Oracle::kAllocation, "allocation",
        "alloc and map answers tile the range asked; bytes a settled data write put in a node since its known "

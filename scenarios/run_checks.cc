@@ -65,17 +65,44 @@ void ScenarioRun::violation(Oracle o, std::string shape, std::string message, st
 }
 
 void ScenarioRun::observe(const sim::TraceEvent& e) {
-  // Driver errors, and allocations that failed (-ENOMEM traced as a fault of the node).
-  if ((e.kind == sim::EventKind::kDriverComplete && e.d < 0) || (e.kind == sim::EventKind::kFaultFired && e.d == -ENOMEM)) {
-    // Driver completions are traced from the coroutine that issued them.
-    const sim::Coroutine* co = world_.current_coroutine();
-    if (co != nullptr && co->id() == e.co && co->annotation() != nullptr) {
-      static_cast<CommandState*>(co->annotation())->driver_errors.push_back(static_cast<int>(e.d));
-    }
-  }
+  observe_driver_error(e);
   if ((checking(Oracle::kSerialisation) || checking(Oracle::kDrain)) &&
       ((InFlightModel::kinds() >> static_cast<unsigned>(e.kind)) & 1u) != 0) {
     if (auto v = in_flight_.observe(world_.trace(), e)) violation(Oracle::kSerialisation, v->shape, v->message);
+  }
+}
+
+// Driver errors where they arise, and allocations that failed (-ENOMEM traced
+// as a fault of the node). A driver operation that fails after an operation it
+// made below failed (raw passing up its file's error) only carries that error
+// up: the error table judges the original, so an errno changed on the way up
+// is the engine's doing.
+void ScenarioRun::observe_driver_error(const sim::TraceEvent& e) {
+  const bool allocation = e.kind == sim::EventKind::kFaultFired && e.d == -ENOMEM;
+  if (e.kind != sim::EventKind::kDriverIssue && e.kind != sim::EventKind::kDriverComplete && !allocation) return;
+  std::vector<OpenDriverOp>& open = open_driver_ops_[e.co];
+  if (e.kind == sim::EventKind::kDriverIssue) {
+    open.push_back(OpenDriverOp{e.a, false});
+    return;
+  }
+  bool derived = false;
+  if (e.kind == sim::EventKind::kDriverComplete) {
+    const auto it = std::find_if(open.rbegin(), open.rend(), [&](const OpenDriverOp& o) { return o.op_id == e.a; });
+    SIM_ASSERT(it != open.rend(), sim::cat("driver operation ", e.a, " completed in a coroutine that did not issue it"));
+    derived = it->below_failed;
+    open.erase(std::next(it).base());
+  }
+  if (open.empty()) open_driver_ops_.erase(e.co);
+  if (e.d >= 0) return;
+  // The operation that made this call sees a failure below it.
+  if (auto up = open_driver_ops_.find(e.co); up != open_driver_ops_.end()) up->second.back().below_failed = true;
+  if (derived) return;
+  // Driver completions are traced from the coroutine that issued them.
+  const sim::Coroutine* co = world_.current_coroutine();
+  if (co != nullptr && co->id() == e.co && co->annotation() != nullptr) {
+    static sim::TraceLabel kAllocation("allocation");
+    const std::uint32_t op = allocation ? kAllocation.id(world_.trace()) : e.label;
+    static_cast<CommandState*>(co->annotation())->driver_errors.push_back(DriverError{static_cast<int>(e.d), op, e.label2});
   }
 }
 
@@ -138,7 +165,6 @@ int ScenarioRun::ioctl_answer(const Job& job) const {
 }
 
 void ScenarioRun::judge_errors(const Job& job, const Command& cmd, int ret, const CommandState& state) {
-  const std::vector<int>& driver_errors = state.driver_errors;
   if (cmd.op == Command::Op::kIoctl) {
     // No fault rule touches an ioctl: its answer follows from the graph.
     if (medium_changes(*job.node) != state.medium_changes) return;
@@ -181,31 +207,50 @@ void ScenarioRun::judge_errors(const Job& job, const Command& cmd, int ret, cons
       return;
     }
   }
-  // The reference absorbs -ENOTSUP from zero writes (it writes zeroes instead)
-  // and from discards (advisory); every other driver error must reach the caller.
-  // A read that copies on read writes an all-zero cluster back as a zero write,
-  // which falls back the same way.
-  const bool may_copy = cmd.op == Command::Op::kRead && (state.copies_on_read || cor_changes_ != state.cor_changes);
-  const bool absorbable = cmd.writes_zeroes() || cmd.op == Command::Op::kDiscard || may_copy;
+  // Every other driver error meets the error table (error_table.cc): errors
+  // it passes up must fail the command with that errno; errors the reference
+  // falls back from or ignores must not fail it.
+  const sim::Trace& trace = world_.trace();
   std::vector<int> must_reach;
-  for (int err : driver_errors) {
-    if (!(absorbable && err == -ENOTSUP)) must_reach.push_back(err);
+  std::string seen;
+  for (const DriverError& de : state.driver_errors) {
+    const ErrorRule& rule = error_rule_for(trace.text(de.op), de.error, error_site(job, de.node));
+    seen += sim::cat(seen.empty() ? "" : ", ", trace.text(de.op), " ", engine::errno_name(de.error), " on '",
+                     trace.text(de.node), "' (", error_fate_name(rule.fate), ")");
+    if (rule.fate == ErrorFate::kPassUp) must_reach.push_back(de.error);
   }
   const std::string verb = command_verb(cmd);
   if (ret < 0 && must_reach.empty()) {
-    std::string seen;
-    for (int err : driver_errors) seen += sim::cat(seen.empty() ? "" : ", ", engine::errno_name(err));
     violation(Oracle::kErrors,
-              sim::cat(verb, ": ", driver_errors.empty() ? "failed, no driver error" : "failed, driver errors absorbed"),
+              sim::cat(verb, ": ", state.driver_errors.empty() ? "failed, no driver error" : "failed, driver errors absorbed"),
               sim::cat(command_where(scenario_, job, cmd), " failed with ", engine::errno_name(ret),
-                       driver_errors.empty() ? ", but no driver below it failed"
-                                             : sim::cat(", but the only driver errors below it (", seen,
-                                                        ") are ones the reference absorbs")));
+                       state.driver_errors.empty() ? ", but no driver below it failed"
+                                                   : sim::cat(", but the only driver errors below it (", seen,
+                                                              ") are ones the reference absorbs")));
   } else if (ret >= 0 && !must_reach.empty()) {
     violation(Oracle::kErrors, sim::cat(verb, ": ", engine::errno_name(must_reach.front()), " swallowed"),
               sim::cat(command_where(scenario_, job, cmd), " succeeded, but a driver below it failed with ",
-                       engine::errno_name(must_reach.front()), ": the error was swallowed"));
+                       engine::errno_name(must_reach.front()), ": the error was swallowed (driver errors: ", seen, ")"));
+  } else if (ret < 0 && std::find(must_reach.begin(), must_reach.end(), ret) == must_reach.end()) {
+    violation(Oracle::kErrors, sim::cat(verb, ": ", engine::errno_name(must_reach.front()), " became ", engine::errno_name(ret)),
+              sim::cat(command_where(scenario_, job, cmd), " failed with ", engine::errno_name(ret),
+                       ", but the driver errors the reference passes up are others (", seen, ")"));
   }
+}
+
+ErrorSite ScenarioRun::error_site(const Job& job, std::uint32_t node_label) const {
+  // The files below every format the command can reach (and what lies below
+  // them) are asked for block status only to refine the format's answer.
+  for (std::size_t i : job.node->subtree) {
+    const Node& format = *nodes_[i];
+    if (format.spec->driver != NodeSpec::Driver::kCow) continue;
+    const auto file = std::find_if(nodes_.begin(), nodes_.end(), [&](const auto& n) { return n->spec->name == format.spec->file; });
+    SIM_ASSERT(file != nodes_.end(), "a cow node without its file (the parser checks references)");
+    for (std::size_t k : (*file)->subtree) {
+      if (nodes_[k]->bs->trace_label() == node_label) return ErrorSite::kStatusRefinement;
+    }
+  }
+  return ErrorSite::kAnywhere;
 }
 
 const Node& ScenarioRun::data_home(const Node& node) const {

@@ -30,12 +30,18 @@ QueryRange query_range(engine::BlockDriverState& bs, const Command& cmd) {
 constexpr std::uint64_t kMaxAsked = static_cast<std::uint64_t>(engine::BDRV_REQUEST_MAX_BYTES);
 
 // The loop outside coroutines: qemu-io's in the main loop, each call polling.
-int query_outside(engine::BlockDriverState& bs, const QueryRange& q, std::vector<AllocationAnswer>& answers) {
+// Each call's coroutine carries the command's state (`annotation`), so the
+// driver errors of every query are the command's.
+int query_outside(engine::BlockDriverState& bs, const QueryRange& q, std::vector<AllocationAnswer>& answers,
+                  void* annotation) {
+  sim::World& world = sim::World::current();
   for (std::uint64_t offset = q.begin; offset < q.end;) {
     const auto asked = static_cast<std::int64_t>(std::min(q.end - offset, kMaxAsked));
     std::int64_t pnum = 0;
+    world.annotate_next_spawn(annotation);
     const int ret = q.above ? engine::bdrv_is_allocated_above(bs, nullptr, static_cast<std::int64_t>(offset), asked, &pnum)
                             : engine::bdrv_is_allocated(bs, static_cast<std::int64_t>(offset), asked, &pnum);
+    world.annotate_next_spawn(nullptr);
     if (ret < 0) return ret;
     answers.push_back({offset, static_cast<std::uint64_t>(pnum), ret != 0});
     if (pnum <= 0) break;  // the end of the node: qemu-io stops
@@ -53,7 +59,7 @@ sim::Task<int> ScenarioRun::query_command(Job& job, const Command& cmd) {
   if (job.spec->from_main_loop()) {
     int ret = 0;
     co_await in_main_loop(sim::cat("sync wrapper of ", job.spec->name),
-                          [&] { ret = query_outside(bs, q, state.answers); });
+                          [&] { ret = query_outside(bs, q, state.answers, &state); });
     co_return ret;
   }
   for (std::uint64_t offset = q.begin; offset < q.end;) {

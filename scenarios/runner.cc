@@ -593,7 +593,8 @@ RunResult ScenarioRun::run() {
   for (const auto& observer : options_.observers) world_.trace().add_observer(observer);
   world_.trace().log_fingerprints(kCheckpointEvents, kMaxDigestEvents);
   world_.trace().add_observer([this](const sim::Trace&, const sim::TraceEvent& e) { observe(e); },
-                              sim::Trace::kind_bit(sim::EventKind::kDriverComplete) |
+                              sim::Trace::kind_bit(sim::EventKind::kDriverIssue) |
+                                  sim::Trace::kind_bit(sim::EventKind::kDriverComplete) |
                                   sim::Trace::kind_bit(sim::EventKind::kFaultFired) |
                                   (checking(Oracle::kSerialisation) || checking(Oracle::kDrain) ? InFlightModel::kinds()
                                                                                                  : 0u));

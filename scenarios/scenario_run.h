@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "drivers/cow_format.h"
@@ -19,6 +20,7 @@
 #include "drivers/mem_driver.h"
 #include "engine/block_driver_state.h"
 #include "engine/drain.h"
+#include "scenarios/error_table.h"
 #include "scenarios/runner.h"
 #include "scenarios/scenario.h"
 #include "scenarios/in_flight_model.h"
@@ -86,6 +88,14 @@ struct AllocationAnswer {
   bool allocated = false;
 };
 
+// An error a driver returned to a command (or an allocation that failed), as
+// the trace showed it: the errno, the driver operation and the node.
+struct DriverError {
+  int error = 0;
+  std::uint32_t op = 0;    // trace label of the driver operation
+  std::uint32_t node = 0;  // trace label of the node
+};
+
 struct CommandState {
   const Command* cmd = nullptr;
   Job* job = nullptr;
@@ -94,7 +104,7 @@ struct CommandState {
   bool recorded = false;    // whether it has one (a backend refuses writes past the end unrecorded)
   std::vector<std::uint8_t> data;
   engine::IoVector qiov;
-  std::vector<int> driver_errors;
+  std::vector<DriverError> driver_errors;
   std::vector<AllocationAnswer> answers;  // alloc and map
   std::uint64_t medium_changes = 0;       // the job's subtree's medium changes when it began
   std::uint64_t cor_changes = 0;          // copy_on_read events so far when it began
@@ -231,6 +241,9 @@ class ScenarioRun {
   void check_read(const Job& job, const Command& cmd, std::uint64_t began, const std::vector<std::uint8_t>& data);
   void check_expected_outcome(const Job& job, const Command& cmd, int ret);
   void judge_errors(const Job& job, const Command& cmd, int ret, const CommandState& state);
+  void observe_driver_error(const sim::TraceEvent& e);
+  // Where a driver error of a job's command was made, for the error table.
+  ErrorSite error_site(const Job& job, std::uint32_t node_label) const;
   // run_events.cc: the medium events and what they mean for the oracles.
   void change_medium(const EventSpec& e);
   std::uint64_t medium_changes(const Node& node) const;
@@ -303,6 +316,13 @@ class ScenarioRun {
   bool run_over_ = false;  // the world has stopped: oracles record, not abort
   sim::CoQueue progress_;  // woken when a command completes or a job ends (event triggers)
   InFlightModel in_flight_;  // the oracles' own model of what is in flight (serialisation, drain)
+  // Driver operations in progress, by coroutine, innermost last: whether one
+  // made below them failed (their own error is then that one carried up).
+  struct OpenDriverOp {
+    std::uint64_t op_id = 0;
+    bool below_failed = false;
+  };
+  std::unordered_map<std::uint64_t, std::vector<OpenDriverOp>> open_driver_ops_;
   // Read buffers are poisoned first when an oracle or the caller looks at them.
   // bdrv_drain's quiescent point: check_drained of the node's subtree, named
   // drain_what_ when a device callback drains ("" for an event's drain).

@@ -5,6 +5,7 @@
 
 #include "engine/debug_event.h"
 #include "scenarios/cli/commands.h"
+#include "scenarios/error_table.h"
 #include "scenarios/known_defects.h"
 #include "scenarios/oracles.h"
 #include "scenarios/qemu_io.h"
@@ -24,7 +25,8 @@ int cmd_list(const std::string& what, const std::string& dir) {
                  "null      protocol: completes without data, for speed\n"
                  "raw       format: passes everything to its file\n"
                  "cow       format: clusters with a table in its file, optional backing\n"
-                 "fault     filter: blkdebug's rules, latencies, breakpoints and limits\n";
+                 "fault     filter: blkdebug's rules, latencies, breakpoints and limits\n"
+                 "top       filter on a backing child: mirror_top / commit_top\n";
   } else if (what == "events") {
     for (int i = 0; i <= static_cast<int>(engine::BlkdebugEvent::kL2Update); ++i) {
       std::cout << engine::blkdebug_event_name(static_cast<engine::BlkdebugEvent>(i)) << "\n";
@@ -33,6 +35,14 @@ int cmd_list(const std::string& what, const std::string& dir) {
     for (const scenarios::RequestFlagName& f : scenarios::request_flag_names()) {
       std::cout << f.name << std::string(18 - f.name.size(), ' ') << (f.on_reads ? "reads and writes" : "writes")
                 << "\n";
+    }
+  } else if (what == "error-table") {
+    // The errors oracle's reading of what the reference does with each driver error.
+    for (const scenarios::ErrorRule& r : scenarios::error_table()) {
+      const std::string op = r.driver_op.empty() ? std::string("any operation") : std::string(r.driver_op);
+      const std::string err = r.error == 0 ? std::string("any errno") : std::string(engine::errno_name(r.error));
+      const std::string site = r.site == scenarios::ErrorSite::kStatusRefinement ? " (file below a format)" : "";
+      std::cout << op << ", " << err << site << ": " << scenarios::error_fate_name(r.fate) << "\n    " << r.why << "\n";
     }
   } else if (what == "errnos") {
     for (const engine::ErrnoInfo& e : engine::all_errnos()) std::cout << e.name << "\n";
@@ -62,7 +72,7 @@ int cmd_list(const std::string& what, const std::string& dir) {
     }
   } else {
     throw BadInput{sim::cat("list: unknown kind '", what,
-                            "' (expected scenarios, strategies, oracles, mutants, fixes, drivers, events, request-flags or errnos)")};
+                            "' (expected scenarios, strategies, oracles, mutants, fixes, drivers, events, request-flags, errnos or error-table)")};
   }
   return kExitPass;
 }

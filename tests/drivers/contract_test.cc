@@ -138,3 +138,38 @@ TEST_CASE("mem flush_error_count: only the first flushes fail, then the cache be
   g.mem_driver().media().read_durable(0, durable.size(), durable.data());
   CHECK(durable == std::vector<std::uint8_t>(4096, 0x5a));
 }
+
+TEST_CASE("contract: a block-status query past the node's end, or empty, is an invariant verdict") {
+  for (const auto& [sector, count] : {std::pair<std::int64_t, int>{0, 4097}, {2048, 1}, {10, 0}, {-1, 2}}) {
+    Graph g;
+    auto& bs = g.mem("d", 1 << 20);  // 2048 sectors
+    auto body = [](engine::BlockDriverState& node, std::int64_t s, int n) -> sim::Task<void> {
+      int pnum = 0;
+      engine::BlockDriverState* file = nullptr;
+      co_await node.drv()->co_get_block_status(node, s, n, &pnum, &file);
+    };
+    INFO("sectors " << sector << " +" << count);
+    CHECK(run_direct(g, body(bs, sector, count)) == "driver.block_status_range");
+  }
+  Graph g;
+  auto& bs = g.mem("d", 1 << 20);
+  auto fine = [](engine::BlockDriverState& node) -> sim::Task<void> {
+    int pnum = 0;
+    engine::BlockDriverState* file = nullptr;
+    co_await node.drv()->co_get_block_status(node, 2040, 8, &pnum, &file);
+  };
+  CHECK(run_direct(g, fine(bs)).empty());
+}
+
+TEST_CASE("contract: a driver called on a node whose driver was ejected is an invariant verdict") {
+  Graph g;
+  auto& bs = g.mem("d", 1 << 20);
+  engine::BlockDriver& drv = *bs.drv();
+  bs.eject();
+  auto body = [](engine::BlockDriverState& node, engine::BlockDriver& d) -> sim::Task<void> {
+    std::vector<std::uint8_t> buf(512);
+    engine::IoVector qiov(absl::MakeSpan(buf));
+    co_await d.co_preadv(node, 0, 512, qiov, 0);
+  };
+  CHECK(run_direct(g, body(bs, drv)) == "driver.call_on_ejected");
+}

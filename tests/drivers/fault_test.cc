@@ -277,3 +277,27 @@ TEST_CASE("null: requests complete without data, at once or after a fixed latenc
   CHECK(slow.requests() == 1);  // nothing written on b: its flush skips the driver
   g.world.destroy_coroutines();
 }
+
+TEST_CASE("a rule without an event is active from the start and survives other events, and block_status rules fail only queries") {
+  FaultConfig cfg;
+  FaultRule status;
+  status.from_start = true;
+  status.error = EINVAL;
+  status.kind = IoKind::kBlockStatus;
+  cfg.rules.push_back(status);
+  FaultRule any = inject(BlkdebugEvent::kReadAio, ENOSPC);  // replaces the event-bound active set on reads
+  any.kind = IoKind::kWrite;
+  cfg.rules.push_back(any);
+  FaultNode n(cfg);
+  std::int64_t pnum = 0;
+  CHECK(engine::bdrv_is_allocated(n.bs, 0, 4096, &pnum) == -EINVAL);
+  // `any` kinds never touch block-status queries, and queries never data.
+  CHECK(n.g.write(n.child, 0, 512, 1) == 0);
+  int ret = 1;
+  n.g.read(n.child, 0, 512, &ret);
+  CHECK(ret == 0);
+  CHECK(n.g.write(n.child, 0, 512, 1) == -ENOSPC);  // the read's event made `any` active
+  CHECK(engine::bdrv_is_allocated(n.bs, 0, 4096, &pnum) == -EINVAL);  // still active after that event
+  REQUIRE(!n.fired.empty());
+  CHECK(n.fired.front() == "inject-error event=(start) errno=-EINVAL kind=block_status");
+}

@@ -100,6 +100,19 @@ TEST_CASE("errors: a swallowed write error and a missing zero-write fallback are
   CHECK_THAT(no_fallback->verdict.message, Catch::Contains("the reference absorbs"));
 }
 
+TEST_CASE("errors: an errno changed on the way up, and an error the reference ignores passed up, are caught") {
+  // driver-errors: EINVAL, ENOSPC, EPERM, ENOMEDIUM and ENOTSUP on every
+  // operation, and failing block-status queries below a format and above a disk.
+  const scenarios::Scenario s = only(library("driver-errors.toml"), {Oracle::kErrors});
+  CHECK_FALSE(first_failure(s, 10).has_value());
+  auto flattened = first_failure(s, 10, {Mutant::kFlattenWriteErrno});
+  require_caught(flattened, Oracle::kErrors);
+  CHECK_THAT(flattened->verdict.message, Catch::Contains("the driver errors the reference passes up are others"));
+  auto passed = first_failure(s, 10, {Mutant::kRefinementErrorPassed});
+  require_caught(passed, Oracle::kErrors);
+  CHECK_THAT(passed->verdict.message, Catch::Contains("block_status -EIO on 'cow-file' (ignore)"));
+}
+
 TEST_CASE("hygiene: a serialising count that never drops is caught at the end") {
   const scenarios::Scenario s = only(library("overlapping-writers.toml"), {Oracle::kHygiene});
   CHECK_FALSE(first_failure(s, 5).has_value());
@@ -167,6 +180,7 @@ TEST_CASE("every mutant is caught by the oracle it names, somewhere in the libra
       {Mutant::kDrainNoWait, "drain-all-two-loops.toml"},         {Mutant::kSwallowWriteError, "eio-fragment.toml"},
       {Mutant::kNoZeroFallback, "zero-enotsup-fua.toml"},         {Mutant::kLeakSerialisingCount, "overlapping-writers.toml"},
       {Mutant::kOverlapStartOnly, "overlapping-writers.toml"},   {Mutant::kParentDrainSkipped, "backend-drains.toml"},
+      {Mutant::kFlattenWriteErrno, "driver-errors.toml"},        {Mutant::kRefinementErrorPassed, "driver-errors.toml"},
   };
   for (const Case& c : cases) {
     const engine::MutantInfo* info = nullptr;

@@ -418,6 +418,9 @@ TEST_CASE("bad node configuration names the node and the option") {
   CHECK(error_of(with("event = \"write_aio\"", "event = \"write_io\"")).find("node 'blkdebug' rule.event: unknown event 'write_io'") !=
         std::string::npos);
   CHECK(error_of(with("errno = \"ENOSPC\"", "errno = \"EBADNESS\"")).find("rule.errno: expected EIO") != std::string::npos);
+  // A set-state rule needs its event (an inject-error rule without one is active from the start).
+  CHECK(error_of(with("event = \"flush_to_disk\"", "")).find("node 'blkdebug' rule") != std::string::npos);
+  CHECK(error_of(with("kind = \"write\"", "kind = \"status\"")).find("block_status") != std::string::npos);
   CHECK(error_of(with("probability = 0.5", "probability = 1.5")).find("rule.probability: expected a number from 0 to 1") !=
         std::string::npos);
   CHECK(error_of(with("write = \"uniform 1000 5000\"", "write = \"gaussian 1\"")).find("node 'blkdebug'.latency.write: expected 'fixed NS'") !=
