@@ -81,6 +81,8 @@ std::int64_t FaultDriver::getlength(const engine::BlockDriverState& bs) const {
   return bs.file->bs->total_sectors * engine::BDRV_SECTOR_SIZE;
 }
 
+void FaultDriver::configure_node(engine::BlockDriverState& bs) const { engine::inherit_request_flags(bs); }
+
 void FaultDriver::refresh_limits(engine::BlockDriverState& bs) {
   if (config_.align != 0) bs.bl.request_alignment = config_.align;
   if (config_.max_transfer != 0) bs.bl.max_transfer = config_.max_transfer;

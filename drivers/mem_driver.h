@@ -109,7 +109,7 @@ class MemDriver final : public engine::BlockDriver {
   static constexpr std::size_t kVmstateBytes = 1 << 20;
 
   // Applies the configured write/zero flags to a node using this driver.
-  void configure_node(engine::BlockDriverState& bs) const;
+  void configure_node(engine::BlockDriverState& bs) const override;
 
   // The visible content as one buffer (small images only).
   std::vector<std::uint8_t> contents() const;

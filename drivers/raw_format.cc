@@ -16,6 +16,8 @@ std::int64_t RawFormat::getlength(const engine::BlockDriverState& bs) const {
   return bs.file->bs->total_sectors * engine::BDRV_SECTOR_SIZE;
 }
 
+void RawFormat::configure_node(engine::BlockDriverState& bs) const { engine::inherit_request_flags(bs); }
+
 sim::Task<int> RawFormat::co_preadv(engine::BlockDriverState& bs, std::uint64_t offset, std::uint64_t bytes,
                                     engine::IoVector& qiov, unsigned flags) {
   check_request_limits(bs, RequestKind::kRead, offset, bytes, &qiov);

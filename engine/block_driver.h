@@ -107,6 +107,10 @@ class BlockDriver {
   // length changes by itself says so and the engine re-reads it.
   virtual bool has_variable_length() const { return false; }
   virtual std::int64_t getlength(const BlockDriverState& bs) const = 0;
+  // What the driver's bdrv_open sets on its node once its children are
+  // attached: the request flags it takes (supported_write_flags,
+  // supported_zero_flags). None by default.
+  virtual void configure_node(BlockDriverState& bs) const { (void)bs; }
 
   // Byte-based. flags holds only bs.supported_write_flags.
   virtual sim::Task<int> co_preadv(BlockDriverState& bs, std::uint64_t offset, std::uint64_t bytes, IoVector& qiov,

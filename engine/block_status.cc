@@ -10,6 +10,12 @@
 
 namespace engine {
 
+void inherit_request_flags(BlockDriverState& bs) {
+  SIM_CHECK("inherit_request_flags.has_file", bs.file != nullptr, "a pass-through node without its file child");
+  bs.supported_write_flags = BDRV_REQ_FUA & bs.file->bs->supported_write_flags;
+  bs.supported_zero_flags = (BDRV_REQ_FUA | BDRV_REQ_MAY_UNMAP) & bs.file->bs->supported_zero_flags;
+}
+
 std::int64_t bdrv_co_get_block_status_from_file(BlockDriverState& bs, std::int64_t sector_num, int nb_sectors,
                                                 int* pnum, BlockDriverState** file) {
   SIM_CHECK("block_status_from_file.has_file", bs.file != nullptr, "block status from a missing file child");

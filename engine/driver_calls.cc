@@ -12,11 +12,11 @@
 
 namespace engine {
 DriverOpTrace trace_driver_issue(BlockDriverState& bs, sim::TraceLabel& op, std::uint64_t offset,
-                                 std::uint64_t bytes) {
+                                 std::uint64_t bytes, unsigned flags) {
   sim::World& world = sim::World::current();
   sim::Coroutine* self = world.current_coroutine();
   DriverOpTrace t{world.next_object_id(), op.id(world.trace()), self ? self->id() : 0};
-  world.emit_ids(sim::EventKind::kDriverIssue, t.co, t.op_id, offset, bytes, 0, t.label, bs.trace_label());
+  world.emit_ids(sim::EventKind::kDriverIssue, t.co, t.op_id, offset, bytes, flags, t.label, bs.trace_label());
   return t;
 }
 
@@ -79,7 +79,7 @@ sim::Task<int> bdrv_driver_preadv(BlockDriverState& bs, std::uint64_t offset, st
   SIM_CHECK("driver_preadv.flags", (flags & ~BDRV_REQ_MASK) == 0, "unknown request flags");
   SIM_CHECK("driver_preadv.qiov_size", qiov.size() == bytes, "read vector size differs from the request");
   static sim::TraceLabel kPreadvOp("preadv");
-  const DriverOpTrace t = trace_driver_issue(bs, kPreadvOp, offset, bytes);
+  const DriverOpTrace t = trace_driver_issue(bs, kPreadvOp, offset, bytes, drv.implements(kCoPreadv) ? flags : 0);
   const int ret = drv.implements(kCoPreadv) ? co_await drv.co_preadv(bs, offset, bytes, qiov, flags)
                                             : co_await driver_preadv_by_sectors(bs, offset, bytes, qiov);
   trace_driver_complete(bs, t, ret);
@@ -92,11 +92,15 @@ sim::Task<int> bdrv_driver_pwritev(BlockDriverState& bs, std::uint64_t offset, s
   SIM_CHECK("driver_pwritev.flags", (flags & ~BDRV_REQ_MASK) == 0, "unknown request flags");
   SIM_CHECK("driver_pwritev.qiov_size", qiov.size() == bytes, "write vector size differs from the request");
   static sim::TraceLabel kPwritevOp("pwritev");
-  DriverOpTrace t = trace_driver_issue(bs, kPwritevOp, offset, bytes);
+  const bool takes_flags = drv.implements(kCoPwritev) || drv.implements(kCoWritevFlags);
+  // The flags the driver takes itself; the others are emulated below.
+  unsigned given = flags & bs.supported_write_flags;
+  if (mutated(Mutant::kFuaNotPassed)) given &= ~BDRV_REQ_FUA;
+  DriverOpTrace t = trace_driver_issue(bs, kPwritevOp, offset, bytes, takes_flags ? given : 0);
   int ret;
   if (drv.implements(kCoPwritev)) {
-    ret = co_await drv.co_pwritev(bs, offset, bytes, qiov, flags & bs.supported_write_flags);
-    flags &= ~bs.supported_write_flags;
+    ret = co_await drv.co_pwritev(bs, offset, bytes, qiov, given);
+    flags &= ~given;
   } else {
     const auto sector_num = static_cast<std::int64_t>(offset >> BDRV_SECTOR_BITS);
     const auto nb_sectors = static_cast<int>(bytes >> BDRV_SECTOR_BITS);
@@ -107,8 +111,8 @@ sim::Task<int> bdrv_driver_pwritev(BlockDriverState& bs, std::uint64_t offset, s
     SIM_CHECK("driver_pwritev.max_sectors", static_cast<std::int64_t>(bytes >> BDRV_SECTOR_BITS) <= BDRV_REQUEST_MAX_SECTORS,
               "request larger than BDRV_REQUEST_MAX_SECTORS");
     if (drv.implements(kCoWritevFlags)) {
-      ret = co_await drv.co_writev_flags(bs, sector_num, nb_sectors, qiov, flags & bs.supported_write_flags);
-      flags &= ~bs.supported_write_flags;
+      ret = co_await drv.co_writev_flags(bs, sector_num, nb_sectors, qiov, given);
+      flags &= ~given;
     } else if (drv.implements(kCoWritev)) {
       SIM_CHECK("driver_pwritev.no_flags_without_writev_flags", bs.supported_write_flags == 0,
                 "a driver without co_writev_flags cannot support write flags");

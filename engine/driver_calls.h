@@ -23,13 +23,15 @@ struct CoroutineIOCompletion {
   bool done = false;
 };
 
-// Trace events around one driver operation (driver_issue / driver_complete).
+// Trace events around one driver operation (driver_issue / driver_complete);
+// driver_issue carries the request flags the driver is given.
 struct DriverOpTrace {
   std::uint64_t op_id;
   std::uint32_t label;
   std::uint64_t co;
 };
-DriverOpTrace trace_driver_issue(BlockDriverState& bs, sim::TraceLabel& op, std::uint64_t offset, std::uint64_t bytes);
+DriverOpTrace trace_driver_issue(BlockDriverState& bs, sim::TraceLabel& op, std::uint64_t offset, std::uint64_t bytes,
+                                 unsigned flags = 0);
 void trace_driver_complete(BlockDriverState& bs, const DriverOpTrace& t, int ret);
 
 sim::Task<int> bdrv_driver_preadv(BlockDriverState& bs, std::uint64_t offset, std::uint64_t bytes, IoVector& qiov,

@@ -44,6 +44,10 @@ sim::Task<int> bdrv_co_is_allocated(BlockDriverState& bs, std::int64_t offset, s
 sim::Task<int> bdrv_co_is_allocated_above(BlockDriverState& top, BlockDriverState* base, std::int64_t offset,
                                           std::int64_t bytes, std::int64_t* pnum);
 // Helpers for format drivers that pass block status through to a child.
+// What raw_open and blkdebug_open of the time set: the node takes FUA, and for
+// zero writes FUA and MAY_UNMAP, where its file does.
+void inherit_request_flags(BlockDriverState& bs);
+
 std::int64_t bdrv_co_get_block_status_from_file(BlockDriverState& bs, std::int64_t sector_num, int nb_sectors,
                                                 int* pnum, BlockDriverState** file);
 std::int64_t bdrv_co_get_block_status_from_backing(BlockDriverState& bs, std::int64_t sector_num, int nb_sectors,

@@ -29,6 +29,9 @@ const std::vector<MutantInfo>& all_mutants() {
        "a failed write reports -EIO whatever its driver answered (ENOSPC, EINVAL, ...)", "errors"},
       {Mutant::kRefinementErrorPassed, "refinement-error-passed",
        "block status fails when the query of the file below a format, which only refines its answer, fails", "errors"},
+      {Mutant::kFuaNotPassed, "fua-not-passed",
+       "a write's FUA is emulated with a flush even where the driver takes FUA: the data is right, the disk is asked "
+       "for more than the guest did", "driver-calls"},
   };
   return kAll;
 }

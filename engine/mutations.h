@@ -21,6 +21,7 @@ enum class Mutant : unsigned char {
   kParentDrainSkipped,    // drained_begin does not tell the node's parents (drain: a backend left unquiesced)
   kFlattenWriteErrno,     // a failed write reports -EIO whatever its driver said (errors)
   kRefinementErrorPassed, // block status fails when its refining query of the file fails (errors)
+  kFuaNotPassed,          // FUA is emulated with a flush even where the driver takes it (driver-calls)
   kCount,
 };
 

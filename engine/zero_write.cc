@@ -54,7 +54,7 @@ sim::Task<int> bdrv_co_do_pwrite_zeroes(BlockDriverState& bs, std::int64_t offse
     if (drv.implements(kCoPwriteZeroes)) {
       static sim::TraceLabel kPwriteZeroesOp("pwrite_zeroes");
       const DriverOpTrace t = trace_driver_issue(bs, kPwriteZeroesOp, static_cast<std::uint64_t>(offset),
-                                                 static_cast<std::uint64_t>(num));
+                                                 static_cast<std::uint64_t>(num), flags & bs.supported_zero_flags);
       ret = co_await drv.co_pwrite_zeroes(bs, offset, num, flags & bs.supported_zero_flags);
       trace_driver_complete(bs, t, ret);
       if (ret != -ENOTSUP && (flags & BDRV_REQ_FUA) && !(bs.supported_zero_flags & BDRV_REQ_FUA)) need_flush = true;

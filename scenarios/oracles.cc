@@ -36,6 +36,11 @@ const std::vector<OracleInfo>& all_oracles() {
        "every write (and zero write) that succeeded, issued after a dirty bitmap of its node was enabled and "
        "completed before it was disabled, left each chunk it covers dirty in that bitmap",
        false},
+      {Oracle::kDriverCalls, "driver-calls",
+       "on the nodes a write or discard passes through (its node and the filters below it), every driver write "
+       "lies in the request widened to the alignments above it (a discard: in the request itself), a successful "
+       "write's range is written, and FUA and MAY_UNMAP reach every driver that declares them",
+       false},
       {Oracle::kExpect, "expect",
        "each command's outcome is the one the scenario states: read -P's pattern, and \"=> ok\" or \"=> EIO\" "
        "after a command",

@@ -65,7 +65,7 @@ void ScenarioRun::violation(Oracle o, std::string shape, std::string message, st
 }
 
 void ScenarioRun::observe(const sim::TraceEvent& e) {
-  observe_driver_error(e);
+  observe_driver_ops(e);
   if ((checking(Oracle::kSerialisation) || checking(Oracle::kDrain)) &&
       ((InFlightModel::kinds() >> static_cast<unsigned>(e.kind)) & 1u) != 0) {
     if (auto v = in_flight_.observe(world_.trace(), e)) violation(Oracle::kSerialisation, v->shape, v->message);
@@ -77,12 +77,17 @@ void ScenarioRun::observe(const sim::TraceEvent& e) {
 // made below failed (raw passing up its file's error) only carries that error
 // up: the error table judges the original, so an errno changed on the way up
 // is the engine's doing.
-void ScenarioRun::observe_driver_error(const sim::TraceEvent& e) {
+void ScenarioRun::observe_driver_ops(const sim::TraceEvent& e) {
   const bool allocation = e.kind == sim::EventKind::kFaultFired && e.d == -ENOMEM;
   if (e.kind != sim::EventKind::kDriverIssue && e.kind != sim::EventKind::kDriverComplete && !allocation) return;
   std::vector<OpenDriverOp>& open = open_driver_ops_[e.co];
   if (e.kind == sim::EventKind::kDriverIssue) {
     open.push_back(OpenDriverOp{e.a, false});
+    const sim::Coroutine* co = world_.current_coroutine();
+    if (checking(Oracle::kDriverCalls) && co != nullptr && co->id() == e.co && co->annotation() != nullptr) {
+      static_cast<CommandState*>(co->annotation())
+          ->driver_calls.push_back(DriverCall{e.label, e.label2, e.b, e.c, static_cast<unsigned>(e.d)});
+    }
     return;
   }
   bool derived = false;

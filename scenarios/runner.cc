@@ -166,7 +166,7 @@ void ScenarioRun::build() {
         if (std::find(node->subtree.begin(), node->subtree.end(), k) == node->subtree.end()) node->subtree.push_back(k);
       }
     }
-    if (node->mem != nullptr) node->mem->configure_node(*node->bs);
+    node->driver->configure_node(*node->bs);
     if (spec.unmap) node->bs->open_flags |= engine::BDRV_O_UNMAP;
     if (spec.no_flush) node->bs->open_flags |= engine::BDRV_O_NO_FLUSH;
     node->bs->detect_zeroes = spec.detect_zeroes;
@@ -512,6 +512,7 @@ void ScenarioRun::end_command(CommandState& state, int ret) {
   }
   if (state.data.capacity() > 0) job.spare_buffers.push_back(std::move(state.data));
   judge_errors(job, cmd, ret, state);
+  judge_driver_calls(job, cmd, ret, state);
   check_expected_outcome(job, cmd, ret);
   ++completed_;
   notify_progress();

@@ -298,6 +298,31 @@ std::uint32_t Scenario::max_iov(const NodeSpec& node) const {
   return least;
 }
 
+std::uint32_t Scenario::request_alignment(const NodeSpec& node) const {
+  if (node.driver == NodeSpec::Driver::kMem) return node.mem.limits.request_alignment;
+  if (node.driver == NodeSpec::Driver::kFault && node.fault.align != 0) return node.fault.align;
+  return 1;
+}
+
+unsigned Scenario::declared_flags(const NodeSpec& node, bool zero_write) const {
+  using Style = drivers::MemConfig::Style;
+  switch (node.driver) {
+    case NodeSpec::Driver::kMem:
+      if (!node.mem.fua) return 0;
+      if (zero_write) return node.mem.write_zeroes ? unsigned{engine::BDRV_REQ_FUA | engine::BDRV_REQ_MAY_UNMAP} : 0u;
+      return node.mem.style == Style::kBytes || node.mem.style == Style::kSectorsWithFlags ? unsigned{engine::BDRV_REQ_FUA} : 0u;
+    case NodeSpec::Driver::kRaw:
+    case NodeSpec::Driver::kFault: {
+      // Bounded by the graph's depth: the parser refused cycles.
+      const NodeSpec* file = find_node(node.file);
+      const unsigned passed = zero_write ? engine::BDRV_REQ_FUA | engine::BDRV_REQ_MAY_UNMAP : engine::BDRV_REQ_FUA;
+      return file == nullptr ? 0 : passed & declared_flags(*file, zero_write);
+    }
+    default:
+      return 0;
+  }
+}
+
 absl::StatusOr<Scenario> parse_scenario(std::string_view text, const std::string& path, const ImageStore* images) {
   Reader r(path, images);
   toml::table root;

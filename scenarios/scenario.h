@@ -100,6 +100,14 @@ struct Scenario {
   // say less, a format node's the least of its children's). A caller keeps to
   // it, as QEMU's devices do; the engine's own padding may not exceed it either.
   std::uint32_t max_iov(const NodeSpec& node) const;
+  // A node's request_alignment as its driver sets it: a mem node's limits, a
+  // fault node's `align`, otherwise 1 (byte-based drivers).
+  std::uint32_t request_alignment(const NodeSpec& node) const;
+  // The request flags a node's driver takes (supported_write_flags, or for
+  // zero writes supported_zero_flags): a mem node's by its `fua` option and
+  // style, raw's and fault's what their file takes (raw_open and
+  // blkdebug_open), nothing for the others.
+  unsigned declared_flags(const NodeSpec& node, bool zero_write) const;
 };
 
 // `images`: the image files by name, when they come with the text (a repro

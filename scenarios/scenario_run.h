@@ -96,6 +96,15 @@ struct DriverError {
   std::uint32_t node = 0;  // trace label of the node
 };
 
+// A driver call a command made, as the trace showed it (driver_issue).
+struct DriverCall {
+  std::uint32_t op = 0;    // trace label of the driver operation
+  std::uint32_t node = 0;  // trace label of the node
+  std::uint64_t offset = 0;
+  std::uint64_t bytes = 0;
+  unsigned flags = 0;      // request flags the driver was given
+};
+
 struct CommandState {
   const Command* cmd = nullptr;
   Job* job = nullptr;
@@ -105,6 +114,7 @@ struct CommandState {
   std::vector<std::uint8_t> data;
   engine::IoVector qiov;
   std::vector<DriverError> driver_errors;
+  std::vector<DriverCall> driver_calls;  // driver-calls oracle
   std::vector<AllocationAnswer> answers;  // alloc and map
   std::uint64_t medium_changes = 0;       // the job's subtree's medium changes when it began
   std::uint64_t cor_changes = 0;          // copy_on_read events so far when it began
@@ -241,7 +251,8 @@ class ScenarioRun {
   void check_read(const Job& job, const Command& cmd, std::uint64_t began, const std::vector<std::uint8_t>& data);
   void check_expected_outcome(const Job& job, const Command& cmd, int ret);
   void judge_errors(const Job& job, const Command& cmd, int ret, const CommandState& state);
-  void observe_driver_error(const sim::TraceEvent& e);
+  void observe_driver_ops(const sim::TraceEvent& e);
+  void judge_driver_calls(const Job& job, const Command& cmd, int ret, const CommandState& state);
   // Where a driver error of a job's command was made, for the error table.
   ErrorSite error_site(const Job& job, std::uint32_t node_label) const;
   // run_events.cc: the medium events and what they mean for the oracles.

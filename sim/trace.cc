@@ -160,6 +160,7 @@ std::string Trace::to_json(const TraceEvent& e) const {
       j["node"] = text(e.label2);
       j["offset"] = e.b;
       j["bytes"] = e.c;
+      if (e.d != 0) j["flags"] = e.d;
       break;
     case EventKind::kDriverComplete:
       j["op_id"] = e.a;

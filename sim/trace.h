@@ -30,7 +30,7 @@ enum class EventKind : std::uint8_t {
   kRequestEnd,      // co, a = request id, d = return value, label = trace name, label2 = node
   kWaitBegin,       // co = waiter, a = holder coroutine (0: none), b = object id, label = reason, label2 = object
   kWaitEnd,         // co = waiter, a = holder coroutine, b = object id, label = reason, label2 = object
-  kDriverIssue,     // co, a = op id, b = offset, c = bytes, label = driver op, label2 = node
+  kDriverIssue,     // co, a = op id, b = offset, c = bytes, d = request flags given, label = driver op, label2 = node
   kDriverComplete,  // co, a = op id, d = return value, label = driver op, label2 = node
   kFaultFired,      // co, b = offset, c = bytes, d = errno, label = rule, label2 = node
   kChoice,          // a = candidates, b = chosen index

@@ -113,6 +113,17 @@ TEST_CASE("errors: an errno changed on the way up, and an error the reference ig
   CHECK_THAT(passed->verdict.message, Catch::Contains("block_status -EIO on 'cow-file' (ignore)"));
 }
 
+TEST_CASE("driver-calls: a FUA the driver takes must reach it, and the oracle's own path model holds on the library") {
+  const scenarios::Scenario s = only(library("request-flags.toml"), {Oracle::kDriverCalls});
+  CHECK_FALSE(first_failure(s, 10).has_value());
+  auto r = first_failure(s, 5, {Mutant::kFuaNotPassed});
+  require_caught(r, Oracle::kDriverCalls);
+  CHECK_THAT(r->verdict.message, Catch::Contains("carries flags none, but the command asked for fua"));
+  // Without the oracle the same run holds: the data is right, only the flags differ.
+  const scenarios::Scenario others = only(library("request-flags.toml"), {Oracle::kData, Oracle::kDurability, Oracle::kFlushOrder, Oracle::kErrors});
+  CHECK_FALSE(first_failure(others, 5, {Mutant::kFuaNotPassed}).has_value());
+}
+
 TEST_CASE("hygiene: a serialising count that never drops is caught at the end") {
   const scenarios::Scenario s = only(library("overlapping-writers.toml"), {Oracle::kHygiene});
   CHECK_FALSE(first_failure(s, 5).has_value());
@@ -181,6 +192,7 @@ TEST_CASE("every mutant is caught by the oracle it names, somewhere in the libra
       {Mutant::kNoZeroFallback, "zero-enotsup-fua.toml"},         {Mutant::kLeakSerialisingCount, "overlapping-writers.toml"},
       {Mutant::kOverlapStartOnly, "overlapping-writers.toml"},   {Mutant::kParentDrainSkipped, "backend-drains.toml"},
       {Mutant::kFlattenWriteErrno, "driver-errors.toml"},        {Mutant::kRefinementErrorPassed, "driver-errors.toml"},
+      {Mutant::kFuaNotPassed, "request-flags.toml"},
   };
   for (const Case& c : cases) {
     const engine::MutantInfo* info = nullptr;
