@@ -90,7 +90,7 @@ sim::Task<int> bdrv_co_pdiscard(BlockDriverState& bs, std::int64_t offset, int b
     if (!failed) ret = 0;
   }
   // Like a write, a discard changes what a flush must cover and what is dirty.
-  ++bs.write_gen;
+  if (!mutated(Mutant::kDiscardNoWriteGen)) ++bs.write_gen;
   bdrv_set_dirty(bs, req.offset, static_cast<std::int64_t>(req.bytes));
   co_await tracked_request_end(req, ret);
   bdrv_dec_in_flight(bs);

@@ -32,6 +32,9 @@ const std::vector<MutantInfo>& all_mutants() {
       {Mutant::kFuaNotPassed, "fua-not-passed",
        "a write's FUA is emulated with a flush even where the driver takes FUA: the data is right, the disk is asked "
        "for more than the guest did", "driver-calls"},
+      {Mutant::kDiscardNoWriteGen, "discard-no-write-gen",
+       "a discard does not advance write_gen: a flush of a node clean before it skips the disk, and the zeroes the "
+       "disk was asked for stay volatile", "flush-order"},
   };
   return kAll;
 }

@@ -84,7 +84,7 @@ void ScenarioRun::observe_driver_ops(const sim::TraceEvent& e) {
   if (e.kind == sim::EventKind::kDriverIssue) {
     open.push_back(OpenDriverOp{e.a, false});
     const sim::Coroutine* co = world_.current_coroutine();
-    if (checking(Oracle::kDriverCalls) && co != nullptr && co->id() == e.co && co->annotation() != nullptr) {
+    if (co != nullptr && co->id() == e.co && co->annotation() != nullptr) {
       static_cast<CommandState*>(co->annotation())
           ->driver_calls.push_back(DriverCall{e.label, e.label2, e.b, e.c, static_cast<unsigned>(e.d)});
     }
@@ -241,6 +241,31 @@ void ScenarioRun::judge_errors(const Job& job, const Command& cmd, int ret, cons
               sim::cat(command_where(scenario_, job, cmd), " failed with ", engine::errno_name(ret),
                        ", but the driver errors the reference passes up are others (", seen, ")"));
   }
+}
+
+// A discard is advisory: the model lets a discarded byte keep any value it
+// may have held. But when the whole range reached the disk below (the trace's
+// driver discards on the node storing the data cover it, none failed) and
+// that disk zeroes what it discards (a mem node with discard = "zero"), the
+// zeroes are a write like any other: a flush must make them durable.
+void ScenarioRun::keep_discard_if_carried_out(const Job& job, const Command& cmd, const CommandState& state) {
+  const Node& home = data_home(*job.node);
+  if (home.mem == nullptr || !home.spec->mem.discard || home.spec->mem.discard_advisory) return;
+  if (!state.driver_errors.empty() || cmd.bytes == 0) return;
+  const sim::Trace& trace = world_.trace();
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> pieces;
+  for (const DriverCall& call : state.driver_calls) {
+    if (call.node == home.bs->trace_label() && trace.text(call.op) == "pdiscard") {
+      pieces.emplace_back(call.offset, call.offset + call.bytes);
+    }
+  }
+  std::sort(pieces.begin(), pieces.end());
+  std::uint64_t covered = cmd.offset;
+  for (const auto& [lo, hi] : pieces) {
+    if (lo > covered) break;
+    covered = std::max(covered, hi);
+  }
+  if (covered >= cmd.offset + cmd.bytes) job.checked->history.discard_carried_out(state.record);
 }
 
 ErrorSite ScenarioRun::error_site(const Job& job, std::uint32_t node_label) const {

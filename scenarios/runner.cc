@@ -481,6 +481,9 @@ void ScenarioRun::end_command(CommandState& state, int ret) {
   const bool composite = cmd.op == Command::Op::kMakeZero || cmd.write_sync;
   const bool straddled = composite && crashes_ != state.crashes;
   if (state.recorded) checked.history.complete(state.record, ended, ret >= 0 && !straddled);
+  if (state.recorded && cmd.op == Command::Op::kDiscard && ret >= 0 && crashes_ == state.crashes) {
+    keep_discard_if_carried_out(job, cmd, state);
+  }
   // A read is judged against the history it read from. A crash drains every
   // request before it cuts, so a read that began before one read its data
   // before it too; when its command ends only after (a sync wrapper still

@@ -253,6 +253,7 @@ class ScenarioRun {
   void judge_errors(const Job& job, const Command& cmd, int ret, const CommandState& state);
   void observe_driver_ops(const sim::TraceEvent& e);
   void judge_driver_calls(const Job& job, const Command& cmd, int ret, const CommandState& state);
+  void keep_discard_if_carried_out(const Job& job, const Command& cmd, const CommandState& state);
   // Where a driver error of a job's command was made, for the error table.
   ErrorSite error_site(const Job& job, std::uint32_t node_label) const;
   // run_events.cc: the medium events and what they mean for the oracles.

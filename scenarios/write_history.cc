@@ -215,6 +215,14 @@ void WriteHistory::settle_durable(std::size_t id) {
   records_[id].fua = true;
 }
 
+void WriteHistory::discard_carried_out(std::size_t id) {
+  SIM_ASSERT(id < records_.size() && records_[id].discard && records_[id].completed != kNeverSettles,
+             "only a completed discard is carried out");
+  records_[id].discard = false;
+  records_[id].zeroes = true;
+  records_[id].carried_out = true;
+}
+
 ByteValues WriteHistory::allowed_among(std::uint64_t i, const std::vector<const WriteRecord*>& covering,
                                        const Cutoff& cutoff) const {
   ByteValues out;
@@ -369,7 +377,7 @@ std::string_view wrong_content_name(WrongContent kind, bool seen_by_read) {
 }
 
 std::string write_kind(const WriteRecord& w) {
-  if (w.discard) return "discard";
+  if (w.discard || w.carried_out) return "discard";
   if (w.zeroes) return w.fua ? "write -z -f" : "write -z";
   return w.fua ? "write -f" : "write";
 }

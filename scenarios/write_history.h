@@ -28,6 +28,7 @@ struct WriteRecord {
   bool discard = false;
   bool fua = false;
   bool zeroes = false;  // a zero write (value 0)
+  bool carried_out = false;  // a discard the disk zeroed: judged as a zero write
   std::uint64_t issued = 0;
   // Completion time on the logical clock; kNeverSettles while in flight or if the
   // write failed (a failed write may have landed in part, at any time).
@@ -107,6 +108,10 @@ class WriteHistory {
   // A completed write that a flush covering it made durable since (the flush
   // of bdrv_pwrite_sync): from now on it counts as a completed FUA write.
   void settle_durable(std::size_t id);
+  // A completed discard that the disk is known to have carried out exactly
+  // (it zeroes what it discards): from now on it is a zero write, which a
+  // later flush must make durable like any other.
+  void discard_carried_out(std::size_t id);
 
   // The values byte `i` may hold under `cutoff`, sorted, without repeats.
   ByteValues allowed(std::uint64_t i, const Cutoff& cutoff) const;

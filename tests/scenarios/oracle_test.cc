@@ -124,6 +124,14 @@ TEST_CASE("driver-calls: a FUA the driver takes must reach it, and the oracle's 
   CHECK_FALSE(first_failure(others, 5, {Mutant::kFuaNotPassed}).has_value());
 }
 
+TEST_CASE("flush-order: a discard the disk carried out must be durable after a flush") {
+  const scenarios::Scenario s = only(library("request-flags.toml"), {Oracle::kFlushOrder});
+  CHECK_FALSE(first_failure(s, 10).has_value());
+  auto r = first_failure(s, 10, {Mutant::kDiscardNoWriteGen});
+  require_caught(r, Oracle::kFlushOrder);
+  CHECK_THAT(r->verdict.shape, Catch::Contains("discard"));
+}
+
 TEST_CASE("hygiene: a serialising count that never drops is caught at the end") {
   const scenarios::Scenario s = only(library("overlapping-writers.toml"), {Oracle::kHygiene});
   CHECK_FALSE(first_failure(s, 5).has_value());
@@ -192,7 +200,7 @@ TEST_CASE("every mutant is caught by the oracle it names, somewhere in the libra
       {Mutant::kNoZeroFallback, "zero-enotsup-fua.toml"},         {Mutant::kLeakSerialisingCount, "overlapping-writers.toml"},
       {Mutant::kOverlapStartOnly, "overlapping-writers.toml"},   {Mutant::kParentDrainSkipped, "backend-drains.toml"},
       {Mutant::kFlattenWriteErrno, "driver-errors.toml"},        {Mutant::kRefinementErrorPassed, "driver-errors.toml"},
-      {Mutant::kFuaNotPassed, "request-flags.toml"},
+      {Mutant::kFuaNotPassed, "request-flags.toml"},          {Mutant::kDiscardNoWriteGen, "request-flags.toml"},
   };
   for (const Case& c : cases) {
     const engine::MutantInfo* info = nullptr;
