@@ -43,6 +43,19 @@ const std::vector<FixInfo>& all_fixes() {
        "bdrv_inactivate_all, when another QEMU owns the image)",
        "treat the range as allocated on an inactive node, so nothing is written (QEMU 4.2, 8644476e51, \"block: "
        "Skip COR for inactive nodes\")"},
+      {Fix::kPaddingWaitsOnce, "padded-write-waits-twice",
+       "an unaligned write waits for serialising requests before its head read-modify-write and again before its "
+       "tail one; a serialising write that passed a waiting one (wait_serialising_requests skips requests that "
+       "wait) can make the second wait wait, and the reference asserts it does not "
+       "(assert(!waited || !use_local_qiov)): QEMU aborts",
+       "mark the request serialising and wait once before reading both head and tail (QEMU 4.1, 7a3f542fbd, "
+       "\"block/io: refactor padding\")"},
+      {Fix::kLateWaitUnasserted, "late-serialising-wait",
+       "a serialising write waits for serialising requests once more before its driver write, and the reference "
+       "asserts that this wait does not wait (assert(!waited || !req->serialising)); a serialising write that "
+       "passed it while it waited for another breaks that: QEMU aborts",
+       "wait without the assertion where the request was not flagged BDRV_REQ_SERIALISING (QEMU 5.0, 18fbd0dec7, "
+       "\"block/io: wait for serialising requests when a request becomes serialising\")"},
   };
   return kAll;
 }

@@ -20,6 +20,8 @@ enum class Fix : unsigned char {
   kDrainWalkGraphChange,  // bdrv_drain_recurse's walk of the children survives a graph change
   kNoFlushGen,            // a flush that cache.no-flush kept from the disk records no generation
   kCorInactive,           // copy-on-read writes nothing back to an inactive node
+  kPaddingWaitsOnce,      // a padded write waits once, before reading both head and tail
+  kLateWaitUnasserted,    // a serialising write may wait again before its driver write (no assertion)
   kCount,
 };
 

@@ -37,7 +37,7 @@ sim::Task<int> bdrv_aligned_pwritev(BdrvChild& child, BdrvTrackedRequest& req, s
   bool waited = co_await wait_serialising_requests(req);
   // A serialising request waited before its read-modify-write reads; waiting now
   // would mean its padding was read while a conflicting write ran.
-  SIM_CHECK("aligned_pwritev.no_late_serialising_wait", !waited || !req.serialising,
+  SIM_CHECK("aligned_pwritev.no_late_serialising_wait", !waited || !req.serialising || fixed(Fix::kLateWaitUnasserted),
             "serialising write waited after its RMW reads: " + req.describe());
   SIM_CHECK("aligned_pwritev.within_overlap_start", req.overlap_offset <= offset, "write starts before its tracked range");
   SIM_CHECK("aligned_pwritev.within_overlap_end",
@@ -142,9 +142,15 @@ sim::Task<int> bdrv_co_pwritev(BdrvChild& child, std::int64_t offset, std::uint6
     goto out;
   }
 
-  if (offset & (align - 1)) {
+  // With Fix::kPaddingWaitsOnce (QEMU 4.1): one wait before both reads.
+  if (((offset & (align - 1)) != 0 || tail_parts != 0) && fixed(Fix::kPaddingWaitsOnce)) {
     mark_request_serialising(req, static_cast<std::uint64_t>(align));
     co_await wait_serialising_requests(req);
+  }
+
+  if (offset & (align - 1)) {
+    mark_request_serialising(req, static_cast<std::uint64_t>(align));
+    if (!fixed(Fix::kPaddingWaitsOnce)) co_await wait_serialising_requests(req);
     head_buf = qemu_blockalign(bs, a);
     IoVector head_qiov(absl::MakeSpan(head_buf.data(), a));
     co_await bdrv_debug_event(bs, BlkdebugEvent::kPwritevRmwHead);
@@ -166,7 +172,8 @@ sim::Task<int> bdrv_co_pwritev(BdrvChild& child, std::int64_t offset, std::uint6
 
   if ((offset + static_cast<std::int64_t>(bytes)) & (align - 1)) {
     mark_request_serialising(req, static_cast<std::uint64_t>(align));
-    bool waited = co_await wait_serialising_requests(req);
+    bool waited = false;
+    if (!fixed(Fix::kPaddingWaitsOnce)) waited = co_await wait_serialising_requests(req);
     // The head RMW read already waited: a second wait here would mean its read is stale.
     SIM_CHECK("co_pwritev.tail_wait_before_head_read", !waited || !use_local,
               "tail RMW waited after the head RMW read: " + req.describe());

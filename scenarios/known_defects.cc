@@ -21,6 +21,10 @@ std::span<const KnownDefect> known_defects() {
        "a flush skipped for cache.no-flush counts as done: once no-flush is off, the next flush skips the disk"},
       {"cor-inactive", engine::Fix::kCorInactive, "invariant:driver.write_on_inactive", {},
        "copy-on-read writes back into an inactive node"},
+      {"padded-write-waits-twice", engine::Fix::kPaddingWaitsOnce, "invariant:co_pwritev.tail_wait_before_head_read", {},
+       "an unaligned write's tail read-modify-write waits after its head read (assert: QEMU aborts)"},
+      {"late-serialising-wait", engine::Fix::kLateWaitUnasserted, "invariant:aligned_pwritev.no_late_serialising_wait",
+       {}, "a serialising write waits again after its read-modify-write reads (assert: QEMU aborts)"},
   };
   return kAll;
 }
