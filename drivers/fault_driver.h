@@ -88,6 +88,8 @@ class FaultDriver final : public engine::BlockDriver {
   std::int64_t getlength(const engine::BlockDriverState& bs) const override;
   // blkdebug_open: FUA, and for zero writes FUA and MAY_UNMAP, as far as the file takes them.
   void configure_node(engine::BlockDriverState& bs) const override;
+  // blkdebug of the time: a filter without a truncate of its own (bdrv_truncate passes it to the file).
+  bool is_filter() const override { return true; }
   sim::Task<int> co_preadv(engine::BlockDriverState& bs, std::uint64_t offset, std::uint64_t bytes,
                            engine::IoVector& qiov, unsigned flags) override;
   sim::Task<int> co_pwritev(engine::BlockDriverState& bs, std::uint64_t offset, std::uint64_t bytes,

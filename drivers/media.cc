@@ -79,6 +79,22 @@ void Media::zero(std::uint64_t offset, std::uint64_t bytes, bool fua) {
   pending_.push_back(std::move(p));
 }
 
+void Media::truncate(std::uint64_t length) {
+  const std::uint64_t capacity = visible_.size();
+  SIM_ASSERT(length <= capacity, "truncate past the medium's capacity");
+  visible_.zero(length, capacity - length);
+  durable_base_.zero(length, capacity - length);
+  for (Pending& p : pending_) {
+    if (p.offset >= length) {
+      p.bytes = 0;
+    } else if (p.offset + p.bytes > length) {
+      p.bytes = length - p.offset;
+    }
+    if (!p.data.empty()) p.data.resize(p.bytes);
+  }
+  std::erase_if(pending_, [](const Pending& p) { return p.bytes == 0; });
+}
+
 void Media::flush_complete(std::uint64_t ticket) {
   // Everything that completed before the flush began is now durable, in order.
   while (!pending_.empty() && pending_.front().seq <= ticket) {

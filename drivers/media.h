@@ -43,6 +43,10 @@ class Media {
 
   void write(std::uint64_t offset, std::uint64_t bytes, const engine::IoVector& qiov, bool fua);
   void zero(std::uint64_t offset, std::uint64_t bytes, bool fua);
+  // A file shortened to `length`: every byte past it is zero, visible and
+  // durable, and no cached write keeps any (the length is metadata this model
+  // treats as durable at once).
+  void truncate(std::uint64_t length);
 
   // A flush: begin() before the device starts it, complete(ticket) when it has
   // succeeded. Writes completed between the two are not covered.

@@ -15,7 +15,7 @@ using engine::BDRV_SECTOR_BITS;
 using engine::BDRV_SECTOR_SIZE;
 
 MemDriver::MemDriver(std::uint64_t size_bytes, MemConfig config, sim::Rng& latency_rng)
-    : media_(size_bytes, config.write_cache), config_(config), rng_(latency_rng) {
+    : media_(size_bytes, config.write_cache), config_(config), rng_(latency_rng), length_(size_bytes) {
   SIM_ASSERT(size_bytes <= kMaxSizeBytes, "mem driver size above its limit");
   SIM_ASSERT(config.latency.min_ns <= config.latency.max_ns && config.latency.max_ns <= kMaxLatencyNs,
              "mem driver latency out of range");
@@ -25,7 +25,7 @@ MemDriver::MemDriver(std::uint64_t size_bytes, LatencyRange latency, sim::Rng& l
     : MemDriver(size_bytes, MemConfig{.latency = latency}, latency_rng) {}
 
 std::uint32_t MemDriver::ops() const {
-  std::uint32_t ops = engine::kRefreshLimits;
+  std::uint32_t ops = engine::kRefreshLimits | engine::kTruncate;
   switch (config_.style) {
     case MemConfig::Style::kBytes: ops |= engine::kCoPreadv | engine::kCoPwritev; break;
     case MemConfig::Style::kSectors: ops |= engine::kCoReadv | engine::kCoWritev; break;
@@ -75,7 +75,24 @@ void MemDriver::refresh_limits(engine::BlockDriverState& bs) {
 }
 
 std::int64_t MemDriver::getlength(const engine::BlockDriverState&) const {
-  return static_cast<std::int64_t>(media_.size());
+  return static_cast<std::int64_t>(length_);
+}
+
+void MemDriver::set_length(std::uint64_t length) {
+  SIM_ASSERT(length <= media_.size(), "mem length above its capacity");
+  length_ = length;
+}
+
+int MemDriver::truncate(engine::BlockDriverState& bs, std::int64_t offset) {
+  check_node_has_driver(bs, "truncate");
+  // A file's ftruncate: the bytes past the new length are gone (from the
+  // cache and the disk at once: the length is metadata this model keeps
+  // durable), and growing again reveals zeroes. Past the capacity: no space.
+  if (offset < 0 || static_cast<std::uint64_t>(offset) > media_.size()) return -ENOSPC;
+  media_.truncate(static_cast<std::uint64_t>(offset));
+  length_ = static_cast<std::uint64_t>(offset);
+  ++truncates_;
+  return 0;
 }
 
 int MemDriver::get_info(engine::BlockDriverState&, engine::BlockDriverInfo* bdi) {
@@ -142,6 +159,7 @@ int MemDriver::do_write(std::uint64_t offset, std::uint64_t bytes, engine::IoVec
   ++writes_;
   if (offset + bytes > media_.size()) return -ENOSPC;
   media_.write(offset, bytes, qiov, fua);
+  length_ = std::max(length_, offset + bytes);  // a write past the end grows the file
   return 0;
 }
 
@@ -284,6 +302,7 @@ sim::Task<int> MemDriver::co_pwrite_zeroes(engine::BlockDriverState& bs, std::in
   ++zero_writes_;
   if (static_cast<std::uint64_t>(offset + bytes) > media_.size()) co_return -ENOSPC;
   media_.zero(static_cast<std::uint64_t>(offset), static_cast<std::uint64_t>(bytes), (flags & engine::BDRV_REQ_FUA) != 0);
+  length_ = std::max(length_, static_cast<std::uint64_t>(offset + bytes));
   co_return 0;
 }
 

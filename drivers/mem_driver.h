@@ -67,6 +67,12 @@ class MemDriver final : public engine::BlockDriver {
   std::string_view protocol_name() const override { return "mem"; }
   std::uint32_t ops() const override;
   std::int64_t getlength(const engine::BlockDriverState& bs) const override;
+  int truncate(engine::BlockDriverState& bs, std::int64_t offset) override;
+  // The file's length (at most its capacity, the size it was made with):
+  // truncate sets it, writes past it grow it.
+  void set_length(std::uint64_t length);
+  std::uint64_t length() const { return length_; }
+  std::uint64_t truncates() const { return truncates_; }
 
   sim::Task<int> co_preadv(engine::BlockDriverState& bs, std::uint64_t offset, std::uint64_t bytes,
                            engine::IoVector& qiov, unsigned flags) override;
@@ -178,6 +184,8 @@ class MemDriver final : public engine::BlockDriver {
   MemConfig config_;
   FlushGate flush_gate_;
   sim::Rng& rng_;
+  std::uint64_t length_ = 0;
+  std::uint64_t truncates_ = 0;
   bool fail_next_submission_ = false;
   std::uint32_t failed_flushes_ = 0;
   std::uint64_t reads_ = 0;

@@ -8,12 +8,17 @@ namespace drivers {
 
 std::uint32_t RawFormat::ops() const {
   return engine::kCoPreadv | engine::kCoPwritev | engine::kCoPwriteZeroes | engine::kCoPdiscard |
-         engine::kCoGetBlockStatus | engine::kGetInfo | engine::kCoIoctl;
+         engine::kCoGetBlockStatus | engine::kGetInfo | engine::kCoIoctl | engine::kTruncate;
 }
 
 std::int64_t RawFormat::getlength(const engine::BlockDriverState& bs) const {
   SIM_ASSERT(bs.file != nullptr, "raw format without a file child");
   return bs.file->bs->total_sectors * engine::BDRV_SECTOR_SIZE;
+}
+
+int RawFormat::truncate(engine::BlockDriverState& bs, std::int64_t offset) {
+  check_node_has_driver(bs, "truncate");
+  return engine::bdrv_truncate(*bs.file, offset);
 }
 
 void RawFormat::configure_node(engine::BlockDriverState& bs) const { engine::inherit_request_flags(bs); }

@@ -15,6 +15,14 @@ class RawFormat final : public engine::BlockDriver {
   std::int64_t getlength(const engine::BlockDriverState& bs) const override;
   // raw_open: FUA, and for zero writes FUA and MAY_UNMAP, as far as the file takes them.
   void configure_node(engine::BlockDriverState& bs) const override;
+  // raw-format's has_variable_length: its length is its file's, read each time.
+  bool has_variable_length() const override { return true; }
+  // raw without offset or size options: its file is its filtered child.
+  bool filters_child(const engine::BlockDriverState& bs, const engine::BdrvChild& child) const override {
+    return bs.file == &child;
+  }
+  // raw_truncate: resize the file (no offset or size options here).
+  int truncate(engine::BlockDriverState& bs, std::int64_t offset) override;
   sim::Task<int> co_preadv(engine::BlockDriverState& bs, std::uint64_t offset, std::uint64_t bytes,
                            engine::IoVector& qiov, unsigned flags) override;
   sim::Task<int> co_pwritev(engine::BlockDriverState& bs, std::uint64_t offset, std::uint64_t bytes,

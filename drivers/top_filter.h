@@ -16,6 +16,8 @@ class TopFilter final : public engine::BlockDriver {
   std::string_view format_name() const override { return "mirror_top"; }
   std::uint32_t ops() const override;
   std::int64_t getlength(const engine::BlockDriverState& bs) const override;
+  // mirror_top / commit_top are filters, but on a backing child: bdrv_truncate finds no file to pass to.
+  bool is_filter() const override { return true; }
   sim::Task<int> co_preadv(engine::BlockDriverState& bs, std::uint64_t offset, std::uint64_t bytes,
                            engine::IoVector& qiov, unsigned flags) override;
   sim::Task<int> co_pwritev(engine::BlockDriverState& bs, std::uint64_t offset, std::uint64_t bytes,

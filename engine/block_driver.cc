@@ -105,6 +105,13 @@ sim::Task<int> BlockDriver::co_ioctl(BlockDriverState&, unsigned long, void*) {
   UNIMPLEMENTED("co_ioctl");
   co_return -ENOTSUP;
 }
+int BlockDriver::truncate(BlockDriverState&, std::int64_t) { return -ENOTSUP; }
+
+bool BlockDriver::filters_child(const BlockDriverState& bs, const BdrvChild& child) const {
+  if (!is_filter()) return false;
+  return bs.file != nullptr ? bs.file == &child : bs.backing == &child;
+}
+
 int BlockDriver::get_info(BlockDriverState&, BlockDriverInfo*) {
   UNIMPLEMENTED("get_info");
   return -ENOTSUP;

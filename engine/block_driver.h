@@ -53,6 +53,7 @@ enum DriverOp : std::uint32_t {
   kCoIoctl = 1u << 21,
   kGetInfo = 1u << 22,
   kDebugEvent = 1u << 23,
+  kTruncate = 1u << 24,
 };
 
 // BlockDriverInfo: what get_info reports.
@@ -106,6 +107,15 @@ class BlockDriver {
   // Reads beyond the reported length are allowed to return zeroes; a driver whose
   // length changes by itself says so and the engine re-reads it.
   virtual bool has_variable_length() const { return false; }
+  // A filter passes what it does not implement to its file (BlockDriver's
+  // is_filter): bdrv_truncate does so for resizing.
+  virtual bool is_filter() const { return false; }
+  // Whether the node's length is `child`'s (a filter's data child; raw's file):
+  // with Fix::kResizeBelowFilter a resize of that child refreshes this node.
+  virtual bool filters_child(const BlockDriverState& bs, const BdrvChild& child) const;
+  // bdrv_truncate's driver call (PREALLOC_MODE_OFF): resize the node to
+  // `offset` bytes; 0 or a negative errno. Synchronous, as in the reference.
+  virtual int truncate(BlockDriverState& bs, std::int64_t offset);
   virtual std::int64_t getlength(const BlockDriverState& bs) const = 0;
   // What the driver's bdrv_open sets on its node once its children are
   // attached: the request flags it takes (supported_write_flags,

@@ -49,6 +49,11 @@ bool BdrvDirtyBitmap::get(std::int64_t offset) const {
   return dirty_.contains(static_cast<std::uint64_t>(offset) / granularity_);
 }
 
+void BdrvDirtyBitmap::truncate(std::int64_t bytes) {
+  const auto chunks = (static_cast<std::uint64_t>(std::max<std::int64_t>(bytes, 0)) + granularity_ - 1) / granularity_;
+  dirty_.erase(dirty_.lower_bound(chunks), dirty_.end());
+}
+
 BlockDriverState::BlockDriverState(std::string node_name, sim::AioContext& ctx, BlockDriver& drv,
                                    std::int64_t size_bytes)
     : reqs_lock(node_name + ".reqs_lock"),

@@ -58,6 +58,7 @@ struct BdrvChild;
 struct BdrvChildRole {
   std::function<void(BdrvChild&)> drained_begin;
   std::function<void(BdrvChild&)> drained_end;
+  std::function<void(BdrvChild&)> resize;  // the child's length changed (bdrv_truncate)
 };
 
 // block.c's roles for a node's file and backing children (engine/child_roles.cc).
@@ -93,6 +94,8 @@ class BdrvDirtyBitmap {
   explicit BdrvDirtyBitmap(std::uint32_t granularity) : granularity_(granularity) {}
   void set(std::int64_t offset, std::int64_t bytes);
   bool get(std::int64_t offset) const;
+  // hbitmap_truncate: the bitmap now covers `bytes` bytes; chunks past them are gone.
+  void truncate(std::int64_t bytes);
   std::uint64_t count() const { return dirty_.size(); }  // dirty chunks
   std::uint32_t granularity() const { return granularity_; }
   bool readonly = false;  // a read-only bitmap forbids writes (-EPERM)

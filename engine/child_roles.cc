@@ -6,6 +6,8 @@
 // drains; the port keeps the reference's behaviour and its costs.)
 #include "engine/block_driver_state.h"
 #include "engine/drain.h"
+#include "engine/fixes.h"
+#include "engine/io_internal.h"
 #include "sim/invariant.h"
 
 namespace engine {
@@ -20,9 +22,21 @@ BlockDriverState& parent_node(BdrvChild& child) {
 void child_cb_drained_begin(BdrvChild& child) { bdrv_drained_begin(parent_node(child)); }
 void child_cb_drained_end(BdrvChild& child) { bdrv_drained_end(parent_node(child)); }
 
+// The reference's roles have no resize callback: a node resized under a
+// filter leaves the filter's length and the filter's parents as they were
+// (known defect resize-below-filter). QEMU 10.2 (cbadaf57a7) refreshes a
+// parent whose filtered child was resized, and tells its parents in turn.
+void child_cb_resize(BdrvChild& child) {
+  if (!fixed(Fix::kResizeBelowFilter)) return;
+  BlockDriverState& parent = parent_node(child);
+  if (parent.drv() == nullptr || !parent.drv()->filters_child(parent, child)) return;
+  refresh_total_sectors(parent, parent.total_sectors);  // best effort, as there
+  bdrv_parent_cb_resize(parent);
+}
+
 }  // namespace
 
-const BdrvChildRole child_file{&child_cb_drained_begin, &child_cb_drained_end};
-const BdrvChildRole child_backing{&child_cb_drained_begin, &child_cb_drained_end};
+const BdrvChildRole child_file{&child_cb_drained_begin, &child_cb_drained_end, &child_cb_resize};
+const BdrvChildRole child_backing{&child_cb_drained_begin, &child_cb_drained_end, &child_cb_resize};
 
 }  // namespace engine

@@ -56,6 +56,18 @@ const std::vector<FixInfo>& all_fixes() {
        "passed it while it waited for another breaks that: QEMU aborts",
        "wait without the assertion where the request was not flagged BDRV_REQ_SERIALISING (QEMU 5.0, 18fbd0dec7, "
        "\"block/io: wait for serialising requests when a request becomes serialising\")"},
+      {Fix::kTruncateFilterStale, "truncate-filter-stale",
+       "bdrv_truncate of a filter without its own truncate (blkdebug) passes it to the file and returns: the "
+       "filter keeps its old length (reads past it read zeroes although the file holds data), its dirty bitmaps "
+       "keep their size and its parents (a device) are never told",
+       "go on after the file's truncate as after a native one: refresh the length, truncate the bitmaps, tell the "
+       "parents, count a write (QEMU 4.2, 6b7e8f8b1c, \"block: Handle filter truncation like native impl.\")"},
+      {Fix::kResizeBelowFilter, "resize-below-filter",
+       "a node resized below a filter (raw, blkdebug) tells only its own parents, and block.c's child roles have no "
+       "resize callback: the filter keeps its length (blkdebug's reads past it read zeroes) and the device above it "
+       "is never told of the new size",
+       "a child role's resize refreshes a parent whose length is that child's and tells the parent's parents "
+       "(QEMU 10.2, cbadaf57a7, \"block: implement 'resize' callback for child_of_bds class\")"},
   };
   return kAll;
 }

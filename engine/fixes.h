@@ -22,6 +22,8 @@ enum class Fix : unsigned char {
   kCorInactive,           // copy-on-read writes nothing back to an inactive node
   kPaddingWaitsOnce,      // a padded write waits once, before reading both head and tail
   kLateWaitUnasserted,    // a serialising write may wait again before its driver write (no assertion)
+  kTruncateFilterStale,   // a filter's truncate refreshes its length, bitmaps and parents as a native one
+  kResizeBelowFilter,     // a resize of a filter's child refreshes the filter and tells its parents
   kCount,
 };
 

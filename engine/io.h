@@ -60,6 +60,10 @@ void bdrv_round_to_clusters(BlockDriverState& bs, std::int64_t offset, std::uint
 // --- sync wrappers (sync_wrappers.cc), from outside any coroutine: each creates
 // a coroutine in the node's context and polls until it ends. Byte counts on
 // success where the reference returns them. ---
+// bdrv_truncate (block.c): resize the node under `child` to `offset` bytes,
+// from outside coroutines; 0 or a negative errno (engine/truncate.cc).
+int bdrv_truncate(BdrvChild& child, std::int64_t offset);
+
 int bdrv_read(BdrvChild& child, std::int64_t sector_num, std::uint8_t* buf, int nb_sectors);
 int bdrv_write(BdrvChild& child, std::int64_t sector_num, const std::uint8_t* buf, int nb_sectors);
 int bdrv_pread(BdrvChild& child, std::int64_t offset, void* buf, int bytes);

@@ -27,6 +27,10 @@ inline std::int64_t max_transfer_for(const BlockDriverState& bs, std::int64_t al
 }
 
 // Reads an aligned range for a tracked request (also the RMW reads of a write).
+// block.c's refresh_total_sectors and bdrv_parent_cb_resize (engine/truncate.cc).
+int refresh_total_sectors(BlockDriverState& bs, std::int64_t hint);
+void bdrv_parent_cb_resize(BlockDriverState& bs);
+
 sim::Task<int> bdrv_aligned_preadv(BdrvChild& child, BdrvTrackedRequest& req, std::int64_t offset,
                                    std::uint64_t bytes, std::int64_t align, IoVector& qiov, unsigned flags);
 // Writes an aligned range for a tracked request; qiov is nullptr for zero writes.

@@ -23,6 +23,7 @@ enum class Mutant : unsigned char {
   kRefinementErrorPassed, // block status fails when its refining query of the file fails (errors)
   kFuaNotPassed,          // FUA is emulated with a flush even where the driver takes it (driver-calls)
   kDiscardNoWriteGen,     // a discard does not count as a write: the next flush of a clean node skips it (flush-order)
+  kTruncateNoRefresh,     // bdrv_truncate does not refresh the node's length (parents)
   kCount,
 };
 

@@ -9,7 +9,8 @@
 
 namespace scenarios {
 
-const engine::BdrvChildRole BlockBackend::kRole{&BlockBackend::drained_begin, &BlockBackend::drained_end};
+const engine::BdrvChildRole BlockBackend::kRole{&BlockBackend::drained_begin, &BlockBackend::drained_end,
+                                                &BlockBackend::resize};
 
 namespace {
 // The backend whose root child this is: the child is the backend's member.
@@ -30,6 +31,17 @@ void BlockBackend::drained_begin(engine::BdrvChild& child) {
   BlockBackend& blk = backend_of(child);
   ++blk.drained_begins_;
   if (++blk.quiesce_counter_ == 1 && blk.device_hook_) blk.device_hook_(true);
+}
+
+void BlockBackend::resize(engine::BdrvChild& child) {
+  // blk_root_resize: the device is told (a guest would see a capacity change).
+  ++backend_of(child).resizes_;
+}
+
+int BlockBackend::truncate(std::int64_t offset) {
+  // blk_truncate: no medium, no resize.
+  if (!engine::bdrv_is_inserted(*root_.bs)) return -ENOMEDIUM;
+  return engine::bdrv_truncate(root_, offset);
 }
 
 void BlockBackend::drained_end(engine::BdrvChild& child) {

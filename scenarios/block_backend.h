@@ -74,6 +74,10 @@ class BlockBackend {
   int quiesce_counter() const { return quiesce_counter_; }
   std::uint64_t drained_begins() const { return drained_begins_; }
   std::uint64_t drained_ends() const { return drained_ends_; }
+  // Resize callbacks the device got (blk_root_resize).
+  std::uint64_t resizes() const { return resizes_; }
+  // blk_truncate, from the main loop.
+  int truncate(std::int64_t offset);
   // A callback that was not balanced: drained_end without a drained_begin.
   bool unbalanced() const { return unbalanced_; }
   // Requests waiting because the backend is quiesced.
@@ -83,6 +87,7 @@ class BlockBackend {
   static const engine::BdrvChildRole kRole;
   static void drained_begin(engine::BdrvChild& child);
   static void drained_end(engine::BdrvChild& child);
+  static void resize(engine::BdrvChild& child);
 
   int check_byte_request(std::int64_t offset, std::uint64_t bytes) const;
   sim::Task<void> wait_while_drained();
@@ -93,6 +98,7 @@ class BlockBackend {
   int quiesce_counter_ = 0;
   std::uint64_t drained_begins_ = 0;
   std::uint64_t drained_ends_ = 0;
+  std::uint64_t resizes_ = 0;
   bool unbalanced_ = false;
   sim::CoQueue queued_requests_;
   std::function<void(bool)> device_hook_;

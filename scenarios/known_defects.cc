@@ -25,6 +25,10 @@ std::span<const KnownDefect> known_defects() {
        "an unaligned write's tail read-modify-write waits after its head read (assert: QEMU aborts)"},
       {"late-serialising-wait", engine::Fix::kLateWaitUnasserted, "invariant:aligned_pwritev.no_late_serialising_wait",
        {}, "a serialising write waits again after its read-modify-write reads (assert: QEMU aborts)"},
+      {"truncate-filter-stale", engine::Fix::kTruncateFilterStale, "oracle:parents [resize: ", {"(through a filter)"},
+       "a truncate through a filter leaves the filter's length and its parents as they were"},
+      {"resize-below-filter", engine::Fix::kResizeBelowFilter, "oracle:parents [resize: ", {"(resized below it)"},
+       "a node resized below a filter: the filter and the device above it are not told"},
   };
   return kAll;
 }

@@ -32,6 +32,9 @@ struct NodeSpec {
   engine::DetectZeroes detect_zeroes = engine::DetectZeroes::kOff;
   std::string iothread;  // the AioContext the node runs in ("": the main loop)
   std::uint64_t size = 1 << 20;  // mem, null, cow (virtual size)
+  // mem: the most the file may hold, above `size` when a truncate grows it
+  // (the parser raises it to the largest truncate that lands here).
+  std::uint64_t capacity = 0;
   drivers::MemConfig mem;
   std::string image;  // mem: initial content from a raw file, as the scenario names it
   // Its bytes, read when the scenario is parsed (or carried by a repro file):

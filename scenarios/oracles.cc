@@ -41,6 +41,10 @@ const std::vector<OracleInfo>& all_oracles() {
        "lies in the request widened to the alignments above it (a discard: in the request itself), a successful "
        "write's range is written, and FUA and MAY_UNMAP reach every driver that declares them",
        false},
+      {Oracle::kParents, "parents",
+       "after a truncate resized a node, every device whose data lives on it was told (a resize callback) and sees "
+       "the new length",
+       false},
       {Oracle::kExpect, "expect",
        "each command's outcome is the one the scenario states: read -P's pattern, and \"=> ok\" or \"=> EIO\" "
        "after a command",

@@ -21,6 +21,7 @@ enum class Oracle : std::uint8_t {
   kAllocation,     // allocation queries agree with the writes and the chain
   kDirtyBitmaps,   // every range written while a dirty bitmap was enabled is dirty in it
   kDriverCalls,    // a command's driver writes land in its range, cover it, carry its flags
+  kParents,        // every device whose data was resized is told and sees the new length
   kExpect,         // always on: the outcomes the scenario itself states (read -P, "=> EIO")
   kLiveness,       // always on: deadlock with its wait cycle, step and time budgets
   kInvariants,     // always on: the engine's checked assertions

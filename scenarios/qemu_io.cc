@@ -32,7 +32,7 @@ absl::Status error(std::string message) { return absl::InvalidArgumentError(mess
 
 constexpr std::string_view kVerbs =
     "read, readv, write, writev, aio_read, aio_readv, aio_write, aio_writev, discard, aio_discard, alloc, map, flush, "
-    "aio_flush, sleep, ioctl, aio_ioctl, aio_cancel, make_zero, pwrite_sync, break, remove_break, resume or "
+    "aio_flush, sleep, ioctl, aio_ioctl, aio_cancel, make_zero, truncate, pwrite_sync, break, remove_break, resume or "
     "wait_break";
 
 std::string flag_list(bool is_write) {
@@ -215,6 +215,17 @@ absl::StatusOr<Command> parse_command(std::string_view text) {
     if (words.size() > 2 || (words.size() == 2 && words[1] != "-u")) return error("'make_zero' expects [-u]");
     cmd.unmap = words.size() == 2;
     return cmd;
+  } else if (verb == "truncate") {
+    // qemu-io's truncate: blk_truncate to LENGTH (no preallocation).
+    cmd.op = Command::Op::kTruncate;
+    if (words.size() != 2) return error("'truncate' expects LENGTH");
+    auto length = parse_qemu_io_number(words[1]);
+    if (!length.ok() || *length > kMaxTruncateBytes) {
+      return error(sim::cat("'truncate ", words[1], "': expected a length from 0 to ", kMaxTruncateBytes,
+                            " bytes (suffixes k, M, G, T, P)"));
+    }
+    cmd.offset = *length;
+    return cmd;
   } else if (verb == "pwrite_sync") {
     cmd.op = Command::Op::kWrite;
     cmd.write_sync = true;
@@ -396,6 +407,7 @@ std::string format_request(const Command& c) {
     case Command::Op::kAioCancel:
       return sim::cat("aio_cancel", c.cancel_async ? " -a" : "", c.cancel_back != 1 ? sim::cat(" ", c.cancel_back) : "");
     case Command::Op::kMakeZero: return c.unmap ? "make_zero -u" : "make_zero";
+    case Command::Op::kTruncate: return sim::cat("truncate ", c.offset);
     case Command::Op::kDiscard: verb = c.async ? "aio_discard" : "discard"; break;
     case Command::Op::kSleep: return sim::cat("sleep ", c.sleep_ms);
     case Command::Op::kAlloc: return sim::cat("alloc ", c.offset, " ", c.bytes);

@@ -49,12 +49,12 @@ struct Command {
   // The request commands come first (`op <= kFlush`); the breakpoint commands
   // come last: `op >= kBreak` is "needs a fault node".
   enum class Op : std::uint8_t {
-    kRead, kWrite, kDiscard, kAlloc, kMap, kFlush, kAioFlush, kIoctl, kAioCancel, kMakeZero, kSleep, kBreak,
+    kRead, kWrite, kDiscard, kAlloc, kMap, kFlush, kAioFlush, kIoctl, kAioCancel, kMakeZero, kTruncate, kSleep, kBreak,
     kRemoveBreak, kResume, kWaitBreak
   };
   Op op = Op::kRead;
   bool async = false;  // aio_read / aio_write
-  std::uint64_t offset = 0;
+  std::uint64_t offset = 0;  // truncate: the new length
   std::uint64_t bytes = 0;
   std::optional<std::uint8_t> pattern;  // -P (write: fill; read: verify)
   bool fua = false;                     // -f
@@ -105,6 +105,8 @@ inline constexpr std::uint64_t kMaxIoctlRequest = 0xffffffffULL;
 inline constexpr std::uint64_t kMaxCancelBack = 1024;
 // Largest offset: the engine's offsets are int64_t, as QEMU's.
 inline constexpr std::uint64_t kMaxCommandOffset = (1ULL << 63) - 1;
+// Largest length `truncate` may ask for: what a mem node can hold.
+inline constexpr std::uint64_t kMaxTruncateBytes = 1ULL << 62;
 // Most buffers in one readv/writev: above IOV_MAX (1024), every protocol node's
 // default max_iov. A scenario also keeps within its node's max_iov (scenario.cc).
 inline constexpr std::size_t kMaxCommandParts = 4096;

@@ -170,6 +170,7 @@ int ScenarioRun::ioctl_answer(const Job& job) const {
 }
 
 void ScenarioRun::judge_errors(const Job& job, const Command& cmd, int ret, const CommandState& state) {
+  if (cmd.op == Command::Op::kTruncate) return;  // judged when it ran (resized)
   if (cmd.op == Command::Op::kIoctl) {
     // No fault rule touches an ioctl: its answer follows from the graph.
     if (medium_changes(*job.node) != state.medium_changes) return;
@@ -201,7 +202,11 @@ void ScenarioRun::judge_errors(const Job& job, const Command& cmd, int ret, cons
   }
   // A backend refuses a request past the device's end itself, with -EIO
   // (blk_check_byte_request): no driver is asked.
-  if (job.backend != nullptr && cmd.op != Command::Op::kFlush && !cmd.vmstate) {
+  // After a truncate the device's length is a moving target: a backend's
+  // -EIO (past the end as it was when the request was checked) may be right.
+  const bool resized = resizes_[data_home(*job.node).index] != 0;
+  if (job.backend != nullptr && resized && ret == -EIO && cmd.op != Command::Op::kFlush) return;
+  if (job.backend != nullptr && cmd.op != Command::Op::kFlush && !cmd.vmstate && !resized) {
     const std::uint64_t size = scenario_.node_size(*job.node->spec);
     if (cmd.offset > size || cmd.bytes > size - cmd.offset) {
       if (ret != -EIO) {
@@ -383,12 +388,18 @@ void ScenarioRun::check_dirty_bitmaps() {
     auto checked = checked_.find(b.node);
     if (checked == checked_.end()) continue;
     const std::uint64_t g = b.bitmap->granularity();
-    for (const WriteRecord& w : checked->second.history.all_records()) {
-      if (w.discard || w.completed == kNeverSettles || w.bytes == 0) continue;
+    const auto& records = checked->second.history.all_records();
+    for (const WriteRecord& w : records) {
+      if (w.discard || w.truncation || w.completed == kNeverSettles || w.bytes == 0) continue;
+      // A truncate after the write began cut the bitmap at its new length.
+      std::uint64_t kept = UINT64_MAX;
+      for (const WriteRecord& t : records) {
+        if (t.truncation && t.issued > w.issued) kept = std::min(kept, (t.offset + g - 1) / g);
+      }
       bool inside = false;  // issued and completed within one enabled span
       for (const auto& [from, to] : b.enabled) inside = inside || (from < w.issued && w.completed < to);
       if (!inside) continue;
-      for (std::uint64_t chunk = w.offset / g; chunk <= (w.offset + w.bytes - 1) / g; ++chunk) {
+      for (std::uint64_t chunk = w.offset / g; chunk <= (w.offset + w.bytes - 1) / g && chunk < kept; ++chunk) {
         if (b.bitmap->get(static_cast<std::int64_t>(chunk * g))) continue;
         violation(Oracle::kDirtyBitmaps, sim::cat(write_kind(w), ": not dirty"),
                   sim::cat("dirty bitmap '", b.name, "' of node '", nodes_[b.node]->spec->name, "': the ", write_kind(w),

@@ -116,6 +116,7 @@ void ScenarioRun::build() {
   drained_.assign(scenario_.nodes.size(), 0);
   media_.assign(scenario_.nodes.size(), MediumState{});
   copy_on_read_.assign(scenario_.nodes.size(), 0);
+  resizes_.assign(scenario_.nodes.size(), 0);
   no_flush_.assign(scenario_.nodes.size(), false);
   for (std::size_t i = 0; i < scenario_.nodes.size(); ++i) no_flush_[i] = scenario_.nodes[i].no_flush;
   // Children before parents: a node's limits and images need its file and backing.
@@ -127,7 +128,9 @@ void ScenarioRun::build() {
     node->subtree.push_back(i);
     switch (spec.driver) {
       case NodeSpec::Driver::kMem: {
-        auto mem = std::make_unique<drivers::MemDriver>(spec.size, spec.mem, world_.rng("latency"));
+        // The medium holds the node's capacity; the file starts at its size.
+        auto mem = std::make_unique<drivers::MemDriver>(scenario_.node_capacity(spec), spec.mem, world_.rng("latency"));
+        mem->set_length(spec.size);
         node->mem = mem.get();
         node->driver = std::move(mem);
         break;
@@ -212,7 +215,7 @@ void ScenarioRun::build() {
     }
     auto checked = checked_.find(job->history);
     if (checked == checked_.end()) {
-      const std::uint64_t home_size = scenario_.node_size(*nodes_[job->history]->spec);
+      const std::uint64_t home_size = scenario_.node_capacity(*nodes_[job->history]->spec);
       checked = checked_.emplace(job->history, CheckedNode{WriteHistory::zeroes(home_size), 0}).first;
       // A cow discard unallocates clusters: they read from the backing again.
       checked->second.history.set_discard_reveals_initial(nodes_[job->history]->spec->driver == NodeSpec::Driver::kCow);
@@ -220,6 +223,14 @@ void ScenarioRun::build() {
     job->checked = &checked->second;
     jobs_.push_back(std::move(job));
   }
+}
+
+const Node& ScenarioRun::node_named_const(std::string_view name) const {
+  for (const auto& n : nodes_) {
+    if (n->spec->name == name) return *n;
+  }
+  SIM_ASSERT(false, sim::cat("no node named ", name, " (the parser checks references)"));
+  return *nodes_.front();
 }
 
 Node& ScenarioRun::node_named(std::string_view name) {
@@ -268,6 +279,7 @@ sim::Task<int> ScenarioRun::start_command(Job& job, const Command& cmd, std::vec
   if (cmd.op == Command::Op::kAlloc || cmd.op == Command::Op::kMap) return query_command(job, cmd);
   if (cmd.op == Command::Op::kIoctl) return ioctl_command(job, cmd);
   if (cmd.op == Command::Op::kAioCancel) return cancel_command(job, cmd);
+  if (cmd.op == Command::Op::kTruncate) return truncate_command(job, cmd);
   if (job.spec->sync_wrappers() && !cmd.async && (cmd.op <= Command::Op::kFlush || cmd.op == Command::Op::kMakeZero)) {
     return job.spec->from_main_loop() ? sync_command(job, cmd, buffer, qiov)
                                       : sync_command_in_coroutine(job, cmd, buffer, qiov);
@@ -316,6 +328,7 @@ sim::Task<int> ScenarioRun::start_command(Job& job, const Command& cmd, std::vec
     case Command::Op::kIoctl:
     case Command::Op::kAioCancel:
     case Command::Op::kMakeZero:
+    case Command::Op::kTruncate:
     case Command::Op::kSleep:
     case Command::Op::kBreak:
     case Command::Op::kRemoveBreak:

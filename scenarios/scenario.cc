@@ -140,7 +140,7 @@ absl::Status read_jobs(const Reader& r, const toml::table& root, Scenario& s) {
     if (target == nullptr) {
       return r.error_at(*t.get("node"), sim::cat("[[job]].node: no node named '", j.node, "'"));
     }
-    if (s.node_size(*target) > kMaxCheckedNodeBytes) {
+    if (s.node_capacity(*target) > kMaxCheckedNodeBytes) {
       // A huge node is judged from what was written and what its medium stores
       // (a sparse check); that needs a mem node, 1:1 below filters, that starts
       // as zeroes.
@@ -251,7 +251,7 @@ absl::Status read_jobs(const Reader& r, const toml::table& root, Scenario& s) {
         }
       } else if (cmd->op == Command::Op::kRead || cmd->op == Command::Op::kWrite || cmd->op == Command::Op::kDiscard ||
           cmd->op == Command::Op::kAlloc) {
-        const std::uint64_t size = s.node_size(*target);
+        const std::uint64_t size = s.node_capacity(*target);
         // Overflow-safe: offset + bytes may not fit in 64 bits. A backend answers
         // requests past the end itself (-EIO), so a device may send them.
         if ((cmd->offset > size || cmd->bytes > size - cmd->offset) && !(j.backend && cmd->op != Command::Op::kAlloc)) {
@@ -279,6 +279,22 @@ std::uint64_t Scenario::node_size(const NodeSpec& node) const {
   const NodeSpec* n = &node;
   for (int depth = 0; depth < 64 && n->is_filter(); ++depth) n = find_node(n->data_child());
   return n->size;
+}
+
+std::uint64_t Scenario::node_capacity(const NodeSpec& node) const {
+  const NodeSpec* n = &node;
+  for (int depth = 0; depth < 64 && n->is_filter(); ++depth) n = find_node(n->data_child());
+  return std::max(n->size, n->capacity);
+}
+
+const NodeSpec* Scenario::truncate_home(const NodeSpec& node) const {
+  const NodeSpec* n = &node;
+  for (int depth = 0; depth < 64 && n != nullptr; ++depth) {
+    if (n->driver == NodeSpec::Driver::kMem) return n;
+    if (n->driver != NodeSpec::Driver::kRaw && n->driver != NodeSpec::Driver::kFault) return nullptr;
+    n = find_node(n->file);
+  }
+  return nullptr;
 }
 
 std::uint32_t Scenario::max_iov(const NodeSpec& node) const {
@@ -323,6 +339,34 @@ unsigned Scenario::declared_flags(const NodeSpec& node, bool zero_write) const {
   }
 }
 
+namespace {
+
+// Before the jobs are read: every mem node's capacity covers the largest
+// truncate that lands on it, so that commands may reach past its first size.
+// (Commands that do not parse are left to read_jobs, which reports them.)
+void raise_capacities(const toml::table& root, Scenario& s) {
+  const toml::array* jobs = root["job"].as_array();
+  if (jobs == nullptr) return;
+  for (const toml::node& entry : *jobs) {
+    const toml::table* t = entry.as_table();
+    const auto node = t != nullptr ? (*t)["node"].value<std::string>() : std::nullopt;
+    const toml::array* commands = t != nullptr ? (*t)["commands"].as_array() : nullptr;
+    const NodeSpec* target = node ? s.find_node(*node) : nullptr;
+    if (target == nullptr || commands == nullptr) continue;
+    for (const toml::node& c : *commands) {
+      const auto text = c.value<std::string>();
+      auto cmd = text ? parse_command(*text) : absl::StatusOr<Command>(absl::InvalidArgumentError(""));
+      if (!cmd.ok() || cmd->op != Command::Op::kTruncate) continue;
+      const NodeSpec* home = s.truncate_home(*target);
+      if (home == nullptr) continue;
+      auto& capacity = s.nodes[static_cast<std::size_t>(home - s.nodes.data())].capacity;
+      capacity = std::max({capacity, home->size, cmd->offset});
+    }
+  }
+}
+
+}  // namespace
+
 absl::StatusOr<Scenario> parse_scenario(std::string_view text, const std::string& path, const ImageStore* images) {
   Reader r(path, images);
   toml::table root;
@@ -336,6 +380,7 @@ absl::StatusOr<Scenario> parse_scenario(std::string_view text, const std::string
   s.path = path;
   RETURN_IF_ERROR(read_header(r, root, s));
   RETURN_IF_ERROR(read_nodes(r, root, s));
+  raise_capacities(root, s);
   RETURN_IF_ERROR(read_jobs(r, root, s));
   RETURN_IF_ERROR(read_events(r, root, s));
   return s;

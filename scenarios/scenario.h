@@ -95,6 +95,12 @@ struct Scenario {
   const NodeSpec* find_node(std::string_view name) const;
   // The size a node presents to its users (filters present their file's).
   std::uint64_t node_size(const NodeSpec& node) const;
+  // The most a node may hold during the run: its size, or more where a
+  // truncate grows the mem node below it.
+  std::uint64_t node_capacity(const NodeSpec& node) const;
+  // The mem node a truncate of `node` resizes (through raw's and fault's
+  // files), or nullptr where the truncate fails (cow, top, null).
+  const NodeSpec* truncate_home(const NodeSpec& node) const;
   // The most buffers a request to `node` may carry: its max_iov as the engine's
   // bdrv_refresh_limits derives it (a protocol node's IOV_MAX unless its limits
   // say less, a format node's the least of its children's). A caller keeps to

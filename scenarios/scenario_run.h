@@ -216,6 +216,12 @@ class ScenarioRun {
   sim::Task<int> backend_command(BlockBackend& blk, const Command& cmd, std::vector<std::uint8_t>& buffer,
                                  engine::IoVector& qiov);
   Node& node_named(std::string_view name);
+  const Node& node_named_const(std::string_view name) const;
+  // truncate (run_truncate.cc): the command, the answer the graph gives, and
+  // the model's update with the parents oracle's judgement.
+  sim::Task<int> truncate_command(Job& job, const Command& cmd);
+  int truncate_answer(const Job& job, std::uint64_t length) const;
+  void resized(const Job& job, const Command& cmd, int ret, const std::vector<std::uint64_t>& told);
   const Node& node_of(const engine::BlockDriverState& bs) const;
   // The run has the later fix `fix` (from the scenario or the command line):
   // the model follows what the fixed engine promises.
@@ -319,6 +325,7 @@ class ScenarioRun {
   std::vector<int> copy_on_read_;                   // by node index: copy_on_read events' count
   std::vector<bool> no_flush_;                      // by node index: cache.no-flush, as opened or reopened
   bool inactive_ = false;                           // between inactivate and activate events
+  std::vector<std::uint64_t> resizes_;              // by node: truncates that resized it
   std::uint64_t cor_changes_ = 0;                   // copy_on_read events so far
   std::uint64_t clock_ = 0;                         // logical clock of issues, completions and flushes
   std::uint64_t completed_ = 0;                     // commands completed

@@ -29,6 +29,7 @@ struct WriteRecord {
   bool fua = false;
   bool zeroes = false;  // a zero write (value 0)
   bool carried_out = false;  // a discard the disk zeroed: judged as a zero write
+  bool truncation = false;   // what a truncate cut off: zeroes past the new length (`offset`)
   std::uint64_t issued = 0;
   // Completion time on the logical clock; kNeverSettles while in flight or if the
   // write failed (a failed write may have landed in part, at any time).

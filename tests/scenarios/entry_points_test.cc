@@ -329,3 +329,86 @@ TEST_CASE("the assertions QEMU later removed guarded a lost write: with their fi
   const scenarios::RunResult reference = testing::run(*s, 31);
   CHECK(reference.verdict.kind == sim::Verdict::Kind::kInvariant);
 }
+
+TEST_CASE("truncate parses, and refuses lengths it cannot take") {
+  auto cmd = scenarios::parse_command("truncate 128k");
+  REQUIRE(cmd.ok());
+  CHECK(cmd->op == scenarios::Command::Op::kTruncate);
+  CHECK(cmd->offset == 128 * 1024);
+  CHECK(scenarios::format_command(*cmd) == "truncate 131072");
+  for (const char* bad : {"truncate", "truncate 1 2", "truncate 8E", "truncate -1", "truncate x"}) {
+    INFO(bad);
+    CHECK_FALSE(scenarios::parse_command(bad).ok());
+  }
+  // A truncate that grows a mem node raises its capacity: commands may reach past its first size.
+  const auto s = testing::parse(R"([scenario]
+name = "t"
+[[node]]
+name = "disk"
+size = "64k"
+[[node]]
+name = "fmt"
+driver = "raw"
+file = "disk"
+[[job]]
+name = "a"
+node = "fmt"
+commands = ["write -P 1 96k 4k"]
+[[job]]
+name = "b"
+node = "disk"
+commands = ["truncate 1M"]
+)");
+  CHECK(s.node_capacity(*s.find_node("fmt")) == 1 << 20);
+  CHECK(s.node_size(*s.find_node("fmt")) == 64 * 1024);
+}
+
+TEST_CASE("truncate under requests in flight holds, its answers follow the graph, and a missing refresh is caught") {
+  const scenarios::Scenario s = testing::library("truncate.toml");
+  CHECK_FALSE(testing::first_failure(s, 10).has_value());
+  auto r = testing::first_failure(s, 5, {engine::Mutant::kTruncateNoRefresh});
+  REQUIRE(r.has_value());
+  CHECK(r->verdict.id == "parents");
+  CHECK_THAT(r->verdict.message, Catch::Contains("was told, but sees"));
+  // A read-only raw node answers -EACCES, a cow node -ENOTSUP (the library's image-admin job), a past-capacity grow -ENOSPC.
+  const auto eacces = testing::parse(R"([scenario]
+name = "t"
+[[node]]
+name = "disk"
+size = "64k"
+[[node]]
+name = "fmt"
+driver = "raw"
+file = "disk"
+[[job]]
+name = "a"
+node = "fmt"
+commands = ["truncate 32k => ok", "read -P 0 32k 32k"]
+[[event]]
+name = "ro"
+at_ns = 100
+action = "read_only"
+node = "fmt"
+[[job]]
+name = "b"
+node = "fmt"
+start_ns = 1000
+commands = ["truncate 16k => EACCES"]
+)");
+  auto held = testing::run(eacces, 0);
+  INFO(held.verdict.message);
+  CHECK(held.verdict.ok());
+}
+
+TEST_CASE("the resize defects of the reference: labelled, and gone with their later fixes") {
+  for (const auto& [file, defect] : {std::pair<const char*, const char*>{"truncate-filters.toml", "truncate-filter-stale"},
+                                     {"resize-below-filter.toml", "resize-below-filter"}}) {
+    scenarios::Scenario s = testing::library(file);
+    auto r = testing::first_failure(s, 3);
+    REQUIRE(r.has_value());
+    CHECK(r->known_defect == defect);
+    s.fixes = {*engine::fix_from_name(defect)};
+    INFO(file);
+    CHECK_FALSE(testing::first_failure(s, 20).has_value());
+  }
+}

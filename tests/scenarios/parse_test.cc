@@ -81,7 +81,7 @@ TEST_CASE("errors name file, line and column, and say what was expected") {
         "x.toml:17:15: [[job]].queue_depth: expected 1 to 1024, got 0");
   CHECK(error_of(replace(kGood, "\"flush\",", "\"fluhs\",")) ==
         "x.toml:18:81: unknown command 'fluhs' (expected read, readv, write, writev, aio_read, aio_readv, aio_write, "
-        "aio_writev, discard, aio_discard, alloc, map, flush, aio_flush, sleep, ioctl, aio_ioctl, aio_cancel, make_zero, "
+        "aio_writev, discard, aio_discard, alloc, map, flush, aio_flush, sleep, ioctl, aio_ioctl, aio_cancel, make_zero, truncate, "
         "pwrite_sync, break, remove_break, resume or wait_break)");
   CHECK(error_of(replace(kGood, "write -f 0 4k", "write -x 0 4k")) ==
         "x.toml:18:90: 'write': unsupported option '-x' (supported: -P pattern, -z, -u, -c, -f, -q, -C, -b, -n, -F flags)");
