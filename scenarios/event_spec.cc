@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "scenarios/qemu_io.h"
 #include "scenarios/scenario.h"
 #include "scenarios/toml_reader.h"
 #include "sim/str.h"
@@ -24,6 +25,7 @@ constexpr ActionName kActions[] = {
     {EventSpec::Action::kPowerCut, "power_cut"},   {EventSpec::Action::kSetBacking, "set_backing"},
     {EventSpec::Action::kReopen, "reopen"},         {EventSpec::Action::kInactivate, "inactivate"},
     {EventSpec::Action::kActivate, "activate"},     {EventSpec::Action::kBackup, "backup"},
+    {EventSpec::Action::kBlockResize, "block_resize"},
 };
 
 // The fault node at or below `name` (following file edges), or nullptr.
@@ -235,7 +237,7 @@ absl::Status read_event(const Reader& r, const toml::table& t, const Scenario& s
   RETURN_IF_ERROR(r.check_keys(t, "[[event]]",
                                {"name", "at_ns", "after_job", "after_requests", "on_break", "action", "node",
                                 "duration_ns", "in_coroutine", "mode", "enabled", "state", "tag", "bitmap",
-                                "granularity", "count", "every_ns", "backing", "drained", "no_flush", "target", "sync", "cluster_size"}));
+                                "granularity", "count", "every_ns", "backing", "drained", "no_flush", "target", "sync", "cluster_size", "size"}));
   RETURN_IF_ERROR(r.read_name(t, "name", e.name, false, "[[event]]"));
   std::string action;
   RETURN_IF_ERROR(r.read_string(t, "action", action, true, "[[event]]"));
@@ -271,6 +273,11 @@ absl::Status read_event(const Reader& r, const toml::table& t, const Scenario& s
   RETURN_IF_ERROR(only_for("target", {A::kBackup}));
   RETURN_IF_ERROR(only_for("sync", {A::kBackup}));
   RETURN_IF_ERROR(only_for("cluster_size", {A::kBackup}));
+  RETURN_IF_ERROR(only_for("size", {A::kBlockResize}));
+  if (e.action == A::kBlockResize) {
+    if (!t.contains("size")) return r.error_at(t, "[[event]] block_resize needs size = BYTES (the new length)");
+    RETURN_IF_ERROR(r.read_uint(t, "size", e.size, 0, kMaxTruncateBytes, "[[event]]", true));
+  }
   if (e.action == A::kBackup) {
     RETURN_IF_ERROR(r.read_string(t, "target", e.target, true, "[[event]]"));
     std::string sync = "full";
@@ -338,7 +345,8 @@ absl::Status read_event(const Reader& r, const toml::table& t, const Scenario& s
   const bool needs_node = e.action == A::kDrain || e.action == A::kDrained || e.action == A::kCopyOnRead ||
                           e.action == A::kSetState || e.action == A::kResume || e.action == A::kEject ||
                           e.action == A::kInsert || e.action == A::kReadOnly || e.action == A::kDirtyBitmap ||
-                          e.action == A::kSetBacking || e.action == A::kReopen || e.action == A::kBackup;
+                          e.action == A::kSetBacking || e.action == A::kReopen || e.action == A::kBackup ||
+                          e.action == A::kBlockResize;
   const bool cuts_power = e.action == A::kCrash || e.action == A::kPowerCut;
   const bool takes_node = needs_node || cuts_power || e.trigger == EventSpec::Trigger::kOnBreak;
   if (needs_node && e.node.empty()) return r.error_at(t, sim::cat("[[event]] action '", action, "' needs node = \"...\""));

@@ -3,7 +3,7 @@
 //   trigger: at_ns = T | after_job = "JOB" | after_requests = N | on_break = "TAG"
 //   action:  drain | drained | drain_all | flush_all | crash | copy_on_read | set_state | resume
 //            | eject | insert | read_only | dirty_bitmap | power_cut | set_backing | reopen
-//            | inactivate | activate | backup
+//            | inactivate | activate | backup | block_resize
 #pragma once
 
 #include <cstdint>
@@ -35,7 +35,7 @@ struct EventSpec {
   enum class Trigger : std::uint8_t { kAt, kAfterJob, kAfterRequests, kOnBreak };
   enum class Action : std::uint8_t {
     kDrain, kDrained, kDrainAll, kFlushAll, kCrash, kCopyOnRead, kSetState, kResume, kEject, kInsert, kReadOnly,
-    kDirtyBitmap, kPowerCut, kSetBacking, kReopen, kInactivate, kActivate, kBackup
+    kDirtyBitmap, kPowerCut, kSetBacking, kReopen, kInactivate, kActivate, kBackup, kBlockResize
   };
   enum class BackupSync : std::uint8_t { kFull, kNone };
 
@@ -62,6 +62,7 @@ struct EventSpec {
   std::string target;           // backup: the node the point-in-time copy goes to
   BackupSync sync = BackupSync::kFull;  // backup: copy everything, or only what is about to be overwritten
   std::uint32_t cluster_size = 65536;   // backup: the unit it copies
+  std::uint64_t size = 0;               // block_resize: the new length
   int state = 1;        // set_state
   std::string tag;      // resume
   int line = 0;

@@ -362,6 +362,7 @@ ScenarioRun::MainLoopAction ScenarioRun::main_loop_action(EventSpec::Action acti
     case A::kActivate: return &ScenarioRun::activate_all;
     case A::kCrash: return &ScenarioRun::crash;
     case A::kReopen: return &ScenarioRun::reopen;
+    case A::kBlockResize: return &ScenarioRun::block_resize;
     case A::kSetBacking: return &ScenarioRun::set_backing;
     case A::kEject:
     case A::kInsert:
@@ -396,6 +397,7 @@ sim::Task<void> ScenarioRun::event_main(const EventSpec& e) {
     case A::kActivate:
     case A::kCrash:
     case A::kReopen:
+    case A::kBlockResize:
     case A::kSetBacking:
     case A::kEject:
     case A::kInsert:

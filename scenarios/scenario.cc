@@ -344,7 +344,30 @@ namespace {
 // Before the jobs are read: every mem node's capacity covers the largest
 // truncate that lands on it, so that commands may reach past its first size.
 // (Commands that do not parse are left to read_jobs, which reports them.)
+void raise_capacity(Scenario& s, const NodeSpec& target, std::uint64_t length) {
+  const NodeSpec* home = s.truncate_home(target);
+  if (home == nullptr) return;
+  auto& capacity = s.nodes[static_cast<std::size_t>(home - s.nodes.data())].capacity;
+  capacity = std::max({capacity, home->size, length});
+}
+
 void raise_capacities(const toml::table& root, Scenario& s) {
+  // block_resize events.
+  if (const toml::array* events = root["event"].as_array()) {
+    for (const toml::node& entry : *events) {
+      const toml::table* t = entry.as_table();
+      if (t == nullptr || (*t)["action"].value<std::string>() != "block_resize") continue;
+      const auto node = (*t)["node"].value<std::string>();
+      const NodeSpec* target = node ? s.find_node(*node) : nullptr;
+      // read_events reports a size that does not parse; a valid one counts here.
+      std::optional<std::uint64_t> size;
+      if (const auto n = (*t)["size"].value<std::int64_t>(); n && *n >= 0) size = static_cast<std::uint64_t>(*n);
+      if (const auto text = (*t)["size"].value<std::string>()) {
+        if (auto parsed = parse_qemu_io_number(*text); parsed.ok()) size = *parsed;
+      }
+      if (target != nullptr && size && *size <= kMaxTruncateBytes) raise_capacity(s, *target, *size);
+    }
+  }
   const toml::array* jobs = root["job"].as_array();
   if (jobs == nullptr) return;
   for (const toml::node& entry : *jobs) {
@@ -357,10 +380,7 @@ void raise_capacities(const toml::table& root, Scenario& s) {
       const auto text = c.value<std::string>();
       auto cmd = text ? parse_command(*text) : absl::StatusOr<Command>(absl::InvalidArgumentError(""));
       if (!cmd.ok() || cmd->op != Command::Op::kTruncate) continue;
-      const NodeSpec* home = s.truncate_home(*target);
-      if (home == nullptr) continue;
-      auto& capacity = s.nodes[static_cast<std::size_t>(home - s.nodes.data())].capacity;
-      capacity = std::max({capacity, home->size, cmd->offset});
+      raise_capacity(s, *target, cmd->offset);
     }
   }
 }

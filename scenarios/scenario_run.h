@@ -220,8 +220,11 @@ class ScenarioRun {
   // truncate (run_truncate.cc): the command, the answer the graph gives, and
   // the model's update with the parents oracle's judgement.
   sim::Task<int> truncate_command(Job& job, const Command& cmd);
-  int truncate_answer(const Job& job, std::uint64_t length) const;
-  void resized(const Job& job, const Command& cmd, int ret, const std::vector<std::uint64_t>& told);
+  void block_resize(const EventSpec& e);
+  int truncate_answer(const Node& target, bool through_backend, std::uint64_t length) const;
+  std::vector<std::uint64_t> resize_callbacks() const;
+  void resized(const Node& target, bool through_backend, std::uint64_t length, int ret,
+               const std::vector<std::uint64_t>& told, const std::string& where);
   const Node& node_of(const engine::BlockDriverState& bs) const;
   // The run has the later fix `fix` (from the scenario or the command line):
   // the model follows what the fixed engine promises.

@@ -412,3 +412,40 @@ TEST_CASE("the resize defects of the reference: labelled, and gone with their la
     CHECK_FALSE(testing::first_failure(s, 20).has_value());
   }
 }
+
+TEST_CASE("block_resize resizes inside a drained section, and is judged as truncate") {
+  const std::string text = R"([scenario]
+name = "t"
+[[node]]
+name = "disk"
+size = "64k"
+[[node]]
+name = "fmt"
+driver = "raw"
+file = "disk"
+[[job]]
+name = "guest"
+node = "fmt"
+backend = {}
+commands = ["write -P 0x11 0 64k", "sleep 1", "write -P 0x22 96k 32k => ok", "read -P 0x22 96k 32k", "read -P 0x11 0 64k"]
+[[event]]
+name = "grow"
+at_ns = 500000
+action = "block_resize"
+node = "fmt"
+size = "128k"
+)";
+  const auto s = testing::parse(text);
+  CHECK(s.node_capacity(*s.find_node("fmt")) == 128 * 1024);
+  for (std::uint64_t seed = 0; seed < 5; ++seed) {
+    const auto r = testing::run(s, seed);
+    INFO(r.verdict.message);
+    CHECK(r.verdict.ok());
+  }
+  // Without the event the device's write past 64k fails (-EIO from its backend).
+  const auto without = testing::parse(replace(text, "action = \"block_resize\"\nnode = \"fmt\"\nsize = \"128k\"",
+                                              "action = \"drain\"\nnode = \"fmt\""));
+  CHECK(testing::run(without, 0).verdict.id == "expect");
+  CHECK(testing::error_of(replace(text, "size = \"128k\"", "size = \"9E\"")).find("[[event]].size") != std::string::npos);
+  CHECK(testing::error_of(replace(text, "size = \"128k\"\n", "")).find("block_resize needs size") != std::string::npos);
+}
