@@ -19,6 +19,7 @@ using engine::BlkdebugEvent;
 namespace {
 constexpr std::uint64_t kZeroEntry = 1;
 constexpr std::uint64_t kCompressedBit = 2;
+constexpr std::uint64_t kDataFileBit = 4;  // a data cluster in the data file (its offset may be 0)
 constexpr std::int64_t kEntryBytes = 8;
 
 void put64(std::uint8_t* p, std::uint64_t v) {
@@ -50,7 +51,16 @@ CowFormat::CowFormat(CowOptions options)
 std::int64_t CowFormat::file_size_needed(const CowOptions& o) {
   const std::int64_t clusters = o.virtual_size / o.cluster_size;
   const std::int64_t table = (clusters * kEntryBytes + o.cluster_size - 1) / o.cluster_size;
-  return (1 + table + clusters) * o.cluster_size;
+  return (1 + table + (o.data_file ? 0 : clusters)) * o.cluster_size;
+}
+
+engine::BdrvChild& CowFormat::data_child(engine::BlockDriverState& bs) const {
+  if (!options_.data_file) return *bs.file;
+  for (engine::BdrvChild* c : bs.children) {
+    if (c->kind == engine::ChildRole::kData) return *c;
+  }
+  SIM_ASSERT(false, "a cow node with data_file but no data-file child");
+  return *bs.file;
 }
 
 std::uint32_t CowFormat::ops() const {
@@ -76,15 +86,18 @@ std::uint64_t CowFormat::encode(const Entry& e) {
   switch (e.state) {
     case State::kUnallocated: return 0;
     case State::kZero: return kZeroEntry;
-    case State::kData: return static_cast<std::uint64_t>(e.host_offset) | (e.compressed ? kCompressedBit : 0);
+    case State::kData:
+      return static_cast<std::uint64_t>(e.host_offset) | (e.compressed ? kCompressedBit : 0) |
+             (e.in_data_file ? kDataFileBit : 0);
   }
   return 0;
 }
 
 CowFormat::Entry CowFormat::decode(std::uint64_t raw) {
   if (raw == 0) return Entry{};
-  if (raw == kZeroEntry) return Entry{State::kZero, 0, false};
-  return Entry{State::kData, static_cast<std::int64_t>(raw & ~(kCompressedBit | kZeroEntry)), (raw & kCompressedBit) != 0};
+  if (raw == kZeroEntry) return Entry{State::kZero, 0, false, false};
+  return Entry{State::kData, static_cast<std::int64_t>(raw & ~(kCompressedBit | kZeroEntry | kDataFileBit)),
+               (raw & kCompressedBit) != 0, (raw & kDataFileBit) != 0};
 }
 
 sim::Task<int> CowFormat::write_entry(engine::BlockDriverState& bs, std::int64_t cluster) {
@@ -204,8 +217,9 @@ sim::Task<int> CowFormat::co_preadv(engine::BlockDriverState& bs, std::uint64_t 
       case State::kData: {
         engine::IoVector part;
         part.concat(qiov, done, n);
-        co_await engine::bdrv_debug_event(bs.file, BlkdebugEvent::kReadAio);
-        ret = co_await engine::bdrv_co_preadv(*bs.file, entry.host_offset + in_cluster, n, part, 0);
+        engine::BdrvChild& data = data_child(bs);
+        co_await engine::bdrv_debug_event(&data, BlkdebugEvent::kReadAio);
+        ret = co_await engine::bdrv_co_preadv(data, entry.host_offset + in_cluster, n, part, 0);
         break;
       }
     }
@@ -235,15 +249,21 @@ sim::Task<int> CowFormat::allocate(engine::BlockDriverState& bs, std::int64_t cl
   if (ret < 0) co_return ret;
   qiov.copy_to(qiov_offset, buf.data() + in_cluster, n);
   co_await engine::bdrv_debug_event(bs.file, BlkdebugEvent::kClusterAlloc);
-  const std::int64_t host = next_host_offset_;
-  next_host_offset_ += options_.cluster_size;  // claimed now: a failed write leaks it, as in qcow2
+  // In the data file a cluster sits at its guest offset; in the file, at the
+  // next free host cluster (claimed now: a failed write leaks it, as in qcow2).
+  std::int64_t host = cluster * options_.cluster_size;
+  if (!options_.data_file) {
+    host = next_host_offset_;
+    next_host_offset_ += options_.cluster_size;
+  }
+  engine::BdrvChild& data = data_child(bs);
   engine::IoVector whole(absl::MakeSpan(buf));
-  co_await engine::bdrv_debug_event(bs.file, BlkdebugEvent::kCowWrite);
-  ret = co_await engine::bdrv_co_pwritev(*bs.file, host, static_cast<std::uint64_t>(options_.cluster_size), &whole, flags);
+  co_await engine::bdrv_debug_event(&data, BlkdebugEvent::kCowWrite);
+  ret = co_await engine::bdrv_co_pwritev(data, host, static_cast<std::uint64_t>(options_.cluster_size), &whole, flags);
   if (ret < 0) co_return ret;
   if (!options_.unsafe_metadata_order) {
     // The data must be on disk before any table entry points at it.
-    ret = co_await engine::bdrv_co_flush(*bs.file->bs);
+    ret = co_await engine::bdrv_co_flush(*data.bs);
     if (ret < 0) co_return ret;
   }
   // The table entry first, then the map requests consult: a request that
@@ -251,7 +271,7 @@ sim::Task<int> CowFormat::allocate(engine::BlockDriverState& bs, std::int64_t cl
   // into the new cluster (and completes, and flushes) before the entry that
   // makes its data reachable is written, as qcow2's overlapping requests wait
   // for an allocation in flight.
-  const Entry entry{State::kData, host, compressed};
+  const Entry entry{State::kData, host, compressed, options_.data_file};
   ret = co_await write_entry(bs, cluster, entry);
   if (ret < 0) co_return ret;
   map_[static_cast<std::size_t>(cluster)] = entry;
@@ -274,8 +294,9 @@ sim::Task<int> CowFormat::co_pwritev(engine::BlockDriverState& bs, std::uint64_t
     if (map_[static_cast<std::size_t>(cluster)].state == State::kData) {
       engine::IoVector part;
       part.concat(qiov, done, n);
-      co_await engine::bdrv_debug_event(bs.file, BlkdebugEvent::kWriteAio);
-      ret = co_await engine::bdrv_co_pwritev(*bs.file, map_[static_cast<std::size_t>(cluster)].host_offset + in_cluster,
+      engine::BdrvChild& data = data_child(bs);
+      co_await engine::bdrv_debug_event(&data, BlkdebugEvent::kWriteAio);
+      ret = co_await engine::bdrv_co_pwritev(data, map_[static_cast<std::size_t>(cluster)].host_offset + in_cluster,
                                              n, &part, flags);
     } else {
       co_await lock_.lock();
@@ -317,7 +338,7 @@ sim::Task<int> CowFormat::co_pwrite_zeroes(engine::BlockDriverState& bs, std::in
   co_await lock_.lock();
   int ret = 0;
   for (std::int64_t c = offset / cs; c < (offset + bytes) / cs && ret == 0; ++c) {
-    map_[static_cast<std::size_t>(c)] = Entry{State::kZero, 0, false};
+    map_[static_cast<std::size_t>(c)] = Entry{State::kZero, 0, false, false};
     ret = co_await write_entry(bs, c);
   }
   lock_.unlock();
@@ -359,7 +380,7 @@ sim::Task<std::int64_t> CowFormat::co_get_block_status(engine::BlockDriverState&
     case State::kZero: co_return engine::BDRV_BLOCK_ZERO;
     case State::kUnallocated: co_return 0;
     case State::kData:
-      *file = bs.file->bs;
+      *file = data_child(bs).bs;
       co_return engine::BDRV_BLOCK_DATA | engine::BDRV_BLOCK_OFFSET_VALID |
           (head.host_offset + (sector_num % sectors_per_cluster) * BDRV_SECTOR_SIZE);
   }

@@ -7,7 +7,8 @@
 // cluster), then data clusters. An allocating write copies the untouched part of
 // the cluster from the backing file, writes the data, flushes the file, and only
 // then writes the table entry: after a crash the table never points at data that
-// did not reach the disk. `unsafe_metadata_order` drops that flush, which is the
+// did not reach the disk. With `data_file` the data lives in a second child at
+// the guest's offsets, and the file keeps only the metadata. `unsafe_metadata_order` drops that flush, which is the
 // bug the durability oracle must catch. create() writes an empty image; open()
 // reads the table back (as after a crash).
 #pragma once
@@ -25,6 +26,10 @@ struct CowOptions {
   std::int64_t cluster_size = 65536;
   bool unsafe_metadata_order = false;
   bool compressed = false;  // accept compressed writes (stored as whole clusters)
+  // Data in a second child, "data-file", at the guest offset (qcow2's external
+  // data file in raw mode); the file holds only the header and the table. The
+  // node then has two children it writes to.
+  bool data_file = false;
 };
 
 class CowFormat final : public engine::BlockDriver {
@@ -35,7 +40,7 @@ class CowFormat final : public engine::BlockDriver {
 
   explicit CowFormat(CowOptions options);
   CowFormat(std::int64_t virtual_size, std::int64_t cluster_size)
-      : CowFormat(CowOptions{virtual_size, cluster_size, false, false}) {}
+      : CowFormat(CowOptions{virtual_size, cluster_size, false, false, false}) {}
 
   // The bytes of file an image of these options needs at most.
   static std::int64_t file_size_needed(const CowOptions& options);
@@ -73,6 +78,7 @@ class CowFormat final : public engine::BlockDriver {
     State state = State::kUnallocated;
     std::int64_t host_offset = 0;  // for kData
     bool compressed = false;
+    bool in_data_file = false;
   };
   // The part of a request at `done` bytes in that falls in one cluster.
   struct Piece {
@@ -93,6 +99,8 @@ class CowFormat final : public engine::BlockDriver {
                           engine::IoVector& qiov, std::size_t qiov_offset, std::size_t n, unsigned flags,
                           bool compressed);
   std::int64_t table_offset(std::int64_t cluster) const { return options_.cluster_size + cluster * 8; }
+  // Where data clusters live: the data-file child, or the file.
+  engine::BdrvChild& data_child(engine::BlockDriverState& bs) const;
 
   CowOptions options_;
   std::int64_t table_clusters_;

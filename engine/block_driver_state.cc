@@ -74,8 +74,8 @@ BlockDriverState::~BlockDriverState() {
 
 BdrvChild& BlockDriverState::attach_child(std::string name, BlockDriverState& child, ChildRole kind,
                                           const BdrvChildRole* role) {
-  SIM_CHECK("node.child_role", kind != ChildRole::kRoot, "a node's child is its file or its backing");
-  if (role == nullptr) role = kind == ChildRole::kFile ? &child_file : &child_backing;
+  SIM_CHECK("node.child_role", kind != ChildRole::kRoot, "a node's child is its file, its backing or its data file");
+  if (role == nullptr) role = kind == ChildRole::kBacking ? &child_backing : &child_file;
   owned_children_.push_back(std::make_unique<BdrvChild>(std::move(name), child, this, kind, role));
   BdrvChild* edge = owned_children_.back().get();
   // bdrv_replace_child_noperm: a parent joining a drained node is drained too.

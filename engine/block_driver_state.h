@@ -50,7 +50,8 @@ enum BdrvOpenFlags : int {
 
 enum class DetectZeroes : std::uint8_t { kOff, kOn, kUnmap };
 
-enum class ChildRole : std::uint8_t { kRoot, kFile, kBacking };
+// kData: a second child a format writes its data to (qcow2's data_file).
+enum class ChildRole : std::uint8_t { kRoot, kFile, kBacking, kData };
 
 struct BdrvChild;
 

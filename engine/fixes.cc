@@ -68,6 +68,12 @@ const std::vector<FixInfo>& all_fixes() {
        "is never told of the new size",
        "a child role's resize refreshes a parent whose length is that child's and tells the parent's parents "
        "(QEMU 10.2, cbadaf57a7, \"block: implement 'resize' callback for child_of_bds class\")"},
+      {Fix::kFlushAllChildren, "flush-misses-data-file",
+       "bdrv_co_flush of a node whose driver does not flush itself flushes bs->file only: a format that writes its "
+       "data to a second child (an external data file) has that child's cache never flushed, so data the guest "
+       "flushed is lost in a crash",
+       "flush every child the node may write to (QEMU 4.1, 883833e29c, \"block: Flush all children in generic "
+       "code\")"},
   };
   return kAll;
 }

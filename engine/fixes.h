@@ -24,6 +24,7 @@ enum class Fix : unsigned char {
   kLateWaitUnasserted,    // a serialising write may wait again before its driver write (no assertion)
   kTruncateFilterStale,   // a filter's truncate refreshes its length, bitmaps and parents as a native one
   kResizeBelowFilter,     // a resize of a filter's child refreshes the filter and tells its parents
+  kFlushAllChildren,      // a flush reaches every child the node writes to, not only its file
   kCount,
 };
 

@@ -42,7 +42,7 @@ template <typename Pred>
 bool any_at_or_below(const Scenario& s, const NodeSpec& top, const Pred& pred, int depth = 0) {
   if (pred(top)) return true;
   if (depth >= 64) return false;  // the parser rejects cycles
-  for (const std::string* edge : {&top.file, &top.backing}) {
+  for (const auto& [key, edge] : top.edges()) {
     const NodeSpec* child = edge->empty() ? nullptr : s.find_node(*edge);
     if (child != nullptr && any_at_or_below(s, *child, pred, depth + 1)) return true;
   }

@@ -29,6 +29,8 @@ std::span<const KnownDefect> known_defects() {
        "a truncate through a filter leaves the filter's length and its parents as they were"},
       {"resize-below-filter", engine::Fix::kResizeBelowFilter, "oracle:parents [resize: ", {"(resized below it)"},
        "a node resized below a filter: the filter and the device above it are not told"},
+      {"flush-misses-data-file", engine::Fix::kFlushAllChildren, "oracle:durability [after crash: ", {" in a data file"},
+       "a flush reaches a format's file but not its data file: flushed data is lost in a crash"},
   };
   return kAll;
 }

@@ -381,9 +381,10 @@ absl::Status parse_node(const Reader& r, const toml::table& t, NodeSpec& n) {
       return r.read_string(t, "file", n.file, true, w);
     case Driver::kCow: {
       RETURN_IF_ERROR(r.check_keys(t, w, {"name", "driver", "unmap", "iothread", "detect_zeroes", "no_flush", "size", "file", "backing", "cluster_size",
-                                          "unsafe_metadata_order", "compressed"}));
+                                          "unsafe_metadata_order", "compressed", "data_file"}));
       RETURN_IF_ERROR(r.read_string(t, "file", n.file, true, w));
       RETURN_IF_ERROR(r.read_string(t, "backing", n.backing, false, w));
+      RETURN_IF_ERROR(r.read_string(t, "data_file", n.data_file, false, w));
       RETURN_IF_ERROR(r.read_uint(t, "size", n.size, 1, 1ULL << 40, w, true));
       std::uint64_t cluster = 65536;
       RETURN_IF_ERROR(r.read_uint(t, "cluster_size", cluster, 1, drivers::CowFormat::kMaxClusterSize, w, true));
@@ -393,9 +394,17 @@ absl::Status parse_node(const Reader& r, const toml::table& t, NodeSpec& n) {
       if (n.size % cluster != 0) {
         return r.error_at(t, sim::cat(w, ": size ", n.size, " is not a multiple of cluster_size ", cluster));
       }
-      n.cow = drivers::CowOptions{static_cast<std::int64_t>(n.size), static_cast<std::int64_t>(cluster), false, false};
+      n.cow = drivers::CowOptions{static_cast<std::int64_t>(n.size), static_cast<std::int64_t>(cluster), false, false, false};
       RETURN_IF_ERROR(r.read_bool(t, "unsafe_metadata_order", n.cow.unsafe_metadata_order, w));
       RETURN_IF_ERROR(r.read_bool(t, "compressed", n.cow.compressed, w));
+      n.cow.data_file = !n.data_file.empty();
+      if (n.cow.data_file && n.cow.compressed) {
+        return r.error_at(*t.get("compressed"), sim::cat(w, ".compressed: not with data_file (qcow2 refuses compressed "
+                                                        "clusters in an external data file too)"));
+      }
+      if (n.data_file == n.file && n.cow.data_file) {
+        return r.error_at(*t.get("data_file"), sim::cat(w, ".data_file: the data file must be another node than the file"));
+      }
       return absl::OkStatus();
     }
     case Driver::kFault:
@@ -432,7 +441,8 @@ absl::Status validate_graph(const Reader& r, const std::vector<NodeSpec>& nodes,
   for (std::size_t i = 0; i < nodes.size(); ++i) index[nodes[i].name] = i;
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     const NodeSpec& n = nodes[i];
-    for (const auto& [key, target] : {std::pair<std::string_view, const std::string&>{"file", n.file}, {"backing", n.backing}}) {
+    for (const auto& [key, edge] : n.edges()) {
+      const std::string& target = *edge;
       if (!target.empty() && index.count(target) == 0) {
         return r.error_at(*tables[i]->get(key), sim::cat(where_of(n), ".", key, ": no node named '", target, "'"));
       }
@@ -447,7 +457,7 @@ absl::Status validate_graph(const Reader& r, const std::vector<NodeSpec>& nodes,
   std::function<absl::Status(std::size_t)> visit = [&](std::size_t i) -> absl::Status {
     color[i] = 1;
     path.push_back(i);
-    for (const std::string* edge : {&nodes[i].file, &nodes[i].backing}) {
+    for (const auto& [key, edge] : nodes[i].edges()) {
       if (edge->empty()) continue;
       const std::size_t j = index[*edge];
       if (color[j] == 1) {
@@ -470,22 +480,27 @@ absl::Status validate_graph(const Reader& r, const std::vector<NodeSpec>& nodes,
   // file and does not share it, so QEMU refuses a second format on the same
   // file ("Conflicts with use by ... as 'file', which does not allow 'write'
   // on ..."). Filters (fault) pass their parent's permissions through.
-  std::map<std::string, std::size_t> format_parent;
+  std::map<std::string, std::pair<std::size_t, std::string_view>> format_parent;  // node -> writer, as what
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     const NodeSpec& n = nodes[i];
-    if (n.file.empty() || (n.driver != NodeSpec::Driver::kRaw && n.driver != NodeSpec::Driver::kCow)) continue;
-    auto [it, fresh] = format_parent.emplace(n.file, i);
-    if (!fresh) {
-      return r.error_at(*tables[i]->get("file"),
-                        sim::cat(where_of(n), ".file: '", n.file, "' is already the file of format node '",
-                                 nodes[it->second].name, "', which does not share write permission on it (QEMU refuses "
-                                 "a second writer)"));
+    if (n.driver != NodeSpec::Driver::kRaw && n.driver != NodeSpec::Driver::kCow) continue;
+    for (const auto& [key, edge] : {std::pair<std::string_view, const std::string*>{"file", &n.file}, {"data_file", &n.data_file}}) {
+      if (edge->empty()) continue;
+      auto [it, fresh] = format_parent.emplace(*edge, std::pair<std::size_t, std::string_view>{i, key});
+      if (!fresh) {
+        return r.error_at(*tables[i]->get(key),
+                          sim::cat(where_of(n), ".", key, ": '", *edge, "' is already the ",
+                                   it->second.second == "file" ? "file" : "data file", " of format node '",
+                                   nodes[it->second.first].name, "', which does not share write permission on it "
+                                   "(QEMU refuses a second writer)"));
+      }
     }
   }
   // A subtree lives in one AioContext, as QEMU requires.
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     const NodeSpec& n = nodes[i];
-    for (const auto& [key, target] : {std::pair<std::string_view, const std::string&>{"file", n.file}, {"backing", n.backing}}) {
+    for (const auto& [key, edge] : n.edges()) {
+      const std::string& target = *edge;
       if (target.empty()) continue;
       const NodeSpec& child = nodes[index[target]];
       if (child.iothread != n.iothread) {
@@ -506,6 +521,13 @@ absl::Status validate_graph(const Reader& r, const std::vector<NodeSpec>& nodes,
       return r.error_at(*tables[i]->get("file"), sim::cat(where_of(n), ".file: '", n.file, "' has ", have,
                                                          " bytes, a cow image of this size needs ", need));
     }
+    if (!n.data_file.empty()) {
+      const std::uint64_t data = presented_size(nodes, *find_spec(nodes, n.data_file));
+      if (data < n.size) {
+        return r.error_at(*tables[i]->get("data_file"), sim::cat(where_of(n), ".data_file: '", n.data_file, "' has ", data,
+                                                                " bytes, fewer than the image's ", n.size));
+      }
+    }
   }
   return absl::OkStatus();
 }
@@ -516,7 +538,7 @@ std::vector<std::size_t> children_first(const std::vector<NodeSpec>& nodes) {
   std::function<void(std::size_t)> place = [&](std::size_t i) {
     if (placed[i]) return;
     placed[i] = true;
-    for (const std::string* edge : {&nodes[i].file, &nodes[i].backing}) {
+    for (const auto& [key, edge] : nodes[i].edges()) {
       if (edge->empty()) continue;
       for (std::size_t j = 0; j < nodes.size(); ++j) {
         if (nodes[j].name == *edge) place(j);

@@ -3,6 +3,7 @@
 // validation checks the graph as a whole (references, cycles, sizes).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -27,6 +28,7 @@ struct NodeSpec {
   Driver driver = Driver::kMem;
   std::string file;     // child node names ("" : none)
   std::string backing;
+  std::string data_file;  // cow: its data in this node (an external data file)
   bool unmap = false;  // BDRV_O_UNMAP
   bool no_flush = false;  // BDRV_O_NO_FLUSH (cache.no-flush)
   engine::DetectZeroes detect_zeroes = engine::DetectZeroes::kOff;
@@ -51,6 +53,10 @@ struct NodeSpec {
   bool is_filter() const { return driver == Driver::kRaw || driver == Driver::kFault || driver == Driver::kTop; }
   // The child requests go down to: a top's backing, every other node's file ("" : none).
   const std::string& data_child() const { return driver == Driver::kTop ? backing : file; }
+  // Every child edge by its key: file, backing, data_file (unset ones are "").
+  std::array<std::pair<std::string_view, const std::string*>, 3> edges() const {
+    return {{{"file", &file}, {"backing", &backing}, {"data_file", &data_file}}};
+  }
 };
 
 absl::Status parse_node(const Reader& r, const toml::table& t, NodeSpec& out);

@@ -279,10 +279,13 @@ ErrorSite ScenarioRun::error_site(const Job& job, std::uint32_t node_label) cons
   for (std::size_t i : job.node->subtree) {
     const Node& format = *nodes_[i];
     if (format.spec->driver != NodeSpec::Driver::kCow) continue;
-    const auto file = std::find_if(nodes_.begin(), nodes_.end(), [&](const auto& n) { return n->spec->name == format.spec->file; });
-    SIM_ASSERT(file != nodes_.end(), "a cow node without its file (the parser checks references)");
-    for (std::size_t k : (*file)->subtree) {
-      if (nodes_[k]->bs->trace_label() == node_label) return ErrorSite::kStatusRefinement;
+    for (const std::string* child : {&format.spec->file, &format.spec->data_file}) {
+      if (child->empty()) continue;
+      const auto file = std::find_if(nodes_.begin(), nodes_.end(), [&](const auto& n) { return n->spec->name == *child; });
+      SIM_ASSERT(file != nodes_.end(), "a cow node without its file (the parser checks references)");
+      for (std::size_t k : (*file)->subtree) {
+        if (nodes_[k]->bs->trace_label() == node_label) return ErrorSite::kStatusRefinement;
+      }
     }
   }
   return ErrorSite::kAnywhere;
@@ -457,7 +460,9 @@ void ScenarioRun::check_durability(const std::vector<bool>& crashed) {
     const bool held = checked.history.check(0, content, cutoff, [&](std::uint64_t i, std::uint8_t v, const ByteValues& ok) {
       violation(Oracle::kDurability,
                 content_shape("after crash", checked.history.diagnose(i, 0, content, cutoff)) +
-                    (checked.flushed_under_no_flush ? " after a flush under cache.no-flush" : ""),
+                    (checked.flushed_under_no_flush ? " after a flush under cache.no-flush" : "") +
+                    // Where the data lives: a format's second child, which flushes must reach too.
+                    (node.spec->data_file.empty() ? "" : " in a data file"),
                 sim::cat("after crash ", crashes_, ", byte ", i, " of node '", node.spec->name, "' is ", sim::hex(v),
                          "; the writes flushed (or FUA) before it allow only ", describe_values(ok)));
     });

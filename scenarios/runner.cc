@@ -162,9 +162,10 @@ void ScenarioRun::build() {
     for (std::size_t j = 0; j < scenario_.nodes.size(); ++j) {
       const bool file = !spec.file.empty() && scenario_.nodes[j].name == spec.file;
       const bool backing = !spec.backing.empty() && scenario_.nodes[j].name == spec.backing;
-      if (!file && !backing) continue;
-      node->bs->attach_child(file ? "file" : "backing", *nodes_[j]->bs,
-                             file ? engine::ChildRole::kFile : engine::ChildRole::kBacking);
+      const bool data = !spec.data_file.empty() && scenario_.nodes[j].name == spec.data_file;
+      if (!file && !backing && !data) continue;
+      node->bs->attach_child(file ? "file" : backing ? "backing" : "data-file", *nodes_[j]->bs,
+                             file ? engine::ChildRole::kFile : backing ? engine::ChildRole::kBacking : engine::ChildRole::kData);
       for (std::size_t k : nodes_[j]->subtree) {
         if (std::find(node->subtree.begin(), node->subtree.end(), k) == node->subtree.end()) node->subtree.push_back(k);
       }
@@ -260,7 +261,7 @@ drivers::FaultDriver& ScenarioRun::fault_below(Node& node) {
 
 bool ScenarioRun::has_image_below(const NodeSpec& spec) const {
   if (!spec.image.empty()) return true;
-  for (const std::string* edge : {&spec.file, &spec.backing}) {
+  for (const auto& [key, edge] : spec.edges()) {
     const NodeSpec* child = edge->empty() ? nullptr : scenario_.find_node(*edge);
     if (child != nullptr && has_image_below(*child)) return true;
   }

@@ -1,0 +1,169 @@
+// Changes to a node's size and shape under requests: truncate and QMP's
+// block_resize (with the parents oracle and the resize defects of the
+// reference), and a format with a second child it writes to (a data file).
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "scenarios/library.h"
+#include "scenarios/qemu_io.h"
+#include "scenarios/runner.h"
+#include "scenarios/scenario.h"
+
+using testing::replace;
+
+TEST_CASE("truncate parses, and refuses lengths it cannot take") {
+  auto cmd = scenarios::parse_command("truncate 128k");
+  REQUIRE(cmd.ok());
+  CHECK(cmd->op == scenarios::Command::Op::kTruncate);
+  CHECK(cmd->offset == 128 * 1024);
+  CHECK(scenarios::format_command(*cmd) == "truncate 131072");
+  for (const char* bad : {"truncate", "truncate 1 2", "truncate 8E", "truncate -1", "truncate x"}) {
+    INFO(bad);
+    CHECK_FALSE(scenarios::parse_command(bad).ok());
+  }
+  // A truncate that grows a mem node raises its capacity: commands may reach past its first size.
+  const auto s = testing::parse(R"([scenario]
+name = "t"
+[[node]]
+name = "disk"
+size = "64k"
+[[node]]
+name = "fmt"
+driver = "raw"
+file = "disk"
+[[job]]
+name = "a"
+node = "fmt"
+commands = ["write -P 1 96k 4k"]
+[[job]]
+name = "b"
+node = "disk"
+commands = ["truncate 1M"]
+)");
+  CHECK(s.node_capacity(*s.find_node("fmt")) == 1 << 20);
+  CHECK(s.node_size(*s.find_node("fmt")) == 64 * 1024);
+}
+
+TEST_CASE("truncate under requests in flight holds, its answers follow the graph, and a missing refresh is caught") {
+  const scenarios::Scenario s = testing::library("truncate.toml");
+  CHECK_FALSE(testing::first_failure(s, 10).has_value());
+  auto r = testing::first_failure(s, 5, {engine::Mutant::kTruncateNoRefresh});
+  REQUIRE(r.has_value());
+  CHECK(r->verdict.id == "parents");
+  CHECK_THAT(r->verdict.message, Catch::Contains("was told, but sees"));
+  // A read-only raw node answers -EACCES, a cow node -ENOTSUP (the library's image-admin job), a past-capacity grow -ENOSPC.
+  const auto eacces = testing::parse(R"([scenario]
+name = "t"
+[[node]]
+name = "disk"
+size = "64k"
+[[node]]
+name = "fmt"
+driver = "raw"
+file = "disk"
+[[job]]
+name = "a"
+node = "fmt"
+commands = ["truncate 32k => ok", "read -P 0 32k 32k"]
+[[event]]
+name = "ro"
+at_ns = 100
+action = "read_only"
+node = "fmt"
+[[job]]
+name = "b"
+node = "fmt"
+start_ns = 1000
+commands = ["truncate 16k => EACCES"]
+)");
+  auto held = testing::run(eacces, 0);
+  INFO(held.verdict.message);
+  CHECK(held.verdict.ok());
+}
+
+TEST_CASE("the resize defects of the reference: labelled, and gone with their later fixes") {
+  for (const auto& [file, defect] : {std::pair<const char*, const char*>{"truncate-filters.toml", "truncate-filter-stale"},
+                                     {"resize-below-filter.toml", "resize-below-filter"}}) {
+    scenarios::Scenario s = testing::library(file);
+    auto r = testing::first_failure(s, 3);
+    REQUIRE(r.has_value());
+    CHECK(r->known_defect == defect);
+    s.fixes = {*engine::fix_from_name(defect)};
+    INFO(file);
+    CHECK_FALSE(testing::first_failure(s, 20).has_value());
+  }
+}
+
+TEST_CASE("block_resize resizes inside a drained section, and is judged as truncate") {
+  const std::string text = R"([scenario]
+name = "t"
+[[node]]
+name = "disk"
+size = "64k"
+[[node]]
+name = "fmt"
+driver = "raw"
+file = "disk"
+[[job]]
+name = "guest"
+node = "fmt"
+backend = {}
+commands = ["write -P 0x11 0 64k", "sleep 1", "write -P 0x22 96k 32k => ok", "read -P 0x22 96k 32k", "read -P 0x11 0 64k"]
+[[event]]
+name = "grow"
+at_ns = 500000
+action = "block_resize"
+node = "fmt"
+size = "128k"
+)";
+  const auto s = testing::parse(text);
+  CHECK(s.node_capacity(*s.find_node("fmt")) == 128 * 1024);
+  for (std::uint64_t seed = 0; seed < 5; ++seed) {
+    const auto r = testing::run(s, seed);
+    INFO(r.verdict.message);
+    CHECK(r.verdict.ok());
+  }
+  // Without the event the device's write past 64k fails (-EIO from its backend).
+  const auto without = testing::parse(replace(text, "action = \"block_resize\"\nnode = \"fmt\"\nsize = \"128k\"",
+                                              "action = \"drain\"\nnode = \"fmt\""));
+  CHECK(testing::run(without, 0).verdict.id == "expect");
+  CHECK(testing::error_of(replace(text, "size = \"128k\"", "size = \"9E\"")).find("[[event]].size") != std::string::npos);
+  CHECK(testing::error_of(replace(text, "size = \"128k\"\n", "")).find("block_resize needs size") != std::string::npos);
+}
+
+TEST_CASE("a cow image with a data file writes its data there, and a flush must reach it") {
+  scenarios::Scenario s = testing::library("data-file.toml");
+  const auto r = testing::first_failure(s, 5);
+  REQUIRE(r.has_value());
+  CHECK(r->known_defect == "flush-misses-data-file");
+  s.fixes = {engine::Fix::kFlushAllChildren};
+  CHECK_FALSE(testing::first_failure(s, 30).has_value());
+  // The data file must hold the image, and be no other format's file.
+  const std::string text = R"([scenario]
+name = "t"
+[[node]]
+name = "meta"
+size = "64k"
+[[node]]
+name = "data"
+size = "256k"
+[[node]]
+name = "image"
+driver = "cow"
+size = "256k"
+cluster_size = 16384
+file = "meta"
+data_file = "data"
+[[job]]
+name = "j"
+node = "image"
+commands = ["write -P 1 0 4k"]
+)";
+  CHECK(testing::parse(text).find_node("image")->cow.data_file);
+  CHECK(testing::error_of(replace(text, "size = \"256k\"\n[[node]]\nname = \"image\"", "size = \"128k\"\n[[node]]\nname = \"image\""))
+            .find("data_file: 'data' has 131072 bytes, fewer than the image's 262144") != std::string::npos);
+  CHECK(testing::error_of(replace(text, "data_file = \"data\"", "data_file = \"meta\"")).find("data_file") != std::string::npos);
+  CHECK(testing::error_of(replace(text, "data_file = \"data\"", "data_file = \"nowhere\"")).find("no node named 'nowhere'") !=
+        std::string::npos);
+}
