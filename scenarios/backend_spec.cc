@@ -2,6 +2,9 @@
 
 #include <map>
 
+#include <absl/strings/str_split.h>
+
+#include "scenarios/event_spec.h"
 #include "scenarios/scenario.h"
 #include "scenarios/toml_reader.h"
 #include "sim/str.h"
@@ -18,7 +21,25 @@ absl::Status read_action(const Reader& r, const toml::node& entry, std::string_v
   if (!entry.is_string()) return r.error_at(entry, sim::cat(kWhere, ".", key, ": each action must be a string"));
   a.text = entry.as_string()->get();
   a.line = static_cast<int>(entry.source().begin.line);
+  a.column = static_cast<int>(entry.source().begin.column);
+  a.path = entry.source().path ? *entry.source().path : std::string();
   using K = DrainCallbackAction::Kind;
+  if (a.text.starts_with("set_backing ")) {
+    // bdrv_set_backing_hd from inside the callback: "set_backing NODE [BACKING]".
+    const std::vector<std::string> words = absl::StrSplit(a.text, ' ', absl::SkipEmpty());
+    if (words.size() < 2 || words.size() > 3) {
+      return r.error_at(entry, sim::cat(kWhere, ".", key, ": '", a.text, "': expected set_backing NODE [BACKING]"));
+    }
+    a.kind = K::kSetBacking;
+    a.node = words[1];
+    a.backing = words.size() == 3 ? words[2] : "";
+    for (const std::string* name : {&a.node, &a.backing}) {
+      if (!name->empty() && s.find_node(*name) == nullptr) {
+        return r.error_at(entry, sim::cat(kWhere, ".", key, ": '", a.text, "': no node named '", *name, "'"));
+      }
+    }
+    return absl::OkStatus();  // the rest is checked once every job is read (check_callback_graph_changes)
+  }
   const std::pair<std::string_view, K> verbs[] = {
       {"drain ", K::kDrain}, {"drained_begin ", K::kDrainedBegin}, {"drained_end ", K::kDrainedEnd}};
   for (const auto& [verb, kind] : verbs) {
@@ -36,7 +57,8 @@ absl::Status read_action(const Reader& r, const toml::node& entry, std::string_v
   if (!cmd->async || !request || cmd->vmstate || !cmd->parts.empty()) {
     return r.error_at(entry, sim::cat(kWhere, ".", key, ": '", a.text,
                                       "': expected aio_read, aio_write or aio_discard with one buffer and without -b (a "
-                                      "callback cannot wait), drain NODE, drained_begin NODE or drained_end NODE"));
+                                      "callback cannot wait), drain NODE, drained_begin NODE, drained_end NODE or "
+                                      "set_backing NODE [BACKING]"));
   }
   cmd->line = a.line;
   a.kind = K::kRequest;
@@ -104,6 +126,22 @@ absl::Status read_backend(const Reader& r, const toml::node& node, const Scenari
   RETURN_IF_ERROR(read_callback(r, t, "on_drained_begin", s, out.on_drained_begin));
   RETURN_IF_ERROR(read_callback(r, t, "on_drained_end", s, out.on_drained_end));
   return check_sections(r, t, out);
+}
+
+absl::Status check_callback_graph_changes(const Reader& r, const Scenario& s) {
+  for (const JobSpec& j : s.jobs) {
+    if (!j.backend) continue;
+    for (const auto* actions : {&j.backend->on_drained_begin, &j.backend->on_drained_end}) {
+      for (const DrainCallbackAction& a : *actions) {
+        if (a.kind != DrainCallbackAction::Kind::kSetBacking) continue;
+        toml::source_region at;
+        at.begin = toml::source_position{static_cast<toml::source_index>(a.line), static_cast<toml::source_index>(a.column)};
+        RETURN_IF_ERROR(check_set_backing(r, at, at, sim::cat("job '", j.name, "''s callback '", a.text, "'"), s, a.node,
+                                          a.backing));
+      }
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace scenarios

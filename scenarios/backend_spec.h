@@ -19,5 +19,8 @@ inline constexpr int kMaxCallbackDepth = 16;
 
 // Reads the backend table `node` of a job (nodes already read into `s`).
 absl::Status read_backend(const Reader& r, const toml::node& node, const Scenario& s, BackendOptions& out);
+// Once every job and event is read: the graph changes device callbacks make
+// (set_backing) are sound for the oracles, as an event's must be.
+absl::Status check_callback_graph_changes(const Reader& r, const Scenario& s);
 
 }  // namespace scenarios

@@ -34,12 +34,15 @@ namespace scenarios {
 // does (counted in flight at once, run in a coroutine of its own), drain a
 // node (bdrv_drain: nested, it polls), or begin or end a drained section.
 struct DrainCallbackAction {
-  enum class Kind : std::uint8_t { kRequest, kDrain, kDrainedBegin, kDrainedEnd };
+  enum class Kind : std::uint8_t { kRequest, kDrain, kDrainedBegin, kDrainedEnd, kSetBacking };
   Kind kind = Kind::kRequest;
-  Command request;   // kRequest
-  std::string node;  // kDrain, kDrainedBegin, kDrainedEnd
+  Command request;      // kRequest
+  std::string node;     // kDrain, kDrainedBegin, kDrainedEnd, kSetBacking
+  std::string backing;  // kSetBacking: the new backing ("": none)
   std::string text;
   int line = 0;
+  std::string path;     // where it was written, for errors found after parsing
+  int column = 0;
 };
 
 struct BackendOptions {

@@ -150,18 +150,19 @@ absl::Status check_backup(const Reader& r, const toml::table& t, const Scenario&
 
 // Whether every node at or below `top` reads as zeroes for the whole run: no
 // initial image, and no job whose writes land there.
-absl::Status check_blank(const Reader& r, const toml::table& t, const Scenario& s, const NodeSpec& top, std::string_view role) {
+absl::Status check_blank(const Reader& r, const toml::source_region& t, std::string_view what, const Scenario& s,
+                         const NodeSpec& top, std::string_view role) {
   for (const NodeSpec& n : s.nodes) {
     if (!at_or_below(s, top, n.name)) continue;
     if (!n.image.empty()) {
-      return r.error_at(t, sim::cat("[[event]] set_backing: ", role, " '", top.name, "' holds node '", n.name,
+      return r.error_at(t, sim::cat(what, ": ", role, " '", top.name, "' holds node '", n.name,
                                     "' with an image; backings that change must read as zeroes, so that what the "
                                     "guest sees of the node stays the same (the data oracle's model)"));
     }
     for (const NodeSpec& format : s.nodes) {
       const NodeSpec* file = format.driver == NodeSpec::Driver::kCow ? s.find_node(format.file) : nullptr;
       if (file == nullptr || !at_or_below(s, *file, n.name)) continue;
-      return r.error_at(t, sim::cat("[[event]] set_backing: ", role, " '", top.name, "' holds node '", n.name,
+      return r.error_at(t, sim::cat(what, ": ", role, " '", top.name, "' holds node '", n.name,
                                     "', which stores cow image '", format.name, "'; backings that change must read as zeroes"));
     }
     for (const JobSpec& j : s.jobs) {
@@ -172,7 +173,7 @@ absl::Status check_blank(const Reader& r, const toml::table& t, const Scenario& 
         lands = m->name == n.name;
       }
       if (!lands) continue;
-      return r.error_at(t, sim::cat("[[event]] set_backing: ", role, " '", top.name, "' holds node '", n.name,
+      return r.error_at(t, sim::cat(what, ": ", role, " '", top.name, "' holds node '", n.name,
                                     "', which job '", j.name, "' writes to; backings that change must read as zeroes"));
     }
   }
@@ -182,26 +183,31 @@ absl::Status check_blank(const Reader& r, const toml::table& t, const Scenario& 
 // set_backing: on a cow node, to a node in its iothread that is not above it;
 // the old and the new backing must read as zeroes for the whole run, so the
 // node's content (what the oracles model) does not change with the graph.
-absl::Status check_set_backing(const Reader& r, const toml::table& t, const Scenario& s, const EventSpec& e) {
-  const NodeSpec& node = *s.find_node(e.node);
+}  // namespace
+
+absl::Status check_set_backing(const Reader& r, const toml::source_region& at_node, const toml::source_region& at_backing,
+                               std::string_view what, const Scenario& s, const std::string& node_name,
+                               const std::string& backing_name) {
+  const NodeSpec& node = *s.find_node(node_name);
   if (node.driver != NodeSpec::Driver::kCow) {
-    return r.error_at(*t.get("node"), sim::cat("[[event]] set_backing: node '", e.node, "' is ", node.driver_name(),
-                                               "; only a cow node has a backing"));
+    return r.error_at(at_node, sim::cat(what, ": node '", node_name, "' is ", node.driver_name(),
+                                        "; only a cow node has a backing"));
   }
-  if (!node.backing.empty()) RETURN_IF_ERROR(check_blank(r, t, s, *s.find_node(node.backing), "its backing"));
-  if (e.backing.empty()) return absl::OkStatus();
-  const NodeSpec* backing = s.find_node(e.backing);
-  if (backing == nullptr) return r.error_at(*t.get("backing"), sim::cat("[[event]].backing: no node named '", e.backing, "'"));
-  if (at_or_below(s, *backing, e.node)) {
-    return r.error_at(*t.get("backing"), sim::cat("[[event]].backing: '", e.node, "' is at or below '", e.backing,
-                                                  "': the graph would have a cycle"));
+  if (!node.backing.empty()) RETURN_IF_ERROR(check_blank(r, at_node, what, s, *s.find_node(node.backing), "its backing"));
+  if (backing_name.empty()) return absl::OkStatus();
+  const NodeSpec* backing = s.find_node(backing_name);
+  if (backing == nullptr) return r.error_at(at_backing, sim::cat(what, ": no node named '", backing_name, "'"));
+  if (at_or_below(s, *backing, node_name)) {
+    return r.error_at(at_backing, sim::cat(what, ": '", node_name, "' is at or below '", backing_name,
+                                           "': the graph would have a cycle"));
   }
   if (backing->iothread != node.iothread) {
-    return r.error_at(*t.get("backing"), sim::cat("[[event]].backing: '", e.backing, "' runs in another AioContext than '",
-                                                  e.node, "'"));
+    return r.error_at(at_backing, sim::cat(what, ": '", backing_name, "' runs in another AioContext than '", node_name, "'"));
   }
-  return check_blank(r, t, s, *backing, "the new backing");
+  return check_blank(r, at_backing, what, s, *backing, "the new backing");
 }
+
+namespace {
 
 absl::Status read_trigger(const Reader& r, const toml::table& t, const Scenario& s, EventSpec& e) {
   int triggers = 0;
@@ -379,7 +385,11 @@ absl::Status read_event(const Reader& r, const toml::table& t, const Scenario& s
   }
   if (e.action == A::kPowerCut) RETURN_IF_ERROR(check_power_cut_reads(r, t, s, e));
   if (e.in_coroutine) RETURN_IF_ERROR(check_coroutine_drained_end(r, t, s, e));
-  if (e.action == A::kSetBacking) RETURN_IF_ERROR(check_set_backing(r, t, s, e));
+  if (e.action == A::kSetBacking) {
+    const toml::source_region at_node = t.get("node") != nullptr ? t.get("node")->source() : t.source();
+    const toml::source_region at_backing = t.get("backing") != nullptr ? t.get("backing")->source() : t.source();
+    RETURN_IF_ERROR(check_set_backing(r, at_node, at_backing, "[[event]] set_backing", s, e.node, e.backing));
+  }
   if (e.action == A::kBackup) RETURN_IF_ERROR(check_backup(r, t, s, e));
   return absl::OkStatus();
 }

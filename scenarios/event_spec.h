@@ -31,6 +31,14 @@ inline constexpr std::uint64_t kMaxBackupCluster = 1 << 20;
 // A power_cut event judges at most this many moments.
 inline constexpr std::uint32_t kMaxPowerCuts = 1000;
 
+// A set_backing (an event's, or a device callback's) is sound for the oracles:
+// on a cow node, to a node in its AioContext that is not above it, and the old
+// and new backings read as zeroes for the whole run. `what` names the caller
+// in errors, at `at_node` / `at_backing`.
+absl::Status check_set_backing(const Reader& r, const toml::source_region& at_node, const toml::source_region& at_backing,
+                               std::string_view what, const Scenario& s, const std::string& node,
+                               const std::string& backing);
+
 struct EventSpec {
   enum class Trigger : std::uint8_t { kAt, kAfterJob, kAfterRequests, kOnBreak };
   enum class Action : std::uint8_t {

@@ -2,7 +2,7 @@
 // drained_begin and the last drained_end (block-backend.c's dev_ops), inside
 // bdrv_parent_drained_begin/_end and so outside any coroutine. The script may
 // submit requests, drain nodes (which polls, nested in the drain that called
-// it) and open or close drained sections.
+// it), open or close drained sections, and change a backing file.
 #include <utility>
 
 #include "engine/drain.h"
@@ -47,6 +47,12 @@ void ScenarioRun::device_drain_callback(Job& job, bool begin) {
         mark_drained({node.index}, 1);
         break;
       }
+      case DrainCallbackAction::Kind::kSetBacking:
+        // bdrv_set_backing_hd from inside the drain that called the device.
+        change_backing(node_named(a.node), a.backing, false,
+                       sim::cat("set_backing(", a.node, ", ", a.backing.empty() ? "none" : a.backing, ") in job '",
+                                job.spec->name, "''s ", callback, " callback"));
+        break;
       case DrainCallbackAction::Kind::kDrainedEnd: {
         Node& node = node_named(a.node);
         mark_drained({node.index}, -1);

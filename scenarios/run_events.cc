@@ -149,16 +149,19 @@ void ScenarioRun::crash(const EventSpec& e) {
 // drained section of the node, as careful callers do). The parser made sure
 // the old and new backing read as zeroes, so the node's content is unchanged.
 void ScenarioRun::set_backing(const EventSpec& e) {
-  Node& node = node_named(e.node);
-  engine::BlockDriverState* backing = e.backing.empty() ? nullptr : node_named(e.backing).bs.get();
-  const std::string what = sim::cat("set_backing(", e.node, ", ", e.backing.empty() ? "none" : e.backing, ")");
-  if (e.drained) {
+  change_backing(node_named(e.node), e.backing, e.drained,
+                 sim::cat("set_backing(", e.node, ", ", e.backing.empty() ? "none" : e.backing, ")"));
+}
+
+void ScenarioRun::change_backing(Node& node, const std::string& backing_name, bool drained, const std::string& what) {
+  engine::BlockDriverState* backing = backing_name.empty() ? nullptr : node_named(backing_name).bs.get();
+  if (drained) {
     engine::bdrv_drained_begin(*node.bs);
     check_drained(what, node.subtree);
   }
   engine::bdrv_set_backing_hd(*node.bs, backing);
   recompute_subtrees();
-  if (e.drained) engine::bdrv_drained_end(*node.bs);
+  if (drained) engine::bdrv_drained_end(*node.bs);
 }
 
 void ScenarioRun::recompute_subtrees() {

@@ -403,6 +403,7 @@ absl::StatusOr<Scenario> parse_scenario(std::string_view text, const std::string
   raise_capacities(root, s);
   RETURN_IF_ERROR(read_jobs(r, root, s));
   RETURN_IF_ERROR(read_events(r, root, s));
+  RETURN_IF_ERROR(check_callback_graph_changes(r, s));
   return s;
 }
 

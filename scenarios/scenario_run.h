@@ -221,6 +221,8 @@ class ScenarioRun {
   // the model's update with the parents oracle's judgement.
   sim::Task<int> truncate_command(Job& job, const Command& cmd);
   void block_resize(const EventSpec& e);
+  // bdrv_set_backing_hd of `node` (optionally inside a drained section of it).
+  void change_backing(Node& node, const std::string& backing, bool drained, const std::string& what);
   int truncate_answer(const Node& target, bool through_backend, std::uint64_t length) const;
   std::vector<std::uint64_t> resize_callbacks() const;
   void resized(const Node& target, bool through_backend, std::uint64_t length, int ret,

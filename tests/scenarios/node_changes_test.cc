@@ -167,3 +167,33 @@ commands = ["write -P 1 0 4k"]
   CHECK(testing::error_of(replace(text, "data_file = \"data\"", "data_file = \"nowhere\"")).find("no node named 'nowhere'") !=
         std::string::npos);
 }
+
+TEST_CASE("a device's callbacks may change the graph inside a drain, and under drain_all that is an open finding") {
+  // The library scenario holds; the finding (scenarios/findings) deadlocks:
+  // the device is told drained_begin and never drained_end.
+  CHECK_FALSE(testing::first_failure(testing::library("callback-graph-changes.toml"), 10).has_value());
+  auto finding = scenarios::load_scenario(std::string(BLKSIM_SOURCE_DIR) + "/scenarios/findings/drain-all-graph-change.toml");
+  REQUIRE(finding.ok());
+  const auto r = testing::first_failure(*finding, 3);
+  REQUIRE(r.has_value());
+  CHECK(r->verdict.kind == sim::Verdict::Kind::kDeadlock);
+  // A callback's set_backing is checked as an event's: only a cow node has a backing.
+  const std::string text = R"([scenario]
+name = "t"
+[[node]]
+name = "disk"
+size = "64k"
+[[node]]
+name = "base"
+size = "64k"
+[[job]]
+name = "j"
+node = "disk"
+backend = { on_drained_begin = ["set_backing disk base"] }
+commands = ["write -P 1 0 4k"]
+)";
+  CHECK(testing::error_of(text).find("job 'j''s callback 'set_backing disk base': node 'disk' is mem; only a cow node has a backing") !=
+        std::string::npos);
+  CHECK(testing::error_of(replace(text, "set_backing disk base", "set_backing disk nowhere")).find("no node named 'nowhere'") !=
+        std::string::npos);
+}
