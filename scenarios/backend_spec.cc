@@ -54,9 +54,9 @@ absl::Status read_action(const Reader& r, const toml::node& entry, std::string_v
   auto cmd = parse_command(a.text);
   if (!cmd.ok()) return r.error_at(entry, sim::cat(kWhere, ".", key, ": ", cmd.status().message()));
   const bool request = cmd->op == Command::Op::kRead || cmd->op == Command::Op::kWrite || cmd->op == Command::Op::kDiscard;
-  if (!cmd->async || !request || cmd->vmstate || !cmd->parts.empty()) {
+  if (!cmd->async || !request || cmd->vmstate || !cmd->parts.empty() || !cmd->source_file.empty()) {
     return r.error_at(entry, sim::cat(kWhere, ".", key, ": '", a.text,
-                                      "': expected aio_read, aio_write or aio_discard with one buffer and without -b (a "
+                                      "': expected aio_read, aio_write or aio_discard with one buffer, without -b or -s (a "
                                       "callback cannot wait), drain NODE, drained_begin NODE, drained_end NODE or "
                                       "set_backing NODE [BACKING]"));
   }

@@ -169,29 +169,9 @@ absl::Status parse_mem(const Reader& r, const toml::table& t, NodeSpec& n, const
   RETURN_IF_ERROR(r.read_small(t, "flush_error_count", n.mem.flush_error_count, 1, 1 << 20, w));
   RETURN_IF_ERROR(r.read_string(t, "image", n.image, false, w));
   if (!n.image.empty()) {
-    if (r.images() != nullptr) {
-      // A repro file's scenario: its images travel with it.
-      auto it = r.images()->find(n.image);
-      if (it == r.images()->end()) {
-        return r.error_at(*t.get("image"), sim::cat(w, ".image: the repro file carries no image '", n.image, "'"));
-      }
-      n.image_bytes = it->second;
-    } else {
-      // Relative to the scenario file, so a scenario runs from any directory.
-      std::filesystem::path image(n.image);
-      if (image.is_relative()) image = std::filesystem::path(r.path()).parent_path() / image;
-      std::error_code ec;
-      if (!std::filesystem::is_regular_file(image, ec)) {
-        return r.error_at(*t.get("image"), sim::cat(w, ".image: cannot open '", image.string(), "'"));
-      }
-      if (std::filesystem::file_size(image, ec) > n.size) {
-        return r.error_at(*t.get("image"),
-                          sim::cat(w, ".image: '", image.string(), "' is larger than the node (", n.size, " bytes)"));
-      }
-      auto bytes = sim::read_file_bytes(image.string());
-      if (!bytes.ok()) return r.error_at(*t.get("image"), sim::cat(w, ".image: cannot read '", image.string(), "'"));
-      n.image_bytes = std::make_shared<const std::vector<std::uint8_t>>(*std::move(bytes));
-    }
+    auto bytes = r.read_data_file(*t.get("image"), n.image, sim::cat(w, ".image"), n.size);
+    if (!bytes.ok()) return bytes.status();
+    n.image_bytes = *std::move(bytes);
     if (n.image_bytes->size() > n.size) {
       return r.error_at(*t.get("image"), sim::cat(w, ".image: '", n.image, "' (", n.image_bytes->size(),
                                                   " bytes) is larger than the node (", n.size, " bytes)"));
@@ -548,6 +528,29 @@ std::vector<std::size_t> children_first(const std::vector<NodeSpec>& nodes) {
   };
   for (std::size_t i = 0; i < nodes.size(); ++i) place(i);
   return order;
+}
+
+absl::StatusOr<std::shared_ptr<const std::vector<std::uint8_t>>> Reader::read_data_file(const toml::node& at,
+                                                                                          const std::string& name,
+                                                                                          std::string_view what,
+                                                                                          std::uint64_t max_bytes) const {
+  if (images() != nullptr) {
+    // A repro file's scenario: its files travel with it.
+    auto it = images()->find(name);
+    if (it == images()->end()) return error_at(at, sim::cat(what, ": the repro file carries no file '", name, "'"));
+    return it->second;
+  }
+  // Relative to the scenario file, so a scenario runs from any directory.
+  std::filesystem::path file(name);
+  if (file.is_relative()) file = std::filesystem::path(path()).parent_path() / file;
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(file, ec)) return error_at(at, sim::cat(what, ": cannot open '", file.string(), "'"));
+  if (std::filesystem::file_size(file, ec) > max_bytes) {
+    return error_at(at, sim::cat(what, ": '", file.string(), "' is larger than ", max_bytes, " bytes"));
+  }
+  auto bytes = sim::read_file_bytes(file.string());
+  if (!bytes.ok()) return error_at(at, sim::cat(what, ": cannot read '", file.string(), "'"));
+  return std::make_shared<const std::vector<std::uint8_t>>(*std::move(bytes));
 }
 
 }  // namespace scenarios

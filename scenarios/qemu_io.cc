@@ -271,7 +271,7 @@ absl::StatusOr<Command> parse_command(std::string_view text) {
   } else if (cmd.write_sync) {
     takes = "PqC";  // bdrv_pwrite_sync takes a buffer and nothing else
   } else if (is_write) {
-    takes = vectored ? "PfqCF" : cmd.async ? "PzucfqCF" : "PzucfqCbnF";
+    takes = vectored ? "PfqCF" : cmd.async ? "PszucfqCF" : "PszucfqCbnF";
   } else {
     takes = "qC";
   }
@@ -289,7 +289,8 @@ absl::StatusOr<Command> parse_command(std::string_view text) {
       if (takes.find(letter) == std::string_view::npos) {
         std::string supported;
         for (char t : takes) {
-          const std::string_view value = t == 'P' ? " pattern" : t == 'F' ? " flags" : t == 'l' ? " length" : t == 's' ? " offset" : "";
+          const std::string_view value = t == 'P' ? " pattern" : t == 'F' ? " flags" : t == 'l' ? " length"
+                                         : t == 's' ? (is_write ? " file" : " offset") : "";
           supported += sim::cat(supported.empty() ? "-" : ", -", std::string(1, t), value);
         }
         return error(sim::cat("'", verb, "': unsupported option '-", std::string(1, letter), "' (supported: ", supported,
@@ -308,7 +309,9 @@ absl::StatusOr<Command> parse_command(std::string_view text) {
           }
           value = words[++i];
         }
-        if (letter == 'F') {
+        if (letter == 's' && is_write) {
+          cmd.source_file = std::string(value);
+        } else if (letter == 'F') {
           auto flags = parse_request_flags(value, is_write);
           if (!flags.ok()) return error(sim::cat("'", verb, " -F ", value, "': ", flags.status().message()));
           cmd.request_flags |= *flags;
@@ -343,6 +346,9 @@ absl::StatusOr<Command> parse_command(std::string_view text) {
     return error(sim::cat("'", verb, " -b': the VM state takes plain reads and writes (no -z, -c, -f or -F)"));
   }
   if (cmd.zeroes && cmd.pattern) return error(sim::cat("'", verb, "': -z and -P cannot be given together"));
+  if (!cmd.source_file.empty() && (cmd.pattern || cmd.zeroes || cmd.vmstate)) {
+    return error(sim::cat("'", verb, " -s': a pattern file fills the buffer; not with -P, -z or -b"));
+  }
   if (cmd.zeroes && cmd.compressed) return error(sim::cat("'", verb, "': -z and -c cannot be given together"));
   if (cmd.unmap && !cmd.zeroes) return error(sim::cat("'", verb, "': -u needs -z"));
   // The reference lets a read carry both, but no caller does: copy-on-read
@@ -422,6 +428,7 @@ std::string format_request(const Command& c) {
   std::string out = verb;
   if (c.vectored()) out += "v";
   if (c.pattern) out += sim::cat(" -P ", sim::hex(*c.pattern));
+  if (!c.source_file.empty()) out += sim::cat(" -s ", c.source_file);
   if (c.zeroes) out += " -z";
   if (c.unmap) out += " -u";
   if (c.compressed) out += " -c";

@@ -33,6 +33,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -57,6 +58,11 @@ struct Command {
   std::uint64_t offset = 0;  // truncate: the new length
   std::uint64_t bytes = 0;
   std::optional<std::uint8_t> pattern;  // -P (write: fill; read: verify)
+  // write -s FILE: the buffer holds the file's bytes, repeated to the length
+  // (qemu-io's pattern file). The parser of the scenario reads the file (or
+  // takes it from a repro file), as it does images.
+  std::string source_file;
+  std::shared_ptr<const std::vector<std::uint8_t>> source_bytes;
   bool fua = false;                     // -f
   bool zeroes = false;                  // write -z: a zero write
   bool unmap = false;                   // write -z -u: may unmap

@@ -18,11 +18,9 @@ Repro make_repro(const Scenario& scenario, const std::string& scenario_text, con
   r.scenario_file = scenario.path;
   r.scenario_text = scenario_text;
   r.scenario_digest = content_digest(scenario_text);
-  for (const NodeSpec& n : scenario.nodes) {
-    if (n.image_bytes == nullptr) continue;
-    bool listed = false;
-    for (const ReproImage& im : r.images) listed = listed || im.name == n.image;
-    if (!listed) r.images.push_back(ReproImage{n.image, n.image_bytes, content_digest(*n.image_bytes)});
+  // Every file the scenario read (images, pattern files), by the name it gives.
+  for (const auto& [name, bytes] : image_store_of(scenario)) {
+    r.images.push_back(ReproImage{name, bytes, content_digest(*bytes)});
   }
   r.seed = options.seed;
   r.strategy = result.strategy == "replay" ? "replay" : options.strategy.value_or(scenario.strategy).to_string();

@@ -374,7 +374,12 @@ bool ScenarioRun::fix_on(engine::Fix fix) const {
 }
 
 void ScenarioRun::prepare_buffer(const Command& cmd, std::vector<std::uint8_t>& buffer) const {
-  if (cmd.op != Command::Op::kRead) {
+  if (cmd.op != Command::Op::kRead && cmd.source_bytes != nullptr) {
+    // qemu_io_alloc_from_file: the file's bytes, repeated to the length.
+    const std::vector<std::uint8_t>& src = *cmd.source_bytes;
+    buffer.resize(cmd.bytes);
+    for (std::size_t i = 0; i < buffer.size(); ++i) buffer[i] = src[i % src.size()];
+  } else if (cmd.op != Command::Op::kRead) {
     buffer.assign(cmd.bytes, cmd.pattern.value_or(kDefaultWritePattern));
   } else if (inspects_reads_) {
     buffer.assign(cmd.bytes, 0xa5);
@@ -457,6 +462,7 @@ void ScenarioRun::begin_command(CommandState& state) {
     w.discard = cmd.op == Command::Op::kDiscard;
     // A zero write stores zeroes whether or not it carries a buffer.
     w.value = (w.discard || cmd.writes_zeroes()) ? 0 : cmd.pattern.value_or(kDefaultWritePattern);
+    if (!w.discard && !cmd.writes_zeroes()) w.data = cmd.source_bytes;
     // A backend without a write cache makes every write FUA (cache=writethrough).
     w.fua = (cmd.engine_flags() & engine::BDRV_REQ_FUA) != 0 ||
             (job.spec->backend && !job.spec->backend->write_cache && cmd.op == Command::Op::kWrite);

@@ -204,6 +204,12 @@ absl::Status read_jobs(const Reader& r, const toml::table& root, Scenario& s) {
       auto cmd = parse_command(c.as_string()->get());
       if (!cmd.ok()) return r.error_at(c, std::string(cmd.status().message()));
       cmd->line = static_cast<int>(c.source().begin.line);
+      if (!cmd->source_file.empty()) {
+        auto bytes = r.read_data_file(c, cmd->source_file, sim::cat("'", cmd->text, "'"), kMaxCommandBytes);
+        if (!bytes.ok()) return bytes.status();
+        if ((*bytes)->empty()) return r.error_at(c, sim::cat("'", cmd->text, "': '", cmd->source_file, "' is empty"));
+        cmd->source_bytes = *std::move(bytes);
+      }
       if (cmd->op >= Command::Op::kBreak) {
         const NodeSpec* n = target;
         for (int depth = 0; depth < 64 && n != nullptr && n->driver != NodeSpec::Driver::kFault; ++depth) {
@@ -411,6 +417,12 @@ ImageStore image_store_of(const Scenario& s) {
   ImageStore images;
   for (const NodeSpec& n : s.nodes) {
     if (n.image_bytes != nullptr) images[n.image] = n.image_bytes;
+  }
+  // write -s FILE: the pattern files travel the same way.
+  for (const JobSpec& j : s.jobs) {
+    for (const Command& c : j.commands) {
+      if (c.source_bytes != nullptr) images[c.source_file] = c.source_bytes;
+    }
   }
   return images;
 }

@@ -49,6 +49,14 @@ class Reader {
     return error_at(node.source(), message);
   }
 
+  // A file a scenario names (an image, a pattern file), by that name: from
+  // the repro file's store when the scenario came with one, else from disk
+  // relative to the scenario. Empty or above `max_bytes`: an error at `at`.
+  absl::StatusOr<std::shared_ptr<const std::vector<std::uint8_t>>> read_data_file(const toml::node& at,
+                                                                                    const std::string& name,
+                                                                                    std::string_view what,
+                                                                                    std::uint64_t max_bytes) const;
+
 
   // Reject keys a table does not know: a typo must not become a silent default.
   absl::Status check_keys(const toml::table& table, std::string_view where,

@@ -229,7 +229,7 @@ ByteValues WriteHistory::allowed_among(std::uint64_t i, const std::vector<const 
   // What a write may have left: its value, and for a discard that unallocates
   // (discard_reveals_initial_) what the node held before any job wrote.
   const auto add_write = [&](const WriteRecord& w) {
-    add(out, w.value);
+    add(out, value_at(w, i));
     if (w.discard && discard_reveals_initial_) add(out, initial_at(i));
   };
   std::vector<const WriteRecord*> left;
@@ -301,6 +301,19 @@ bool WriteHistory::check(std::uint64_t offset, const std::vector<std::uint8_t>& 
       const bool same = base_.empty() ? all_zero(got, b - a) : std::memcmp(got, base_.data() + a, b - a) == 0;
       if (same) continue;
     }
+    // A write of a pattern file puts other bytes at every offset: judged byte by byte.
+    const bool varies = std::any_of(active.begin(), active.end(), [](const WriteRecord* w) { return w->data != nullptr; });
+    if (varies) {
+      for (std::uint64_t i = a; i < b; ++i) {
+        const ByteValues ok = allowed_among(i, active, cutoff);
+        const std::uint8_t v = data[i - offset];
+        if (std::find(ok.begin(), ok.end(), v) == ok.end()) {
+          mismatch(i, v, ok);
+          return false;
+        }
+      }
+      continue;
+    }
     if (base_.empty()) {
       // Known content is zero throughout: one set of allowed values for the segment.
       const ByteValues ok = allowed_among(a, active, cutoff);
@@ -346,7 +359,7 @@ Diagnosis WriteHistory::diagnose(std::uint64_t i, std::uint64_t offset, const st
   bool ever = base_at(i) == v;
   for (const WriteRecord& w : records_) {
     if (w.folded || !covers(w, i)) continue;
-    ever = ever || w.value == v;
+    ever = ever || value_at(w, i) == v;
     if (settled(w, cutoff) && (d.expected == nullptr || w.completed > d.expected->completed)) d.expected = &w;
   }
   if (!ever || d.expected == nullptr) {
@@ -359,7 +372,7 @@ Diagnosis WriteHistory::diagnose(std::uint64_t i, std::uint64_t offset, const st
   const std::uint64_t end = std::min(w.offset + w.bytes, offset + data.size());
   d.kind = WrongContent::kStale;
   for (std::uint64_t k = begin; k < end; ++k) {
-    if (data[k - offset] == w.value) {
+    if (data[k - offset] == value_at(w, k)) {
       d.kind = WrongContent::kTorn;
       break;
     }

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,8 @@ struct WriteRecord {
   std::uint64_t offset = 0;
   std::uint64_t bytes = 0;
   std::uint8_t value = 0;  // the pattern; 0 for zero writes and discards
+  // write -s FILE: the file's bytes, repeated from `offset` (then `value` is unused).
+  std::shared_ptr<const std::vector<std::uint8_t>> data;
   bool discard = false;
   bool fua = false;
   bool zeroes = false;  // a zero write (value 0)
@@ -37,6 +40,11 @@ struct WriteRecord {
   bool done = false;    // completed or failed
   bool folded = false;  // part of the known content since a rebase
 };
+
+// The byte a write puts at `i` (inside it).
+inline std::uint8_t value_at(const WriteRecord& w, std::uint64_t i) {
+  return w.data != nullptr ? (*w.data)[(i - w.offset) % w.data->size()] : w.value;
+}
 
 // Which writes count as settled for one judgement.
 struct Cutoff {

@@ -274,3 +274,26 @@ TEST_CASE("history: the first byte that may not hold a value, over untouched and
   CHECK(based.first_excluding(0, 0, 32, Cutoff{}) == 20);
   CHECK(based.first_excluding(0, 0, 20, Cutoff{}) == 20);
 }
+
+TEST_CASE("history: a write of a pattern file puts the file's bytes, repeated, at each offset") {
+  for (const bool zero_base : {true, false}) {
+    WriteHistory h = zero_base ? WriteHistory::zeroes(64) : WriteHistory(std::vector<std::uint8_t>(64, 0x5a));
+    WriteRecord w = write(10, 20, 0xcd, 1);
+    w.data = std::make_shared<const std::vector<std::uint8_t>>(std::vector<std::uint8_t>{1, 2, 3});
+    h.complete(h.issue(w), 2, true);
+    const std::uint8_t base = zero_base ? 0 : 0x5a;
+    CHECK(h.allowed(10, Cutoff{3, false}) == values({1}));
+    CHECK(h.allowed(12, Cutoff{3, false}) == values({3}));
+    CHECK(h.allowed(13, Cutoff{3, false}) == values({1}));
+    CHECK(h.allowed(29, Cutoff{3, false}) == values({2}));  // (29 - 10) % 3 == 1
+    CHECK(h.allowed(30, Cutoff{3, false}) == values({base}));
+    // The fast segment check judges byte by byte where a pattern file was written.
+    std::vector<std::uint8_t> data(64, base);
+    for (std::uint64_t i = 10; i < 30; ++i) data[i] = static_cast<std::uint8_t>(1 + (i - 10) % 3);
+    CHECK(h.check(0, data, Cutoff{3, false}, [](std::uint64_t, std::uint8_t, const ByteValues&) {}));
+    data[20] = 3;  // (20 - 10) % 3 == 1: must be 2
+    std::uint64_t bad = 0;
+    CHECK_FALSE(h.check(0, data, Cutoff{3, false}, [&](std::uint64_t i, std::uint8_t, const ByteValues&) { bad = i; }));
+    CHECK(bad == 20);
+  }
+}

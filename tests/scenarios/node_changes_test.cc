@@ -197,3 +197,30 @@ commands = ["write -P 1 0 4k"]
   CHECK(testing::error_of(replace(text, "set_backing disk base", "set_backing disk nowhere")).find("no node named 'nowhere'") !=
         std::string::npos);
 }
+
+TEST_CASE("write -s FILE parses, formats back, takes the file's bytes, and travels in repro files") {
+  auto cmd = scenarios::parse_command("aio_write -f -s images/pattern-17.bin 1000 9000");
+  REQUIRE(cmd.ok());
+  CHECK(cmd->source_file == "images/pattern-17.bin");
+  CHECK(scenarios::format_command(*cmd) == "aio_write -s images/pattern-17.bin -f 1000 9000");
+  for (const char* bad : {"write -s f -P 1 0 4k", "write -z -s f 0 4k", "write -s", "writev -s f 0 512 512"}) {
+    INFO(bad);
+    CHECK_FALSE(scenarios::parse_command(bad).ok());
+  }
+  const scenarios::Scenario s = testing::library("pattern-files.toml");
+  const scenarios::Command& first = s.jobs.front().commands.front();
+  REQUIRE(first.source_bytes != nullptr);
+  CHECK(first.source_bytes->size() == 17);
+  CHECK(scenarios::image_store_of(s).count("images/pattern-17.bin") == 1);
+  CHECK_FALSE(testing::first_failure(s, 10).has_value());
+  CHECK(testing::error_of(replace(std::string(R"([scenario]
+name = "t"
+[[node]]
+name = "disk"
+size = "64k"
+[[job]]
+name = "j"
+node = "disk"
+commands = ["write -s nowhere.bin 0 4k"]
+)"), "nowhere.bin", "nowhere.bin")).find("cannot open") != std::string::npos);
+}

@@ -25,7 +25,9 @@ std::string library_text(const std::string& name) {
 }  // namespace
 
 TEST_CASE("a repro file replays to its fingerprint, for passing and failing runs and every strategy") {
-  for (const char* name : {"overlapping-writers.toml", "flush-crash.toml", "fua-crash.toml", "breakpoint-deadlock.toml"}) {
+  // (pattern-files: the pattern files a scenario reads travel in the repro file too.)
+  for (const char* name : {"overlapping-writers.toml", "flush-crash.toml", "fua-crash.toml", "breakpoint-deadlock.toml",
+                           "pattern-files.toml"}) {
     for (const char* strategy : {"fifo", "random", "pct:3"}) {
       for (std::uint64_t seed : {0, 5}) {
         const scenarios::Scenario s = testing::library(name);
