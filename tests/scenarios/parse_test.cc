@@ -84,7 +84,7 @@ TEST_CASE("errors name file, line and column, and say what was expected") {
         "aio_writev, discard, aio_discard, alloc, map, flush, aio_flush, sleep, ioctl, aio_ioctl, aio_cancel, make_zero, truncate, "
         "pwrite_sync, break, remove_break, resume or wait_break)");
   CHECK(error_of(replace(kGood, "write -f 0 4k", "write -x 0 4k")) ==
-        "x.toml:18:90: 'write': unsupported option '-x' (supported: -P pattern, -z, -u, -c, -f, -q, -C, -b, -n, -F flags)");
+        "x.toml:18:90: 'write': unsupported option '-x' (supported: -P pattern, -s file, -z, -u, -c, -f, -q, -C, -b, -n, -F flags)");
   CHECK(error_of(replace(kGood, "write -f 0 4k", "write 0 128k")) ==
         "x.toml:18:90: 'write 0 128k' ends past the end of node 'd' (65536 bytes): expected OFFSET + LENGTH <= 65536");
   CHECK(error_of(replace(kGood, "latency_ns = [10, 20]", "latency_ns = [20, 10]")) ==
