@@ -396,6 +396,12 @@ absl::Status read_event(const Reader& r, const toml::table& t, const Scenario& s
 
 }  // namespace
 
+std::vector<std::string_view> event_action_names() {
+  std::vector<std::string_view> names;
+  for (const ActionName& a : kActions) names.push_back(a.name);
+  return names;
+}
+
 std::string_view event_action_name(EventSpec::Action action) {
   for (const ActionName& a : kActions) {
     if (a.action == action) return a.name;

@@ -79,6 +79,8 @@ struct EventSpec {
 };
 
 std::string_view event_action_name(EventSpec::Action action);
+// Every action an [[event]] may take, in the registry's order.
+std::vector<std::string_view> event_action_names();
 
 // Parses every [[event]] of `root` into `s.events`; nodes and jobs must be read.
 absl::Status read_events(const Reader& r, const toml::table& root, Scenario& s);

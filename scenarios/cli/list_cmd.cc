@@ -6,6 +6,7 @@
 #include "engine/debug_event.h"
 #include "scenarios/cli/commands.h"
 #include "scenarios/error_table.h"
+#include "scenarios/event_spec.h"
 #include "scenarios/known_defects.h"
 #include "scenarios/oracles.h"
 #include "scenarios/qemu_io.h"
@@ -31,6 +32,9 @@ int cmd_list(const std::string& what, const std::string& dir) {
     for (int i = 0; i <= static_cast<int>(engine::BlkdebugEvent::kL2Update); ++i) {
       std::cout << engine::blkdebug_event_name(static_cast<engine::BlkdebugEvent>(i)) << "\n";
     }
+  } else if (what == "actions") {
+    // The [[event]] actions (docs/scenario-language.md describes each).
+    for (std::string_view name : scenarios::event_action_names()) std::cout << name << "\n";
   } else if (what == "request-flags") {
     for (const scenarios::RequestFlagName& f : scenarios::request_flag_names()) {
       std::cout << f.name << std::string(18 - f.name.size(), ' ') << (f.on_reads ? "reads and writes" : "writes")
@@ -72,7 +76,7 @@ int cmd_list(const std::string& what, const std::string& dir) {
     }
   } else {
     throw BadInput{sim::cat("list: unknown kind '", what,
-                            "' (expected scenarios, strategies, oracles, mutants, fixes, drivers, events, request-flags, errnos or error-table)")};
+                            "' (expected scenarios, strategies, oracles, mutants, fixes, drivers, events, actions, request-flags, errnos or error-table)")};
   }
   return kExitPass;
 }

@@ -298,8 +298,8 @@ int main(int argc, char** argv) {
 
   std::string list_what;
   std::string list_dir;
-  CLI::App* list = app.add_subcommand("list", "list scenarios, strategies, oracles, mutants, fixes (known defects), drivers, fault events, request-flags, errnos or the errors oracle's error-table");
-  option(list, "what", list_what, "KIND", "scenarios, strategies, oracles, mutants, fixes, drivers, events, request-flags, errnos or error-table")->required();
+  CLI::App* list = app.add_subcommand("list", "list scenarios, strategies, oracles, mutants, fixes (known defects), drivers, blkdebug events, scenario event actions, request-flags, errnos or the errors oracle's error-table");
+  option(list, "what", list_what, "KIND", "scenarios, strategies, oracles, mutants, fixes, drivers, events, actions, request-flags, errnos or error-table")->required();
   option(list, "--dir", list_dir, "DIR", "the scenario directory for 'list scenarios'", "the library");
 
   std::string help_topic;

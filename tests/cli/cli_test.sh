@@ -79,6 +79,9 @@ expect 0 '^pct:D ' -- "$blksim" list strategies
 expect 0 '^cow ' -- "$blksim" list drivers
 expect 0 '^pwritev_rmw_after_tail$' -- "$blksim" list events
 expect 0 'ENOSPC' -- "$blksim" list errnos
+expect 0 '^block_resize$' -- "$blksim" list actions
+expect 0 '^pdiscard, -ENOTSUP: ignore$' -- "$blksim" list error-table
+expect 0 '^top ' -- "$blksim" list drivers
 expect 2 "list: unknown kind 'oracless'" -- "$blksim" list oracless
 
 # Images: visible and durable contents of each mem node as raw files.
