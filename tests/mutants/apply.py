@@ -54,11 +54,29 @@ def apply(path, root):
     return [target for target, _, _ in edits]
 
 
+def check(paths, root):
+    """Every mutant still applies to `root`: each edit's text occurs exactly once."""
+    stale = []
+    for path in paths:
+        _, _, edits = parse(path)
+        for target, find, _ in edits:
+            count = (pathlib.Path(root) / target).read_text().count(find)
+            if count != 1:
+                stale.append(f"{path}: the text to replace occurs {count} times in {target} (expected once)")
+    return stale
+
+
 if __name__ == "__main__":
+    if len(sys.argv) >= 3 and sys.argv[1] == "--check":
+        stale = check(sys.argv[3:] or sorted(str(p) for p in pathlib.Path(sys.argv[2], "tests", "mutants").glob("*.mutant")),
+                      sys.argv[2])
+        for line in stale:
+            print(line)
+        sys.exit(1 if stale else 0)
     if len(sys.argv) == 3 and sys.argv[1] == "--describe":
         d, s, edits = parse(sys.argv[2])
         print(f"{d}\t{s}\t{' '.join(sorted({t for t, _, _ in edits}))}")
     elif len(sys.argv) == 3:
         print(" ".join(apply(sys.argv[1], sys.argv[2])))
     else:
-        sys.exit("usage: apply.py MUTANT ROOT | apply.py --describe MUTANT")
+        sys.exit("usage: apply.py MUTANT ROOT | apply.py --describe MUTANT | apply.py --check ROOT [MUTANT...]")
