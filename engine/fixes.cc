@@ -48,7 +48,7 @@ const std::vector<FixInfo>& all_fixes() {
        "tail one; a serialising write that passed a waiting one (wait_serialising_requests skips requests that "
        "wait) can make the second wait wait, and the reference asserts it does not "
        "(assert(!waited || !use_local_qiov)): QEMU aborts",
-       "mark the request serialising and wait once before reading both head and tail (QEMU 4.1, 7a3f542fbd, "
+       "mark the request serialising and wait once before reading both head and tail (QEMU 4.2, 7a3f542fbd, "
        "\"block/io: refactor padding\")"},
       {Fix::kLateWaitUnasserted, "late-serialising-wait",
        "a serialising write waits for serialising requests once more before its driver write, and the reference "
@@ -72,7 +72,7 @@ const std::vector<FixInfo>& all_fixes() {
        "bdrv_co_flush of a node whose driver does not flush itself flushes bs->file only: a format that writes its "
        "data to a second child (an external data file) has that child's cache never flushed, so data the guest "
        "flushed is lost in a crash",
-       "flush every child the node may write to (QEMU 4.1, 883833e29c, \"block: Flush all children in generic "
+       "flush every child the node may write to (QEMU 5.2, 883833e29c, \"block: Flush all children in generic "
        "code\")"},
   };
   return kAll;

@@ -64,7 +64,7 @@ sim::Task<int> flush_layers(BlockDriverState& bs, unsigned current_gen) {
   // Then the protocol below (it has BDRV_O_NO_FLUSH too under cache=unsafe):
   // the reference flushes bs->file only, so a second child a format writes
   // to (a data file) is never flushed (known defect flush-misses-data-file).
-  // QEMU 4.1 flushes every child written to (883833e29c).
+  // QEMU 5.2 flushes every child written to (883833e29c).
   if (fixed(Fix::kFlushAllChildren)) {
     int ret = 0;
     const std::vector<BdrvChild*> children = bs.children;

@@ -142,7 +142,7 @@ sim::Task<int> bdrv_co_pwritev(BdrvChild& child, std::int64_t offset, std::uint6
     goto out;
   }
 
-  // With Fix::kPaddingWaitsOnce (QEMU 4.1): one wait before both reads.
+  // With Fix::kPaddingWaitsOnce (QEMU 4.2): one wait before both reads.
   if (((offset & (align - 1)) != 0 || tail_parts != 0) && fixed(Fix::kPaddingWaitsOnce)) {
     mark_request_serialising(req, static_cast<std::uint64_t>(align));
     co_await wait_serialising_requests(req);

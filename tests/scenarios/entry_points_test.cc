@@ -310,7 +310,7 @@ TEST_CASE("the open finding of backup on 4 KiB-block nodes still reproduces") {
 
 TEST_CASE("the assertions QEMU later removed guarded a lost write: with their fixes the finding loses one") {
   // docs/reference-defects.md, padded-write-waits-twice and late-serialising-wait:
-  // applied alone, QEMU 4.1's and 5.0's changes let a guest write be overwritten
+  // applied alone, QEMU 4.2's and 5.0's changes let a guest write be overwritten
   // by stale padding (seed 31 of the finding, the serialisation oracle left out
   // as it would stop the run at the overlap first).
   auto s = scenarios::load_scenario(std::string(BLKSIM_SOURCE_DIR) + "/scenarios/findings/backup-4k-serialising.toml");
