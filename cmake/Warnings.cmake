@@ -11,6 +11,9 @@ target_compile_options(blksim_options INTERFACE -Wall -Wextra -Wpedantic
                        # holds a type of the source's anonymous namespace for
                        # a header type with internal linkage: a false positive.
                        $<$<AND:$<CXX_COMPILER_ID:GNU>,$<BOOL:${BLKSIM_UNITY_BUILD}>>:-Wno-subobject-linkage>)
+# QEMU builds with -fwrapv: the reference's int64_t offsets wrap where
+# `offset + bytes` passes INT64_MAX, and the port must compute what it computes.
+target_compile_options(blksim_options INTERFACE -fwrapv)
 if(BLKSIM_WERROR)
   target_compile_options(blksim_options INTERFACE -Werror)
 endif()

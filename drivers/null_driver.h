@@ -3,6 +3,8 @@
 // buffer as it is unless read_zeroes is set (QEMU's null-co read-zeroes).
 #pragma once
 
+#include <cstdint>
+
 #include "engine/block_driver.h"
 #include "sim/world.h"
 
@@ -16,6 +18,9 @@ struct NullConfig {
 
 class NullDriver final : public engine::BlockDriver {
  public:
+  // The largest length bdrv_getlength can report (total_sectors * 512 within
+  // int64_t): 2^63 - 512. A null node stores nothing, so it may be that large.
+  static constexpr std::uint64_t kMaxSizeBytes = static_cast<std::uint64_t>(INT64_MAX) / 512 * 512;
   explicit NullDriver(NullConfig config) : config_(config) {}
   std::string_view format_name() const override { return "null"; }
   std::string_view protocol_name() const override { return "null"; }

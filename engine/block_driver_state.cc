@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "engine/errors.h"
+#include "engine/fixes.h"
 #include "engine/request_flags.h"
 #include "sim/invariant.h"
 #include "sim/world.h"
@@ -159,6 +160,12 @@ int bdrv_check_byte_request(const BlockDriverState& bs, std::int64_t offset, std
   if (bytes > static_cast<std::uint64_t>(BDRV_REQUEST_MAX_BYTES)) return -EIO;
   if (!bdrv_is_inserted(bs)) return -ENOMEDIUM;
   if (offset < 0) return -EIO;
+  // The reference stops here: `offset + bytes` may pass INT64_MAX (known
+  // defect request-end-overflow).
+  if (fixed(Fix::kMaxLength) && (bytes > static_cast<std::uint64_t>(BDRV_MAX_LENGTH) ||
+                                 offset > BDRV_MAX_LENGTH - static_cast<std::int64_t>(bytes))) {
+    return -EIO;
+  }
   return 0;
 }
 

@@ -74,6 +74,13 @@ const std::vector<FixInfo>& all_fixes() {
        "flushed is lost in a crash",
        "flush every child the node may write to (QEMU 5.2, 883833e29c, \"block: Flush all children in generic "
        "code\")"},
+      {Fix::kMaxLength, "request-end-overflow",
+       "bdrv_check_byte_request checks only that the offset is not negative, so a request may end past INT64_MAX; "
+       "its end, rounded up to an alignment, wraps (QEMU builds with -fwrapv) and tracked_request_overlaps, which "
+       "compares against that end, finds no overlap: read-modify-writes in the last aligned block below 2^63 run "
+       "unserialised",
+       "refuse with -EIO every request whose end passes BDRV_MAX_LENGTH, INT64_MAX aligned down to 2^30, the "
+       "largest alignment (QEMU 6.0, 8b1170012b, \"block: introduce BDRV_MAX_LENGTH\")"},
   };
   return kAll;
 }

@@ -25,6 +25,7 @@ enum class Fix : unsigned char {
   kTruncateFilterStale,   // a filter's truncate refreshes its length, bitmaps and parents as a native one
   kResizeBelowFilter,     // a resize of a filter's child refreshes the filter and tells its parents
   kFlushAllChildren,      // a flush reaches every child the node writes to, not only its file
+  kMaxLength,             // requests whose end passes BDRV_MAX_LENGTH fail with -EIO
   kCount,
 };
 

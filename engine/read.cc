@@ -203,7 +203,7 @@ std::unique_ptr<ReadPadding> pad_read(const BlockDriverState& bs, std::int64_t& 
   if (tail != 0) {
     pad->tail_buf = qemu_blockalign(bs, static_cast<std::size_t>(align));
     pad->local.add(absl::MakeSpan(pad->tail_buf.data(), static_cast<std::size_t>(align - tail)));
-    bytes = static_cast<std::uint64_t>(align_up(static_cast<std::int64_t>(bytes), align));
+    bytes = static_cast<std::uint64_t>(round_up(static_cast<std::int64_t>(bytes), align));
   }
   return pad;
 }
@@ -244,7 +244,7 @@ sim::Task<int> bdrv_aligned_preadv(BdrvChild& child, BdrvTrackedRequest& req, st
 
   const std::int64_t total_bytes = bdrv_getlength(bs);
   if (total_bytes < 0) co_return static_cast<int>(total_bytes);
-  const std::int64_t max_bytes = align_up(std::max<std::int64_t>(0, total_bytes - offset), align);
+  const std::int64_t max_bytes = round_up(std::max<std::int64_t>(0, total_bytes - offset), align);
   const auto whole = static_cast<std::int64_t>(bytes);
   if (whole > max_bytes || whole > max_transfer) {
     co_return co_await preadv_fragments(bs, offset, whole, max_bytes, max_transfer, qiov);

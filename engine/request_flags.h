@@ -22,8 +22,19 @@ inline constexpr std::int64_t BDRV_SECTOR_SIZE = 1 << BDRV_SECTOR_BITS;
 inline constexpr std::int64_t BDRV_REQUEST_MAX_SECTORS = INT_MAX >> BDRV_SECTOR_BITS;
 inline constexpr std::int64_t BDRV_REQUEST_MAX_BYTES = BDRV_REQUEST_MAX_SECTORS << BDRV_SECTOR_BITS;
 
+// QEMU 6.0's limit on any request's end (BDRV_MAX_ALIGNMENT is the largest
+// alignment a node may ask): used only by the fix of request-end-overflow.
+inline constexpr std::int64_t BDRV_MAX_ALIGNMENT = 1LL << 30;
+inline constexpr std::int64_t BDRV_MAX_LENGTH = INT64_MAX / BDRV_MAX_ALIGNMENT * BDRV_MAX_ALIGNMENT;
+
 inline constexpr bool is_power_of_2(std::uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
+// QEMU_ALIGN_DOWN / QEMU_ALIGN_UP: by division, for any positive a.
 inline constexpr std::int64_t align_down(std::int64_t v, std::int64_t a) { return v / a * a; }
 inline constexpr std::int64_t align_up(std::int64_t v, std::int64_t a) { return (v + a - 1) / a * a; }
+// ROUND_UP: by mask, for a power of two. The two differ only where `v + a - 1`
+// wrapped past INT64_MAX (QEMU builds with -fwrapv, and so does blksim): the
+// mask gives INT64_MIN where the division gives INT64_MIN + a. The reference
+// uses each at its own sites, so the port does too.
+inline constexpr std::int64_t round_up(std::int64_t v, std::int64_t a) { return (v + a - 1) & -a; }
 
 }  // namespace engine

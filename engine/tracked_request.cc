@@ -95,7 +95,7 @@ void mark_request_serialising(BdrvTrackedRequest& req, std::uint64_t align) {
   SIM_CHECK("tracked.serialising_align_pow2", is_power_of_2(align), "serialising alignment must be a power of two");
   auto a = static_cast<std::int64_t>(align);
   std::int64_t overlap_offset = req.offset & ~(a - 1);
-  auto overlap_bytes = static_cast<std::uint64_t>(align_up(req.offset + static_cast<std::int64_t>(req.bytes), a) -
+  auto overlap_bytes = static_cast<std::uint64_t>(round_up(req.offset + static_cast<std::int64_t>(req.bytes), a) -
                                                   overlap_offset);
   if (!req.serialising) {
     ++req.bs->serialising_in_flight;

@@ -85,7 +85,10 @@ std::optional<InFlightModel::Violation> InFlightModel::observe(const sim::Trace&
         // serialising requests by design (backup reads from inside a write).
         if (exempt(e.co, e.label2, begin, end)) continue;
         Violation v;
-        v.shape = sim::cat(trace.text(e.label), " overlaps serialising ", short_name(trace.text(r.name)));
+        // An end past INT64_MAX (the serialising request's, or the issuing
+        // one's) wraps in the reference's int64_t arithmetic.
+        v.shape = sim::cat(trace.text(e.label), " overlaps serialising ", short_name(trace.text(r.name)),
+                           passes_int64(r) || issuer_passes_int64(e.co, e.label2) ? " past INT64_MAX" : "");
         v.message = sim::cat("driver ", trace.text(e.label), " of ", begin, "+", e.c, " on '", trace.text(e.label2),
                              "' (coroutine ", e.co, ") overlaps serialising request ", trace.text(r.name), " ", r.offset,
                              "+", r.bytes, " (req#", id, ", widened to ", r.begin, "..", r.end, "), which is past its wait");
@@ -96,6 +99,18 @@ std::optional<InFlightModel::Violation> InFlightModel::observe(const sim::Trace&
     default:
       return std::nullopt;
   }
+}
+
+bool InFlightModel::passes_int64(const Request& r) {
+  constexpr auto kMax = static_cast<std::uint64_t>(INT64_MAX);
+  return r.offset + r.bytes > kMax || (r.serialising && r.end > kMax);
+}
+
+bool InFlightModel::issuer_passes_int64(std::uint64_t co, std::uint32_t node) const {
+  for (const auto& [id, r] : requests_) {
+    if (r.co == co && r.node == node && passes_int64(r)) return true;
+  }
+  return false;
 }
 
 bool InFlightModel::exempt(std::uint64_t co, std::uint32_t node, std::uint64_t begin, std::uint64_t end) const {

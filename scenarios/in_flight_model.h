@@ -52,6 +52,10 @@ class InFlightModel {
   // Whether a driver operation of coroutine `co` on `node` over [begin, end)
   // belongs to a read that was told not to wait for serialising requests.
   bool exempt(std::uint64_t co, std::uint32_t node, std::uint64_t begin, std::uint64_t end) const;
+  // The request's end (or its widened end) passes INT64_MAX, where the
+  // reference's int64_t arithmetic wraps; or that of a request of `co` on `node`.
+  static bool passes_int64(const Request& r);
+  bool issuer_passes_int64(std::uint64_t co, std::uint32_t node) const;
   std::map<std::uint64_t, Request> requests_;  // by request id: ids are issued in order
   std::map<std::uint64_t, std::uint32_t> driver_ops_;  // by op id: the node
 };

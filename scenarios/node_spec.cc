@@ -351,7 +351,7 @@ absl::Status parse_node(const Reader& r, const toml::table& t, NodeSpec& n) {
       return parse_mem(r, t, n, w);
     case Driver::kNull:
       RETURN_IF_ERROR(r.check_keys(t, w, {"name", "driver", "unmap", "iothread", "detect_zeroes", "no_flush", "size", "latency_ns", "read_zeroes"}));
-      RETURN_IF_ERROR(r.read_uint(t, "size", n.size, 1, drivers::MemDriver::kMaxSizeBytes, w, true));
+      RETURN_IF_ERROR(r.read_uint(t, "size", n.size, 1, drivers::NullDriver::kMaxSizeBytes, w, true));
       RETURN_IF_ERROR(r.read_uint(t, "latency_ns", n.null.latency_ns, 0, drivers::MemDriver::kMaxLatencyNs, w));
       RETURN_IF_ERROR(r.read_bool(t, "read_zeroes", n.null.read_zeroes, w));
       n.null.size = n.size;

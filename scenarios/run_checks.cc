@@ -116,12 +116,25 @@ void ScenarioRun::check_read(const Job& job, const Command& cmd, std::uint64_t b
   // The engine first: a wrong value the writes do not allow is the engine's
   // failure, whatever the scenario expected to read. (The VM state has no
   // write history: only the expectation judges it.)
-  const bool judged = checking(Oracle::kData) && !cmd.vmstate;
+  const bool judged = checking(Oracle::kData) && !cmd.vmstate && checked_.at(job.history).content_known;
   if (judged) {
     const WriteHistory& history = checked_.at(job.history).history;
     const Cutoff cutoff{began, false};
-    const bool held = history.check(cmd.offset, data, cutoff, [&](std::uint64_t i, std::uint8_t v, const ByteValues& ok) {
-      violation(Oracle::kData, content_shape("read", history.diagnose(i, cmd.offset, data, cutoff)),
+    // Only a null node is read past its end (the parser lets requests go
+    // there): bdrv_aligned_preadv fills what lies past the length with zeroes.
+    const std::uint64_t inside = cmd.offset >= history.size() ? 0 : std::min<std::uint64_t>(data.size(), history.size() - cmd.offset);
+    for (std::uint64_t i = inside; i < data.size(); ++i) {
+      if (data[i] == 0) continue;
+      violation(Oracle::kData, "read: past the end not zeroes",
+                sim::cat(command_where(scenario_, job, cmd), " read ", sim::hex(data[i]), " at offset ", cmd.offset + i,
+                         ", past the end of the node (", history.size(), " bytes), where the reference reads zeroes"));
+      return;
+    }
+    std::vector<std::uint8_t> part;
+    if (inside < data.size()) part.assign(data.begin(), data.begin() + static_cast<std::ptrdiff_t>(inside));
+    const std::vector<std::uint8_t>& within = inside == data.size() ? data : part;
+    const bool held = inside == 0 || history.check(cmd.offset, within, cutoff, [&](std::uint64_t i, std::uint8_t v, const ByteValues& ok) {
+      violation(Oracle::kData, content_shape("read", history.diagnose(i, cmd.offset, within, cutoff)),
                 sim::cat(command_where(scenario_, job, cmd), " read ", sim::hex(v), " at offset ", i,
                          "; the writes before and during the read allow only ", describe_values(ok)));
     });
@@ -199,6 +212,18 @@ void ScenarioRun::judge_errors(const Job& job, const Command& cmd, int ret, cons
                          engine::errno_name(must), ")"));
       return;
     }
+  }
+  // The fix of request-end-overflow: bdrv_check_byte_request refuses a request
+  // whose end passes BDRV_MAX_LENGTH with -EIO, and no driver is asked.
+  // (Offsets stay below 2^63 and lengths below 2^31: the sum fits.)
+  if (request && !cmd.vmstate && job.backend == nullptr && fix_on(engine::Fix::kMaxLength) &&
+      cmd.offset + cmd.bytes > static_cast<std::uint64_t>(engine::BDRV_MAX_LENGTH)) {
+    if (ret != -EIO) {
+      violation(Oracle::kErrors, sim::cat(command_verb(cmd), ": past the largest length not refused"),
+                sim::cat(command_where(scenario_, job, cmd), " ends past BDRV_MAX_LENGTH (", engine::BDRV_MAX_LENGTH,
+                         "), but ended with ", expect_name(ret < 0 ? ret : 0), " instead of -EIO"));
+    }
+    return;
   }
   // A backend refuses a request past the device's end itself, with -EIO
   // (blk_check_byte_request): no driver is asked.
@@ -448,7 +473,7 @@ void ScenarioRun::check_durability(const std::vector<bool>& crashed) {
     const Node& node = *nodes_[index];
     bool hit = false;
     for (std::size_t k : node.subtree) hit = hit || crashed[k];
-    if (!hit) continue;
+    if (!hit || !checked.stores) continue;  // a null node has nothing to lose
     std::vector<std::uint8_t> content(checked.history.size());
     const int ret = engine::bdrv_pread(*node.root, 0, content.data(), static_cast<int>(content.size()));
     if (ret < 0) {
@@ -514,15 +539,20 @@ void ScenarioRun::check_final_images() {
   for (const auto& entry : checked_) {
     const std::size_t index = entry.first;
     const CheckedNode& checked = entry.second;
+    if (!checked.content_known) continue;
     Node& node = *nodes_[index];
     // The whole node; or, for a huge one (the parser lets jobs write to it only
     // on a mem node without an image or a crash, so it started as zeroes),
     // what was written and whatever else its medium stores: the rest are holes.
     WriteHistory::Ranges ranges{{0, checked.history.size()}};
     if (checked.history.size() > kMaxCheckedNodeBytes) {
-      SIM_ASSERT(node.mem != nullptr, "jobs write to huge nodes only on mem (the parser checks)");
+      // A null node stores nothing: only what writes would have put there
+      // (none are recorded) and nothing else.
+      SIM_ASSERT(node.mem != nullptr || !checked.stores, "jobs write to huge nodes only on mem or null (the parser checks)");
       ranges = checked.history.written_ranges();
-      for (const auto& r : node.mem->media().visible().stored_ranges()) ranges.push_back(r);
+      if (node.mem != nullptr) {
+        for (const auto& r : node.mem->media().visible().stored_ranges()) ranges.push_back(r);
+      }
       std::sort(ranges.begin(), ranges.end());
     }
     std::uint64_t done = 0;  // ranges may overlap: each byte is read once

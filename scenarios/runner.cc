@@ -218,6 +218,9 @@ void ScenarioRun::build() {
     if (checked == checked_.end()) {
       const std::uint64_t home_size = scenario_.node_capacity(*nodes_[job->history]->spec);
       checked = checked_.emplace(job->history, CheckedNode{WriteHistory::zeroes(home_size), 0}).first;
+      const NodeSpec& home = *nodes_[job->history]->spec;
+      checked->second.stores = home.driver != NodeSpec::Driver::kNull;
+      checked->second.content_known = checked->second.stores || home.null.read_zeroes;
       // A cow discard unallocates clusters: they read from the backing again.
       checked->second.history.set_discard_reveals_initial(nodes_[job->history]->spec->driver == NodeSpec::Driver::kCow);
     }
@@ -452,7 +455,7 @@ void ScenarioRun::begin_command(CommandState& state) {
        (copy_on_read_[job.node->index] > 0 && (cmd.request_flags & engine::BDRV_REQ_NO_SERIALISING) == 0));
   // A write past the device's end is refused by its backend: nothing can land.
   const bool within = cmd.offset <= job.checked->history.size() && cmd.bytes <= job.checked->history.size() - cmd.offset;
-  if (records_writes_ && writes_data(cmd) && within) {
+  if (records_writes_ && writes_data(cmd) && within && job.checked->stores) {
     state.recorded = true;
     WriteRecord w;
     // bdrv_make_zero: zeroes over the whole node, wherever it does not read as zeroes already.

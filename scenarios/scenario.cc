@@ -140,7 +140,7 @@ absl::Status read_jobs(const Reader& r, const toml::table& root, Scenario& s) {
     if (target == nullptr) {
       return r.error_at(*t.get("node"), sim::cat("[[job]].node: no node named '", j.node, "'"));
     }
-    if (s.node_capacity(*target) > kMaxCheckedNodeBytes) {
+    if (s.node_capacity(*target) > kMaxCheckedNodeBytes && !s.stores_nothing(*target)) {
       // A huge node is judged from what was written and what its medium stores
       // (a sparse check); that needs a mem node, 1:1 below filters, that starts
       // as zeroes.
@@ -260,7 +260,11 @@ absl::Status read_jobs(const Reader& r, const toml::table& root, Scenario& s) {
         const std::uint64_t size = s.node_capacity(*target);
         // Overflow-safe: offset + bytes may not fit in 64 bits. A backend answers
         // requests past the end itself (-EIO), so a device may send them.
-        if ((cmd->offset > size || cmd->bytes > size - cmd->offset) && !(j.backend && cmd->op != Command::Op::kAlloc)) {
+        // A null node stores nothing, so nothing models its end: requests go
+        // wherever the reference lets them (any offset up to INT64_MAX, and
+        // `offset + bytes` may pass it).
+        if ((cmd->offset > size || cmd->bytes > size - cmd->offset) && !(j.backend && cmd->op != Command::Op::kAlloc) &&
+            !s.stores_nothing(*target)) {
           return r.error_at(c, sim::cat("'", cmd->text, "' ends past the end of node '", target->name, "' (", size,
                                         " bytes): expected OFFSET + LENGTH <= ", size));
         }
@@ -281,16 +285,18 @@ absl::Status read_jobs(const Reader& r, const toml::table& root, Scenario& s) {
 
 const NodeSpec* Scenario::find_node(std::string_view wanted) const { return find_spec(nodes, wanted); }
 
-std::uint64_t Scenario::node_size(const NodeSpec& node) const {
+const NodeSpec& Scenario::data_home(const NodeSpec& node) const {
   const NodeSpec* n = &node;
+  // Bounded: the parser refused cycles, and a filter's data child exists.
   for (int depth = 0; depth < 64 && n->is_filter(); ++depth) n = find_node(n->data_child());
-  return n->size;
+  return *n;
 }
 
+std::uint64_t Scenario::node_size(const NodeSpec& node) const { return data_home(node).size; }
+
 std::uint64_t Scenario::node_capacity(const NodeSpec& node) const {
-  const NodeSpec* n = &node;
-  for (int depth = 0; depth < 64 && n->is_filter(); ++depth) n = find_node(n->data_child());
-  return std::max(n->size, n->capacity);
+  const NodeSpec& n = data_home(node);
+  return std::max(n.size, n.capacity);
 }
 
 const NodeSpec* Scenario::truncate_home(const NodeSpec& node) const {

@@ -93,6 +93,11 @@ struct Scenario {
   std::vector<EventSpec> events;
 
   const NodeSpec* find_node(std::string_view name) const;
+  // The node that stores what is written to `node`: itself, or below its
+  // filters (raw, fault, top) their data child.
+  const NodeSpec& data_home(const NodeSpec& node) const;
+  // Writes to `node` land nowhere: its data home is a null node.
+  bool stores_nothing(const NodeSpec& node) const { return data_home(node).driver == NodeSpec::Driver::kNull; }
   // The size a node presents to its users (filters present their file's).
   std::uint64_t node_size(const NodeSpec& node) const;
   // The most a node may hold during the run: its size, or more where a

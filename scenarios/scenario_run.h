@@ -55,6 +55,10 @@ struct CopiedRange {
 struct CheckedNode {
   WriteHistory history;
   std::uint64_t durable_cutoff = 0;  // clock at the start of the last successful flush of it
+  // A null node stores nothing: writes are not recorded (it stays zeroes), and
+  // what it reads is judged only where it reads zeroes (read_zeroes).
+  bool stores = true;
+  bool content_known = true;
   std::vector<CopiedRange> copied;   // reads that copied on read, since the start
   // A flush succeeded while cache.no-flush kept it from the disk: failures to
   // keep flushed data then name it (known defect no-flush-gen).

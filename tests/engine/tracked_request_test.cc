@@ -75,6 +75,34 @@ TEST_CASE("tracked_request_overlaps: half-open ranges") {
   CHECK(engine::tracked_request_overlaps(req, 0, 100000));
 }
 
+// QEMU builds with -fwrapv and so does blksim: a range that passes INT64_MAX
+// wraps as the reference's does (known defect request-end-overflow).
+TEST_CASE("a serialising range that ends past INT64_MAX wraps and overlaps nothing, as in the reference") {
+  CHECK(engine::round_up(INT64_MAX - 511, 4096) == INT64_MIN);                    // ROUND_UP: by mask
+  CHECK(engine::align_up(INT64_MAX - 511, 4096) == INT64_MIN + 4096);             // QEMU_ALIGN_UP: by division
+  CHECK(engine::round_up(5000, 4096) == engine::align_up(5000, 4096));            // the same below the wrap
+  Graph g;
+  auto& bs = g.mem("d", 65536);
+  engine::BdrvTrackedRequest req;
+  req.bs = &bs;
+  req.offset = INT64_MAX - 1023;  // 2^63 - 1024: the write's own range ends below 2^63
+  req.bytes = 512;
+  req.overlap_offset = req.offset;
+  req.overlap_bytes = 512;
+  engine::mark_request_serialising(req, 4096);
+  CHECK(req.overlap_offset == INT64_MAX - 4095);
+  CHECK(req.overlap_bytes == 4096);  // ROUND_UP wrapped to INT64_MIN; the difference wraps back
+  // Its end, overlap_offset + overlap_bytes, is INT64_MIN: every range starts
+  // at or after it, so none overlaps; not even the request's own.
+  CHECK_FALSE(engine::tracked_request_overlaps(req, req.offset, 512));
+  CHECK_FALSE(engine::tracked_request_overlaps(req, INT64_MAX - 4095, 4096));
+  // A block lower down is not affected.
+  req.offset = req.overlap_offset = INT64_MAX - 8191;
+  req.overlap_bytes = 512;
+  engine::mark_request_serialising(req, 4096);
+  CHECK(engine::tracked_request_overlaps(req, INT64_MAX - 8191 + 100, 1));
+  bs.serialising_in_flight = 0;
+}
 
 namespace {
 struct Pair {
