@@ -37,6 +37,13 @@ void check_block_status_call(const engine::BlockDriverState& bs, std::int64_t se
 void check_request_flags(const engine::BlockDriverState& bs, RequestKind kind, unsigned flags);
 void check_node_writable(const engine::BlockDriverState& bs, RequestKind kind);
 
+// What O_DIRECT demands of the buffers a direct-I/O driver hands the device:
+// every one starts at a multiple of the node's min_mem_alignment (the buffer
+// alignment file-posix probes) and spans whole logical blocks
+// (request_alignment); the kernel answers -EINVAL otherwise. Checked by its own arithmetic, not by
+// asking the engine's bdrv_qiov_is_aligned, whose answer it judges.
+void check_direct_buffers(const engine::BlockDriverState& bs, const engine::IoVector& qiov);
+
 // Flushes of one node reach its driver one at a time: the reference keeps a
 // single active flush per node and queues the others behind it. A driver holds
 // one gate and brackets each flush with enter() and leave().

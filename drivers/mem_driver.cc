@@ -177,11 +177,36 @@ int MemDriver::do_flush(std::uint64_t ticket) {
   return ret;
 }
 
+// file-posix's raw_co_prw with needs_alignment set, and handle_aiocb_rw: an
+// aligned vector goes to the device as it is; any other is copied through one
+// buffer from qemu_try_blockalign (`bounce`, set on return), -ENOMEM if that
+// allocation fails.
+int MemDriver::direct_io(const engine::BlockDriverState& bs, const engine::IoVector& qiov, std::uint64_t bytes,
+                         engine::BlockBuffer& bounce) {
+  if (engine::bdrv_qiov_is_aligned(bs, qiov)) {
+    check_direct_buffers(bs, qiov);
+    return 0;
+  }
+  ++bounced_;
+  bounce = engine::qemu_try_blockalign(bs, static_cast<std::size_t>(bytes));
+  if (!bounce) return -ENOMEM;
+  check_direct_buffers(bs, engine::IoVector(absl::MakeSpan(bounce.data(), static_cast<std::size_t>(bytes))));
+  return 0;
+}
+
 sim::Task<int> MemDriver::co_preadv(engine::BlockDriverState& bs, std::uint64_t offset, std::uint64_t bytes,
                                     engine::IoVector& qiov, unsigned) {
   check_request_limits(bs, RequestKind::kRead, offset, bytes, &qiov);
+  engine::BlockBuffer bounce;
+  if (config_.direct) {
+    if (const int ret = direct_io(bs, qiov, bytes, bounce); ret < 0) co_return ret;
+  }
   co_await latency("preadv");
-  co_return do_read(offset, bytes, qiov);
+  if (!bounce) co_return do_read(offset, bytes, qiov);
+  engine::IoVector linear(absl::MakeSpan(bounce.data(), static_cast<std::size_t>(bytes)));
+  const int ret = do_read(offset, bytes, linear);
+  if (ret >= 0) qiov.copy_from(0, bounce.data(), static_cast<std::size_t>(bytes));
+  co_return ret;
 }
 
 sim::Task<int> MemDriver::co_pwritev(engine::BlockDriverState& bs, std::uint64_t offset, std::uint64_t bytes,
@@ -190,9 +215,19 @@ sim::Task<int> MemDriver::co_pwritev(engine::BlockDriverState& bs, std::uint64_t
   check_request_flags(bs, RequestKind::kWrite, flags);
   check_node_writable(bs, RequestKind::kWrite);
   last_write_flags_ = flags;
-  const InFlightWrite in_flight(*this, offset, bytes, &qiov);
+  engine::BlockBuffer bounce;
+  if (config_.direct) {
+    if (const int ret = direct_io(bs, qiov, bytes, bounce); ret < 0) co_return ret;
+  }
+  engine::IoVector linear;
+  if (bounce) {
+    qiov.copy_to(0, bounce.data(), static_cast<std::size_t>(bytes));
+    linear.add(absl::MakeSpan(bounce.data(), static_cast<std::size_t>(bytes)));
+  }
+  engine::IoVector& out = bounce ? linear : qiov;
+  const InFlightWrite in_flight(*this, offset, bytes, &out);
   co_await latency("pwritev");
-  co_return do_write(offset, bytes, qiov, (flags & engine::BDRV_REQ_FUA) != 0);
+  co_return do_write(offset, bytes, out, (flags & engine::BDRV_REQ_FUA) != 0);
 }
 
 sim::Task<int> MemDriver::co_readv(engine::BlockDriverState& bs, std::int64_t sector_num, int nb_sectors,

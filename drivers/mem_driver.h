@@ -45,6 +45,11 @@ struct MemConfig {
   enum class Ioctl : std::uint8_t { kNone, kCoroutine, kCallback } ioctl = Ioctl::kNone;
   bool plug = false;            // io_plug / io_unplug (counted)
   bool drain_callback = false;  // co_drain (counted; sleeps drain_sleep_ns first)
+  // O_DIRECT, as file-posix does it (needs_alignment): a vector that
+  // bdrv_qiov_is_aligned refuses is copied through one aligned bounce buffer
+  // (qemu_try_blockalign: -ENOMEM when that fails); an aligned one goes to the
+  // device as it is, which takes only buffers aligned to min_mem_alignment.
+  bool direct = false;
   std::uint64_t drain_sleep_ns = 0;
   int flush_error = 0;          // a negative errno flushes return (nothing becomes durable)
   std::uint32_t flush_error_count = 0;  // only the first N flushes fail (0: every flush)
@@ -138,6 +143,7 @@ class MemDriver final : public engine::BlockDriver {
   std::uint64_t reads() const { return reads_; }
   std::uint64_t writes() const { return writes_; }
   std::uint64_t flushes() const { return flushes_; }
+  std::uint64_t bounced() const { return bounced_; }  // direct: vectors copied through a bounce buffer
   std::uint64_t zero_writes() const { return zero_writes_; }
   std::uint64_t discards() const { return discards_; }
   std::uint64_t compressed_writes() const { return compressed_writes_; }
@@ -157,6 +163,8 @@ class MemDriver final : public engine::BlockDriver {
  private:
   // A seeded draw from the latency range, as an awaitable (no frame).
   sim::DelayAwaiter latency(std::string_view op);
+  int direct_io(const engine::BlockDriverState& bs, const engine::IoVector& qiov, std::uint64_t bytes,
+                engine::BlockBuffer& bounce);
   int do_read(std::uint64_t offset, std::uint64_t bytes, engine::IoVector& qiov);
   int do_write(std::uint64_t offset, std::uint64_t bytes, engine::IoVector& qiov, bool fua);
   int do_flush(std::uint64_t ticket);
@@ -191,6 +199,7 @@ class MemDriver final : public engine::BlockDriver {
   std::uint64_t reads_ = 0;
   std::uint64_t writes_ = 0;
   std::uint64_t flushes_ = 0;
+  std::uint64_t bounced_ = 0;
   std::uint64_t zero_writes_ = 0;
   std::uint64_t discards_ = 0;
   std::uint64_t compressed_writes_ = 0;

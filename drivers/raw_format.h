@@ -5,6 +5,7 @@
 #pragma once
 
 #include "engine/block_driver.h"
+#include "engine/block_driver_state.h"
 
 namespace drivers {
 

@@ -51,7 +51,9 @@ enum BdrvOpenFlags : int {
 enum class DetectZeroes : std::uint8_t { kOff, kOn, kUnmap };
 
 // kData: a second child a format writes its data to (qcow2's data_file).
-enum class ChildRole : std::uint8_t { kRoot, kFile, kBacking, kData };
+// kChild: any other child a node's driver reads and writes (quorum's
+// children, which block.c of the time opened with child_format's role).
+enum class ChildRole : std::uint8_t { kRoot, kFile, kBacking, kData, kChild };
 
 struct BdrvChild;
 

@@ -81,6 +81,13 @@ const std::vector<FixInfo>& all_fixes() {
        "unserialised",
        "refuse with -EIO every request whose end passes BDRV_MAX_LENGTH, INT64_MAX aligned down to 2^30, the "
        "largest alignment (QEMU 6.0, 8b1170012b, \"block: introduce BDRV_MAX_LENGTH\")"},
+      {Fix::kIovLengthAlignment, "iov-length-alignment",
+       "bdrv_qiov_is_aligned checks every buffer's length against the memory alignment (min_mem_alignment), but "
+       "O_DIRECT needs lengths in whole logical blocks (request_alignment): on a 4 KiB-block disk whose buffers "
+       "need only 512-byte alignment, a vector of 2 KiB buffers (a guest's, or the padding's head and tail) goes "
+       "to the disk unbounced and the kernel answers -EINVAL",
+       "check lengths against request_alignment (QEMU 7.2, 25474d90aa, \"block: use the request length for iov "
+       "alignment\")"},
   };
   return kAll;
 }

@@ -26,6 +26,7 @@ enum class Fix : unsigned char {
   kResizeBelowFilter,     // a resize of a filter's child refreshes the filter and tells its parents
   kFlushAllChildren,      // a flush reaches every child the node writes to, not only its file
   kMaxLength,             // requests whose end passes BDRV_MAX_LENGTH fail with -EIO
+  kIovLengthAlignment,    // bdrv_qiov_is_aligned checks lengths against request_alignment
   kCount,
 };
 

@@ -12,6 +12,8 @@ constexpr ErrorRule kTable[] = {
     {"block_status", 0, ErrorSite::kStatusRefinement, ErrorFate::kIgnore,
      "bdrv_co_get_block_status asks the file below a format only whether data reads as zeroes, and keeps the "
      "format's answer when that query fails"},
+    {"preadv", 0, ErrorSite::kQuorumNotLast, ErrorFate::kFallBack,
+     "quorum's read_fifo_child reads the next child when one fails (the last child's error is the read's)"},
     {"pwrite_zeroes", -ENOTSUP, ErrorSite::kAnywhere, ErrorFate::kFallBack,
      "bdrv_co_do_pwrite_zeroes writes a zeroed bounce buffer instead"},
     {"pdiscard", -ENOTSUP, ErrorSite::kAnywhere, ErrorFate::kIgnore,

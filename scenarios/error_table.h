@@ -28,6 +28,9 @@ enum class ErrorSite : std::uint8_t {
   // A block-status query of the file below a format, which
   // bdrv_co_get_block_status makes only to refine the format's answer.
   kStatusRefinement,
+  // Below a quorum's child other than its last: a failed read there makes
+  // quorum's fifo read try the next child.
+  kQuorumNotLast,
 };
 
 struct ErrorRule {

@@ -36,6 +36,8 @@ std::span<const KnownDefect> known_defects() {
        "unserialised"},
       {"request-end-overflow", engine::Fix::kMaxLength, "invariant:aligned_pwritev.within_overlap_", {".wrapped"},
        "a zero write past INT64_MAX writes its tail at a wrapped, negative offset (assert: QEMU aborts)"},
+      {"iov-length-alignment", engine::Fix::kIovLengthAlignment, "invariant:driver.direct_buffer_length.memory_aligned",
+       {}, "a direct-I/O vector with parts shorter than a logical block is not bounced: O_DIRECT answers -EINVAL"},
   };
   return kAll;
 }

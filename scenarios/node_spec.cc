@@ -20,7 +20,44 @@ using Driver = NodeSpec::Driver;
 
 constexpr std::pair<std::string_view, Driver> kDrivers[] = {
     {"mem", Driver::kMem}, {"null", Driver::kNull}, {"raw", Driver::kRaw}, {"cow", Driver::kCow}, {"fault", Driver::kFault},
-    {"top", Driver::kTop}};
+    {"top", Driver::kTop}, {"quorum", Driver::kQuorum}};
+
+// The most children a quorum node may have.
+constexpr std::size_t kMaxQuorumChildren = 8;
+
+// quorum: `children` (two or more node names, in order) and `vote_threshold`,
+// which QEMU's quorum requires.
+absl::Status parse_quorum(const Reader& r, const toml::table& t, NodeSpec& n, const std::string& w) {
+  RETURN_IF_ERROR(r.check_keys(t, w, {"name", "driver", "unmap", "iothread", "detect_zeroes", "no_flush", "children",
+                                      "vote_threshold"}));
+  const toml::array* arr = t.get_as<toml::array>("children");
+  if (arr == nullptr || arr->size() < 2 || arr->size() > kMaxQuorumChildren) {
+    return r.error_at(t.get("children") != nullptr ? *t.get("children") : static_cast<const toml::node&>(t),
+                      sim::cat(w, ".children: expected a list of 2 to ", kMaxQuorumChildren, " node names"));
+  }
+  for (const toml::node& child : *arr) {
+    const auto* name = child.as_string();
+    if (name == nullptr || name->get().empty()) return r.error_at(child, sim::cat(w, ".children: expected node names"));
+    if (std::find(n.children.begin(), n.children.end(), name->get()) != n.children.end()) {
+      return r.error_at(child, sim::cat(w, ".children: '", name->get(), "' is listed twice"));
+    }
+    n.children.push_back(name->get());
+  }
+  std::uint64_t threshold = 0;
+  RETURN_IF_ERROR(r.read_uint(t, "vote_threshold", threshold, 1, n.children.size(), w, false));
+  if (!t.contains("vote_threshold")) {
+    return r.error_at(t, sim::cat(w, ": quorum needs vote_threshold (QEMU's vote-threshold)"));
+  }
+  if (threshold != n.children.size()) {
+    // A write may then succeed on some children only, and a fifo read of the
+    // first would miss it: one write history per node cannot model that.
+    return r.error_at(*t.get("vote_threshold"),
+                      sim::cat(w, ".vote_threshold: only ", n.children.size(), " (every child) is modelled, got ", threshold,
+                               ": with fewer, the children may differ after a successful write"));
+  }
+  return absl::OkStatus();
+}
+
 
 
 std::string where_of(const NodeSpec& n) { return sim::cat("node '", n.name, "'"); }
@@ -114,7 +151,8 @@ absl::Status parse_mem(const Reader& r, const toml::table& t, NodeSpec& n, const
                                       "max_pdiscard", "min_mem_alignment", "opt_mem_alignment", "max_iov",
                                       "latency_ns", "style", "write_cache", "fua", "write_zeroes", "discard",
                                       "block_status", "cluster_size", "image", "flush_error",
-                                      "flush_error_count", "vmstate", "drain_callback", "drain_sleep_ns", "plug", "flush", "ioctl"}));
+                                      "flush_error_count", "vmstate", "drain_callback", "drain_sleep_ns", "plug", "flush", "ioctl",
+                                      "direct"}));
   RETURN_IF_ERROR(r.read_uint(t, "size", n.size, 1, drivers::MemDriver::kMaxSizeBytes, w, true));
   n.mem.limits.request_alignment = 512;  // the default of scenario files: sector-sized
   RETURN_IF_ERROR(read_limits(r, t, w, n.mem.limits));
@@ -147,6 +185,16 @@ absl::Status parse_mem(const Reader& r, const toml::table& t, NodeSpec& n, const
   RETURN_IF_ERROR(r.read_bool(t, "vmstate", n.mem.vmstate, w));
   RETURN_IF_ERROR(r.read_bool(t, "drain_callback", n.mem.drain_callback, w));
   RETURN_IF_ERROR(r.read_bool(t, "plug", n.mem.plug, w));
+  RETURN_IF_ERROR(r.read_bool(t, "direct", n.mem.direct, w));
+  // file-posix's O_DIRECT: byte-based, and its request_alignment is the
+  // device's logical block size, which raw_probe_alignment finds (>= 512).
+  if (n.mem.direct && n.mem.style != drivers::MemConfig::Style::kBytes) {
+    return r.error_at(*t.get("direct"), sim::cat(w, ".direct: only with style = \"bytes\" (file-posix's interface)"));
+  }
+  if (n.mem.direct && n.mem.limits.request_alignment < 512) {
+    return r.error_at(*t.get("direct"), sim::cat(w, ".direct: needs request_alignment of at least 512 (O_DIRECT's "
+                                                    "logical block), got ", n.mem.limits.request_alignment));
+  }
   RETURN_IF_ERROR(r.read_uint(t, "drain_sleep_ns", n.mem.drain_sleep_ns, 0, drivers::MemDriver::kMaxLatencyNs, w));
   if (t.contains("drain_sleep_ns") && !n.mem.drain_callback) {
     return r.error_at(*t.get("drain_sleep_ns"), sim::cat(w, ".drain_sleep_ns: only with drain_callback = true"));
@@ -331,7 +379,7 @@ absl::Status parse_node(const Reader& r, const toml::table& t, NodeSpec& n) {
       known = true;
     }
   }
-  if (!known) return r.error_at(*t.get("driver"), sim::cat(w, ".driver: unknown driver '", driver, "' (expected mem, null, raw, cow or fault)"));
+  if (!known) return r.error_at(*t.get("driver"), sim::cat(w, ".driver: unknown driver '", driver, "' (expected mem, null, raw, cow, fault, top or quorum)"));
   // discard=unmap in QEMU's words: discards reach the driver.
   RETURN_IF_ERROR(r.read_bool(t, "unmap", n.unmap, w));
   RETURN_IF_ERROR(r.read_name(t, "iothread", n.iothread, false, w));
@@ -392,6 +440,8 @@ absl::Status parse_node(const Reader& r, const toml::table& t, NodeSpec& n) {
     case Driver::kTop:
       RETURN_IF_ERROR(r.check_keys(t, w, {"name", "driver", "unmap", "iothread", "detect_zeroes", "no_flush", "backing"}));
       return r.read_string(t, "backing", n.backing, true, w);
+    case Driver::kQuorum:
+      return parse_quorum(r, t, n, w);
   }
   return absl::OkStatus();
 }
@@ -463,14 +513,16 @@ absl::Status validate_graph(const Reader& r, const std::vector<NodeSpec>& nodes,
   std::map<std::string, std::pair<std::size_t, std::string_view>> format_parent;  // node -> writer, as what
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     const NodeSpec& n = nodes[i];
-    if (n.driver != NodeSpec::Driver::kRaw && n.driver != NodeSpec::Driver::kCow) continue;
-    for (const auto& [key, edge] : {std::pair<std::string_view, const std::string*>{"file", &n.file}, {"data_file", &n.data_file}}) {
+    if (n.driver != NodeSpec::Driver::kRaw && n.driver != NodeSpec::Driver::kCow && n.driver != NodeSpec::Driver::kQuorum) continue;
+    for (const auto& [key, edge] : n.edges()) {
+      if (key == "backing") continue;  // read only
       if (edge->empty()) continue;
       auto [it, fresh] = format_parent.emplace(*edge, std::pair<std::size_t, std::string_view>{i, key});
       if (!fresh) {
         return r.error_at(*tables[i]->get(key),
                           sim::cat(where_of(n), ".", key, ": '", *edge, "' is already the ",
-                                   it->second.second == "file" ? "file" : "data file", " of format node '",
+                                   it->second.second == "file" ? "file" : it->second.second == "children" ? "child" : "data file",
+                                   " of ", nodes[it->second.first].driver == Driver::kQuorum ? "quorum" : "format", " node '",
                                    nodes[it->second.first].name, "', which does not share write permission on it "
                                    "(QEMU refuses a second writer)"));
       }
@@ -489,6 +541,19 @@ absl::Status validate_graph(const Reader& r, const std::vector<NodeSpec>& nodes,
                                    child.iothread.empty() ? "the main loop" : "iothread '" + child.iothread + "'",
                                    ", but '", n.name, "' in ", n.iothread.empty() ? "the main loop" : "iothread '" + n.iothread + "'",
                                    " (a subtree shares one AioContext)"));
+      }
+    }
+  }
+  // quorum_getlength answers -EIO unless every child has the same length.
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    const NodeSpec& n = nodes[i];
+    if (n.driver != Driver::kQuorum) continue;
+    const std::uint64_t first = presented_size(nodes, *find_spec(nodes, n.children.front()));
+    for (const std::string& child : n.children) {
+      const std::uint64_t size = presented_size(nodes, *find_spec(nodes, child));
+      if (size != first) {
+        return r.error_at(*tables[i]->get("children"), sim::cat(where_of(n), ".children: '", child, "' has ", size, " bytes, '",
+                                                               n.children.front(), "' ", first, ": quorum's children must have one length"));
       }
     }
   }

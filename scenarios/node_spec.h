@@ -23,12 +23,13 @@ namespace scenarios {
 class Reader;
 
 struct NodeSpec {
-  enum class Driver : std::uint8_t { kMem, kNull, kRaw, kCow, kFault, kTop };
+  enum class Driver : std::uint8_t { kMem, kNull, kRaw, kCow, kFault, kTop, kQuorum };
   std::string name;
   Driver driver = Driver::kMem;
   std::string file;     // child node names ("" : none)
   std::string backing;
   std::string data_file;  // cow: its data in this node (an external data file)
+  std::vector<std::string> children;  // quorum: its children, in order (children.0, ...)
   bool unmap = false;  // BDRV_O_UNMAP
   bool no_flush = false;  // BDRV_O_NO_FLUSH (cache.no-flush)
   engine::DetectZeroes detect_zeroes = engine::DetectZeroes::kOff;
@@ -48,14 +49,24 @@ struct NodeSpec {
   int line = 0;
 
   std::string_view driver_name() const;
-  // A filter passes every request to one child at the same offsets: raw and
-  // fault to their file, top to its backing.
-  bool is_filter() const { return driver == Driver::kRaw || driver == Driver::kFault || driver == Driver::kTop; }
-  // The child requests go down to: a top's backing, every other node's file ("" : none).
-  const std::string& data_child() const { return driver == Driver::kTop ? backing : file; }
-  // Every child edge by its key: file, backing, data_file (unset ones are "").
-  std::array<std::pair<std::string_view, const std::string*>, 3> edges() const {
-    return {{{"file", &file}, {"backing", &backing}, {"data_file", &data_file}}};
+  // A filter passes every request to a child at the same offsets: raw and
+  // fault to their file, top to its backing, quorum to each of its children
+  // (which all hold the image: the first stands for them).
+  bool is_filter() const {
+    return driver == Driver::kRaw || driver == Driver::kFault || driver == Driver::kTop || driver == Driver::kQuorum;
+  }
+  // The child requests go down to: a top's backing, a quorum's first child,
+  // every other node's file ("" : none).
+  const std::string& data_child() const {
+    return driver == Driver::kTop ? backing : driver == Driver::kQuorum ? children.front() : file;
+  }
+  // Every child edge by its key: file, backing, data_file, then a quorum's
+  // children (unset ones are "").
+  std::vector<std::pair<std::string_view, const std::string*>> edges() const {
+    std::vector<std::pair<std::string_view, const std::string*>> all = {
+        {"file", &file}, {"backing", &backing}, {"data_file", &data_file}};
+    for (const std::string& child : children) all.emplace_back("children", &child);
+    return all;
   }
 };
 

@@ -112,7 +112,7 @@ void ScenarioRun::observe_driver_ops(const sim::TraceEvent& e) {
 }
 
 void ScenarioRun::check_read(const Job& job, const Command& cmd, std::uint64_t began,
-                             const std::vector<std::uint8_t>& data) {
+                             absl::Span<const std::uint8_t> data) {
   // The engine first: a wrong value the writes do not allow is the engine's
   // failure, whatever the scenario expected to read. (The VM state has no
   // write history: only the expectation judges it.)
@@ -130,9 +130,7 @@ void ScenarioRun::check_read(const Job& job, const Command& cmd, std::uint64_t b
                          ", past the end of the node (", history.size(), " bytes), where the reference reads zeroes"));
       return;
     }
-    std::vector<std::uint8_t> part;
-    if (inside < data.size()) part.assign(data.begin(), data.begin() + static_cast<std::ptrdiff_t>(inside));
-    const std::vector<std::uint8_t>& within = inside == data.size() ? data : part;
+    const absl::Span<const std::uint8_t> within = data.subspan(0, inside);
     const bool held = inside == 0 || history.check(cmd.offset, within, cutoff, [&](std::uint64_t i, std::uint8_t v, const ByteValues& ok) {
       violation(Oracle::kData, content_shape("read", history.diagnose(i, cmd.offset, within, cutoff)),
                 sim::cat(command_where(scenario_, job, cmd), " read ", sim::hex(v), " at offset ", i,
@@ -313,7 +311,41 @@ ErrorSite ScenarioRun::error_site(const Job& job, std::uint32_t node_label) cons
       }
     }
   }
+  // Every child of a quorum but its last, and what lies below them.
+  for (std::size_t i : job.node->subtree) {
+    const NodeSpec& quorum = *nodes_[i]->spec;
+    if (quorum.driver != NodeSpec::Driver::kQuorum) continue;
+    for (std::size_t c = 0; c + 1 < quorum.children.size(); ++c) {
+      for (std::size_t k : node_named_const(quorum.children[c]).subtree) {
+        if (nodes_[k]->bs->trace_label() == node_label) return ErrorSite::kQuorumNotLast;
+      }
+    }
+  }
   return ErrorSite::kAnywhere;
+}
+
+std::vector<std::size_t> ScenarioRun::with_replicas(std::size_t home) const {
+  std::vector<std::size_t> all{home};
+  for (const auto& n : nodes_) {
+    const NodeSpec& spec = *n->spec;
+    if (spec.driver != NodeSpec::Driver::kQuorum || data_home(*n).index != home) continue;
+    for (std::size_t c = 1; c < spec.children.size(); ++c) {
+      const std::size_t replica = data_home(node_named_const(spec.children[c])).index;
+      if (std::find(all.begin(), all.end(), replica) == all.end()) all.push_back(replica);
+    }
+  }
+  return all;
+}
+
+bool ScenarioRun::read_from_diverged_replica(const Job& job, const CommandState& state) const {
+  if (!job.checked->replicas_diverged) return false;
+  const std::vector<std::size_t> images = with_replicas(job.history);
+  for (const DriverCall& call : state.driver_calls) {
+    for (std::size_t i = 1; i < images.size(); ++i) {
+      if (call.node == nodes_[images[i]]->bs->trace_label()) return true;
+    }
+  }
+  return false;
 }
 
 const Node& ScenarioRun::data_home(const Node& node) const {
@@ -467,32 +499,55 @@ void ScenarioRun::check_durability(const std::vector<bool>& crashed) {
   for (auto& n : nodes_) {
     if (n->fault != nullptr) n->fault->set_paused(true);
   }
+  bool held = true;
   for (auto& entry : checked_) {
     const std::size_t index = entry.first;
     CheckedNode& checked = entry.second;
-    const Node& node = *nodes_[index];
-    bool hit = false;
-    for (std::size_t k : node.subtree) hit = hit || crashed[k];
-    if (!hit || !checked.stores) continue;  // a null node has nothing to lose
-    std::vector<std::uint8_t> content(checked.history.size());
-    const int ret = engine::bdrv_pread(*node.root, 0, content.data(), static_cast<int>(content.size()));
-    if (ret < 0) {
-      violation(Oracle::kDurability, "unreadable after crash", sim::cat("after the crash, node '", node.spec->name,
-                                              "' cannot be read: ", engine::errno_name(ret)));
-      break;
+    if (!checked.stores) continue;  // a null node has nothing to lose
+    const auto hit = [&](const Node& n) {
+      for (std::size_t k : n.subtree) {
+        if (crashed[k]) return true;
+      }
+      return false;
+    };
+    // The node, then each quorum replica of it: whatever a crash hit must
+    // keep what was flushed. Unflushed writes may survive on one and not on
+    // another, so the replicas are not compared again after it.
+    std::vector<std::uint8_t> home_content;
+    bool home_hit = false;
+    for (const std::size_t k : with_replicas(index)) {
+      const Node& node = *nodes_[k];
+      if (!hit(node)) continue;
+      if (k != index) checked.replicas_diverged = true;
+      std::vector<std::uint8_t> content(checked.history.size());
+      const int ret = engine::bdrv_pread(*node.root, 0, content.data(), static_cast<int>(content.size()));
+      if (ret < 0) {
+        violation(Oracle::kDurability, "unreadable after crash", sim::cat("after the crash, node '", node.spec->name,
+                                                "' cannot be read: ", engine::errno_name(ret)));
+        held = false;
+        break;
+      }
+      const Cutoff cutoff{checked.durable_cutoff, true};
+      held = checked.history.check(0, content, cutoff, [&](std::uint64_t i, std::uint8_t v, const ByteValues& ok) {
+        violation(Oracle::kDurability,
+                  content_shape("after crash", checked.history.diagnose(i, 0, content, cutoff)) +
+                      (checked.flushed_under_no_flush ? " after a flush under cache.no-flush" : "") +
+                      // Where the data lives: a format's second child, which flushes must reach too.
+                      (node.spec->data_file.empty() ? "" : " in a data file") +
+                      (k != index ? " in a quorum replica" : ""),
+                  sim::cat("after crash ", crashes_, ", byte ", i, " of node '", node.spec->name, "' is ", sim::hex(v),
+                           "; the writes flushed (or FUA) before it allow only ", describe_values(ok)));
+      });
+      if (!held) break;
+      if (k == index) {
+        home_hit = true;
+        home_content = std::move(content);
+      }
     }
-    const Cutoff cutoff{checked.durable_cutoff, true};
-    const bool held = checked.history.check(0, content, cutoff, [&](std::uint64_t i, std::uint8_t v, const ByteValues& ok) {
-      violation(Oracle::kDurability,
-                content_shape("after crash", checked.history.diagnose(i, 0, content, cutoff)) +
-                    (checked.flushed_under_no_flush ? " after a flush under cache.no-flush" : "") +
-                    // Where the data lives: a format's second child, which flushes must reach too.
-                    (node.spec->data_file.empty() ? "" : " in a data file"),
-                sim::cat("after crash ", crashes_, ", byte ", i, " of node '", node.spec->name, "' is ", sim::hex(v),
-                         "; the writes flushed (or FUA) before it allow only ", describe_values(ok)));
-    });
     if (!held) break;
-    checked.history.rebase(std::move(content));
+    if (!home_hit) continue;
+    checked.replicas_diverged = checked.replicas_diverged || with_replicas(index).size() > 1;
+    checked.history.rebase(std::move(home_content));
     checked.durable_cutoff = 0;
   }
   for (auto& n : nodes_) {
@@ -537,46 +592,52 @@ void ScenarioRun::check_final_images() {
   constexpr std::uint64_t kPiece = 4 << 20;
   std::vector<std::uint8_t> data;
   for (const auto& entry : checked_) {
-    const std::size_t index = entry.first;
     const CheckedNode& checked = entry.second;
     if (!checked.content_known) continue;
-    Node& node = *nodes_[index];
-    // The whole node; or, for a huge one (the parser lets jobs write to it only
-    // on a mem node without an image or a crash, so it started as zeroes),
-    // what was written and whatever else its medium stores: the rest are holes.
-    WriteHistory::Ranges ranges{{0, checked.history.size()}};
-    if (checked.history.size() > kMaxCheckedNodeBytes) {
-      // A null node stores nothing: only what writes would have put there
-      // (none are recorded) and nothing else.
-      SIM_ASSERT(node.mem != nullptr || !checked.stores, "jobs write to huge nodes only on mem or null (the parser checks)");
-      ranges = checked.history.written_ranges();
-      if (node.mem != nullptr) {
-        for (const auto& r : node.mem->media().visible().stored_ranges()) ranges.push_back(r);
-      }
-      std::sort(ranges.begin(), ranges.end());
-    }
-    std::uint64_t done = 0;  // ranges may overlap: each byte is read once
-    for (const auto& [begin, range_end] : ranges) {
-      const std::uint64_t end = std::min(range_end, checked.history.size());  // failed writes past the end
-      for (std::uint64_t offset = std::max(begin, done); offset < end; offset += kPiece) {
-        data.resize(std::min(kPiece, end - offset));
-        const int ret = engine::bdrv_pread(*node.root, static_cast<std::int64_t>(offset), data.data(),
-                                           static_cast<int>(data.size()));
-        if (ret < 0) {
-          violation(Oracle::kData, "final image unreadable",
-                    sim::cat("final image of node '", node.spec->name, "' could not be read at ", offset, ": ",
-                             engine::errno_name(ret)));
-          return;
+    // The node, and its quorum replicas unless a crash may have parted them.
+    std::vector<std::size_t> images = with_replicas(entry.first);
+    if (checked.replicas_diverged) images.resize(1);
+    for (const std::size_t index : images) {
+      Node& node = *nodes_[index];
+      // The whole node; or, for a huge one (the parser lets jobs write to it only
+      // on a mem node without an image or a crash, so it started as zeroes),
+      // what was written and whatever else its medium stores: the rest are holes.
+      WriteHistory::Ranges ranges{{0, checked.history.size()}};
+      if (checked.history.size() > kMaxCheckedNodeBytes) {
+        // A null node stores nothing: only what writes would have put there
+        // (none are recorded) and nothing else.
+        SIM_ASSERT(node.mem != nullptr || !checked.stores, "jobs write to huge nodes only on mem or null (the parser checks)");
+        ranges = checked.history.written_ranges();
+        if (node.mem != nullptr) {
+          for (const auto& r : node.mem->media().visible().stored_ranges()) ranges.push_back(r);
         }
-        const bool held =
-            checked.history.check(offset, data, Cutoff{}, [&](std::uint64_t i, std::uint8_t v, const ByteValues& ok) {
-              violation(Oracle::kData, content_shape("final image", checked.history.diagnose(i, offset, data, Cutoff{})),
-                        sim::cat("final image of node '", node.spec->name, "': byte ", i, " is ", sim::hex(v),
-                                 ", but the writes to it allow only ", describe_values(ok), " (a lost or misplaced write)"));
-            });
-        if (!held) return;
+        std::sort(ranges.begin(), ranges.end());
       }
-      done = std::max(done, end);
+      std::uint64_t done = 0;  // ranges may overlap: each byte is read once
+      for (const auto& [begin, range_end] : ranges) {
+        const std::uint64_t end = std::min(range_end, checked.history.size());  // failed writes past the end
+        for (std::uint64_t offset = std::max(begin, done); offset < end; offset += kPiece) {
+          data.resize(std::min(kPiece, end - offset));
+          const int ret = engine::bdrv_pread(*node.root, static_cast<std::int64_t>(offset), data.data(),
+                                             static_cast<int>(data.size()));
+          if (ret < 0) {
+            violation(Oracle::kData, "final image unreadable",
+                      sim::cat("final image of node '", node.spec->name, "' could not be read at ", offset, ": ",
+                               engine::errno_name(ret)));
+            return;
+          }
+          const bool held =
+              checked.history.check(offset, data, Cutoff{}, [&](std::uint64_t i, std::uint8_t v, const ByteValues& ok) {
+                violation(Oracle::kData,
+                          content_shape("final image", checked.history.diagnose(i, offset, data, Cutoff{})) +
+                              (index != entry.first ? " in a quorum replica" : ""),
+                          sim::cat("final image of node '", node.spec->name, "': byte ", i, " is ", sim::hex(v),
+                                   ", but the writes to it allow only ", describe_values(ok), " (a lost or misplaced write)"));
+              });
+          if (!held) return;
+        }
+        done = std::max(done, end);
+      }
     }
   }
 }

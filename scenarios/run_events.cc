@@ -319,6 +319,8 @@ void ScenarioRun::reopen(const EventSpec& e) {
 
 void ScenarioRun::prepare_for_checks(bool in) {
   if (in) copy_on_read_saved_.assign(nodes_.size(), 0);
+  // The checks' reads are the harness's, not the guest's: no memory limit.
+  world_.set_alloc_limit(in ? 0 : scenario_.memory_limit);
   for (auto& n : nodes_) {
     if (in) {
       copy_on_read_saved_[n->index] = std::exchange(n->bs->copy_on_read, 0);

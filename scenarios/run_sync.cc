@@ -15,7 +15,7 @@ namespace scenarios {
 // coroutine, polling (nested aio_poll) until its request is done. The request
 // coroutine the wrapper creates carries the command's state, so its driver
 // errors are the command's.
-sim::Task<int> ScenarioRun::sync_command(Job& job, const Command& cmd, std::vector<std::uint8_t>& buffer,
+sim::Task<int> ScenarioRun::sync_command(Job& job, const Command& cmd, IoBuffer& buffer,
                                          engine::IoVector& qiov) {
   void* state = world_.current_coroutine()->annotation();
   int ret = 0;
@@ -75,7 +75,7 @@ int sectors_of(const Command& cmd) { return static_cast<int>(cmd.bytes / engine:
 
 }  // namespace
 
-int ScenarioRun::call_sync_wrapper(Job& job, const Command& cmd, std::vector<std::uint8_t>& buffer,
+int ScenarioRun::call_sync_wrapper(Job& job, const Command& cmd, IoBuffer& buffer,
                                    engine::IoVector& qiov) {
   engine::BdrvChild& child = *job.node->root;
   const Wrapper w = wrapper_for(*job.spec, cmd);
@@ -102,7 +102,7 @@ int ScenarioRun::call_sync_wrapper(Job& job, const Command& cmd, std::vector<std
   return 0;
 }
 
-sim::Task<int> ScenarioRun::sync_command_in_coroutine(Job& job, const Command& cmd, std::vector<std::uint8_t>& buffer,
+sim::Task<int> ScenarioRun::sync_command_in_coroutine(Job& job, const Command& cmd, IoBuffer& buffer,
                                                       engine::IoVector& qiov) {
   engine::BdrvChild& child = *job.node->root;
   const Wrapper w = wrapper_for(*job.spec, cmd);

@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "drivers/null_driver.h"
+#include "drivers/quorum_filter.h"
 #include "drivers/raw_format.h"
 #include "drivers/top_filter.h"
 #include "engine/errors.h"
@@ -43,7 +44,7 @@ bool writes_data(const Command& c) {
 
 }  // namespace
 
-engine::IoVector request_vector(const Command& cmd, std::vector<std::uint8_t>& buffer) {
+engine::IoVector request_vector(const Command& cmd, IoBuffer& buffer) {
   if (!cmd.vectored()) return engine::IoVector(absl::MakeSpan(buffer));
   engine::IoVector qiov;
   std::size_t at = 0;
@@ -144,6 +145,10 @@ void ScenarioRun::build() {
       case NodeSpec::Driver::kTop:
         node->driver = std::make_unique<drivers::TopFilter>();
         break;
+      case NodeSpec::Driver::kQuorum:
+        // Every child must succeed (the parser allows no other threshold).
+        node->driver = std::make_unique<drivers::QuorumFilter>(static_cast<int>(spec.children.size()));
+        break;
       case NodeSpec::Driver::kCow: {
         auto cow = std::make_unique<drivers::CowFormat>(spec.cow);
         node->cow = cow.get();
@@ -167,6 +172,18 @@ void ScenarioRun::build() {
       node->bs->attach_child(file ? "file" : backing ? "backing" : "data-file", *nodes_[j]->bs,
                              file ? engine::ChildRole::kFile : backing ? engine::ChildRole::kBacking : engine::ChildRole::kData);
       for (std::size_t k : nodes_[j]->subtree) {
+        if (std::find(node->subtree.begin(), node->subtree.end(), k) == node->subtree.end()) node->subtree.push_back(k);
+      }
+    }
+    // quorum_open opens children.0, children.1, ... in order.
+    for (std::size_t c = 0; c < spec.children.size(); ++c) {
+      // Built before this node (children first), like the edges above.
+      const auto at = std::find_if(scenario_.nodes.begin(), scenario_.nodes.end(),
+                                   [&](const NodeSpec& s) { return s.name == spec.children[c]; });
+      Node& child = *nodes_[static_cast<std::size_t>(at - scenario_.nodes.begin())];
+      engine::BdrvChild& edge = node->bs->attach_child(sim::cat("children.", c), *child.bs, engine::ChildRole::kChild);
+      static_cast<drivers::QuorumFilter&>(*node->driver).add_child(edge);
+      for (std::size_t k : child.subtree) {
         if (std::find(node->subtree.begin(), node->subtree.end(), k) == node->subtree.end()) node->subtree.push_back(k);
       }
     }
@@ -276,7 +293,7 @@ void ScenarioRun::notify_progress() { progress_.restart_all(); }
 // The engine call of a command, returned as the engine's own task rather than
 // awaited in a coroutine of its own: `buffer` and `qiov` belong to the caller's
 // frame, and a request in flight keeps one runner frame, not two.
-sim::Task<int> ScenarioRun::start_command(Job& job, const Command& cmd, std::vector<std::uint8_t>& buffer,
+sim::Task<int> ScenarioRun::start_command(Job& job, const Command& cmd, IoBuffer& buffer,
                                           engine::IoVector& qiov) {
   engine::BdrvChild& child = *job.node->root;
   const unsigned flags = cmd.engine_flags();
@@ -345,7 +362,7 @@ sim::Task<int> ScenarioRun::start_command(Job& job, const Command& cmd, std::vec
 
 // A device's request through its BlockBackend: blk_co_preadv, blk_co_pwritev
 // (zero writes as blk_co_pwrite_zeroes: no buffer), blk_co_pdiscard, blk_co_flush.
-sim::Task<int> ScenarioRun::backend_command(BlockBackend& blk, const Command& cmd, std::vector<std::uint8_t>& buffer,
+sim::Task<int> ScenarioRun::backend_command(BlockBackend& blk, const Command& cmd, IoBuffer& buffer,
                                             engine::IoVector& qiov) {
   const auto offset = static_cast<std::int64_t>(cmd.offset);
   const unsigned flags = cmd.engine_flags();
@@ -376,7 +393,7 @@ bool ScenarioRun::fix_on(engine::Fix fix) const {
   return has(scenario_.fixes) || has(options_.fixes);
 }
 
-void ScenarioRun::prepare_buffer(const Command& cmd, std::vector<std::uint8_t>& buffer) const {
+void ScenarioRun::prepare_buffer(const Command& cmd, IoBuffer& buffer) const {
   if (cmd.op != Command::Op::kRead && cmd.source_bytes != nullptr) {
     // qemu_io_alloc_from_file: the file's bytes, repeated to the length.
     const std::vector<std::uint8_t>& src = *cmd.source_bytes;
@@ -495,7 +512,8 @@ void ScenarioRun::end_command(CommandState& state, int ret) {
   if (options_.record_outcomes && listed()) {
     const auto index = static_cast<std::size_t>(&cmd - job.commands->data());
     outcomes_.push_back(CommandOutcome{job.spec->name, index, ret < 0 ? ret : 0,
-                                       cmd.op == Command::Op::kRead ? state.data : std::vector<std::uint8_t>{}});
+                                       cmd.op == Command::Op::kRead ? std::vector<std::uint8_t>(state.data.begin(), state.data.end())
+                                                                    : std::vector<std::uint8_t>{}});
   }
   const std::uint64_t ended = ++clock_;
   // A command of several requests (bdrv_make_zero's zero writes,
@@ -512,7 +530,9 @@ void ScenarioRun::end_command(CommandState& state, int ret) {
   // before it too; when its command ends only after (a sync wrapper still
   // polling when the crash ran), that history has been folded into the new
   // content: such a read cannot be judged.
-  if (cmd.op == Command::Op::kRead && ret >= 0 && crashes_ == state.crashes) {
+  // Nor can a read that a quorum served from a replica once a crash may
+  // have parted the replicas (its fifo read fell back past the first child).
+  if (cmd.op == Command::Op::kRead && ret >= 0 && crashes_ == state.crashes && !read_from_diverged_replica(job, state)) {
     check_read(job, cmd, state.began, state.data);
   }
   // Kept only when no copy_on_read event ran meanwhile (the model knows the
@@ -597,6 +617,7 @@ sim::Task<void> ScenarioRun::job_main(Job& job) {
 // read takes virtual time and latency draws.
 void ScenarioRun::read_initial_content() {
   world_.trace().mute(true);
+  world_.set_alloc_limit(0);  // the harness's reads, not the guest's
   for (auto& [index, checked] : checked_) {
     if (!world_.verdict().ok()) break;
     if (!has_image_below(*nodes_[index]->spec)) continue;
@@ -611,6 +632,7 @@ void ScenarioRun::read_initial_content() {
     }
     checked.history.set_initial(std::move(content));
   }
+  world_.set_alloc_limit(scenario_.memory_limit);
   world_.trace().mute(false);
 }
 

@@ -155,6 +155,23 @@ absl::Status read_jobs(const Reader& r, const toml::table& root, Scenario& s) {
                                    "(directly or through raw, fault and top filters), whose final image is checked sparsely"));
       }
     }
+    // A quorum's children hold one image: a job writing to one of them other
+    // than through the quorum would make them differ.
+    for (const NodeSpec& quorum : s.nodes) {
+      if (quorum.driver != NodeSpec::Driver::kQuorum) continue;
+      bool through = false;
+      for (const NodeSpec* n = target; n != nullptr && !through;
+           n = n->is_filter() ? s.find_node(n->data_child()) : nullptr) {
+        through = n->name == quorum.name;
+      }
+      if (through) continue;
+      for (const std::string& child : quorum.children) {
+        if (&s.data_home(*s.find_node(child)) != &s.data_home(*target)) continue;
+        return r.error_at(*t.get("node"), sim::cat("[[job]].node: '", j.node, "' stores its data where quorum '", quorum.name,
+                                                   "''s child '", child, "' does: write through '", quorum.name,
+                                                   "', or the children would differ"));
+      }
+    }
     RETURN_IF_ERROR(r.read_small(t, "queue_depth", j.queue_depth, 1, kMaxQueueDepth, "[[job]]"));
     RETURN_IF_ERROR(r.read_uint(t, "start_ns", j.start_ns, 0, UINT64_MAX / 4, "[[job]]"));
     RETURN_IF_ERROR(r.read_bool(t, "plug", j.plug, "[[job]]"));

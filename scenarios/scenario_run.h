@@ -20,6 +20,7 @@
 #include "drivers/mem_driver.h"
 #include "engine/block_driver_state.h"
 #include "engine/drain.h"
+#include "scenarios/io_buffer.h"
 #include "scenarios/error_table.h"
 #include "scenarios/runner.h"
 #include "scenarios/scenario.h"
@@ -59,6 +60,10 @@ struct CheckedNode {
   // what it reads is judged only where it reads zeroes (read_zeroes).
   bool stores = true;
   bool content_known = true;
+  // A crash hit it or one of its quorum replicas: they may differ from then on
+  // (unflushed writes survive on some), so the replicas' final images are
+  // not compared with its history.
+  bool replicas_diverged = false;
   std::vector<CopiedRange> copied;   // reads that copied on read, since the start
   // A flush succeeded while cache.no-flush kept it from the disk: failures to
   // keep flushed data then name it (known defect no-flush-gen).
@@ -80,7 +85,7 @@ struct Job {
   // blk_aio_prwv returns them); nullptr once its completion ran.
   std::vector<engine::BlockAIOCB*> aio;
   ~Job();
-  std::vector<std::vector<std::uint8_t>> spare_buffers;  // data buffers of finished commands, for reuse
+  std::vector<IoBuffer> spare_buffers;  // data buffers of finished commands, for reuse
 };
 
 // A command while it runs (its coroutine's annotation): its buffers, its place
@@ -115,7 +120,7 @@ struct CommandState {
   std::uint64_t began = 0;  // logical clock at issue
   std::size_t record = 0;   // its write record, for commands that write data
   bool recorded = false;    // whether it has one (a backend refuses writes past the end unrecorded)
-  std::vector<std::uint8_t> data;
+  IoBuffer data;
   engine::IoVector qiov;
   std::vector<DriverError> driver_errors;
   std::vector<DriverCall> driver_calls;  // driver-calls oracle
@@ -167,7 +172,7 @@ inline constexpr std::uint8_t kDefaultWritePattern = 0xcd;
 
 // The caller's vector: one buffer, or readv/writev's one per length, all cut
 // from `buffer` in order.
-engine::IoVector request_vector(const Command& cmd, std::vector<std::uint8_t>& buffer);
+engine::IoVector request_vector(const Command& cmd, IoBuffer& buffer);
 
 // "job 'J' command 'C' (file:line)", for reports.
 std::string command_where(const Scenario& s, const Job& job, const Command& cmd);
@@ -199,7 +204,7 @@ class ScenarioRun {
   sim::Task<void> execute(Job& job, const Command& cmd);
   void begin_command(CommandState& state);
   void end_command(CommandState& state, int ret);
-  sim::Task<int> start_command(Job& job, const Command& cmd, std::vector<std::uint8_t>& buffer, engine::IoVector& qiov);
+  sim::Task<int> start_command(Job& job, const Command& cmd, IoBuffer& buffer, engine::IoVector& qiov);
   sim::Task<int> control_command(Job& job, const Command& cmd);
   // ioctl / aio_ioctl, aio_cancel (run_aio.cc).
   sim::Task<int> ioctl_command(Job& job, const Command& cmd);
@@ -210,14 +215,14 @@ class ScenarioRun {
   // in a coroutine of its own, the completion dropping the block.
   void issue_aio(Job& job, const Command& cmd, std::size_t index, std::string_view family);
   // run_sync.cc: synchronous commands of jobs whose api is a sync wrapper.
-  sim::Task<int> sync_command(Job& job, const Command& cmd, std::vector<std::uint8_t>& buffer, engine::IoVector& qiov);
-  int call_sync_wrapper(Job& job, const Command& cmd, std::vector<std::uint8_t>& buffer, engine::IoVector& qiov);
-  sim::Task<int> sync_command_in_coroutine(Job& job, const Command& cmd, std::vector<std::uint8_t>& buffer,
+  sim::Task<int> sync_command(Job& job, const Command& cmd, IoBuffer& buffer, engine::IoVector& qiov);
+  int call_sync_wrapper(Job& job, const Command& cmd, IoBuffer& buffer, engine::IoVector& qiov);
+  sim::Task<int> sync_command_in_coroutine(Job& job, const Command& cmd, IoBuffer& buffer,
                                            engine::IoVector& qiov);
   // A read's buffer (poisoned when reads are inspected, so bytes the engine
   // failed to fill cannot pass for data) or a write's (its pattern).
-  void prepare_buffer(const Command& cmd, std::vector<std::uint8_t>& buffer) const;
-  sim::Task<int> backend_command(BlockBackend& blk, const Command& cmd, std::vector<std::uint8_t>& buffer,
+  void prepare_buffer(const Command& cmd, IoBuffer& buffer) const;
+  sim::Task<int> backend_command(BlockBackend& blk, const Command& cmd, IoBuffer& buffer,
                                  engine::IoVector& qiov);
   Node& node_named(std::string_view name);
   const Node& node_named_const(std::string_view name) const;
@@ -263,7 +268,7 @@ class ScenarioRun {
   // `shape` identifies the failure in its signature (sim::Verdict::shape).
   void violation(Oracle o, std::string shape, std::string message, std::vector<std::string> details = {});
   void observe(const sim::TraceEvent& e);
-  void check_read(const Job& job, const Command& cmd, std::uint64_t began, const std::vector<std::uint8_t>& data);
+  void check_read(const Job& job, const Command& cmd, std::uint64_t began, absl::Span<const std::uint8_t> data);
   void check_expected_outcome(const Job& job, const Command& cmd, int ret);
   void judge_errors(const Job& job, const Command& cmd, int ret, const CommandState& state);
   void observe_driver_ops(const sim::TraceEvent& e);
@@ -310,6 +315,13 @@ class ScenarioRun {
   // The node whose bytes `node` shows 1:1: follow raw and fault nodes down
   // their file. Jobs on any node of such a chain share one write history.
   const Node& data_home(const Node& node) const;
+  // The checked node `home` first, then the data homes of the other children
+  // of every quorum whose first child stores its data there: each holds the
+  // same image.
+  std::vector<std::size_t> with_replicas(std::size_t home) const;
+  // The command read from a quorum replica of its data home (a driver read
+  // there) after a crash may have made the replicas differ.
+  bool read_from_diverged_replica(const Job& job, const CommandState& state) const;
   // data_home() when it is a mem node (its medium can be read directly).
   const Node* identity_mem(const Node& node) const;
   void check_drained(std::string_view what, const std::vector<std::size_t>& nodes);

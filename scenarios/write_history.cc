@@ -270,7 +270,7 @@ ByteValues WriteHistory::allowed(std::uint64_t i, const Cutoff& cutoff) const {
   return allowed_among(i, covering, cutoff);
 }
 
-bool WriteHistory::check(std::uint64_t offset, const std::vector<std::uint8_t>& data, const Cutoff& cutoff,
+bool WriteHistory::check(std::uint64_t offset, absl::Span<const std::uint8_t> data, const Cutoff& cutoff,
                          const std::function<void(std::uint64_t, std::uint8_t, const ByteValues&)>& mismatch) const {
   SIM_ASSERT(offset + data.size() <= size_, "checking past the end of the node");
   const std::uint64_t end = offset + data.size();
@@ -351,7 +351,7 @@ void WriteHistory::rebase(std::vector<std::uint8_t> content) {
   for (WriteRecord& w : records_) w.folded = w.folded || w.done;
 }
 
-Diagnosis WriteHistory::diagnose(std::uint64_t i, std::uint64_t offset, const std::vector<std::uint8_t>& data,
+Diagnosis WriteHistory::diagnose(std::uint64_t i, std::uint64_t offset, absl::Span<const std::uint8_t> data,
                                  const Cutoff& cutoff) const {
   SIM_ASSERT(i >= offset && i - offset < data.size(), "diagnosing a byte outside the data judged");
   const std::uint8_t v = data[i - offset];

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include <absl/container/inlined_vector.h>
+#include <absl/types/span.h>
 
 namespace scenarios {
 
@@ -128,12 +129,12 @@ class WriteHistory {
   // Checks `data`, the content of [offset, offset + data.size()), against
   // `cutoff`; calls `mismatch(byte, value, allowed)` for the first wrong byte and
   // returns false, or returns true.
-  bool check(std::uint64_t offset, const std::vector<std::uint8_t>& data, const Cutoff& cutoff,
+  bool check(std::uint64_t offset, absl::Span<const std::uint8_t> data, const Cutoff& cutoff,
              const std::function<void(std::uint64_t, std::uint8_t, const ByteValues&)>& mismatch) const;
 
   // Why `data[i - offset]` (judged wrong under `cutoff`) is wrong, with
   // `data` the content of [offset, offset + data.size()) it was judged in.
-  Diagnosis diagnose(std::uint64_t i, std::uint64_t offset, const std::vector<std::uint8_t>& data,
+  Diagnosis diagnose(std::uint64_t i, std::uint64_t offset, absl::Span<const std::uint8_t> data,
                      const Cutoff& cutoff) const;
 
   // Ranges (merged, in offset order) that surely hold data written since the
