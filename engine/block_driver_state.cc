@@ -185,13 +185,19 @@ bool bdrv_has_readonly_bitmaps(const BlockDriverState& bs) {
 }
 
 void bdrv_add_before_write_notifier(BlockDriverState& bs, BeforeWriteNotifier notifier) {
-  bs.before_write_notifiers.push_back(std::move(notifier));
+  // notifier_with_return_list_add: QLIST_INSERT_HEAD, so the newest runs first.
+  bs.before_write_notifiers.push_front(std::move(notifier));
 }
 
 sim::Task<int> bdrv_notify_before_write(BlockDriverState& bs, BdrvTrackedRequest& req) {
-  // By index: a notifier that yields may see another added meanwhile.
-  for (std::size_t i = 0; i < bs.before_write_notifiers.size(); ++i) {
-    const int ret = co_await bs.before_write_notifiers[i](req);
+  // notifier_with_return_list_notify walks the list with QLIST_FOREACH_SAFE
+  // from the head: one added (at the head) while a notifier yields is not
+  // visited. Notifiers are only ever added at the front, so an element's
+  // distance from the back is stable across a yield.
+  const std::size_t count = bs.before_write_notifiers.size();
+  for (std::size_t from_back = count; from_back > 0; --from_back) {
+    auto& notifiers = bs.before_write_notifiers;
+    const int ret = co_await notifiers[notifiers.size() - from_back](req);
     if (ret < 0) co_return ret;
   }
   co_return 0;

@@ -36,6 +36,36 @@ TEST_CASE("a before-write notifier sees each write and can fail it before the dr
   CHECK(g.idle(bs));
 }
 
+TEST_CASE("before-write notifiers run newest first, and one added while another yields waits for the next write") {
+  Graph g;
+  auto& bs = g.mem("d", 65536);
+  auto& child = g.root(bs);
+  std::vector<std::string> ran;
+  engine::bdrv_add_before_write_notifier(bs, [&](engine::BdrvTrackedRequest&) -> sim::Task<int> {
+    ran.push_back("first");
+    co_return 0;
+  });
+  bool added = false;
+  engine::bdrv_add_before_write_notifier(bs, [&](engine::BdrvTrackedRequest&) -> sim::Task<int> {
+    ran.push_back("second");
+    if (!added) {
+      added = true;
+      // notifier_with_return_list_add inserts at the head: behind this walk.
+      engine::bdrv_add_before_write_notifier(bs, [&](engine::BdrvTrackedRequest&) -> sim::Task<int> {
+        ran.push_back("third");
+        co_return 0;
+      });
+      co_await sim::co_sleep_ns(10);
+    }
+    co_return 0;
+  });
+  CHECK(g.write(child, 0, 512, 1) == 0);
+  CHECK(ran == std::vector<std::string>{"second", "first"});
+  ran.clear();
+  CHECK(g.write(child, 0, 512, 2) == 0);
+  CHECK(ran == std::vector<std::string>{"third", "second", "first"});
+}
+
 TEST_CASE("detect-zeroes turns a write of zeroes into a zero write, with MAY_UNMAP for unmap") {
   Graph g;
   auto& bs = g.mem("d", 65536);
