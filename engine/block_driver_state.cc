@@ -69,8 +69,12 @@ BlockDriverState::BlockDriverState(std::string node_name, sim::AioContext& ctx, 
 
 BlockDriverState::~BlockDriverState() {
   owned_children_.clear();
+  bdrv_forget(*this);
+}
+
+void bdrv_forget(BlockDriverState& bs) {
   auto& nodes = registry();
-  nodes.erase(std::remove(nodes.begin(), nodes.end(), this), nodes.end());
+  nodes.erase(std::remove(nodes.begin(), nodes.end(), &bs), nodes.end());
 }
 
 BdrvChild& BlockDriverState::attach_child(std::string name, BlockDriverState& child, ChildRole kind,

@@ -228,6 +228,16 @@ void bdrv_disable_copy_on_read(BlockDriverState& bs);
 // (engine/graph_change.cc).
 void bdrv_set_backing_hd(BlockDriverState& bs, BlockDriverState* backing);
 
+// bdrv_close (block.c of the time): drained_begin, flush, drain, then the
+// node loses its driver and every child (backing, file, the others), its dirty
+// bitmaps go, and drained_end. bdrv_delete closes it and takes it off the list
+// of nodes, as bdrv_unref does when the monitor drops the last reference
+// (QMP blockdev-del). The caller makes sure no parent holds it.
+void bdrv_close(BlockDriverState& bs);
+void bdrv_delete(BlockDriverState& bs);
+// Takes `bs` off the list bdrv_all_nodes() returns.
+void bdrv_forget(BlockDriverState& bs);
+
 // bdrv_refresh_limits: defaults by driver style, merged from file and backing,
 // then the driver's own refresh.
 void bdrv_refresh_limits(BlockDriverState& bs);

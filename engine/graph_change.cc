@@ -1,6 +1,11 @@
 // Graph changes of block.c that the request layer meets while it runs:
-// replacing a node's backing child, with requests in flight or during a drain.
+// replacing a node's backing child, with requests in flight or during a drain,
+// and deleting a node nothing uses any more.
+#include <algorithm>
+
 #include "engine/block_driver_state.h"
+#include "engine/drain.h"
+#include "engine/io.h"
 #include "sim/invariant.h"
 
 namespace engine {
@@ -16,6 +21,36 @@ void bdrv_set_backing_hd(BlockDriverState& bs, BlockDriverState* backing) {
   }
   if (backing != nullptr) bs.attach_child("backing", *backing, ChildRole::kBacking);
   bdrv_refresh_limits(bs);
+}
+
+void bdrv_close(BlockDriverState& bs) {
+  bdrv_drained_begin(bs);  // complete I/O
+  bdrv_flush(bs);          // its result is not looked at, as then
+  bdrv_drain(bs);          // in case the flush left pending I/O
+  if (bs.drv() != nullptr) {
+    // No driver here has a close callback; the node loses its driver.
+    bs.eject();
+    bdrv_set_backing_hd(bs, nullptr);
+    if (bs.file != nullptr) {
+      BlockDriverState& file = *bs.file->bs;
+      bs.detach_child(*bs.file);  // bdrv_unref_child
+      bdrv_unref(file);
+    }
+    // QLIST_FOREACH_SAFE over what is left (a data file, quorum's children).
+    const std::vector<BdrvChild*> rest = bs.children;
+    for (BdrvChild* child : rest) bs.detach_child(*child);
+    bs.copy_on_read = 0;
+    bs.total_sectors = 0;
+  }
+  bs.dirty_bitmaps.clear();  // bdrv_release_named_dirty_bitmaps
+  bdrv_drained_end(bs);
+}
+
+void bdrv_delete(BlockDriverState& bs) {
+  bdrv_close(bs);
+  // Off the list of every node (all_bdrv_states): drain_all and flush_all no
+  // longer see it. The object itself stays with its owner.
+  bdrv_forget(bs);
 }
 
 }  // namespace engine

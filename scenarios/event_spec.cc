@@ -25,7 +25,7 @@ constexpr ActionName kActions[] = {
     {EventSpec::Action::kPowerCut, "power_cut"},   {EventSpec::Action::kSetBacking, "set_backing"},
     {EventSpec::Action::kReopen, "reopen"},         {EventSpec::Action::kInactivate, "inactivate"},
     {EventSpec::Action::kActivate, "activate"},     {EventSpec::Action::kBackup, "backup"},
-    {EventSpec::Action::kBlockResize, "block_resize"},
+    {EventSpec::Action::kBlockResize, "block_resize"}, {EventSpec::Action::kBlockdevDel, "blockdev_del"},
 };
 
 // The fault node at or below `name` (following file edges), or nullptr.
@@ -352,7 +352,7 @@ absl::Status read_event(const Reader& r, const toml::table& t, const Scenario& s
                           e.action == A::kSetState || e.action == A::kResume || e.action == A::kEject ||
                           e.action == A::kInsert || e.action == A::kReadOnly || e.action == A::kDirtyBitmap ||
                           e.action == A::kSetBacking || e.action == A::kReopen || e.action == A::kBackup ||
-                          e.action == A::kBlockResize;
+                          e.action == A::kBlockResize || e.action == A::kBlockdevDel;
   const bool cuts_power = e.action == A::kCrash || e.action == A::kPowerCut;
   const bool takes_node = needs_node || cuts_power || e.trigger == EventSpec::Trigger::kOnBreak;
   if (needs_node && e.node.empty()) return r.error_at(t, sim::cat("[[event]] action '", action, "' needs node = \"...\""));
@@ -415,6 +415,46 @@ std::string EventSpec::describe() const {
   return out;
 }
 
+namespace {
+
+// blockdev_del: QMP refuses a node a device uses, and a node another node
+// holds for the whole run (a file, a data file, a quorum child: only a
+// backing can be detached first, by set_backing) is always in use. Once
+// deleted the node is gone: nothing else may name it.
+absl::Status check_deletion(const Reader& r, const toml::node& at, const Scenario& s, const EventSpec& del) {
+  const std::string& d = del.node;
+  const std::string what = sim::cat("[[event]] '", del.name, "' deletes '", d, "'");
+  for (const JobSpec& j : s.jobs) {
+    if (j.node == d) return r.error_at(at, sim::cat(what, ", but job '", j.name, "' uses it for the whole run (QMP: in use)"));
+  }
+  for (const NodeSpec& n : s.nodes) {
+    for (const auto& [key, edge] : n.edges()) {
+      if (key == "backing" || *edge != d) continue;
+      return r.error_at(at, sim::cat(what, ", but it is the ", key, " of node '", n.name,
+                                     "' for the whole run (only a backing can be detached first, by set_backing)"));
+    }
+  }
+  for (const EventSpec& e : s.events) {
+    if (&e == &del || (e.action == EventSpec::Action::kBlockdevDel && e.node == d)) continue;  // a retry
+    if (e.node == d || e.backing == d || e.target == d) {
+      return r.error_at(at, sim::cat(what, ", but event '", e.name, "' names it too (a deleted node is gone)"));
+    }
+  }
+  for (const JobSpec& j : s.jobs) {
+    if (!j.backend) continue;
+    for (const auto* actions : {&j.backend->on_drained_begin, &j.backend->on_drained_end}) {
+      for (const DrainCallbackAction& a : *actions) {
+        if (a.node != d && a.backing != d) continue;
+        return r.error_at(at, sim::cat(what, ", but job '", j.name, "''s callback '", a.text,
+                                       "' names it (a deleted node is gone)"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status read_events(const Reader& r, const toml::table& root, Scenario& s) {
   const toml::node* node = root.get("event");
   if (node == nullptr) return absl::OkStatus();
@@ -428,6 +468,9 @@ absl::Status read_events(const Reader& r, const toml::table& root, Scenario& s) 
     if (e.name.empty()) e.name = sim::cat("event", s.events.size());
     if (!names.insert(e.name).second) return r.error_at(entry, sim::cat("event name '", e.name, "' is used twice"));
     s.events.push_back(std::move(e));
+  }
+  for (std::size_t i = 0; i < s.events.size(); ++i) {
+    if (s.events[i].action == EventSpec::Action::kBlockdevDel) RETURN_IF_ERROR(check_deletion(r, events[i], s, s.events[i]));
   }
   return absl::OkStatus();
 }

@@ -3,7 +3,7 @@
 //   trigger: at_ns = T | after_job = "JOB" | after_requests = N | on_break = "TAG"
 //   action:  drain | drained | drain_all | flush_all | crash | copy_on_read | set_state | resume
 //            | eject | insert | read_only | dirty_bitmap | power_cut | set_backing | reopen
-//            | inactivate | activate | backup | block_resize
+//            | inactivate | activate | backup | block_resize | blockdev_del
 #pragma once
 
 #include <cstdint>
@@ -43,7 +43,7 @@ struct EventSpec {
   enum class Trigger : std::uint8_t { kAt, kAfterJob, kAfterRequests, kOnBreak };
   enum class Action : std::uint8_t {
     kDrain, kDrained, kDrainAll, kFlushAll, kCrash, kCopyOnRead, kSetState, kResume, kEject, kInsert, kReadOnly,
-    kDirtyBitmap, kPowerCut, kSetBacking, kReopen, kInactivate, kActivate, kBackup, kBlockResize
+    kDirtyBitmap, kPowerCut, kSetBacking, kReopen, kInactivate, kActivate, kBackup, kBlockResize, kBlockdevDel
   };
   enum class BackupSync : std::uint8_t { kFull, kNone };
 

@@ -41,6 +41,7 @@ struct Node {
   std::unique_ptr<engine::BlockDriverState> bs;
   std::unique_ptr<engine::BdrvChild> root;  // the jobs' way in, as a BlockBackend's root child
   std::vector<std::size_t> subtree;         // this node and every node below it (file, backing)
+  bool deleted = false;                     // a blockdev_del event closed it: no driver, no children
 };
 
 // A node jobs write to: what it may hold, and up to when it is known durable.
@@ -252,6 +253,7 @@ class ScenarioRun {
   sim::Task<void> drained_section(const EventSpec& event);
   void crash(const EventSpec& event);
   void set_backing(const EventSpec& event);
+  void blockdev_del(const EventSpec& event);
   // Node::subtree again from the engine's graph, after a graph change.
   void recompute_subtrees();
   void mark_drained(const std::vector<std::size_t>& nodes, int delta);

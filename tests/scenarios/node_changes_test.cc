@@ -289,3 +289,54 @@ commands = ["write -P 5 0 4k => ok", "read -P 5 0 4k => ok", "flush => ok"]
   CHECK_THAT(error_of(replace(text, "children = [\"fa\", \"fb\"]", "children = [\"fa\"]")), Catch::Contains("2 to 8"));
   CHECK_THAT(error_of(replace(text, "node = \"q\"", "node = \"fb\"")), Catch::Contains("write through 'q'"));
 }
+
+TEST_CASE("blockdev_del closes a node nothing holds, refuses one in use, and the deleted node is gone") {
+  scenarios::Scenario s = testing::library("node-deletion.toml");
+  testing::require_holds(s, 10);
+  const scenarios::RunResult r = testing::run(s, 1);
+  REQUIRE(r.verdict.ok());
+  const std::string text = R"([scenario]
+name = "t"
+[[node]]
+name = "base"
+size = "64k"
+[[node]]
+name = "other"
+size = "64k"
+[[node]]
+name = "image"
+size = "1M"
+[[node]]
+name = "top"
+driver = "cow"
+file = "image"
+backing = "base"
+size = "64k"
+cluster_size = 4096
+[[job]]
+name = "j"
+node = "top"
+commands = ["write -P 1 0 4k", "sleep 1", "read -P 1 0 4k", "sleep 1", "read -P 0 8k 4k"]
+[[event]]
+name = "detach"
+at_ns = 500000
+action = "set_backing"
+node = "top"
+backing = ""
+[[event]]
+name = "del"
+at_ns = 1500000
+action = "blockdev_del"
+node = "base"
+)";
+  testing::require_holds(parse(text), 2);
+  // Parse errors: a node a job uses, a node held as a file for the whole run,
+  // and a deleted node named by another event.
+  CHECK_THAT(error_of(replace(text, "action = \"blockdev_del\"\nnode = \"base\"", "action = \"blockdev_del\"\nnode = \"top\"")), Catch::Contains("job 'j' uses it"));
+  CHECK_THAT(error_of(replace(text, "action = \"blockdev_del\"\nnode = \"base\"", "action = \"blockdev_del\"\nnode = \"image\"")), Catch::Contains("the file of node 'top'"));
+  CHECK_THAT(error_of(replace(text, "backing = \"\"", "backing = \"base\"")), Catch::Contains("names it too"));
+  CHECK_THAT(error_of(text + "[[event]]\nat_ns = 2000000\naction = \"drain\"\nnode = \"base\"\n"),
+             Catch::Contains("a deleted node is gone"));
+  // A retry after a refusal is allowed: the first comes while 'base' still backs 'top'.
+  testing::require_holds(parse(text + "[[event]]\nname = \"early\"\nat_ns = 100000\naction = \"blockdev_del\"\nnode = \"base\"\n"), 2);
+}
