@@ -26,6 +26,7 @@ class QuorumFilter final : public engine::BlockDriver {
   std::int64_t getlength(const engine::BlockDriverState& bs) const override;
   // The children, in the order quorum_open opened them (children.0, ...).
   void add_child(engine::BdrvChild& child) { children_.push_back(&child); }
+  const std::vector<engine::BdrvChild*>& children() const { return children_; }
   sim::Task<int> co_preadv(engine::BlockDriverState& bs, std::uint64_t offset, std::uint64_t bytes,
                            engine::IoVector& qiov, unsigned flags) override;
   sim::Task<int> co_pwritev(engine::BlockDriverState& bs, std::uint64_t offset, std::uint64_t bytes,

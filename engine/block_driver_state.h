@@ -228,6 +228,17 @@ void bdrv_disable_copy_on_read(BlockDriverState& bs);
 // (engine/graph_change.cc).
 void bdrv_set_backing_hd(BlockDriverState& bs, BlockDriverState* backing);
 
+// bdrv_replace_child_noperm (block.c of the time): `child` now points at
+// `to` (same AioContext); a drained old node ends the parent's section, a
+// drained new node begins one.
+void bdrv_replace_child(BdrvChild& child, BlockDriverState& to);
+// bdrv_replace_node (block.c of the time), as mirror's and commit's
+// completions use it: every parent of `from` (but `keep`: the harness's own
+// way into `from`, which QEMU's monitor holds without an edge) is moved to
+// `to`, the last linked first. Both must be idle (the reference asserts it):
+// callers drain first. Parents' limits are not refreshed, as then.
+void bdrv_replace_node(BlockDriverState& from, BlockDriverState& to, const BdrvChild* keep);
+
 // bdrv_close (block.c of the time): drained_begin, flush, drain, then the
 // node loses its driver and every child (backing, file, the others), its dirty
 // bitmaps go, and drained_end. bdrv_delete closes it and takes it off the list

@@ -23,6 +23,37 @@ void bdrv_set_backing_hd(BlockDriverState& bs, BlockDriverState* backing) {
   bdrv_refresh_limits(bs);
 }
 
+void bdrv_replace_child(BdrvChild& child, BlockDriverState& to) {
+  BlockDriverState& from = *child.bs;
+  SIM_CHECK("replace_child.same_context", &from.aio_context() == &to.aio_context(),
+            "a child moves to a node of another AioContext: " + from.node_name() + " -> " + to.node_name());
+  // A parent leaving a drained node is told its section ended, and one
+  // joining a drained node that one began.
+  if (from.quiesce_counter > 0 && child.role != nullptr && child.role->drained_end) child.role->drained_end(child);
+  from.parents.erase(std::remove(from.parents.begin(), from.parents.end(), &child), from.parents.end());
+  child.bs = &to;
+  to.parents.insert(to.parents.begin(), &child);  // QLIST_INSERT_HEAD
+  if (to.quiesce_counter > 0 && child.role != nullptr && child.role->drained_begin) child.role->drained_begin(child);
+}
+
+void bdrv_replace_node(BlockDriverState& from, BlockDriverState& to, const BdrvChild* keep) {
+  SIM_CHECK("replace_node.from_idle", from.in_flight == 0, "bdrv_replace_node with requests in flight on " + from.node_name());
+  SIM_CHECK("replace_node.to_idle", to.in_flight == 0, "bdrv_replace_node with requests in flight on " + to.node_name());
+  bdrv_ref(from);  // @from stays until every parent is on @to
+  // The parents into a list with g_slist_prepend (the last one first), then
+  // each moved (should_update_child: no parent here is in @to's backing chain).
+  std::vector<BdrvChild*> list;
+  for (BdrvChild* c : from.parents) {
+    if (c != keep) list.insert(list.begin(), c);
+  }
+  for (BdrvChild* c : list) {
+    bdrv_ref(to);
+    bdrv_replace_child(*c, to);
+    bdrv_unref(from);
+  }
+  bdrv_unref(from);
+}
+
 void bdrv_close(BlockDriverState& bs) {
   bdrv_drained_begin(bs);  // complete I/O
   bdrv_flush(bs);          // its result is not looked at, as then

@@ -26,6 +26,7 @@ constexpr ActionName kActions[] = {
     {EventSpec::Action::kReopen, "reopen"},         {EventSpec::Action::kInactivate, "inactivate"},
     {EventSpec::Action::kActivate, "activate"},     {EventSpec::Action::kBackup, "backup"},
     {EventSpec::Action::kBlockResize, "block_resize"}, {EventSpec::Action::kBlockdevDel, "blockdev_del"},
+    {EventSpec::Action::kReplaceNode, "replace_node"},
 };
 
 // The fault node at or below `name` (following file edges), or nullptr.
@@ -276,7 +277,8 @@ absl::Status read_event(const Reader& r, const toml::table& t, const Scenario& s
   RETURN_IF_ERROR(only_for("backing", {A::kSetBacking}));
   RETURN_IF_ERROR(only_for("drained", {A::kSetBacking}));
   RETURN_IF_ERROR(only_for("no_flush", {A::kReopen}));
-  RETURN_IF_ERROR(only_for("target", {A::kBackup}));
+  RETURN_IF_ERROR(only_for("target", {A::kBackup, A::kReplaceNode}));
+  if (e.action == A::kReplaceNode) RETURN_IF_ERROR(r.read_string(t, "target", e.target, true, "[[event]]"));
   RETURN_IF_ERROR(only_for("sync", {A::kBackup}));
   RETURN_IF_ERROR(only_for("cluster_size", {A::kBackup}));
   RETURN_IF_ERROR(only_for("size", {A::kBlockResize}));
@@ -352,7 +354,7 @@ absl::Status read_event(const Reader& r, const toml::table& t, const Scenario& s
                           e.action == A::kSetState || e.action == A::kResume || e.action == A::kEject ||
                           e.action == A::kInsert || e.action == A::kReadOnly || e.action == A::kDirtyBitmap ||
                           e.action == A::kSetBacking || e.action == A::kReopen || e.action == A::kBackup ||
-                          e.action == A::kBlockResize || e.action == A::kBlockdevDel;
+                          e.action == A::kBlockResize || e.action == A::kBlockdevDel || e.action == A::kReplaceNode;
   const bool cuts_power = e.action == A::kCrash || e.action == A::kPowerCut;
   const bool takes_node = needs_node || cuts_power || e.trigger == EventSpec::Trigger::kOnBreak;
   if (needs_node && e.node.empty()) return r.error_at(t, sim::cat("[[event]] action '", action, "' needs node = \"...\""));
@@ -427,15 +429,23 @@ absl::Status check_deletion(const Reader& r, const toml::node& at, const Scenari
   for (const JobSpec& j : s.jobs) {
     if (j.node == d) return r.error_at(at, sim::cat(what, ", but job '", j.name, "' uses it for the whole run (QMP: in use)"));
   }
+  // A node a replace_node moves every parent away from is free after it.
+  const bool replaced = std::any_of(s.events.begin(), s.events.end(), [&](const EventSpec& e) {
+    return e.action == EventSpec::Action::kReplaceNode && e.node == d;
+  });
   for (const NodeSpec& n : s.nodes) {
     for (const auto& [key, edge] : n.edges()) {
-      if (key == "backing" || *edge != d) continue;
+      if (key == "backing" || *edge != d || replaced) continue;
       return r.error_at(at, sim::cat(what, ", but it is the ", key, " of node '", n.name,
                                      "' for the whole run (only a backing can be detached first, by set_backing)"));
     }
   }
   for (const EventSpec& e : s.events) {
-    if (&e == &del || (e.action == EventSpec::Action::kBlockdevDel && e.node == d)) continue;  // a retry
+    // A retry, or the replacement that frees the node.
+    if (&e == &del || ((e.action == EventSpec::Action::kBlockdevDel || e.action == EventSpec::Action::kReplaceNode) &&
+                       e.node == d)) {
+      continue;
+    }
     if (e.node == d || e.backing == d || e.target == d) {
       return r.error_at(at, sim::cat(what, ", but event '", e.name, "' names it too (a deleted node is gone)"));
     }
@@ -447,6 +457,68 @@ absl::Status check_deletion(const Reader& r, const toml::node& at, const Scenari
         if (a.node != d && a.backing != d) continue;
         return r.error_at(at, sim::cat(what, ", but job '", j.name, "''s callback '", a.text,
                                        "' names it (a deleted node is gone)"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+// replace_node: a mirror's completion, which copies a node into one nobody
+// uses and moves the first node's parents there. For the oracles' model the
+// new node must behave as the old one (a mem node with the same options), the
+// old one must be held only as a file or data file (the data moves with the
+// parents) and by no job directly, and neither may change otherwise
+// (medium, size, bitmaps, backups, another replacement).
+absl::Status check_replacement(const Reader& r, const toml::node& at, const Scenario& s, const EventSpec& rep) {
+  const std::string what = sim::cat("[[event]] '", rep.name, "' replaces '", rep.node, "' by '", rep.target, "'");
+  const NodeSpec& from = *s.find_node(rep.node);
+  const NodeSpec* to = s.find_node(rep.target);
+  if (to == nullptr) return r.error_at(at, sim::cat(what, ", but there is no node named '", rep.target, "'"));
+  if (from.driver != NodeSpec::Driver::kMem || to->driver != NodeSpec::Driver::kMem || to == &from) {
+    return r.error_at(at, sim::cat(what, ": both must be mem nodes, and two of them"));
+  }
+  if (!to->image.empty()) return r.error_at(at, sim::cat(what, ", but '", to->name, "' has an image (the copy fills it)"));
+  if (const std::string_view diff = mem_behaviour_difference(from, *to); !diff.empty()) {
+    return r.error_at(at, sim::cat(what, ", but they differ in ", diff, " (the oracles' model of the path stays the same)"));
+  }
+  if (s.node_size(from) > kMaxCheckedNodeBytes) {
+    return r.error_at(at, sim::cat(what, ", but '", from.name, "' has more than ", kMaxCheckedNodeBytes, " bytes to copy"));
+  }
+  for (const NodeSpec& n : s.nodes) {
+    for (const auto& [key, edge] : n.edges()) {
+      if (*edge == to->name) return r.error_at(at, sim::cat(what, ", but '", to->name, "' is the ", key, " of '", n.name, "'"));
+      if (*edge != from.name) continue;
+      const bool moves = (key == "file" && n.driver != NodeSpec::Driver::kQuorum) || key == "data_file";
+      if (!moves) {
+        return r.error_at(at, sim::cat(what, ", but '", from.name, "' is the ", key, " of '", n.name,
+                                       "' (only a file or a data file is modelled)"));
+      }
+    }
+  }
+  for (const JobSpec& j : s.jobs) {
+    if (j.node == from.name || j.node == to->name) {
+      return r.error_at(at, sim::cat(what, ", but job '", j.name, "' uses '", j.node, "' directly"));
+    }
+  }
+  using A = EventSpec::Action;
+  for (const EventSpec& e : s.events) {
+    if (&e == &rep) continue;
+    const bool harmless = e.action == A::kDrain || e.action == A::kDrained || e.action == A::kCrash || e.action == A::kPowerCut;
+    const bool names_to = (e.node == to->name && !harmless) || e.backing == to->name || e.target == to->name;
+    const bool changes_from = e.node == from.name && !harmless && e.action != A::kBlockdevDel;
+    const bool resizes_from = e.action == A::kBlockResize && s.truncate_home(*s.find_node(e.node)) == &from;
+    if (names_to || changes_from || resizes_from || e.backing == from.name || e.target == from.name) {
+      return r.error_at(at, sim::cat(what, ", but event '", e.name, "' ", names_to ? "names the new node" : "changes the old one",
+                                     " (only drains, crashes and power cuts may name them, and blockdev_del the old one)"));
+    }
+  }
+  for (const JobSpec& j : s.jobs) {
+    if (!j.backend) continue;
+    for (const auto* actions : {&j.backend->on_drained_begin, &j.backend->on_drained_end}) {
+      for (const DrainCallbackAction& a : *actions) {
+        if (a.node == to->name || a.backing == to->name || a.backing == from.name) {
+          return r.error_at(at, sim::cat(what, ", but job '", j.name, "''s callback '", a.text, "' names it"));
+        }
       }
     }
   }
@@ -471,6 +543,9 @@ absl::Status read_events(const Reader& r, const toml::table& root, Scenario& s) 
   }
   for (std::size_t i = 0; i < s.events.size(); ++i) {
     if (s.events[i].action == EventSpec::Action::kBlockdevDel) RETURN_IF_ERROR(check_deletion(r, events[i], s, s.events[i]));
+    if (s.events[i].action == EventSpec::Action::kReplaceNode) {
+      RETURN_IF_ERROR(check_replacement(r, events[i], s, s.events[i]));
+    }
   }
   return absl::OkStatus();
 }

@@ -3,7 +3,7 @@
 //   trigger: at_ns = T | after_job = "JOB" | after_requests = N | on_break = "TAG"
 //   action:  drain | drained | drain_all | flush_all | crash | copy_on_read | set_state | resume
 //            | eject | insert | read_only | dirty_bitmap | power_cut | set_backing | reopen
-//            | inactivate | activate | backup | block_resize | blockdev_del
+//            | inactivate | activate | backup | block_resize | blockdev_del | replace_node
 #pragma once
 
 #include <cstdint>
@@ -43,7 +43,8 @@ struct EventSpec {
   enum class Trigger : std::uint8_t { kAt, kAfterJob, kAfterRequests, kOnBreak };
   enum class Action : std::uint8_t {
     kDrain, kDrained, kDrainAll, kFlushAll, kCrash, kCopyOnRead, kSetState, kResume, kEject, kInsert, kReadOnly,
-    kDirtyBitmap, kPowerCut, kSetBacking, kReopen, kInactivate, kActivate, kBackup, kBlockResize, kBlockdevDel
+    kDirtyBitmap, kPowerCut, kSetBacking, kReopen, kInactivate, kActivate, kBackup, kBlockResize, kBlockdevDel,
+    kReplaceNode
   };
   enum class BackupSync : std::uint8_t { kFull, kNone };
 
@@ -67,7 +68,7 @@ struct EventSpec {
   bool no_flush = false;        // reopen: cache.no-flush of the node and the nodes below
   std::uint32_t count = 1;      // power_cut: how many moments are judged
   std::uint64_t every_ns = 0;   // power_cut: virtual time between them
-  std::string target;           // backup: the node the point-in-time copy goes to
+  std::string target;           // backup: the node the point-in-time copy goes to; replace_node: the new node
   BackupSync sync = BackupSync::kFull;  // backup: copy everything, or only what is about to be overwritten
   std::uint32_t cluster_size = 65536;   // backup: the unit it copies
   std::uint64_t size = 0;               // block_resize: the new length

@@ -446,6 +446,35 @@ absl::Status parse_node(const Reader& r, const toml::table& t, NodeSpec& n) {
   return absl::OkStatus();
 }
 
+std::string_view mem_behaviour_difference(const NodeSpec& a, const NodeSpec& b) {
+  const auto options = [](const NodeSpec& n) {
+    const drivers::MemConfig& m = n.mem;
+    const engine::BlockLimits& l = m.limits;
+    return std::vector<std::pair<std::string_view, std::uint64_t>>{
+        {"size", n.size}, {"capacity", std::max(n.size, n.capacity)}, {"unmap", n.unmap}, {"no_flush", n.no_flush},
+        {"detect_zeroes", static_cast<std::uint64_t>(n.detect_zeroes)}, {"request_alignment", l.request_alignment},
+        {"max_transfer", l.max_transfer}, {"opt_transfer", l.opt_transfer},
+        {"pwrite_zeroes_alignment", l.pwrite_zeroes_alignment},
+        {"max_pwrite_zeroes", static_cast<std::uint64_t>(l.max_pwrite_zeroes)},
+        {"pdiscard_alignment", l.pdiscard_alignment}, {"max_pdiscard", static_cast<std::uint64_t>(l.max_pdiscard)},
+        {"min_mem_alignment", l.min_mem_alignment}, {"opt_mem_alignment", l.opt_mem_alignment},
+        {"max_iov", static_cast<std::uint64_t>(l.max_iov)}, {"style", static_cast<std::uint64_t>(m.style)},
+        {"flush", static_cast<std::uint64_t>(m.flush)}, {"write_zeroes", m.write_zeroes * 2u + m.zeroes_enotsup},
+        {"discard", m.discard * 2u + m.discard_advisory}, {"write_cache", m.write_cache},
+        {"cluster_size", static_cast<std::uint64_t>(m.cluster_size)}, {"block_status", m.block_status}, {"fua", m.fua},
+        {"compressed", m.compressed}, {"vmstate", m.vmstate}, {"ioctl", static_cast<std::uint64_t>(m.ioctl)},
+        {"plug", m.plug}, {"drain_callback", m.drain_callback}, {"drain_sleep_ns", m.drain_sleep_ns},
+        {"flush_error", static_cast<std::uint64_t>(m.flush_error)}, {"flush_error_count", m.flush_error_count},
+        {"direct", m.direct}};
+  };
+  const auto x = options(a);
+  const auto y = options(b);
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    if (x[i].second != y[i].second) return x[i].first;
+  }
+  return "";
+}
+
 const NodeSpec* find_spec(const std::vector<NodeSpec>& nodes, std::string_view name) {
   for (const NodeSpec& n : nodes) {
     if (n.name == name) return &n;

@@ -78,5 +78,9 @@ absl::Status validate_graph(const Reader& r, const std::vector<NodeSpec>& nodes,
 // Node indices with every node after the nodes it depends on.
 std::vector<std::size_t> children_first(const std::vector<NodeSpec>& nodes);
 const NodeSpec* find_spec(const std::vector<NodeSpec>& nodes, std::string_view name);
+// The first option in which two mem nodes differ as their users see them
+// (size, limits, request flags, the driver's ways and cache; latency may
+// differ), or "" when they behave alike.
+std::string_view mem_behaviour_difference(const NodeSpec& a, const NodeSpec& b);
 
 }  // namespace scenarios

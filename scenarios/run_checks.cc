@@ -302,11 +302,10 @@ ErrorSite ScenarioRun::error_site(const Job& job, std::uint32_t node_label) cons
   for (std::size_t i : job.node->subtree) {
     const Node& format = *nodes_[i];
     if (format.spec->driver != NodeSpec::Driver::kCow) continue;
-    for (const std::string* child : {&format.spec->file, &format.spec->data_file}) {
-      if (child->empty()) continue;
-      const auto file = std::find_if(nodes_.begin(), nodes_.end(), [&](const auto& n) { return n->spec->name == *child; });
-      SIM_ASSERT(file != nodes_.end(), "a cow node without its file (the parser checks references)");
-      for (std::size_t k : (*file)->subtree) {
+    // Its file and data file as the graph is now (replace_node moves them).
+    for (const engine::BdrvChild* edge : format.bs->children) {
+      if (edge->kind != engine::ChildRole::kFile && edge->kind != engine::ChildRole::kData) continue;
+      for (std::size_t k : node_of(*edge->bs).subtree) {
         if (nodes_[k]->bs->trace_label() == node_label) return ErrorSite::kStatusRefinement;
       }
     }
@@ -348,17 +347,28 @@ bool ScenarioRun::read_from_diverged_replica(const Job& job, const CommandState&
   return false;
 }
 
+const Node& ScenarioRun::data_child(const Node& filter) const {
+  // The edge as it is now: replace_node moves a file edge to another node.
+  const engine::BlockDriverState& bs = *filter.bs;
+  const engine::BdrvChild* edge = nullptr;
+  switch (filter.spec->driver) {
+    case NodeSpec::Driver::kTop: edge = bs.backing; break;
+    case NodeSpec::Driver::kQuorum:
+      edge = static_cast<const drivers::QuorumFilter&>(*filter.driver).children().front();
+      break;
+    default: edge = bs.file; break;
+  }
+  SIM_ASSERT(filter.spec->is_filter() && edge != nullptr && edge->bs != nullptr,
+             "a filter node without its child (the parser checks references; filters' edges are never detached)");
+  return node_of(*edge->bs);
+}
+
 const Node& ScenarioRun::data_home(const Node& node) const {
-  // Filters (raw, fault, top) pass offsets through unchanged; a format maps them.
+  // Filters (raw, fault, top, quorum) pass offsets through unchanged; a format maps them.
   const Node* n = &node;
   for (std::size_t depth = 0; depth < nodes_.size(); ++depth) {
     if (!n->spec->is_filter()) return *n;
-    const Node* next = nullptr;
-    for (const auto& other : nodes_) {
-      if (other->spec->name == n->spec->data_child()) next = other.get();
-    }
-    SIM_ASSERT(next != nullptr, "a filter node without its child (the parser checks references)");
-    n = next;
+    n = &data_child(*n);
   }
   SIM_ASSERT(false, "a cycle of file links (the parser rejects cycles)");
   return node;

@@ -71,9 +71,7 @@ void ScenarioRun::judge_driver_calls(const Job& job, const Command& cmd, int ret
     detects = detects || spec.detect_zeroes != engine::DetectZeroes::kOff;
     path.push_back(Level{n, n->bs->trace_label(), align, write_flags, zero_flags, detects});
     if (!spec.is_filter()) break;
-    const std::string& child = spec.data_child();
-    const auto it = std::find_if(nodes_.begin(), nodes_.end(), [&](const auto& k) { return k->spec->name == child; });
-    n = it == nodes_.end() ? nullptr : it->get();
+    n = &data_child(*n);
   }
 
   const sim::Trace& trace = world_.trace();

@@ -195,6 +195,58 @@ void ScenarioRun::blockdev_del(const EventSpec& e) {
   }
 }
 
+// A mirror's completion with replaces= (mirror_run's last pass and
+// mirror_exit of the time), from the main loop: inside a drained section of
+// the old node (which drains the formats and filters above it, as mirror
+// drains its source), copy what it holds into the new one and flush that
+// (the job's last pass), then bdrv_replace_node inside a drained section of
+// the new node: every parent moves over. The parser made sure the two behave
+// alike, so the oracles go on judging the same data, now at the new node.
+void ScenarioRun::replace_node(const EventSpec& e) {
+  Node& from = node_named(e.node);
+  Node& to = node_named(e.target);
+  engine::bdrv_drained_begin(*from.bs);
+  const std::uint64_t began = ++clock_;
+  const auto size = static_cast<std::uint64_t>(engine::bdrv_getlength(*from.bs));
+  constexpr std::uint64_t kPiece = 1 << 20;
+  IoBuffer buffer;
+  int ret = 0;
+  for (std::uint64_t offset = 0; offset < size && ret >= 0; offset += kPiece) {
+    buffer.resize(std::min(kPiece, size - offset));
+    const auto at = static_cast<std::int64_t>(offset);
+    const int bytes = static_cast<int>(buffer.size());
+    ret = engine::bdrv_pread(*from.root, at, buffer.data(), bytes);
+    if (ret >= 0) ret = engine::bdrv_pwrite(*to.root, at, buffer.data(), bytes);
+  }
+  if (ret >= 0) ret = engine::bdrv_flush(*to.bs);
+  if (ret < 0) {
+    // The job fails and replaces nothing.
+    world_.emit(sim::EventKind::kNote, 0, 0, 0, 0, 0,
+                world_.intern(sim::cat("replace_node ", e.node, " -> ", e.target, " failed: ", engine::errno_name(ret))));
+    engine::bdrv_drained_end(*from.bs);
+    return;
+  }
+  engine::bdrv_drained_begin(*to.bs);
+  engine::bdrv_replace_node(*from.bs, *to.bs, from.root.get());
+  engine::bdrv_drained_end(*to.bs);
+  engine::bdrv_drained_end(*from.bs);
+  recompute_subtrees();
+  // The oracles' write history moves with the data: what completed before
+  // the copy began is in the new node, and flushed.
+  if (auto it = checked_.find(from.index); it != checked_.end()) {
+    SIM_ASSERT(checked_.count(to.index) == 0, "the new node held no job's data (the parser checks)");
+    CheckedNode moved = std::move(it->second);
+    checked_.erase(it);
+    moved.durable_cutoff = std::max(moved.durable_cutoff, began);
+    CheckedNode& now = checked_.emplace(to.index, std::move(moved)).first->second;
+    for (auto& job : jobs_) {
+      if (job->history != from.index) continue;
+      job->history = to.index;
+      job->checked = &now;
+    }
+  }
+}
+
 void ScenarioRun::recompute_subtrees() {
   const auto index_of = [this](const engine::BlockDriverState* bs) { return node_of(*bs).index; };
   for (auto& n : nodes_) {
@@ -401,6 +453,7 @@ ScenarioRun::MainLoopAction ScenarioRun::main_loop_action(EventSpec::Action acti
     case A::kBlockResize: return &ScenarioRun::block_resize;
     case A::kSetBacking: return &ScenarioRun::set_backing;
     case A::kBlockdevDel: return &ScenarioRun::blockdev_del;
+    case A::kReplaceNode: return &ScenarioRun::replace_node;
     case A::kEject:
     case A::kInsert:
     case A::kReadOnly: return &ScenarioRun::change_medium;
@@ -437,6 +490,7 @@ sim::Task<void> ScenarioRun::event_main(const EventSpec& e) {
     case A::kBlockResize:
     case A::kSetBacking:
     case A::kBlockdevDel:
+    case A::kReplaceNode:
     case A::kEject:
     case A::kInsert:
     case A::kReadOnly: {

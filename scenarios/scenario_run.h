@@ -18,6 +18,7 @@
 #include "drivers/cow_format.h"
 #include "drivers/fault_driver.h"
 #include "drivers/mem_driver.h"
+#include "drivers/quorum_filter.h"
 #include "engine/block_driver_state.h"
 #include "engine/drain.h"
 #include "scenarios/io_buffer.h"
@@ -254,6 +255,7 @@ class ScenarioRun {
   void crash(const EventSpec& event);
   void set_backing(const EventSpec& event);
   void blockdev_del(const EventSpec& event);
+  void replace_node(const EventSpec& event);
   // Node::subtree again from the engine's graph, after a graph change.
   void recompute_subtrees();
   void mark_drained(const std::vector<std::size_t>& nodes, int delta);
@@ -317,6 +319,8 @@ class ScenarioRun {
   // The node whose bytes `node` shows 1:1: follow raw and fault nodes down
   // their file. Jobs on any node of such a chain share one write history.
   const Node& data_home(const Node& node) const;
+  // The child a filter passes requests to, as the graph is now.
+  const Node& data_child(const Node& filter) const;
   // The checked node `home` first, then the data homes of the other children
   // of every quorum whose first child stores its data there: each holds the
   // same image.

@@ -37,7 +37,7 @@ TEST_CASE("events: bad triggers, actions and options are errors with their locat
             .find("exactly one trigger") != std::string::npos);
   CHECK(error_of(kHead + "[[event]]\nat_ns = 1\naction = \"explode\"\n") ==
         "x.toml:18:10: [[event]].action: unknown action 'explode' (expected one of: drain, drained, drain_all, "
-        "flush_all, crash, copy_on_read, set_state, resume, eject, insert, read_only, dirty_bitmap, power_cut, set_backing, reopen, inactivate, activate, backup, block_resize, blockdev_del)");
+        "flush_all, crash, copy_on_read, set_state, resume, eject, insert, read_only, dirty_bitmap, power_cut, set_backing, reopen, inactivate, activate, backup, block_resize, blockdev_del, replace_node)");
   CHECK(error_of(kHead + "[[event]]\nat_ns = 1\naction = \"drain\"\n") == "x.toml:16:1: [[event]] action 'drain' needs node = \"...\"");
   CHECK(error_of(kHead + "[[event]]\nat_ns = 1\naction = \"drain_all\"\nnode = \"disk\"\n") ==
         "x.toml:19:8: [[event]].node: action 'drain_all' covers every node");

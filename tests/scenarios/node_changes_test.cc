@@ -340,3 +340,55 @@ node = "base"
   // A retry after a refusal is allowed: the first comes while 'base' still backs 'top'.
   testing::require_holds(parse(text + "[[event]]\nname = \"early\"\nat_ns = 100000\naction = \"blockdev_del\"\nnode = \"base\"\n"), 2);
 }
+
+TEST_CASE("replace_node copies a disk into another and moves its parents there, as a mirror's completion does") {
+  testing::require_holds(testing::library("replace-node.toml"), 10);
+  const std::string text = R"([scenario]
+name = "t"
+[[node]]
+name = "old"
+size = "256k"
+[[node]]
+name = "new"
+size = "256k"
+[[node]]
+name = "guest-disk"
+driver = "raw"
+file = "old"
+[[job]]
+name = "j"
+node = "guest-disk"
+commands = ["write -P 1 0 64k", "sleep 1", "read -P 1 0 64k", "write -P 2 64k 4k", "flush", "sleep 1", "read -P 1 0 64k",
+            "read -P 2 64k 4k"]
+[[event]]
+name = "switch"
+at_ns = 500000
+action = "replace_node"
+node = "old"
+target = "new"
+[[event]]
+name = "drop"
+at_ns = 1500000
+action = "blockdev_del"
+node = "old"
+[[event]]
+name = "crash"
+at_ns = 1600000
+action = "crash"
+node = "new"
+)";
+  // The data written before the switch was copied, what came after went to
+  // the new disk, the old one is gone, and a crash of the new one keeps what
+  // was flushed.
+  testing::require_holds(parse(text), 3);
+  // Parse errors: the two must behave alike, the new one must be unused, the
+  // old one held as a file, neither used by a job directly.
+  CHECK_THAT(error_of(replace(text, "name = \"new\"\nsize = \"256k\"", "name = \"new\"\nsize = \"256k\"\nfua = true")),
+             Catch::Contains("differ in fua"));
+  CHECK_THAT(error_of(replace(text, "name = \"new\"\nsize = \"256k\"", "name = \"new\"\nsize = \"512k\"")),
+             Catch::Contains("differ in size"));
+  CHECK_THAT(error_of(replace(text, "node = \"guest-disk\"", "node = \"old\"")), Catch::Contains("uses 'old' directly"));
+  CHECK_THAT(error_of(text + "[[node]]\nname = \"other\"\ndriver = \"raw\"\nfile = \"new\"\n"), Catch::Contains("is the file of 'other'"));
+  CHECK_THAT(error_of(text + "[[event]]\nat_ns = 9\naction = \"read_only\"\nnode = \"old\"\n"), Catch::Contains("changes the old one"));
+  CHECK_THAT(error_of(replace(text, "target = \"new\"", "target = \"nothing\"")), Catch::Contains("no node named 'nothing'"));
+}
