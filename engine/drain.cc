@@ -106,6 +106,7 @@ void bdrv_drained_begin(BlockDriverState& bs) {
 
 void bdrv_drained_end(BlockDriverState& bs) {
   SIM_CHECK("drained_end.balanced", bs.quiesce_counter > 0, "bdrv_drained_end without a drained_begin");
+  if (mutated(Mutant::kNestedDrainedEndUncounted) && bs.quiesce_counter > 1) return;  // the planted defect
   if (bs.quiesce_counter-- > 1) return;
   bdrv_parent_drained_end(bs);
   bs.aio_context().enable_external();

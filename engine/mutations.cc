@@ -35,6 +35,9 @@ const std::vector<MutantInfo>& all_mutants() {
       {Mutant::kDiscardNoWriteGen, "discard-no-write-gen",
        "a discard does not advance write_gen: a flush of a node clean before it skips the disk, and the zeroes the "
        "disk was asked for stay volatile", "flush-order"},
+      {Mutant::kNestedDrainedEndUncounted, "nested-drained-end-uncounted",
+       "bdrv_drained_end of a nested section returns without counting it down: the node's quiesce counter stays "
+       "raised and its parents are never told the outer section ended", "drain"},
       {Mutant::kTruncateNoRefresh, "truncate-no-refresh",
        "bdrv_truncate does not refresh the node's length after its driver resized it: the device is told, but sees "
        "the old length", "parents"},

@@ -24,6 +24,7 @@ enum class Mutant : unsigned char {
   kFuaNotPassed,          // FUA is emulated with a flush even where the driver takes it (driver-calls)
   kDiscardNoWriteGen,     // a discard does not count as a write: the next flush of a clean node skips it (flush-order)
   kTruncateNoRefresh,     // bdrv_truncate does not refresh the node's length (parents)
+  kNestedDrainedEndUncounted,  // a nested drained_end returns without counting down (drain, at the end of a run)
   kCount,
 };
 

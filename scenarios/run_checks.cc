@@ -481,7 +481,7 @@ void ScenarioRun::check_dirty_bitmaps() {
   }
 }
 
-void ScenarioRun::check_backends() {
+void ScenarioRun::check_drains_ended() {
   for (const auto& job : jobs_) {
     const BlockBackend* blk = job->backend.get();
     if (blk == nullptr) continue;
@@ -492,6 +492,22 @@ void ScenarioRun::check_backends() {
                          blk->unbalanced() ? " (a drained_end came without its drained_begin)" : ""));
       return;
     }
+  }
+  // Every drained section ended: each node's quiesce counter is back to zero
+  // (deleted nodes too) and every AioContext takes external events again.
+  for (const auto& n : nodes_) {
+    if (n->bs->quiesce_counter == 0) continue;
+    violation(Oracle::kDrain, "quiesce counter left raised",
+              sim::cat("node '", n->spec->name, "' ends with quiesce_counter ", n->bs->quiesce_counter,
+                       ": a drained section of it (or of a node below it) never ended"));
+    return;
+  }
+  for (const auto& ctx : world_.contexts()) {
+    if (ctx->external_disable_count() == 0) continue;
+    violation(Oracle::kDrain, "external events left disabled",
+              sim::cat("AioContext '", ctx->name(), "' ends with aio_disable_external counted ", ctx->external_disable_count(),
+                       " times more than aio_enable_external"));
+    return;
   }
 }
 

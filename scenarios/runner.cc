@@ -688,7 +688,7 @@ RunResult ScenarioRun::run() {
     world_.trace().mute(true);
     prepare_for_checks(true);
     check_hygiene(frames_before);
-    if (world_.verdict().ok() && checking(Oracle::kDrain)) check_backends();
+    if (world_.verdict().ok() && checking(Oracle::kDrain)) check_drains_ended();
     if (world_.verdict().ok() && checking(Oracle::kDirtyBitmaps)) check_dirty_bitmaps();
     if (world_.verdict().ok()) check_final_images();
     if (world_.verdict().ok() && checking(Oracle::kData)) check_backups();

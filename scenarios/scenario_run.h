@@ -313,8 +313,10 @@ class ScenarioRun {
   // run_queries.cc: qemu-io's alloc and map, and the allocation oracle.
   sim::Task<int> query_command(Job& job, const Command& cmd);
   void check_allocation(const Job& job, const Command& cmd, const CommandState& state);
-  // The backends' parent role: drain callbacks balanced, nothing left quiesced.
-  void check_backends();
+  // At the end of a run every drained section has ended: the backends' drain
+  // callbacks balanced, no node's quiesce counter raised, no AioContext's
+  // external events disabled.
+  void check_drains_ended();
   void check_flush_order(std::string_view what, std::uint64_t began, const std::vector<std::size_t>& covered);
   // The node whose bytes `node` shows 1:1: follow raw and fault nodes down
   // their file. Jobs on any node of such a chain share one write history.

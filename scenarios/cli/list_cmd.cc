@@ -14,6 +14,14 @@
 #include "sim/str.h"
 
 namespace cli {
+namespace {
+
+// `name` and the spaces that start the next column at `width` (at least one).
+std::string column(std::string_view name, std::size_t width) {
+  return std::string(name) + std::string(name.size() < width ? width - name.size() : 1, ' ');
+}
+
+}  // namespace
 
 int cmd_list(const std::string& what, const std::string& dir) {
   if (what == "strategies") {
@@ -27,7 +35,8 @@ int cmd_list(const std::string& what, const std::string& dir) {
                  "raw       format: passes everything to its file\n"
                  "cow       format: clusters with a table in its file, optional backing\n"
                  "fault     filter: blkdebug's rules, latencies, breakpoints and limits\n"
-                 "top       filter on a backing child: mirror_top / commit_top\n";
+                 "top       filter on a backing child: mirror_top / commit_top\n"
+                 "quorum    filter over several children: parallel writes, fifo reads, flushes of each\n";
   } else if (what == "events") {
     for (int i = 0; i <= static_cast<int>(engine::BlkdebugEvent::kL2Update); ++i) {
       std::cout << engine::blkdebug_event_name(static_cast<engine::BlkdebugEvent>(i)) << "\n";
@@ -37,7 +46,7 @@ int cmd_list(const std::string& what, const std::string& dir) {
     for (std::string_view name : scenarios::event_action_names()) std::cout << name << "\n";
   } else if (what == "request-flags") {
     for (const scenarios::RequestFlagName& f : scenarios::request_flag_names()) {
-      std::cout << f.name << std::string(18 - f.name.size(), ' ') << (f.on_reads ? "reads and writes" : "writes")
+      std::cout << column(f.name, 18) << (f.on_reads ? "reads and writes" : "writes")
                 << "\n";
     }
   } else if (what == "error-table") {
@@ -45,24 +54,26 @@ int cmd_list(const std::string& what, const std::string& dir) {
     for (const scenarios::ErrorRule& r : scenarios::error_table()) {
       const std::string op = r.driver_op.empty() ? std::string("any operation") : std::string(r.driver_op);
       const std::string err = r.error == 0 ? std::string("any errno") : std::string(engine::errno_name(r.error));
-      const std::string site = r.site == scenarios::ErrorSite::kStatusRefinement ? " (file below a format)" : "";
+      const std::string site = r.site == scenarios::ErrorSite::kStatusRefinement ? " (file below a format)"
+                               : r.site == scenarios::ErrorSite::kQuorumNotLast ? " (below a quorum child but the last)"
+                                                                                : "";
       std::cout << op << ", " << err << site << ": " << scenarios::error_fate_name(r.fate) << "\n    " << r.why << "\n";
     }
   } else if (what == "errnos") {
     for (const engine::ErrnoInfo& e : engine::all_errnos()) std::cout << e.name << "\n";
   } else if (what == "oracles") {
     for (const scenarios::OracleInfo& o : scenarios::all_oracles()) {
-      std::cout << o.name << std::string(15 - o.name.size(), ' ') << o.what << (o.always_on ? " (always on)" : "") << "\n";
+      std::cout << column(o.name, 15) << o.what << (o.always_on ? " (always on)" : "") << "\n";
     }
   } else if (what == "mutants") {
     for (const engine::MutantInfo& m : engine::all_mutants()) {
-      std::cout << m.name << std::string(24 - m.name.size(), ' ') << m.breaks << " (caught by " << m.caught_by << ")\n";
+      std::cout << column(m.name, 24) << m.breaks << " (caught by " << m.caught_by << ")\n";
     }
   } else if (what == "fixes" || what == "defects") {
     // Each known defect of the reference with the switch that applies its later fix.
     for (const scenarios::KnownDefect& d : scenarios::known_defects()) {
       const engine::FixInfo& f = engine::all_fixes()[static_cast<std::size_t>(d.fix)];
-      std::cout << d.name << std::string(24 - std::min<std::size_t>(23, d.name.size()), ' ') << f.defect << "\n"
+      std::cout << column(d.name, 24) << f.defect << "\n"
                 << std::string(24, ' ') << "signature " << d.prefix << "...\n"
                 << std::string(24, ' ') << "--fix " << d.name << ": " << f.change << "\n";
     }
