@@ -10,9 +10,16 @@
 #include "engine/io.h"
 #include "engine/io_internal.h"
 #include "sim/invariant.h"
+#include "sim/probe.h"
 #include "sim/world.h"
 
 namespace engine {
+
+namespace {
+// Code probes (sim/probe.h).
+const sim::Probe kProbeDiscardUnsupported("discard.enotsup_ignored", "a discard piece the driver could not do (-ENOTSUP), ignored");
+}  // namespace
+
 
 sim::Task<int> bdrv_co_pdiscard(BlockDriverState& bs, std::int64_t offset, int bytes) {
   if (bs.drv() == nullptr) co_return -ENOMEDIUM;
@@ -80,6 +87,7 @@ sim::Task<int> bdrv_co_pdiscard(BlockDriverState& bs, std::int64_t offset, int b
         }
       }
       // Discard is advisory: a device that cannot is not an error.
+      if (ret == -ENOTSUP) kProbeDiscardUnsupported.hit();
       if (ret != 0 && ret != -ENOTSUP) {
         failed = true;
         break;

@@ -8,10 +8,17 @@
 #include "engine/fixes.h"
 #include "engine/mutations.h"
 #include "sim/invariant.h"
+#include "sim/probe.h"
 #include "sim/str.h"
 #include "sim/world.h"
 
 namespace engine {
+
+namespace {
+// Code probes (sim/probe.h).
+const sim::Probe kProbeDrainWaited("drain.waited", "a drain polled for requests in flight on a node");
+}  // namespace
+
 
 void bdrv_parent_drained_begin(BlockDriverState& bs) {
   for (BdrvChild* c : bs.parents) {
@@ -59,6 +66,7 @@ BdrvChild* next_child(const BlockDriverState& bs, const BdrvChild& child) {
 // subtree drains (a bottom half run by the polling may change the graph).
 bool bdrv_drain_recurse(BlockDriverState& bs) {
   bool waited = !mutated(Mutant::kDrainNoWait) && bdrv_poll_while(bs, [&] { return bs.in_flight > 0; });
+  if (waited) kProbeDrainWaited.hit();
   bdrv_drain_invoke(bs);
   const bool in_main_loop = &sim::World::current().current_context() == &sim::World::current().main_context();
   // QLIST_FOREACH_SAFE over the children: the next edge is read before the

@@ -8,10 +8,18 @@
 #include "engine/io.h"
 #include "engine/mutations.h"
 #include "sim/invariant.h"
+#include "sim/probe.h"
 #include "sim/str.h"
 #include "sim/world.h"
 
 namespace engine {
+
+namespace {
+// Code probes (sim/probe.h).
+const sim::Probe kProbeFlushQueued("flush.queued", "a flush waited behind the node's active flush");
+const sim::Probe kProbeFlushSkippedDisk("flush.disk_skipped", "a flush skipped the disk: cache.no-flush, or nothing written since the last one");
+}  // namespace
+
 namespace {
 
 // The body of a flush once this flush is the active one.
@@ -37,6 +45,7 @@ sim::Task<int> flush_layers(BlockDriverState& bs, unsigned current_gen) {
   }
   // But do not force it to the disk with cache=unsafe, nor when nothing was
   // written since the last successful flush.
+  if ((bs.open_flags & BDRV_O_NO_FLUSH) || bs.flushed_gen == current_gen) kProbeFlushSkippedDisk.hit();
   if (!(bs.open_flags & BDRV_O_NO_FLUSH) && bs.flushed_gen != current_gen) {
     co_await bdrv_debug_event(bs.file, BlkdebugEvent::kFlushToDisk);
     int ret;
@@ -100,6 +109,7 @@ sim::Task<int> bdrv_co_flush(BlockDriverState& bs) {
   // nondecreasing current_gen order.
   const std::string_view queue_name = world.intern(sim::cat("active flush @", bs.node_name()));
   while (bs.active_flush_req) {
+    kProbeFlushQueued.hit();
     const sim::WaitInfo info{"flush queue", bs.active_flush_co, 0, queue_name, 0};
     co_await bs.flush_queue.wait(&bs.reqs_lock, info);
   }

@@ -9,9 +9,21 @@
 #include "engine/io.h"
 #include "engine/io_internal.h"
 #include "sim/invariant.h"
+#include "sim/probe.h"
 #include "sim/world.h"
 
 namespace engine {
+
+namespace {
+// Code probes (sim/probe.h).
+const sim::Probe kProbeReadPadded("read.padded", "an unaligned read was widened with head or tail buffers");
+const sim::Probe kProbeReadFragments("read.fragments", "a read split by max_transfer or by the node's end");
+const sim::Probe kProbeReadPastEnd("read.past_end_zeroes", "a read past the node's end filled with zeroes");
+const sim::Probe kProbeCorCopied("read.copy_on_read_copied", "copy-on-read copied unallocated clusters up");
+const sim::Probe kProbeCorAllocated("read.copy_on_read_allocated", "copy-on-read found the range allocated and read it normally");
+const sim::Probe kProbeNoSerialising("read.no_serialising", "a read skipped the wait for serialising requests (BDRV_REQ_NO_SERIALISING)");
+}  // namespace
+
 
 std::int64_t bdrv_get_cluster_size(BlockDriverState& bs) {
   BlockDriverInfo bdi;
@@ -135,7 +147,11 @@ sim::Task<int> copy_on_read_if_unallocated(BdrvChild& child, std::int64_t offset
   std::int64_t pnum = 0;
   int ret = co_await bdrv_co_is_allocated(bs, start, end - start, &pnum);
   if (ret < 0) co_return ret;
-  if (ret != 0 && pnum == end - start) co_return 0;
+  if (ret != 0 && pnum == end - start) {
+    kProbeCorAllocated.hit();
+    co_return 0;
+  }
+  kProbeCorCopied.hit();
   ret = co_await bdrv_co_do_copy_on_readv(child, offset, bytes, qiov);
   co_return ret < 0 ? ret : 1;
 }
@@ -159,6 +175,7 @@ sim::Task<int> preadv_fragments(BlockDriverState& bs, std::int64_t offset, std::
       max_bytes -= num;
     } else {
       num = remaining;
+      kProbeReadPastEnd.hit();
       qiov.memset(static_cast<std::size_t>(done), 0, static_cast<std::size_t>(num));
       ret = 0;
     }
@@ -234,6 +251,7 @@ sim::Task<int> bdrv_aligned_preadv(BdrvChild& child, BdrvTrackedRequest& req, st
   if (!(flags & BDRV_REQ_NO_SERIALISING)) {
     co_await wait_serialising_requests(req);
   } else {
+    kProbeNoSerialising.hit();
     sim::World::current().emit_ids(sim::EventKind::kNoSerialising, req.co->id(), req.id, 0, 0, 0, 0, bs.trace_label());
   }
 
@@ -247,6 +265,7 @@ sim::Task<int> bdrv_aligned_preadv(BdrvChild& child, BdrvTrackedRequest& req, st
   const std::int64_t max_bytes = round_up(std::max<std::int64_t>(0, total_bytes - offset), align);
   const auto whole = static_cast<std::int64_t>(bytes);
   if (whole > max_bytes || whole > max_transfer) {
+    kProbeReadFragments.hit();
     co_return co_await preadv_fragments(bs, offset, whole, max_bytes, max_transfer, qiov);
   }
   const int ret = co_await bdrv_driver_preadv(bs, static_cast<std::uint64_t>(offset), bytes, qiov, 0);
@@ -267,6 +286,7 @@ sim::Task<int> bdrv_co_preadv(BdrvChild& child, std::int64_t offset, std::uint64
 
   const std::int64_t align = bs.bl.request_alignment;
   const std::unique_ptr<ReadPadding> pad = pad_read(bs, offset, bytes, align, qiov);
+  if (pad) kProbeReadPadded.hit();
   BdrvTrackedRequest req;
   static sim::TraceLabel kName("bdrv_co_preadv");
   co_await tracked_request_begin(req, bs, offset, bytes, TrackedType::kRead, kName);

@@ -6,10 +6,18 @@
 #include "engine/request_flags.h"
 #include "engine/mutations.h"
 #include "sim/invariant.h"
+#include "sim/probe.h"
 #include "sim/str.h"
 #include "sim/world.h"
 
 namespace engine {
+
+namespace {
+// Code probes (sim/probe.h).
+const sim::Probe kProbeSerialisingWaited("serialise.waited", "a request waited for an overlapping serialising one");
+const sim::Probe kProbeSerialisingSkippedWaiter("serialise.skipped_waiter", "a request went past an overlapping one that itself waits (waiting_for)");
+}  // namespace
+
 
 std::string_view tracked_type_name(TrackedType type) {
   switch (type) {
@@ -158,11 +166,15 @@ sim::Task<bool> wait_serialising_requests(BdrvTrackedRequest& self) {
                 "re-entrant request on " + bs.node_name() + " would wait for itself");
       // If `req` already waits (perhaps for us), going on avoids a deadlock: it
       // will see us when it retries.
-      if (req->waiting_for != nullptr) continue;
+      if (req->waiting_for != nullptr) {
+        kProbeSerialisingSkippedWaiter.hit();
+        continue;
+      }
       self.waiting_for = req;
       const sim::WaitInfo info{"serialising", req->co->id(), req->id, sim::World::current().intern(req->describe()), 0};
       co_await req->wait_queue.wait(&bs.reqs_lock, info);
       self.waiting_for = nullptr;
+      kProbeSerialisingWaited.hit();
       retry = true;
       waited = true;
       break;

@@ -12,8 +12,22 @@
 #include "engine/io_internal.h"
 #include "engine/mutations.h"
 #include "sim/invariant.h"
+#include "sim/probe.h"
 
 namespace engine {
+
+namespace {
+// Code probes (sim/probe.h).
+const sim::Probe kProbeRmwHead("write.rmw_head", "an unaligned write read its head block to merge it");
+const sim::Probe kProbeRmwTail("write.rmw_tail", "an unaligned write read its tail block to merge it");
+const sim::Probe kProbeRmwOneBlock("write.rmw_one_block", "a write inside one aligned block: the head read served as the tail");
+const sim::Probe kProbeWriteFragments("write.fragments", "a write split by max_transfer");
+const sim::Probe kProbeFuaLastFragment("write.fua_last_fragment_only", "emulated FUA dropped from all but the last fragment");
+const sim::Probe kProbeDetectZeroes("write.detect_zeroes", "detect-zeroes turned a write into a zero write");
+const sim::Probe kProbeNotifierFailed("write.notifier_failed", "a before-write notifier failed the write");
+const sim::Probe kProbeWriteFailed("write.failed", "a write failed at the driver level");
+}  // namespace
+
 
 sim::Task<int> bdrv_aligned_pwritev(BdrvChild& child, BdrvTrackedRequest& req, std::int64_t offset,
                                     std::uint64_t bytes, std::int64_t align, IoVector* qiov, unsigned flags) {
@@ -56,12 +70,14 @@ sim::Task<int> bdrv_aligned_pwritev(BdrvChild& child, BdrvTrackedRequest& req, s
   if (ret == 0 && bs.detect_zeroes != DetectZeroes::kOff && !(flags & BDRV_REQ_ZERO_WRITE) &&
       drv.implements(kCoPwriteZeroes) && qiov != nullptr && qiov->is_zero()) {
     flags |= BDRV_REQ_ZERO_WRITE;
+    kProbeDetectZeroes.hit();
     if (bs.detect_zeroes == DetectZeroes::kUnmap) flags |= BDRV_REQ_MAY_UNMAP;
   }
 
   const auto whole = static_cast<std::int64_t>(bytes);
   if (ret < 0) {
     // A notifier failed the request: nothing reaches the driver.
+    kProbeNotifierFailed.hit();
   } else if (flags & BDRV_REQ_ZERO_WRITE) {
     co_await bdrv_debug_event(bs, BlkdebugEvent::kPwritevZero);
     ret = co_await bdrv_co_do_pwrite_zeroes(bs, offset, static_cast<int>(bytes), flags);
@@ -72,6 +88,7 @@ sim::Task<int> bdrv_aligned_pwritev(BdrvChild& child, BdrvTrackedRequest& req, s
     ret = co_await bdrv_driver_pwritev(bs, static_cast<std::uint64_t>(offset), bytes, *qiov, flags);
   } else {
     co_await bdrv_debug_event(bs, BlkdebugEvent::kPwritev);
+    kProbeWriteFragments.hit();
     std::int64_t remaining = whole;
     while (remaining > 0) {
       const std::int64_t done = whole - remaining;
@@ -81,6 +98,7 @@ sim::Task<int> bdrv_aligned_pwritev(BdrvChild& child, BdrvTrackedRequest& req, s
       // Emulated FUA is a flush: one after the last fragment is enough.
       if (num < remaining && (flags & BDRV_REQ_FUA) && !(bs.supported_write_flags & BDRV_REQ_FUA)) {
         local_flags &= ~BDRV_REQ_FUA;
+        kProbeFuaLastFragment.hit();
       }
       IoVector part;
       part.concat(*qiov, static_cast<std::size_t>(done), static_cast<std::size_t>(num));
@@ -98,6 +116,7 @@ sim::Task<int> bdrv_aligned_pwritev(BdrvChild& child, BdrvTrackedRequest& req, s
   ++bs.write_gen;
   bdrv_set_dirty(bs, offset, whole);
   bs.wr_highest_offset = std::max(bs.wr_highest_offset, static_cast<std::uint64_t>(offset) + bytes);
+  if (ret < 0) kProbeWriteFailed.hit();
   if (ret >= 0) {
     bs.total_sectors = std::max(bs.total_sectors, end_sector);
     ret = 0;
@@ -158,6 +177,7 @@ sim::Task<int> bdrv_co_pwritev(BdrvChild& child, std::int64_t offset, std::uint6
     if (!fixed(Fix::kPaddingWaitsOnce)) co_await wait_serialising_requests(req);
     head_buf = qemu_blockalign(bs, a);
     IoVector head_qiov(absl::MakeSpan(head_buf.data(), a));
+    kProbeRmwHead.hit();
     co_await bdrv_debug_event(bs, BlkdebugEvent::kPwritevRmwHead);
     ret = co_await bdrv_aligned_preadv(child, req, offset & ~(align - 1), a, align, head_qiov, 0);
     if (ret < 0) goto out;
@@ -170,6 +190,7 @@ sim::Task<int> bdrv_co_pwritev(BdrvChild& child, std::int64_t offset, std::uint6
     offset &= ~(align - 1);
     // A request within one block: the head buffer already holds the tail.
     if (bytes < a) {
+      kProbeRmwOneBlock.hit();
       local.add(absl::MakeSpan(head_buf.data() + bytes, a - bytes));
       bytes = a;
     }
@@ -184,6 +205,7 @@ sim::Task<int> bdrv_co_pwritev(BdrvChild& child, std::int64_t offset, std::uint6
               "tail RMW waited after the head RMW read: " + req.describe());
     tail_buf = qemu_blockalign(bs, a);
     IoVector tail_qiov(absl::MakeSpan(tail_buf.data(), a));
+    kProbeRmwTail.hit();
     co_await bdrv_debug_event(bs, BlkdebugEvent::kPwritevRmwTail);
     ret = co_await bdrv_aligned_preadv(child, req, (offset + static_cast<std::int64_t>(bytes)) & ~(align - 1), a,
                                        align, tail_qiov, 0);

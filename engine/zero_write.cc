@@ -13,8 +13,15 @@
 #include "engine/io_internal.h"
 #include "engine/mutations.h"
 #include "sim/invariant.h"
+#include "sim/probe.h"
 
 namespace engine {
+
+namespace {
+// Code probes (sim/probe.h).
+const sim::Probe kProbeZeroFallback("zero.fallback", "a zero write fell back to writing zeroes after -ENOTSUP");
+}  // namespace
+
 
 // The largest zeroed bounce buffer a fallback uses.
 inline constexpr int kMaxWriteZeroesBounceBuffer = 32768 << BDRV_SECTOR_BITS;
@@ -65,6 +72,7 @@ sim::Task<int> bdrv_co_do_pwrite_zeroes(BlockDriverState& bs, std::int64_t offse
 
     if (ret == -ENOTSUP && !mutated(Mutant::kNoZeroFallback)) {
       // Fall back to writing a buffer of zeroes.
+      kProbeZeroFallback.hit();
       unsigned write_flags = flags & ~BDRV_REQ_ZERO_WRITE;
       if ((flags & BDRV_REQ_FUA) && !(bs.supported_write_flags & BDRV_REQ_FUA)) {
         // One flush at the end rather than one per chunk.

@@ -28,7 +28,7 @@ std::string seed_outcome_json(const SeedOutcome& o) {
                       {"signature", o.signature},   {"known_defect", o.known_defect},
                       {"message", o.message},   {"details", o.details}, {"location", o.location},
                       {"strategy", o.strategy},
-                      {"fingerprint", o.fingerprint}, {"events", o.events}};
+                      {"fingerprint", o.fingerprint}, {"events", o.events}, {"probes", o.probes}};
   return j.dump();
 }
 
@@ -50,6 +50,8 @@ std::optional<SeedOutcome> seed_outcome_from_json(const std::string& line) {
     o.strategy = j.at("strategy").get<std::string>();
     o.fingerprint = j.at("fingerprint").get<std::uint64_t>();
     o.events = j.at("events").get<std::uint64_t>();
+    // Resume files written before probes were counted have none.
+    if (j.contains("probes")) o.probes = j.at("probes").get<std::map<std::string, std::uint64_t>>();
     return o;
   } catch (const nlohmann::json::exception&) {
     return std::nullopt;
@@ -76,6 +78,7 @@ SeedOutcome run_one(const Scenario& scenario, const SweepOptions& options, std::
   out.details = r.verdict.details;
   out.location = r.verdict.location;
   out.strategy = r.strategy;
+  out.probes = r.probes;
   out.fingerprint = r.fingerprint;
   out.events = r.events;
   return out;

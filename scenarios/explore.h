@@ -6,6 +6,7 @@
 
 #include <csignal>
 #include <cstdint>
+#include <map>
 #include <functional>
 #include <optional>
 #include <string>
@@ -58,6 +59,7 @@ struct SeedOutcome {
   std::string strategy;
   std::uint64_t fingerprint = 0;
   std::uint64_t events = 0;
+  std::map<std::string, std::uint64_t> probes;  // code probes the run reached, with their hits
   bool ok() const { return verdict == "pass"; }
   // Whether running the seed again in-process gives the same failure, for a
   // repro or a report: not for a crashed or hung worker, nor a run that ended

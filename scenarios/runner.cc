@@ -8,6 +8,7 @@
 
 #include "drivers/null_driver.h"
 #include "drivers/quorum_filter.h"
+#include "sim/probe.h"
 #include "drivers/raw_format.h"
 #include "drivers/top_filter.h"
 #include "engine/errors.h"
@@ -682,6 +683,10 @@ RunResult ScenarioRun::run() {
   r.checkpoints = world_.trace().checkpoints();
   r.digests = world_.trace().digests();
   r.max_poll_depth = world_.max_poll_depth();
+  const std::vector<std::uint64_t>& hits = world_.probe_hits();
+  for (std::size_t i = 0; i < hits.size(); ++i) {
+    if (hits[i] != 0) r.probes[std::string(sim::Probe::all()[i]->name())] = hits[i];
+  }
   r.outcomes = std::move(outcomes_);
 
   if (ran_clean) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <iosfwd>
 #include <optional>
 #include <string>
@@ -70,6 +71,8 @@ struct RunResult {
   std::vector<std::uint64_t> checkpoints;  // fingerprint after events kCheckpointEvents, 2x, ...
   std::vector<std::uint16_t> digests;      // low 16 bits of the fingerprint after each event
   int max_poll_depth = 0;
+  // Code probes (sim/probe.h) this run reached, by name, with their hits.
+  std::map<std::string, std::uint64_t> probes;
   std::vector<std::string> exported;  // files written for export_dir
   std::string export_error;           // why an export failed, if one did
   std::vector<CommandOutcome> outcomes;  // with RunOptions::record_outcomes

@@ -139,6 +139,12 @@ class World {
   }
   int poll_depth() const { return poll_depth_; }
   int max_poll_depth() const { return max_poll_depth_; }
+  // Code probes (sim/probe.h): hits of this run, by probe index.
+  void probe_hit(std::uint32_t index) {
+    if (index >= probe_hits_.size()) probe_hits_.resize(index + 1, 0);
+    ++probe_hits_[index];
+  }
+  const std::vector<std::uint64_t>& probe_hits() const { return probe_hits_; }
 
   // Run every context until nothing is ready and no timer is armed, or a verdict
   // ends the run. Never throws for a failed run: read verdict().
@@ -226,6 +232,7 @@ class World {
   std::uint64_t current_event_actor_ = 0;
   int poll_depth_ = 0;
   int max_poll_depth_ = 0;
+  std::vector<std::uint64_t> probe_hits_;
   std::uint64_t steps_ = 0;
   std::uint64_t watchdog_polled_at_ = 0;  // trace_.count() at the last watchdog poll
   Verdict verdict_;

@@ -24,6 +24,7 @@ struct RunCmd {
   std::string export_dir;
   std::string repro_out;
   bool json = false;
+  bool probes = false;
 };
 int cmd_run(const RunCmd& a);
 
@@ -85,6 +86,7 @@ struct SuiteCmd {
   bool update_golden = false;
   std::string resume;      // a suite resume file: run the seeds it says did not finish
   std::string resume_out;  // where an unfinished suite writes its resume file
+  std::string probes_out;  // every code probe with its hits over the whole suite
 };
 int cmd_suite(const SuiteCmd& a);
 

@@ -186,6 +186,7 @@ int main(int argc, char** argv) {
   option(run, "--trace-out", run_args.trace_out, "FILE", "stream every trace event here as JSON Lines");
   option(run, "--repro-out", run_args.repro_out, "FILE", "write a repro file (JSON) of this run");
   run->add_flag("--json", run_args.json, "print the result as one JSON object, and nothing else");
+  run->add_flag("--probes", run_args.probes, "also print every code probe with the hits this run gave it");
   option(run, "--export-images", run_args.export_dir, "DIR",
          "write each mem node's visible and durable image to DIR/NODE.{visible,durable}.raw (DIR is created)");
 
@@ -254,6 +255,8 @@ int main(int argc, char** argv) {
       ->check(range(1, scenarios::kMaxSeeds));
   option(suite, "--graph-dir", suite_args.graph_dir, "DIR", "write each scenario's wait graph (SVG) here");
   option(suite, "--baseline", suite_args.baseline, "FILE", "known failures: defect NAME or SCENARIO SEED KIND[:PROPERTY] lines");
+  option(suite, "--probes-out", suite_args.probes_out, "FILE",
+         "write every code probe with the hits of the whole suite, one 'NAME HITS' line each, by name");
   option(suite, "--write-baseline", suite_args.write_baseline, "FILE", "write every failure of this run as a baseline");
   option(suite, "--golden", suite_args.golden, "FILE", "golden fingerprints: a changed or missing one fails the suite");
   suite->add_flag("--update-golden", suite_args.update_golden, "write the --golden file with this run's fingerprints");

@@ -2,11 +2,13 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
 
 #include <nlohmann/json.hpp>
 
 #include "scenarios/cli/commands.h"
+#include "sim/probe.h"
 #include "scenarios/cli/run_input.h"
 #include "scenarios/repro.h"
 #include "sim/str.h"
@@ -74,6 +76,15 @@ int cmd_run(const RunCmd& a) {
   }
   if (!a.json) {
     for (const std::string& path : r.exported) std::cout << "exported    " << path << "\n";
+    if (a.probes) {
+      // Every code probe, reached or not, by name (sim/probe.h).
+      std::map<std::string_view, std::string_view> all;
+      for (const sim::Probe* p : sim::Probe::all()) all[p->name()] = p->what();
+      for (const auto& [name, what] : all) {
+        const auto hit = r.probes.find(std::string(name));
+        std::cout << "probe       " << name << " " << (hit == r.probes.end() ? 0 : hit->second) << "  (" << what << ")\n";
+      }
+    }
   }
   if (!a.tape_out.empty()) write_file_or_throw(a.tape_out, r.tape.to_string() + "\n");
   if (!a.repro_out.empty()) {

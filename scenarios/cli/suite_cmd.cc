@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "scenarios/cli/commands.h"
+#include "sim/probe.h"
 #include "scenarios/cli/resume_file.h"
 #include "scenarios/cli/sweep_output.h"
 #include "scenarios/image_codec.h"
@@ -238,6 +239,7 @@ class Suite {
     std::optional<std::uint64_t> first_failure;
     for (const scenarios::SeedOutcome& out : r.outcomes) {
       ++totals_.runs;
+      for (const auto& [probe, hits] : out.probes) probe_hits_[probe] += hits;
       if (a_.sweep.json) std::cout << outcome_json(s, out, o, "") << "\n";
       const std::string key = sim::cat(name, " ", out.seed);
       check_golden(key, out);
@@ -360,6 +362,15 @@ class Suite {
     // Every seed of every scenario ran: only then are "no longer seen" notes,
     // baselines and golden files about the whole suite.
     const bool complete = interrupted_by_ == 0 && !stopped_early_ && totals_.passes_incomplete == 0;
+    if (!a_.probes_out.empty()) {
+      // Every probe of the program, reached or not, by name.
+      std::map<std::string, std::uint64_t> all;
+      for (const sim::Probe* p : sim::Probe::all()) all[std::string(p->name())] = 0;
+      for (const auto& [probe, hits] : probe_hits_) all[probe] += hits;
+      std::string text;
+      for (const auto& [probe, hits] : all) text += sim::cat(probe, " ", hits, "\n");
+      write_file_atomically(a_.probes_out, text);
+    }
     if (complete) {
       for (const std::string& k : baseline_.runs) {
         if (seen_runs_.count(k) == 0) human_ << "note: known failure no longer seen (fixed? update the baseline): " << k << "\n";
@@ -438,6 +449,7 @@ class Suite {
   std::optional<SuiteResumeState> resumed_;
   std::map<std::string, std::string> digests_;  // scenario file name -> content digest
   std::map<std::string, std::vector<scenarios::SeedOutcome>> finished_;  // pass name -> outcomes so far
+  std::map<std::string, std::uint64_t> probe_hits_;  // code probes over every run of the suite
   std::ostream& human_;
   std::vector<scenarios::Scenario> scenarios_;
   std::vector<std::string> texts_;

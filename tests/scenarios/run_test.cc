@@ -1,10 +1,12 @@
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <set>
 #include <string>
 
 #include "scenarios/runner.h"
 #include "scenarios/scenario.h"
 #include "scenarios/library.h"
+#include "sim/probe.h"
 
 namespace {
 using testing::library;
@@ -105,4 +107,22 @@ commands = ["write 0 4k"]
   CHECK(r.verdict.kind == sim::Verdict::Kind::kInvariant);
   CHECK(r.verdict.id == "driver.max_iov");
   CHECK(r.requests == 0);
+}
+
+TEST_CASE("code probes are known before any run, counted per run, the same every time, and change no fingerprint") {
+  std::vector<std::string> names;
+  for (const sim::Probe* p : sim::Probe::all()) names.emplace_back(p->name());
+  CHECK(std::find(names.begin(), names.end(), "write.rmw_head") != names.end());
+  CHECK(std::find(names.begin(), names.end(), "write.notifier_failed") != names.end());  // known though no run reaches it
+  const scenarios::Scenario s = testing::library("rmw-alignments.toml");
+  const scenarios::RunResult a = testing::run(s, 3);
+  const scenarios::RunResult b = testing::run(s, 3);
+  REQUIRE(a.probes.count("write.rmw_head") == 1);
+  CHECK(a.probes.at("write.rmw_head") > 0);
+  CHECK(a.probes.count("write.notifier_failed") == 0);
+  CHECK(a.probes == b.probes);
+  CHECK(a.fingerprint == b.fingerprint);
+  // Another run starts from zero: counts are the run's own.
+  const scenarios::RunResult c = testing::run(testing::library("flush-crash.toml"), 0);
+  CHECK(c.probes.count("write.rmw_head") == 0);
 }
