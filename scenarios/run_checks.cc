@@ -116,9 +116,9 @@ void ScenarioRun::check_read(const Job& job, const Command& cmd, std::uint64_t b
   // The engine first: a wrong value the writes do not allow is the engine's
   // failure, whatever the scenario expected to read. (The VM state has no
   // write history: only the expectation judges it.)
-  const bool judged = checking(Oracle::kData) && !cmd.vmstate && checked_.at(job.history).content_known;
+  const bool judged = checking(Oracle::kData) && !cmd.vmstate && job.checked->content_known;
   if (judged) {
-    const WriteHistory& history = checked_.at(job.history).history;
+    const WriteHistory& history = job.checked->history;
     const Cutoff cutoff{began, false};
     // Only a null node is read past its end (the parser lets requests go
     // there): bdrv_aligned_preadv fills what lies past the length with zeroes.
@@ -541,7 +541,8 @@ void ScenarioRun::check_durability(const std::vector<bool>& crashed) {
     // another, so the replicas are not compared again after it.
     std::vector<std::uint8_t> home_content;
     bool home_hit = false;
-    for (const std::size_t k : with_replicas(index)) {
+    const std::vector<std::size_t> images = with_replicas(index);
+    for (const std::size_t k : images) {
       const Node& node = *nodes_[k];
       if (!hit(node)) continue;
       if (k != index) checked.replicas_diverged = true;
@@ -572,7 +573,7 @@ void ScenarioRun::check_durability(const std::vector<bool>& crashed) {
     }
     if (!held) break;
     if (!home_hit) continue;
-    checked.replicas_diverged = checked.replicas_diverged || with_replicas(index).size() > 1;
+    checked.replicas_diverged = checked.replicas_diverged || images.size() > 1;
     checked.history.rebase(std::move(home_content));
     checked.durable_cutoff = 0;
   }
