@@ -19,7 +19,11 @@ if(BLKSIM_WERROR)
 endif()
 if(BLKSIM_SANITIZE)
   target_compile_options(blksim_options INTERFACE -fsanitize=address,undefined
-                         -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+                         -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+                         # clang 14 cannot emit -fsanitize=function's prologue
+                         # for coroutines of templates ("Cannot represent a
+                         # difference across sections", LLVM issue 49689).
+                         $<$<CXX_COMPILER_ID:Clang>:-fno-sanitize=function>)
   target_link_options(blksim_options INTERFACE -fsanitize=address,undefined)
 endif()
 

@@ -143,10 +143,10 @@ absl::StatusOr<SweepResult> sweep(const Scenario& scenario, const SweepOptions& 
   const auto start = Clock::now();
   const unsigned workers = std::max(1u, std::min(options.workers, kMaxWorkers));
   // Chunks small enough to balance the load and to lose little to a crash.
-  // With stop-on-first, one seed per worker at a time: nothing runs past the
-  // first failure but what other workers had already started.
+  // With a stop condition, one seed per worker at a time: nothing runs past
+  // the seed that meets it but what other workers had already started.
   const std::size_t chunk =
-      options.stop_on_first ? 1 : std::max<std::size_t>(1, std::min<std::size_t>(64, options.seeds.size() / (workers * 8)));
+      options.stop_when ? 1 : std::max<std::size_t>(1, std::min<std::size_t>(64, options.seeds.size() / (workers * 8)));
   std::deque<std::vector<std::uint64_t>> queue;
   for (std::size_t i = 0; i < options.seeds.size(); i += chunk) {
     queue.emplace_back(options.seeds.begin() + static_cast<std::ptrdiff_t>(i),
@@ -159,8 +159,8 @@ absl::StatusOr<SweepResult> sweep(const Scenario& scenario, const SweepOptions& 
   const auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
   const auto record = [&](SeedOutcome o) {
     if (!o.ok()) ++failures;
+    if (options.stop_when && options.stop_when(o)) stopping = true;
     results[o.seed] = std::move(o);
-    if (options.stop_on_first && failures > 0) stopping = true;
     if (options.progress) options.progress(results.size(), options.seeds.size(), failures);
   };
 

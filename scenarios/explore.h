@@ -25,13 +25,18 @@ inline constexpr std::uint64_t kMaxSweepSeeds = 100'000'000;
 // How long past its seed timeout a silent worker is given before it is killed.
 inline double hang_grace_s(double seed_timeout_s) { return seed_timeout_s < 10 ? seed_timeout_s : 10; }
 
+struct SeedOutcome;
+
 struct SweepOptions {
   std::vector<std::uint64_t> seeds;
   std::optional<sim::StrategySpec> strategy;
   std::vector<engine::Mutant> mutants;
   std::vector<engine::Fix> fixes;
   unsigned workers = 1;
-  bool stop_on_first = false;
+  // Stop at the first seed this accepts (a failure, or a failure that is new
+  // against a baseline): seeds go out one at a time, and nothing runs past it
+  // but what other workers had already started. Empty: every seed runs.
+  std::function<bool(const SeedOutcome&)> stop_when;
   double time_budget_s = 0;     // wall-clock budget of the sweep (0: none); seeds not started are left out
   // A seed running longer ends with verdict wall-budget (its run's watchdog);
   // a worker silent for hang_grace_s more is killed and the seed recorded as

@@ -223,15 +223,10 @@ void WriteHistory::discard_carried_out(std::size_t id) {
   records_[id].carried_out = true;
 }
 
-ByteValues WriteHistory::allowed_among(std::uint64_t i, const std::vector<const WriteRecord*>& covering,
-                                       const Cutoff& cutoff) const {
-  ByteValues out;
-  // What a write may have left: its value, and for a discard that unallocates
-  // (discard_reveals_initial_) what the node held before any job wrote.
-  const auto add_write = [&](const WriteRecord& w) {
-    add(out, value_at(w, i));
-    if (w.discard && discard_reveals_initial_) add(out, initial_at(i));
-  };
+WriteHistory::Plan WriteHistory::plan_among(const std::vector<const WriteRecord*>& covering, const Cutoff& cutoff) const {
+  // Which writes may have left their value depends on their order and the
+  // cutoff only, not on the byte: worked out once per segment of a check.
+  Plan plan;
   std::vector<const WriteRecord*> left;
   for (const WriteRecord* w : covering) {
     if (w->issued < cutoff.issued_before) left.push_back(w);
@@ -243,19 +238,31 @@ ByteValues WriteHistory::allowed_among(std::uint64_t i, const std::vector<const 
     }
     if (anchor == nullptr) {
       // Nothing settled: the known content, or anything written since.
-      add(out, base_at(i));
-      for (const WriteRecord* w : left) add_write(*w);
+      plan.base = true;
+      plan.writes.insert(plan.writes.end(), left.begin(), left.end());
       break;
     }
-    add_write(*anchor);
+    plan.writes.push_back(anchor);
     for (const WriteRecord* w : left) {
       // Ordered before the anchor: completed before it was issued.
       const bool before_anchor = w->completed != kNeverSettles && w->completed < anchor->issued;
-      if (w != anchor && !before_anchor) add_write(*w);
+      if (w != anchor && !before_anchor) plan.writes.push_back(w);
     }
     if (!anchor->discard) break;
     // A discard may also leave what the byte held before it.
     left.erase(std::find(left.begin(), left.end(), anchor));
+  }
+  return plan;
+}
+
+ByteValues WriteHistory::values_at(std::uint64_t i, const Plan& plan) const {
+  ByteValues out;
+  if (plan.base) add(out, base_at(i));
+  // What a write may have left: its value, and for a discard that unallocates
+  // (discard_reveals_initial_) what the node held before any job wrote.
+  for (const WriteRecord* w : plan.writes) {
+    add(out, value_at(*w, i));
+    if (w->discard && discard_reveals_initial_) add(out, initial_at(i));
   }
   std::sort(out.begin(), out.end());
   return out;
@@ -267,7 +274,7 @@ ByteValues WriteHistory::allowed(std::uint64_t i, const Cutoff& cutoff) const {
   for (const WriteRecord& w : records_) {
     if (!w.folded && covers(w, i)) covering.push_back(&w);
   }
-  return allowed_among(i, covering, cutoff);
+  return values_at(i, plan_among(covering, cutoff));
 }
 
 bool WriteHistory::check(std::uint64_t offset, absl::Span<const std::uint8_t> data, const Cutoff& cutoff,
@@ -301,11 +308,12 @@ bool WriteHistory::check(std::uint64_t offset, absl::Span<const std::uint8_t> da
       const bool same = base_.empty() ? all_zero(got, b - a) : std::memcmp(got, base_.data() + a, b - a) == 0;
       if (same) continue;
     }
+    const Plan plan = plan_among(active, cutoff);
     // A write of a pattern file puts other bytes at every offset: judged byte by byte.
     const bool varies = std::any_of(active.begin(), active.end(), [](const WriteRecord* w) { return w->data != nullptr; });
     if (varies) {
       for (std::uint64_t i = a; i < b; ++i) {
-        const ByteValues ok = allowed_among(i, active, cutoff);
+        const ByteValues ok = values_at(i, plan);
         const std::uint8_t v = data[i - offset];
         if (std::find(ok.begin(), ok.end(), v) == ok.end()) {
           mismatch(i, v, ok);
@@ -316,7 +324,7 @@ bool WriteHistory::check(std::uint64_t offset, absl::Span<const std::uint8_t> da
     }
     if (base_.empty()) {
       // Known content is zero throughout: one set of allowed values for the segment.
-      const ByteValues ok = allowed_among(a, active, cutoff);
+      const ByteValues ok = values_at(a, plan);
       const std::uint8_t* got = data.data() + (a - offset);
       const std::uint64_t bad = first_outside(got, b - a, ok);
       if (bad == b - a) continue;
@@ -330,7 +338,7 @@ bool WriteHistory::check(std::uint64_t offset, absl::Span<const std::uint8_t> da
     for (std::uint64_t i = a; i < b; ++i) {
       const std::uint8_t v = data[i - offset];
       if (!ok_valid || ok_base != base_at(i) || ok_initial != initial_at(i)) {
-        ok = allowed_among(i, active, cutoff);
+        ok = values_at(i, plan);
         ok_valid = true;
         ok_base = base_at(i);
         ok_initial = initial_at(i);

@@ -157,7 +157,14 @@ class WriteHistory {
   void rebase(std::vector<std::uint8_t> content);
 
  private:
-  ByteValues allowed_among(std::uint64_t i, const std::vector<const WriteRecord*>& covering, const Cutoff& cutoff) const;
+  // The writes whose value a byte covered by `covering` may hold under
+  // `cutoff`, and whether its known content may still show.
+  struct Plan {
+    bool base = false;
+    std::vector<const WriteRecord*> writes;  // may repeat one: values are deduplicated
+  };
+  Plan plan_among(const std::vector<const WriteRecord*>& covering, const Cutoff& cutoff) const;
+  ByteValues values_at(std::uint64_t i, const Plan& plan) const;
 
   // The known content of byte i.
   std::uint8_t base_at(std::uint64_t i) const { return base_.empty() ? 0 : base_[i]; }

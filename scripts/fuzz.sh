@@ -28,18 +28,27 @@ cp fuzz/regressions/repro/* "$corpus/repro/" 2>/dev/null || true
 for f in scenarios/library/overlapping-writers.toml scenarios/library/flush-crash.toml scenarios/library/breakpoint-deadlock.toml; do
   "$build/blksim" run "$f" --seed 1 --repro-out "$corpus/repro/$(basename "$f" .toml).json" >/dev/null 2>&1 || true
 done
+# Both targets at once, one core each.
+pids=()
 for target in scenario repro; do
-  echo "fuzz_$target: $(ls "$corpus/$target" | wc -l) seed inputs, $what"
-  set +e
   "$build/fuzz_$target" "${limit[@]}" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
-    -print_final_stats=1 "$corpus/$target" >"$corpus/$target.log" 2>&1
+    -print_final_stats=1 "$corpus/$target" >"$corpus/$target.log" 2>&1 &
+  pids+=($!)
+done
+crashed=0
+for i in 0 1; do
+  target=$([ $i -eq 0 ] && echo scenario || echo repro)
+  set +e
+  wait "${pids[$i]}"
   rc=$?
   set -e
+  echo "fuzz_$target: $(ls "$corpus/$target" | wc -l) inputs in its corpus at the end, $what"
   grep -E "^stat::(number_of_executed_units|new_units_added)" "$corpus/$target.log" | sed 's/^/  /' || true
   if [ "$rc" -ne 0 ]; then
     tail -n 40 "$corpus/$target.log"
     echo "fuzz_$target: a crash (the input is saved as crash-* in $(pwd))"
-    exit 1
+    crashed=1
   fi
 done
+[ $crashed -eq 0 ] || exit 1
 echo "fuzz: no crash"

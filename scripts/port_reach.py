@@ -2,12 +2,13 @@
 """Which library scenario reaches each function of the reference.
 
 Runs every scenario of scenarios/library in a coverage build of blksim (clang,
--DBLKSIM_COVERAGE=ON; the test script's build/clang is one), one profile per
+-DBLKSIM_COVERAGE=ON; the test script's build/asan is one), one profile per
 scenario, asks llvm-cov which engine functions ran, and writes the "reached
 by" column of the map in docs/port-audit.md: the first scenario (by name)
 whose seeds 0 to 2 run the engine function a reference function became, else "unit tests"
-when the merged profile of the test suite (BUILD/merged.profdata, written by
-scripts/coverage.sh) runs it, else "not reached".
+when the merged profile of the test suite (BUILD/merged.profdata, which
+scripts/coverage.sh --report writes as the build's last test) runs it, else
+"not reached".
 
     python3 scripts/port_reach.py [BUILD_DIR] [--check]
 
@@ -91,7 +92,7 @@ def engine_names(ref):
 def main():
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     check = "--check" in sys.argv[1:]
-    build = args[0] if args else os.path.join(ROOT, "build", "clang")
+    build = args[0] if args else os.path.join(ROOT, "build", "asan")
     blksim = os.path.join(build, "blksim")
     if not os.path.exists(os.path.join(build, "CMakeCache.txt")) or \
             "BLKSIM_COVERAGE:BOOL=ON" not in open(os.path.join(build, "CMakeCache.txt")).read():

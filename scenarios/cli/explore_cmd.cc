@@ -162,7 +162,7 @@ int cmd_explore(const ExploreCmd& given) {
   o.fixes = fixes_or_throw(a.sweep.fixes);
   if (a.sweep.jobs < 1 || a.sweep.jobs > scenarios::kMaxWorkers) throw BadInput{sim::cat("--jobs: expected 1 to ", scenarios::kMaxWorkers)};
   o.workers = a.sweep.jobs;
-  o.stop_on_first = a.sweep.stop_on_first;
+  if (a.sweep.stop_on_first) o.stop_when = [](const scenarios::SeedOutcome& out) { return !out.ok(); };
   o.time_budget_s = a.sweep.time_budget_s;
   o.seed_timeout_s = a.sweep.wall_budget_s;
   for (const auto& [flag, dir] : {std::pair<std::string, std::string>{"--repro-dir", a.repro_dir}, {"--report-dir", a.sweep.report_dir}}) {

@@ -64,7 +64,8 @@ void add_sweep_options(CLI::App* cmd, cli::SweepArgs& a) {
   option(cmd, "--strategy", a.strategy, "S", "fifo, random, pct or pct:D", "each scenario's");
   add_engine_switches(cmd, a.mutants, a.fixes);
   option(cmd, "-j,--jobs", a.jobs, "N", "worker processes", "1")->check(range(1, scenarios::kMaxWorkers));
-  cmd->add_flag("--stop-on-first", a.stop_on_first, "stop at the first failing seed");
+  cmd->add_flag("--stop-on-first", a.stop_on_first,
+                "stop at the first failing seed (suite: the first failure its scenario and baseline do not expect)");
   option(cmd, "--time-budget", a.time_budget_s, "S", "stop starting seeds after S seconds of wall time (0: no limit)", "0")
       ->check(range(0, 1e9));
   add_wall_budget(cmd, a.wall_budget_s, "a seed");

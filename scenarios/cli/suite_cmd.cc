@@ -194,6 +194,14 @@ class Suite {
     return name;
   }
 
+  // A failure of pass `name` of `s` that neither the scenario (expect = "fail")
+  // nor the baseline (its run, or its known defect) expects.
+  bool is_new_failure(const scenarios::Scenario& s, const std::string& name, const scenarios::SeedOutcome& out) const {
+    if (out.ok() || s.expect_fail) return false;
+    if (baseline_.runs.count(sim::cat(name, " ", out.seed, " ", failure_label(out))) != 0) return false;
+    return out.known_defect.empty() || baseline_.defects.count(out.known_defect) == 0;
+  }
+
   // One sweep of scenario i; returns the known defects its failures were.
   std::set<std::string> pass(std::size_t i, const std::vector<engine::Fix>& fixes) {
     const scenarios::Scenario& s = scenarios_[i];
@@ -215,7 +223,10 @@ class Suite {
     o.mutants = mutants_;
     o.fixes = fixes;
     o.strategy = strategy_;
-    o.stop_on_first = a_.sweep.stop_on_first;
+    // A failure the baseline knows does not stop the suite: one behind it might be new.
+    if (a_.sweep.stop_on_first) {
+      o.stop_when = [this, &s, &name](const scenarios::SeedOutcome& out) { return is_new_failure(s, name, out); };
+    }
     o.seed_timeout_s = a_.sweep.wall_budget_s;
     if (a_.sweep.time_budget_s > 0) {
       // The budget is the suite's: each sweep gets what is left of it.
@@ -262,12 +273,13 @@ class Suite {
         new_baseline_ += out.known_defect.empty() ? sim::cat(key, " ", failure_label(out), "\n") : "";
         if (!out.known_defect.empty()) baseline_defects_.insert(out.known_defect);
         const std::string label = sim::cat(key, " ", failure_label(out));
-        if (baseline_.runs.count(label) != 0) {
+        if (!is_new_failure(s, name, out)) {
           ++totals_.known;
-          seen_runs_.insert(label);
-        } else if (!out.known_defect.empty() && baseline_.defects.count(out.known_defect) != 0) {
-          ++totals_.known;
-          seen_defects_.insert(out.known_defect);
+          if (baseline_.runs.count(label) != 0) {
+            seen_runs_.insert(label);
+          } else {
+            seen_defects_.insert(out.known_defect);
+          }
         } else {
           ++fresh;
           new_failures.push_back(out);

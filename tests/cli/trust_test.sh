@@ -130,6 +130,13 @@ out=$("$blksim" suite --resume "$tmp/suite.resume.json" --json 2>"$tmp/suite.err
 [ "$out" -eq 40 ] || fail "the resumed suite should report 20 seeds and 20 with the fix, got $out lines: $(cat "$tmp/suite.err")"
 grep -q '^summary: 1 scenarios, 40 runs, 20 held, 20 failed (20 new' "$tmp/suite.err" || fail "resumed suite: $(cat "$tmp/suite.err")"
 
+# A failure the baseline knows does not stop it: seeds past it run, as a new
+# failure behind it would be missed otherwise.
+printf 'defect fua-clean-node\n' >"$tmp/fua.baseline"
+out=$("$blksim" suite "$tmp/fua" --stop-on-first --baseline "$tmp/fua.baseline" 2>&1)
+[ $? -eq 0 ] || fail "suite --stop-on-first with every failure known: expected exit 0: $out"
+grep -q '^PASS  fua-crash: 0/20 seeds held, 20 known failures' <<<"$out" || fail "suite --stop-on-first stopped at a known failure: $out"
+
 # --- Fixes both ways; expectations.
 expect 1 'known       defect fua-clean-node' -- "$blksim" run "$lib/fua-crash.toml" --seed 0
 expect 0 'verdict     pass' -- "$blksim" run "$lib/fua-crash.toml" --seed 0 --fix fua-clean-node

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The same runs must give the same fingerprints from every build: g++ -O1 with
-# the sanitizers (the pinned one), g++ -O2 and clang++ -O2. The golden check pins this build's
+# The same runs must give the same fingerprints from every build: clang++ -O1
+# with the sanitizers (CI's pinned one) and g++ -O2. The golden check pins this build's
 # fingerprints; here every other build must give the pinned ones too, so all
 # agree without this (possibly sanitized, slow) build running them twice.
 #   cross_build.sh SOURCE_DIR BLKSIM...
