@@ -89,6 +89,26 @@ absl::Status read_limits(const Reader& r, const toml::table& t, const std::strin
                                             "), got ", m.value));
     }
   }
+  // The reference asserts that a driver's largest zero write and discard,
+  // rounded down to their alignment, still hold one request_alignment
+  // (bdrv_co_do_pwrite_zeroes, bdrv_co_pdiscard): a driver declaring less
+  // breaks QEMU's contract, so such a node is refused here, not judged.
+  struct AtLeast {
+    std::string_view key;
+    std::uint64_t value;
+    std::string_view alignment_key;
+    std::uint64_t alignment;
+  };
+  for (const AtLeast& m : {AtLeast{"max_pwrite_zeroes", static_cast<std::uint64_t>(l.max_pwrite_zeroes), "pwrite_zeroes_alignment",
+                                   l.pwrite_zeroes_alignment},
+                           AtLeast{"max_pdiscard", static_cast<std::uint64_t>(l.max_pdiscard), "pdiscard_alignment",
+                                   l.pdiscard_alignment}}) {
+    const std::uint64_t least = std::max<std::uint64_t>(m.alignment, l.request_alignment);
+    if (m.value != 0 && m.value < least) {
+      return r.error_at(at(m.key), sim::cat(w, ".", m.key, ": expected 0 or at least ", m.alignment_key,
+                                            " and request_alignment (", least, "), got ", m.value));
+    }
+  }
   for (const auto& [key, value] : {std::pair<std::string_view, std::uint64_t>{"min_mem_alignment", l.min_mem_alignment},
                                    {"opt_mem_alignment", l.opt_mem_alignment}}) {
     if (value != 0 && !engine::is_power_of_2(value)) {

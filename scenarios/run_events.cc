@@ -41,12 +41,18 @@ sim::Task<void> ScenarioRun::wait_trigger(const EventSpec& e) {
   }
 }
 
-sim::Task<void> ScenarioRun::in_main_loop(std::string_view what, absl::AnyInvocable<void()> fn) {
+sim::Task<void> ScenarioRun::in_main_loop(std::string_view what, absl::AnyInvocable<void()> fn, bool power_loss) {
+  if (!power_loss) co_await after_power_loss();
   sim::Coroutine* self = world_.current_coroutine();
   bool done = false;
   const std::string_view name = world_.intern(what);
+  // Counted from now: a bottom half scheduled but not yet run would run a
+  // crash scheduled after it nested in its poll.
+  ++main_loop_actions_;
   world_.main_context().bh_schedule(name, [this, self, &done, &fn] {
     fn();
+    --main_loop_actions_;
+    if (main_loop_actions_ == 0) wake_power_loss_waiters();
     done = true;
     world_.wake(*self);
   });
@@ -463,9 +469,41 @@ ScenarioRun::MainLoopAction ScenarioRun::main_loop_action(EventSpec::Action acti
   return nullptr;
 }
 
+// A power loss stops the machine: no other event starts while one is being
+// done and judged. Its drain and its checks' reads poll the main loop, which
+// would otherwise run another event nested inside them (a second crash
+// rebasing the histories the first is still judging by).
+sim::Task<void> ScenarioRun::after_power_loss() {
+  while (crashing_) {
+    power_loss_waiters_.push_back(world_.current_coroutine());
+    co_await world_.suspend(sim::WaitInfo{"power loss", 0, 0, world_.intern("a crash in progress"), 0});
+  }
+}
+
+// And a crash waits for every action of the main loop in progress (a sync
+// wrapper's poll, another event's drain) to return: nested inside one, the
+// power loss would come between a request's completion in the driver and the
+// moment its command records it, and judge by a history that is not yet true.
+sim::Task<void> ScenarioRun::before_power_loss() {
+  while (crashing_ || main_loop_actions_ > 0) {
+    power_loss_waiters_.push_back(world_.current_coroutine());
+    co_await world_.suspend(sim::WaitInfo{"power loss", 0, 0, world_.intern("actions of the main loop to return"), 0});
+  }
+}
+
+void ScenarioRun::wake_power_loss_waiters() {
+  for (sim::Coroutine* waiter : std::exchange(power_loss_waiters_, {})) world_.wake(*waiter);
+}
+
 sim::Task<void> ScenarioRun::event_main(const EventSpec& e) {
   using A = EventSpec::Action;
   co_await wait_trigger(e);
+  if (e.action == A::kCrash) {
+    co_await before_power_loss();
+    crashing_ = true;
+  } else {
+    co_await after_power_loss();
+  }
   world_.emit(sim::EventKind::kNote, 0, 0, 0, 0, 0, world_.intern(sim::cat("event ", e.describe())));
   switch (e.action) {
     case A::kDrain: {
@@ -498,7 +536,11 @@ sim::Task<void> ScenarioRun::event_main(const EventSpec& e) {
       // each may poll.
       const auto action = main_loop_action(e.action);
       co_await in_main_loop(sim::cat("event ", e.name, ": ", event_action_name(e.action)),
-                            [this, &e, action] { (this->*action)(e); });
+                            [this, &e, action] { (this->*action)(e); }, e.action == A::kCrash);
+      if (e.action == A::kCrash) {
+        crashing_ = false;
+        wake_power_loss_waiters();
+      }
       break;
     }
     case A::kPowerCut:

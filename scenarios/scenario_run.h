@@ -250,7 +250,8 @@ class ScenarioRun {
   // run_events.cc
   sim::Task<void> event_main(const EventSpec& event);
   sim::Task<void> wait_trigger(const EventSpec& event);
-  sim::Task<void> in_main_loop(std::string_view what, absl::AnyInvocable<void()> fn);
+  // power_loss: the crash itself, which does not wait for a crash in progress.
+  sim::Task<void> in_main_loop(std::string_view what, absl::AnyInvocable<void()> fn, bool power_loss = false);
   sim::Task<void> drained_section(const EventSpec& event);
   void crash(const EventSpec& event);
   void set_backing(const EventSpec& event);
@@ -334,6 +335,14 @@ class ScenarioRun {
   const Node* identity_mem(const Node& node) const;
   void check_drained(std::string_view what, const std::vector<std::size_t>& nodes);
   void check_guest_entry(const Job& job, const Command& cmd);
+  // Actions of the main loop wait while a crash is being done and judged,
+  // and a crash waits for the main loop's actions in progress (run_events.cc).
+  sim::Task<void> after_power_loss();
+  sim::Task<void> before_power_loss();
+  void wake_power_loss_waiters();
+  bool crashing_ = false;
+  int main_loop_actions_ = 0;
+  std::vector<sim::Coroutine*> power_loss_waiters_;
   void check_durability(const std::vector<bool>& crashed);
   void check_power_cut(const EventSpec& event);
   void check_final_images();

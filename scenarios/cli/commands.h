@@ -75,6 +75,23 @@ struct ExploreCmd {
 };
 int cmd_explore(const ExploreCmd& a);
 
+struct HuntCmd {
+  std::uint64_t seed = 0;          // the first generated scenario's seed
+  std::uint64_t scenarios = 100;
+  std::uint32_t seeds_per = 3;     // runs per scenario
+  unsigned jobs = 1;
+  double time_budget_s = 0;
+  double wall_budget_s = scenarios::kDefaultWallBudgetS;
+  bool no_swarm = false;
+  std::vector<std::string> mutants;
+  std::vector<std::string> fixes;
+  std::string out_dir;      // the first scenario of each signature, as a file
+  std::string probes_out;   // every probe with its hits
+  std::string show;         // print this seed's scenario and stop
+  bool progress = true;
+};
+int cmd_hunt(const HuntCmd& a);
+
 struct SuiteCmd {
   std::string dir;
   std::uint32_t seeds = 0;

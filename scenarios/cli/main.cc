@@ -14,6 +14,7 @@
 #include <CLI/CLI.hpp>
 
 #include "scenarios/cli/commands.h"
+#include "scenarios/hunt/hunt.h"
 #include "scenarios/explore.h"
 #include "scenarios/repro.h"
 #include "sim/scheduler.h"
@@ -227,6 +228,25 @@ int main(int argc, char** argv) {
   bool no_progress = false;
   explore->add_flag("--no-progress", no_progress, "no progress bar, even on a terminal");
 
+  cli::HuntCmd hunt_args;
+  CLI::App* hunt = app.add_subcommand("hunt", "generate scenarios from a seed and run them with every oracle on; failures by signature");
+  option(hunt, "--seed", hunt_args.seed, "N", "the first scenario's seed (then N+1, ...)", "0");
+  option(hunt, "--scenarios", hunt_args.scenarios, "N", "how many scenarios", "100")
+      ->check(range(1, scenarios::hunt::kMaxHuntScenarios));
+  option(hunt, "--seeds-per", hunt_args.seeds_per, "N", "seeds run per scenario", "3")
+      ->check(range(1, scenarios::hunt::kMaxRunSeeds));
+  option(hunt, "-j,--jobs", hunt_args.jobs, "N", "worker processes", "1")->check(range(1, scenarios::kMaxWorkers));
+  option(hunt, "--time-budget", hunt_args.time_budget_s, "S", "stop generating after S seconds of wall time (0: no limit)", "0")
+      ->check(range(0, 1e9));
+  add_wall_budget(hunt, hunt_args.wall_budget_s, "a run");
+  hunt->add_flag("--no-swarm", hunt_args.no_swarm, "every feature in every scenario (no swarm subsets)");
+  add_engine_switches(hunt, hunt_args.mutants, hunt_args.fixes);
+  option(hunt, "--out", hunt_args.out_dir, "DIR", "write the first scenario of each new signature here");
+  option(hunt, "--probes-out", hunt_args.probes_out, "FILE", "write every code probe with the hunt's hits, one 'NAME HITS' line each");
+  option(hunt, "--show", hunt_args.show, "SEED", "print the scenario this seed generates and stop");
+  bool hunt_no_progress = false;
+  hunt->add_flag("--no-progress", hunt_no_progress, "no progress line, even on a terminal");
+
   cli::ReplayCmd replay_args;
   CLI::App* replay = app.add_subcommand("replay", "run a repro file (or a scenario and seed) again and compare");
   add_run_options(replay, replay_args.run);
@@ -345,6 +365,10 @@ int main(int argc, char** argv) {
     if (*graph) return cli::cmd_graph(graph_args);
     if (*trace) return cli::cmd_trace(trace_args);
     if (*explore) return cli::cmd_explore(explore_args);
+    if (*hunt) {
+      hunt_args.progress = !hunt_no_progress;
+      return cli::cmd_hunt(hunt_args);
+    }
     if (*replay) return cli::cmd_replay(replay_args);
     if (*shrink) return cli::cmd_shrink(shrink_args);
     if (*suite) return cli::cmd_suite(suite_args);

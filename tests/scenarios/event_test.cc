@@ -186,3 +186,70 @@ action = "flush_all"
   CHECK(unarmed.verdict.ok());
   CHECK(unarmed.requests == 6);  // aio_flush waits in the job, it is no request
 }
+
+// Found by blksim hunt (seeds 682 and 668), shrunk: a crash's drain and its
+// checks' reads poll the main loop, which ran a second crash, or a sync
+// wrapper's command, nested inside them; the durability and data oracles then
+// judged by a history another crash had rebased, or that did not yet know of a
+// completed write. Crashes now wait for the main loop's actions in progress,
+// and actions wait while a crash is done and judged.
+TEST_CASE("crashes do not nest in each other's checks nor in a sync wrapper's poll") {
+  const auto quorum_crashes = testing::parse(R"([scenario]
+name = "t"
+[[node]]
+name = "disk0"
+driver = "mem"
+size = "64k"
+[[node]]
+name = "disk1"
+driver = "mem"
+size = "64k"
+latency_ns = [20000, 30000]
+[[node]]
+name = "quorum"
+driver = "quorum"
+children = ["disk0", "disk1"]
+vote_threshold = 2
+[[job]]
+name = "j"
+node = "quorum"
+queue_depth = 4
+commands = ["aio_write -P 0x7e 15360 512", "aio_write -P 0x11 0 4k", "aio_write -P 0x12 8k 4k", "aio_flush",
+            "write -P 0x13 20k 512", "aio_write -P 0x14 30k 1k"]
+[[event]]
+at_ns = 40000
+action = "crash"
+node = "disk1"
+mode = "torn-sectors"
+[[event]]
+at_ns = 41000
+action = "crash"
+mode = "random-subset"
+)");
+  testing::require_holds(quorum_crashes, 40);
+
+  const auto sync_crash = testing::parse(R"([scenario]
+name = "t"
+[[node]]
+name = "disk"
+driver = "mem"
+size = 66048
+latency_ns = [1000, 101000]
+[[node]]
+name = "filter0"
+driver = "fault"
+file = "disk"
+latency = { any = "uniform 0 30000" }
+[[job]]
+name = "j"
+node = "filter0"
+api = "sync"
+commands = ["aio_read 65024 512", "write -P 0x39 40448 512", "read 8192 512", "writev -P 0x65 29696 306 206"]
+[[event]]
+at_ns = 182338
+action = "crash"
+node = "disk"
+mode = "random-subset"
+)");
+  testing::require_holds(sync_crash, 40);
+}

@@ -74,6 +74,13 @@ TEST_CASE("errors name file, line and column, and say what was expected") {
         "x.toml:10:21: node 'd'.request_alignment: expected a power of two, got 3000");
   CHECK(error_of(replace(kGood, "max_transfer = \"8k\"", "max_transfer = 1000")) ==
         "x.toml:11:16: node 'd'.max_transfer: expected a multiple of request_alignment (4096), got 1000");
+  // Limits a driver may not declare: the reference asserts against them.
+  CHECK(error_of(replace(kGood, "max_transfer = \"8k\"", "pdiscard_alignment = 8192\nmax_pdiscard = 4096")) ==
+        "x.toml:12:16: node 'd'.max_pdiscard: expected 0 or at least pdiscard_alignment and request_alignment (8192), got 4096");
+  CHECK(error_of(replace(kGood, "max_transfer = \"8k\"", "max_pwrite_zeroes = 512")) ==
+        "x.toml:11:21: node 'd'.max_pwrite_zeroes: expected a multiple of request_alignment (4096), got 512");
+  CHECK(error_of(replace(kGood, "max_transfer = \"8k\"", "pwrite_zeroes_alignment = 16384\nmax_pwrite_zeroes = 8192")) ==
+        "x.toml:12:21: node 'd'.max_pwrite_zeroes: expected 0 or at least pwrite_zeroes_alignment and request_alignment (16384), got 8192");
   CHECK(error_of(replace(kGood, "strategy = \"pct:2\"", "strategy = \"lifo\"")) ==
         "x.toml:5:12: [scenario].strategy: unknown strategy 'lifo': expected fifo, random, pct, pct:D or replay");
   CHECK(error_of(replace(kGood, "node = \"d\"", "node = \"e\"")) == "x.toml:16:8: [[job]].node: no node named 'e'");

@@ -1,0 +1,65 @@
+// The hunter's loop: generate a scenario, run a few seeds of it in worker
+// processes with every oracle on, group what fails by signature.
+#pragma once
+
+#include <csignal>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "engine/mutations.h"
+#include "scenarios/hunt/generate.h"
+#include "scenarios/runner.h"
+
+namespace scenarios::hunt {
+
+// At most this many generated scenarios per hunt (a time budget ends it sooner).
+inline constexpr std::uint64_t kMaxHuntScenarios = 100'000'000;
+inline constexpr std::uint32_t kMaxRunSeeds = 1000;
+
+struct HuntOptions {
+  std::uint64_t first_seed = 0;     // scenarios first_seed, first_seed + 1, ...
+  std::uint64_t scenarios = 100;    // how many
+  std::uint32_t run_seeds = 3;      // seeds run per scenario
+  unsigned workers = 1;
+  double time_budget_s = 0;         // wall clock of the whole hunt; 0: none
+  double wall_budget_s = kDefaultWallBudgetS;  // per run
+  bool swarm = true;
+  std::vector<engine::Mutant> mutants;
+  std::vector<engine::Fix> fixes;
+  // After each scenario: scenarios done, runs, signatures so far.
+  std::function<void(std::uint64_t, std::uint64_t, std::size_t)> progress;
+  const volatile std::sig_atomic_t* interrupt = nullptr;
+};
+
+// One failure signature and where it was first seen.
+struct Finding {
+  std::string signature;
+  std::string known_defect;  // a known defect of the reference, or "" (new)
+  std::string property;
+  std::string message;
+  std::uint64_t count = 0;  // runs that failed with it
+  Generated first;          // the first scenario that showed it
+  std::uint64_t run_seed = 0;
+  std::string strategy;
+  bool is_new() const { return known_defect.empty(); }
+};
+
+struct HuntResult {
+  std::uint64_t scenarios = 0;
+  std::uint64_t runs = 0;
+  std::uint64_t failed_runs = 0;
+  std::vector<Finding> findings;  // in the order first seen
+  // Generated text the parser refused: a bug of the generator, never a verdict.
+  std::vector<std::pair<std::uint64_t, std::string>> rejected;
+  std::map<std::string, std::uint64_t> probes;  // every probe with the hunt's hits
+  int interrupted_by = 0;
+  double wall_s = 0;
+};
+
+absl::StatusOr<HuntResult> run_hunt(const HuntOptions& options);
+
+}  // namespace scenarios::hunt
