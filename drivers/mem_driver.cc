@@ -1,6 +1,7 @@
 #include "drivers/mem_driver.h"
 
 #include <algorithm>
+#include <memory>
 
 #include "drivers/driver_contract.h"
 #include "engine/errors.h"
@@ -273,12 +274,18 @@ engine::BlockAIOCB* MemDriver::submit(engine::BlockDriverState& bs, std::string_
     return nullptr;
   }
   sim::World& world = sim::World::current();
-  auto* acb = new engine::BlockAIOCB{nullptr, &bs, 1, nullptr};
+  // The completion's timer holds the driver's reference: a run that ends
+  // before it fires (a verdict) drops the timer, and the reference with it.
+  struct Unref {
+    void operator()(engine::BlockAIOCB* acb) const { engine::qemu_aio_unref(acb); }
+  };
+  std::unique_ptr<engine::BlockAIOCB, Unref> held(new engine::BlockAIOCB{nullptr, &bs, 1, nullptr});
+  engine::BlockAIOCB* acb = held.get();
   const std::uint64_t ns = rng_.between(config_.latency.min_ns, config_.latency.max_ns);
   bs.aio_context().timer_add(world.now_ns() + ns, world.intern(sim::cat("aio ", op)),
-                             [acb, fn = std::move(op_fn), cb = std::move(done)]() mutable {
+                             [held = std::move(held), fn = std::move(op_fn), cb = std::move(done)]() mutable {
                                cb(fn());
-                               engine::qemu_aio_unref(acb);
+                               held.reset();
                              });
   return acb;
 }

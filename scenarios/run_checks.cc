@@ -81,33 +81,43 @@ void ScenarioRun::observe_driver_ops(const sim::TraceEvent& e) {
   const bool allocation = e.kind == sim::EventKind::kFaultFired && e.d == -ENOMEM;
   if (e.kind != sim::EventKind::kDriverIssue && e.kind != sim::EventKind::kDriverComplete && !allocation) return;
   std::vector<OpenDriverOp>& open = open_driver_ops_[e.co];
+  const sim::Coroutine* co = world_.current_coroutine();
+  // Driver operations are traced from the coroutine that issues and completes them.
+  CommandState* state = co != nullptr && co->id() == e.co ? static_cast<CommandState*>(co->annotation()) : nullptr;
   if (e.kind == sim::EventKind::kDriverIssue) {
-    open.push_back(OpenDriverOp{e.a, false});
-    const sim::Coroutine* co = world_.current_coroutine();
-    if (co != nullptr && co->id() == e.co && co->annotation() != nullptr) {
-      static_cast<CommandState*>(co->annotation())
-          ->driver_calls.push_back(DriverCall{e.label, e.label2, e.b, e.c, static_cast<unsigned>(e.d)});
-    }
+    open.push_back(OpenDriverOp{e.a, false, state != nullptr ? state->driver_errors.size() : 0});
+    if (state != nullptr) state->driver_calls.push_back(DriverCall{e.label, e.label2, e.b, e.c, static_cast<unsigned>(e.d)});
     return;
   }
   bool derived = false;
+  std::size_t errors_before = 0;
   if (e.kind == sim::EventKind::kDriverComplete) {
     const auto it = std::find_if(open.rbegin(), open.rend(), [&](const OpenDriverOp& o) { return o.op_id == e.a; });
     SIM_ASSERT(it != open.rend(), sim::cat("driver operation ", e.a, " completed in a coroutine that did not issue it"));
     derived = it->below_failed;
+    errors_before = it->errors_before;
     open.erase(std::next(it).base());
   }
   if (open.empty()) open_driver_ops_.erase(e.co);
   if (e.d >= 0) return;
   // The operation that made this call sees a failure below it.
   if (auto up = open_driver_ops_.find(e.co); up != open_driver_ops_.end()) up->second.back().below_failed = true;
-  if (derived) return;
-  // Driver completions are traced from the coroutine that issued them.
-  const sim::Coroutine* co = world_.current_coroutine();
-  if (co != nullptr && co->id() == e.co && co->annotation() != nullptr) {
+  if (derived) {
+    // A filter's zero write answering -ENOTSUP carried up from below: its
+    // layer (bdrv_co_do_pwrite_zeroes) falls back to a zeroed buffer, so
+    // what failed below is absorbed there.
+    static sim::TraceLabel kZeroWrite("pwrite_zeroes");
+    if (state != nullptr && e.d == -ENOTSUP && e.label == kZeroWrite.id(world_.trace())) {
+      for (std::size_t i = errors_before; i < state->driver_errors.size(); ++i) {
+        state->driver_errors[i].fallen_back_above = true;
+      }
+    }
+    return;
+  }
+  if (state != nullptr) {
     static sim::TraceLabel kAllocation("allocation");
     const std::uint32_t op = allocation ? kAllocation.id(world_.trace()) : e.label;
-    static_cast<CommandState*>(co->annotation())->driver_errors.push_back(DriverError{static_cast<int>(e.d), op, e.label2});
+    state->driver_errors.push_back(DriverError{static_cast<int>(e.d), op, e.label2});
   }
 }
 
@@ -248,9 +258,10 @@ void ScenarioRun::judge_errors(const Job& job, const Command& cmd, int ret, cons
   std::string seen;
   for (const DriverError& de : state.driver_errors) {
     const ErrorRule& rule = error_rule_for(trace.text(de.op), de.error, error_site(job, de.node));
+    const ErrorFate fate = de.fallen_back_above ? ErrorFate::kFallBack : rule.fate;
     seen += sim::cat(seen.empty() ? "" : ", ", trace.text(de.op), " ", engine::errno_name(de.error), " on '",
-                     trace.text(de.node), "' (", error_fate_name(rule.fate), ")");
-    if (rule.fate == ErrorFate::kPassUp) must_reach.push_back(de.error);
+                     trace.text(de.node), "' (", error_fate_name(fate), de.fallen_back_above ? " above" : "", ")");
+    if (fate == ErrorFate::kPassUp) must_reach.push_back(de.error);
   }
   const std::string verb = command_verb(cmd);
   if (ret < 0 && must_reach.empty()) {

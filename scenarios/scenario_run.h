@@ -105,6 +105,10 @@ struct DriverError {
   int error = 0;
   std::uint32_t op = 0;    // trace label of the driver operation
   std::uint32_t node = 0;  // trace label of the node
+  // It came back up as -ENOTSUP from a driver's zero write above it (a
+  // filter's, which asks its child to write zeroes), and that zero write's
+  // layer fell back to writing a zeroed buffer, whatever the error below was.
+  bool fallen_back_above = false;
 };
 
 // A driver call a command made, as the trace showed it (driver_issue).
@@ -378,6 +382,7 @@ class ScenarioRun {
   struct OpenDriverOp {
     std::uint64_t op_id = 0;
     bool below_failed = false;
+    std::size_t errors_before = 0;  // the command's driver errors when it was issued
   };
   std::unordered_map<std::uint64_t, std::vector<OpenDriverOp>> open_driver_ops_;
   // Read buffers are poisoned first when an oracle or the caller looks at them.

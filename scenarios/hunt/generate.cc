@@ -15,6 +15,7 @@ namespace {
 constexpr std::array<std::string_view, kFeatureCount> kFeatureNames = {
     "read",   "write",   "zero",    "discard", "flush",   "vectored", "fua",   "unaligned",   "sync",
     "limits", "faults",  "format",  "filters", "quorum",  "backend",  "drains", "crash", "copy-on-read",
+    "block-status", "truncate",
 };
 
 // Generation limits: small enough that a scenario runs in milliseconds, large
@@ -249,10 +250,18 @@ class Builder {
 
   std::string command(bool sync_api, bool backend) {
     std::vector<Feature> kinds;
-    for (Feature f : {Feature::kRead, Feature::kWrite, Feature::kZeroWrite, Feature::kDiscard, Feature::kFlush}) {
+    for (Feature f : {Feature::kRead, Feature::kWrite, Feature::kZeroWrite, Feature::kDiscard, Feature::kFlush,
+                      Feature::kBlockStatus}) {
       if (has(f)) kinds.push_back(f);
     }
     const Feature kind = one_of(rng_, kinds);
+    if (kind == Feature::kBlockStatus) {
+      // Whole sectors, as qemu-io's alloc takes them; or the whole chain.
+      if (rng_.chance(1, 3)) return "map";
+      const std::uint64_t sectors = std::max<std::uint64_t>(1, size_ / 512);
+      const std::uint64_t first = rng_.below(sectors);
+      return sim::cat("alloc ", first * 512, " ", 512 * rng_.between(1, std::min<std::uint64_t>(sectors - first, 64)));
+    }
     const bool aio = kind != Feature::kFlush && rng_.chance(1, 2);
     const std::string prefix = aio ? "aio_" : "";
     const auto [offset, length] = range();
@@ -310,6 +319,10 @@ class Builder {
     t += "commands = [\n";
     const std::uint32_t n = static_cast<std::uint32_t>(rng_.between(2, kMaxCommandsPerJob));
     for (std::uint32_t c = 0; c < n; ++c) t += sim::cat("  \"", command(sync_api, backend), "\",\n");
+    // Growing only: later commands of other jobs stay inside the node.
+    if (has(Feature::kTruncate) && rng_.chance(1, 2)) {
+      t += sim::cat("  \"truncate ", size_ + std::max<std::uint64_t>(disk_align_, 512) * rng_.between(1, 8), "\",\n");
+    }
     t += "]\n";
     jobs_ += t;
   }

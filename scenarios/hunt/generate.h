@@ -36,6 +36,8 @@ enum class Feature : std::uint8_t {
   kDrains,     // drain, drained sections, drain_all events
   kCrash,      // flush_all and crash events
   kCopyOnRead, // copy-on-read per request and per node
+  kBlockStatus,  // qemu-io's alloc and map
+  kTruncate,     // a job ends by growing its node (qemu-io's truncate)
   kCount,
 };
 inline constexpr std::size_t kFeatureCount = static_cast<std::size_t>(Feature::kCount);

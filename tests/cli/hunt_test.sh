@@ -23,10 +23,10 @@ out=$("$blksim" hunt --scenarios 40 --mutant drain-no-wait --out "$tmp/found" --
 rc=$?
 [ "$rc" -eq 1 ] || fail "hunt --mutant drain-no-wait exited $rc, expected 1: $out"
 grep -q '^NEW   oracle:drain \[in flight after drained_begin\]' <<<"$out" || fail "hunt --mutant drain-no-wait: $out"
-repro=$(grep -m1 '^      repro: ' <<<"$out" | sed 's/^      repro: //')
+# The repro line of that signature (the mutant may show others before it).
+repro=$(awk '/^NEW   oracle:drain \[in flight after drained_begin\]/ {found = 1} found && /^      repro: / {sub(/^      repro: /, ""); print; exit}' <<<"$out")
 [ -n "$repro" ] || fail "hunt --out: no repro line: $out"
-file=$(ls "$tmp"/found/hunt-*.toml 2>/dev/null | head -1)
-[ -f "$file" ] || fail "hunt --out wrote no scenario file"
+ls "$tmp"/found/hunt-*.toml >/dev/null 2>&1 || fail "hunt --out wrote no scenario file"
 set -- $repro
 shift  # the program name as printed
 run=$("$blksim" "$@" 2>&1)
