@@ -56,6 +56,8 @@ sim::Task<int> ScenarioRun::query_command(Job& job, const Command& cmd) {
   auto& state = *static_cast<CommandState*>(world_.current_coroutine()->annotation());
   engine::BlockDriverState& bs = *job.node->bs;
   const QueryRange q = query_range(bs, cmd);
+  state.asked_begin = q.begin;
+  state.asked_end = q.end;
   if (job.spec->from_main_loop()) {
     int ret = 0;
     co_await in_main_loop(sim::cat("sync wrapper of ", job.spec->name),
@@ -79,7 +81,8 @@ sim::Task<int> ScenarioRun::query_command(Job& job, const Command& cmd) {
 
 void ScenarioRun::check_allocation(const Job& job, const Command& cmd, const CommandState& state) {
   if (!checking(Oracle::kAllocation)) return;
-  const QueryRange q = query_range(*job.node->bs, cmd);
+  // The range as the command asked it, not as the node is now.
+  const QueryRange q{state.asked_begin, state.asked_end, cmd.op == Command::Op::kMap};
   const std::string what = sim::cat(command_where(scenario_, job, cmd), q.above ? " (bdrv_is_allocated_above)" : " (bdrv_is_allocated)");
   // The answers tile the range asked, in order, each non-empty before the end.
   std::uint64_t at = q.begin;

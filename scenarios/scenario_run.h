@@ -131,6 +131,10 @@ struct CommandState {
   std::vector<DriverError> driver_errors;
   std::vector<DriverCall> driver_calls;  // driver-calls oracle
   std::vector<AllocationAnswer> answers;  // alloc and map
+  // The range alloc or map asked about, as it began (map's end is the
+  // node's length then: a truncate may change it while the map runs).
+  std::uint64_t asked_begin = 0;
+  std::uint64_t asked_end = 0;
   std::uint64_t medium_changes = 0;       // the job's subtree's medium changes when it began
   std::uint64_t cor_changes = 0;          // copy_on_read events so far when it began
   bool copies_on_read = false;            // the model: this read copies on read

@@ -151,6 +151,36 @@ commands = ["write -z -u 53248 512", "aio_write -z 45056 512", "aio_write -z -u 
   require_caught(r, Oracle::kErrors);
 }
 
+// Found by blksim hunt (seed 535), shrunk: a map that began on a 64 KiB node
+// asks [0, 64k) while another job's truncate grows the node to 128 KiB; the
+// allocation oracle once took the range from the node's length after the map,
+// and called the answers a range not tiled.
+TEST_CASE("allocation: a map is judged over the range it asked, whatever a truncate did since") {
+  const scenarios::Scenario s = only(testing::parse(R"([scenario]
+name = "t"
+strategy = "pct:3"
+[[node]]
+name = "disk"
+driver = "mem"
+size = 65536
+request_alignment = 65536
+style = "sectors"
+latency_ns = [1000, 11000]
+[[job]]
+name = "grow"
+node = "disk"
+api = "sync"
+commands = ["truncate 131072"]
+[[job]]
+name = "map"
+node = "disk"
+api = "sync"
+commands = ["map"]
+)"),
+                                    {Oracle::kAllocation});
+  testing::require_holds(s, 40);
+}
+
 TEST_CASE("errors: an errno changed on the way up, and an error the reference ignores passed up, are caught") {
   // driver-errors: EINVAL, ENOSPC, EPERM, ENOMEDIUM and ENOTSUP on every
   // operation, and failing block-status queries below a format and above a disk.
