@@ -25,8 +25,6 @@ constexpr std::uint32_t kMaxCommandsPerJob = 16;
 constexpr std::uint32_t kMaxEvents = 4;
 constexpr std::uint64_t kMaxEventTimeNs = 2'000'000;
 
-std::string size_text(std::uint64_t bytes) { return sim::cat(bytes); }
-
 // A weighted choice: `weights` in the order of the values asked for.
 template <typename T>
 T weighted(sim::Rng& rng, std::initializer_list<std::pair<T, std::uint32_t>> options) {
@@ -94,7 +92,7 @@ class Builder {
     // (a mem node's size is whole blocks of its request_alignment): a tail of
     // sectors, or with byte alignment of bytes.
     if (tail && align <= 512 && rng_.chance(1, 4)) size += align == 1 ? rng_.between(1, 4095) : 512 * rng_.between(1, 7);
-    std::string t = sim::cat("\n[[node]]\nname = \"", name, "\"\ndriver = \"mem\"\nsize = ", size_text(size), "\n");
+    std::string t = sim::cat("\n[[node]]\nname = \"", name, "\"\ndriver = \"mem\"\nsize = ", size, "\n");
     if (align != 512) t += sim::cat("request_alignment = ", align, "\n");
     if (data_disk) {
       disk_align_ = std::max(disk_align_, align);
@@ -207,7 +205,6 @@ class Builder {
         if (rng_.chance(1, 3)) nodes_ += sim::cat("latency = { any = \"uniform 0 30000\" }\n");
         const std::uint32_t rules = static_cast<std::uint32_t>(rng_.between(1, 3));
         for (std::uint32_t r = 0; r < rules; ++r) nodes_ += rule();
-        fault_nodes_.push_back(name);
       } else if (rng_.chance(1, 2)) {
         nodes_ += sim::cat("\n[[node]]\nname = \"", name, "\"\ndriver = \"raw\"\nfile = \"", below, "\"\n");
       } else {
@@ -248,7 +245,7 @@ class Builder {
     return {offset_units * unit, length_units * unit};
   }
 
-  std::string command(bool sync_api, bool backend) {
+  std::string command(bool sync_api) {
     std::vector<Feature> kinds;
     for (Feature f : {Feature::kRead, Feature::kWrite, Feature::kZeroWrite, Feature::kDiscard, Feature::kFlush,
                       Feature::kBlockStatus}) {
@@ -290,7 +287,6 @@ class Builder {
       case Feature::kDiscard:
         return sim::cat(prefix, "discard ", where);
       default:
-        (void)backend;
         return rng_.chance(1, 2) ? "aio_flush" : "flush";
     }
   }
@@ -318,7 +314,7 @@ class Builder {
     if (index > 0 && rng_.chance(1, 3)) t += sim::cat("start_ns = ", rng_.below(200000), "\n");
     t += "commands = [\n";
     const std::uint32_t n = static_cast<std::uint32_t>(rng_.between(2, kMaxCommandsPerJob));
-    for (std::uint32_t c = 0; c < n; ++c) t += sim::cat("  \"", command(sync_api, backend), "\",\n");
+    for (std::uint32_t c = 0; c < n; ++c) t += sim::cat("  \"", command(sync_api), "\",\n");
     // Growing only: later commands of other jobs stay inside the node.
     if (has(Feature::kTruncate) && rng_.chance(1, 2)) {
       t += sim::cat("  \"truncate ", size_ + std::max<std::uint64_t>(disk_align_, 512) * rng_.between(1, 8), "\",\n");
@@ -368,7 +364,6 @@ class Builder {
   std::uint32_t disk_align_ = 1;
   std::uint64_t max_transfer_ = 0;
   std::vector<std::string> mems_;
-  std::vector<std::string> fault_nodes_;
 };
 
 }  // namespace
