@@ -8,9 +8,24 @@
 #include "drivers/driver_contract.h"
 #include "engine/io.h"
 #include "sim/invariant.h"
+#include "sim/probe.h"
 #include "sim/world.h"
 
 namespace drivers {
+
+namespace {
+// Code probes (sim/probe.h).
+const sim::Probe kProbeCowBacking("cow.read_backing", "a read of an unallocated cluster went to the backing file");
+const sim::Probe kProbeCowPastBacking("cow.read_past_backing_end", "a read of an unallocated cluster reached past the backing file's end");
+const sim::Probe kProbeCowNoBacking("cow.read_unallocated_no_backing", "a read of an unallocated cluster without a backing file read zeroes");
+const sim::Probe kProbeCowZeroCluster("cow.read_zero_cluster", "a read of a zero cluster");
+const sim::Probe kProbeCowAllocate("cow.allocate", "a write allocated a cluster (copy-on-write of the rest of it)");
+const sim::Probe kProbeCowAllocatedMeanwhile("cow.allocated_meanwhile", "a write found its cluster allocated by another after waiting for the lock");
+const sim::Probe kProbeCowAllocateFailed("cow.allocate_failed", "a cluster allocation failed part way");
+const sim::Probe kProbeCowZeroUnaligned("cow.zero_not_whole_clusters", "a zero write of part of a cluster answered -ENOTSUP");
+const sim::Probe kProbeCowDiscardUnaligned("cow.discard_not_whole_clusters", "a discard of part of a cluster answered -ENOTSUP");
+const sim::Probe kProbeCowStatusRun("cow.status_run", "block status reported a run of several clusters in one state");
+}  // namespace
 
 using engine::BDRV_SECTOR_BITS;
 using engine::BDRV_SECTOR_SIZE;
@@ -172,6 +187,7 @@ int CowFormat::open(engine::BlockDriverState& bs) {
 sim::Task<int> CowFormat::read_backing(engine::BlockDriverState& bs, std::int64_t offset, std::int64_t bytes,
                                        engine::IoVector& qiov, std::size_t qiov_offset) {
   if (bs.backing == nullptr) {
+    kProbeCowNoBacking.hit();
     qiov.memset(qiov_offset, 0, static_cast<std::size_t>(bytes));
     co_return 0;
   }
@@ -179,7 +195,9 @@ sim::Task<int> CowFormat::read_backing(engine::BlockDriverState& bs, std::int64_
   const std::int64_t backing_len = engine::bdrv_getlength(*bs.backing->bs);
   if (backing_len < 0) co_return static_cast<int>(backing_len);
   const std::int64_t avail = std::clamp<std::int64_t>(backing_len - offset, 0, bytes);
+  kProbeCowBacking.hit();
   if (avail < bytes) {
+    kProbeCowPastBacking.hit();
     qiov.memset(qiov_offset + static_cast<std::size_t>(avail), 0, static_cast<std::size_t>(bytes - avail));
   }
   if (avail == 0) co_return 0;
@@ -209,6 +227,7 @@ sim::Task<int> CowFormat::co_preadv(engine::BlockDriverState& bs, std::uint64_t 
     int ret = 0;
     switch (entry.state) {
       case State::kZero:
+        kProbeCowZeroCluster.hit();
         qiov.memset(done, 0, n);
         break;
       case State::kUnallocated:
@@ -244,6 +263,7 @@ sim::Task<int> CowFormat::read_cluster(engine::BlockDriverState& bs, std::int64_
 sim::Task<int> CowFormat::allocate(engine::BlockDriverState& bs, std::int64_t cluster, std::int64_t in_cluster,
                                    engine::IoVector& qiov, std::size_t qiov_offset, std::size_t n, unsigned flags,
                                    bool compressed) {
+  kProbeCowAllocate.hit();
   std::vector<std::uint8_t> buf;
   int ret = co_await read_cluster(bs, cluster, buf);
   if (ret < 0) co_return ret;
@@ -302,9 +322,11 @@ sim::Task<int> CowFormat::co_pwritev(engine::BlockDriverState& bs, std::uint64_t
       co_await lock_.lock();
       if (map_[static_cast<std::size_t>(cluster)].state == State::kData) {
         lock_.unlock();
+        kProbeCowAllocatedMeanwhile.hit();
         continue;  // allocated meanwhile: write in place on the next pass
       }
       ret = co_await allocate(bs, cluster, in_cluster, qiov, done, n, flags, false);
+      if (ret < 0) kProbeCowAllocateFailed.hit();
       lock_.unlock();
     }
     if (ret < 0) co_return ret;
@@ -334,7 +356,10 @@ sim::Task<int> CowFormat::co_pwrite_zeroes(engine::BlockDriverState& bs, std::in
   check_node_writable(bs, RequestKind::kZero);
   const std::int64_t cs = options_.cluster_size;
   // Only whole clusters can become zero clusters; the engine falls back otherwise.
-  if (offset % cs != 0 || bytes % cs != 0) co_return -ENOTSUP;
+  if (offset % cs != 0 || bytes % cs != 0) {
+    kProbeCowZeroUnaligned.hit();
+    co_return -ENOTSUP;
+  }
   co_await lock_.lock();
   int ret = 0;
   for (std::int64_t c = offset / cs; c < (offset + bytes) / cs && ret == 0; ++c) {
@@ -349,7 +374,10 @@ sim::Task<int> CowFormat::co_pdiscard(engine::BlockDriverState& bs, std::int64_t
   check_request_limits(bs, RequestKind::kDiscard, static_cast<std::uint64_t>(offset), static_cast<std::uint64_t>(bytes));
   check_node_writable(bs, RequestKind::kDiscard);
   const std::int64_t cs = options_.cluster_size;
-  if (offset % cs != 0 || bytes % cs != 0) co_return -ENOTSUP;
+  if (offset % cs != 0 || bytes % cs != 0) {
+    kProbeCowDiscardUnaligned.hit();
+    co_return -ENOTSUP;
+  }
   co_await lock_.lock();
   int ret = 0;
   for (std::int64_t c = offset / cs; c < (offset + bytes) / cs && ret == 0; ++c) {
@@ -373,6 +401,7 @@ sim::Task<std::int64_t> CowFormat::co_get_block_status(engine::BlockDriverState&
     const Entry e = map_[static_cast<std::size_t>(c)];
     const bool same = e.state == head.state && (head.state != State::kData || e.host_offset == head.host_offset + (c - first) * cs);
     if (!same) break;
+    kProbeCowStatusRun.hit();
     n += sectors_per_cluster;
   }
   *pnum = static_cast<int>(std::min<std::int64_t>(n, nb_sectors));

@@ -8,16 +8,38 @@
 #include "engine/errors.h"
 #include "engine/io.h"
 #include "sim/invariant.h"
+#include "sim/probe.h"
 #include "sim/str.h"
 #include "sim/world.h"
 
 namespace drivers {
 
+namespace {
+// Code probes (sim/probe.h).
+const sim::Probe kProbeFaultImmediate("fault.fired_immediately", "a fault rule failed a request without a trip through the loop");
+const sim::Probe kProbeFaultOnce("fault.once_removed", "a one-shot fault rule fired and went away");
+const sim::Probe kProbeFaultEventReset("fault.event_reset_rules", "a blkdebug event replaced the active rules");
+const sim::Probe kProbeFaultState("fault.state_set", "a blkdebug event moved the rule state");
+const sim::Probe kProbeFaultSmallZero("fault.small_zero_enotsup", "a zero write below the alignment answered -ENOTSUP (as blkdebug)");
+const sim::Probe kProbeFaultSmallDiscard("fault.small_discard_enotsup", "a discard below request_alignment answered -ENOTSUP (as blkdebug)");
+}  // namespace
+
 using engine::BlkdebugEvent;
 
 namespace {
 constexpr std::string_view kIoKindNames[kIoKindCount] = {"any", "read", "write", "zero", "discard", "flush", "block_status"};
-}
+
+// One probe per kind of request a rule failed, from read on: "any" is a
+// rule's kind, never a request's.
+const sim::Probe kProbeFired[kIoKindCount - 1] = {
+    {"fault.fired.read", "a fault rule failed a read"},
+    {"fault.fired.write", "a fault rule failed a write"},
+    {"fault.fired.zero", "a fault rule failed a zero write"},
+    {"fault.fired.discard", "a fault rule failed a discard"},
+    {"fault.fired.flush", "a fault rule failed a flush"},
+    {"fault.fired.block_status", "a fault rule failed a block-status query"},
+};
+}  // namespace
 
 std::string_view io_kind_name(IoKind kind) { return kIoKindNames[static_cast<int>(kind)]; }
 
@@ -120,10 +142,12 @@ sim::Task<void> FaultDriver::process_event(engine::BlockDriverState&, BlkdebugEv
     const FaultRule& r = live.rule;
     if (r.from_start || r.event != event || (r.state != 0 && r.state != state_)) continue;
     if (r.action == FaultRule::Action::kSetState) {
+      kProbeFaultState.hit();
       new_state = r.new_state;
     } else {
       // An event with inject-error rules replaces the set of active rules.
       if (!reset) {
+        kProbeFaultEventReset.hit();
         std::erase_if(active_, [&](std::uint64_t id) { return !is_from_start(id); });
         reset = true;
       }
@@ -160,10 +184,14 @@ sim::Task<int> FaultDriver::rule_check(engine::BlockDriverState& bs, IoKind kind
     sim::World& world = sim::World::current();
     sim::Coroutine* self = world.current_coroutine();
     ++fired_;
+    SIM_ASSERT(kind != IoKind::kAny, "a request of no kind");
+    kProbeFired[static_cast<int>(kind) - 1].hit();
+    if (immediately) kProbeFaultImmediate.hit();
     world.emit_ids(sim::EventKind::kFaultFired, self != nullptr ? self->id() : 0, live.id,
                    static_cast<std::uint64_t>(offset), static_cast<std::uint64_t>(bytes), -error,
                    world.trace().intern(r.describe()), bs.trace_label());
     if (r.once) {
+      kProbeFaultOnce.hit();
       active_.erase(active_.begin() + static_cast<std::ptrdiff_t>(i));
       rules_.erase(it);
     }
@@ -226,6 +254,7 @@ sim::Task<int> FaultDriver::co_pwrite_zeroes(engine::BlockDriverState& bs, std::
                   (offset + align - 1) / align == (offset + bytes + align - 1) / align,
               sim::cat("node ", bs.node_name(), ": a small zero write [", offset, ", +", bytes,
                        ") crosses an alignment boundary of ", align));
+    kProbeFaultSmallZero.hit();
     co_return -ENOTSUP;
   }
   SIM_CHECK("blkdebug.zero_aligned", offset % align == 0 && bytes % align == 0,
@@ -247,6 +276,7 @@ sim::Task<int> FaultDriver::co_pdiscard(engine::BlockDriverState& bs, std::int64
                   (offset + align - 1) / align == (offset + bytes + align - 1) / align,
               sim::cat("node ", bs.node_name(), ": a small discard [", offset, ", +", bytes,
                        ") crosses an alignment boundary of ", align));
+    kProbeFaultSmallDiscard.hit();
     co_return -ENOTSUP;
   }
   SIM_CHECK("blkdebug.discard_aligned",
@@ -268,8 +298,8 @@ sim::Task<int> FaultDriver::co_flush_to_disk(engine::BlockDriverState& bs) {
 sim::Task<std::int64_t> FaultDriver::co_get_block_status(engine::BlockDriverState& bs, std::int64_t sector_num,
                                                          int nb_sectors, int* pnum, engine::BlockDriverState** file) {
   check_block_status_call(bs, sector_num, nb_sectors);
-  const int ret = co_await before_io(bs, IoKind::kBlockStatus, sector_num << BDRV_SECTOR_BITS,
-                                     static_cast<std::int64_t>(nb_sectors) << BDRV_SECTOR_BITS);
+  const int ret = co_await before_io(bs, IoKind::kBlockStatus, sector_num << engine::BDRV_SECTOR_BITS,
+                                     static_cast<std::int64_t>(nb_sectors) << engine::BDRV_SECTOR_BITS);
   if (ret < 0) co_return ret;
   co_return engine::bdrv_co_get_block_status_from_file(bs, sector_num, nb_sectors, pnum, file);
 }

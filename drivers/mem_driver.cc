@@ -7,10 +7,22 @@
 #include "engine/errors.h"
 #include "engine/request_flags.h"
 #include "sim/invariant.h"
+#include "sim/probe.h"
 #include "sim/str.h"
 #include "sim/world.h"
 
 namespace drivers {
+
+namespace {
+// Code probes (sim/probe.h).
+const sim::Probe kProbeMemCrashLost("mem.crash_lost_writes", "a crash dropped writes the disk had not flushed");
+const sim::Probe kProbeMemWriteGrew("mem.write_grew_file", "a write past the file's end grew it");
+const sim::Probe kProbeMemNoSpace("mem.write_no_space", "a write past the media answered -ENOSPC");
+const sim::Probe kProbeMemFlushError("mem.flush_error", "the disk failed a flush as configured");
+const sim::Probe kProbeMemBounced("mem.direct_bounced", "direct I/O copied a misaligned vector through a bounce buffer");
+const sim::Probe kProbeMemSubmitRefused("mem.submission_refused", "a callback submission was refused (no AIOCB)");
+const sim::Probe kProbeMemZeroesUnsupported("mem.zeroes_enotsup", "the disk answered -ENOTSUP to a zero write");
+}  // namespace
 
 using engine::BDRV_SECTOR_BITS;
 using engine::BDRV_SECTOR_SIZE;
@@ -112,6 +124,7 @@ std::uint64_t MemDriver::crash(engine::BlockDriverState& bs, CrashMode mode) {
   sim::World& world = sim::World::current();
   const std::uint64_t pending = media_.pending_writes();
   const std::uint64_t lost = media_.crash(mode, world.rng("crash"));
+  if (lost > 0) kProbeMemCrashLost.hit();
   world.emit_ids(sim::EventKind::kFaultFired, 0, 0, pending, 0, static_cast<std::int64_t>(lost),
                  world.trace().intern(sim::cat("crash ", crash_mode_name(mode))), bs.trace_label());
   return lost;
@@ -158,8 +171,12 @@ int MemDriver::do_read(std::uint64_t offset, std::uint64_t bytes, engine::IoVect
 
 int MemDriver::do_write(std::uint64_t offset, std::uint64_t bytes, engine::IoVector& qiov, bool fua) {
   ++writes_;
-  if (offset + bytes > media_.size()) return -ENOSPC;
+  if (offset + bytes > media_.size()) {
+    kProbeMemNoSpace.hit();
+    return -ENOSPC;
+  }
   media_.write(offset, bytes, qiov, fua);
+  if (offset + bytes > length_) kProbeMemWriteGrew.hit();
   length_ = std::max(length_, offset + bytes);  // a write past the end grows the file
   return 0;
 }
@@ -168,6 +185,7 @@ int MemDriver::next_flush_error() {
   if (config_.flush_error == 0) return 0;
   if (config_.flush_error_count != 0 && failed_flushes_ >= config_.flush_error_count) return 0;
   ++failed_flushes_;
+  kProbeMemFlushError.hit();
   return config_.flush_error;
 }
 
@@ -189,6 +207,7 @@ int MemDriver::direct_io(const engine::BlockDriverState& bs, const engine::IoVec
     return 0;
   }
   ++bounced_;
+  kProbeMemBounced.hit();
   bounce = engine::qemu_try_blockalign(bs, static_cast<std::size_t>(bytes));
   if (!bounce) return -ENOMEM;
   check_direct_buffers(bs, engine::IoVector(absl::MakeSpan(bounce.data(), static_cast<std::size_t>(bytes))));
@@ -270,6 +289,7 @@ sim::Task<int> MemDriver::co_writev_flags(engine::BlockDriverState& bs, std::int
 engine::BlockAIOCB* MemDriver::submit(engine::BlockDriverState& bs, std::string_view op,
                                       absl::AnyInvocable<int()> op_fn, engine::BlockCompletion done) {
   if (fail_next_submission_) {
+    kProbeMemSubmitRefused.hit();
     fail_next_submission_ = false;
     return nullptr;
   }
@@ -338,7 +358,10 @@ sim::Task<int> MemDriver::co_pwrite_zeroes(engine::BlockDriverState& bs, std::in
   check_request_flags(bs, RequestKind::kZero, flags);
   check_node_writable(bs, RequestKind::kZero);
   last_zero_flags_ = flags;
-  if (config_.zeroes_enotsup) co_return -ENOTSUP;
+  if (config_.zeroes_enotsup) {
+    kProbeMemZeroesUnsupported.hit();
+    co_return -ENOTSUP;
+  }
   const InFlightWrite in_flight(*this, static_cast<std::uint64_t>(offset), static_cast<std::uint64_t>(bytes), nullptr);
   co_await latency("pwrite_zeroes");
   ++zero_writes_;

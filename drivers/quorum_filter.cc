@@ -5,9 +5,18 @@
 #include "drivers/driver_contract.h"
 #include "engine/io.h"
 #include "sim/invariant.h"
+#include "sim/probe.h"
 #include "sim/world.h"
 
 namespace drivers {
+
+namespace {
+// Code probes (sim/probe.h).
+const sim::Probe kProbeQuorumReadFellOver("quorum.read_next_child", "a quorum read failed on a child and tried the next");
+const sim::Probe kProbeQuorumWriteOutvoted("quorum.write_failed", "too few children wrote: the quorum write failed");
+const sim::Probe kProbeQuorumWriteTolerated("quorum.write_child_failed_tolerated", "a child failed a write the quorum still counted as done");
+const sim::Probe kProbeQuorumFlushFailed("quorum.flush_failed", "too few children flushed: the quorum flush failed");
+}  // namespace
 
 std::uint32_t QuorumFilter::ops() const { return engine::kCoPreadv | engine::kCoPwritev | engine::kCoFlushToDisk; }
 
@@ -56,6 +65,7 @@ sim::Task<int> QuorumFilter::co_preadv(engine::BlockDriverState& bs, std::uint64
   int ret = 0;
   std::size_t n = 0;
   do {
+    if (n > 0) kProbeQuorumReadFellOver.hit();
     ret = co_await engine::bdrv_co_preadv(*children_[n++], static_cast<std::int64_t>(offset), bytes, qiov, 0);
   } while (ret < 0 && n < children_.size());
   co_return ret;
@@ -92,6 +102,8 @@ sim::Task<int> QuorumFilter::co_pwritev(engine::BlockDriverState& bs, std::uint6
     co_await w.done.wait(nullptr, sim::WaitInfo{"quorum children's writes", 0, 0, bs.node_name(), world.now_ns()});
   }
   // quorum_has_too_much_io_failed.
+  if (w.success_count < threshold_) kProbeQuorumWriteOutvoted.hit();
+  if (w.success_count >= threshold_ && w.success_count < static_cast<int>(children_.size())) kProbeQuorumWriteTolerated.hit();
   co_return w.success_count < threshold_ ? vote_error(w.ret) : 0;
 }
 
@@ -105,6 +117,7 @@ sim::Task<int> QuorumFilter::co_flush_to_disk(engine::BlockDriverState&) {
     rets.push_back(ret);
     if (ret == 0) ++success_count;
   }
+  if (success_count < threshold_) kProbeQuorumFlushFailed.hit();
   co_return success_count >= threshold_ ? 0 : vote_error(rets);
 }
 

@@ -1,4 +1,5 @@
 #include "engine/block_driver.h"
+#include "engine/block_driver_state.h"
 
 #include "engine/errors.h"
 #include "sim/invariant.h"

@@ -7,8 +7,25 @@
 #include "engine/io.h"
 #include "engine/mutations.h"
 #include "sim/invariant.h"
+#include "sim/probe.h"
 
 namespace engine {
+
+namespace {
+// Code probes (sim/probe.h).
+const sim::Probe kProbeStatusPastEnd("status.past_end", "block status asked at or past the node's end (BDRV_BLOCK_EOF, no length)");
+const sim::Probe kProbeStatusNoDriver("status.driver_has_none", "a driver without block status: everything allocated data");
+const sim::Probe kProbeStatusFailed("status.driver_failed", "a driver's block status failed");
+const sim::Probe kProbeStatusRaw("status.raw_passthrough", "a pass-through layer sent block status to the node below (BDRV_BLOCK_RAW)");
+const sim::Probe kProbeStatusUnallocatedZero("status.unallocated_reads_zero", "an unallocated range of a node without backing reads as zeroes");
+const sim::Probe kProbeStatusPastBacking("status.past_backing_end", "an unallocated range past the end of a shorter backing file reads as zeroes");
+const sim::Probe kProbeStatusRefined("status.refined_by_file", "the protocol layer below refined a format's answer");
+const sim::Probe kProbeStatusRefineFailed("status.refine_failed", "the protocol layer's refinement failed and was ignored");
+const sim::Probe kProbeStatusRefinePastEof("status.refine_past_eof", "data a format maps past the end of its file reads as zeroes");
+const sim::Probe kProbeStatusAboveDescended("status.above_descended", "block status looked below an unallocated range into the backing chain");
+const sim::Probe kProbeStatusAboveEofExtended("status.above_eof_extended", "zeroes past a backing file's end stretched to the unallocated length above");
+const sim::Probe kProbeAllocatedAboveLowerEnd("allocated_above.lower_image_ends", "is_allocated_above kept a length that reaches past a lower image's end");
+}  // namespace
 
 void inherit_request_flags(BlockDriverState& bs) {
   SIM_CHECK("inherit_request_flags.has_file", bs.file != nullptr, "a pass-through node without its file child");
@@ -42,6 +59,7 @@ sim::Task<std::int64_t> bdrv_co_get_block_status(BlockDriverState& bs, std::int6
   const std::int64_t total_sectors = bdrv_nb_sectors(bs);
   if (total_sectors < 0) co_return total_sectors;
   if (sector_num >= total_sectors) {
+    kProbeStatusPastEnd.hit();
     *pnum = 0;
     co_return BDRV_BLOCK_EOF;
   }
@@ -54,6 +72,7 @@ sim::Task<std::int64_t> bdrv_co_get_block_status(BlockDriverState& bs, std::int6
 
   BlockDriver& drv = *bs.drv();
   if (!drv.implements(kCoGetBlockStatus)) {
+    kProbeStatusNoDriver.hit();
     *pnum = nb_sectors;
     std::int64_t ret = BDRV_BLOCK_DATA | BDRV_BLOCK_ALLOCATED;
     if (sector_num + nb_sectors == total_sectors) ret |= BDRV_BLOCK_EOF;
@@ -71,8 +90,10 @@ sim::Task<std::int64_t> bdrv_co_get_block_status(BlockDriverState& bs, std::int6
   std::int64_t ret = co_await drv.co_get_block_status(bs, sector_num, nb_sectors, pnum, file);
   trace_driver_complete(bs, t, ret < 0 ? static_cast<int>(ret) : 0);
   if (ret < 0) {
+    kProbeStatusFailed.hit();
     *pnum = 0;
   } else if (ret & BDRV_BLOCK_RAW) {
+    kProbeStatusRaw.hit();
     // A pass-through layer: ask the node it points at.
     SIM_CHECK("block_status.raw_has_offset", (ret & BDRV_BLOCK_OFFSET_VALID) && *file != nullptr,
               "BDRV_BLOCK_RAW without a valid offset and file");
@@ -82,11 +103,15 @@ sim::Task<std::int64_t> bdrv_co_get_block_status(BlockDriverState& bs, std::int6
     if (ret & (BDRV_BLOCK_DATA | BDRV_BLOCK_ZERO)) {
       ret |= BDRV_BLOCK_ALLOCATED;
     } else if (bdrv_unallocated_blocks_are_zero(bs)) {
+      kProbeStatusUnallocatedZero.hit();
       ret |= BDRV_BLOCK_ZERO;
     } else if (bs.backing != nullptr) {
       // Past the end of a shorter backing file reads as zeroes.
       const std::int64_t nb_sectors2 = bdrv_nb_sectors(*bs.backing->bs);
-      if (nb_sectors2 >= 0 && sector_num >= nb_sectors2) ret |= BDRV_BLOCK_ZERO;
+      if (nb_sectors2 >= 0 && sector_num >= nb_sectors2) {
+        kProbeStatusPastBacking.hit();
+        ret |= BDRV_BLOCK_ZERO;
+      }
     }
     if (*file != nullptr && *file != &bs && (ret & BDRV_BLOCK_DATA) && !(ret & BDRV_BLOCK_ZERO) &&
         (ret & BDRV_BLOCK_OFFSET_VALID)) {
@@ -97,13 +122,16 @@ sim::Task<std::int64_t> bdrv_co_get_block_status(BlockDriverState& bs, std::int6
       const std::int64_t ret2 =
           co_await bdrv_co_get_block_status(*target, ret >> BDRV_SECTOR_BITS, *pnum, &file_pnum, &file2);
       // Errors are ignored: this only refines the answer.
+      if (ret2 < 0) kProbeStatusRefineFailed.hit();
       if (ret2 < 0 && mutated(Mutant::kRefinementErrorPassed)) ret = ret2;
       if (ret2 >= 0) {
         if ((ret2 & BDRV_BLOCK_EOF) && (file_pnum == 0 || (ret2 & BDRV_BLOCK_ZERO))) {
           // A format may read beyond the end of its file; that reads as zero.
+          kProbeStatusRefinePastEof.hit();
           ret |= BDRV_BLOCK_ZERO;
         } else {
           // Limit the answer to the range the protocol layer reported.
+          kProbeStatusRefined.hit();
           *pnum = file_pnum;
           ret |= (ret2 & BDRV_BLOCK_ZERO);
         }
@@ -128,11 +156,13 @@ sim::Task<std::int64_t> bdrv_co_get_block_status_above(BlockDriverState& bs, Blo
     if ((ret & BDRV_BLOCK_ZERO) && (ret & BDRV_BLOCK_EOF) && !first) {
       // Reading past the end keeps reading zeroes, but only over the unallocated
       // length an upper layer reported.
+      kProbeStatusAboveEofExtended.hit();
       *pnum = nb_sectors;
     }
     if (ret & (BDRV_BLOCK_ZERO | BDRV_BLOCK_DATA)) break;
     // Unallocated here over [sector_num, *pnum): look below for that part.
     nb_sectors = std::min(nb_sectors, *pnum);
+    if (backing_bs(*p) != base) kProbeStatusAboveDescended.hit();
     first = false;
   }
   co_return ret;
@@ -169,6 +199,7 @@ sim::Task<int> bdrv_co_is_allocated_above(BlockDriverState& top, BlockDriverStat
     // An unallocated prefix shortens the answer, except where a lower image ends
     // before the range does (that part reads as zeroes from above).
     if (n > pnum_inter && (intermediate == &top || offset + pnum_inter < size_inter)) n = pnum_inter;
+    if (n > pnum_inter && intermediate != &top && offset + pnum_inter >= size_inter) kProbeAllocatedAboveLowerEnd.hit();
   }
   *pnum = n;
   co_return 0;

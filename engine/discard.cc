@@ -9,6 +9,7 @@
 #include "engine/driver_calls.h"
 #include "engine/io.h"
 #include "engine/io_internal.h"
+#include "engine/mutations.h"
 #include "sim/invariant.h"
 #include "sim/probe.h"
 #include "sim/world.h"
@@ -18,6 +19,16 @@ namespace engine {
 namespace {
 // Code probes (sim/probe.h).
 const sim::Probe kProbeDiscardUnsupported("discard.enotsup_ignored", "a discard piece the driver could not do (-ENOTSUP), ignored");
+const sim::Probe kProbeDiscardDisabled("discard.disabled", "a discard on a node opened without unmap did nothing");
+const sim::Probe kProbeDiscardNoDriver("discard.driver_has_none", "a discard on a driver without discard did nothing");
+const sim::Probe kProbeDiscardReadOnly("discard.read_only", "a discard of a read-only node (-EPERM)");
+const sim::Probe kProbeDiscardHead("discard.head_piece", "a discard sent its unaligned head alone");
+const sim::Probe kProbeDiscardHeadSubAlign("discard.head_sub_alignment", "a discard head cut to a piece below request_alignment");
+const sim::Probe kProbeDiscardTail("discard.tail_shortened", "a discard stopped its bulk at the last aligned cluster");
+const sim::Probe kProbeDiscardTailSubAlign("discard.tail_sub_alignment", "a discard tail cut at request_alignment");
+const sim::Probe kProbeDiscardSplit("discard.split_by_max", "a discard split by max_pdiscard");
+const sim::Probe kProbeDiscardCallback("discard.callback", "a discard through a callback driver (aio_pdiscard)");
+const sim::Probe kProbeDiscardFailed("discard.failed", "a discard piece failed: the rest was not sent");
 }  // namespace
 
 
@@ -26,12 +37,21 @@ sim::Task<int> bdrv_co_pdiscard(BlockDriverState& bs, std::int64_t offset, int b
   if (bdrv_has_readonly_bitmaps(bs)) co_return -EPERM;
   int ret = bdrv_check_byte_request(bs, offset, static_cast<std::uint64_t>(static_cast<unsigned>(bytes)));
   if (ret < 0) co_return ret;
-  if (bs.read_only) co_return -EPERM;
+  if (bs.read_only) {
+    kProbeDiscardReadOnly.hit();
+    co_return -EPERM;
+  }
   SIM_CHECK("pdiscard.active", (bs.open_flags & BDRV_O_INACTIVE) == 0, "discard on an inactive node " + bs.node_name());
   // Disabled: nothing to do.
-  if (!(bs.open_flags & BDRV_O_UNMAP)) co_return 0;
+  if (!(bs.open_flags & BDRV_O_UNMAP)) {
+    kProbeDiscardDisabled.hit();
+    co_return 0;
+  }
   BlockDriver& drv = *bs.drv();
-  if (!drv.implements(kCoPdiscard) && !drv.implements(kAioPdiscard)) co_return 0;
+  if (!drv.implements(kCoPdiscard) && !drv.implements(kAioPdiscard)) {
+    kProbeDiscardNoDriver.hit();
+    co_return 0;
+  }
 
   const int request_alignment = static_cast<int>(bs.bl.request_alignment);
   const int align = static_cast<int>(std::max(bs.bl.pdiscard_alignment, bs.bl.request_alignment));
@@ -57,17 +77,24 @@ sim::Task<int> bdrv_co_pdiscard(BlockDriverState& bs, std::int64_t offset, int b
       if (head != 0) {
         // Small requests up to the alignment boundary.
         num = std::min(bytes, align - head);
-        if (num % request_alignment != 0) num %= request_alignment;
+        kProbeDiscardHead.hit();
+        if (num % request_alignment != 0) {
+          kProbeDiscardHeadSubAlign.hit();
+          num %= request_alignment;
+        }
         head = (head + num) % align;
         SIM_CHECK("pdiscard.head_below_max", num < max_pdiscard, "discard head above the maximum");
       } else if (tail != 0) {
         if (num > align) {
           num -= tail;  // shorten to the last aligned cluster
+          kProbeDiscardTail.hit();
         } else if (tail % request_alignment != 0 && tail > request_alignment) {
+          kProbeDiscardTailSubAlign.hit();
           tail %= request_alignment;
           num -= tail;
         }
       }
+      if (num > max_pdiscard) kProbeDiscardSplit.hit();
       num = std::min(num, max_pdiscard);
 
       static sim::TraceLabel kPdiscardOp("pdiscard");
@@ -77,6 +104,7 @@ sim::Task<int> bdrv_co_pdiscard(BlockDriverState& bs, std::int64_t offset, int b
         ret = co_await drv.co_pdiscard(bs, offset, num);
         trace_driver_complete(bs, t, ret);
       } else {
+        kProbeDiscardCallback.hit();
         CoroutineIOCompletion co;
         BlockAIOCB* acb = drv.aio_pdiscard(bs, offset, num, co.callback());
         ret = co_await co.wait(acb, -EIO);
@@ -89,6 +117,7 @@ sim::Task<int> bdrv_co_pdiscard(BlockDriverState& bs, std::int64_t offset, int b
       // Discard is advisory: a device that cannot is not an error.
       if (ret == -ENOTSUP) kProbeDiscardUnsupported.hit();
       if (ret != 0 && ret != -ENOTSUP) {
+        kProbeDiscardFailed.hit();
         failed = true;
         break;
       }

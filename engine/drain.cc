@@ -17,12 +17,23 @@ namespace engine {
 namespace {
 // Code probes (sim/probe.h).
 const sim::Probe kProbeDrainWaited("drain.waited", "a drain polled for requests in flight on a node");
+const sim::Probe kProbeDrainNested("drain.nested_begin", "a drained section began on a node already quiesced");
+const sim::Probe kProbeDrainedEndNested("drain.nested_end", "a drained section ended inside another one on the same node");
+const sim::Probe kProbeDrainDriver("drain.driver_co_drain", "a drain let the driver submit its pending internal work (co_drain)");
+const sim::Probe kProbeDrainChildWaited("drain.child_waited", "a drain recursed into a child that had requests in flight");
+const sim::Probe kProbeDrainWalkGraphChanged("drain.walk_graph_changed", "the child after the one draining was detached while it drained");
+const sim::Probe kProbeParentQuiesced("drain.parent_quiesced", "a drained section told a parent role to quiesce");
+const sim::Probe kProbeDrainFromCoroutine("drain.from_coroutine", "a coroutine drained through a bottom half (bdrv_co_drained_begin)");
+const sim::Probe kProbeDrainAllRepeat("drain_all.repeat_pass", "drain_all needed another pass: completing requests started others");
 }  // namespace
 
 
 void bdrv_parent_drained_begin(BlockDriverState& bs) {
   for (BdrvChild* c : bs.parents) {
-    if (c->role != nullptr && c->role->drained_begin) c->role->drained_begin(*c);
+    if (c->role != nullptr && c->role->drained_begin) {
+      kProbeParentQuiesced.hit();
+      c->role->drained_begin(*c);
+    }
   }
 }
 
@@ -45,6 +56,7 @@ namespace {
 // Let the driver submit pending internal work (metadata writes to its file).
 void bdrv_drain_invoke(BlockDriverState& bs) {
   if (bs.drv() == nullptr || !bs.drv()->implements(kCoDrain)) return;
+  kProbeDrainDriver.hit();
   bool done = false;
   auto body = [](BlockDriverState& node, bool& finished) -> sim::Task<void> {
     co_await node.drv()->co_drain(node);
@@ -81,8 +93,11 @@ bool bdrv_drain_recurse(BlockDriverState& bs) {
     BlockDriverState& cbs = *child->bs;
     SIM_CHECK("drain.child_referenced", cbs.refcnt > 0, "draining a child without references: " + cbs.node_name());
     if (in_main_loop) bdrv_ref(cbs);
-    waited |= bdrv_drain_recurse(cbs);
+    const bool child_waited = bdrv_drain_recurse(cbs);
+    if (child_waited) kProbeDrainChildWaited.hit();
+    waited |= child_waited;
     if (in_main_loop) bdrv_unref(cbs);
+    if (next != nullptr && next->detached) kProbeDrainWalkGraphChanged.hit();
     if (fixed(Fix::kDrainWalkGraphChange) && next != nullptr && next->detached) {
       // Go on from the edge now after this child (or now at its old place).
       if (!child->detached) {
@@ -105,6 +120,7 @@ bool bdrv_drain_recurse(BlockDriverState& bs) {
 void bdrv_drained_begin(BlockDriverState& bs) {
   SIM_CHECK("drained_begin.not_in_coroutine", !sim::World::current().in_coroutine(),
             "bdrv_drained_begin from a coroutine: use bdrv_co_drained_begin");
+  if (bs.quiesce_counter > 0) kProbeDrainNested.hit();
   if (bs.quiesce_counter++ == 0) {
     bs.aio_context().disable_external();
     if (!mutated(Mutant::kParentDrainSkipped)) bdrv_parent_drained_begin(bs);
@@ -115,7 +131,10 @@ void bdrv_drained_begin(BlockDriverState& bs) {
 void bdrv_drained_end(BlockDriverState& bs) {
   SIM_CHECK("drained_end.balanced", bs.quiesce_counter > 0, "bdrv_drained_end without a drained_begin");
   if (mutated(Mutant::kNestedDrainedEndUncounted) && bs.quiesce_counter > 1) return;  // the planted defect
-  if (bs.quiesce_counter-- > 1) return;
+  if (bs.quiesce_counter-- > 1) {
+    kProbeDrainedEndNested.hit();
+    return;
+  }
   bdrv_parent_drained_end(bs);
   bs.aio_context().enable_external();
 }
@@ -123,6 +142,7 @@ void bdrv_drained_end(BlockDriverState& bs) {
 sim::Task<void> bdrv_co_drained_begin(BlockDriverState& bs) {
   // Draining polls, which a coroutine must not do: a bottom half drains in the
   // loop while this coroutine yields, so coroutines queued to restart run too.
+  kProbeDrainFromCoroutine.hit();
   sim::World& world = sim::World::current();
   sim::Coroutine* self = world.current_coroutine();
   SIM_CHECK("co_drained_begin.in_coroutine", self != nullptr, "bdrv_co_drained_begin outside a coroutine");
@@ -176,7 +196,8 @@ void bdrv_drain_all_begin() {
   // whole pass waited for nothing. The first pass always runs, so pending
   // completion bottom halves run.
   bool waited = true;
-  while (waited) {
+  for (int pass = 0; waited; ++pass) {
+    if (pass > 0) kProbeDrainAllRepeat.hit();
     waited = false;
     for (sim::AioContext* ctx : contexts) {
       for (BlockDriverState* bs : std::vector<BlockDriverState*>(bdrv_all_nodes())) {

@@ -7,10 +7,23 @@
 #include "engine/fixes.h"
 
 #include "engine/io.h"
+#include "engine/mutations.h"
 #include "sim/invariant.h"
+#include "sim/probe.h"
 #include "sim/world.h"
 
 namespace engine {
+
+namespace {
+// Code probes (sim/probe.h).
+const sim::Probe kProbeReadSectors("driver.read_sectors", "a read through a sector-based driver (co_readv)");
+const sim::Probe kProbeReadCallbacks("driver.read_callbacks", "a read through a callback driver (aio_readv)");
+const sim::Probe kProbeWriteSectorsFlags("driver.write_sectors_flags", "a write through a sector-based driver that takes flags (co_writev_flags)");
+const sim::Probe kProbeWriteSectors("driver.write_sectors", "a write through a sector-based driver without flags (co_writev)");
+const sim::Probe kProbeWriteCallbacks("driver.write_callbacks", "a write through a callback driver (aio_writev)");
+const sim::Probe kProbeFuaEmulated("driver.fua_emulated", "a FUA write the driver cannot do with FUA, followed by a flush");
+const sim::Probe kProbeAioRefused("driver.aio_refused", "a callback driver refused a request (no AIOCB)");
+}  // namespace
 DriverOpTrace trace_driver_issue(BlockDriverState& bs, sim::TraceLabel& op, std::uint64_t offset,
                                  std::uint64_t bytes, unsigned flags) {
   sim::World& world = sim::World::current();
@@ -39,7 +52,10 @@ BlockCompletion CoroutineIOCompletion::callback() {
 }
 
 sim::Task<int> CoroutineIOCompletion::wait(BlockAIOCB* acb, int error_if_null) {
-  if (acb == nullptr) co_return error_if_null;
+  if (acb == nullptr) {
+    kProbeAioRefused.hit();
+    co_return error_if_null;
+  }
   if (!done) co_await sim::World::current().suspend(sim::WaitInfo{"driver aio", 0, 0, {}, 0});
   co_return ret;
 }
@@ -64,8 +80,12 @@ sim::Task<int> driver_preadv_by_sectors(BlockDriverState& bs, std::uint64_t offs
             "sector-based driver asked for an unaligned length");
   SIM_CHECK("driver_preadv.max_sectors", static_cast<std::int64_t>(bytes >> BDRV_SECTOR_BITS) <= BDRV_REQUEST_MAX_SECTORS,
             "request larger than BDRV_REQUEST_MAX_SECTORS");
-  if (drv.implements(kCoReadv)) co_return co_await drv.co_readv(bs, sector_num, nb_sectors, qiov);
+  if (drv.implements(kCoReadv)) {
+    kProbeReadSectors.hit();
+    co_return co_await drv.co_readv(bs, sector_num, nb_sectors, qiov);
+  }
   SIM_CHECK("driver.has_read", drv.implements(kAioReadv), "driver offers no way to read");
+  kProbeReadCallbacks.hit();
   CoroutineIOCompletion co;
   BlockAIOCB* acb = drv.aio_readv(bs, sector_num, qiov, nb_sectors, co.callback());
   co_return co_await co.wait(acb, -EIO);
@@ -111,14 +131,17 @@ sim::Task<int> bdrv_driver_pwritev(BlockDriverState& bs, std::uint64_t offset, s
     SIM_CHECK("driver_pwritev.max_sectors", static_cast<std::int64_t>(bytes >> BDRV_SECTOR_BITS) <= BDRV_REQUEST_MAX_SECTORS,
               "request larger than BDRV_REQUEST_MAX_SECTORS");
     if (drv.implements(kCoWritevFlags)) {
+      kProbeWriteSectorsFlags.hit();
       ret = co_await drv.co_writev_flags(bs, sector_num, nb_sectors, qiov, given);
       flags &= ~given;
     } else if (drv.implements(kCoWritev)) {
+      kProbeWriteSectors.hit();
       SIM_CHECK("driver_pwritev.no_flags_without_writev_flags", bs.supported_write_flags == 0,
                 "a driver without co_writev_flags cannot support write flags");
       ret = co_await drv.co_writev(bs, sector_num, nb_sectors, qiov);
     } else {
       SIM_CHECK("driver.has_write", drv.implements(kAioWritev), "driver offers no way to write");
+      kProbeWriteCallbacks.hit();
       CoroutineIOCompletion co;
       BlockAIOCB* acb = drv.aio_writev(bs, sector_num, qiov, nb_sectors, co.callback());
       ret = co_await co.wait(acb, -EIO);
@@ -128,6 +151,7 @@ sim::Task<int> bdrv_driver_pwritev(BlockDriverState& bs, std::uint64_t offset, s
   // Flags the driver did not take are emulated: FUA becomes a flush. The
   // reference flushes before write_gen counts this write (fua-clean-node).
   if (ret == 0 && (flags & BDRV_REQ_FUA)) {
+    kProbeFuaEmulated.hit();
     if (fixed(Fix::kFuaCleanNode)) ++bs.write_gen;
     ret = co_await bdrv_co_flush(bs);
   }

@@ -18,6 +18,13 @@ namespace {
 // Code probes (sim/probe.h).
 const sim::Probe kProbeFlushQueued("flush.queued", "a flush waited behind the node's active flush");
 const sim::Probe kProbeFlushSkippedDisk("flush.disk_skipped", "a flush skipped the disk: cache.no-flush, or nothing written since the last one");
+const sim::Probe kProbeFlushWhole("flush.driver_whole", "a driver flushed every layer itself (co_flush)");
+const sim::Probe kProbeFlushToOsFailed("flush.to_os_failed", "a flush failed writing back to the OS");
+const sim::Probe kProbeFlushCleanNode("flush.clean_node", "a flush found nothing written since the last successful one");
+const sim::Probe kProbeFlushAio("flush.callback", "a flush to the disk through a callback driver (aio_flush)");
+const sim::Probe kProbeFlushTrusted("flush.driver_cannot", "a driver with no way to flush: the flush counted as done");
+const sim::Probe kProbeFlushFailed("flush.failed", "a flush failed: the node stays dirty");
+const sim::Probe kProbeFlushNothing("flush.not_inserted_or_read_only", "a flush of an ejected or read-only node did nothing");
 }  // namespace
 
 namespace {
@@ -27,6 +34,7 @@ sim::Task<int> flush_layers(BlockDriverState& bs, unsigned current_gen) {
   BlockDriver& drv = *bs.drv();
   // One driver function writes back every layer.
   if (drv.implements(kCoFlush)) {
+    kProbeFlushWhole.hit();
     static sim::TraceLabel kFlushOp("flush");
     const DriverOpTrace t = trace_driver_issue(bs, kFlushOp, 0, 0);
     const int ret = co_await drv.co_flush(bs);
@@ -41,11 +49,15 @@ sim::Task<int> flush_layers(BlockDriverState& bs, unsigned current_gen) {
     const DriverOpTrace t = trace_driver_issue(bs, kFlushToOsOp, 0, 0);
     const int ret = co_await drv.co_flush_to_os(bs);
     trace_driver_complete(bs, t, ret);
-    if (ret < 0) co_return ret;
+    if (ret < 0) {
+      kProbeFlushToOsFailed.hit();
+      co_return ret;
+    }
   }
   // But do not force it to the disk with cache=unsafe, nor when nothing was
   // written since the last successful flush.
   if ((bs.open_flags & BDRV_O_NO_FLUSH) || bs.flushed_gen == current_gen) kProbeFlushSkippedDisk.hit();
+  if (bs.flushed_gen == current_gen) kProbeFlushCleanNode.hit();
   if (!(bs.open_flags & BDRV_O_NO_FLUSH) && bs.flushed_gen != current_gen) {
     co_await bdrv_debug_event(bs.file, BlkdebugEvent::kFlushToDisk);
     int ret;
@@ -57,6 +69,7 @@ sim::Task<int> flush_layers(BlockDriverState& bs, unsigned current_gen) {
       ret = co_await drv.co_flush_to_disk(bs);
       trace_driver_complete(bs, t, ret);
     } else if (drv.implements(kAioFlush)) {
+      kProbeFlushAio.hit();
       static sim::TraceLabel kAioFlushOp("aio_flush");
       const DriverOpTrace t = trace_driver_issue(bs, kAioFlushOp, 0, 0);
       CoroutineIOCompletion co;
@@ -66,6 +79,7 @@ sim::Task<int> flush_layers(BlockDriverState& bs, unsigned current_gen) {
     } else {
       // Drivers that always run writethrough or unsafe cannot flush; failing
       // would break guests that are fine. Trust the user.
+      kProbeFlushTrusted.hit();
       ret = 0;
     }
     if (ret < 0) co_return ret;
@@ -95,6 +109,7 @@ sim::Task<int> bdrv_co_flush(BlockDriverState& bs) {
   sim::World& world = sim::World::current();
   bdrv_inc_in_flight(bs);
   if (!bdrv_is_inserted(bs) || bs.read_only) {
+    kProbeFlushNothing.hit();
     bdrv_dec_in_flight(bs);
     co_return 0;
   }
@@ -122,6 +137,7 @@ sim::Task<int> bdrv_co_flush(BlockDriverState& bs) {
   const unsigned flushed_before = bs.flushed_gen;
   // Only a successful flush makes its generation stable.
   if (ret == 0) bs.flushed_gen = current_gen;
+  if (ret != 0) kProbeFlushFailed.hit();
   // The fix of no-flush-gen: cache.no-flush kept this flush from the disk.
   if (fixed(Fix::kNoFlushGen) && (bs.open_flags & BDRV_O_NO_FLUSH)) bs.flushed_gen = flushed_before;
   co_await bs.reqs_lock.lock();

@@ -7,13 +7,23 @@
 #include "engine/drain.h"
 #include "engine/io.h"
 #include "sim/invariant.h"
+#include "sim/probe.h"
 
 namespace engine {
+
+namespace {
+// Code probes (sim/probe.h).
+const sim::Probe kProbeParentLeftDrained("graph.parent_left_drained", "a parent moved off a drained node and was told its section ended");
+const sim::Probe kProbeParentJoinedDrained("graph.parent_joined_drained", "a parent moved onto a drained node and was told to quiesce");
+const sim::Probe kProbeReplaceKept("graph.replace_kept_parent", "bdrv_replace_node left one parent on the old node");
+const sim::Probe kProbeBackingReplaced("graph.backing_replaced", "a node's backing file was replaced or removed");
+}  // namespace
 
 void bdrv_set_backing_hd(BlockDriverState& bs, BlockDriverState* backing) {
   SIM_CHECK("set_backing_hd.not_self", backing != &bs, "a node cannot back itself: " + bs.node_name());
   if (backing != nullptr) bdrv_ref(*backing);
   if (bs.backing != nullptr) {
+    kProbeBackingReplaced.hit();
     // bdrv_unref_child: detach, then drop the reference the edge held.
     BlockDriverState& old = *bs.backing->bs;
     bs.detach_child(*bs.backing);
@@ -29,11 +39,17 @@ void bdrv_replace_child(BdrvChild& child, BlockDriverState& to) {
             "a child moves to a node of another AioContext: " + from.node_name() + " -> " + to.node_name());
   // A parent leaving a drained node is told its section ended, and one
   // joining a drained node that one began.
-  if (from.quiesce_counter > 0 && child.role != nullptr && child.role->drained_end) child.role->drained_end(child);
+  if (from.quiesce_counter > 0 && child.role != nullptr && child.role->drained_end) {
+    kProbeParentLeftDrained.hit();
+    child.role->drained_end(child);
+  }
   from.parents.erase(std::remove(from.parents.begin(), from.parents.end(), &child), from.parents.end());
   child.bs = &to;
   to.parents.insert(to.parents.begin(), &child);  // QLIST_INSERT_HEAD
-  if (to.quiesce_counter > 0 && child.role != nullptr && child.role->drained_begin) child.role->drained_begin(child);
+  if (to.quiesce_counter > 0 && child.role != nullptr && child.role->drained_begin) {
+    kProbeParentJoinedDrained.hit();
+    child.role->drained_begin(child);
+  }
 }
 
 void bdrv_replace_node(BlockDriverState& from, BlockDriverState& to, const BdrvChild* keep) {
@@ -44,6 +60,7 @@ void bdrv_replace_node(BlockDriverState& from, BlockDriverState& to, const BdrvC
   // each moved (should_update_child: no parent here is in @to's backing chain).
   std::vector<BdrvChild*> list;
   for (BdrvChild* c : from.parents) {
+    if (c == keep) kProbeReplaceKept.hit();
     if (c != keep) list.insert(list.begin(), c);
   }
   for (BdrvChild* c : list) {

@@ -22,6 +22,9 @@ const sim::Probe kProbeReadPastEnd("read.past_end_zeroes", "a read past the node
 const sim::Probe kProbeCorCopied("read.copy_on_read_copied", "copy-on-read copied unallocated clusters up");
 const sim::Probe kProbeCorAllocated("read.copy_on_read_allocated", "copy-on-read found the range allocated and read it normally");
 const sim::Probe kProbeNoSerialising("read.no_serialising", "a read skipped the wait for serialising requests (BDRV_REQ_NO_SERIALISING)");
+const sim::Probe kProbeCorZeroes("read.copy_on_read_zero_write", "copy-on-read wrote the copied clusters as a zero write");
+const sim::Probe kProbeCorNode("read.copy_on_read_node", "a read became copy-on-read because its node has copy-on-read on");
+const sim::Probe kProbeReadCollapsed("read.padded_collapsed", "a padded read collapsed its vector to fit IOV_MAX");
 }  // namespace
 
 
@@ -68,6 +71,7 @@ sim::Task<int> bdrv_co_do_copy_on_readv(BdrvChild& child, std::int64_t offset, s
   if (ret < 0) co_return ret;
 
   if (bs.drv()->implements(kCoPwriteZeroes) && bounce_qiov.is_zero()) {
+    kProbeCorZeroes.hit();
     ret = co_await bdrv_co_do_pwrite_zeroes(bs, cluster_offset, static_cast<int>(cluster_bytes), 0);
   } else {
     // The data on disk does not change: no flush needed, even in writethrough mode.
@@ -282,7 +286,10 @@ sim::Task<int> bdrv_co_preadv(BdrvChild& child, std::int64_t offset, std::uint64
 
   bdrv_inc_in_flight(bs);
   // No copy-on-read for reads that must not serialise (a write's own RMW reads).
-  if (bs.copy_on_read > 0 && !(flags & BDRV_REQ_NO_SERIALISING)) flags |= BDRV_REQ_COPY_ON_READ;
+  if (bs.copy_on_read > 0 && !(flags & BDRV_REQ_NO_SERIALISING) && !(flags & BDRV_REQ_COPY_ON_READ)) {
+    kProbeCorNode.hit();
+    flags |= BDRV_REQ_COPY_ON_READ;
+  }
 
   const std::int64_t align = bs.bl.request_alignment;
   const std::unique_ptr<ReadPadding> pad = pad_read(bs, offset, bytes, align, qiov);
@@ -291,6 +298,7 @@ sim::Task<int> bdrv_co_preadv(BdrvChild& child, std::int64_t offset, std::uint64
   static sim::TraceLabel kName("bdrv_co_preadv");
   co_await tracked_request_begin(req, bs, offset, bytes, TrackedType::kRead, kName);
   ret = co_await bdrv_aligned_preadv(child, req, offset, bytes, align, pad ? pad->local : qiov, flags);
+  if (pad && pad->collapsed > 0) kProbeReadCollapsed.hit();
   if (pad && pad->collapsed > 0 && ret >= 0) qiov.copy_from(0, pad->collapsed_buf.data(), pad->collapsed);
   co_await tracked_request_end(req, ret);
   bdrv_dec_in_flight(bs);

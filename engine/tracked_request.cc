@@ -16,6 +16,8 @@ namespace {
 // Code probes (sim/probe.h).
 const sim::Probe kProbeSerialisingWaited("serialise.waited", "a request waited for an overlapping serialising one");
 const sim::Probe kProbeSerialisingSkippedWaiter("serialise.skipped_waiter", "a request went past an overlapping one that itself waits (waiting_for)");
+const sim::Probe kProbeSerialisingWidened("serialise.widened", "a serialising request's range widened past its own bytes to the alignment");
+const sim::Probe kProbeSerialisingRetried("serialise.retried", "after one wait a request found another overlapping serialising one");
 }  // namespace
 
 
@@ -109,6 +111,9 @@ void mark_request_serialising(BdrvTrackedRequest& req, std::uint64_t align) {
     ++req.bs->serialising_in_flight;
     req.serialising = true;
   }
+  if (overlap_offset < req.offset || static_cast<std::int64_t>(overlap_bytes) > static_cast<std::int64_t>(req.bytes)) {
+    kProbeSerialisingWidened.hit();
+  }
   req.overlap_offset = std::min(req.overlap_offset, overlap_offset);
   req.overlap_bytes = std::max(req.overlap_bytes, overlap_bytes);
   // Told to the trace with the alignment only: the serialisation oracle widens
@@ -170,6 +175,7 @@ sim::Task<bool> wait_serialising_requests(BdrvTrackedRequest& self) {
         kProbeSerialisingSkippedWaiter.hit();
         continue;
       }
+      if (waited) kProbeSerialisingRetried.hit();
       self.waiting_for = req;
       const sim::WaitInfo info{"serialising", req->co->id(), req->id, sim::World::current().intern(req->describe()), 0};
       co_await req->wait_queue.wait(&bs.reqs_lock, info);

@@ -20,6 +20,15 @@ namespace engine {
 namespace {
 // Code probes (sim/probe.h).
 const sim::Probe kProbeZeroFallback("zero.fallback", "a zero write fell back to writing zeroes after -ENOTSUP");
+const sim::Probe kProbeZeroHead("zero.head_piece", "a zero write sent its unaligned head (to pwrite_zeroes_alignment) alone");
+const sim::Probe kProbeZeroTail("zero.tail_shortened", "a zero write stopped its bulk at the last aligned offset");
+const sim::Probe kProbeZeroSplit("zero.split_by_max", "a zero write split by max_pwrite_zeroes");
+const sim::Probe kProbeZeroFallbackCapped("zero.fallback_capped", "a fallback write of zeroes capped by max_transfer or the bounce buffer");
+const sim::Probe kProbeZeroFuaFlush("zero.fua_flush", "a FUA zero write the driver could not do with FUA ended with a flush");
+const sim::Probe kProbeZeroRmwHead("zero.rmw_head", "an unaligned zero write read its head block to merge it");
+const sim::Probe kProbeZeroRmwTail("zero.rmw_tail", "an unaligned zero write read its tail block to merge it");
+const sim::Probe kProbeZeroUnmapDropped("zero.unmap_dropped", "BDRV_REQ_MAY_UNMAP dropped: the node was not opened with unmap");
+const sim::Probe kProbeZeroFailed("zero.driver_failed", "a zero write failed at the driver (not -ENOTSUP)");
 }  // namespace
 
 
@@ -50,11 +59,14 @@ sim::Task<int> bdrv_co_do_pwrite_zeroes(BlockDriverState& bs, std::int64_t offse
       // A small request up to the first aligned offset, also capped by
       // max_transfer for the sake of a fallback.
       num = std::min(std::min(bytes, max_transfer), alignment - head);
+      kProbeZeroHead.hit();
       head = (head + num) % alignment;
       SIM_CHECK("do_pwrite_zeroes.head_below_max", num < max_write_zeroes, "zero-write head above the maximum");
     } else if (tail != 0 && num > alignment) {
       num -= tail;  // shorten to the last aligned offset
+      kProbeZeroTail.hit();
     }
+    if (num > max_write_zeroes) kProbeZeroSplit.hit();
     num = std::min(num, max_write_zeroes);
 
     ret = -ENOTSUP;
@@ -65,6 +77,7 @@ sim::Task<int> bdrv_co_do_pwrite_zeroes(BlockDriverState& bs, std::int64_t offse
       ret = co_await drv.co_pwrite_zeroes(bs, offset, num, flags & bs.supported_zero_flags);
       trace_driver_complete(bs, t, ret);
       if (ret != -ENOTSUP && (flags & BDRV_REQ_FUA) && !(bs.supported_zero_flags & BDRV_REQ_FUA)) need_flush = true;
+      if (ret < 0 && ret != -ENOTSUP) kProbeZeroFailed.hit();
     } else {
       SIM_CHECK("do_pwrite_zeroes.no_zero_flags_without_support", bs.supported_zero_flags == 0,
                 "supported_zero_flags without co_pwrite_zeroes");
@@ -79,6 +92,7 @@ sim::Task<int> bdrv_co_do_pwrite_zeroes(BlockDriverState& bs, std::int64_t offse
         write_flags &= ~BDRV_REQ_FUA;
         need_flush = true;
       }
+      if (num > max_transfer) kProbeZeroFallbackCapped.hit();
       num = std::min(num, max_transfer);
       if (!bounce) {
         bounce = qemu_try_blockalign(bs, static_cast<std::size_t>(num));
@@ -97,7 +111,10 @@ sim::Task<int> bdrv_co_do_pwrite_zeroes(BlockDriverState& bs, std::int64_t offse
     offset += num;
     bytes -= num;
   }
-  if (ret == 0 && need_flush) ret = co_await bdrv_co_flush(bs);
+  if (ret == 0 && need_flush) {
+    kProbeZeroFuaFlush.hit();
+    ret = co_await bdrv_co_flush(bs);
+  }
   co_return ret;
 }
 
@@ -121,6 +138,7 @@ sim::Task<int> bdrv_co_do_zero_pwritev(BdrvChild& child, std::int64_t offset, st
     mark_request_serialising(req, a);
     co_await wait_serialising_requests(req);
     co_await bdrv_debug_event(bs, BlkdebugEvent::kPwritevRmwHead);
+    kProbeZeroRmwHead.hit();
     ret = co_await bdrv_aligned_preadv(child, req, offset & ~(align - 1), a, align, local, 0);
     if (ret < 0) co_return ret;
     co_await bdrv_debug_event(bs, BlkdebugEvent::kPwritevRmwAfterHead);
@@ -151,6 +169,7 @@ sim::Task<int> bdrv_co_do_zero_pwritev(BdrvChild& child, std::int64_t offset, st
     mark_request_serialising(req, a);
     co_await wait_serialising_requests(req);
     co_await bdrv_debug_event(bs, BlkdebugEvent::kPwritevRmwTail);
+    kProbeZeroRmwTail.hit();
     ret = co_await bdrv_aligned_preadv(child, req, offset, a, align, local, 0);
     if (ret < 0) co_return ret;
     co_await bdrv_debug_event(bs, BlkdebugEvent::kPwritevRmwAfterTail);
@@ -161,7 +180,10 @@ sim::Task<int> bdrv_co_do_zero_pwritev(BdrvChild& child, std::int64_t offset, st
 }
 
 sim::Task<int> bdrv_co_pwrite_zeroes(BdrvChild& child, std::int64_t offset, int bytes, unsigned flags) {
-  if (!(child.bs->open_flags & BDRV_O_UNMAP)) flags &= ~BDRV_REQ_MAY_UNMAP;
+  if (!(child.bs->open_flags & BDRV_O_UNMAP) && (flags & BDRV_REQ_MAY_UNMAP)) {
+    kProbeZeroUnmapDropped.hit();
+    flags &= ~BDRV_REQ_MAY_UNMAP;
+  }
   co_return co_await bdrv_co_pwritev(child, offset, static_cast<std::uint64_t>(bytes), nullptr,
                                      BDRV_REQ_ZERO_WRITE | flags);
 }

@@ -5,6 +5,7 @@
 #include "graph.h"
 
 using testing::Graph;
+using testing::all_equal;
 using namespace engine;
 
 namespace {
