@@ -76,6 +76,28 @@ absl::Status check_power_cut_reads(const Reader& r, const toml::table& t, const 
   return absl::OkStatus();
 }
 
+bool at_or_below(const Scenario& s, const NodeSpec& top, const std::string& name);
+
+// A crash reopens every cow image whose file it hit. Under cache.no-flush the
+// image's own header and table never reach the disk, so the crash may leave it
+// unopenable, as QEMU's cache=unsafe promises: nothing to judge after that.
+absl::Status check_crash_reopens(const Reader& r, const toml::table& t, const Scenario& s, const EventSpec& e) {
+  for (const NodeSpec& cow : s.nodes) {
+    if (cow.driver != NodeSpec::Driver::kCow || cow.file.empty()) continue;
+    const NodeSpec* file = s.find_node(cow.file);
+    for (const NodeSpec& mem : s.nodes) {
+      if (mem.driver != NodeSpec::Driver::kMem || !mem.no_flush) continue;
+      if (!e.node.empty() && e.node != mem.name) continue;
+      if (file == nullptr || !at_or_below(s, *file, mem.name)) continue;
+      return r.error_at(t, sim::cat("[[event]] crash: cow image '", cow.name, "' keeps its header and table in '", mem.name,
+                                    "', which has no_flush = true: a crash there may leave the image unopenable, as "
+                                    "cache=unsafe allows, and there is nothing to judge after it (crash another node, "
+                                    "or drop no_flush)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 // Whether node `name` is `top` or below it (file and backing edges).
 bool at_or_below(const Scenario& s, const NodeSpec& top, const std::string& name) {
   return any_at_or_below(s, top, [&name](const NodeSpec& m) { return m.name == name; });
@@ -386,6 +408,7 @@ absl::Status read_event(const Reader& r, const toml::table& t, const Scenario& s
     }
   }
   if (e.action == A::kPowerCut) RETURN_IF_ERROR(check_power_cut_reads(r, t, s, e));
+  if (e.action == A::kCrash) RETURN_IF_ERROR(check_crash_reopens(r, t, s, e));
   if (e.in_coroutine) RETURN_IF_ERROR(check_coroutine_drained_end(r, t, s, e));
   if (e.action == A::kSetBacking) {
     const toml::source_region at_node = t.get("node") != nullptr ? t.get("node")->source() : t.source();

@@ -105,9 +105,13 @@ void ScenarioRun::observe_driver_ops(const sim::TraceEvent& e) {
   if (derived) {
     // A filter's zero write answering -ENOTSUP carried up from below: its
     // layer (bdrv_co_do_pwrite_zeroes) falls back to a zeroed buffer, so
-    // what failed below is absorbed there.
+    // what failed below is absorbed there. A discard answering -ENOTSUP
+    // (a format's table write below failed so) is absorbed likewise:
+    // bdrv_co_pdiscard takes -ENOTSUP as "cannot discard", not an error.
     static sim::TraceLabel kZeroWrite("pwrite_zeroes");
-    if (state != nullptr && e.d == -ENOTSUP && e.label == kZeroWrite.id(world_.trace())) {
+    static sim::TraceLabel kDiscard("pdiscard");
+    const bool absorbs = e.label == kZeroWrite.id(world_.trace()) || e.label == kDiscard.id(world_.trace());
+    if (state != nullptr && e.d == -ENOTSUP && absorbs) {
       for (std::size_t i = errors_before; i < state->driver_errors.size(); ++i) {
         state->driver_errors[i].fallen_back_above = true;
       }
@@ -533,9 +537,7 @@ void ScenarioRun::check_guest_entry(const Job& job, const Command& cmd) {
 }
 
 void ScenarioRun::check_durability(const std::vector<bool>& crashed) {
-  for (auto& n : nodes_) {
-    if (n->fault != nullptr) n->fault->set_paused(true);
-  }
+  SIM_ASSERT(checks_in_progress_, "the durability check reads as the harness: prepare_for_checks first");
   bool held = true;
   for (auto& entry : checked_) {
     const std::size_t index = entry.first;
@@ -590,9 +592,6 @@ void ScenarioRun::check_durability(const std::vector<bool>& crashed) {
     checked.replicas_diverged = checked.replicas_diverged || images.size() > 1;
     checked.history.rebase(std::move(home_content));
     checked.durable_cutoff = 0;
-  }
-  for (auto& n : nodes_) {
-    if (n->fault != nullptr) n->fault->set_paused(false);
   }
 }
 

@@ -314,7 +314,14 @@ bool ScenarioRun::flush_may_skip_disk(const Node& node) const {
   // Raw and fault nodes flush their file whatever their own flag (the
   // reference's flush_parent): over a mem node only the mem node's counts. A
   // format may keep its own data back: then any flag below counts.
-  if (const Node* mem = identity_mem(node)) return no_flush_[mem->index];
+  // A quorum's replicas hold the same data: a flag on any of them counts
+  // (conservative for a node written beside its quorum: it only checks less).
+  if (const Node* mem = identity_mem(node)) {
+    for (std::size_t k : with_replicas(mem->index)) {
+      if (no_flush_[k]) return true;
+    }
+    return false;
+  }
   for (std::size_t i : node.subtree) {
     if (no_flush_[i]) return true;
   }
@@ -407,10 +414,14 @@ void ScenarioRun::reopen(const EventSpec& e) {
 }
 
 void ScenarioRun::prepare_for_checks(bool in) {
+  checks_in_progress_ = in;
   if (in) copy_on_read_saved_.assign(nodes_.size(), 0);
   // The checks' reads are the harness's, not the guest's: no memory limit.
   world_.set_alloc_limit(in ? 0 : scenario_.memory_limit);
   for (auto& n : nodes_) {
+    // Nor do fault rules answer them: a crash's restart reopens formats and
+    // reads every node, and an injected error there says nothing of the engine.
+    if (n->fault != nullptr) n->fault->set_paused(in);
     if (in) {
       copy_on_read_saved_[n->index] = std::exchange(n->bs->copy_on_read, 0);
     } else {

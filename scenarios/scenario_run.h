@@ -352,6 +352,7 @@ class ScenarioRun {
   int main_loop_actions_ = 0;
   std::vector<sim::Coroutine*> power_loss_waiters_;
   void check_durability(const std::vector<bool>& crashed);
+  bool checks_in_progress_ = false;  // between prepare_for_checks(true) and (false)
   void check_power_cut(const EventSpec& event);
   void check_final_images();
   void check_hygiene(std::uint64_t frames_before);

@@ -253,3 +253,71 @@ mode = "random-subset"
 )");
   testing::require_holds(sync_crash, 40);
 }
+
+TEST_CASE("a crash's restart and an image's creation are the harness's: fault rules do not answer them") {
+  // Every read and write of the image's file fails from the start; the
+  // image is still created, reopened after the crash and judged, and the
+  // guest's writes (which meet the rules) fail as they should.
+  const auto rules_below_a_format = testing::parse(R"([scenario]
+name = "t"
+[[node]]
+name = "file"
+driver = "mem"
+size = "1M"
+[[node]]
+name = "file-faults"
+driver = "fault"
+file = "file"
+[[node.rule]]
+errno = "ENOMEDIUM"
+kind = "any"
+[[node]]
+name = "image"
+driver = "cow"
+file = "file-faults"
+size = "64k"
+cluster_size = 4096
+[[job]]
+name = "j"
+node = "image"
+commands = ["write -P 0x11 0 4k", "read 0 4k", "flush"]
+[[event]]
+at_ns = 500000
+action = "crash"
+node = "file"
+mode = "drop-all"
+)");
+  testing::require_holds(rules_below_a_format, 20);
+}
+
+TEST_CASE("a quorum replica under cache.no-flush keeps nothing a flush covered: the oracle knows") {
+  // disk1 ignores flushes (cache=unsafe): after the write and its flush, a
+  // crash of disk1 alone loses the write there, as QEMU would.
+  const auto unsafe_replica = testing::parse(R"([scenario]
+name = "t"
+[[node]]
+name = "disk0"
+driver = "mem"
+size = "64k"
+[[node]]
+name = "disk1"
+driver = "mem"
+size = "64k"
+no_flush = true
+[[node]]
+name = "quorum"
+driver = "quorum"
+children = ["disk0", "disk1"]
+vote_threshold = 2
+[[job]]
+name = "j"
+node = "quorum"
+commands = ["write -P 0x24 4096 4096", "flush"]
+[[event]]
+at_ns = 900000
+action = "crash"
+node = "disk1"
+mode = "drop-all"
+)");
+  testing::require_holds(unsafe_replica, 20);
+}

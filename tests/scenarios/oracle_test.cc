@@ -105,6 +105,40 @@ TEST_CASE("errors: a swallowed write error and a missing zero-write fallback are
 // which comes back up as the filter's zero-write answer, and the filter's
 // layer falls back to writing a zeroed buffer, which succeeds. The reference
 // (and QEMU since) absorbs the error there; the oracle once called it swallowed.
+TEST_CASE("errors: -ENOTSUP carried up to a format's discard is absorbed there, as the reference's discard does") {
+  // The cow image's discard rewrites table entries in its file, where a rule
+  // answers -ENOTSUP: the image's discard answers -ENOTSUP, which
+  // bdrv_co_pdiscard takes as "cannot discard" (found by blksim hunt, seed 972).
+  const scenarios::Scenario s = only(testing::parse(R"([scenario]
+name = "t"
+[[node]]
+name = "file"
+driver = "mem"
+size = "1M"
+[[node]]
+name = "file-faults"
+driver = "fault"
+file = "file"
+[[node.rule]]
+errno = "ENOTSUP"
+kind = "write"
+after = 4
+[[node]]
+name = "image"
+driver = "cow"
+file = "file-faults"
+size = "64k"
+cluster_size = 4096
+unmap = true
+[[job]]
+name = "a"
+node = "image"
+commands = ["write -P 0x11 0 8k", "discard 0 8k", "read 0 8k"]
+)"),
+                                    {Oracle::kErrors});
+  testing::require_holds(s, 20);
+}
+
 TEST_CASE("errors: -ENOTSUP carried up to a filter's zero write is fallen back from above") {
   const scenarios::Scenario s = only(testing::parse(R"([scenario]
 name = "t"

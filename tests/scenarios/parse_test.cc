@@ -1078,6 +1078,31 @@ action = "crash"
   CHECK(error("no_flush = false\n", "").find("reopen needs no_flush = true or false") != std::string::npos);
   CHECK(error("no_flush = false", "no_flush = false\nbacking = \"disk\"").find("not an option of action 'reopen'") !=
         std::string::npos);
+  // A crash of the disk under a cow image's header, when that disk ignores
+  // flushes, leaves nothing to judge: refused, not judged.
+  const std::string kUnsafeImage = R"([scenario]
+name = "unsafe"
+[[node]]
+name = "file"
+driver = "mem"
+size = "1M"
+no_flush = true
+[[node]]
+name = "image"
+driver = "cow"
+file = "file"
+size = "64k"
+[[job]]
+name = "g"
+node = "image"
+commands = ["write -P 0x11 0 8k"]
+[[event]]
+at_ns = 100000
+action = "crash"
+)";
+  CHECK(testing::error_of(kUnsafeImage).find("crash: cow image 'image' keeps its header and table in 'file', which has "
+                                             "no_flush = true") != std::string::npos);
+  CHECK(scenarios::parse_scenario(replace(kUnsafeImage, "no_flush = true\n", ""), "x.toml").ok());
 }
 
 TEST_CASE("plugged batches: a job's runs of aio commands between bdrv_io_plug and bdrv_io_unplug, every node unplugged at the end") {
