@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "scenarios/cli/common.h"
+#include "scenarios/repro.h"
+#include "scenarios/shrink.h"
 
 namespace cli {
 
@@ -83,9 +85,12 @@ struct HuntCmd {
   double time_budget_s = 0;
   double wall_budget_s = scenarios::kDefaultWallBudgetS;
   bool no_swarm = false;
+  bool no_feedback = false;  // no corpus: every scenario fresh from its seed
+  bool coverage = false;     // print every probe with its hits, and what no scenario reached
+  std::size_t shrink_runs = 500;  // the shrink budget of each new signature (0: no shrinking)
   std::vector<std::string> mutants;
   std::vector<std::string> fixes;
-  std::string out_dir;      // the first scenario of each signature, as a file
+  std::string out_dir;      // each new signature: its scenario, shrunk scenario, repro and report
   std::string probes_out;   // every probe with its hits
   std::string show;         // print this seed's scenario and stop
   bool progress = true;
@@ -129,6 +134,15 @@ struct ReportCmd {
 };
 int cmd_report(const ReportCmd& a);
 // Writes the HTML report of one run to `path`; returns the run's result.
+// A shrunk failure written as PREFIX.toml and PREFIX.repro.json, the repro
+// read back and replayed (InternalError if it does not replay identically).
+struct ShrunkFiles {
+  std::string scenario, repro, text, replay_command;
+  scenarios::ReplayComparison check;
+};
+ShrunkFiles write_shrunk(const scenarios::ShrinkResult& result, const std::string& source_path,
+                         const scenarios::ShrinkOptions& so, const std::string& prefix, double wall_budget_s);
+
 scenarios::RunResult write_report(const scenarios::Scenario& s, const std::string& scenario_text,
                                   scenarios::RunOptions o, const std::string& repro_command,
                                   const std::string& shrunk_text, const std::string& path);

@@ -1,4 +1,5 @@
-// blksim hunt: generated scenarios, every oracle on, failures by signature.
+// blksim hunt: generated scenarios, every oracle on, failures by signature;
+// each new signature shrunk, written with a repro and an HTML report.
 #include <unistd.h>
 
 #include <cstdio>
@@ -7,6 +8,7 @@
 
 #include "scenarios/cli/commands.h"
 #include "scenarios/hunt/hunt.h"
+#include "sim/probe.h"
 #include "sim/str.h"
 
 namespace cli {
@@ -29,6 +31,74 @@ void write_probes(const std::string& path, const std::map<std::string, std::uint
   write_file_atomically(path, text);
 }
 
+// `blksim hunt --coverage`: every probe, reached or not, with what it means.
+void print_coverage(const scenarios::hunt::HuntResult& r) {
+  std::map<std::string, std::string_view> what;
+  for (const sim::Probe* p : sim::Probe::all()) what[std::string(p->name())] = p->what();
+  std::cout << "probes reached:\n";
+  for (const auto& [name, hits] : r.probes) {
+    if (hits == 0) continue;
+    std::cout << "  " << name << " " << hits << " (first " << r.first_reached.at(name) << ")\n";
+  }
+  std::cout << "probes no scenario reached:\n";
+  for (const auto& [name, hits] : r.probes) {
+    if (hits == 0) std::cout << "  " << name << ": " << what[name] << "\n";
+  }
+}
+
+// What --out holds for one new signature, for the summary table.
+struct Written {
+  std::string scenario;  // the first generated scenario that showed it
+  std::string shrunk;    // its shrunk scenario, or "" (not shrunk: why in `size`)
+  std::string size;      // the shrunk size, or why there is none
+  std::string repro_line;
+};
+
+// Shrinks a new signature's first scenario, keeping the signature, and writes
+// it with its repro and an HTML report of the shrunk run.
+Written write_finding(const scenarios::hunt::Finding& f, const std::string& dir, const HuntCmd& a,
+                      const std::vector<engine::Mutant>& mutants, const std::vector<engine::Fix>& fixes) {
+  Written w;
+  w.scenario = sim::cat(dir, "/", f.first.name, ".toml");
+  write_file_or_throw(w.scenario, f.first.text);
+  w.repro_line = repro_line(absolute_path(w.scenario), f.run_seed, f.strategy, mutants, fixes);
+  // A worker's crash or hang cannot be re-run in this process.
+  if (f.signature.starts_with("crash [") || f.signature == "hang") {
+    w.size = "not shrunk (a crash of the worker: shrink it with blksim shrink in a process of its own)";
+    return w;
+  }
+  if (a.shrink_runs == 0) {
+    w.size = "not shrunk (--shrink-runs 0)";
+    return w;
+  }
+  scenarios::ShrinkOptions so;
+  so.seed = f.run_seed;
+  so.mutants = mutants;
+  so.fixes = fixes;
+  so.wall_budget_s = a.wall_budget_s;
+  so.max_runs = a.shrink_runs;
+  auto shrunk = scenarios::shrink_failure(f.first.text, w.scenario, so);
+  if (!shrunk.ok()) {
+    // The first run failed in a worker but not here: flaky across processes,
+    // which is itself worth a look; the original is written.
+    w.size = sim::cat("not shrunk: ", shrunk.status().message());
+    return w;
+  }
+  if (shrunk->property != f.signature) {
+    w.size = sim::cat("not shrunk: the run here fails as ", shrunk->property);
+    return w;
+  }
+  const std::string prefix = sim::cat(dir, "/", f.first.name, ".shrunk");
+  const ShrunkFiles files = write_shrunk(*shrunk, w.scenario, so, prefix, a.wall_budget_s);
+  w.shrunk = files.scenario;
+  w.size = shrunk->after.to_string();
+  w.repro_line = files.replay_command;
+  scenarios::Scenario s = shrunk->scenario;
+  s.path = files.scenario;
+  write_report(s, files.text, shrunk->options, files.replay_command, files.text, prefix + ".html");
+  return w;
+}
+
 }  // namespace
 
 int cmd_hunt(const HuntCmd& a) {
@@ -44,6 +114,7 @@ int cmd_hunt(const HuntCmd& a) {
   o.time_budget_s = a.time_budget_s;
   o.wall_budget_s = a.wall_budget_s;
   o.swarm = !a.no_swarm;
+  o.feedback = !a.no_feedback;
   o.mutants = mutants_or_throw(a.mutants);
   o.fixes = fixes_or_throw(a.fixes);
   if (!a.out_dir.empty()) {
@@ -54,8 +125,10 @@ int cmd_hunt(const HuntCmd& a) {
   o.interrupt = catch_interrupts();
   const bool tty = a.progress && isatty(STDERR_FILENO) != 0;
   if (tty) {
-    o.progress = [&](std::uint64_t done, std::uint64_t runs, std::size_t signatures) {
-      std::cerr << "\rhunt: " << done << " scenarios, " << runs << " runs, " << signatures << " signatures" << std::flush;
+    o.progress = [&](const scenarios::hunt::HuntProgress& p) {
+      std::cerr << "\rhunt: " << p.scenarios << " scenarios (" << one_decimal(p.wall_s > 0 ? p.scenarios / p.wall_s : 0)
+                << "/s), " << p.runs << " runs, corpus " << p.corpus << ", probes " << p.probes_reached << "/"
+                << p.probes << ", " << p.signatures << " signatures   " << std::flush;
     };
   }
   auto r = scenarios::hunt::run_hunt(o);
@@ -65,30 +138,44 @@ int cmd_hunt(const HuntCmd& a) {
   std::uint64_t reached = 0;
   for (const auto& [name, hits] : r->probes) reached += hits > 0 ? 1 : 0;
   std::cout << "hunt: " << r->scenarios << " scenarios (seeds " << seed_span(a.seed, std::max<std::uint64_t>(r->scenarios, 1))
-            << (a.no_swarm ? ", every feature" : ", swarm") << "), " << r->runs << " runs, " << r->failed_runs
-            << " failed, in " << one_decimal(r->wall_s) << " s; " << reached << " of " << r->probes.size()
-            << " probes reached\n";
+            << (a.no_swarm ? ", every feature" : ", swarm") << (a.no_feedback ? "" : sim::cat(", ", r->mutated, " mutated"))
+            << "), " << r->runs << " runs, " << r->failed_runs << " failed, in " << one_decimal(r->wall_s) << " s; "
+            << reached << " of " << r->probes.size() << " probes reached"
+            << (a.no_feedback ? "" : sim::cat("; corpus ", r->corpus, ", ", r->coverage_features, " coverage features"))
+            << "\n";
   std::uint64_t fresh = 0;
+  std::vector<std::pair<const scenarios::hunt::Finding*, Written>> table;
   for (const scenarios::hunt::Finding& f : r->findings) {
-    const std::string file = a.out_dir.empty() ? "" : sim::cat(a.out_dir, "/", f.first.name, ".toml");
-    if (f.is_new()) {
-      ++fresh;
-      if (!file.empty()) write_file_or_throw(file, f.first.text);
-    }
     std::cout << (f.is_new() ? "NEW   " : sim::cat("known defect ", f.known_defect, ": ")) << f.signature << ": " << f.count
               << " run" << (f.count == 1 ? "" : "s") << ", first " << f.first.name << " seed " << f.run_seed << "\n";
     if (!f.is_new()) continue;
+    ++fresh;
     std::cout << "      " << f.message << "\n      swarm: " << f.first.swarm.describe() << "\n";
-    if (!file.empty()) {
-      std::cout << "      repro: " << repro_line(absolute_path(file), f.run_seed, f.strategy, o.mutants, o.fixes) << "\n";
-    } else {
+    if (!a.out_dir.empty()) {
+      Written w = write_finding(f, a.out_dir, a, o.mutants, o.fixes);
+      std::cout << "      scenario: " << w.scenario << "\n";
+      if (!w.shrunk.empty()) std::cout << "      shrunk: " << w.shrunk << " (" << w.size << ")\n";
+      std::cout << "      repro: " << w.repro_line << "\n";
+      table.emplace_back(&f, std::move(w));
+    } else if (f.first.text.starts_with("# generated by blksim hunt, seed")) {
       std::cout << "      scenario: blksim hunt --show " << f.first.seed << (a.no_swarm ? " --no-swarm" : "")
-                << (a.seeds_per != 3 ? sim::cat(" --seeds-per ", a.seeds_per) : "") << " (or --out DIR to write it)\n";
+                << (a.seeds_per != 3 ? sim::cat(" --seeds-per ", a.seeds_per) : "")
+                << " (--out DIR writes it, shrunk, with a repro and a report)\n";
+    } else {
+      std::cout << "      scenario: a mutation of the corpus (--out DIR writes it, shrunk, with a repro and a report)\n";
+    }
+  }
+  if (!table.empty()) {
+    std::cout << "new signatures (" << a.out_dir << "):\n";
+    for (const auto& [f, w] : table) {
+      std::cout << "  " << f->signature << " | first " << f->first.name << " | " << f->count << " run"
+                << (f->count == 1 ? "" : "s") << " | shrunk " << w.size << "\n";
     }
   }
   for (const auto& [seed, message] : r->rejected) {
     std::cout << "GENERATOR BUG: the scenario of seed " << seed << " does not parse: " << message << "\n";
   }
+  if (a.coverage) print_coverage(*r);
   if (!a.probes_out.empty()) write_probes(a.probes_out, r->probes);
   std::cout << "summary: " << fresh << " new signature" << (fresh == 1 ? "" : "s") << ", "
             << r->findings.size() - fresh << " known defect signature" << (r->findings.size() - fresh == 1 ? "" : "s")

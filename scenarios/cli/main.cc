@@ -240,8 +240,12 @@ int main(int argc, char** argv) {
       ->check(range(0, 1e9));
   add_wall_budget(hunt, hunt_args.wall_budget_s, "a run");
   hunt->add_flag("--no-swarm", hunt_args.no_swarm, "every feature in every scenario (no swarm subsets)");
+  hunt->add_flag("--no-feedback", hunt_args.no_feedback, "no corpus: every scenario fresh from its seed, none mutated");
+  hunt->add_flag("--coverage", hunt_args.coverage, "print every code probe with its hits, and the probes no scenario reached");
+  option(hunt, "--shrink-runs", hunt_args.shrink_runs, "N", "runs each new signature's shrink may take, with --out (0: no shrinking)", "500")
+      ->check(range(0, 100000));
   add_engine_switches(hunt, hunt_args.mutants, hunt_args.fixes);
-  option(hunt, "--out", hunt_args.out_dir, "DIR", "write the first scenario of each new signature here");
+  option(hunt, "--out", hunt_args.out_dir, "DIR", "for each new signature: its first scenario, shrunk with a repro, and an HTML report");
   option(hunt, "--probes-out", hunt_args.probes_out, "FILE", "write every code probe with the hunt's hits, one 'NAME HITS' line each");
   option(hunt, "--show", hunt_args.show, "SEED", "print the scenario this seed generates and stop");
   bool hunt_no_progress = false;

@@ -49,6 +49,37 @@ int cmd_replay(const ReplayCmd& a) {
   return r.verdict.ok() ? kExitPass : kExitFail;
 }
 
+ShrunkFiles write_shrunk(const scenarios::ShrinkResult& result, const std::string& source_path,
+                         const scenarios::ShrinkOptions& so, const std::string& prefix, double wall_budget_s) {
+  ShrunkFiles files;
+  files.scenario = prefix + ".toml";
+  files.repro = prefix + ".repro.json";
+  const std::string header = sim::cat("# Shrunk by blksim shrink from ", source_path, ", seed ", so.seed,
+                                      ": still fails with ", result.property, ".\n",
+                                      result.budget_exhausted
+                                          ? sim::cat("# The search stopped at its budget of ", so.max_runs,
+                                                     " runs: the smallest failing scenario found so far.\n")
+                                          : std::string());
+  files.text = header + result.text;
+  write_file_atomically(files.scenario, files.text);
+  scenarios::Scenario shrunk = result.scenario;
+  shrunk.path = files.scenario;
+  const scenarios::Repro repro = scenarios::make_repro(shrunk, files.text, result.options, result.result);
+  write_file_atomically(files.repro, scenarios::repro_to_json(repro));
+  // Re-checked as a user will use it: the repro file, read back, replays identically.
+  RunArgs replay_args;
+  replay_args.file = files.repro;
+  replay_args.wall_budget_s = wall_budget_s;
+  const RunInput written = resolve_run(replay_args);
+  const scenarios::RunResult again = scenarios::run_scenario(written.scenario, written.options);
+  files.check = scenarios::compare_replay(*written.repro, again);
+  if (!files.check.identical) {
+    throw InternalError{sim::cat(files.repro, ": the shrunk repro does not replay identically: ", files.check.summary)};
+  }
+  files.replay_command = sim::cat("blksim replay ", shell_quote(absolute_path(files.repro)));
+  return files;
+}
+
 int cmd_shrink(const ShrinkCmd& a) {
   const RunInput in = resolve_run(a.run);
   scenarios::ShrinkOptions so;
@@ -70,29 +101,10 @@ int cmd_shrink(const ShrinkCmd& a) {
   const std::string prefix =
       a.output.empty() ? sim::cat(std::filesystem::path(in.scenario.path).stem().string(), ".seed", so.seed, ".shrunk")
                        : a.output;
-  const std::string toml_path = prefix + ".toml";
-  const std::string repro_path = prefix + ".repro.json";
-  const std::string header = sim::cat("# Shrunk by blksim shrink from ", in.scenario.path, ", seed ", so.seed,
-                                      ": still fails with ", result->property, ".\n",
-                                      result->budget_exhausted
-                                          ? sim::cat("# The search stopped at its budget of ", so.max_runs,
-                                                     " runs: the smallest failing scenario found so far.\n")
-                                          : std::string());
-  write_file_atomically(toml_path, header + result->text);
-  scenarios::Scenario shrunk = result->scenario;
-  shrunk.path = toml_path;
-  const scenarios::Repro repro = scenarios::make_repro(shrunk, header + result->text, result->options, result->result);
-  write_file_atomically(repro_path, scenarios::repro_to_json(repro));
-  // Re-checked as a user will use it: the repro file, read back, replays identically.
-  RunArgs replay_args;
-  replay_args.file = repro_path;
-  replay_args.wall_budget_s = a.run.wall_budget_s;
-  const RunInput written = resolve_run(replay_args);
-  const scenarios::RunResult again = scenarios::run_scenario(written.scenario, written.options);
-  const scenarios::ReplayComparison check = scenarios::compare_replay(*written.repro, again);
-  if (!check.identical) {
-    throw InternalError{sim::cat(repro_path, ": the shrunk repro does not replay identically: ", check.summary)};
-  }
+  const ShrunkFiles files = write_shrunk(*result, in.scenario.path, so, prefix, a.run.wall_budget_s);
+  const std::string& toml_path = files.scenario;
+  const std::string& repro_path = files.repro;
+  const scenarios::ReplayComparison& check = files.check;
   if (a.json) {
     nlohmann::ordered_json j;
     j["signature"] = result->property;

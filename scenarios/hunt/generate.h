@@ -14,6 +14,9 @@
 #include <bitset>
 #include <cstdint>
 #include <string>
+#include <vector>
+
+#include "scenarios/hunt/choices.h"
 
 namespace scenarios::hunt {
 
@@ -56,15 +59,22 @@ struct Generated {
   Swarm swarm;
   std::string name;  // "hunt-SEED"
   std::string text;  // the scenario, TOML
+  std::vector<std::uint64_t> tape;  // every draw, in order: generate_from_tape(tape) gives the same text
+  std::vector<Span> spans;          // the list items among them
 };
 
 // Generation options; both default to what the hunter uses.
 struct GenerateOptions {
   bool swarm = true;  // false: every feature on (the control of the swarm measurement)
   std::uint32_t run_seeds = 3;  // the scenario's `seeds`
+  std::string mutated_from;     // for the text's first line: "mutated from hunt-12 (drop a list item)", or ""
 };
 
 // The same seed gives the same text on every build.
 Generated generate(std::uint64_t seed, const GenerateOptions& options = {});
+
+// The scenario a tape gives (a mutated one, Choices); past the tape's end the
+// draws come from `seed`. Named hunt-SEED.
+Generated generate_from_tape(std::vector<std::uint64_t> tape, std::uint64_t seed, const GenerateOptions& options = {});
 
 }  // namespace scenarios::hunt

@@ -28,11 +28,24 @@ struct HuntOptions {
   double time_budget_s = 0;         // wall clock of the whole hunt; 0: none
   double wall_budget_s = kDefaultWallBudgetS;  // per run
   bool swarm = true;
+  // Coverage feedback: keep the scenarios that reached new probes, probe hit
+  // buckets or probe pairs, and make every other scenario a mutation of one.
+  bool feedback = true;
   std::vector<engine::Mutant> mutants;
   std::vector<engine::Fix> fixes;
-  // After each scenario: scenarios done, runs, signatures so far.
-  std::function<void(std::uint64_t, std::uint64_t, std::size_t)> progress;
+  // After each scenario.
+  std::function<void(const struct HuntProgress&)> progress;
   const volatile std::sig_atomic_t* interrupt = nullptr;
+};
+
+struct HuntProgress {
+  std::uint64_t scenarios = 0;
+  std::uint64_t runs = 0;
+  std::size_t signatures = 0;
+  std::size_t corpus = 0;
+  std::size_t probes_reached = 0;
+  std::size_t probes = 0;
+  double wall_s = 0;
 };
 
 // One failure signature and where it was first seen.
@@ -56,6 +69,10 @@ struct HuntResult {
   // Generated text the parser refused: a bug of the generator, never a verdict.
   std::vector<std::pair<std::uint64_t, std::string>> rejected;
   std::map<std::string, std::uint64_t> probes;  // every probe with the hunt's hits
+  std::map<std::string, std::string> first_reached;  // probe -> the first scenario that reached it
+  std::uint64_t mutated = 0;        // scenarios made by mutating a corpus entry
+  std::size_t corpus = 0;           // scenarios kept for reaching something new
+  std::size_t coverage_features = 0;
   int interrupted_by = 0;
   double wall_s = 0;
 };

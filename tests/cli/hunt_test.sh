@@ -1,22 +1,41 @@
 #!/usr/bin/env bash
+#   hunt_test.sh BLKSIM PROBES_DIR (the fixed-seed hunt's probes go to PROBES_DIR/hunt.txt)
 # blksim hunt: a fixed-seed hunt of the engine holds (no new signature, no
 # generated scenario the parser refuses); with an engine mutant it finds a new
 # signature and writes a scenario that reproduces it; a seed always shows the
 # same scenario; bad options exit 2.
 set -u
 blksim=$1
+probes_dir=${2:-}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
-out=$("$blksim" hunt --scenarios 300 -j 2 --no-progress 2>&1)
+probes_args=()
+if [ -n "$probes_dir" ]; then
+  mkdir -p "$probes_dir" && rm -f "$probes_dir/hunt.txt"
+  probes_args=(--probes-out "$probes_dir/hunt.txt")
+fi
+out=$("$blksim" hunt --scenarios 300 -j 2 --no-progress "${probes_args[@]}" 2>&1)
 rc=$?
 [ "$rc" -eq 0 ] || fail "hunt of scenarios 0..299 exited $rc, expected 0 (a new signature, or a generator bug): $out"
-grep -q '^hunt: 300 scenarios (seeds 0..299, swarm), 900 runs' <<<"$out" || fail "hunt summary: $out"
+grep -qE '^hunt: 300 scenarios \(seeds 0..299, swarm, [1-9][0-9]* mutated\), 900 runs, .* corpus [1-9][0-9]*, [1-9][0-9]* coverage features$' <<<"$out" ||
+  fail "hunt summary (feedback: some scenarios mutated, a corpus): $out"
 grep -qE '^summary: 0 new signatures, [0-9]+ known defect signatures?, 0 generated scenarios refused by the parser' <<<"$out" ||
   fail "hunt: $out"
 grep -q '^known defect cor-max-transfer: ' <<<"$out" || fail "hunt: the known defect cor-max-transfer should be found and labelled: $out"
+
+# The same hunt whatever the number of workers (the corpus grows in scenario
+# order), and without feedback no scenario is mutated.
+strip() { sed -E 's/ in [0-9.]+ s;/;/'; }
+one=$("$blksim" hunt --scenarios 60 -j 1 --no-progress 2>&1 | strip)
+two=$("$blksim" hunt --scenarios 60 -j 2 --no-progress 2>&1 | strip)
+[ "$one" = "$two" ] || fail "hunt -j 1 and -j 2 differ: $one /// $two"
+out=$("$blksim" hunt --scenarios 30 --no-feedback --coverage --no-progress 2>&1)
+grep -qE '^hunt: 30 scenarios \(seeds 0..29, swarm\), 90 runs' <<<"$out" || fail "hunt --no-feedback: $out"
+grep -q '^probes no scenario reached:$' <<<"$out" || fail "hunt --coverage lists no unreached probes: $out"
+grep -qE '^  write.rmw_head [0-9]+ \(first hunt-[0-9]+\)$' <<<"$out" || fail "hunt --coverage: write.rmw_head not reached: $out"
 
 # A mutant the library catches is caught without the library.
 out=$("$blksim" hunt --scenarios 40 --mutant drain-no-wait --out "$tmp/found" --no-progress 2>&1)
@@ -27,6 +46,11 @@ grep -q '^NEW   oracle:drain \[in flight after drained_begin\]' <<<"$out" || fai
 repro=$(awk '/^NEW   oracle:drain \[in flight after drained_begin\]/ {found = 1} found && /^      repro: / {sub(/^      repro: /, ""); print; exit}' <<<"$out")
 [ -n "$repro" ] || fail "hunt --out: no repro line: $out"
 ls "$tmp"/found/hunt-*.toml >/dev/null 2>&1 || fail "hunt --out wrote no scenario file"
+# Each new signature shrunk (same signature), with its repro and report, and in the table.
+ls "$tmp"/found/hunt-*.shrunk.toml "$tmp"/found/hunt-*.shrunk.repro.json "$tmp"/found/hunt-*.shrunk.html >/dev/null 2>&1 ||
+  fail "hunt --out: no shrunk scenario, repro or report: $(ls "$tmp/found")"
+grep -qE '^  oracle:drain \[in flight after drained_begin\] \| first hunt-[0-9]+ \| [0-9]+ runs? \| shrunk 1 jobs, 1 commands' <<<"$out" ||
+  fail "hunt --out: the summary table has no shrunk row for the drain signature: $out"
 set -- $repro
 shift  # the program name as printed
 run=$("$blksim" "$@" 2>&1)
