@@ -86,6 +86,9 @@ struct HuntCmd {
   double wall_budget_s = scenarios::kDefaultWallBudgetS;
   bool no_swarm = false;
   bool no_feedback = false;  // no corpus: every scenario fresh from its seed
+  bool stop_on_new = false;  // stop after the scenario that shows the first new signature
+  std::string shard;         // "K/N": every N-th seed from the K-th
+  std::string json_out;      // the result as JSON, for blksim merge
   bool coverage = false;     // print every probe with its hits, and what no scenario reached
   std::size_t shrink_runs = 500;  // the shrink budget of each new signature (0: no shrinking)
   std::vector<std::string> mutants;
@@ -165,8 +168,10 @@ struct MergeCmd {
   std::vector<std::string> inputs;  // JSON Lines files of explore or suite --json
   std::string junit;
   bool json = false;
+  std::string out_dir;  // hunt results: each new signature written, shrunk, as blksim hunt --out
 };
 int cmd_merge(const MergeCmd& a);
+int cmd_merge_hunts(const MergeCmd& a);  // the inputs are blksim hunt --json results
 
 struct ConformCmd {
   std::uint64_t cases = 1000;

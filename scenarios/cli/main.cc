@@ -241,6 +241,9 @@ int main(int argc, char** argv) {
   add_wall_budget(hunt, hunt_args.wall_budget_s, "a run");
   hunt->add_flag("--no-swarm", hunt_args.no_swarm, "every feature in every scenario (no swarm subsets)");
   hunt->add_flag("--no-feedback", hunt_args.no_feedback, "no corpus: every scenario fresh from its seed, none mutated");
+  hunt->add_flag("--stop-on-new", hunt_args.stop_on_new, "stop after the scenario that shows the first new signature");
+  option(hunt, "--shard", hunt_args.shard, "K/N", "shard K of N (1-based): every N-th seed from the K-th, a corpus of its own");
+  option(hunt, "--json", hunt_args.json_out, "FILE", "write the result as JSON, for blksim merge");
   hunt->add_flag("--coverage", hunt_args.coverage, "print every code probe with its hits, and the probes no scenario reached");
   option(hunt, "--shrink-runs", hunt_args.shrink_runs, "N", "runs each new signature's shrink may take, with --out (0: no shrinking)", "500")
       ->check(range(0, 100000));
@@ -307,7 +310,8 @@ int main(int argc, char** argv) {
 
   cli::MergeCmd merge_args;
   CLI::App* merge = app.add_subcommand("merge", "combine the JSON Lines results of shards into one summary and JUnit file");
-  option(merge, "inputs", merge_args.inputs, "FILE...", "JSON Lines files of explore or suite --json")->required();
+  option(merge, "inputs", merge_args.inputs, "FILE...", "JSON Lines files of explore or suite --json, or blksim hunt --json results")->required();
+  option(merge, "--out", merge_args.out_dir, "DIR", "hunt results: write each new signature, shrunk, as blksim hunt --out does");
   option(merge, "--junit", merge_args.junit, "FILE", "write a JUnit XML report of the merged runs");
   merge->add_flag("--json", merge_args.json, "the merged runs as JSON Lines on stdout (the summary goes to stderr)");
 

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "scenarios/cli/commands.h"
+#include "scenarios/hunt/hunt_json.h"
 #include "sim/str.h"
 
 namespace cli {
@@ -28,6 +29,11 @@ std::string text_field(const nlohmann::ordered_json& j, const char* key) {
 }  // namespace
 
 int cmd_merge(const MergeCmd& a) {
+  // The shards of a hunt: another kind of result.
+  if (!a.inputs.empty() && scenarios::hunt::is_hunt_json(read_file_or_throw(a.inputs.front(), "results file"))) {
+    return cmd_merge_hunts(a);
+  }
+  if (!a.out_dir.empty()) throw BadInput{"merge: --out is for hunt results"};
   // By (scenario, seed): the order of the output, whatever the order of shards.
   std::map<std::pair<std::string, std::uint64_t>, Run> runs;
   std::map<std::pair<std::string, unsigned>, std::set<unsigned>> shards;  // (scenario, N) -> the K seen

@@ -1,8 +1,12 @@
 #include "scenarios/hunt/hunt.h"
 
+#include <algorithm>
 #include <chrono>
+#include <climits>
+#include <cstdlib>
 
 #include "scenarios/explore.h"
+#include "scenarios/hunt/consequence.h"
 #include "scenarios/hunt/coverage.h"
 #include "scenarios/scenario.h"
 #include "sim/probe.h"
@@ -41,9 +45,16 @@ Generated next_scenario(std::uint64_t seed, const std::vector<Generated>& corpus
 
 }  // namespace
 
+std::uint64_t hunt_seed(const HuntOptions& options, std::uint64_t i) {
+  return options.first_seed + i * options.shard_n + (options.shard_k - 1);
+}
+
 absl::StatusOr<HuntResult> run_hunt(const HuntOptions& options) {
   if (options.run_seeds == 0 || options.run_seeds > kMaxRunSeeds) {
     return absl::InvalidArgumentError(sim::cat("seeds per scenario: expected 1 to ", kMaxRunSeeds));
+  }
+  if (options.shard_n == 0 || options.shard_k == 0 || options.shard_k > options.shard_n) {
+    return absl::InvalidArgumentError("shard: expected K/N with 1 <= K <= N");
   }
   const auto start = Clock::now();
   const auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
@@ -59,7 +70,7 @@ absl::StatusOr<HuntResult> run_hunt(const HuntOptions& options) {
   std::size_t corpus_next = 0;  // the entry a full corpus replaces next
   // The hunt's own choices (which entry, which mutation): from its first seed,
   // so the same hunt makes the same scenarios whatever -j is.
-  sim::Rng rng(sim::hash_string(sim::cat("hunt feedback ", options.first_seed)));
+  sim::Rng rng(sim::hash_string(sim::cat("hunt feedback ", options.first_seed, " ", options.shard_k, "/", options.shard_n)));
   for (std::uint64_t i = 0; i < options.scenarios; ++i) {
     if (options.interrupt != nullptr && *options.interrupt != 0) {
       result.interrupted_by = *options.interrupt;
@@ -67,8 +78,9 @@ absl::StatusOr<HuntResult> run_hunt(const HuntOptions& options) {
     }
     if (options.time_budget_s > 0 && elapsed() > options.time_budget_s) break;
     bool mutated = false;
-    Generated g = options.feedback ? next_scenario(options.first_seed + i, corpus, rng, generate_options, &mutated)
-                                   : generate(options.first_seed + i, generate_options);
+    const std::uint64_t seed = hunt_seed(options, i);
+    Generated g = options.feedback ? next_scenario(seed, corpus, rng, generate_options, &mutated)
+                                   : generate(seed, generate_options);
     result.mutated += mutated ? 1 : 0;
     absl::StatusOr<Scenario> scenario = parse_scenario(g.text, sim::cat("<hunt>/", g.name, ".toml"));
     ++result.scenarios;
@@ -77,7 +89,7 @@ absl::StatusOr<HuntResult> run_hunt(const HuntOptions& options) {
       continue;
     }
     SweepOptions sweep_options;
-    for (std::uint64_t seed = 0; seed < options.run_seeds; ++seed) sweep_options.seeds.push_back(seed);
+    for (std::uint64_t run = 0; run < options.run_seeds; ++run) sweep_options.seeds.push_back(run);
     sweep_options.workers = options.workers;
     sweep_options.mutants = options.mutants;
     sweep_options.fixes = options.fixes;
@@ -87,6 +99,7 @@ absl::StatusOr<HuntResult> run_hunt(const HuntOptions& options) {
     if (!swept.ok()) return swept.status();
     if (swept->interrupted_by != 0) result.interrupted_by = swept->interrupted_by;
     std::size_t fresh = 0;
+    bool new_signature = false;
     for (const SeedOutcome& o : swept->outcomes) {
       ++result.runs;
       fresh += coverage.add_run(o.probes);
@@ -106,6 +119,19 @@ absl::StatusOr<HuntResult> run_hunt(const HuntOptions& options) {
         f.first = g;
         f.run_seed = o.seed;
         f.strategy = o.strategy;
+        // A signature the registry does not know may still be a known
+        // defect's consequence: its fix alone makes it go away.
+        if (f.is_new() && !f.signature.starts_with("crash [") && f.signature != "hang") {
+          ConsequenceQuery q{&*scenario, f.signature, options.mutants, options.fixes, options.workers,
+                             options.wall_budget_s};
+          absl::StatusOr<std::optional<Consequence>> c = consequence_of_known_defect(q);
+          if (!c.ok()) return c.status();
+          if (c->has_value()) {
+            f.consequence_of = (*c)->defect;
+            f.consequence_failing = (*c)->failing;
+          }
+        }
+        new_signature = new_signature || f.is_new();
         result.findings.push_back(std::move(f));
       }
       ++result.findings[it->second].count;
@@ -125,9 +151,57 @@ absl::StatusOr<HuntResult> run_hunt(const HuntOptions& options) {
                                     coverage.probes_reached(), coverage.probe_count(), elapsed()});
     }
     if (result.interrupted_by != 0) break;
+    if (options.stop_on_new && new_signature) {
+      result.stopped_at_new = true;
+      break;
+    }
   }
   result.wall_s = elapsed();
   return result;
+}
+
+HuntResult merge_hunts(const std::vector<HuntResult>& parts) {
+  HuntResult out;
+  std::map<std::string, std::size_t> by_signature;
+  std::map<std::string, std::uint64_t> first_seed_of;  // probe -> the seed of first_reached
+  const auto seed_of = [](const std::string& name) -> std::uint64_t {
+    // "hunt-N": the scenario's seed.
+    return name.starts_with("hunt-") ? std::strtoull(name.c_str() + 5, nullptr, 10) : UINT64_MAX;
+  };
+  for (const HuntResult& p : parts) {
+    out.scenarios += p.scenarios;
+    out.runs += p.runs;
+    out.failed_runs += p.failed_runs;
+    out.mutated += p.mutated;
+    out.corpus += p.corpus;
+    out.wall_s = std::max(out.wall_s, p.wall_s);
+    if (out.interrupted_by == 0) out.interrupted_by = p.interrupted_by;
+    out.rejected.insert(out.rejected.end(), p.rejected.begin(), p.rejected.end());
+    for (const auto& [probe, hits] : p.probes) out.probes[probe] += hits;
+    for (const auto& [probe, name] : p.first_reached) {
+      auto [it, added] = first_seed_of.try_emplace(probe, seed_of(name));
+      if (added || seed_of(name) < it->second) {
+        it->second = seed_of(name);
+        out.first_reached[probe] = name;
+      }
+    }
+    for (const Finding& f : p.findings) {
+      auto [it, added] = by_signature.try_emplace(f.signature, out.findings.size());
+      if (added) {
+        out.findings.push_back(f);
+        continue;
+      }
+      Finding& kept = out.findings[it->second];
+      const std::uint64_t count = kept.count + f.count;
+      const bool replace = (f.is_new() && !kept.is_new()) || (f.is_new() == kept.is_new() && f.first.seed < kept.first.seed);
+      if (replace) kept = f;
+      kept.count = count;
+    }
+  }
+  std::sort(out.rejected.begin(), out.rejected.end());
+  std::stable_sort(out.findings.begin(), out.findings.end(),
+                   [](const Finding& a, const Finding& b) { return a.first.seed < b.first.seed; });
+  return out;
 }
 
 }  // namespace scenarios::hunt

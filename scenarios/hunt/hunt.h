@@ -23,6 +23,11 @@ inline constexpr std::uint32_t kMaxRunSeeds = 1000;
 struct HuntOptions {
   std::uint64_t first_seed = 0;     // scenarios first_seed, first_seed + 1, ...
   std::uint64_t scenarios = 100;    // how many
+  // Shard K of N (1-based): position i of this hunt is seed
+  // first_seed + i * N + K - 1, so shards of one hunt never share a seed
+  // (each keeps a corpus of its own, as parallel fuzzers do).
+  unsigned shard_k = 1;
+  unsigned shard_n = 1;
   std::uint32_t run_seeds = 3;      // seeds run per scenario
   unsigned workers = 1;
   double time_budget_s = 0;         // wall clock of the whole hunt; 0: none
@@ -31,6 +36,7 @@ struct HuntOptions {
   // Coverage feedback: keep the scenarios that reached new probes, probe hit
   // buckets or probe pairs, and make every other scenario a mutation of one.
   bool feedback = true;
+  bool stop_on_new = false;  // end the hunt after the scenario that shows the first new signature
   std::vector<engine::Mutant> mutants;
   std::vector<engine::Fix> fixes;
   // After each scenario.
@@ -52,13 +58,18 @@ struct HuntProgress {
 struct Finding {
   std::string signature;
   std::string known_defect;  // a known defect of the reference, or "" (new)
+  // Not the registry's shape, but it holds with this known defect's fix (on
+  // every one of kConsequenceSeeds seeds, failing on `consequence_failing`
+  // without it): a consequence of that defect, not a new one.
+  std::string consequence_of;
+  std::uint64_t consequence_failing = 0;
   std::string property;
   std::string message;
   std::uint64_t count = 0;  // runs that failed with it
   Generated first;          // the first scenario that showed it
   std::uint64_t run_seed = 0;
   std::string strategy;
-  bool is_new() const { return known_defect.empty(); }
+  bool is_new() const { return known_defect.empty() && consequence_of.empty(); }
 };
 
 struct HuntResult {
@@ -74,9 +85,19 @@ struct HuntResult {
   std::size_t corpus = 0;           // scenarios kept for reaching something new
   std::size_t coverage_features = 0;
   int interrupted_by = 0;
+  bool stopped_at_new = false;
   double wall_s = 0;
 };
 
 absl::StatusOr<HuntResult> run_hunt(const HuntOptions& options);
+
+// The seed of position i of a hunt with these options.
+std::uint64_t hunt_seed(const HuntOptions& options, std::uint64_t i);
+
+// Hunts run apart (shards) as one: runs and hits summed, findings by
+// signature (the first scenario of a signature is the one of the smallest
+// seed; a signature one shard calls new is new, whatever the others say:
+// that shard's scenario fails with every fix on).
+HuntResult merge_hunts(const std::vector<HuntResult>& parts);
 
 }  // namespace scenarios::hunt

@@ -37,6 +37,22 @@ grep -qE '^hunt: 30 scenarios \(seeds 0..29, swarm\), 90 runs' <<<"$out" || fail
 grep -q '^probes no scenario reached:$' <<<"$out" || fail "hunt --coverage lists no unreached probes: $out"
 grep -qE '^  write.rmw_head [0-9]+ \(first hunt-[0-9]+\)$' <<<"$out" || fail "hunt --coverage: write.rmw_head not reached: $out"
 
+# Shards of a hunt merge into the hunt: without feedback, shards 1..3 of 3
+# are the unsharded hunt's seeds, and the merged report is its report.
+norm() { sed -E 's/ \([^)]*\)//; s/ in [0-9.]+ s;/;/'; }
+"$blksim" hunt --scenarios 45 --no-feedback --json "$tmp/all.json" --no-progress >"$tmp/all.txt" 2>&1
+for k in 1 2 3; do
+  "$blksim" hunt --scenarios 15 --shard "$k/3" --no-feedback --json "$tmp/s$k.json" --no-progress >/dev/null 2>&1
+done
+"$blksim" merge "$tmp/s3.json" "$tmp/s1.json" "$tmp/s2.json" >"$tmp/merged.txt" 2>&1 || fail "merge of hunt shards: $(cat "$tmp/merged.txt")"
+[ "$(norm <"$tmp/all.txt")" = "$(norm <"$tmp/merged.txt")" ] ||
+  fail "merged shards differ from the unsharded hunt: $(diff <(norm <"$tmp/all.txt") <(norm <"$tmp/merged.txt"))"
+grep -q '^hunt: 45 scenarios (3 of 3 shards from seed 0, swarm), 135 runs' "$tmp/merged.txt" || fail "merge: $(head -1 "$tmp/merged.txt")"
+"$blksim" merge "$tmp/s1.json" "$tmp/s1.json" >"$tmp/bad.txt" 2>&1
+[ $? -eq 2 ] && grep -q 'shard 1/3 given twice' "$tmp/bad.txt" || fail "merge of one shard twice: $(cat "$tmp/bad.txt")"
+"$blksim" merge "$tmp/s1.json" "$tmp/all.json" >"$tmp/bad.txt" 2>&1
+[ $? -eq 2 ] && grep -q 'not a shard of the same hunt' "$tmp/bad.txt" || fail "merge of two hunts: $(cat "$tmp/bad.txt")"
+
 # A mutant the library catches is caught without the library.
 out=$("$blksim" hunt --scenarios 40 --mutant drain-no-wait --out "$tmp/found" --no-progress 2>&1)
 rc=$?
@@ -64,7 +80,7 @@ cmp -s "$tmp/a.toml" "$tmp/b.toml" || fail "hunt --show 7 differs between two ca
 [ $? -le 1 ] || fail "the scenario of seed 7 does not run"
 
 # Bad input: exit 2 with what was expected.
-for args in "--scenarios 0" "--seeds-per 0" "--show x" "--mutant nope" "-j 0"; do
+for args in "--scenarios 0" "--seeds-per 0" "--show x" "--mutant nope" "-j 0" "--shard 0/3" "--shard 4/3" "--shard x"; do
   # shellcheck disable=SC2086
   "$blksim" hunt $args --no-progress >"$tmp/bad.txt" 2>&1
   rc=$?

@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "scenarios/hunt/consequence.h"
 #include "scenarios/hunt/coverage.h"
 #include "scenarios/hunt/generate.h"
 #include "scenarios/hunt/hunt.h"
@@ -161,4 +162,69 @@ TEST_CASE("hunt: feedback mutates a corpus, deterministically") {
   REQUIRE(c.ok());
   CHECK(c->mutated == 0);
   CHECK(c->corpus == 0);
+}
+
+TEST_CASE("hunt: a failure that holds with a known defect's fix is labelled its consequence, a mutant's is not") {
+  // Found by the hunter (seed 2636): a discard does not serialise
+  // (discard-unserialised), so a serialising write waits late for it, and a
+  // third write passes the waiting one and writes into its read-modify-write.
+  const auto late = scenarios::parse_scenario(R"([scenario]
+name = "late"
+strategy = "random"
+[[node]]
+name = "disk"
+driver = "mem"
+size = 65536
+latency_ns = [20000, 20000]
+style = "sectors-flags"
+discard = "advisory"
+unmap = true
+[[job]]
+name = "job0"
+node = "disk"
+commands = ["aio_write -P 0xc0 36880 1", "discard 17920 512"]
+[[job]]
+name = "job2"
+node = "disk"
+queue_depth = 4
+commands = ["aio_write -P 0xc7 7121 1", "map", "aio_discard 154 56221", "discard 20801 1", "aio_write -P 0xde 31744 10240"]
+)",
+                                              "late.toml");
+  REQUIRE(late.ok());
+  scenarios::hunt::ConsequenceQuery q;
+  q.scenario = &*late;
+  q.signature = "oracle:serialisation [pwritev overlaps serialising pwritev]";
+  q.wall_budget_s = 10;
+  auto c = scenarios::hunt::consequence_of_known_defect(q);
+  REQUIRE(c.ok());
+  REQUIRE(c->has_value());
+  CHECK((*c)->defect == "discard-unserialised");
+  CHECK((*c)->failing > 0);
+
+  // A mutant's failure stays new: no fix of the reference removes it.
+  const auto drained = scenarios::parse_scenario(R"([scenario]
+name = "drained"
+[[node]]
+name = "disk"
+driver = "mem"
+size = "64k"
+latency_ns = [1000, 20000]
+[[job]]
+name = "j"
+node = "disk"
+queue_depth = 4
+commands = ["aio_write -P 0x11 0 4k", "aio_write -P 0x12 8k 4k", "aio_read 0 4k"]
+[[event]]
+at_ns = 500
+action = "drain"
+node = "disk"
+)",
+                                                 "drained.toml");
+  REQUIRE(drained.ok());
+  q.scenario = &*drained;
+  q.signature = "oracle:drain [in flight after drained_begin]";
+  q.mutants = {engine::Mutant::kDrainNoWait};
+  c = scenarios::hunt::consequence_of_known_defect(q);
+  REQUIRE(c.ok());
+  CHECK_FALSE(c->has_value());
 }

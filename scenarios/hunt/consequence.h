@@ -1,0 +1,44 @@
+// Whether a failure the registry does not recognise is a consequence of a
+// known defect of the reference: a discard that does not serialise
+// (discard-unserialised) makes a serialising write wait late, and a third
+// request slips in meanwhile; the failure has a shape of its own, but it is
+// the known defect's. The hunter asks each known defect's fix in turn: the
+// failure is that defect's consequence when the scenario fails with the
+// signature on some of kConsequenceSeeds seeds without the fix and on none
+// with it. A fix changes timing too, so "none of 64" is evidence, not proof:
+// the output says which fix and the counts.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "engine/fixes.h"
+#include "engine/mutations.h"
+#include "scenarios/scenario.h"
+
+namespace scenarios::hunt {
+
+inline constexpr std::uint64_t kConsequenceSeeds = 64;
+
+struct Consequence {
+  std::string defect;        // the known defect's name
+  std::uint64_t failing = 0;  // seeds of kConsequenceSeeds failing with the signature, without the fix
+};
+
+struct ConsequenceQuery {
+  const Scenario* scenario = nullptr;
+  std::string signature;
+  std::vector<engine::Mutant> mutants;
+  std::vector<engine::Fix> fixes;  // on for every run (the hunt's own)
+  unsigned workers = 1;
+  double wall_budget_s = 0;
+};
+
+// The first known defect (registry order) whose fix alone removes the
+// failure, or nothing.
+absl::StatusOr<std::optional<Consequence>> consequence_of_known_defect(const ConsequenceQuery& q);
+
+}  // namespace scenarios::hunt
