@@ -99,7 +99,7 @@ sim::Task<void> ScenarioRun::backup_event(const EventSpec& e) {
 }
 
 void ScenarioRun::check_backups() {
-  std::vector<std::uint8_t> data;
+  IoBuffer data;  // aligned as a guest's buffer: the heap's placement must not matter
   for (const BackupJob& job : backups_) {
     // A crash after the start folded the source's history: the point in time is gone.
     if (job.crashes != crashes_ || job.failed_copies > 0) continue;

@@ -562,7 +562,9 @@ void ScenarioRun::check_durability(const std::vector<bool>& crashed) {
       const Node& node = *nodes_[k];
       if (!hit(node) || (k != index && parted)) continue;
       if (k != index) checked.replicas_diverged = true;
-      std::vector<std::uint8_t> content(checked.history.size());
+      // Aligned as a guest's buffer is: whether a direct-I/O driver bounces it
+      // must not depend on where the heap put it.
+      IoBuffer content(checked.history.size());
       const int ret = engine::bdrv_pread(*node.root, 0, content.data(), static_cast<int>(content.size()));
       if (ret < 0) {
         violation(Oracle::kDurability, "unreadable after crash", sim::cat("after the crash, node '", node.spec->name,
@@ -584,7 +586,7 @@ void ScenarioRun::check_durability(const std::vector<bool>& crashed) {
       if (!held) break;
       if (k == index) {
         home_hit = true;
-        home_content = std::move(content);
+        home_content.assign(content.begin(), content.end());
       }
     }
     if (!held) break;
@@ -630,7 +632,7 @@ void ScenarioRun::check_final_images() {
   // A piece at a time, in order (the first wrong byte is still the one
   // reported): one buffer reused, rather than a node-sized one to fault in.
   constexpr std::uint64_t kPiece = 4 << 20;
-  std::vector<std::uint8_t> data;
+  IoBuffer data;  // aligned: see check_durability
   for (const auto& entry : checked_) {
     const CheckedNode& checked = entry.second;
     if (!checked.content_known) continue;

@@ -15,7 +15,9 @@
 // - FUA on a write, FUA and MAY_UNMAP on a zero write, reach the driver of
 //   every path node whose driver and every driver above it declare the flag
 //   (MAY_UNMAP also needs unmap = true on each of them: bdrv_co_pwrite_zeroes
-//   drops it otherwise).
+//   drops it otherwise). Below a node whose zero write fell back to writing
+//   zeroes (a pwritev for a zero command), a zero write comes from
+//   detect-zeroes, not from the command: MAY_UNMAP is not owed there.
 #include <algorithm>
 
 #include "engine/request_flags.h"
@@ -80,6 +82,7 @@ void ScenarioRun::judge_driver_calls(const Job& job, const Command& cmd, int ret
   const unsigned asked = cmd.engine_flags();
   // Bytes written at the node storing the data, as [begin, end) pieces.
   std::vector<std::pair<std::uint64_t, std::uint64_t>> stored;
+  std::size_t fell_back_at = path.size();  // the highest level whose zero write became a write, or none
   for (const DriverCall& call : state.driver_calls) {
     const auto level = std::find_if(path.begin(), path.end(), [&](const Level& l) { return l.label == call.node; });
     if (level == path.end()) continue;
@@ -100,8 +103,11 @@ void ScenarioRun::judge_driver_calls(const Job& job, const Command& cmd, int ret
     if (write_op && level + 1 == path.end()) stored.emplace_back(call.offset, call.offset + call.bytes);
     // Flags: FUA on writes, FUA and MAY_UNMAP on zero writes, where declared.
     const bool zero_cmd = cmd.writes_zeroes();
+    const auto index = static_cast<std::size_t>(level - path.begin());
+    if (zero_cmd && op == "pwritev") fell_back_at = std::min(fell_back_at, index);
     unsigned must = 0;
     if (zero_cmd && zero_op) must = asked & level->zero_flags;
+    if (zero_cmd && zero_op && index > fell_back_at) must &= ~engine::BDRV_REQ_MAY_UNMAP;
     if (!zero_cmd && op == "pwritev" && !level->detects_zeroes) must = asked & level->write_flags;
     if ((call.flags & must) != must) {
       violation(Oracle::kDriverCalls, sim::cat(command_verb(cmd), ": ", flag_names(must & ~call.flags), " dropped"),

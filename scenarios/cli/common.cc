@@ -52,6 +52,21 @@ std::uint64_t seed_or_throw(const std::string& text, std::string_view flag) {
   return value;
 }
 
+std::pair<unsigned, unsigned> shard_or_throw(const std::string& text) {
+  const std::size_t slash = text.find('/');
+  const auto bad = [&] { return BadInput{sim::cat("--shard: expected K/N with 1 <= K <= N, got '", text, "'")}; };
+  if (slash == std::string::npos) throw bad();
+  std::uint64_t k = 0, n = 0;
+  try {
+    k = seed_or_throw(text.substr(0, slash), "--shard");
+    n = seed_or_throw(text.substr(slash + 1), "--shard");
+  } catch (const BadInput&) {
+    throw bad();
+  }
+  if (k < 1 || n < 1 || k > n || n > 1'000'000) throw bad();
+  return {static_cast<unsigned>(k), static_cast<unsigned>(n)};
+}
+
 std::vector<engine::Mutant> mutants_or_throw(const std::vector<std::string>& names) {
   std::vector<engine::Mutant> out;
   for (const std::string& name : names) {

@@ -7,6 +7,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/mutations.h"
@@ -33,6 +34,8 @@ std::string read_file_or_throw(const std::string& path, std::string_view what);
 scenarios::Scenario load_or_throw(const std::string& path);
 std::optional<sim::StrategySpec> strategy_or_throw(const std::string& text);
 std::uint64_t seed_or_throw(const std::string& text, std::string_view flag = "--seed");
+// "K/N" of --shard: 1 <= K <= N <= 1,000,000.
+std::pair<unsigned, unsigned> shard_or_throw(const std::string& text);
 std::vector<engine::Mutant> mutants_or_throw(const std::vector<std::string>& names);
 std::vector<engine::Fix> fixes_or_throw(const std::vector<std::string>& names);
 void write_file_or_throw(const std::string& path, const std::string& data);

@@ -105,6 +105,52 @@ TEST_CASE("errors: a swallowed write error and a missing zero-write fallback are
 // which comes back up as the filter's zero-write answer, and the filter's
 // layer falls back to writing a zeroed buffer, which succeeds. The reference
 // (and QEMU since) absorbs the error there; the oracle once called it swallowed.
+TEST_CASE("driver-calls: below a zero write that fell back to writing zeroes, detect-zeroes owes no MAY_UNMAP") {
+  // Found by blksim hunt (seed 1823): filter1's zero write answers -ENOTSUP
+  // once, so the engine writes zeroes there (a write: MAY_UNMAP is not a
+  // write flag); the disk's detect-zeroes = "on" turns that write back into a
+  // zero write without MAY_UNMAP, as the reference does.
+  const scenarios::Scenario s = only(testing::parse(R"([scenario]
+name = "t"
+strategy = "fifo"
+[[node]]
+name = "disk"
+driver = "mem"
+size = "256k"
+request_alignment = 1
+max_transfer = 3
+pwrite_zeroes_alignment = 8
+detect_zeroes = "on"
+write_zeroes = "enotsup"
+fua = true
+unmap = true
+[[node]]
+name = "filter0"
+driver = "fault"
+file = "disk"
+unmap = true
+[[node]]
+name = "filter1"
+driver = "fault"
+file = "filter0"
+unmap = true
+[[node.rule]]
+errno = "ENOTSUP"
+kind = "any"
+after = 1
+once = true
+[[job]]
+name = "j"
+node = "filter1"
+api = "sync"
+commands = ["aio_write -z -f 143360 512", "write -z -u 29184 512"]
+)"),
+                                    {Oracle::kDriverCalls});
+  testing::require_holds(s, 10);
+  // MAY_UNMAP is still owed where no fallback came between: the
+  // out-of-tree mutant unmap-dropped (tests/mutants) is caught by the library.
+}
+
 TEST_CASE("errors: -ENOTSUP carried up to a format's discard is absorbed there, as the reference's discard does") {
   // The cow image's discard rewrites table entries in its file, where a rule
   // answers -ENOTSUP: the image's discard answers -ENOTSUP, which
