@@ -169,8 +169,14 @@ namespace {
 template <typename Body>
 int run_sync(engine::BlockDriverState& bs, Body body) {
   int ret = 1;
-  auto co = [](Body b, int& out) -> sim::Task<void> { out = co_await b(); };
-  sim::World::current().spawn(bs.aio_context(), "cow open", co(std::move(body), ret));
+  // Kicks the main loop after storing the result, so that a node in an
+  // IOThread does not leave the set-up's poll asleep (the harness's create
+  // and reopen, not the reference's sync wrappers: those keep their defect).
+  auto co = [](Body b, int& out, engine::BlockDriverState& node) -> sim::Task<void> {
+    out = co_await b();
+    engine::bdrv_wakeup(node);
+  };
+  sim::World::current().spawn(bs.aio_context(), "cow open", co(std::move(body), ret, bs));
   engine::bdrv_poll_while(bs, [&] { return ret == 1; });
   return ret;
 }

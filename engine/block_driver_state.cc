@@ -145,7 +145,16 @@ std::int64_t bdrv_getlength(BlockDriverState& bs) {
   return sectors < 0 ? sectors : sectors * BDRV_SECTOR_SIZE;
 }
 
-bool bdrv_is_inserted(const BlockDriverState& bs) { return bs.drv() != nullptr; }
+// block.c's: no driver, no medium; otherwise every child must have one (no
+// driver here has its own bdrv_is_inserted). A quorum with one child ejected
+// is not inserted, nor is a filter over it.
+bool bdrv_is_inserted(const BlockDriverState& bs) {
+  if (bs.drv() == nullptr) return false;
+  for (const BdrvChild* child : bs.children) {
+    if (child->bs != nullptr && !bdrv_is_inserted(*child->bs)) return false;
+  }
+  return true;
+}
 
 int bdrv_get_info(BlockDriverState& bs, BlockDriverInfo* bdi) {
   *bdi = BlockDriverInfo{};

@@ -88,6 +88,19 @@ const std::vector<FixInfo>& all_fixes() {
        "to the disk unbounced and the kernel answers -EINVAL",
        "check lengths against request_alignment (QEMU 7.2, 25474d90aa, \"block: use the request length for iov "
        "alignment\")"},
+      {Fix::kSyncWrapperKick, "sync-wrapper-no-kick",
+       "a synchronous wrapper (bdrv_pread, bdrv_flush, bdrv_is_allocated, ...) called from the main loop for a node in "
+       "an IOThread runs its coroutine there and sleeps in the main loop until bdrv_wakeup kicks it; but the last kick "
+       "comes from bdrv_dec_in_flight, before the coroutine stores its result, and a wrapper that returns early (no "
+       "medium, read-only, nothing to do) never kicks at all: the main loop sleeps forever",
+       "kick the main loop after storing the result (QEMU 4.0, 4720cbeea1, \"block: Fix hangs in synchronous APIs "
+       "with iothreads\")"},
+      {Fix::kNestedPollWaiters, "nested-poll-waiters",
+       "BDRV_POLL_WHILE from the main loop for a node in an IOThread asserts that nobody else waits on the node "
+       "(bs->wakeup is one flag): a second synchronous wait nested in the first one's main-loop poll (a drain or a "
+       "sync wrapper run by an event while a job's sync wrapper waits) aborts QEMU",
+       "count the waiters instead of one flag (QEMU 2.12, 7719f3c968, \"block: extract AIO_WAIT_WHILE() from "
+       "BlockDriverState\", whose AioWait counts num_waiters)"},
   };
   return kAll;
 }

@@ -27,6 +27,8 @@ enum class Fix : unsigned char {
   kFlushAllChildren,      // a flush reaches every child the node writes to, not only its file
   kMaxLength,             // requests whose end passes BDRV_MAX_LENGTH fail with -EIO
   kIovLengthAlignment,    // bdrv_qiov_is_aligned checks lengths against request_alignment
+  kSyncWrapperKick,       // a sync wrapper's coroutine kicks the main loop after setting its result
+  kNestedPollWaiters,     // BDRV_POLL_WHILE from the main loop counts its waiters (AioWait): they may nest
   kCount,
 };
 

@@ -86,13 +86,19 @@ absl::Status check_crash_reopens(const Reader& r, const toml::table& t, const Sc
     if (cow.driver != NodeSpec::Driver::kCow || cow.file.empty()) continue;
     const NodeSpec* file = s.find_node(cow.file);
     for (const NodeSpec& mem : s.nodes) {
-      if (mem.driver != NodeSpec::Driver::kMem || !mem.no_flush) continue;
+      // No flush reaches it: its own flag, or a reopen that turns it on (on
+      // a node at or above it: a reopen sets the flag down the subtree).
+      const bool unsafe = mem.no_flush || std::any_of(s.events.begin(), s.events.end(), [&](const EventSpec& o) {
+        const NodeSpec* reopened = o.action == EventSpec::Action::kReopen && o.no_flush ? s.find_node(o.node) : nullptr;
+        return reopened != nullptr && at_or_below(s, *reopened, mem.name);
+      });
+      if (mem.driver != NodeSpec::Driver::kMem || !unsafe) continue;
       if (!e.node.empty() && e.node != mem.name) continue;
       if (file == nullptr || !at_or_below(s, *file, mem.name)) continue;
       return r.error_at(t, sim::cat("[[event]] crash: cow image '", cow.name, "' keeps its header and table in '", mem.name,
-                                    "', which has no_flush = true: a crash there may leave the image unopenable, as "
-                                    "cache=unsafe allows, and there is nothing to judge after it (crash another node, "
-                                    "or drop no_flush)"));
+                                    "', which has (or a reopen gives it) no_flush = true: a crash there may leave the "
+                                    "image unopenable, as cache=unsafe allows, and there is nothing to judge after it "
+                                    "(crash another node, or drop no_flush)"));
     }
   }
   return absl::OkStatus();
@@ -408,7 +414,6 @@ absl::Status read_event(const Reader& r, const toml::table& t, const Scenario& s
     }
   }
   if (e.action == A::kPowerCut) RETURN_IF_ERROR(check_power_cut_reads(r, t, s, e));
-  if (e.action == A::kCrash) RETURN_IF_ERROR(check_crash_reopens(r, t, s, e));
   if (e.in_coroutine) RETURN_IF_ERROR(check_coroutine_drained_end(r, t, s, e));
   if (e.action == A::kSetBacking) {
     const toml::source_region at_node = t.get("node") != nullptr ? t.get("node")->source() : t.source();
@@ -566,6 +571,10 @@ absl::Status read_events(const Reader& r, const toml::table& root, Scenario& s) 
   }
   for (std::size_t i = 0; i < s.events.size(); ++i) {
     if (s.events[i].action == EventSpec::Action::kBlockdevDel) RETURN_IF_ERROR(check_deletion(r, events[i], s, s.events[i]));
+    // After every event is read: a reopen may come later in the file.
+    if (s.events[i].action == EventSpec::Action::kCrash) {
+      RETURN_IF_ERROR(check_crash_reopens(r, *events[i].as_table(), s, s.events[i]));
+    }
     if (s.events[i].action == EventSpec::Action::kReplaceNode) {
       RETURN_IF_ERROR(check_replacement(r, events[i], s, s.events[i]));
     }

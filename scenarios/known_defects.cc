@@ -36,6 +36,10 @@ std::span<const KnownDefect> known_defects() {
        "unserialised"},
       {"request-end-overflow", engine::Fix::kMaxLength, "invariant:aligned_pwritev.within_overlap_", {".wrapped"},
        "a zero write past INT64_MAX writes its tail at a wrapped, negative offset (assert: QEMU aborts)"},
+      {"sync-wrapper-no-kick", engine::Fix::kSyncWrapperKick, "deadlock [no cycle; blocked: ", {"@main loop"},
+       "a synchronous wrapper called from the main loop for a node in an IOThread never wakes the main loop"},
+      {"nested-poll-waiters", engine::Fix::kNestedPollWaiters, "invariant:poll_while.one_waiter", {},
+       "a second BDRV_POLL_WHILE on an IOThread's node nested in the first from the main loop (assert: QEMU aborts)"},
       {"iov-length-alignment", engine::Fix::kIovLengthAlignment, "invariant:driver.direct_buffer_length.memory_aligned",
        {}, "a direct-I/O vector with parts shorter than a logical block is not bounced: O_DIRECT answers -EINVAL"},
   };

@@ -57,7 +57,11 @@ sim::Task<int> ScenarioRun::cancel_command(Job& job, const Command& cmd) {
     co_return 0;
   }
   // bdrv_aio_cancel polls: from the main loop, outside any coroutine.
-  co_await in_main_loop(sim::cat("aio_cancel of ", job.spec->name), [&job, slot] { engine::bdrv_aio_cancel(job.aio[slot]); });
+  // The bottom half runs later: by then the request may have completed (its
+  // control block released), and a device cancels only what is in flight.
+  co_await in_main_loop(sim::cat("aio_cancel of ", job.spec->name), [&job, slot] {
+    if (job.aio[slot] != nullptr) engine::bdrv_aio_cancel(job.aio[slot]);
+  });
   if (job.aio[slot] != nullptr) {
     violation(Oracle::kHygiene, "aio_cancel returned before the completion",
               sim::cat(command_where(scenario_, job, cmd), ": bdrv_aio_cancel returned, but the request's completion "

@@ -280,6 +280,13 @@ void ScenarioRun::change_medium(const EventSpec& e) {
     ++m.changes;
   } else if (e.action == A::kInsert && m.ejected) {
     node.bs->insert(*node.driver);
+    // A medium comes back opened, with its limits (bdrv_open refreshes
+    // them), and the nodes above see them: a reopen while it was out left
+    // them zeroed, as bdrv_refresh_limits does for a node without a driver.
+    for (std::size_t i : children_first(scenario_.nodes)) {
+      const std::vector<std::size_t>& below = nodes_[i]->subtree;
+      if (std::find(below.begin(), below.end(), node.index) != below.end()) engine::bdrv_refresh_limits(*nodes_[i]->bs);
+    }
     m.ejected = false;
     ++m.changes;
   } else if (e.action == A::kReadOnly && m.read_only != e.enabled) {
@@ -367,6 +374,11 @@ void ScenarioRun::inactivate_all(const EventSpec& e) {
 // bdrv_invalidate_cache_all: children first, each node active again, and a
 // format re-reads its image (qcow2_invalidate_cache reopens it).
 void ScenarioRun::activate_all(const EventSpec& e) {
+  // The reopen reads as the harness: the scenario language has no failed
+  // activation (a VM that does not start), so fault rules do not answer it.
+  for (auto& n : nodes_) {
+    if (n->fault != nullptr) n->fault->set_paused(true);
+  }
   for (std::size_t i : children_first(scenario_.nodes)) {
     Node& n = *nodes_[i];
     n.bs->open_flags &= ~engine::BDRV_O_INACTIVE;
@@ -376,6 +388,9 @@ void ScenarioRun::activate_all(const EventSpec& e) {
       violation(Oracle::kDurability, "cow image unopenable after activation",
                 sim::cat("event '", e.name, "': cow image '", n.spec->name, "' cannot be reopened: ", engine::errno_name(ret)));
     }
+  }
+  for (auto& n : nodes_) {
+    if (n->fault != nullptr) n->fault->set_paused(false);
   }
   inactive_ = false;
 }
@@ -502,6 +517,21 @@ sim::Task<void> ScenarioRun::before_power_loss() {
   }
 }
 
+sim::Task<void> ScenarioRun::monitor_turn() {
+  while (monitor_busy_) {
+    monitor_waiters_.push_back(world_.current_coroutine());
+    co_await world_.suspend(sim::WaitInfo{"monitor", 0, 0, world_.intern("the monitor command in progress"), 0});
+  }
+  monitor_busy_ = true;
+}
+
+void ScenarioRun::end_monitor_turn() {
+  SIM_ASSERT(monitor_busy_, "a monitor command ended that had not begun");
+  monitor_busy_ = false;
+  // The first waiter takes the next turn; the others wait again.
+  for (sim::Coroutine* waiter : std::exchange(monitor_waiters_, {})) world_.wake(*waiter);
+}
+
 void ScenarioRun::wake_power_loss_waiters() {
   for (sim::Coroutine* waiter : std::exchange(power_loss_waiters_, {})) world_.wake(*waiter);
 }
@@ -544,10 +574,15 @@ sim::Task<void> ScenarioRun::event_main(const EventSpec& e) {
     case A::kInsert:
     case A::kReadOnly: {
       // Actions of the main loop, outside any coroutine, as QEMU runs them:
-      // each may poll.
+      // each may poll. Those a monitor command does (all but a crash) run one
+      // at a time: QEMU dispatches the monitor from the main loop, never
+      // from inside the aio_poll of a command in progress.
+      const bool monitor = e.action != A::kCrash;
+      if (monitor) co_await monitor_turn();
       const auto action = main_loop_action(e.action);
       co_await in_main_loop(sim::cat("event ", e.name, ": ", event_action_name(e.action)),
                             [this, &e, action] { (this->*action)(e); }, e.action == A::kCrash);
+      if (monitor) end_monitor_turn();
       if (e.action == A::kCrash) {
         crashing_ = false;
         wake_power_loss_waiters();

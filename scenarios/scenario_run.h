@@ -348,6 +348,12 @@ class ScenarioRun {
   sim::Task<void> after_power_loss();
   sim::Task<void> before_power_loss();
   void wake_power_loss_waiters();
+  // Monitor commands (graph changes, media, flush_all, reopen, ...) one at a
+  // time, never nested in each other's polls.
+  sim::Task<void> monitor_turn();
+  void end_monitor_turn();
+  bool monitor_busy_ = false;
+  std::vector<sim::Coroutine*> monitor_waiters_;
   bool crashing_ = false;
   int main_loop_actions_ = 0;
   std::vector<sim::Coroutine*> power_loss_waiters_;

@@ -89,6 +89,7 @@ struct HuntCmd {
   bool stop_on_new = false;  // stop after the scenario that shows the first new signature
   std::string shard;         // "K/N": every N-th seed from the K-th
   std::string json_out;      // the result as JSON, for blksim merge
+  std::string baseline;      // open findings: signatures (one a line) not counted as new
   bool coverage = false;     // print every probe with its hits, and what no scenario reached
   std::size_t shrink_runs = 500;  // the shrink budget of each new signature (0: no shrinking)
   std::vector<std::string> mutants;

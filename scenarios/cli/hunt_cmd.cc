@@ -7,6 +7,7 @@
 #include <iostream>
 #include <optional>
 #include <set>
+#include <sstream>
 #include <tuple>
 
 #include "scenarios/cli/commands.h"
@@ -114,8 +115,24 @@ struct HuntReport {
   std::vector<engine::Fix> fixes;
 };
 
+// A baseline of open findings: the signatures of failures found and not yet
+// fixed or labelled, one a line, '#' for comments (why each is open).
+std::set<std::string> read_open_findings(const std::string& path) {
+  std::set<std::string> out;
+  if (path.empty()) return out;
+  std::istringstream in(read_file_or_throw(path, "baseline"));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line.starts_with("#")) continue;
+    out.insert(line);
+  }
+  return out;
+}
+
 int report_hunt(const scenarios::hunt::HuntResult& r, const HuntReport& rep) {
   const HuntCmd& a = *rep.cmd;
+  const std::set<std::string> open = read_open_findings(a.baseline);
+  std::size_t open_seen = 0;
   std::uint64_t reached = 0;
   for (const auto& [name, hits] : r.probes) reached += hits > 0 ? 1 : 0;
   std::cout << "hunt: " << r.scenarios << " scenarios (" << rep.covered << "), " << r.runs << " runs, " << r.failed_runs
@@ -127,7 +144,11 @@ int report_hunt(const scenarios::hunt::HuntResult& r, const HuntReport& rep) {
   std::uint64_t fresh = 0;
   std::vector<std::pair<const scenarios::hunt::Finding*, Written>> table;
   for (const scenarios::hunt::Finding& f : r.findings) {
-    const std::string label = f.is_new()                  ? "NEW   "
+    const bool in_baseline = f.is_new() && open.contains(f.signature);
+    open_seen += in_baseline ? 1 : 0;
+    const std::string label = in_baseline                 ? "open finding (baseline): "
+                              : f.is_new()                ? "NEW   "
+                              : f.without_mutant          ? "without the mutant too: "
                               : !f.known_defect.empty() ? sim::cat("known defect ", f.known_defect, ": ")
                                                         : sim::cat("known defect ", f.consequence_of, " (consequence): ");
     std::cout << label << f.signature << ": " << f.count << " run" << (f.count == 1 ? "" : "s") << ", first "
@@ -136,7 +157,7 @@ int report_hunt(const scenarios::hunt::HuntResult& r, const HuntReport& rep) {
       std::cout << "      holds with --fix " << f.consequence_of << " on all " << scenarios::hunt::kConsequenceSeeds
                 << " seeds of " << f.first.name << "; fails on " << f.consequence_failing << " of them without it\n";
     }
-    if (!f.is_new()) continue;
+    if (!f.is_new() || in_baseline) continue;
     ++fresh;
     std::cout << "      " << f.message << "\n      swarm: " << f.first.swarm.describe() << "\n";
     if (!a.out_dir.empty()) {
@@ -165,9 +186,11 @@ int report_hunt(const scenarios::hunt::HuntResult& r, const HuntReport& rep) {
   }
   if (a.coverage) print_coverage(r);
   if (!a.probes_out.empty()) write_probes(a.probes_out, r.probes);
-  std::cout << "summary: " << fresh << " new signature" << (fresh == 1 ? "" : "s") << ", " << r.findings.size() - fresh
-            << " known defect signature" << (r.findings.size() - fresh == 1 ? "" : "s") << ", " << r.rejected.size()
-            << " generated scenarios refused by the parser\n";
+  const std::size_t known = r.findings.size() - fresh - open_seen;
+  std::cout << "summary: " << fresh << " new signature" << (fresh == 1 ? "" : "s") << ", " << known
+            << " known defect signature" << (known == 1 ? "" : "s") << ", "
+            << (a.baseline.empty() ? "" : sim::cat(open_seen, " of ", open.size(), " open findings of the baseline, "))
+            << r.rejected.size() << " generated scenarios refused by the parser\n";
   if (r.interrupted_by != 0) return 128 + r.interrupted_by;
   if (!r.rejected.empty()) return kExitInternal;
   return fresh > 0 ? kExitFail : kExitPass;

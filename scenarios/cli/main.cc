@@ -244,6 +244,7 @@ int main(int argc, char** argv) {
   hunt->add_flag("--stop-on-new", hunt_args.stop_on_new, "stop after the scenario that shows the first new signature");
   option(hunt, "--shard", hunt_args.shard, "K/N", "shard K of N (1-based): every N-th seed from the K-th, a corpus of its own");
   option(hunt, "--json", hunt_args.json_out, "FILE", "write the result as JSON, for blksim merge");
+  option(hunt, "--baseline", hunt_args.baseline, "FILE", "open findings, one signature a line ('#' comments): reported, not counted as new");
   hunt->add_flag("--coverage", hunt_args.coverage, "print every code probe with its hits, and the probes no scenario reached");
   option(hunt, "--shrink-runs", hunt_args.shrink_runs, "N", "runs each new signature's shrink may take, with --out (0: no shrinking)", "500")
       ->check(range(0, 100000));

@@ -15,7 +15,7 @@ namespace {
 constexpr std::array<std::string_view, kFeatureCount> kFeatureNames = {
     "read",   "write",   "zero",    "discard", "flush",   "vectored", "fua",   "unaligned",   "sync",
     "limits", "faults",  "format",  "filters", "quorum",  "backend",  "drains", "crash", "copy-on-read",
-    "block-status", "truncate",
+    "block-status", "truncate", "iothread", "graph", "media", "power-cut", "bitmaps", "backup", "extras",
 };
 
 // Generation limits: small enough that a scenario runs in milliseconds, large
@@ -65,6 +65,7 @@ class Builder {
     const std::uint32_t jobs_at = rng_.position();
     const std::uint32_t jobs = static_cast<std::uint32_t>(rng_.between(1, kMaxJobs));
     for (std::uint32_t j = 0; j < jobs; ++j) item(jobs_at, [&] { build_job(j); });
+    jobs_built_ = jobs;
     build_events();
     const std::string strategy = weighted<std::string>(rng_, {{"random", 5}, {"pct", 2}, {"pct:3", 2}, {"fifo", 1}});
     out_.tape = rng_.tape();
@@ -164,6 +165,7 @@ class Builder {
     const std::uint64_t lo = weighted<std::uint64_t>(rng_, {{0, 1}, {1000, 3}, {20000, 1}});
     t += sim::cat("latency_ns = [", lo, ", ", lo + weighted<std::uint64_t>(rng_, {{0, 1}, {10000, 2}, {100000, 2}}), "]\n");
     nodes_ += t;
+    last_mem_text_ = t;
     mems_.push_back(name);
     size_of_last_ = size;
     return name;
@@ -254,10 +256,13 @@ class Builder {
       nodes_ += cow;
       size = virtual_size;
       below = "image";
+      has_image_ = true;
     } else {
       below = mem("disk", size, true, true);
       size = size_of_last_;
+      single_disk_ = true;
     }
+    const std::string disk_text = last_mem_text_;
     // Filters above: blkdebug-like fault nodes (with rules or limits), raw, top.
     std::uint32_t filters = 0;
     if (has(Feature::kFaults) || has(Feature::kFilters)) filters = static_cast<std::uint32_t>(rng_.between(1, 2));
@@ -276,11 +281,50 @@ class Builder {
         nodes_ += sim::cat("\n[[node]]\nname = \"", name, "\"\ndriver = \"raw\"\nfile = \"", below, "\"\n", filter_options());
       } else {
         nodes_ += sim::cat("\n[[node]]\nname = \"", name, "\"\ndriver = \"top\"\nbacking = \"", below, "\"\n", filter_options());
+        if (f == 0) disk_under_backing_ = true;  // replace_node moves only a file
       }
       below = name;
     }
     top_ = below;
     size_ = size;
+    filters_ = filters;
+    spares(disk_text);
+    // An IOThread for everything: a node's file and backing share its context.
+    if (has(Feature::kIothread) && rng_.chance(2, 3)) {
+      std::string out;
+      std::size_t from = 0;
+      for (std::size_t at = nodes_.find("\n[[node]]\nname = ", from); at != std::string::npos;
+           at = nodes_.find("\n[[node]]\nname = ", from)) {
+        const std::size_t line_end = nodes_.find('\n', at + 20);
+        out += nodes_.substr(from, line_end + 1 - from) + "iothread = \"io0\"\n";
+        from = line_end + 1;
+      }
+      nodes_ = out + nodes_.substr(from);
+      iothread_ = true;
+    }
+  }
+
+  // Nodes nobody uses yet, for the events that need one: a blank backing to
+  // swap in, a node to delete, a backup's target, a copy of the disk for a
+  // mirror's completion (replace_node needs a mem node that behaves the same).
+  void spares(const std::string& disk_text) {
+    const std::uint64_t spare_size = (size_ + 4095) / 4096 * 4096 + 65536;
+    if (has(Feature::kGraph)) {
+      nodes_ += sim::cat("\n[[node]]\nname = \"spare\"\ndriver = \"mem\"\nsize = ", spare_size, "\n");
+      nodes_ += sim::cat("\n[[node]]\nname = \"loose\"\ndriver = \"mem\"\nsize = 65536\n");
+      // A mirror's completion onto a copy of the disk: the disk must be some
+      // filter's file and no job's node, and no truncate may move it.
+      if (single_disk_ && filters_ > 0 && !disk_under_backing_ && !has(Feature::kTruncate) && rng_.chance(1, 2)) {
+        std::string copy = disk_text;
+        const std::string from = "name = \"disk\"";
+        copy.replace(copy.find(from), from.size(), "name = \"disk-copy\"");
+        nodes_ += copy;
+        replace_ = true;
+      }
+    }
+    if (has(Feature::kBackup)) {
+      nodes_ += sim::cat("\n[[node]]\nname = \"backup-target\"\ndriver = \"mem\"\nsize = ", spare_size, "\n");
+    }
   }
 
   std::string rule() {
@@ -349,13 +393,14 @@ class Builder {
     return {offset_units * unit, length_units * unit};
   }
 
-  std::string command(bool sync_api) {
+  std::string command(bool sync_api, bool backend) {
     std::vector<Feature> kinds;
     for (Feature f : {Feature::kRead, Feature::kWrite, Feature::kZeroWrite, Feature::kDiscard, Feature::kFlush,
                       Feature::kBlockStatus}) {
       if (has(f)) kinds.push_back(f);
     }
     const Feature kind = one_of(rng_, kinds);
+    if (has(Feature::kExtras) && rng_.chance(1, 6)) return extra_command(sync_api, backend);
     if (kind == Feature::kBlockStatus) {
       // Whole sectors, as qemu-io's alloc takes them; or the whole chain.
       if (rng_.chance(1, 3)) return "map";
@@ -365,13 +410,20 @@ class Builder {
     }
     const bool aio = kind != Feature::kFlush && rng_.chance(1, 2);
     const std::string prefix = aio ? "aio_" : "";
-    const auto [offset, length] = range();
+    if (aio) aio_issued_ = true;
+    auto [offset, length] = range();
+    // An empty request: the reference takes them (and pads an unaligned one).
+    if (has(Feature::kExtras) && kind != Feature::kDiscard && rng_.chance(1, 12)) length = 0;
     const std::string where = sim::cat(offset, " ", length);
     switch (kind) {
       case Feature::kRead: {
         if (has(Feature::kVectored) && rng_.chance(1, 3) && length >= 2) return sim::cat(prefix, "readv ", vector_of(offset, length));
         std::string flags;
-        if (has(Feature::kCopyOnRead) && !sync_api && rng_.chance(1, 3)) flags = "-F copy_on_read ";
+        if (has(Feature::kCopyOnRead) && !sync_api && rng_.chance(1, 3)) {
+          flags = "-F copy_on_read ";
+        } else if (has(Feature::kExtras) && !sync_api && rng_.chance(1, 4)) {
+          flags = "-F no_serialising ";  // as backup's reads (the sync read wrappers take no flags)
+        }
         return sim::cat(prefix, "read ", flags, where);
       }
       case Feature::kWrite: {
@@ -396,6 +448,21 @@ class Builder {
     }
   }
 
+  // The commands of the extras feature: the sync wrappers qemu-io has no
+  // command for, a pause, a cancelled request.
+  std::string extra_command(bool sync_api, bool backend) {
+    const std::uint64_t kind = rng_.below(4);
+    if (kind == 0 && sync_api) {
+      const auto [offset, length] = range();
+      const std::string p = pattern(rng_);
+      return sim::cat("pwrite_sync -P ", p, " ", offset, " ", length);
+    }
+    if (kind == 1 && sync_api && has(Feature::kZeroWrite) && rng_.chance(1, 4)) return rng_.chance(1, 2) ? "make_zero -u" : "make_zero";
+    // A device's requests are not blk_aio_* requests: nothing to cancel.
+    if (kind == 2 && aio_issued_ && !sync_api && !backend) return iothread_ ? "aio_cancel -a" : "aio_cancel";
+    return sim::cat("sleep ", rng_.below(3));
+  }
+
   // "OFFSET L1 L2 ...": the length cut into 2 to 4 buffers.
   std::string vector_of(std::uint64_t offset, std::uint64_t length) {
     std::uint64_t pieces = std::min<std::uint64_t>(length, rng_.between(2, 4));
@@ -417,11 +484,13 @@ class Builder {
                              weighted<std::uint32_t>(rng_, {{1, 1}, {4, 2}, {16, 1}}), "\n");
     if (sync_api) t += "api = \"sync\"\n";
     if (backend) t += "backend = {}\n";
+    if (has(Feature::kExtras) && !sync_api && rng_.chance(1, 4)) t += "plug = true\n";
+    aio_issued_ = false;
     if (index > 0 && rng_.chance(1, 3)) t += sim::cat("start_ns = ", rng_.below(200000), "\n");
     t += "commands = [\n";
     const std::uint32_t n_at = rng_.position();
     const std::uint32_t n = static_cast<std::uint32_t>(rng_.between(2, kMaxCommandsPerJob));
-    for (std::uint32_t c = 0; c < n; ++c) item(n_at, [&] { t += sim::cat("  \"", command(sync_api), "\",\n"); });
+    for (std::uint32_t c = 0; c < n; ++c) item(n_at, [&] { t += sim::cat("  \"", command(sync_api, backend), "\",\n"); });
     // Growing only: later commands of other jobs stay inside the node.
     if (has(Feature::kTruncate) && rng_.chance(1, 2)) {
       t += sim::cat("  \"truncate ", size_ + std::max<std::uint64_t>(disk_align_, 512) * rng_.between(1, 8), "\",\n");
@@ -437,6 +506,24 @@ class Builder {
     if (has(Feature::kDrains)) kinds.insert(kinds.end(), {"drain", "drained", "drain_all"});
     if (has(Feature::kCrash)) kinds.insert(kinds.end(), {"flush_all", "crash"});
     if (has(Feature::kCopyOnRead)) kinds.push_back("copy_on_read");
+    if (has(Feature::kGraph)) {
+      kinds.insert(kinds.end(), {"blockdev_del", "reopen"});
+      // A resize would make the disk differ from its copy (replace_node needs them alike).
+      if (!replace_) kinds.push_back("block_resize");
+      if (has_image_) kinds.push_back("set_backing");
+      if (replace_) kinds.push_back("replace_node");
+    }
+    if (has(Feature::kMedia)) kinds.insert(kinds.end(), {"eject", "read_only"});
+    // Nothing may write while inactive: no backup copying, no resize.
+    if (has(Feature::kMedia) && jobs_built_ == 1 && !has(Feature::kBackup) && !has(Feature::kGraph)) {
+      kinds.push_back("inactivate");
+    }
+    // A power cut judges the medium as it is: only filters between.
+    if (has(Feature::kPowerCut) && single_disk_) kinds.push_back("power_cut");
+    if (has(Feature::kBitmaps)) kinds.push_back("dirty_bitmap");
+    // The reference's backup asserts that every write it sees is in whole
+    // sectors (devices send no others); byte-granular writes are qemu-io's.
+    if (has(Feature::kBackup) && !has(Feature::kUnaligned)) kinds.push_back("backup");
     if (kinds.empty()) return;
     const std::uint32_t n_at = rng_.position();
     const std::uint32_t n = static_cast<std::uint32_t>(rng_.between(1, kMaxEvents));
@@ -444,9 +531,83 @@ class Builder {
     for (std::uint32_t e = 0; e < n; ++e) item(n_at, [&] { event(kinds, copy_on_read); });
   }
 
+  // A node an event may change: the top node or a disk (not one a mirror's
+  // completion replaces: nothing else may change it).
+  std::string target() {
+    std::vector<std::string> candidates{top_};
+    for (const std::string& m : mems_) {
+      if (!(replace_ && m == "disk")) candidates.push_back(m);
+    }
+    return one_of(rng_, candidates);
+  }
+
+  // Two events, the second undoing the first later: eject and insert,
+  // read-only and writable, inactivate and activate.
+  void pair(const std::string& first, const std::string& second, const std::string& node, const std::string& options_first,
+            const std::string& options_second) {
+    const std::uint64_t at = rng_.below(kMaxEventTimeNs);
+    const std::uint64_t later = at + rng_.between(1, 500000);
+    const std::string where = node.empty() ? "" : sim::cat("node = \"", node, "\"\n");
+    events_ += sim::cat("\n[[event]]\nat_ns = ", at, "\naction = \"", first, "\"\n", where, options_first);
+    events_ += sim::cat("\n[[event]]\nat_ns = ", later, "\naction = \"", second, "\"\n", where, options_second);
+  }
+
   void event(const std::vector<std::string>& kinds, bool& copy_on_read) {
     const std::string action = one_of(rng_, kinds);
+    if (action == "eject") return pair("eject", "insert", target(), "", "");
+    if (action == "read_only") return pair("read_only", "read_only", target(), "enabled = true\n", "enabled = false\n");
+    if (action == "inactivate" && inactivated_) return;  // once
+    if (action == "inactivate") {
+      // Migration's hand-over stops the VM: no write may come while inactive
+      // (the reference asserts it). After the only job, then.
+      inactivated_ = true;
+      events_ += "\n[[event]]\nafter_job = \"job0\"\naction = \"inactivate\"\n";
+      events_ += sim::cat("\n[[event]]\nafter_job = \"job0\"\naction = \"activate\"\n");
+      return;
+    }
+    if (action == "dirty_bitmap") {
+      const std::string granularity = sim::cat("granularity = ", 512ull << rng_.below(8), "\n");
+      const std::string name = sim::cat("bitmap = \"b", bitmaps_++, "\"\n");
+      return pair("dirty_bitmap", "dirty_bitmap", target(), name + granularity + "enabled = true\n",
+                  name + "enabled = false\n");
+    }
+    if ((action == "replace_node" && replaced_) || (action == "backup" && backed_up_) ||
+        (action == "blockdev_del" && deleted_)) {
+      return;  // once each
+    }
     std::string t = sim::cat("\n[[event]]\nat_ns = ", rng_.below(kMaxEventTimeNs), "\naction = \"", action, "\"\n");
+    if (action == "set_backing") {
+      const std::string backing = weighted<std::string>(rng_, {{"", 1}, {"spare", 2}});
+      t += sim::cat("node = \"image\"\nbacking = \"", backing, "\"\n");
+      if (rng_.chance(1, 2)) t += "drained = true\n";
+    }
+    if (action == "replace_node") {
+      replaced_ = true;
+      t += "node = \"disk\"\ntarget = \"disk-copy\"\n";
+    }
+    if (action == "blockdev_del") {
+      deleted_ = true;
+      t += "node = \"loose\"\n";
+    }
+    if (action == "block_resize") t += sim::cat("node = \"", top_, "\"\nsize = ", size_ + 4096 * rng_.between(1, 8), "\n");
+    if (action == "reopen") {
+      const std::string node = target();
+      // Not cache=unsafe under an image a crash may hit: nothing to judge after.
+      const bool unsafe_allowed = !has_image_ || !has(Feature::kCrash);
+      t += sim::cat("node = \"", node, "\"\nno_flush = ", unsafe_allowed && rng_.chance(1, 2) ? "true" : "false", "\n");
+    }
+    if (action == "power_cut") {
+      if (rng_.chance(1, 2)) t += "node = \"disk\"\n";
+      const std::uint64_t count = rng_.between(1, 3);
+      t += sim::cat("mode = \"", weighted<std::string>(rng_, {{"drop-all", 1}, {"random-subset", 1}, {"torn-sectors", 1}}), "\"\n");
+      if (count > 1) t += sim::cat("count = ", count, "\nevery_ns = ", rng_.between(1000, 300000), "\n");
+    }
+    if (action == "backup") {
+      backed_up_ = true;
+      const std::string sync = rng_.chance(1, 2) ? "full" : "none";
+      t += sim::cat("node = \"", top_, "\"\ntarget = \"backup-target\"\nsync = \"", sync, "\"\ncluster_size = ",
+                    512ull << rng_.below(8), "\n");
+    }
     if (action == "drain" || action == "drained") {
       t += sim::cat("node = \"", rng_.chance(1, 2) ? top_ : one_of(rng_, mems_), "\"\n");
       if (rng_.chance(1, 3)) t += "in_coroutine = true\n";
@@ -475,7 +636,19 @@ class Builder {
   std::uint64_t max_transfer_ = 0;
   std::uint64_t fault_state_ = 0;
   std::uint64_t max_iov_ = 0;
-  std::uint64_t least_max_transfer_ = 0;  // the smallest max_transfer of the graph, or 0  // the smallest max_iov of the graph, or 0  // a state a set-state rule of this scenario reaches, or 0
+  std::uint64_t least_max_transfer_ = 0;  // the smallest max_transfer of the graph, or 0
+  std::string last_mem_text_;  // the last mem node's text (a disk to copy for replace_node)
+  bool single_disk_ = false;   // the graph stores its data on one mem node, "disk"
+  bool has_image_ = false;     // a cow node "image"
+  bool disk_under_backing_ = false;  // the first filter over the disk is a top node (a backing edge)
+  std::uint32_t filters_ = 0;
+  bool iothread_ = false;
+  bool replace_ = false;       // "disk-copy" exists: a replace_node may come
+  bool replaced_ = false, backed_up_ = false, deleted_ = false;
+  std::uint32_t bitmaps_ = 0;
+  std::uint32_t jobs_built_ = 0;
+  bool inactivated_ = false;
+  bool aio_issued_ = false;    // the job being built has issued an aio command (aio_cancel has one to cancel)  // the smallest max_iov of the graph, or 0  // a state a set-state rule of this scenario reaches, or 0
   std::vector<std::string> mems_;
 };
 

@@ -41,6 +41,13 @@ enum class Feature : std::uint8_t {
   kCopyOnRead, // copy-on-read per request and per node
   kBlockStatus,  // qemu-io's alloc and map
   kTruncate,     // a job ends by growing its node (qemu-io's truncate)
+  kIothread,     // the whole graph and its jobs in an IOThread's AioContext
+  kGraph,        // graph changes: set_backing, replace_node, blockdev_del, block_resize, reopen
+  kMedia,        // eject and insert, read-only and back, inactivate and activate
+  kPowerCut,     // power cuts judged at any moment, nothing drained
+  kBitmaps,      // dirty bitmaps created, enabled and disabled
+  kBackup,       // a backup job of the top node (before-write notifiers)
+  kExtras,       // pwrite_sync, make_zero, sleep, aio_cancel, -F flags, empty requests, plugged batches
   kCount,
 };
 inline constexpr std::size_t kFeatureCount = static_cast<std::size_t>(Feature::kCount);

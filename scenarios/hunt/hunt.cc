@@ -131,6 +131,15 @@ absl::StatusOr<HuntResult> run_hunt(const HuntOptions& options) {
             f.consequence_failing = (*c)->failing;
           }
         }
+        // With a mutant, a signature the unmutated engine shows on the same
+        // runs is not the mutant's catch: the hunt's own open findings.
+        if (f.is_new() && !options.mutants.empty() && !f.signature.starts_with("crash [") && f.signature != "hang") {
+          SweepOptions plain = sweep_options;
+          plain.mutants.clear();
+          absl::StatusOr<SweepResult> unmutated = sweep(*scenario, plain);
+          if (!unmutated.ok()) return unmutated.status();
+          for (const SeedOutcome& u : unmutated->outcomes) f.without_mutant = f.without_mutant || u.signature == f.signature;
+        }
         new_signature = new_signature || f.is_new();
         result.findings.push_back(std::move(f));
       }

@@ -69,7 +69,10 @@ struct Finding {
   Generated first;          // the first scenario that showed it
   std::uint64_t run_seed = 0;
   std::string strategy;
-  bool is_new() const { return known_defect.empty() && consequence_of.empty(); }
+  // With a mutant: the unmutated engine fails the same runs the same way, so
+  // the mutant did not cause it.
+  bool without_mutant = false;
+  bool is_new() const { return known_defect.empty() && consequence_of.empty() && !without_mutant; }
 };
 
 struct HuntResult {

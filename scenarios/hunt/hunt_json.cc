@@ -48,6 +48,7 @@ std::string hunt_to_json(const HuntHeader& h, const HuntResult& r) {
     x["known_defect"] = f.known_defect;
     x["consequence_of"] = f.consequence_of;
     x["consequence_failing"] = f.consequence_failing;
+    x["without_mutant"] = f.without_mutant;
     x["property"] = f.property;
     x["message"] = f.message;
     x["count"] = f.count;
@@ -108,6 +109,7 @@ absl::StatusOr<HuntFile> hunt_from_json(const std::string& text, const std::stri
       f.known_defect = x.at("known_defect").get<std::string>();
       f.consequence_of = x.at("consequence_of").get<std::string>();
       f.consequence_failing = x.at("consequence_failing").get<std::uint64_t>();
+      f.without_mutant = x.at("without_mutant").get<bool>();
       f.property = x.at("property").get<std::string>();
       f.message = x.at("message").get<std::string>();
       f.count = x.at("count").get<std::uint64_t>();

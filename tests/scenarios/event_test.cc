@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "sim/verdict.h"
 #include "tests/scenarios/library.h"
 
 namespace {
@@ -363,4 +364,174 @@ commands = ["truncate 81920"]
   scenarios::Scenario fixed = s;
   fixed.fixes.push_back(engine::Fix::kIovLengthAlignment);
   testing::require_holds(fixed, 3);
+}
+
+TEST_CASE("known defects of the reference with IOThreads: a sync wrapper never kicks, nested waiters assert") {
+  // Found by blksim hunt (seed 291): a synchronous discard of a node in an
+  // IOThread, whose filter was not opened with unmap, returns at once without
+  // touching in_flight: nothing kicks the main loop, which sleeps forever.
+  scenarios::Scenario no_kick = testing::parse(R"([scenario]
+name = "t"
+[[node]]
+name = "disk"
+driver = "mem"
+size = "128k"
+iothread = "io0"
+unmap = true
+[[node]]
+name = "filter"
+driver = "fault"
+file = "disk"
+iothread = "io0"
+[[job]]
+name = "j"
+node = "filter"
+api = "sync"
+commands = ["discard 37376 512", "read 0 4k"]
+)");
+  auto r = testing::first_failure(no_kick, 3);
+  REQUIRE(r.has_value());
+  CHECK(r->known_defect == "sync-wrapper-no-kick");
+  CHECK(sim::failure_signature(r->verdict) == "deadlock [no cycle; blocked: j@main loop]");
+  no_kick.fixes = {engine::Fix::kSyncWrapperKick};
+  testing::require_holds(no_kick, 10);
+
+  // Found by blksim hunt (seed 38): an eject drains the disk of an IOThread
+  // from the main loop; a drained section of the filter above, run while that
+  // drain polls the main loop, waits on the same disk: a second waiter.
+  scenarios::Scenario nested = testing::parse(R"([scenario]
+name = "t"
+strategy = "pct"
+[[node]]
+name = "disk"
+driver = "mem"
+size = "128k"
+iothread = "io0"
+drain_callback = true
+drain_sleep_ns = 20617
+latency_ns = [1000, 11000]
+[[node]]
+name = "filter0"
+driver = "fault"
+file = "disk"
+iothread = "io0"
+latency = { any = "uniform 0 30000" }
+[[node]]
+name = "filter1"
+driver = "fault"
+file = "filter0"
+iothread = "io0"
+[[job]]
+name = "j"
+node = "filter1"
+start_ns = 197677
+commands = ["truncate 327680"]
+[[event]]
+at_ns = 1074678
+action = "eject"
+node = "disk"
+[[event]]
+at_ns = 1074679
+action = "drained"
+duration_ns = 73764
+node = "filter1"
+)");
+  r = testing::first_failure(nested, 10);
+  REQUIRE(r.has_value());
+  CHECK(r->known_defect == "nested-poll-waiters");
+  nested.fixes = {engine::Fix::kNestedPollWaiters};
+  testing::require_holds(nested, 10);
+}
+
+TEST_CASE("an inserted medium comes back with its limits, even after a reopen zeroed them while it was out") {
+  // Found by blksim hunt (seeds 208 and 413): a reopen refreshes the limits
+  // of an ejected node, which (as bdrv_refresh_limits without a driver)
+  // zeroes them; the insert must bring them back as an opened node has them,
+  // or the next unaligned write serialises to an alignment of 0.
+  const auto s = testing::parse(R"([scenario]
+name = "t"
+[[node]]
+name = "disk"
+driver = "mem"
+size = "64k"
+request_alignment = 4096
+[[job]]
+name = "j"
+node = "disk"
+start_ns = 300000
+commands = ["write -P 0x11 100 200", "read -P 0x11 100 200"]
+[[event]]
+at_ns = 1000
+action = "eject"
+node = "disk"
+[[event]]
+at_ns = 2000
+action = "reopen"
+node = "disk"
+no_flush = false
+[[event]]
+at_ns = 3000
+action = "insert"
+node = "disk"
+)");
+  testing::require_holds(s, 5);
+}
+
+TEST_CASE("bdrv_is_inserted looks at every child: a quorum with a disk ejected has no medium") {
+  // Found by blksim hunt (seed 98): the port answered from the node's own
+  // driver only; block.c's bdrv_is_inserted asks every child, so a
+  // block_resize through filters over a quorum with an ejected disk answers
+  // -ENOMEDIUM, as the parents oracle's model says.
+  const auto s = testing::parse(R"([scenario]
+name = "t"
+[[node]]
+name = "disk0"
+driver = "mem"
+size = "128k"
+[[node]]
+name = "disk1"
+driver = "mem"
+size = "128k"
+[[node]]
+name = "quorum"
+driver = "quorum"
+children = ["disk0", "disk1"]
+vote_threshold = 2
+[[node]]
+name = "filter0"
+driver = "fault"
+file = "quorum"
+[[job]]
+name = "j"
+node = "filter0"
+commands = ["write -P 0x11 0 4k", "flush"]
+[[event]]
+at_ns = 1
+action = "eject"
+node = "disk0"
+[[event]]
+at_ns = 2
+action = "block_resize"
+node = "filter0"
+size = "160k"
+[[event]]
+at_ns = 3
+action = "insert"
+node = "disk0"
+)");
+  testing::require_holds(s, 5);
+}
+
+TEST_CASE("an aio_cancel whose bottom half runs after the request completed cancels nothing") {
+  // Found by blksim hunt (seed 141): the cancel's bottom half ran nested in
+  // another job's synchronous flush, after the request's completion had
+  // released its control block; it cancelled freed memory (a crash).
+  auto s = scenarios::load_scenario(std::string(BLKSIM_SOURCE_DIR) + "/tests/fixtures/hunt-141-late-cancel.toml");
+  REQUIRE(s.ok());
+  for (std::uint64_t seed = 0; seed < 3; ++seed) {
+    const scenarios::RunResult r = testing::run(*s, seed);
+    CHECK(r.verdict.id != "uncaught-exception");
+  }
+  // Seed 0 is the one that crashed; it must end with a verdict of its own.
+  CHECK(testing::run(*s, 0).verdict.ok());
 }

@@ -1101,7 +1101,11 @@ at_ns = 100000
 action = "crash"
 )";
   CHECK(testing::error_of(kUnsafeImage).find("crash: cow image 'image' keeps its header and table in 'file', which has "
-                                             "no_flush = true") != std::string::npos);
+                                             "(or a reopen gives it) no_flush = true") != std::string::npos);
+  // A reopen that turns no_flush on, even one written after the crash.
+  CHECK(testing::error_of(replace(kUnsafeImage, "no_flush = true\n", "") +
+                          "[[event]]\nat_ns = 50000\naction = \"reopen\"\nnode = \"image\"\nno_flush = true\n")
+            .find("(or a reopen gives it) no_flush = true") != std::string::npos);
   CHECK(scenarios::parse_scenario(replace(kUnsafeImage, "no_flush = true\n", ""), "x.toml").ok());
 }
 
