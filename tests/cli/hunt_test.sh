@@ -75,6 +75,11 @@ run=$("$blksim" "$@" 2>&1)
 [ $? -eq 1 ] || fail "the written scenario does not fail again: $repro: $run"
 grep -q 'signature   oracle:drain \[in flight after drained_begin\]' <<<"$run" || fail "the repro fails differently: $run"
 
+# Every build and compiler generates the same scenarios (the pinned digest).
+pinned=$(grep -v '^#' "$(dirname "$0")/../golden/hunt-scenarios.txt")
+digest=$(for s in $(seq 0 99); do "$blksim" hunt --show "$s"; done | sha256sum | cut -d' ' -f1)
+[ "$digest" = "$pinned" ] || fail "hunt --show 0..99 gives $digest, the pinned scenarios are $pinned (tests/golden/hunt-scenarios.txt)"
+
 # A seed shows the same scenario every time, and it parses.
 "$blksim" hunt --show 7 >"$tmp/a.toml" && "$blksim" hunt --show 7 >"$tmp/b.toml" || fail "hunt --show failed"
 cmp -s "$tmp/a.toml" "$tmp/b.toml" || fail "hunt --show 7 differs between two calls"

@@ -23,5 +23,14 @@ while read -r scenario seed strategy expected; do
     fi
   done
 done <"$golden"
+# And the hunter generates the same scenarios in every build.
+pinned=$(grep -v '^#' "$src/tests/golden/hunt-scenarios.txt")
+for other in "$@"; do
+  digest=$(for s in $(seq 0 99); do LLVM_PROFILE_FILE=/dev/null "$other" hunt --show "$s"; done | sha256sum | cut -d' ' -f1)
+  if [ "$digest" != "$pinned" ]; then
+    echo "DIFFER: $other generates other hunt scenarios (hunt --show 0..99: $digest, pinned $pinned)"
+    failures=$((failures + 1))
+  fi
+done
 echo "compared $runs runs of $# other builds with the pinned fingerprints: $failures differ"
 [ "$failures" -eq 0 ] && [ "$runs" -gt 0 ]
