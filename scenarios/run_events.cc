@@ -353,6 +353,9 @@ void ScenarioRun::flush_all(const EventSpec&) {
       checked.flushed_under_no_flush = true;
       continue;
     }
+    // bdrv_co_flush returns 0 at once for a node without a medium or
+    // read-only: a disk below in either state was not flushed.
+    if (subtree_read_only(*nodes_[index]) || subtree_ejected(*nodes_[index])) continue;
     checked.durable_cutoff = std::max(checked.durable_cutoff, began);
     covered.push_back(index);
   }

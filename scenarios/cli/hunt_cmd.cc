@@ -132,7 +132,7 @@ std::set<std::string> read_open_findings(const std::string& path) {
 int report_hunt(const scenarios::hunt::HuntResult& r, const HuntReport& rep) {
   const HuntCmd& a = *rep.cmd;
   const std::set<std::string> open = read_open_findings(a.baseline);
-  std::size_t open_seen = 0;
+  std::size_t open_seen = 0;  // (merged results: shards read the same baseline)
   std::uint64_t reached = 0;
   for (const auto& [name, hits] : r.probes) reached += hits > 0 ? 1 : 0;
   std::cout << "hunt: " << r.scenarios << " scenarios (" << rep.covered << "), " << r.runs << " runs, " << r.failed_runs
@@ -144,7 +144,7 @@ int report_hunt(const scenarios::hunt::HuntResult& r, const HuntReport& rep) {
   std::uint64_t fresh = 0;
   std::vector<std::pair<const scenarios::hunt::Finding*, Written>> table;
   for (const scenarios::hunt::Finding& f : r.findings) {
-    const bool in_baseline = f.is_new() && open.contains(f.signature);
+    const bool in_baseline = f.open_finding || (f.is_new() && open.contains(f.signature));
     open_seen += in_baseline ? 1 : 0;
     const std::string label = in_baseline                 ? "open finding (baseline): "
                               : f.is_new()                ? "NEW   "
@@ -225,6 +225,7 @@ int cmd_hunt(const HuntCmd& a) {
   o.swarm = !a.no_swarm;
   o.feedback = !a.no_feedback;
   o.stop_on_new = a.stop_on_new;
+  o.open_findings = read_open_findings(a.baseline);
   if (!a.shard.empty()) std::tie(o.shard_k, o.shard_n) = shard_or_throw(a.shard);
   o.mutants = mutants_or_throw(a.mutants);
   o.fixes = fixes_or_throw(a.fixes);

@@ -9,8 +9,12 @@ namespace scenarios::hunt {
 
 namespace {
 
-absl::StatusOr<std::uint64_t> failing_seeds(const ConsequenceQuery& q, const std::vector<engine::Fix>& fixes) {
+// With `stop_at_first`, the sweep ends at the first seed failing with the
+// signature (a fix that does not remove it is known at once).
+absl::StatusOr<std::uint64_t> failing_seeds(const ConsequenceQuery& q, const std::vector<engine::Fix>& fixes,
+                                            bool stop_at_first) {
   SweepOptions o;
+  if (stop_at_first) o.stop_when = [&q](const SeedOutcome& s) { return s.signature == q.signature; };
   for (std::uint64_t seed = 0; seed < kConsequenceSeeds; ++seed) o.seeds.push_back(seed);
   o.mutants = q.mutants;
   o.fixes = fixes;
@@ -26,7 +30,7 @@ absl::StatusOr<std::uint64_t> failing_seeds(const ConsequenceQuery& q, const std
 }  // namespace
 
 absl::StatusOr<std::optional<Consequence>> consequence_of_known_defect(const ConsequenceQuery& q) {
-  absl::StatusOr<std::uint64_t> without = failing_seeds(q, q.fixes);
+  absl::StatusOr<std::uint64_t> without = failing_seeds(q, q.fixes, false);
   if (!without.ok()) return without.status();
   if (*without == 0) return std::optional<Consequence>();  // not reproducible on these seeds: nothing to compare
   std::vector<engine::Fix> tried;
@@ -36,7 +40,7 @@ absl::StatusOr<std::optional<Consequence>> consequence_of_known_defect(const Con
     if (std::find(q.fixes.begin(), q.fixes.end(), d.fix) != q.fixes.end()) continue;
     std::vector<engine::Fix> with = q.fixes;
     with.push_back(d.fix);
-    absl::StatusOr<std::uint64_t> n = failing_seeds(q, with);
+    absl::StatusOr<std::uint64_t> n = failing_seeds(q, with, true);
     if (!n.ok()) return n.status();
     if (*n == 0) return std::optional<Consequence>(Consequence{std::string(d.name), *without});
   }

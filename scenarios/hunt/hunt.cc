@@ -119,6 +119,16 @@ absl::StatusOr<HuntResult> run_hunt(const HuntOptions& options) {
         f.first = g;
         f.run_seed = o.seed;
         f.strategy = o.strategy;
+        f.open_finding = f.known_defect.empty() && options.open_findings.contains(f.signature);
+        // With a mutant, a signature the unmutated engine shows on the same
+        // runs is not the mutant's catch: the hunt's own open findings.
+        if (f.is_new() && !options.mutants.empty() && !f.signature.starts_with("crash [") && f.signature != "hang") {
+          SweepOptions plain = sweep_options;
+          plain.mutants.clear();
+          absl::StatusOr<SweepResult> unmutated = sweep(*scenario, plain);
+          if (!unmutated.ok()) return unmutated.status();
+          for (const SeedOutcome& u : unmutated->outcomes) f.without_mutant = f.without_mutant || u.signature == f.signature;
+        }
         // A signature the registry does not know may still be a known
         // defect's consequence: its fix alone makes it go away.
         if (f.is_new() && !f.signature.starts_with("crash [") && f.signature != "hang") {
@@ -130,15 +140,6 @@ absl::StatusOr<HuntResult> run_hunt(const HuntOptions& options) {
             f.consequence_of = (*c)->defect;
             f.consequence_failing = (*c)->failing;
           }
-        }
-        // With a mutant, a signature the unmutated engine shows on the same
-        // runs is not the mutant's catch: the hunt's own open findings.
-        if (f.is_new() && !options.mutants.empty() && !f.signature.starts_with("crash [") && f.signature != "hang") {
-          SweepOptions plain = sweep_options;
-          plain.mutants.clear();
-          absl::StatusOr<SweepResult> unmutated = sweep(*scenario, plain);
-          if (!unmutated.ok()) return unmutated.status();
-          for (const SeedOutcome& u : unmutated->outcomes) f.without_mutant = f.without_mutant || u.signature == f.signature;
         }
         new_signature = new_signature || f.is_new();
         result.findings.push_back(std::move(f));

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,9 @@ struct HuntOptions {
   // buckets or probe pairs, and make every other scenario a mutation of one.
   bool feedback = true;
   bool stop_on_new = false;  // end the hunt after the scenario that shows the first new signature
+  // Open findings (a baseline): signatures found before and not yet fixed or
+  // labelled; reported, never new.
+  std::set<std::string> open_findings;
   std::vector<engine::Mutant> mutants;
   std::vector<engine::Fix> fixes;
   // After each scenario.
@@ -72,7 +76,8 @@ struct Finding {
   // With a mutant: the unmutated engine fails the same runs the same way, so
   // the mutant did not cause it.
   bool without_mutant = false;
-  bool is_new() const { return known_defect.empty() && consequence_of.empty() && !without_mutant; }
+  bool open_finding = false;  // in HuntOptions::open_findings
+  bool is_new() const { return known_defect.empty() && consequence_of.empty() && !without_mutant && !open_finding; }
 };
 
 struct HuntResult {

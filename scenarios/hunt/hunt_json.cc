@@ -49,6 +49,7 @@ std::string hunt_to_json(const HuntHeader& h, const HuntResult& r) {
     x["consequence_of"] = f.consequence_of;
     x["consequence_failing"] = f.consequence_failing;
     x["without_mutant"] = f.without_mutant;
+    x["open_finding"] = f.open_finding;
     x["property"] = f.property;
     x["message"] = f.message;
     x["count"] = f.count;
@@ -110,6 +111,7 @@ absl::StatusOr<HuntFile> hunt_from_json(const std::string& text, const std::stri
       f.consequence_of = x.at("consequence_of").get<std::string>();
       f.consequence_failing = x.at("consequence_failing").get<std::uint64_t>();
       f.without_mutant = x.at("without_mutant").get<bool>();
+      f.open_finding = x.at("open_finding").get<bool>();
       f.property = x.at("property").get<std::string>();
       f.message = x.at("message").get<std::string>();
       f.count = x.at("count").get<std::uint64_t>();

@@ -535,3 +535,30 @@ TEST_CASE("an aio_cancel whose bottom half runs after the request completed canc
   // Seed 0 is the one that crashed; it must end with a verdict of its own.
   CHECK(testing::run(*s, 0).verdict.ok());
 }
+
+TEST_CASE("flush_all makes nothing durable on a disk that is read-only or without a medium") {
+  // Found by blksim hunt (seed 393): bdrv_co_flush returns 0 at once for a
+  // read-only node, so a write completed before the node became read-only is
+  // still only in its cache after flush_all succeeded.
+  const auto s = testing::parse(R"([scenario]
+name = "t"
+[[node]]
+name = "disk"
+driver = "mem"
+size = "256k"
+latency_ns = [1000, 11000]
+[[job]]
+name = "j"
+node = "disk"
+commands = ["write -P 0xc0 41472 512"]
+[[event]]
+at_ns = 1705450
+action = "read_only"
+node = "disk"
+enabled = true
+[[event]]
+at_ns = 1870844
+action = "flush_all"
+)");
+  testing::require_holds(s, 10);
+}
