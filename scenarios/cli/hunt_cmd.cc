@@ -197,7 +197,8 @@ int report_hunt(const scenarios::hunt::HuntResult& r, const HuntReport& rep) {
 }
 
 std::string covered(const scenarios::hunt::HuntOptions& o, std::uint64_t scenarios, std::uint64_t mutated) {
-  const std::uint64_t n = std::max<std::uint64_t>(scenarios, 1);
+  // The fresh seeds: every scenario not mutated.
+  const std::uint64_t n = std::max<std::uint64_t>(scenarios - std::min(scenarios, mutated), 1);
   std::string seeds;
   if (o.shard_n == 1) {
     seeds = sim::cat("seeds ", seed_span(o.first_seed, n));

@@ -56,7 +56,7 @@ class Builder {
   Builder(Choices choices, std::uint64_t seed, const GenerateOptions& options)
       : rng_(std::move(choices)), options_(options) {
     out_.seed = seed;
-    out_.name = sim::cat("hunt-", seed);
+    out_.name = options.name.empty() ? sim::cat("hunt-", seed) : options.name;
   }
 
   Generated build() {

@@ -75,6 +75,7 @@ struct GenerateOptions {
   bool swarm = true;  // false: every feature on (the control of the swarm measurement)
   std::uint32_t run_seeds = 3;  // the scenario's `seeds`
   std::string mutated_from;     // for the text's first line: "mutated from hunt-12 (drop a list item)", or ""
+  std::string name;             // the scenario's name; "" for hunt-SEED
 };
 
 // The same seed gives the same text on every build.

@@ -15,6 +15,10 @@
 
 namespace scenarios::hunt {
 
+std::uint64_t hunt_seed(const HuntOptions& options, std::uint64_t i) {
+  return options.first_seed + i * options.shard_n + (options.shard_k - 1);
+}
+
 namespace {
 using Clock = std::chrono::steady_clock;
 
@@ -22,13 +26,14 @@ using Clock = std::chrono::steady_clock;
 // replaces the oldest (a corpus of generated scenarios is cheap to refill).
 constexpr std::size_t kMaxCorpus = 4096;
 
-// The scenario for position i of the hunt: fresh from seed first_seed + i, or,
-// with feedback and a corpus, half the time a mutation of a corpus entry
-// (one to three mutations stacked).
-Generated next_scenario(std::uint64_t seed, const std::vector<Generated>& corpus, sim::Rng& rng,
-                        const GenerateOptions& options, bool* mutated) {
-  *mutated = false;
-  if (corpus.empty() || !rng.chance(1, 2)) return generate(seed, options);
+// The next scenario of the hunt: the next fresh seed or, with feedback and a
+// corpus, half the time a mutation of a corpus entry (one to three mutations
+// stacked). Fresh seeds come in order whatever the mutations between them,
+// so a hunt with feedback reaches every scenario one without does, at most
+// twice as late, and the mutations besides.
+Generated next_scenario(const HuntOptions& h, std::uint64_t* fresh, std::uint64_t* mutations,
+                        const std::vector<Generated>& corpus, sim::Rng& rng, const GenerateOptions& options) {
+  if (corpus.empty() || !rng.chance(1, 2)) return generate(hunt_seed(h, (*fresh)++), options);
   const Generated& parent = corpus[rng.below(corpus.size())];
   Mutation m = mutate(parent.tape, parent.spans, rng);
   std::string what = m.what;
@@ -39,15 +44,14 @@ Generated next_scenario(std::uint64_t seed, const std::vector<Generated>& corpus
   }
   GenerateOptions o = options;
   o.mutated_from = sim::cat("mutated from ", parent.name, " (", what, ")");
-  *mutated = true;
-  return generate_from_tape(std::move(m.tape), seed, o);
+  // Named apart from the fresh seeds (and from other shards' mutations).
+  o.name = sim::cat("hunt-", h.first_seed, "-", h.shard_k, "m", (*mutations)++);
+  return generate_from_tape(std::move(m.tape), rng.next(), o);
 }
 
 }  // namespace
 
-std::uint64_t hunt_seed(const HuntOptions& options, std::uint64_t i) {
-  return options.first_seed + i * options.shard_n + (options.shard_k - 1);
-}
+
 
 absl::StatusOr<HuntResult> run_hunt(const HuntOptions& options) {
   if (options.run_seeds == 0 || options.run_seeds > kMaxRunSeeds) {
@@ -71,17 +75,15 @@ absl::StatusOr<HuntResult> run_hunt(const HuntOptions& options) {
   // The hunt's own choices (which entry, which mutation): from its first seed,
   // so the same hunt makes the same scenarios whatever -j is.
   sim::Rng rng(sim::hash_string(sim::cat("hunt feedback ", options.first_seed, " ", options.shard_k, "/", options.shard_n)));
+  std::uint64_t fresh = 0;  // fresh scenarios so far: the next is seed hunt_seed(options, fresh)
   for (std::uint64_t i = 0; i < options.scenarios; ++i) {
     if (options.interrupt != nullptr && *options.interrupt != 0) {
       result.interrupted_by = *options.interrupt;
       break;
     }
     if (options.time_budget_s > 0 && elapsed() > options.time_budget_s) break;
-    bool mutated = false;
-    const std::uint64_t seed = hunt_seed(options, i);
-    Generated g = options.feedback ? next_scenario(seed, corpus, rng, generate_options, &mutated)
-                                   : generate(seed, generate_options);
-    result.mutated += mutated ? 1 : 0;
+    Generated g = options.feedback ? next_scenario(options, &fresh, &result.mutated, corpus, rng, generate_options)
+                                   : generate(hunt_seed(options, fresh++), generate_options);
     absl::StatusOr<Scenario> scenario = parse_scenario(g.text, sim::cat("<hunt>/", g.name, ".toml"));
     ++result.scenarios;
     if (!scenario.ok()) {
@@ -98,11 +100,11 @@ absl::StatusOr<HuntResult> run_hunt(const HuntOptions& options) {
     absl::StatusOr<SweepResult> swept = sweep(*scenario, sweep_options);
     if (!swept.ok()) return swept.status();
     if (swept->interrupted_by != 0) result.interrupted_by = swept->interrupted_by;
-    std::size_t fresh = 0;
+    std::size_t features = 0;  // coverage features this scenario reached first
     bool new_signature = false;
     for (const SeedOutcome& o : swept->outcomes) {
       ++result.runs;
-      fresh += coverage.add_run(o.probes);
+      features += coverage.add_run(o.probes);
       for (const auto& [probe, hits] : o.probes) {
         if (hits > 0 && result.probes[probe] == 0) result.first_reached[probe] = g.name;
         result.probes[probe] += hits;
@@ -146,7 +148,7 @@ absl::StatusOr<HuntResult> run_hunt(const HuntOptions& options) {
       }
       ++result.findings[it->second].count;
     }
-    if (options.feedback && fresh > 0) {
+    if (options.feedback && features > 0) {
       if (corpus.size() < kMaxCorpus) {
         corpus.push_back(std::move(g));
       } else {

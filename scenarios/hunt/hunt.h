@@ -99,7 +99,7 @@ struct HuntResult {
 
 absl::StatusOr<HuntResult> run_hunt(const HuntOptions& options);
 
-// The seed of position i of a hunt with these options.
+// The seed of the i-th fresh scenario of a hunt with these options.
 std::uint64_t hunt_seed(const HuntOptions& options, std::uint64_t i);
 
 // Hunts run apart (shards) as one: runs and hits summed, findings by

@@ -22,7 +22,7 @@ baseline=$(cd "$(dirname "$0")/../.." && pwd)/scenarios/hunt/open-findings.txt
 out=$("$blksim" hunt --scenarios 300 -j 2 --no-progress --baseline "$baseline" "${probes_args[@]}" 2>&1)
 rc=$?
 [ "$rc" -eq 0 ] || fail "hunt of scenarios 0..299 exited $rc, expected 0 (a new signature, or a generator bug): $out"
-grep -qE '^hunt: 300 scenarios \(seeds 0..299, swarm, [1-9][0-9]* mutated\), 900 runs, .* corpus [1-9][0-9]*, [1-9][0-9]* coverage features$' <<<"$out" ||
+grep -qE '^hunt: 300 scenarios \(seeds 0\.\.[0-9]+, swarm, [1-9][0-9]* mutated\), 900 runs, .* corpus [1-9][0-9]*, [1-9][0-9]* coverage features$' <<<"$out" ||
   fail "hunt summary (feedback: some scenarios mutated, a corpus): $out"
 grep -qE '^summary: 0 new signatures, [0-9]+ known defect signatures?, [0-9]+ of [0-9]+ open findings of the baseline, 0 generated scenarios refused by the parser' <<<"$out" ||
   fail "hunt: $out"
