@@ -269,6 +269,17 @@ void ScenarioRun::recompute_subtrees() {
 // Ejecting or inserting a medium, or making a node read-only, happens at a
 // quiescent point, as QEMU's blk_remove_bs, blk_insert_bs and bdrv_reopen
 // drain the node first.
+// A medium comes back opened, with its limits (bdrv_open refreshes them), and
+// the nodes above see them: a reopen while it was out left them zeroed, as
+// bdrv_refresh_limits does for a node without a driver.
+void ScenarioRun::insert_medium(Node& node) {
+  node.bs->insert(*node.driver);
+  for (std::size_t i : children_first(scenario_.nodes)) {
+    const std::vector<std::size_t>& below = nodes_[i]->subtree;
+    if (std::find(below.begin(), below.end(), node.index) != below.end()) engine::bdrv_refresh_limits(*nodes_[i]->bs);
+  }
+}
+
 void ScenarioRun::change_medium(const EventSpec& e) {
   using A = EventSpec::Action;
   Node& node = node_named(e.node);
@@ -279,14 +290,7 @@ void ScenarioRun::change_medium(const EventSpec& e) {
     m.ejected = true;
     ++m.changes;
   } else if (e.action == A::kInsert && m.ejected) {
-    node.bs->insert(*node.driver);
-    // A medium comes back opened, with its limits (bdrv_open refreshes
-    // them), and the nodes above see them: a reopen while it was out left
-    // them zeroed, as bdrv_refresh_limits does for a node without a driver.
-    for (std::size_t i : children_first(scenario_.nodes)) {
-      const std::vector<std::size_t>& below = nodes_[i]->subtree;
-      if (std::find(below.begin(), below.end(), node.index) != below.end()) engine::bdrv_refresh_limits(*nodes_[i]->bs);
-    }
+    insert_medium(node);
     m.ejected = false;
     ++m.changes;
   } else if (e.action == A::kReadOnly && m.read_only != e.enabled) {
@@ -447,7 +451,7 @@ void ScenarioRun::prepare_for_checks(bool in) {
     }
     if (!media_[n->index].ejected) continue;
     if (in) {
-      n->bs->insert(*n->driver);
+      insert_medium(*n);
     } else {
       n->bs->eject();
     }

@@ -352,6 +352,7 @@ class ScenarioRun {
   // time, never nested in each other's polls.
   sim::Task<void> monitor_turn();
   void end_monitor_turn();
+  void insert_medium(Node& node);  // an ejected medium back, with its limits
   bool monitor_busy_ = false;
   std::vector<sim::Coroutine*> monitor_waiters_;
   bool crashing_ = false;

@@ -475,6 +475,29 @@ action = "insert"
 node = "disk"
 )");
   testing::require_holds(s, 5);
+  // Left out until the end: the final checks put the medium back to read it.
+  std::string out_to_the_end = R"([scenario]
+name = "t"
+[[node]]
+name = "disk"
+driver = "mem"
+size = "64k"
+request_alignment = 4096
+[[job]]
+name = "j"
+node = "disk"
+commands = ["write -P 0x11 100 200"]
+[[event]]
+after_job = "j"
+action = "eject"
+node = "disk"
+[[event]]
+at_ns = 10000000
+action = "reopen"
+node = "disk"
+no_flush = false
+)";
+  testing::require_holds(testing::parse(out_to_the_end), 5);
 }
 
 TEST_CASE("bdrv_is_inserted looks at every child: a quorum with a disk ejected has no medium") {
