@@ -60,6 +60,7 @@ void SparseImage::for_each_piece(std::uint64_t offset, std::uint64_t bytes, Fn&&
 }
 
 void SparseImage::read(std::uint64_t offset, std::uint64_t bytes, std::uint8_t* dst) const {
+  if (bytes == 0) return;  // dst may be null then (an empty vector's data())
   for_each_piece(offset, bytes, [&](std::uint64_t at, std::uint64_t n, const std::uint8_t* data) {
     if (data != nullptr) {
       std::memcpy(dst + (at - offset), data, n);

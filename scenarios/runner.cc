@@ -77,7 +77,25 @@ ScenarioRun::~ScenarioRun() {
   // Coroutine frames refer to nodes; a parent's edges refer to its children.
   world_.destroy_coroutines();
   jobs_.clear();
+  // Parents before children, by the graph as it is now (a graph change may
+  // have moved an edge to a node the scenario's order puts before its new
+  // parent): a node goes once no other node holds an edge to it, and its
+  // edges leave their children's parent lists as it goes.
   const std::vector<std::size_t> order = children_first(scenario_.nodes);
+  for (std::size_t round = 0; round <= nodes_.size(); ++round) {
+    bool progress = false;
+    for (auto it = order.rbegin(); it != order.rend(); ++it) {
+      if (*it >= nodes_.size() || nodes_[*it] == nullptr || nodes_[*it]->bs == nullptr) continue;
+      const std::vector<engine::BdrvChild*>& held_by = nodes_[*it]->bs->parents;
+      if (std::any_of(held_by.begin(), held_by.end(), [](const engine::BdrvChild* c) { return c->parent != nullptr; })) {
+        continue;
+      }
+      nodes_[*it].reset();
+      progress = true;
+    }
+    if (!progress) break;
+  }
+  // A cycle of edges cannot be built; should one be, it goes in the old order.
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     if (*it < nodes_.size()) nodes_[*it].reset();
   }
