@@ -383,9 +383,7 @@ void ScenarioRun::inactivate_all(const EventSpec& e) {
 void ScenarioRun::activate_all(const EventSpec& e) {
   // The reopen reads as the harness: the scenario language has no failed
   // activation (a VM that does not start), so fault rules do not answer it.
-  for (auto& n : nodes_) {
-    if (n->fault != nullptr) n->fault->set_paused(true);
-  }
+  pause_faults(true);
   for (std::size_t i : children_first(scenario_.nodes)) {
     Node& n = *nodes_[i];
     n.bs->open_flags &= ~engine::BDRV_O_INACTIVE;
@@ -396,9 +394,7 @@ void ScenarioRun::activate_all(const EventSpec& e) {
                 sim::cat("event '", e.name, "': cow image '", n.spec->name, "' cannot be reopened: ", engine::errno_name(ret)));
     }
   }
-  for (auto& n : nodes_) {
-    if (n->fault != nullptr) n->fault->set_paused(false);
-  }
+  pause_faults(false);
   inactive_ = false;
 }
 
@@ -435,15 +431,21 @@ void ScenarioRun::reopen(const EventSpec& e) {
   engine::bdrv_drain_all_end();
 }
 
+void ScenarioRun::pause_faults(bool paused) {
+  for (auto& n : nodes_) {
+    if (n != nullptr && n->fault != nullptr) n->fault->set_paused(paused);
+  }
+}
+
 void ScenarioRun::prepare_for_checks(bool in) {
   checks_in_progress_ = in;
   if (in) copy_on_read_saved_.assign(nodes_.size(), 0);
   // The checks' reads are the harness's, not the guest's: no memory limit.
   world_.set_alloc_limit(in ? 0 : scenario_.memory_limit);
+  // Nor do fault rules answer them: a crash's restart reopens formats and
+  // reads every node, and an injected error there says nothing of the engine.
+  pause_faults(in);
   for (auto& n : nodes_) {
-    // Nor do fault rules answer them: a crash's restart reopens formats and
-    // reads every node, and an injected error there says nothing of the engine.
-    if (n->fault != nullptr) n->fault->set_paused(in);
     if (in) {
       copy_on_read_saved_[n->index] = std::exchange(n->bs->copy_on_read, 0);
     } else {

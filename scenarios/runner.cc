@@ -225,13 +225,9 @@ void ScenarioRun::build() {
       // Creating the image polls the node's loop: from the main loop, as QEMU's
       // qemu-img would, before any blkdebug rule is in place (fault nodes
       // below are paused: an injected error here would judge the set-up).
-      for (auto& n : nodes_) {
-        if (n != nullptr && n->fault != nullptr) n->fault->set_paused(true);
-      }
+      pause_faults(true);
       const int ret = built.cow->create(*built.bs);
-      for (auto& n : nodes_) {
-        if (n != nullptr && n->fault != nullptr) n->fault->set_paused(false);
-      }
+      pause_faults(false);
       if (ret != 0) {
         world_.record_failure(sim::Verdict{sim::Verdict::Kind::kOracle,
                                            sim::cat("creating cow image '", spec.name, "' failed with ", engine::errno_name(ret)),

@@ -353,6 +353,7 @@ class ScenarioRun {
   sim::Task<void> monitor_turn();
   void end_monitor_turn();
   void insert_medium(Node& node);  // an ejected medium back, with its limits
+  void pause_faults(bool paused);  // the harness's own reads: no fault rule answers them
   bool monitor_busy_ = false;
   std::vector<sim::Coroutine*> monitor_waiters_;
   bool crashing_ = false;

@@ -105,6 +105,13 @@ Written write_finding(const scenarios::hunt::Finding& f, const std::string& dir,
   return w;
 }
 
+void make_out_dir(const std::string& dir) {
+  if (dir.empty()) return;
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (!std::filesystem::is_directory(dir, ec)) throw BadInput{sim::cat(dir, ": cannot create the directory")};
+}
+
 // How a hunt's result is told: what it covered, and what to write.
 struct HuntReport {
   std::string covered;  // "seeds 0..299, swarm, 160 mutated"
@@ -230,11 +237,7 @@ int cmd_hunt(const HuntCmd& a) {
   if (!a.shard.empty()) std::tie(o.shard_k, o.shard_n) = shard_or_throw(a.shard);
   o.mutants = mutants_or_throw(a.mutants);
   o.fixes = fixes_or_throw(a.fixes);
-  if (!a.out_dir.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(a.out_dir, ec);
-    if (!std::filesystem::is_directory(a.out_dir, ec)) throw BadInput{sim::cat(a.out_dir, ": cannot create the directory")};
-  }
+  make_out_dir(a.out_dir);
   o.interrupt = catch_interrupts();
   const bool tty = a.progress && isatty(STDERR_FILENO) != 0;
   if (tty) {
@@ -295,11 +298,7 @@ int cmd_merge_hunts(const MergeCmd& m) {
   a.out_dir = m.out_dir;
   a.mutants = h.mutants;
   a.fixes = h.fixes;
-  if (!a.out_dir.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(a.out_dir, ec);
-    if (!std::filesystem::is_directory(a.out_dir, ec)) throw BadInput{sim::cat(a.out_dir, ": cannot create the directory")};
-  }
+  make_out_dir(a.out_dir);
   HuntReport rep{sim::cat(shards.size(), " of ", h.shard_n, " shards from seed ", h.first_seed, h.swarm ? ", swarm" : ", every feature",
                           h.feedback ? sim::cat(", ", merged.mutated, " mutated") : ""),
                  true, true, &a, mutants_or_throw(a.mutants), fixes_or_throw(a.fixes)};
