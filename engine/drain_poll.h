@@ -21,7 +21,7 @@ bool bdrv_poll_while(BlockDriverState& bs, Cond&& cond) {
   bool busy = true;
   if (ctx.thread() == world.current_context().thread()) {
     while (cond() || busy) {
-      busy = world.poll(ctx, cond());
+      busy = world.poll(ctx, cond(), absl::FunctionRef<bool()>(cond));
       waited |= cond() || busy;
     }
     return waited;
@@ -35,7 +35,7 @@ bool bdrv_poll_while(BlockDriverState& bs, Cond&& cond) {
   while (busy) {
     if (cond()) {
       waited = busy = true;
-      world.poll(world.main_context(), true);
+      world.poll(world.main_context(), true, absl::FunctionRef<bool()>(cond));
     } else {
       busy = world.poll(ctx, false);
       waited |= busy;

@@ -38,10 +38,9 @@ int query_outside(engine::BlockDriverState& bs, const QueryRange& q, std::vector
   for (std::uint64_t offset = q.begin; offset < q.end;) {
     const auto asked = static_cast<std::int64_t>(std::min(q.end - offset, kMaxAsked));
     std::int64_t pnum = 0;
-    world.annotate_next_spawn(annotation);
+    const sim::World::SpawnAnnotation command(world, annotation);
     const int ret = q.above ? engine::bdrv_is_allocated_above(bs, nullptr, static_cast<std::int64_t>(offset), asked, &pnum)
                             : engine::bdrv_is_allocated(bs, static_cast<std::int64_t>(offset), asked, &pnum);
-    world.annotate_next_spawn(nullptr);
     if (ret < 0) return ret;
     answers.push_back({offset, static_cast<std::uint64_t>(pnum), ret != 0});
     if (pnum <= 0) break;  // the end of the node: qemu-io stops

@@ -12,17 +12,16 @@ namespace scenarios {
 
 // A synchronous command of an api = "sync" job, as qemu-io runs it: the
 // engine's sync wrapper called from a main-loop bottom half, outside any
-// coroutine, polling (nested aio_poll) until its request is done. The request
-// coroutine the wrapper creates carries the command's state, so its driver
-// errors are the command's.
+// coroutine, polling (nested aio_poll) until its request is done. Every request
+// coroutine the wrapper creates (pwrite_sync and make_zero make several)
+// carries the command's state, so their driver errors are the command's.
 sim::Task<int> ScenarioRun::sync_command(Job& job, const Command& cmd, IoBuffer& buffer,
                                          engine::IoVector& qiov) {
   void* state = world_.current_coroutine()->annotation();
   int ret = 0;
   co_await in_main_loop(sim::cat("sync wrapper of ", job.spec->name), [&] {
-    world_.annotate_next_spawn(state);
+    const sim::World::SpawnAnnotation command(world_, state);
     ret = call_sync_wrapper(job, cmd, buffer, qiov);
-    world_.annotate_next_spawn(nullptr);
   });
   co_return ret;
 }

@@ -70,6 +70,7 @@ World::World(WorldConfig config)
   label_resume_ = trace_.intern("resume");
   contexts_.push_back(std::make_unique<AioContext>(*this, 0, "main", 0));
   busy_threads_.push_back(0);
+  waiting_in_.push_back(nullptr);
 }
 
 World::~World() {
@@ -89,6 +90,7 @@ AioContext& World::new_context(std::string name, bool own_thread) {
   if (own_thread) {
     thread = thread_count_++;
     busy_threads_.push_back(0);
+    waiting_in_.push_back(nullptr);
   }
   auto id = static_cast<std::uint32_t>(contexts_.size());
   contexts_.push_back(std::make_unique<AioContext>(*this, id, std::move(name), thread));
@@ -126,7 +128,7 @@ Coroutine& World::spawn_labelled(AioContext& ctx, std::uint32_t label, std::uint
   auto* co = new Coroutine(id, trace_.text(label), number, ctx, std::move(body), std::move(on_done));
   co->resume_point_ = co->root_.handle();
   if (current_ == nullptr && spawn_annotation_ != nullptr) {
-    co->set_annotation(std::exchange(spawn_annotation_, nullptr));
+    co->set_annotation(spawn_annotation_);
   }
   co->live_prev_ = live_tail_;
   if (live_tail_ != nullptr) {
@@ -237,9 +239,16 @@ void World::finish(Coroutine& co) {
 
 bool World::eligible(const AioContext& ctx, const AioContext* polled) const {
   if (polled == nullptr || &ctx == polled) return true;
-  // Another thread's loop keeps running while this thread is blocked in a nested poll.
-  return ctx.thread() != polled->thread() && busy_threads_[ctx.thread()] == 0 &&
-         (current_ctx_ == nullptr || ctx.thread() != current_ctx_->thread());
+  // Another thread's loop keeps running while this thread is blocked in a
+  // nested poll: a thread with nothing on the stack, or one whose innermost
+  // frame waits in a poll of this very context for a condition that still
+  // holds (it would be in ppoll; once the condition is false it would return
+  // to its caller's code, which cannot run before the stack unwinds to it).
+  const std::uint32_t thread = ctx.thread();
+  if (thread == polled->thread() || (current_ctx_ != nullptr && thread == current_ctx_->thread())) return false;
+  if (busy_threads_[thread] == 0) return true;
+  const PollFrame* waiting = waiting_in_[thread];
+  return waiting != nullptr && waiting->ctx == &ctx && waiting->waiting_while.has_value() && (*waiting->waiting_while)();
 }
 
 bool World::select(const AioContext* polled, Selection& out) {
@@ -332,6 +341,15 @@ void World::dispatch(const Selection& selection) {
   }
   poll_watchdog();
   DispatchScope scope(current_ctx_, &ctx, current_event_actor_, event.actor, busy_threads_[ctx.thread()]);
+  const SpawnAnnotation unannotated(*this, nullptr);  // a dispatched callback is not its poller's caller
+  // The event's thread runs code now, not its poll; a poll of this context
+  // that the thread waits in has made progress.
+  struct RunningScope {
+    PollFrame*& slot;
+    PollFrame* saved;
+    ~RunningScope() { slot = saved; }
+  } running{waiting_in_[ctx.thread()], std::exchange(waiting_in_[ctx.thread()], nullptr)};
+  if (running.saved != nullptr && running.saved->ctx == &ctx) running.saved->progressed = true;
   try {
     switch (event.kind) {
       case ReadyKind::kResume:
@@ -361,9 +379,16 @@ void World::check_not_aborted() const {
   if (aborted()) throw RunAborted{};
 }
 
-bool World::poll(AioContext& ctx, bool blocking) {
+bool World::poll(AioContext& ctx, bool blocking, std::optional<absl::FunctionRef<bool()>> waiting_while) {
   SIM_ASSERT(current_ == nullptr, "aio_poll(" + ctx.name() + ") called from coroutine " + current_->describe());
   check_not_aborted();
+  PollFrame frame{&ctx, waiting_while};
+  const std::uint32_t caller = current_context().thread();
+  struct WaitingScope {
+    PollFrame*& slot;
+    PollFrame* saved;
+    ~WaitingScope() { slot = saved; }
+  } waiting{waiting_in_[caller], std::exchange(waiting_in_[caller], &frame)};
   struct DepthGuard {
     int& world_depth;
     int& ctx_depth;
@@ -381,8 +406,9 @@ bool World::poll(AioContext& ctx, bool blocking) {
       // QEMU's aio_poll(ctx) returns once ctx itself made progress. An event
       // of another thread ran concurrently (interleaved here): the caller keeps
       // waiting, and only a kick into ctx (a bottom half such as bdrv_wakeup's,
-      // a coroutine woken into ctx) ends its wait.
-      if (own) return true;
+      // a coroutine woken into ctx) ends its wait; or an event of ctx that a
+      // poll nested in that event ran for this one (frame.progressed).
+      if (own || frame.progressed) return true;
       continue;
     }
     if (!blocking) return false;

@@ -12,11 +12,14 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <absl/functional/any_invocable.h>
+#include <absl/functional/function_ref.h>
 
 #include "sim/aio_context.h"
 #include "sim/coroutine.h"
@@ -92,11 +95,24 @@ class World {
                             absl::AnyInvocable<void()> on_done = {});
   Coroutine* current_coroutine() const { return current_; }
   bool in_coroutine() const { return current_ != nullptr; }
-  // The next coroutine spawned outside any coroutine starts with this
-  // annotation (once): a caller outside coroutines marks the request coroutine
-  // a sync wrapper creates for it, so observers can attribute its events.
-  // Reset it (nullptr) after the call, in case nothing was spawned.
-  void annotate_next_spawn(void* annotation) { spawn_annotation_ = annotation; }
+  // While a SpawnAnnotation lives, every coroutine spawned outside any
+  // coroutine by its own caller starts with its annotation: a sync wrapper's
+  // request coroutines (pwrite_sync's write and flush, make_zero's queries and
+  // zero writes) are its command's, so observers can attribute their events.
+  // Callbacks dispatched meanwhile (a nested poll's bottom halves and timers)
+  // spawn without it: what they start is not the caller's.
+  class SpawnAnnotation {
+   public:
+    SpawnAnnotation(World& world, void* annotation)
+        : slot_(world.spawn_annotation_), saved_(std::exchange(world.spawn_annotation_, annotation)) {}
+    ~SpawnAnnotation() { slot_ = saved_; }
+    SpawnAnnotation(const SpawnAnnotation&) = delete;
+    SpawnAnnotation& operator=(const SpawnAnnotation&) = delete;
+
+   private:
+    void*& slot_;
+    void* saved_;
+  };
   // aio_co_wake: from inside a coroutine or from another context the wake-up is
   // queued as a ready event; from a callback of the coroutine's own context it
   // enters the coroutine at once, as QEMU does.
@@ -126,13 +142,21 @@ class World {
   // until `ctx` makes progress (a deadlock verdict if it never can); without, it
   // returns once nothing is ready. Re-entrant; calling it from a coroutine is a
   // bug. Returns whether `ctx` made progress.
-  bool poll(AioContext& ctx, bool blocking);
+  //
+  // `waiting_while` is what the caller polls for (BDRV_POLL_WHILE's
+  // condition). While it holds, the calling thread is idle in this poll, as a
+  // real thread blocked in ppoll is: when another thread's nested poll higher
+  // up the native stack waits for it, that poll runs `ctx`'s events for it (a
+  // real thread would run them concurrently), and this poll returns, as
+  // aio_poll does after progress, once the stack unwinds to it. Without it the
+  // calling thread counts as busy until the poll returns.
+  bool poll(AioContext& ctx, bool blocking, std::optional<absl::FunctionRef<bool()>> waiting_while = std::nullopt);
   // BDRV_POLL_WHILE: poll `ctx` until `cond()` is false. Returns whether it waited.
   template <typename Cond>
   bool poll_while(AioContext& ctx, Cond&& cond) {
     bool waited = false;
     while (cond()) {
-      poll(ctx, true);
+      poll(ctx, true, absl::FunctionRef<bool()>(cond));
       waited = true;
     }
     return waited;
@@ -217,6 +241,15 @@ class World {
   ChoiceTape tape_;
   std::vector<std::unique_ptr<AioContext>> contexts_;
   std::vector<int> busy_threads_;  // dispatch frames on the native stack, per thread
+  // A poll on the native stack, whose thread waits in it (World::poll).
+  struct PollFrame {
+    AioContext* ctx = nullptr;
+    std::optional<absl::FunctionRef<bool()>> waiting_while;
+    bool progressed = false;  // an event of `ctx` ran for it from a poll further up
+  };
+  // Per thread: the poll its innermost native frame waits in, or nullptr
+  // while it runs code (a dispatched event) or nothing of it is on the stack.
+  std::vector<PollFrame*> waiting_in_;
   std::uint32_t thread_count_ = 1;
   // Live coroutines, owned, linked oldest (lowest id) first: spawning appends,
   // so the list stays in id order without a map.

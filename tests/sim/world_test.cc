@@ -194,6 +194,53 @@ TEST_CASE("a blocking poll returns only after progress of its own context: a los
   CHECK(world.verdict().message.find("aio_poll(main, blocking) would wait forever") != std::string::npos);
 }
 
+TEST_CASE("a thread waiting in a nested poll is idle: a poll of another thread nested above it runs its loop") {
+  // The iothread waits in a poll inside a bottom half (a drain in a
+  // coroutine's bottom half); the main loop, run from that poll, waits in a
+  // poll of its own for the iothread's second timer. A real iothread sits in
+  // ppoll meanwhile and runs it; the simulator runs it from the main loop's
+  // poll, and the iothread's poll returns once the stack unwinds to it.
+  World world(testing::config());
+  auto& io = world.new_context("iothread0");
+  bool first = false, second = false, main_done = false, io_done = false;
+  io.timer_add(500, "first", [&] { first = true; });
+  io.timer_add(900, "second", [&] {
+    second = true;
+    world.main_context().bh_schedule("kick", [] {});
+  });
+  io.bh_schedule("iothread waits", [&] {
+    world.poll_while(io, [&] { return !second; });
+    io_done = true;
+  });
+  world.main_context().timer_add(100, "main waits", [&] {
+    world.poll_while(world.main_context(), [&] { return !second; });
+    main_done = true;
+  });
+  world.run();
+  INFO(world.verdict().message);
+  CHECK(world.verdict().ok());
+  CHECK((main_done && io_done));
+}
+
+TEST_CASE("a thread whose poll's condition is false is not idle: a poll above it cannot run its loop") {
+  // It would go on with its own code, which the single native stack cannot
+  // run before the poll above it returns: the simulator's own deadlock.
+  World stuck(testing::config());
+  auto& io2 = stuck.new_context("iothread0");
+  bool ready = false, later = false;
+  io2.timer_add(500, "ready", [&] { ready = true; });
+  io2.timer_add(900, "later", [&] {
+    later = true;
+    stuck.main_context().bh_schedule("kick", [] {});
+  });
+  io2.bh_schedule("iothread waits", [&] { stuck.poll_while(io2, [&] { return !ready; }); });
+  stuck.main_context().timer_add(100, "main waits", [&] { stuck.poll_while(stuck.main_context(), [&] { return !later; }); });
+  stuck.run();
+  CHECK(ready);
+  CHECK_FALSE(later);
+  CHECK(stuck.verdict().kind == sim::Verdict::Kind::kDeadlock);
+}
+
 TEST_CASE("spawn: ids, the current coroutine and a completion callback") {
   World world(testing::config());
   std::vector<sim::CoroutineId> seen;
