@@ -23,8 +23,9 @@ BlockBackend& backend_of(engine::BdrvChild& child) {
 BlockBackend::BlockBackend(std::string name, engine::BlockDriverState& root_bs, BackendOptions options)
     : name_(std::move(name)), options_(options), root_(name_, root_bs, nullptr, engine::ChildRole::kRoot, &kRole) {
   root_.opaque = this;
-  // Backends are attached while the graph is built, before anything drains.
-  SIM_ASSERT(root_bs.quiesce_counter == 0, "a backend attached to a drained node");
+  // bdrv_replace_child_noperm: a parent joining a drained node is drained too
+  // (a block job's backend created inside a transaction's drained section).
+  if (root_bs.quiesce_counter > 0) drained_begin(root_);
 }
 
 void BlockBackend::drained_begin(engine::BdrvChild& child) {

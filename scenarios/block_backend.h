@@ -60,8 +60,12 @@ class BlockBackend {
 
   engine::BdrvChild& root() { return root_; }
   // The device's drain callbacks (dev_ops): called with true on the first
-  // drained_begin, with false on the last drained_end.
-  void set_device_drain_hook(std::function<void(bool begin)> hook) { device_hook_ = std::move(hook); }
+  // drained_begin, with false on the last drained_end. As blk_set_dev_ops,
+  // a backend quiesced already tells the new callbacks at once.
+  void set_device_drain_hook(std::function<void(bool begin)> hook) {
+    device_hook_ = std::move(hook);
+    if (quiesce_counter_ > 0 && device_hook_) device_hook_(true);
+  }
   const std::string& name() const { return name_; }
 
   // blk_co_preadv, blk_co_pwritev (qiov nullptr with BDRV_REQ_ZERO_WRITE: a

@@ -48,14 +48,15 @@ sim::Task<int> ScenarioRun::backup_do_cow(BackupJob& job, std::uint64_t offset, 
     engine::IoVector qiov(absl::MakeSpan(buffer));
     // From inside a write to the same node: the write's own tracked request
     // must not make the read wait.
-    ret = co_await engine::bdrv_co_preadv(*job.source->root, static_cast<std::int64_t>(start), n, qiov,
-                                          is_write_notifier ? unsigned{engine::BDRV_REQ_NO_SERIALISING} : 0u);
+    ret = co_await job.source_blk->co_preadv(static_cast<std::int64_t>(start), n, qiov,
+                                             is_write_notifier ? unsigned{engine::BDRV_REQ_NO_SERIALISING} : 0u);
     if (ret < 0) break;
     if (is_all_zero(buffer)) {
-      ret = co_await engine::bdrv_co_pwrite_zeroes(*job.target->root, static_cast<std::int64_t>(start),
-                                                   static_cast<int>(n), engine::BDRV_REQ_MAY_UNMAP);
+      // blk_co_pwrite_zeroes: a zero write without a buffer.
+      ret = co_await job.target_blk->co_pwritev(static_cast<std::int64_t>(start), n, nullptr,
+                                                engine::BDRV_REQ_ZERO_WRITE | engine::BDRV_REQ_MAY_UNMAP);
     } else {
-      ret = co_await engine::bdrv_co_pwritev(*job.target->root, static_cast<std::int64_t>(start), n, &qiov, 0);
+      ret = co_await job.target_blk->co_pwritev(static_cast<std::int64_t>(start), n, &qiov, 0);
     }
     if (ret < 0) break;
     job.done[index] = true;
@@ -74,10 +75,28 @@ sim::Task<void> ScenarioRun::backup_event(const EventSpec& e) {
   job.target = &node_named(e.target);
   job.length = scenario_.node_size(*source.spec);
   job.done.assign(static_cast<std::size_t>((job.length + e.cluster_size - 1) / e.cluster_size), false);
+  // "No new block jobs can be created between bdrv_drain_all_begin() and
+  // bdrv_drain_all_end()" (the reference's contract; the monitor never runs
+  // inside one): the command waits for open drain_all sections to end.
+  while (drain_all_open_ > 0) {
+    co_await drain_all_closed_.wait(nullptr, sim::WaitInfo{"drain_all section", 0, 0, "backup start", 0});
+  }
   // Started at a quiescent point of the source, as a QMP transaction drains
   // first: the point in time is then the instant nothing was in flight.
-  co_await in_main_loop(sim::cat("event ", e.name, ": backup start"), [this, &job, &source] {
+  co_await in_main_loop(sim::cat("event ", e.name, ": backup start"), [this, &job, &source, &e] {
     engine::bdrv_drained_begin(*source.bs);
+    // block_job_create inside the transaction's drained section: the job's
+    // backend joins a quiesced node, so the job starts paused until it ends.
+    engine::BlockJob& block_job = *(job.block_job = std::make_unique<engine::BlockJob>(e.name));
+    job.source_blk = std::make_unique<BlockBackend>(sim::cat(e.name, ".source"), *source.bs, BackendOptions{});
+    job.source_blk->set_device_drain_hook([&block_job](bool begin) {
+      if (begin) {
+        block_job.pause();  // block_job_drained_begin
+      } else {
+        block_job.resume();  // block_job_drained_end
+      }
+    });
+    job.target_blk = std::make_unique<BlockBackend>(sim::cat(e.name, ".target"), *job.target->bs, BackendOptions{});
     job.started = ++clock_;
     job.crashes = crashes_;
     engine::bdrv_add_before_write_notifier(*source.bs, [this, &job](engine::BdrvTrackedRequest& req) -> sim::Task<int> {
@@ -92,8 +111,11 @@ sim::Task<void> ScenarioRun::backup_event(const EventSpec& e) {
   });
   if (e.sync == EventSpec::BackupSync::kNone) co_return;
   for (std::uint64_t offset = 0; offset < job.length; offset += e.cluster_size) {
-    // backup_run's yield_and_check: other coroutines run between clusters.
-    co_await sim::co_sleep_ns(0, "backup yield");
+    // backup_run's yield_and_check, block_job_sleep_ns(0): other coroutines
+    // run between clusters, unless the job is to pause; then its pause point
+    // (a drained section of the source, or drain_all, paused it).
+    if (job.block_job->pause_count() == 0) co_await sim::co_sleep_ns(0, "backup yield");
+    co_await job.block_job->pause_point();
     co_await backup_do_cow(job, offset, e.cluster_size, false);
   }
 }

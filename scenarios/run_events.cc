@@ -82,6 +82,7 @@ sim::Task<void> ScenarioRun::drained_section(const EventSpec& e) {
   if (e.action == A::kDrainAll) {
     std::vector<std::size_t> all;
     for (const auto& n : nodes_) all.push_back(n->index);
+    ++drain_all_open_;
     co_await in_main_loop(sim::cat("event ", e.name, ": drain_all begin"), [this, &all] {
       engine::bdrv_drain_all_begin();
       check_drained("bdrv_drain_all_begin", all);
@@ -92,6 +93,7 @@ sim::Task<void> ScenarioRun::drained_section(const EventSpec& e) {
     mark_drained(all, -1);
     world_.emit(sim::EventKind::kNote, 0, 0, 0, 0, 0, "drained end *");
     co_await in_main_loop(sim::cat("event ", e.name, ": drain_all end"), [] { engine::bdrv_drain_all_end(); });
+    if (--drain_all_open_ == 0) drain_all_closed_.restart_all();
     co_return;
   }
   Node& node = node_named(e.node);

@@ -77,6 +77,7 @@ ScenarioRun::~ScenarioRun() {
   // Coroutine frames refer to nodes; a parent's edges refer to its children.
   world_.destroy_coroutines();
   jobs_.clear();
+  backups_.clear();  // their BlockBackends hold root edges into the graph
   // Parents before children, by the graph as it is now (a graph change may
   // have moved an edge to a node the scenario's order puts before its new
   // parent): a node goes once no other node holds an edge to it, and its

@@ -20,6 +20,7 @@
 #include "drivers/mem_driver.h"
 #include "drivers/quorum_filter.h"
 #include "engine/block_driver_state.h"
+#include "engine/block_job.h"
 #include "engine/drain.h"
 #include "scenarios/io_buffer.h"
 #include "scenarios/error_table.h"
@@ -149,6 +150,12 @@ struct BackupJob {
   const EventSpec* spec = nullptr;
   Node* source = nullptr;
   Node* target = nullptr;
+  // The job's BlockBackends (block_job_create's on the source, whose device
+  // drain callbacks pause and resume the job; backup's own on the target) and
+  // the engine's job, which drain_all pauses too.
+  std::unique_ptr<engine::BlockJob> block_job;
+  std::unique_ptr<BlockBackend> source_blk;
+  std::unique_ptr<BlockBackend> target_blk;
   std::uint64_t length = 0;
   std::vector<bool> done;  // backup's done_bitmap, a bit per cluster
   struct Copy {
@@ -356,6 +363,10 @@ class ScenarioRun {
   void pause_faults(bool paused);  // the harness's own reads: no fault rule answers them
   bool monitor_busy_ = false;
   std::vector<sim::Coroutine*> monitor_waiters_;
+  // drain_all sections from their begin to their end's return: the reference
+  // forbids creating block jobs inside one, so a backup waits them out.
+  int drain_all_open_ = 0;
+  sim::CoQueue drain_all_closed_;
   bool crashing_ = false;
   int main_loop_actions_ = 0;
   std::vector<sim::Coroutine*> power_loss_waiters_;
