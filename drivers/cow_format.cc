@@ -222,6 +222,11 @@ CowFormat::Piece CowFormat::piece_at(std::uint64_t offset, std::size_t done, std
 sim::Task<int> CowFormat::co_preadv(engine::BlockDriverState& bs, std::uint64_t offset, std::uint64_t bytes,
                                     engine::IoVector& qiov, unsigned) {
   check_request_limits(bs, RequestKind::kRead, offset, bytes, &qiov);
+  co_return co_await read_guest(bs, offset, bytes, qiov);
+}
+
+sim::Task<int> CowFormat::read_guest(engine::BlockDriverState& bs, std::uint64_t offset, std::uint64_t bytes,
+                                     engine::IoVector& qiov) {
   std::size_t done = 0;
   while (done < bytes) {
     const Piece piece = piece_at(offset, done, bytes);
@@ -259,8 +264,8 @@ sim::Task<int> CowFormat::read_cluster(engine::BlockDriverState& bs, std::int64_
   buf.assign(static_cast<std::size_t>(options_.cluster_size), 0);
   engine::IoVector whole(absl::MakeSpan(buf));
   co_await engine::bdrv_debug_event(bs.file, BlkdebugEvent::kCowRead);
-  co_return co_await co_preadv(bs, static_cast<std::uint64_t>(cluster * options_.cluster_size),
-                               static_cast<std::uint64_t>(options_.cluster_size), whole, 0);
+  co_return co_await read_guest(bs, static_cast<std::uint64_t>(cluster * options_.cluster_size),
+                                static_cast<std::uint64_t>(options_.cluster_size), whole);
 }
 
 // Allocates a host cluster for `cluster`: the rest of the cluster from what the

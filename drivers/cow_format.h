@@ -93,6 +93,12 @@ class CowFormat final : public engine::BlockDriver {
   sim::Task<int> write_entry(engine::BlockDriverState& bs, std::int64_t cluster);
   sim::Task<int> write_entry(engine::BlockDriverState& bs, std::int64_t cluster, Entry entry);
   sim::Task<int> read_cluster(engine::BlockDriverState& bs, std::int64_t cluster, std::vector<std::uint8_t>& buf);
+  // What the guest sees of [offset, offset + bytes): co_preadv's work, also
+  // the copy-on-write of a cluster's rest. Not the engine's call, so the
+  // driver contract (the node's own limits) does not judge it; what it asks
+  // below goes through the engine, which splits it for the child's.
+  sim::Task<int> read_guest(engine::BlockDriverState& bs, std::uint64_t offset, std::uint64_t bytes,
+                            engine::IoVector& qiov);
   sim::Task<int> read_backing(engine::BlockDriverState& bs, std::int64_t offset, std::int64_t bytes,
                               engine::IoVector& qiov, std::size_t qiov_offset);
   sim::Task<int> allocate(engine::BlockDriverState& bs, std::int64_t cluster, std::int64_t in_cluster,
