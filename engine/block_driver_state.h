@@ -152,6 +152,10 @@ class BlockDriverState {
   unsigned in_flight = 0;
   unsigned serialising_in_flight = 0;
   int quiesce_counter = 0;
+  // Open drain_all sections whose begin counted this node (it told the
+  // node's parents and disabled its context's external events): what the
+  // drain-all-deleted-node fix ends when the node is deleted inside them.
+  int drain_all_sections = 0;
   unsigned io_plugged = 0;
   int copy_on_read = 0;  // a reference count: enable/disable pairs nest
   int refcnt = 1;

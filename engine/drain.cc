@@ -188,6 +188,7 @@ void bdrv_drain_all_begin() {
   for (BlockDriverState* bs : bdrv_all_nodes()) {
     bdrv_parent_drained_begin(*bs);
     bs->aio_context().disable_external();
+    ++bs->drain_all_sections;
     if (std::find(contexts.begin(), contexts.end(), &bs->aio_context()) == contexts.end()) {
       contexts.insert(contexts.begin(), &bs->aio_context());
     }
@@ -211,6 +212,9 @@ void bdrv_drain_all_end() {
   for (BlockDriverState* bs : bdrv_all_nodes()) {
     bs->aio_context().enable_external();
     bdrv_parent_drained_end(*bs);
+    // A node added inside the section is ended all the same (the reference
+    // does not tell them apart); only counted ones count down.
+    if (bs->drain_all_sections > 0) --bs->drain_all_sections;
   }
   block_job_resume_all();
 }

@@ -101,6 +101,13 @@ const std::vector<FixInfo>& all_fixes() {
        "sync wrapper run by an event while a job's sync wrapper waits) aborts QEMU",
        "count the waiters instead of one flag (QEMU 2.12, 7719f3c968, \"block: extract AIO_WAIT_WHILE() from "
        "BlockDriverState\", whose AioWait counts num_waiters)"},
+      {Fix::kDrainAllDeletedNode, "drain-all-deleted-node",
+       "bdrv_drain_all_begin disables the external events of each node's AioContext and bdrv_drain_all_end enables "
+       "them again for each node that exists by then: a node deleted inside the section (blockdev-del, a job's "
+       "completion) leaves its context's external events disabled for good, and the device's next request on that "
+       "context never runs: the guest hangs",
+       "bdrv_close ends every drain_all section the node is still in (QEMU 5.2, 1a6d3bd229, \"block: End quiescent "
+       "sections when a BDS is deleted\", Red Hat bug 1874441)"},
   };
   return kAll;
 }

@@ -29,6 +29,7 @@ enum class Fix : unsigned char {
   kIovLengthAlignment,    // bdrv_qiov_is_aligned checks lengths against request_alignment
   kSyncWrapperKick,       // a sync wrapper's coroutine kicks the main loop after setting its result
   kNestedPollWaiters,     // BDRV_POLL_WHILE from the main loop counts its waiters (AioWait): they may nest
+  kDrainAllDeletedNode,   // a node deleted inside a drain_all section ends that section's share of it first
   kCount,
 };
 

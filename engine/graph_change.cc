@@ -16,6 +16,7 @@ namespace {
 const sim::Probe kProbeParentLeftDrained("graph.parent_left_drained", "a parent moved off a drained node and was told its section ended");
 const sim::Probe kProbeParentJoinedDrained("graph.parent_joined_drained", "a parent moved onto a drained node and was told to quiesce");
 const sim::Probe kProbeReplaceKept("graph.replace_kept_parent", "bdrv_replace_node left one parent on the old node");
+const sim::Probe kProbeDeletedInDrainAll("graph.deleted_in_drain_all", "a node was deleted inside a drain_all section that counted it");
 const sim::Probe kProbeBackingReplaced("graph.backing_replaced", "a node's backing file was replaced or removed");
 }  // namespace
 
@@ -92,6 +93,15 @@ void bdrv_close(BlockDriverState& bs) {
   }
   bs.dirty_bitmaps.clear();  // bdrv_release_named_dirty_bitmaps
   bdrv_drained_end(bs);
+  // drain-all-deleted-node: the reference leaves the drain_all sections the
+  // node is in to bdrv_drain_all_end, which will not find it any more.
+  if (bs.drain_all_sections > 0) kProbeDeletedInDrainAll.hit();
+  if (fixed(Fix::kDrainAllDeletedNode)) {
+    for (; bs.drain_all_sections > 0; --bs.drain_all_sections) {
+      bs.aio_context().enable_external();
+      bdrv_parent_drained_end(bs);
+    }
+  }
 }
 
 void bdrv_delete(BlockDriverState& bs) {

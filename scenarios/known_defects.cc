@@ -40,6 +40,15 @@ std::span<const KnownDefect> known_defects() {
        "a synchronous wrapper called from the main loop for a node in an IOThread never wakes the main loop"},
       {"nested-poll-waiters", engine::Fix::kNestedPollWaiters, "invariant:poll_while.one_waiter", {},
        "a second BDRV_POLL_WHILE on an IOThread's node nested in the first from the main loop (assert: QEMU aborts)"},
+      // Its deadlocks have a shape others may share (a guest waiting on a
+      // disabled context); the suite runs its scenarios again with the fix
+      // and the hunter checks each label on its run (consequence.h).
+      {"drain-all-deleted-node", engine::Fix::kDrainAllDeletedNode, "deadlock [no cycle; blocked: ",
+       {"@parent quiesced"}, "a node deleted inside drain_all leaves its AioContext's external events disabled: the guest hangs"},
+      {"drain-all-deleted-node", engine::Fix::kDrainAllDeletedNode, "deadlock [no cycle; blocked: ", {"@external"},
+       "a node deleted inside drain_all leaves its AioContext's external events disabled: the guest hangs"},
+      {"drain-all-deleted-node", engine::Fix::kDrainAllDeletedNode, "oracle:drain [external events left disabled", {},
+       "a node deleted inside drain_all leaves its AioContext's external events disabled after the run"},
       {"iov-length-alignment", engine::Fix::kIovLengthAlignment, "invariant:driver.direct_buffer_length.memory_aligned",
        {}, "a direct-I/O vector with parts shorter than a logical block is not bounced: O_DIRECT answers -EINVAL"},
   };
