@@ -160,6 +160,10 @@ int report_hunt(const scenarios::hunt::HuntResult& r, const HuntReport& rep) {
                                                         : sim::cat("known defect ", f.consequence_of, " (consequence): ");
     std::cout << label << f.signature << ": " << f.count << " run" << (f.count == 1 ? "" : "s") << ", first "
               << f.first.name << " seed " << f.run_seed << "\n";
+    if (!f.refuted_label.empty()) {
+      std::cout << "      its shape is known defect " << f.refuted_label << "'s, but " << f.first.name << " seed "
+                << f.run_seed << " fails the same way with --fix " << f.refuted_label << ": not that defect\n";
+    }
     if (!f.consequence_of.empty()) {
       std::cout << "      holds with --fix " << f.consequence_of << " on all " << scenarios::hunt::kConsequenceSeeds
                 << " seeds of " << f.first.name << "; fails on " << f.consequence_failing << " of them without it\n";

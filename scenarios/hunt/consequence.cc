@@ -12,10 +12,13 @@ namespace {
 // With `stop_at_first`, the sweep ends at the first seed failing with the
 // signature (a fix that does not remove it is known at once).
 absl::StatusOr<std::uint64_t> failing_seeds(const ConsequenceQuery& q, const std::vector<engine::Fix>& fixes,
-                                            bool stop_at_first) {
+                                            bool stop_at_first, std::vector<std::uint64_t> seeds = {}) {
   SweepOptions o;
   if (stop_at_first) o.stop_when = [&q](const SeedOutcome& s) { return s.signature == q.signature; };
-  for (std::uint64_t seed = 0; seed < kConsequenceSeeds; ++seed) o.seeds.push_back(seed);
+  if (seeds.empty()) {
+    for (std::uint64_t seed = 0; seed < kConsequenceSeeds; ++seed) seeds.push_back(seed);
+  }
+  o.seeds = std::move(seeds);
   o.mutants = q.mutants;
   o.fixes = fixes;
   o.workers = q.workers;
@@ -45,6 +48,14 @@ absl::StatusOr<std::optional<Consequence>> consequence_of_known_defect(const Con
     if (*n == 0) return std::optional<Consequence>(Consequence{std::string(d.name), *without});
   }
   return std::optional<Consequence>();
+}
+
+absl::StatusOr<bool> label_confirmed(const ConsequenceQuery& q, std::uint64_t seed, engine::Fix fix) {
+  std::vector<engine::Fix> with = q.fixes;
+  with.push_back(fix);
+  absl::StatusOr<std::uint64_t> n = failing_seeds(q, with, true, {seed});
+  if (!n.ok()) return n.status();
+  return *n == 0;
 }
 
 }  // namespace scenarios::hunt

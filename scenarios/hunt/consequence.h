@@ -41,4 +41,10 @@ struct ConsequenceQuery {
 // failure, or nothing.
 absl::StatusOr<std::optional<Consequence>> consequence_of_known_defect(const ConsequenceQuery& q);
 
+// Whether a label by signature holds up: the run that failed (`seed`) run
+// again with the labelled defect's fix. With the fix on the defect cannot
+// happen, so the same signature again means the label is wrong (something
+// else fails with the same shape); false then.
+absl::StatusOr<bool> label_confirmed(const ConsequenceQuery& q, std::uint64_t seed, engine::Fix fix);
+
 }  // namespace scenarios::hunt

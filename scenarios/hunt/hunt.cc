@@ -4,10 +4,12 @@
 #include <chrono>
 #include <climits>
 #include <cstdlib>
+#include <utility>
 
 #include "scenarios/explore.h"
 #include "scenarios/hunt/consequence.h"
 #include "scenarios/hunt/coverage.h"
+#include "scenarios/known_defects.h"
 #include "scenarios/scenario.h"
 #include "sim/probe.h"
 #include "sim/rng.h"
@@ -121,6 +123,15 @@ absl::StatusOr<HuntResult> run_hunt(const HuntOptions& options) {
         f.first = g;
         f.run_seed = o.seed;
         f.strategy = o.strategy;
+        // A label by signature is checked on the run itself: with the
+        // defect's fix on it must not fail the same way.
+        if (const KnownDefect* d = known_defect_named(f.known_defect)) {
+          ConsequenceQuery q{&*scenario, f.signature, options.mutants, options.fixes, options.workers,
+                             options.wall_budget_s};
+          absl::StatusOr<bool> confirmed = label_confirmed(q, o.seed, d->fix);
+          if (!confirmed.ok()) return confirmed.status();
+          if (!*confirmed) f.refuted_label = std::exchange(f.known_defect, "");
+        }
         f.open_finding = f.known_defect.empty() && options.open_findings.contains(f.signature);
         // With a mutant, a signature the unmutated engine shows on the same
         // runs is not the mutant's catch: the hunt's own open findings.

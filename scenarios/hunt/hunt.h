@@ -77,6 +77,10 @@ struct Finding {
   // the mutant did not cause it.
   bool without_mutant = false;
   bool open_finding = false;  // in HuntOptions::open_findings
+  // The registry labelled it by its signature, but the failing run fails the
+  // same way with that defect's fix on: not that defect (known_defect is then
+  // "" and this names the label refuted).
+  std::string refuted_label;
   bool is_new() const { return known_defect.empty() && consequence_of.empty() && !without_mutant && !open_finding; }
 };
 

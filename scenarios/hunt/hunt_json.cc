@@ -47,6 +47,7 @@ std::string hunt_to_json(const HuntHeader& h, const HuntResult& r) {
     x["signature"] = f.signature;
     x["known_defect"] = f.known_defect;
     x["consequence_of"] = f.consequence_of;
+    x["refuted_label"] = f.refuted_label;
     x["consequence_failing"] = f.consequence_failing;
     x["without_mutant"] = f.without_mutant;
     x["open_finding"] = f.open_finding;
@@ -109,6 +110,7 @@ absl::StatusOr<HuntFile> hunt_from_json(const std::string& text, const std::stri
       f.signature = x.at("signature").get<std::string>();
       f.known_defect = x.at("known_defect").get<std::string>();
       f.consequence_of = x.at("consequence_of").get<std::string>();
+      f.refuted_label = x.at("refuted_label").get<std::string>();
       f.consequence_failing = x.at("consequence_failing").get<std::uint64_t>();
       f.without_mutant = x.at("without_mutant").get<bool>();
       f.open_finding = x.at("open_finding").get<bool>();
