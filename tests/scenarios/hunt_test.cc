@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "library.h"
 #include "scenarios/hunt/consequence.h"
 #include "scenarios/hunt/coverage.h"
 #include "scenarios/hunt/generate.h"
@@ -227,4 +228,18 @@ node = "disk"
   c = scenarios::hunt::consequence_of_known_defect(q);
   REQUIRE(c.ok());
   CHECK_FALSE(c->has_value());
+}
+
+TEST_CASE("hunt: a label by signature holds only if the defect's fix removes the failure on its run") {
+  const scenarios::Scenario s = testing::library("drain-all-deleted-node.toml");
+  const scenarios::RunResult r = testing::run(s, 0);
+  REQUIRE(r.known_defect == "drain-all-deleted-node");
+  scenarios::hunt::ConsequenceQuery q{&s, sim::failure_signature(r.verdict), {}, {}, 1, 0};
+  auto right = scenarios::hunt::label_confirmed(q, 0, engine::Fix::kDrainAllDeletedNode);
+  REQUIRE(right.ok());
+  CHECK(*right);
+  // Another defect's fix leaves the failure as it was: that label is refuted.
+  auto wrong = scenarios::hunt::label_confirmed(q, 0, engine::Fix::kSyncWrapperKick);
+  REQUIRE(wrong.ok());
+  CHECK_FALSE(*wrong);
 }
