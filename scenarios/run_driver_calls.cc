@@ -83,8 +83,16 @@ void ScenarioRun::judge_driver_calls(const Job& job, const Command& cmd, int ret
   // Bytes written at the node storing the data, as [begin, end) pieces.
   std::vector<std::pair<std::uint64_t, std::uint64_t>> stored;
   std::size_t fell_back_at = path.size();  // the highest level whose zero write became a write, or none
+  // A node a replace_node put on the path after the command began stands for
+  // the node it replaced: calls before the replacement went there.
+  const auto on_level = [&](const Level& l, std::uint32_t label) {
+    if (l.label == label) return true;
+    return std::any_of(replacements_.begin(), replacements_.end(), [&](const Replacement& r) {
+      return r.to == l.node && r.from_label == label && r.at > state.began;
+    });
+  };
   for (const DriverCall& call : state.driver_calls) {
-    const auto level = std::find_if(path.begin(), path.end(), [&](const Level& l) { return l.label == call.node; });
+    const auto level = std::find_if(path.begin(), path.end(), [&](const Level& l) { return on_level(l, call.node); });
     if (level == path.end()) continue;
     const std::string_view op = trace.text(call.op);
     const bool zero_op = op == "pwrite_zeroes";

@@ -236,6 +236,7 @@ void ScenarioRun::replace_node(const EventSpec& e) {
   }
   engine::bdrv_drained_begin(*to.bs);
   engine::bdrv_replace_node(*from.bs, *to.bs, from.root.get());
+  replacements_.push_back(Replacement{from.bs->trace_label(), &to, began});
   engine::bdrv_drained_end(*to.bs);
   engine::bdrv_drained_end(*from.bs);
   recompute_subtrees();

@@ -366,6 +366,14 @@ class ScenarioRun {
   // drain_all sections from their begin to their end's return: the reference
   // forbids creating block jobs inside one, so a backup waits them out.
   int drain_all_open_ = 0;
+  // replace_node events that moved the data: a command in flight across one
+  // wrote the old node, and the copy carried it (driver-calls oracle).
+  struct Replacement {
+    std::uint32_t from_label = 0;
+    const Node* to = nullptr;
+    std::uint64_t at = 0;  // logical clock
+  };
+  std::vector<Replacement> replacements_;
   sim::CoQueue drain_all_closed_;
   bool crashing_ = false;
   int main_loop_actions_ = 0;
