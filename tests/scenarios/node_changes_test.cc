@@ -397,38 +397,7 @@ TEST_CASE("a write in flight across a replace_node wrote the old node, and the c
   // Found by blksim hunt (scenarios 0-1m591, 0-1m1201): the driver-calls
   // oracle looked for the write's driver calls on the node the data is on
   // when the command completed, the new one, which only the copy wrote.
-  const scenarios::Scenario s = parse(R"([scenario]
-name = "r"
-[[node]]
-name = "disk"
-size = "256k"
-request_alignment = 4096
-write_zeroes = "yes"
-latency_ns = [20000, 120000]
-[[node]]
-name = "disk-copy"
-size = "256k"
-request_alignment = 4096
-write_zeroes = "yes"
-latency_ns = [20000, 120000]
-[[node]]
-name = "filter0"
-driver = "fault"
-file = "disk"
-[[node]]
-name = "filter1"
-driver = "top"
-backing = "filter0"
-[[job]]
-name = "j"
-node = "filter1"
-api = "sync"
-commands = ["read 90112 512", "write -z 229376 512", "write -P 0x5a 4096 512", "read -P 0x5a 4096 512"]
-[[event]]
-at_ns = 2
-action = "replace_node"
-node = "disk"
-target = "disk-copy"
-)");
-  testing::require_holds(s, 10);
+  auto s = scenarios::load_scenario(std::string(BLKSIM_SOURCE_DIR) + "/tests/fixtures/hunt-591-replace-in-flight.toml");
+  REQUIRE(s.ok());
+  testing::require_holds(*s, 10);
 }
