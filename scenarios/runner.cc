@@ -507,8 +507,9 @@ void ScenarioRun::begin_command(CommandState& state) {
     w.value = (w.discard || cmd.writes_zeroes()) ? 0 : cmd.pattern.value_or(kDefaultWritePattern);
     if (!w.discard && !cmd.writes_zeroes()) w.data = cmd.source_bytes;
     // A backend without a write cache makes every write FUA (cache=writethrough).
-    w.fua = (cmd.engine_flags() & engine::BDRV_REQ_FUA) != 0 ||
-            (job.spec->backend && !job.spec->backend->write_cache && cmd.op == Command::Op::kWrite);
+    w.fua = ((cmd.engine_flags() & engine::BDRV_REQ_FUA) != 0 ||
+             (job.spec->backend && !job.spec->backend->write_cache && cmd.op == Command::Op::kWrite)) &&
+            !flush_may_skip_disk(*job.node);
     // detect-zeroes on the way down turns a write of zeroes into a zero write.
     w.zeroes = cmd.writes_zeroes() || (w.value == 0 && cmd.op == Command::Op::kWrite && detects_zeroes(*job.node));
     w.issued = state.began;
@@ -544,6 +545,10 @@ void ScenarioRun::end_command(CommandState& state, int ret) {
   // may have lost some of them: judged as a failed write, in part or not at all.
   const bool composite = cmd.op == Command::Op::kMakeZero || cmd.write_sync;
   const bool straddled = composite && crashes_ != state.crashes;
+  // FUA emulated by a flush promises nothing where cache.no-flush keeps a
+  // flush from the disk (at issue or now: a reopen may change it meanwhile);
+  // the driver-calls oracle checks that FUA reaches drivers that take it.
+  if (state.recorded && flush_may_skip_disk(*job.node)) checked.history.drop_fua(state.record);
   if (state.recorded) checked.history.complete(state.record, ended, ret >= 0 && !straddled);
   if (state.recorded && cmd.op == Command::Op::kDiscard && ret >= 0 && crashes_ == state.crashes) {
     keep_discard_if_carried_out(job, cmd, state);

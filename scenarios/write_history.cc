@@ -209,6 +209,11 @@ void WriteHistory::complete(std::size_t id, std::uint64_t clock, bool ok) {
   if (ok) records_[id].completed = clock;
 }
 
+void WriteHistory::drop_fua(std::size_t id) {
+  SIM_ASSERT(id < records_.size() && !records_[id].done, "dropping FUA of an unknown or finished write");
+  records_[id].fua = false;
+}
+
 void WriteHistory::settle_durable(std::size_t id) {
   SIM_ASSERT(id < records_.size() && records_[id].done && records_[id].completed != kNeverSettles,
              "only a completed write is made durable");

@@ -115,6 +115,9 @@ class WriteHistory {
 
   std::size_t issue(const WriteRecord& record);
   void complete(std::size_t id, std::uint64_t clock, bool ok);
+  // An issued write whose FUA promises nothing (emulated by a flush that
+  // cache.no-flush keeps from the disk): durable only as a plain write.
+  void drop_fua(std::size_t id);
   // A completed write that a flush covering it made durable since (the flush
   // of bdrv_pwrite_sync): from now on it counts as a completed FUA write.
   void settle_durable(std::size_t id);

@@ -473,3 +473,30 @@ commands = ["write -P 0x11 1024 512", "write -z 181760 512", "read -P 0x11 1024 
 )");
   testing::require_holds(s, 5);
 }
+
+TEST_CASE("under cache.no-flush a FUA write emulated by a flush promises nothing: a power cut may drop it") {
+  // Found by blksim hunt (seed 905): the durability oracle held an emulated
+  // FUA write durable on a disk whose flushes cache.no-flush skips.
+  const scenarios::Scenario s = testing::parse(R"([scenario]
+name = "f"
+strategy = "pct"
+[[node]]
+name = "disk"
+size = "128k"
+request_alignment = 4096
+no_flush = true
+iothread = "io0"
+latency_ns = [1000, 101000]
+[[job]]
+name = "j"
+node = "disk"
+backend = {}
+commands = ["aio_write -P 0xd4 -f 52140 1"]
+[[event]]
+at_ns = 1400487
+action = "power_cut"
+node = "disk"
+mode = "drop-all"
+)");
+  testing::require_holds(s, 5);
+}
