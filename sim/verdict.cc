@@ -13,6 +13,7 @@ std::string_view verdict_kind_name(Verdict::Kind kind) {
     case Verdict::Kind::kTimeBudget: return "time-budget";
     case Verdict::Kind::kWallBudget: return "wall-budget";
     case Verdict::Kind::kOracle: return "oracle";
+    case Verdict::Kind::kSimLimit: return "sim-limit";
   }
   return "?";
 }

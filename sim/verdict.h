@@ -17,6 +17,9 @@ struct Verdict {
     kTimeBudget,   // virtual time ran past its budget
     kWallBudget,   // the run took longer in real time than its watchdog allows
     kOracle,       // an oracle found wrong behaviour (data, durability, ...)
+    // The simulator cannot go on, not the engine: a poll nested above another
+    // thread's code that thread would go on running first (World::poll).
+    kSimLimit,
   };
   Kind kind = Kind::kPass;
   std::string message;

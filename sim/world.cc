@@ -413,10 +413,36 @@ bool World::poll(AioContext& ctx, bool blocking, std::optional<absl::FunctionRef
     }
     if (!blocking) return false;
     if (!advance_time(&ctx)) {
+      if (const std::optional<std::uint32_t> held = thread_held_below(caller)) {
+        // A real thread would go on: the wait may end. One native stack
+        // cannot run that thread's code before this poll returns.
+        std::string thread_name = cat("thread ", *held);
+        for (const auto& c : contexts_) {
+          if (c->thread() == *held) {
+            thread_name = c->name();
+            break;
+          }
+        }
+        fail(Verdict{Verdict::Kind::kSimLimit,
+                     cat("aio_poll(", ctx.name(), ", blocking) waits above ", thread_name,
+                         ", which would go on running its own code first (its poll's condition no longer holds); "
+                         "the simulator's single stack cannot run it before this poll returns"),
+                     "",
+                     {}});
+      }
       deadlock(cat("aio_poll(", ctx.name(), ", blocking) would wait forever: nothing is ready and no timer "
                             "is armed"));
     }
   }
+}
+
+std::optional<std::uint32_t> World::thread_held_below(std::uint32_t caller) const {
+  for (std::uint32_t thread = 0; thread < busy_threads_.size(); ++thread) {
+    if (thread == caller || busy_threads_[thread] == 0) continue;
+    const PollFrame* waiting = waiting_in_[thread];
+    if (waiting == nullptr || !waiting->waiting_while.has_value() || !(*waiting->waiting_while)()) return thread;
+  }
+  return std::nullopt;
 }
 
 void World::run() {

@@ -247,6 +247,9 @@ class World {
     std::optional<absl::FunctionRef<bool()>> waiting_while;
     bool progressed = false;  // an event of `ctx` ran for it from a poll further up
   };
+  // A thread other than `caller` whose code lies below on the native stack
+  // and would run now (not waiting in a poll whose condition holds).
+  std::optional<std::uint32_t> thread_held_below(std::uint32_t caller) const;
   // Per thread: the poll its innermost native frame waits in, or nullptr
   // while it runs code (a dispatched event) or nothing of it is on the stack.
   std::vector<PollFrame*> waiting_in_;

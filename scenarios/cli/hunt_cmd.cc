@@ -156,6 +156,7 @@ int report_hunt(const scenarios::hunt::HuntResult& r, const HuntReport& rep) {
     const std::string label = in_baseline                 ? "open finding (baseline): "
                               : f.is_new()                ? "NEW   "
                               : f.without_mutant          ? "without the mutant too: "
+                              : f.simulator_limit()       ? "simulator limit, no verdict on the engine: "
                               : !f.known_defect.empty() ? sim::cat("known defect ", f.known_defect, ": ")
                                                         : sim::cat("known defect ", f.consequence_of, " (consequence): ");
     std::cout << label << f.signature << ": " << f.count << " run" << (f.count == 1 ? "" : "s") << ", first "

@@ -81,7 +81,11 @@ struct Finding {
   // same way with that defect's fix on: not that defect (known_defect is then
   // "" and this names the label refuted).
   std::string refuted_label;
-  bool is_new() const { return known_defect.empty() && consequence_of.empty() && !without_mutant && !open_finding; }
+  // The simulator could not go on (verdict sim-limit): no verdict on the engine.
+  bool simulator_limit() const { return signature.starts_with("sim-limit"); }
+  bool is_new() const {
+    return known_defect.empty() && consequence_of.empty() && !without_mutant && !open_finding && !simulator_limit();
+  }
 };
 
 struct HuntResult {
