@@ -109,6 +109,19 @@ void BlockDriverState::detach_child(BdrvChild& edge) {
 
 const std::vector<BlockDriverState*>& bdrv_all_nodes() { return registry(); }
 
+BlockDriverState* NodeWalk::next() {
+  const std::vector<BlockDriverState*>& all = registry();
+  if (!started_) {
+    started_ = true;
+  } else if (index_ < all.size() && all[index_] == current_) {
+    ++index_;
+  } else if (const auto it = std::find(all.begin(), all.end(), current_); it != all.end()) {
+    index_ = static_cast<std::size_t>(it - all.begin()) + 1;  // nodes before it went
+  }  // else the current node went: its successor moved into its place
+  current_ = index_ < all.size() ? all[index_] : nullptr;
+  return current_;
+}
+
 void bdrv_inc_in_flight(BlockDriverState& bs) { ++bs.in_flight; }
 
 void bdrv_wakeup(BlockDriverState& bs) {

@@ -192,6 +192,21 @@ class BlockDriverState {
 // Every live node, in creation order (QEMU's bdrv_first / bdrv_next).
 const std::vector<BlockDriverState*>& bdrv_all_nodes();
 
+// A walk of bdrv_all_nodes() as QEMU's list walk (bdrv_next over a QTAILQ)
+// goes while the code it runs may poll and so delete nodes: a node deleted
+// before the walk reaches it is never visited, and the current node's
+// deletion leads on to the node that followed it. (A range-for over the
+// vector itself would read past its new end.)
+class NodeWalk {
+ public:
+  BlockDriverState* next();
+
+ private:
+  BlockDriverState* current_ = nullptr;
+  std::size_t index_ = 0;  // where current_ was when visited
+  bool started_ = false;
+};
+
 inline BlockDriverState* backing_bs(const BlockDriverState& bs) { return bs.backing ? bs.backing->bs : nullptr; }
 
 // bdrv_inc_in_flight / bdrv_dec_in_flight / bdrv_wakeup.

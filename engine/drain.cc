@@ -185,7 +185,8 @@ sim::Task<void> bdrv_co_drain(BlockDriverState& bs) {
 void bdrv_drain_all_begin() {
   block_job_pause_all();
   std::vector<sim::AioContext*> contexts;  // each once, the last seen first (g_slist_prepend)
-  for (BlockDriverState* bs : bdrv_all_nodes()) {
+  NodeWalk quiesce;
+  for (BlockDriverState* bs = quiesce.next(); bs != nullptr; bs = quiesce.next()) {
     bdrv_parent_drained_begin(*bs);
     bs->aio_context().disable_external();
     ++bs->drain_all_sections;
@@ -201,7 +202,8 @@ void bdrv_drain_all_begin() {
     if (pass > 0) kProbeDrainAllRepeat.hit();
     waited = false;
     for (sim::AioContext* ctx : contexts) {
-      for (BlockDriverState* bs : std::vector<BlockDriverState*>(bdrv_all_nodes())) {
+      NodeWalk walk;
+      for (BlockDriverState* bs = walk.next(); bs != nullptr; bs = walk.next()) {
         if (&bs->aio_context() == ctx) waited |= bdrv_drain_recurse(*bs);
       }
     }
@@ -209,7 +211,8 @@ void bdrv_drain_all_begin() {
 }
 
 void bdrv_drain_all_end() {
-  for (BlockDriverState* bs : bdrv_all_nodes()) {
+  NodeWalk walk;
+  for (BlockDriverState* bs = walk.next(); bs != nullptr; bs = walk.next()) {
     bs->aio_context().enable_external();
     bdrv_parent_drained_end(*bs);
     // A node added inside the section is ended all the same (the reference

@@ -232,7 +232,8 @@ int bdrv_flush(BlockDriverState& bs) {
 
 int bdrv_flush_all() {
   int result = 0;
-  for (BlockDriverState* bs : std::vector<BlockDriverState*>(bdrv_all_nodes())) {
+  NodeWalk walk;
+  for (BlockDriverState* bs = walk.next(); bs != nullptr; bs = walk.next()) {
     // Every node is flushed; the first error is the one reported.
     const int ret = bdrv_flush(*bs);
     if (ret < 0 && result == 0) result = ret;
