@@ -296,6 +296,12 @@ void ScenarioRun::change_medium(const EventSpec& e) {
     insert_medium(node);
     m.ejected = false;
     ++m.changes;
+  } else if (e.action == A::kReadOnly && e.enabled && !m.read_only && node.bs->copy_on_read > 0) {
+    // bdrv_reopen_prepare's bdrv_can_set_read_only: "Can't set node to r/o
+    // with copy-on-read enabled" (copy-on-read writes back below the
+    // read-only check of bdrv_co_pwritev).
+    world_.emit(sim::EventKind::kNote, 0, 0, 0, 0, 0,
+                world_.intern(sim::cat("read_only ", e.node, " refused: copy-on-read enabled")));
   } else if (e.action == A::kReadOnly && m.read_only != e.enabled) {
     node.bs->read_only = e.enabled;
     m.read_only = e.enabled;
