@@ -67,6 +67,32 @@ sim::Task<int> ScenarioRun::backup_do_cow(BackupJob& job, std::uint64_t offset, 
   co_return ret;
 }
 
+// block_job_create and backup's set-up inside the transaction's drained
+// section: the job's backend joins a quiesced node, so the job starts paused
+// until the section ends.
+void ScenarioRun::create_backup_job(BackupJob& job, Node& source, const EventSpec& e) {
+  engine::BlockJob& block_job = *(job.block_job = std::make_unique<engine::BlockJob>(e.name));
+  job.source_blk = std::make_unique<BlockBackend>(sim::cat(e.name, ".source"), *source.bs, BackendOptions{});
+  job.source_blk->set_device_drain_hook([&block_job](bool begin) {
+    if (begin) {
+      block_job.pause();  // block_job_drained_begin
+    } else {
+      block_job.resume();  // block_job_drained_end
+    }
+  });
+  job.target_blk = std::make_unique<BlockBackend>(sim::cat(e.name, ".target"), *job.target->bs, BackendOptions{});
+  job.started = ++clock_;
+  job.crashes = crashes_;
+  engine::bdrv_add_before_write_notifier(*source.bs, [this, &job](engine::BdrvTrackedRequest& req) -> sim::Task<int> {
+    // backup_before_write_notify asserts what it is given is whole sectors:
+    // the tracked request's own range, not the padded one.
+    SIM_CHECK("backup.notifier_sector_aligned",
+              req.offset % engine::BDRV_SECTOR_SIZE == 0 && req.bytes % engine::BDRV_SECTOR_SIZE == 0,
+              sim::cat("backup's before-write notifier got ", req.describe(), ", not whole sectors"));
+    co_return co_await backup_do_cow(job, static_cast<std::uint64_t>(req.offset), req.bytes, true);
+  });
+}
+
 sim::Task<void> ScenarioRun::backup_event(const EventSpec& e) {
   Node& source = node_named(e.node);
   BackupJob& job = backups_.emplace_back();
@@ -77,38 +103,31 @@ sim::Task<void> ScenarioRun::backup_event(const EventSpec& e) {
   job.done.assign(static_cast<std::size_t>((job.length + e.cluster_size - 1) / e.cluster_size), false);
   // "No new block jobs can be created between bdrv_drain_all_begin() and
   // bdrv_drain_all_end()" (the reference's contract; the monitor never runs
-  // inside one): the command waits for open drain_all sections to end.
-  while (drain_all_open_ > 0) {
-    co_await drain_all_closed_.wait(nullptr, sim::WaitInfo{"drain_all section", 0, 0, "backup start", 0});
-  }
-  // Started at a quiescent point of the source, as a QMP transaction drains
-  // first: the point in time is then the instant nothing was in flight.
-  co_await in_main_loop(sim::cat("event ", e.name, ": backup start"), [this, &job, &source, &e] {
-    engine::bdrv_drained_begin(*source.bs);
-    // block_job_create inside the transaction's drained section: the job's
-    // backend joins a quiesced node, so the job starts paused until it ends.
-    engine::BlockJob& block_job = *(job.block_job = std::make_unique<engine::BlockJob>(e.name));
-    job.source_blk = std::make_unique<BlockBackend>(sim::cat(e.name, ".source"), *source.bs, BackendOptions{});
-    job.source_blk->set_device_drain_hook([&block_job](bool begin) {
-      if (begin) {
-        block_job.pause();  // block_job_drained_begin
-      } else {
-        block_job.resume();  // block_job_drained_end
+  // inside one): the command waits for open drain_all sections to end, and
+  // tries again if one began before its bottom half ran or inside the poll
+  // of its drained section (here events are not monitor commands).
+  // A QMP command: one monitor command at a time (a reopen's drain_all
+  // section is inside one).
+  for (bool created = false; !created;) {
+    while (drain_all_open_ > 0) {
+      co_await drain_all_closed_.wait(nullptr, sim::WaitInfo{"drain_all section", 0, 0, "backup start", 0});
+    }
+    co_await monitor_turn();
+    // Started at a quiescent point of the source, as a QMP transaction drains
+    // first: the point in time is then the instant nothing was in flight.
+    co_await in_main_loop(sim::cat("event ", e.name, ": backup start"), [this, &job, &source, &e, &created] {
+      if (drain_all_open_ > 0) return;
+      engine::bdrv_drained_begin(*source.bs);
+      if (drain_all_open_ > 0) {
+        engine::bdrv_drained_end(*source.bs);
+        return;
       }
+      created = true;
+      create_backup_job(job, source, e);
+      engine::bdrv_drained_end(*source.bs);
     });
-    job.target_blk = std::make_unique<BlockBackend>(sim::cat(e.name, ".target"), *job.target->bs, BackendOptions{});
-    job.started = ++clock_;
-    job.crashes = crashes_;
-    engine::bdrv_add_before_write_notifier(*source.bs, [this, &job](engine::BdrvTrackedRequest& req) -> sim::Task<int> {
-      // backup_before_write_notify asserts what it is given is whole sectors:
-      // the tracked request's own range, not the padded one.
-      SIM_CHECK("backup.notifier_sector_aligned",
-                req.offset % engine::BDRV_SECTOR_SIZE == 0 && req.bytes % engine::BDRV_SECTOR_SIZE == 0,
-                sim::cat("backup's before-write notifier got ", req.describe(), ", not whole sectors"));
-      co_return co_await backup_do_cow(job, static_cast<std::uint64_t>(req.offset), req.bytes, true);
-    });
-    engine::bdrv_drained_end(*source.bs);
-  });
+    end_monitor_turn();
+  }
   if (e.sync == EventSpec::BackupSync::kNone) co_return;
   for (std::uint64_t offset = 0; offset < job.length; offset += e.cluster_size) {
     // backup_run's yield_and_check, block_job_sleep_ns(0): other coroutines
