@@ -41,11 +41,11 @@ grep -qE '^  write.rmw_head [0-9]+ \(first hunt-[0-9]+\)$' <<<"$out" || fail "hu
 
 # Shards of a hunt merge into the hunt: without feedback, shards 1..3 of 3
 # are the unsharded hunt's seeds, and the merged report is its report.
-norm() { sed -E 's/ \([^)]*\)//; s/ in [0-9.]+ s;/;/'; }
-"$blksim" hunt --scenarios 45 --no-feedback --json "$tmp/all.json" --no-progress >"$tmp/all.txt" 2>&1
+norm() { sed -E 's/ \([^)]*\)//; s/ in [0-9.]+ s;/;/; s/, [0-9]+ of [0-9]+ open findings of the baseline//'; }
+"$blksim" hunt --scenarios 45 --no-feedback --baseline "$baseline" --json "$tmp/all.json" --no-progress >"$tmp/all.txt" 2>&1
 all_rc=$?
 for k in 1 2 3; do
-  "$blksim" hunt --scenarios 15 --shard "$k/3" --no-feedback --json "$tmp/s$k.json" --no-progress >/dev/null 2>&1
+  "$blksim" hunt --scenarios 15 --shard "$k/3" --no-feedback --baseline "$baseline" --json "$tmp/s$k.json" --no-progress >/dev/null 2>&1
 done
 # The merge exits as the unsharded hunt does (1 if it shows a new signature).
 "$blksim" merge "$tmp/s3.json" "$tmp/s1.json" "$tmp/s2.json" >"$tmp/merged.txt" 2>&1
