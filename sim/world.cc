@@ -344,11 +344,7 @@ void World::dispatch(const Selection& selection) {
   const SpawnAnnotation unannotated(*this, nullptr);  // a dispatched callback is not its poller's caller
   // The event's thread runs code now, not its poll; a poll of this context
   // that the thread waits in has made progress.
-  struct RunningScope {
-    PollFrame*& slot;
-    PollFrame* saved;
-    ~RunningScope() { slot = saved; }
-  } running{waiting_in_[ctx.thread()], std::exchange(waiting_in_[ctx.thread()], nullptr)};
+  const WaitingIn running(waiting_in_[ctx.thread()], nullptr);
   if (running.saved != nullptr && running.saved->ctx == &ctx) running.saved->progressed = true;
   try {
     switch (event.kind) {
@@ -384,11 +380,7 @@ bool World::poll(AioContext& ctx, bool blocking, std::optional<absl::FunctionRef
   check_not_aborted();
   PollFrame frame{&ctx, waiting_while};
   const std::uint32_t caller = current_context().thread();
-  struct WaitingScope {
-    PollFrame*& slot;
-    PollFrame* saved;
-    ~WaitingScope() { slot = saved; }
-  } waiting{waiting_in_[caller], std::exchange(waiting_in_[caller], &frame)};
+  const WaitingIn waiting(waiting_in_[caller], &frame);
   struct DepthGuard {
     int& world_depth;
     int& ctx_depth;

@@ -253,6 +253,15 @@ class World {
   // Per thread: the poll its innermost native frame waits in, or nullptr
   // while it runs code (a dispatched event) or nothing of it is on the stack.
   std::vector<PollFrame*> waiting_in_;
+  // Sets a thread's waiting_in_ slot for a scope and puts the old one back.
+  struct WaitingIn {
+    WaitingIn(PollFrame*& s, PollFrame* now) : slot(s), saved(std::exchange(s, now)) {}
+    ~WaitingIn() { slot = saved; }
+    WaitingIn(const WaitingIn&) = delete;
+    WaitingIn& operator=(const WaitingIn&) = delete;
+    PollFrame*& slot;
+    PollFrame* saved;
+  };
   std::uint32_t thread_count_ = 1;
   // Live coroutines, owned, linked oldest (lowest id) first: spawning appends,
   // so the list stays in id order without a map.

@@ -384,9 +384,7 @@ duration_ns = 100000
   testing::require_holds(testing::parse(inside), 30);
   // A backup is a monitor command: it does not start inside a reopen's
   // drain_all either (blksim hunt, scenario 0-1m1524).
-  auto in_reopen = scenarios::load_scenario(std::string(BLKSIM_SOURCE_DIR) + "/tests/fixtures/hunt-1524-backup-in-reopen.toml");
-  REQUIRE(in_reopen.ok());
-  testing::require_holds(*in_reopen, 10);
+  testing::require_holds(testing::fixture("hunt-1524-backup-in-reopen.toml"), 10);
 }
 
 TEST_CASE("the open finding of backup on 4 KiB-block nodes still reproduces") {

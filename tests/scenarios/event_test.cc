@@ -590,9 +590,7 @@ TEST_CASE("read_only is refused for a node with copy-on-read enabled, as bdrv_ca
   // Found by blksim hunt (scenario 0-1m67; seed 209 earlier): copy-on-read
   // writes back below bdrv_co_pwritev's read-only check, so the harness's
   // read-only node got a driver write; QEMU never makes that node read-only.
-  auto s = scenarios::load_scenario(std::string(BLKSIM_SOURCE_DIR) + "/tests/fixtures/hunt-67-read-only-cor.toml");
-  REQUIRE(s.ok());
-  testing::require_holds(*s, 10);
+  testing::require_holds(testing::fixture("hunt-67-read-only-cor.toml"), 10);
 }
 
 TEST_CASE("a node deleted while drain_all walks the nodes is not visited, as QEMU's list walk goes") {
@@ -600,7 +598,5 @@ TEST_CASE("a node deleted while drain_all walks the nodes is not visited, as QEM
   // (a parent's drained_begin), a bottom half deletes a node it has not
   // reached; the port walked the vector by reference, read past its new end
   // and counted the deleted node, so drain_all_end left its loop disabled.
-  auto s = scenarios::load_scenario(std::string(BLKSIM_SOURCE_DIR) + "/tests/fixtures/hunt-365-delete-in-drain-all-walk.toml");
-  REQUIRE(s.ok());
-  testing::require_holds(*s, 10);
+  testing::require_holds(testing::fixture("hunt-365-delete-in-drain-all-walk.toml"), 10);
 }

@@ -24,6 +24,14 @@ inline scenarios::Scenario library(const std::string& name) {
   return *s;
 }
 
+// A scenario of tests/fixtures (regressions the hunter found, shrunk).
+inline scenarios::Scenario fixture(const std::string& name) {
+  auto s = scenarios::load_scenario(std::string(BLKSIM_SOURCE_DIR) + "/tests/fixtures/" + name);
+  INFO(s.status().message());
+  REQUIRE(s.ok());
+  return *s;
+}
+
 inline scenarios::Scenario parse(const std::string& text) {
   auto s = scenarios::parse_scenario(text, std::string(BLKSIM_SOURCE_DIR) + "/scenarios/library/inline.toml");
   INFO(s.status().message());

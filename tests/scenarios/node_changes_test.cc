@@ -397,7 +397,5 @@ TEST_CASE("a write in flight across a replace_node wrote the old node, and the c
   // Found by blksim hunt (scenarios 0-1m591, 0-1m1201): the driver-calls
   // oracle looked for the write's driver calls on the node the data is on
   // when the command completed, the new one, which only the copy wrote.
-  auto s = scenarios::load_scenario(std::string(BLKSIM_SOURCE_DIR) + "/tests/fixtures/hunt-591-replace-in-flight.toml");
-  REQUIRE(s.ok());
-  testing::require_holds(*s, 10);
+  testing::require_holds(testing::fixture("hunt-591-replace-in-flight.toml"), 10);
 }
