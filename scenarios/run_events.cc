@@ -302,6 +302,12 @@ void ScenarioRun::change_medium(const EventSpec& e) {
     // read-only check of bdrv_co_pwritev).
     world_.emit(sim::EventKind::kNote, 0, 0, 0, 0, 0,
                 world_.intern(sim::cat("read_only ", e.node, " refused: copy-on-read enabled")));
+  } else if (e.action == A::kReadOnly && e.enabled && !m.read_only && copy_on_read_writer_over(node)) {
+    // bdrv_reopen_prepare's bdrv_check_perm: "Block node is read-only" while
+    // a parent holds a write permission (copy-on-read writes back below the
+    // read-only check too).
+    world_.emit(sim::EventKind::kNote, 0, 0, 0, 0, 0,
+                world_.intern(sim::cat("read_only ", e.node, " refused: a copy-on-read reader holds write permission")));
   } else if (e.action == A::kReadOnly && m.read_only != e.enabled) {
     node.bs->read_only = e.enabled;
     m.read_only = e.enabled;
@@ -326,6 +332,39 @@ bool ScenarioRun::subtree_ejected(const Node& node) const {
 bool ScenarioRun::subtree_read_only(const Node& node) const {
   for (std::size_t i : node.subtree) {
     if (media_[i].read_only) return true;
+  }
+  return false;
+}
+
+namespace {
+
+bool reads_with_copy_on_read(const Job& job) {
+  return std::any_of(job.commands->begin(), job.commands->end(),
+                     [](const Command& c) { return (c.request_flags & engine::BDRV_REQ_COPY_ON_READ) != 0; });
+}
+
+// `target` is `from` or below it through edges that carry write permission:
+// every child but a backing file (block.c's format and filter permissions
+// ask writes of file and data children only).
+bool on_write_path(const engine::BlockDriverState& from, const engine::BlockDriverState& target) {
+  if (&from == &target) return true;
+  for (const engine::BdrvChild* c : from.children) {
+    if (c != from.backing && c->bs != nullptr && on_write_path(*c->bs, target)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+// A job whose commands read with BDRV_REQ_COPY_ON_READ is block-stream's
+// kind of user: its BlockBackend holds BLK_PERM_WRITE_UNCHANGED for the job's
+// life, which keeps every node its reads may copy into from being reopened
+// read-only. A guest's plain writes need no such rule: the engine fails them
+// with -EPERM itself, which the language models as the read_only event.
+bool ScenarioRun::copy_on_read_writer_over(const Node& node) const {
+  for (const auto& job : jobs_) {
+    if (job->finished || job->commands == nullptr || !reads_with_copy_on_read(*job)) continue;
+    if (on_write_path(*job->node->bs, *node.bs)) return true;
   }
   return false;
 }
@@ -618,6 +657,19 @@ sim::Task<void> ScenarioRun::event_main(const EventSpec& e) {
       break;
     case A::kCopyOnRead: {
       Node& node = node_named(e.node);
+      if (e.enabled && media_[node.index].read_only) {
+        // Who turns copy-on-read on makes the node writable first: an open
+        // with copy-on-read refuses a read-only node (bdrv_open_common),
+        // block-stream reopens it read-write. Its disable is refused too.
+        ++copy_on_read_refused_[node.index];
+        world_.emit(sim::EventKind::kNote, 0, 0, 0, 0, 0,
+                    world_.intern(sim::cat("copy_on_read ", e.node, " refused: the node is read-only")));
+        break;
+      }
+      if (!e.enabled && copy_on_read_refused_[node.index] > 0) {
+        --copy_on_read_refused_[node.index];
+        break;
+      }
       if (e.enabled) {
         engine::bdrv_enable_copy_on_read(*node.bs);
       } else {

@@ -137,6 +137,7 @@ void ScenarioRun::build() {
   drained_.assign(scenario_.nodes.size(), 0);
   media_.assign(scenario_.nodes.size(), MediumState{});
   copy_on_read_.assign(scenario_.nodes.size(), 0);
+  copy_on_read_refused_.assign(scenario_.nodes.size(), 0);
   resizes_.assign(scenario_.nodes.size(), 0);
   no_flush_.assign(scenario_.nodes.size(), false);
   for (std::size_t i = 0; i < scenario_.nodes.size(); ++i) no_flush_[i] = scenario_.nodes[i].no_flush;

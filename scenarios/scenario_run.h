@@ -301,6 +301,9 @@ class ScenarioRun {
   std::uint64_t medium_changes(const Node& node) const;
   bool subtree_ejected(const Node& node) const;
   bool subtree_read_only(const Node& node) const;
+  // A job still running reads with per-request copy-on-read through `node`'s
+  // data path: it holds write permission there (see run_events.cc).
+  bool copy_on_read_writer_over(const Node& node) const;
   // A flush of `node` may leave its data volatile because of cache.no-flush
   // below it (the model then counts it as making nothing durable).
   bool flush_may_skip_disk(const Node& node) const;
@@ -398,6 +401,7 @@ class ScenarioRun {
   std::deque<BackupJob> backups_;                   // backup events that started (stable addresses)
   std::vector<BitmapWatch> bitmaps_;                // dirty_bitmap events, in creation order
   std::vector<int> copy_on_read_;                   // by node index: copy_on_read events' count
+  std::vector<int> copy_on_read_refused_;           // by node index: enables refused (read-only node)
   std::vector<bool> no_flush_;                      // by node index: cache.no-flush, as opened or reopened
   bool inactive_ = false;                           // between inactivate and activate events
   std::vector<std::uint64_t> resizes_;              // by node: truncates that resized it

@@ -2,6 +2,7 @@
 // how they are refused), and what they do in a run.
 #include <catch2/catch.hpp>
 
+#include <cerrno>
 #include <set>
 
 #include "sim/verdict.h"
@@ -591,6 +592,137 @@ TEST_CASE("read_only is refused for a node with copy-on-read enabled, as bdrv_ca
   // writes back below bdrv_co_pwritev's read-only check, so the harness's
   // read-only node got a driver write; QEMU never makes that node read-only.
   testing::require_holds(testing::fixture("hunt-67-read-only-cor.toml"), 10);
+}
+
+TEST_CASE("read_only is refused where a running job's copy-on-read reads may write, as bdrv_check_perm refuses it") {
+  // Found by blksim hunt (seed 31): per-request copy-on-read wrote into a
+  // node made read-only before the job started.
+  testing::require_holds(testing::fixture("hunt-31-cor-read-only.toml"), 10);
+
+  // The reader holds write permission on its node and the file below; a
+  // write issued after the event shows whether the node became read-only.
+  const std::string through_filter = R"(
+[scenario]
+name = "cor-reader-permission"
+seeds = 1
+[[node]]
+name = "disk"
+driver = "mem"
+size = "256k"
+[[node]]
+name = "f"
+driver = "raw"
+file = "disk"
+[[job]]
+name = "reader"
+node = "f"
+commands = ["read -F copy_on_read 0 4096", "sleep 2", "read -F copy_on_read 8192 4096"]
+[[job]]
+name = "writer"
+node = "disk"
+start_ns = 1000000
+commands = ["write -P 0x11 65536 4096"]
+[[event]]
+at_ns = 500000
+action = "read_only"
+node = "disk"
+)";
+  const std::string over_backing = R"(
+[scenario]
+name = "cor-reader-backing"
+seeds = 1
+[[node]]
+name = "base"
+driver = "mem"
+size = "256k"
+[[node]]
+name = "file"
+driver = "mem"
+size = "1m"
+[[node]]
+name = "top"
+driver = "cow"
+file = "file"
+backing = "base"
+size = "256k"
+cluster_size = 4096
+[[job]]
+name = "reader"
+node = "top"
+commands = ["read -F copy_on_read 0 4096", "sleep 2", "read -F copy_on_read 8192 4096"]
+[[job]]
+name = "writer"
+node = "base"
+start_ns = 1000000
+commands = ["write -P 0x11 65536 4096"]
+[[event]]
+at_ns = 500000
+action = "read_only"
+node = "base"
+)";
+  scenarios::RunOptions o;
+  o.record_outcomes = true;
+  auto writer_ret = [&](const std::string& scenario) {
+    const scenarios::RunResult r = scenarios::run_scenario(testing::parse(scenario), o);
+    INFO(r.verdict.message);
+    REQUIRE(r.verdict.ok());
+    for (const scenarios::CommandOutcome& c : r.outcomes) {
+      if (c.job == "writer") return c.ret;
+    }
+    FAIL("the writer's command has no outcome");
+    return 1;
+  };
+  // The filter's file is on the reader's write path: refused.
+  CHECK(writer_ret(through_filter) == 0);
+  // Without copy-on-read the reader asks no write permission: carried out.
+  CHECK(writer_ret(testing::replace(testing::replace(through_filter, "read -F copy_on_read 0", "read 0"),
+                                    "read -F copy_on_read 8192", "read 8192")) == -EPERM);
+  // A backing file is not on it (a format asks only reads of its backing).
+  CHECK(writer_ret(over_backing) == -EPERM);
+}
+
+TEST_CASE("copy_on_read is refused on a read-only node, and so is the disable that matches it") {
+  // Enabled, the reader's copy-on-read would write into the read-only top
+  // (driver.write_on_read_only); the matching disable must not underflow.
+  testing::require_holds(testing::parse(R"(
+[scenario]
+name = "cor-on-read-only"
+seeds = 3
+[[node]]
+name = "base"
+driver = "mem"
+size = "256k"
+[[node]]
+name = "file"
+driver = "mem"
+size = "1m"
+[[node]]
+name = "top"
+driver = "cow"
+file = "file"
+backing = "base"
+size = "256k"
+cluster_size = 4096
+[[job]]
+name = "reader"
+node = "top"
+start_ns = 300000
+commands = ["read 0 4096", "read 65536 8192"]
+[[event]]
+at_ns = 100000
+action = "read_only"
+node = "top"
+[[event]]
+at_ns = 200000
+action = "copy_on_read"
+node = "top"
+[[event]]
+at_ns = 5000000
+action = "copy_on_read"
+node = "top"
+enabled = false
+)"),
+                         3);
 }
 
 TEST_CASE("a node deleted while drain_all walks the nodes is not visited, as QEMU's list walk goes") {
