@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "engine/drain.h"
 #include "engine/errors.h"
 #include "engine/fixes.h"
 #include "engine/request_flags.h"
@@ -85,6 +86,7 @@ BdrvChild& BlockDriverState::attach_child(std::string name, BlockDriverState& ch
   BdrvChild* edge = owned_children_.back().get();
   // bdrv_replace_child_noperm: a parent joining a drained node is drained too.
   if (child.quiesce_counter > 0 && edge->role->drained_begin) edge->role->drained_begin(*edge);
+  drain_all_edge_joined(*edge);
   // QLIST_INSERT_HEAD, as bdrv_attach_child: drains visit the newest child first.
   children.insert(children.begin(), edge);
   if (kind == ChildRole::kFile) file = edge;
@@ -102,6 +104,7 @@ void BlockDriverState::detach_child(BdrvChild& edge) {
   if (backing == &edge) backing = nullptr;
   BlockDriverState& old = *edge.bs;
   if (old.quiesce_counter > 0 && edge.role->drained_end) edge.role->drained_end(edge);
+  drain_all_edge_leaving(edge);
   old.parents.erase(std::remove(old.parents.begin(), old.parents.end(), &edge), old.parents.end());
   edge.bs = nullptr;
   edge.detached = true;

@@ -84,6 +84,10 @@ struct BdrvChild {
   ChildRole kind;
   const BdrvChildRole* role;
   void* opaque = nullptr;  // the parent's own state, for its role's callbacks
+  // With the drain-all-graph-change fix: the open drain_all sections that have
+  // told this parent its child is drained (at rest, the child's
+  // drain_all_sections); the reference keeps no such count.
+  int drain_all_told = 0;
   // Detached from its parent (bdrv_unref_child): the reference frees the edge;
   // the port keeps it as a tombstone so a later use of it is caught.
   bool detached = false;

@@ -124,6 +124,8 @@ void bdrv_drained_begin(BlockDriverState& bs) {
   if (bs.quiesce_counter++ == 0) {
     bs.aio_context().disable_external();
     if (!mutated(Mutant::kParentDrainSkipped)) bdrv_parent_drained_begin(bs);
+  } else if (fixed(Fix::kNestedDrainParents)) {
+    bdrv_parent_drained_begin(bs);
   }
   bdrv_drain_recurse(bs);
 }
@@ -133,6 +135,7 @@ void bdrv_drained_end(BlockDriverState& bs) {
   if (mutated(Mutant::kNestedDrainedEndUncounted) && bs.quiesce_counter > 1) return;  // the planted defect
   if (bs.quiesce_counter-- > 1) {
     kProbeDrainedEndNested.hit();
+    if (fixed(Fix::kNestedDrainParents)) bdrv_parent_drained_end(bs);
     return;
   }
   bdrv_parent_drained_end(bs);
@@ -182,14 +185,71 @@ sim::Task<void> bdrv_co_drain(BlockDriverState& bs) {
   bdrv_drained_end(bs);
 }
 
+namespace {
+
+// Tell the edge one begin (or end) of a drain_all section.
+void tell_edge(BdrvChild& edge, bool begin) {
+  const auto& callback = begin ? edge.role->drained_begin : edge.role->drained_end;
+  if (callback) callback(edge);
+}
+
+// The parent edges of `bs` as they are now: a callback may change the graph
+// (QLIST_FOREACH_SAFE, as QEMU walks them since 02d213009d); an edge that
+// left `bs` meanwhile is skipped.
+std::vector<BdrvChild*> parents_now(const BlockDriverState& bs) { return bs.parents; }
+
+}  // namespace
+
+void drain_all_tell_parents_begin(BlockDriverState& bs) {
+  if (!fixed(Fix::kDrainAllGraphChange)) {
+    bdrv_parent_drained_begin(bs);
+    return;
+  }
+  for (BdrvChild* c : parents_now(bs)) {
+    if (c->bs != &bs || c->role == nullptr) continue;
+    while (c->bs == &bs && c->drain_all_told < bs.drain_all_sections) {
+      ++c->drain_all_told;
+      tell_edge(*c, true);
+    }
+  }
+}
+
+void drain_all_tell_parents_end(BlockDriverState& bs) {
+  if (!fixed(Fix::kDrainAllGraphChange)) {
+    bdrv_parent_drained_end(bs);
+    return;
+  }
+  for (BdrvChild* c : parents_now(bs)) {
+    if (c->bs != &bs || c->role == nullptr) continue;
+    while (c->bs == &bs && c->drain_all_told > bs.drain_all_sections) {
+      --c->drain_all_told;
+      tell_edge(*c, false);
+    }
+  }
+}
+
+void drain_all_edge_joined(BdrvChild& edge) {
+  if (!fixed(Fix::kDrainAllGraphChange) || edge.role == nullptr) return;
+  BlockDriverState& bs = *edge.bs;
+  while (edge.bs == &bs && edge.drain_all_told < bs.drain_all_sections) {
+    ++edge.drain_all_told;
+    tell_edge(edge, true);
+  }
+}
+
+void drain_all_edge_leaving(BdrvChild& edge) {
+  if (!fixed(Fix::kDrainAllGraphChange) || edge.role == nullptr) return;
+  for (; edge.drain_all_told > 0; --edge.drain_all_told) tell_edge(edge, false);
+}
+
 void bdrv_drain_all_begin() {
   block_job_pause_all();
   std::vector<sim::AioContext*> contexts;  // each once, the last seen first (g_slist_prepend)
   NodeWalk quiesce;
   for (BlockDriverState* bs = quiesce.next(); bs != nullptr; bs = quiesce.next()) {
-    bdrv_parent_drained_begin(*bs);
-    bs->aio_context().disable_external();
     ++bs->drain_all_sections;
+    drain_all_tell_parents_begin(*bs);
+    bs->aio_context().disable_external();
     if (std::find(contexts.begin(), contexts.end(), &bs->aio_context()) == contexts.end()) {
       contexts.insert(contexts.begin(), &bs->aio_context());
     }
@@ -214,10 +274,10 @@ void bdrv_drain_all_end() {
   NodeWalk walk;
   for (BlockDriverState* bs = walk.next(); bs != nullptr; bs = walk.next()) {
     bs->aio_context().enable_external();
-    bdrv_parent_drained_end(*bs);
     // A node added inside the section is ended all the same (the reference
     // does not tell them apart); only counted ones count down.
     if (bs->drain_all_sections > 0) --bs->drain_all_sections;
+    drain_all_tell_parents_end(*bs);
   }
   block_job_resume_all();
 }

@@ -47,6 +47,18 @@ void bdrv_drain_all_begin();
 void bdrv_drain_all_end();
 void bdrv_drain_all();
 
+// drain_all's share of telling a node's parents, for a node whose
+// drain_all_sections just went up (begin) or down (end). The reference tells
+// every parent the node has at that moment; with the drain-all-graph-change
+// fix each edge is told once per section and ended once, whatever moved.
+void drain_all_tell_parents_begin(BlockDriverState& bs);
+void drain_all_tell_parents_end(BlockDriverState& bs);
+// With that fix, an edge joining a node inside drain_all sections is told
+// they began, and one leaving it that they ended for it (the graph change
+// functions call these; without the fix they do nothing).
+void drain_all_edge_joined(BdrvChild& edge);
+void drain_all_edge_leaving(BdrvChild& edge);
+
 }  // namespace engine
 
 #include "engine/drain_poll.h"

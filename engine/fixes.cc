@@ -108,6 +108,22 @@ const std::vector<FixInfo>& all_fixes() {
        "context never runs: the guest hangs",
        "bdrv_close ends every drain_all section the node is still in (QEMU 5.2, 1a6d3bd229, \"block: End quiescent "
        "sections when a BDS is deleted\", Red Hat bug 1874441)"},
+      {Fix::kNestedDrainParents, "nested-drain-parents",
+       "bdrv_drained_begin tells the node's parents (and so drains them) only when its quiesce counter goes from 0 to "
+       "1: a nested drained_begin, run while the outer one still polls (a coroutine's drain from another thread, or "
+       "one nested in the outer's poll), waits only for the node's own requests and returns while its parents still "
+       "have requests in flight that reach the node within the section",
+       "every drained_begin and drained_end tells the parents (QEMU 2.12, 0152bf400f, \"block: Don't notify parents "
+       "in drain call chain\"; 89bd030533 then also polls the parents' requests)"},
+      {Fix::kDrainAllGraphChange, "drain-all-graph-change",
+       "bdrv_drain_all_begin tells the parents each node has when it begins and bdrv_drain_all_end the parents each "
+       "node has when it ends: an edge that moved in between (a job's completion or a device's drain callback "
+       "changing a backing file) is ended without having begun (bdrv_drained_end asserts) or begun and never ended "
+       "(the parent stays quiesced: its device hangs)",
+       "each parent edge is told once per drain_all section and ended once: an edge leaving a node inside the "
+       "section is ended as it leaves, one joining is begun as it joins (the effect of QEMU 3.0's 0f12264e7a, "
+       "\"block: Allow graph changes in bdrv_drain_all_begin/end sections\", which counts drain_all in every "
+       "node's quiesce_counter and compensates edges on a graph change)"},
   };
   return kAll;
 }

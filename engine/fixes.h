@@ -30,6 +30,8 @@ enum class Fix : unsigned char {
   kSyncWrapperKick,       // a sync wrapper's coroutine kicks the main loop after setting its result
   kNestedPollWaiters,     // BDRV_POLL_WHILE from the main loop counts its waiters (AioWait): they may nest
   kDrainAllDeletedNode,   // a node deleted inside a drain_all section ends that section's share of it first
+  kNestedDrainParents,    // every drained_begin/end tells the node's parents, not only the outermost
+  kDrainAllGraphChange,   // drain_all ends exactly the parent edges it began, whatever moved in between
   kCount,
 };
 

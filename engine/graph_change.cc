@@ -44,6 +44,7 @@ void bdrv_replace_child(BdrvChild& child, BlockDriverState& to) {
     kProbeParentLeftDrained.hit();
     child.role->drained_end(child);
   }
+  drain_all_edge_leaving(child);
   from.parents.erase(std::remove(from.parents.begin(), from.parents.end(), &child), from.parents.end());
   child.bs = &to;
   to.parents.insert(to.parents.begin(), &child);  // QLIST_INSERT_HEAD
@@ -51,6 +52,7 @@ void bdrv_replace_child(BdrvChild& child, BlockDriverState& to) {
     kProbeParentJoinedDrained.hit();
     child.role->drained_begin(child);
   }
+  drain_all_edge_joined(child);
 }
 
 void bdrv_replace_node(BlockDriverState& from, BlockDriverState& to, const BdrvChild* keep) {
@@ -97,9 +99,10 @@ void bdrv_close(BlockDriverState& bs) {
   // node is in to bdrv_drain_all_end, which will not find it any more.
   if (bs.drain_all_sections > 0) kProbeDeletedInDrainAll.hit();
   if (fixed(Fix::kDrainAllDeletedNode)) {
-    for (; bs.drain_all_sections > 0; --bs.drain_all_sections) {
+    while (bs.drain_all_sections > 0) {
+      --bs.drain_all_sections;
       bs.aio_context().enable_external();
-      bdrv_parent_drained_end(bs);
+      drain_all_tell_parents_end(bs);
     }
   }
 }

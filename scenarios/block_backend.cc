@@ -2,6 +2,7 @@
 
 #include <climits>
 
+#include "engine/drain.h"
 #include "engine/io.h"
 #include "sim/invariant.h"
 #include "sim/str.h"
@@ -26,6 +27,7 @@ BlockBackend::BlockBackend(std::string name, engine::BlockDriverState& root_bs, 
   // bdrv_replace_child_noperm: a parent joining a drained node is drained too
   // (a block job's backend created inside a transaction's drained section).
   if (root_bs.quiesce_counter > 0) drained_begin(root_);
+  engine::drain_all_edge_joined(root_);
 }
 
 void BlockBackend::drained_begin(engine::BdrvChild& child) {

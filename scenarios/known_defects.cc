@@ -49,6 +49,10 @@ std::span<const KnownDefect> known_defects() {
        "a node deleted inside drain_all leaves its AioContext's external events disabled: the guest hangs"},
       {"drain-all-deleted-node", engine::Fix::kDrainAllDeletedNode, "oracle:drain [external events left disabled", {},
        "a node deleted inside drain_all leaves its AioContext's external events disabled after the run"},
+      {"nested-drain-parents", engine::Fix::kNestedDrainParents, "oracle:drain [in flight after drained_begin]", {},
+       "a nested drained_begin does not drain the node's parents: their requests reach the node inside the section"},
+      {"drain-all-graph-change", engine::Fix::kDrainAllGraphChange, "invariant:drained_end.balanced", {},
+       "an edge attached inside drain_all is ended by drain_all_end without having begun: bdrv_drained_end asserts"},
       {"iov-length-alignment", engine::Fix::kIovLengthAlignment, "invariant:driver.direct_buffer_length.memory_aligned",
        {}, "a direct-I/O vector with parts shorter than a logical block is not bounced: O_DIRECT answers -EINVAL"},
   };

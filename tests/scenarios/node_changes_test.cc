@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "scenarios/hunt/consequence.h"
 #include "scenarios/library.h"
 #include "scenarios/qemu_io.h"
 #include "scenarios/runner.h"
@@ -170,15 +171,31 @@ commands = ["write -P 1 0 4k"]
         std::string::npos);
 }
 
-TEST_CASE("a device's callbacks may change the graph inside a drain, and under drain_all that is an open finding") {
-  // The library scenario holds; the finding (scenarios/findings) deadlocks:
-  // the device is told drained_begin and never drained_end.
+TEST_CASE("a device's callbacks may change the graph inside a drain, and under drain_all that is known defect drain-all-graph-change") {
+  // The library scenario holds; under drain_all the device is told
+  // drained_begin and never drained_end: a deadlock, gone with the fix.
   CHECK_FALSE(testing::first_failure(testing::library("callback-graph-changes.toml"), 10).has_value());
-  auto finding = scenarios::load_scenario(std::string(BLKSIM_SOURCE_DIR) + "/scenarios/findings/drain-all-graph-change.toml");
-  REQUIRE(finding.ok());
-  const auto r = testing::first_failure(*finding, 3);
+  const scenarios::Scenario finding = testing::fixture("drain-all-callback-graph-change.toml");
+  const auto r = testing::first_failure(finding, 3);
   REQUIRE(r.has_value());
   CHECK(r->verdict.kind == sim::Verdict::Kind::kDeadlock);
+  scenarios::RunOptions fixed;
+  fixed.fixes = {engine::Fix::kDrainAllGraphChange};
+  for (std::uint64_t seed = 0; seed < 10; ++seed) {
+    fixed.seed = seed;
+    const scenarios::RunResult f = scenarios::run_scenario(finding, fixed);
+    INFO("seed " << seed << ": " << f.verdict.message);
+    CHECK(f.verdict.ok());
+  }
+  // Its deadlock has drain-all-deleted-node's shape: the hunter's label check
+  // on the run refutes that label (that fix leaves it failing).
+  scenarios::hunt::ConsequenceQuery q{&finding, sim::failure_signature(r->verdict), {}, {}, 1, 0};
+  auto deleted_node = scenarios::hunt::label_confirmed(q, r->seed, engine::Fix::kDrainAllDeletedNode);
+  REQUIRE(deleted_node.ok());
+  CHECK_FALSE(*deleted_node);
+  auto graph_change = scenarios::hunt::label_confirmed(q, r->seed, engine::Fix::kDrainAllGraphChange);
+  REQUIRE(graph_change.ok());
+  CHECK(*graph_change);
   // A callback's set_backing is checked as an event's: only a cow node has a backing.
   const std::string text = R"([scenario]
 name = "t"
