@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include <cerrno>
+#include <fstream>
+#include <sstream>
 #include <set>
 
 #include "sim/verdict.h"
@@ -679,6 +681,22 @@ node = "base"
                                     "read -F copy_on_read 8192", "read 8192")) == -EPERM);
   // A backing file is not on it (a format asks only reads of its backing).
   CHECK(writer_ret(over_backing) == -EPERM);
+}
+
+TEST_CASE("copy-on-read overwrites a write that enters below the copying node (open finding cor-writer-below)") {
+  // The engine is the reference: the copy serialises only on its own node.
+  // A writer on that node is serialised with the copy and every seed holds.
+  const std::string path = std::string(BLKSIM_SOURCE_DIR) + "/scenarios/findings/cor-writer-below.toml";
+  const auto finding = scenarios::load_scenario(path);
+  REQUIRE(finding.ok());
+  const auto r = testing::first_failure(*finding, 3);
+  REQUIRE(r.has_value());
+  CHECK(sim::failure_signature(r->verdict) == "oracle:data [final image: lost write (expected write)]");
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string same_node = testing::replace(text.str(), "name = \"writer\"\nnode = \"lower\"", "name = \"writer\"\nnode = \"upper\"");
+  testing::require_holds(testing::parse(same_node), 20);
 }
 
 TEST_CASE("copy_on_read is refused on a read-only node, and so is the disable that matches it") {
