@@ -166,7 +166,9 @@ int report_hunt(const scenarios::hunt::HuntResult& r, const HuntReport& rep) {
                 << f.run_seed << " fails the same way with --fix " << f.refuted_label << ": not that defect\n";
     }
     if (!f.consequence_of.empty()) {
-      std::cout << "      holds with --fix " << f.consequence_of << " on all " << scenarios::hunt::kConsequenceSeeds
+      std::cout << "      holds with";
+      for (const std::string& name : scenarios::hunt::consequence_defects(f.consequence_of)) std::cout << " --fix " << name;
+      std::cout << " on all " << scenarios::hunt::kConsequenceSeeds
                 << " seeds of " << f.first.name << "; fails on " << f.consequence_failing << " of them without it\n";
     }
     if (!f.is_new() || in_baseline) continue;

@@ -36,18 +36,61 @@ absl::StatusOr<std::optional<Consequence>> consequence_of_known_defect(const Con
   absl::StatusOr<std::uint64_t> without = failing_seeds(q, q.fixes, false);
   if (!without.ok()) return without.status();
   if (*without == 0) return std::optional<Consequence>();  // not reproducible on these seeds: nothing to compare
-  std::vector<engine::Fix> tried;
+  std::vector<const KnownDefect*> candidates;  // each defect once (several signatures share a fix)
   for (const KnownDefect& d : known_defects()) {
-    if (std::find(tried.begin(), tried.end(), d.fix) != tried.end()) continue;  // one defect, several signatures
-    tried.push_back(d.fix);
+    const auto same_fix = [&d](const KnownDefect* c) { return c->fix == d.fix; };
+    if (std::any_of(candidates.begin(), candidates.end(), same_fix)) continue;
     if (std::find(q.fixes.begin(), q.fixes.end(), d.fix) != q.fixes.end()) continue;
+    candidates.push_back(&d);
+  }
+  const auto removed_by = [&q](const std::vector<const KnownDefect*>& defects) -> absl::StatusOr<bool> {
     std::vector<engine::Fix> with = q.fixes;
-    with.push_back(d.fix);
+    for (const KnownDefect* d : defects) with.push_back(d->fix);
     absl::StatusOr<std::uint64_t> n = failing_seeds(q, with, true);
     if (!n.ok()) return n.status();
-    if (*n == 0) return std::optional<Consequence>(Consequence{std::string(d.name), *without});
+    return *n == 0;
+  };
+  for (const KnownDefect* d : candidates) {
+    absl::StatusOr<bool> removed = removed_by({d});
+    if (!removed.ok()) return removed.status();
+    if (*removed) return std::optional<Consequence>(Consequence{std::string(d->name), *without});
   }
-  return std::optional<Consequence>();
+  absl::StatusOr<bool> all = removed_by(candidates);
+  if (!all.ok()) return all.status();
+  if (!*all) return std::optional<Consequence>();
+  // The fixes it needs: drop runs of them, halving the run's length down to
+  // one (each sweep that keeps the failure away costs all 64 seeds), keeping
+  // a run where the failure returns without it.
+  std::vector<const KnownDefect*> needed = candidates;
+  for (std::size_t chunk = std::max<std::size_t>(1, needed.size() / 2);; chunk /= 2) {
+    for (std::size_t i = 0; i < needed.size();) {
+      const std::size_t end = std::min(needed.size(), i + chunk);
+      std::vector<const KnownDefect*> fewer(needed.begin(), needed.begin() + static_cast<std::ptrdiff_t>(i));
+      fewer.insert(fewer.end(), needed.begin() + static_cast<std::ptrdiff_t>(end), needed.end());
+      absl::StatusOr<bool> removed = removed_by(fewer);
+      if (!removed.ok()) return removed.status();
+      if (*removed) {
+        needed = std::move(fewer);
+      } else {
+        i = end;
+      }
+    }
+    if (chunk == 1) break;
+  }
+  std::string names;
+  for (const KnownDefect* d : needed) names += (names.empty() ? "" : " + ") + std::string(d->name);
+  return std::optional<Consequence>(Consequence{names, *without});
+}
+
+std::vector<std::string> consequence_defects(const std::string& defect) {
+  std::vector<std::string> names;
+  std::size_t from = 0;
+  for (std::size_t at = defect.find(" + "); at != std::string::npos; at = defect.find(" + ", from)) {
+    names.push_back(defect.substr(from, at - from));
+    from = at + 3;
+  }
+  names.push_back(defect.substr(from));
+  return names;
 }
 
 absl::StatusOr<bool> label_confirmed(const ConsequenceQuery& q, std::uint64_t seed, engine::Fix fix) {

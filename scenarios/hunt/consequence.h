@@ -5,8 +5,12 @@
 // the known defect's. The hunter asks each known defect's fix in turn: the
 // failure is that defect's consequence when the scenario fails with the
 // signature on some of kConsequenceSeeds seeds without the fix and on none
-// with it. A fix changes timing too, so "none of 64" is evidence, not proof:
-// the output says which fix and the counts.
+// with it. When no fix alone does, all of them together are tried, and if
+// that removes the failure, the fixes it needs (each one dropped in turn,
+// kept if the failure comes back without it): a consequence of those
+// defects together (a node deleted inside drain_all after a graph change
+// there needs two fixes). A fix changes timing too, so "none of 64" is
+// evidence, not proof: the output says which fixes and the counts.
 #pragma once
 
 #include <cstdint>
@@ -24,9 +28,12 @@ namespace scenarios::hunt {
 inline constexpr std::uint64_t kConsequenceSeeds = 64;
 
 struct Consequence {
-  std::string defect;        // the known defect's name
+  std::string defect;        // the known defect's name; several joined by " + " (all their fixes needed)
   std::uint64_t failing = 0;  // seeds of kConsequenceSeeds failing with the signature, without the fix
 };
+
+// The defects' names of Consequence::defect (one, or several joined by " + ").
+std::vector<std::string> consequence_defects(const std::string& defect);
 
 struct ConsequenceQuery {
   const Scenario* scenario = nullptr;
@@ -38,7 +45,7 @@ struct ConsequenceQuery {
 };
 
 // The first known defect (registry order) whose fix alone removes the
-// failure, or nothing.
+// failure; else the known defects whose fixes together remove it; or nothing.
 absl::StatusOr<std::optional<Consequence>> consequence_of_known_defect(const ConsequenceQuery& q);
 
 // Whether a label by signature holds up: the run that failed (`seed`) run

@@ -230,6 +230,22 @@ node = "disk"
   CHECK_FALSE(c->has_value());
 }
 
+TEST_CASE("hunt: a failure that needs two known defects is the consequence of both, and names just those") {
+  // Found by the hunter (scenario 1447): neither fix alone removes it.
+  const scenarios::Scenario s = testing::fixture("hunt-1447-two-defects.toml");
+  const auto r = testing::first_failure(s, 3);
+  REQUIRE(r.has_value());
+  scenarios::hunt::ConsequenceQuery q{&s, sim::failure_signature(r->verdict), {}, {}, 1, 0};
+  auto c = scenarios::hunt::consequence_of_known_defect(q);
+  REQUIRE(c.ok());
+  REQUIRE(c->has_value());
+  CHECK((*c)->defect == "drain-all-deleted-node + drain-all-graph-change");
+  CHECK((*c)->failing > 0);
+  CHECK(scenarios::hunt::consequence_defects((*c)->defect) ==
+        std::vector<std::string>{"drain-all-deleted-node", "drain-all-graph-change"});
+  CHECK(scenarios::hunt::consequence_defects("cor-inactive") == std::vector<std::string>{"cor-inactive"});
+}
+
 TEST_CASE("hunt: a label by signature holds only if the defect's fix removes the failure on its run") {
   const scenarios::Scenario s = testing::library("drain-all-deleted-node.toml");
   const scenarios::RunResult r = testing::run(s, 0);
