@@ -232,6 +232,22 @@ sim::Task<int> bdrv_notify_before_write(BlockDriverState& bs, BdrvTrackedRequest
   co_return 0;
 }
 
+sim::Task<int> bdrv_notify_before_request(BlockDriverState& bs, std::int64_t offset, std::uint64_t bytes) {
+  if (bdrv_notify_inside_request() || bs.before_write_notifiers.empty()) co_return 0;
+  // The notifier sees the range as a request's (the filter's view of it).
+  BdrvTrackedRequest pending;
+  pending.bs = &bs;
+  pending.offset = offset;
+  pending.bytes = bytes;
+  pending.overlap_offset = offset;
+  pending.overlap_bytes = bytes;
+  pending.type = TrackedType::kWrite;
+  pending.co = sim::World::current().current_coroutine();
+  co_return co_await bdrv_notify_before_write(bs, pending);
+}
+
+bool bdrv_notify_inside_request() { return !fixed(Fix::kBackupCopySerialising); }
+
 void bdrv_enable_copy_on_read(BlockDriverState& bs) { ++bs.copy_on_read; }
 
 void bdrv_disable_copy_on_read(BlockDriverState& bs) {

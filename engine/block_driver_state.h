@@ -238,6 +238,13 @@ bool bdrv_has_readonly_bitmaps(const BlockDriverState& bs);
 void bdrv_add_before_write_notifier(BlockDriverState& bs, BeforeWriteNotifier notifier);
 // Runs the notifiers in order; the first failure wins.
 sim::Task<int> bdrv_notify_before_write(BlockDriverState& bs, BdrvTrackedRequest& req);
+// With the backup-copy-serialising fix the before-write notifiers run as
+// QEMU 4.2's backup-top filter runs its copy: before the write (or discard)
+// exists on the node, so that nothing on the node waits for it meanwhile.
+// Without it, nothing (the reference notifies from inside the request).
+sim::Task<int> bdrv_notify_before_request(BlockDriverState& bs, std::int64_t offset, std::uint64_t bytes);
+// Whether the request's own notification is still due (the reference's).
+bool bdrv_notify_inside_request();
 
 // Copy-on-read is a reference count.
 void bdrv_enable_copy_on_read(BlockDriverState& bs);

@@ -61,12 +61,17 @@ sim::Task<int> bdrv_co_pdiscard(BlockDriverState& bs, std::int64_t offset, int b
   int tail = static_cast<int>((offset + bytes) % align);
 
   bdrv_inc_in_flight(bs);
+  ret = co_await bdrv_notify_before_request(bs, offset, static_cast<std::uint64_t>(bytes));
+  if (ret < 0) {
+    bdrv_dec_in_flight(bs);
+    co_return ret;
+  }
   BdrvTrackedRequest req;
   static sim::TraceLabel kName("bdrv_co_pdiscard");
   co_await tracked_request_begin(req, bs, offset, static_cast<std::uint64_t>(bytes), TrackedType::kDiscard, kName);
   // The reference does not wait here (discard-unserialised).
   if (fixed(Fix::kDiscardSerialised)) co_await wait_serialising_requests(req);
-  ret = co_await bdrv_notify_before_write(bs, req);
+  ret = bdrv_notify_inside_request() ? co_await bdrv_notify_before_write(bs, req) : 0;
   if (ret >= 0) {
     const int max_pdiscard = min_non_zero<int>(bs.bl.max_pdiscard, INT_MAX) / align * align;
     SIM_CHECK("pdiscard.max_at_least_alignment", max_pdiscard >= request_alignment,

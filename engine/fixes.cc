@@ -124,6 +124,14 @@ const std::vector<FixInfo>& all_fixes() {
        "section is ended as it leaves, one joining is begun as it joins (the effect of QEMU 3.0's 0f12264e7a, "
        "\"block: Allow graph changes in bdrv_drain_all_begin/end sections\", which counts drain_all in every "
        "node's quiesce_counter and compensates edges on a graph change)"},
+      {Fix::kBackupCopySerialising, "backup-copy-serialising",
+       "backup's background copy (block/backup.c's backup_do_cow from the job's loop) reads the source without "
+       "BDRV_REQ_NO_SERIALISING: it waits for a guest write that is serialising (a read-modify-write on a node "
+       "with a larger request_alignment), whose before-write notifier waits for that very copy of the cluster: "
+       "the guest and the job hang",
+       "the before-write notifiers run before the write's or discard's request exists on the node, and the copy "
+       "they make reads as the background one does (QEMU 4.2, 00e30f05de: backup's backup-top filter above the "
+       "source copies the old data out before the guest's request reaches the source)"},
   };
   return kAll;
 }

@@ -32,6 +32,7 @@ enum class Fix : unsigned char {
   kDrainAllDeletedNode,   // a node deleted inside a drain_all section ends that section's share of it first
   kNestedDrainParents,    // every drained_begin/end tells the node's parents, not only the outermost
   kDrainAllGraphChange,   // drain_all ends exactly the parent edges it began, whatever moved in between
+  kBackupCopySerialising, // backup's background copy reads without waiting for serialising requests
   kCount,
 };
 

@@ -64,7 +64,7 @@ sim::Task<int> bdrv_aligned_pwritev(BdrvChild& child, BdrvTrackedRequest& req, s
                 req.overlap_offset + static_cast<std::int64_t>(req.overlap_bytes),
             "write ends after its tracked range");
 
-  int ret = co_await bdrv_notify_before_write(bs, req);
+  int ret = bdrv_notify_inside_request() ? co_await bdrv_notify_before_write(bs, req) : 0;
 
   // detect-zeroes: a write of zeroes becomes a zero write (and may unmap).
   if (ret == 0 && bs.detect_zeroes != DetectZeroes::kOff && !(flags & BDRV_REQ_ZERO_WRITE) &&
@@ -138,6 +138,11 @@ sim::Task<int> bdrv_co_pwritev(BdrvChild& child, std::int64_t offset, std::uint6
             "write vector size differs from the request");
 
   bdrv_inc_in_flight(bs);
+  ret = co_await bdrv_notify_before_request(bs, offset, bytes);
+  if (ret < 0) {
+    bdrv_dec_in_flight(bs);
+    co_return ret;
+  }
   // The tracked request covers the RMW reads too, so that they serialise with it.
   BdrvTrackedRequest req;
   static sim::TraceLabel kZeroes("bdrv_co_pwrite_zeroes");

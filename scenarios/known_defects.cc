@@ -53,6 +53,8 @@ std::span<const KnownDefect> known_defects() {
        "a nested drained_begin does not drain the node's parents: their requests reach the node inside the section"},
       {"drain-all-graph-change", engine::Fix::kDrainAllGraphChange, "invariant:drained_end.balanced", {},
        "an edge attached inside drain_all is ended by drain_all_end without having begun: bdrv_drained_end asserts"},
+      {"backup-copy-serialising", engine::Fix::kBackupCopySerialising, "deadlock [cycle ", {"@serialising", "@backup copy"},
+       "backup's background copy waits for a serialising guest write whose before-write notifier waits for that copy"},
       {"iov-length-alignment", engine::Fix::kIovLengthAlignment, "invariant:driver.direct_buffer_length.memory_aligned",
        {}, "a direct-I/O vector with parts shorter than a logical block is not bounced: O_DIRECT answers -EINVAL"},
   };

@@ -47,9 +47,13 @@ sim::Task<int> ScenarioRun::backup_do_cow(BackupJob& job, std::uint64_t offset, 
     buffer.assign(n, 0);
     engine::IoVector qiov(absl::MakeSpan(buffer));
     // From inside a write to the same node: the write's own tracked request
-    // must not make the read wait.
+    // must not make the read wait. The background copy's read waits, also
+    // for a serialising guest write whose notifier waits for this copy
+    // (backup-copy-serialising; with its fix the notifier runs before the
+    // guest's request exists, as QEMU 4.2's backup-top does).
+    const bool unserialised = is_write_notifier && engine::bdrv_notify_inside_request();
     ret = co_await job.source_blk->co_preadv(static_cast<std::int64_t>(start), n, qiov,
-                                             is_write_notifier ? unsigned{engine::BDRV_REQ_NO_SERIALISING} : 0u);
+                                             unserialised ? unsigned{engine::BDRV_REQ_NO_SERIALISING} : 0u);
     if (ret < 0) break;
     if (is_all_zero(buffer)) {
       // blk_co_pwrite_zeroes: a zero write without a buffer.

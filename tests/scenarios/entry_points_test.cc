@@ -387,18 +387,25 @@ duration_ns = 100000
   testing::require_holds(testing::fixture("hunt-1524-backup-in-reopen.toml"), 10);
 }
 
-TEST_CASE("the open finding of backup on 4 KiB-block nodes still reproduces") {
-  // scenarios/findings: failures of the reference not yet labelled as known
-  // defects. When this one is labelled (or stops failing), move it on.
-  auto s = scenarios::load_scenario(std::string(BLKSIM_SOURCE_DIR) + "/scenarios/findings/backup-4k-serialising.toml");
-  INFO(s.status().message());
-  REQUIRE(s.ok());
-  const auto failure = testing::first_failure(*s, 10);
-  REQUIRE(failure.has_value());
-  const std::string& id = failure->verdict.id;
-  INFO(failure->verdict.message);
-  CHECK((failure->verdict.kind == sim::Verdict::Kind::kDeadlock || id == "co_pwritev.tail_wait_before_head_read" ||
-         id == "aligned_pwritev.no_late_serialising_wait"));
+TEST_CASE("backup on 4 KiB-block nodes deadlocks and asserts, and holds with backup-top's order (backup-copy-serialising)") {
+  scenarios::Scenario s = testing::library("backup-4k-serialising.toml");
+  bool deadlocked = false;
+  for (std::uint64_t seed = 0; seed < 20; ++seed) {
+    const scenarios::RunResult r = testing::run(s, seed);
+    const std::string& id = r.verdict.id;
+    INFO("seed " << seed << ": " << r.verdict.message);
+    CHECK((r.verdict.ok() || r.verdict.kind == sim::Verdict::Kind::kDeadlock ||
+           id == "co_pwritev.tail_wait_before_head_read" || id == "aligned_pwritev.no_late_serialising_wait"));
+    if (r.verdict.kind == sim::Verdict::Kind::kDeadlock) {
+      deadlocked = true;
+      CHECK(r.known_defect == "backup-copy-serialising");
+    }
+  }
+  CHECK(deadlocked);
+  // The notifier's copy before the guest's request exists: nothing waits
+  // inside a serialising write, every seed holds.
+  s.fixes = {engine::Fix::kBackupCopySerialising};
+  testing::require_holds(s, 40);
 }
 
 TEST_CASE("the assertions QEMU later removed guarded a lost write: with their fixes the finding loses one") {
@@ -408,8 +415,7 @@ TEST_CASE("the assertions QEMU later removed guarded a lost write: with their fi
   // out as it would stop the run at the overlap first; the seed moves with
   // changes of the interleavings: it was 31 before backups became block jobs
   // paused by drains).
-  auto s = scenarios::load_scenario(std::string(BLKSIM_SOURCE_DIR) + "/scenarios/findings/backup-4k-serialising.toml");
-  REQUIRE(s.ok());
+  std::optional<scenarios::Scenario> s = testing::library("backup-4k-serialising.toml");
   s->oracles = scenarios::OracleSet::none()
                    .with(scenarios::Oracle::kData)
                    .with(scenarios::Oracle::kDurability)
