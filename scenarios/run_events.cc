@@ -246,7 +246,7 @@ void ScenarioRun::replace_node(const EventSpec& e) {
     SIM_ASSERT(checked_.count(to.index) == 0, "the new node held no job's data (the parser checks)");
     CheckedNode moved = std::move(it->second);
     checked_.erase(it);
-    moved.durable_cutoff = std::max(moved.durable_cutoff, began);
+    moved.flushed(began);
     CheckedNode& now = checked_.emplace(to.index, std::move(moved)).first->second;
     for (auto& job : jobs_) {
       if (job->history != from.index) continue;
@@ -408,7 +408,7 @@ void ScenarioRun::flush_all(const EventSpec&) {
     // bdrv_co_flush returns 0 at once for a node without a medium or
     // read-only: a disk below in either state was not flushed.
     if (subtree_read_only(*nodes_[index]) || subtree_ejected(*nodes_[index])) continue;
-    checked.durable_cutoff = std::max(checked.durable_cutoff, began);
+    checked.flushed(began);
     covered.push_back(index);
   }
   check_flush_order("bdrv_flush_all", began, covered);

@@ -581,7 +581,7 @@ void ScenarioRun::end_command(CommandState& state, int ret) {
     // bdrv_pwrite_sync flushed after its own write: durable too, unless a
     // crash came between them (the write lost, the flush after the restart).
     if (cmd.write_sync && state.recorded && crashes_ == state.crashes) checked.history.settle_durable(state.record);
-    checked.durable_cutoff = std::max(checked.durable_cutoff, state.began);
+    checked.flushed(state.began);
     check_flush_order(sim::cat("job '", job.spec->name, "' flush of '", job.node->spec->name, "'"), state.began,
                       {job.history});
   }

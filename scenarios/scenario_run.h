@@ -59,6 +59,17 @@ struct CopiedRange {
 struct CheckedNode {
   WriteHistory history;
   std::uint64_t durable_cutoff = 0;  // clock at the start of the last successful flush of it
+  // Rebased after a crash that left some of its disks running: the content it
+  // was rebased on may hold writes those disks only cache, so what a later
+  // crash keeps of it is not judged until a flush that began after the crash
+  // succeeds (`rebased_at`: the clock then).
+  bool volatile_base = false;
+  std::uint64_t rebased_at = 0;
+  // A flush of it that began at `began` succeeded.
+  void flushed(std::uint64_t began) {
+    durable_cutoff = std::max(durable_cutoff, began);
+    if (volatile_base && began >= rebased_at) volatile_base = false;
+  }
   // A null node stores nothing: writes are not recorded (it stays zeroes), and
   // what it reads is judged only where it reads zeroes (read_zeroes).
   bool stores = true;

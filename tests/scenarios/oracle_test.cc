@@ -61,6 +61,51 @@ TEST_CASE("durability: flushed writes lost in a crash are caught, and the refere
   CHECK_THAT(fua.verdict.message, Catch::Contains("byte 8192"));
 }
 
+TEST_CASE("durability: a crash that spares a disk below a node leaves its cached writes volatile, until a flush") {
+  // Found by blksim hunt (seed 911): a partial crash used to make the cached
+  // write count as durable, and the full crash after it then "lost" it.
+  testing::require_holds(testing::fixture("hunt-911-partial-crash.toml"), 10);
+  // With a flush after the partial crash, the next crash is judged again: a
+  // flush that skips the disk is caught.
+  const std::string text = R"(
+[scenario]
+name = "partial-crash-then-flush"
+[[node]]
+name = "image-file"
+driver = "mem"
+size = "256k"
+latency_ns = [1000, 11000]
+[[node]]
+name = "base"
+driver = "mem"
+size = "64k"
+latency_ns = [1000, 11000]
+[[node]]
+name = "image"
+driver = "cow"
+file = "image-file"
+backing = "base"
+size = "64k"
+cluster_size = 8192
+[[job]]
+name = "guest"
+node = "image"
+commands = ["write -P 0x83 43520 512", "sleep 1", "write -P 0x84 8192 512", "flush", "sleep 1"]
+[[event]]
+at_ns = 500000
+action = "crash"
+mode = "torn-sectors"
+node = "base"
+[[event]]
+at_ns = 5000000
+action = "crash"
+mode = "drop-all"
+)";
+  const scenarios::Scenario s = only(testing::parse(text), {Oracle::kDurability});
+  CHECK_FALSE(first_failure(s, 10).has_value());
+  require_caught(first_failure(s, 10, {Mutant::kSkipFlushToDisk}), Oracle::kDurability);
+}
+
 TEST_CASE("durability: a power cut at any moment, with requests in flight, catches flushed writes still volatile") {
   // power-cuts has no crash event: the power cuts are its only durability judgement.
   const scenarios::Scenario s = only(library("power-cuts.toml"), {Oracle::kDurability});
