@@ -120,6 +120,13 @@ bool InFlightModel::exempt(std::uint64_t co, std::uint32_t node, std::uint64_t b
   return false;
 }
 
+bool InFlightModel::request_ends_past(std::uint32_t node, std::uint64_t length) const {
+  for (const auto& [id, r] : requests_) {
+    if (r.node == node && (r.offset > length || r.bytes > length - r.offset)) return true;
+  }
+  return false;
+}
+
 std::size_t InFlightModel::requests_on(std::uint32_t node) const {
   std::size_t n = 0;
   for (const auto& [id, r] : requests_) n += r.node == node ? 1 : 0;

@@ -34,6 +34,8 @@ class InFlightModel {
   std::size_t in_flight() const { return requests_.size(); }
   // Requests and driver operations in flight on a node (its trace label).
   std::size_t requests_on(std::uint32_t node) const;
+  // A request in flight on `node` ends past `length` (a write that may grow it).
+  bool request_ends_past(std::uint32_t node, std::uint64_t length) const;
   std::size_t driver_ops_on(std::uint32_t node) const;
 
  private:

@@ -244,9 +244,13 @@ void ScenarioRun::judge_errors(const Job& job, const Command& cmd, int ret, cons
   const bool resized = resizes_[data_home(*job.node).index] != 0;
   if (job.backend != nullptr && resized && ret == -EIO && cmd.op != Command::Op::kFlush) return;
   if (job.backend != nullptr && cmd.op != Command::Op::kFlush && !cmd.vmstate && !resized) {
-    const std::uint64_t size = scenario_.node_size(*job.node->spec);
+    // A write past the end grew the node: from when it completed; while one
+    // is in flight, or grew it during this command, either answer is right.
+    const std::size_t i = job.node->index;
+    const std::uint64_t size = std::max(scenario_.node_size(*job.node->spec), grown_[i]);
+    const bool growing = grown_at_[i] >= state.began || in_flight_.request_ends_past(job.node->bs->trace_label(), size);
     if (cmd.offset > size || cmd.bytes > size - cmd.offset) {
-      if (ret != -EIO) {
+      if (ret != -EIO && !growing) {
         violation(Oracle::kErrors, sim::cat(command_verb(cmd), ": past the end not refused"),
                   sim::cat(command_where(scenario_, job, cmd), " ends past the device's ", size, " bytes, but ended with ",
                            expect_name(ret < 0 ? ret : 0), " instead of the backend's -EIO"));
@@ -550,10 +554,12 @@ void ScenarioRun::check_durability(const std::vector<bool>& crashed) {
       }
       return false;
     };
-    // A disk below it the crash left running keeps its volatile cache.
+    // A disk below it the crash left running keeps its volatile cache: the
+    // writes it holds there are part of the content read now.
     const auto spared = [&](const Node& n) {
       for (std::size_t k : n.subtree) {
-        if (!crashed[k] && nodes_[k]->mem != nullptr) return true;
+        const drivers::MemDriver* mem = nodes_[k]->mem;
+        if (!crashed[k] && mem != nullptr && mem->media().oldest_volatile_write() != UINT64_MAX) return true;
       }
       return false;
     };
@@ -603,8 +609,8 @@ void ScenarioRun::check_durability(const std::vector<bool>& crashed) {
     checked.replicas_diverged = checked.replicas_diverged || images.size() > 1;
     checked.history.rebase(std::move(home_content));
     checked.durable_cutoff = 0;
-    // Judged or not, what it holds now is its content; unless this crash hit
-    // every disk below it, part of that is volatile.
+    // Judged or not, what it holds now is its content; where a disk below it
+    // the crash spared still caches writes, part of that is volatile.
     checked.volatile_base = spared(*nodes_[index]);
     checked.rebased_at = world_.now_ns();
   }
@@ -694,6 +700,23 @@ void ScenarioRun::check_final_images() {
         done = std::max(done, end);
       }
     }
+  }
+}
+
+void ScenarioRun::note_growth(const Job& job, const Command& cmd, int ret) {
+  if (ret < 0 || cmd.op != Command::Op::kWrite || cmd.vmstate) return;
+  const std::uint64_t end = (cmd.offset + cmd.bytes + 511) / 512 * 512;  // the end sector's
+  using D = NodeSpec::Driver;
+  for (const Node* n = job.node; n != nullptr;) {
+    if (end > std::max(scenario_.node_size(*n->spec), grown_[n->index])) {
+      grown_[n->index] = end;
+      grown_at_[n->index] = world_.now_ns();
+    }
+    const NodeSpec& spec = *n->spec;
+    const std::string& below = spec.driver == D::kTop ? spec.backing : spec.file;
+    n = (spec.driver == D::kRaw || spec.driver == D::kFault || spec.driver == D::kTop) && !below.empty()
+            ? &node_named_const(below)
+            : nullptr;
   }
 }
 

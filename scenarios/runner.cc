@@ -137,6 +137,8 @@ void ScenarioRun::build() {
   drained_.assign(scenario_.nodes.size(), 0);
   media_.assign(scenario_.nodes.size(), MediumState{});
   copy_on_read_.assign(scenario_.nodes.size(), 0);
+  grown_.assign(scenario_.nodes.size(), 0);
+  grown_at_.assign(scenario_.nodes.size(), 0);
   copy_on_read_refused_.assign(scenario_.nodes.size(), 0);
   resizes_.assign(scenario_.nodes.size(), 0);
   no_flush_.assign(scenario_.nodes.size(), false);
@@ -587,6 +589,7 @@ void ScenarioRun::end_command(CommandState& state, int ret) {
   }
   if (state.data.capacity() > 0) job.spare_buffers.push_back(std::move(state.data));
   judge_errors(job, cmd, ret, state);
+  note_growth(job, cmd, ret);
   judge_driver_calls(job, cmd, ret, state);
   check_expected_outcome(job, cmd, ret);
   ++completed_;

@@ -59,8 +59,8 @@ struct CopiedRange {
 struct CheckedNode {
   WriteHistory history;
   std::uint64_t durable_cutoff = 0;  // clock at the start of the last successful flush of it
-  // Rebased after a crash that left some of its disks running: the content it
-  // was rebased on may hold writes those disks only cache, so what a later
+  // Rebased after a crash that left running a disk of it whose cache held
+  // writes: the content it was rebased on holds them, so what a later
   // crash keeps of it is not judged until a flush that began after the crash
   // succeeds (`rebased_at`: the clock then).
   bool volatile_base = false;
@@ -304,6 +304,9 @@ class ScenarioRun {
   void judge_errors(const Job& job, const Command& cmd, int ret, const CommandState& state);
   void observe_driver_ops(const sim::TraceEvent& e);
   void judge_driver_calls(const Job& job, const Command& cmd, int ret, const CommandState& state);
+  // A write that succeeded past its node's end grew the node and the filters
+  // below it that pass it on 1:1 (raw, fault, top).
+  void note_growth(const Job& job, const Command& cmd, int ret);
   void keep_discard_if_carried_out(const Job& job, const Command& cmd, const CommandState& state);
   // Where a driver error of a job's command was made, for the error table.
   ErrorSite error_site(const Job& job, std::uint32_t node_label) const;
@@ -415,6 +418,10 @@ class ScenarioRun {
   std::vector<int> copy_on_read_refused_;           // by node index: enables refused (read-only node)
   std::vector<bool> no_flush_;                      // by node index: cache.no-flush, as opened or reopened
   bool inactive_ = false;                           // between inactivate and activate events
+  // By node: the length a write past its end grew it to (bdrv_aligned_pwritev
+  // raises total_sectors to the write's end sector), and when; 0: never.
+  std::vector<std::uint64_t> grown_;
+  std::vector<std::uint64_t> grown_at_;
   std::vector<std::uint64_t> resizes_;              // by node: truncates that resized it
   std::uint64_t cor_changes_ = 0;                   // copy_on_read events so far
   std::uint64_t clock_ = 0;                         // logical clock of issues, completions and flushes

@@ -239,7 +239,7 @@ int main(int argc, char** argv) {
   option(hunt, "--time-budget", hunt_args.time_budget_s, "S", "stop generating after S seconds of wall time (0: no limit)", "0")
       ->check(range(0, 1e9));
   add_wall_budget(hunt, hunt_args.wall_budget_s, "a run");
-  hunt->add_flag("--no-swarm", hunt_args.no_swarm, "every feature in every scenario (no swarm subsets)");
+  hunt->add_flag("--no-swarm", hunt_args.no_swarm, "every feature in every scenario but the huge disk, which excludes seven (no swarm subsets)");
   hunt->add_flag("--no-feedback", hunt_args.no_feedback, "no corpus: every scenario fresh from its seed, none mutated");
   hunt->add_flag("--stop-on-new", hunt_args.stop_on_new, "stop after the scenario that shows the first new signature");
   option(hunt, "--shard", hunt_args.shard, "K/N", "shard K of N (1-based): every N-th seed from the K-th, a corpus of its own");

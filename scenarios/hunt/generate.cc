@@ -15,7 +15,7 @@ namespace {
 constexpr std::array<std::string_view, kFeatureCount> kFeatureNames = {
     "read",   "write",   "zero",    "discard", "flush",   "vectored", "fua",   "unaligned",   "sync",
     "limits", "faults",  "format",  "filters", "quorum",  "backend",  "drains", "crash", "copy-on-read",
-    "block-status", "truncate", "iothread", "graph", "media", "power-cut", "bitmaps", "backup", "extras",
+    "block-status", "truncate", "iothread", "graph", "media", "power-cut", "bitmaps", "backup", "extras", "huge",
 };
 
 // Generation limits: small enough that a scenario runs in milliseconds, large
@@ -104,12 +104,24 @@ class Builder {
     for (std::size_t f = 0; f < kFeatureCount; ++f) {
       out_.swarm.on.set(f, !options_.swarm || rng_.chance(1, 2));
     }
+    // Without swarm, every feature that goes with all the others: not the
+    // huge disk, which excludes seven of them.
+    if (!options_.swarm) out_.swarm.on.reset(static_cast<std::size_t>(Feature::kHuge));
     // A job needs something to do: with no operation drawn, reads and writes.
     const bool any_op = has(Feature::kRead) || has(Feature::kWrite) || has(Feature::kZeroWrite) ||
                         has(Feature::kDiscard) || has(Feature::kFlush);
     if (!any_op) {
       out_.swarm.on.set(static_cast<std::size_t>(Feature::kRead));
       out_.swarm.on.set(static_cast<std::size_t>(Feature::kWrite));
+    }
+    // A huge disk stands alone: no image or quorum over it, and nothing that
+    // copies, resizes or checks it whole (backups, mirrors, truncates; the
+    // parser keeps crashes and power cuts to nodes of 64 MiB).
+    if (has(Feature::kHuge)) {
+      for (Feature f : {Feature::kFormat, Feature::kQuorum, Feature::kBackup, Feature::kGraph, Feature::kTruncate,
+                        Feature::kCrash, Feature::kPowerCut}) {
+        out_.swarm.on.reset(static_cast<std::size_t>(f));
+      }
     }
   }
 
@@ -185,6 +197,27 @@ class Builder {
     mems_.push_back(name);
     size_of_last_ = size;
     return name;
+  }
+
+  // The huge feature's disk: a mem node past 4 GiB (the parser lets jobs
+  // write to it as it lands 1:1, and checks its final image where written),
+  // or a null node up to the largest length bdrv_getlength reports, which
+  // takes requests past its end and past INT64_MAX.
+  std::string huge_disk() {
+    huge_ = true;
+    if (rng_.chance(1, 2)) {
+      const std::uint64_t size = weighted<std::uint64_t>(rng_, {{(1ull << 32) + 65536, 1}, {6ull << 30, 1}});
+      return mem("disk", size, true);
+    }
+    null_disk_ = true;
+    const std::uint64_t size = weighted<std::uint64_t>(rng_, {{(1ull << 63) - 512, 2}, {6ull << 30, 1}});
+    std::string t = sim::cat("\n[[node]]\nname = \"disk\"\ndriver = \"null\"\nsize = ", size, "\n");
+    if (rng_.chance(3, 4)) t += "read_zeroes = true\n";
+    t += sim::cat("latency_ns = ", weighted<std::uint64_t>(rng_, {{0, 1}, {1000, 2}, {20000, 1}}), "\n");
+    nodes_ += t;
+    last_mem_text_ = t;
+    size_of_last_ = size;
+    return "disk";
   }
 
   // Limits that favour the edges: equal to the alignment, odd multiples of
@@ -276,6 +309,10 @@ class Builder {
       size = virtual_size;
       below = "image";
       has_image_ = true;
+    } else if (has(Feature::kHuge)) {
+      below = huge_disk();
+      size = size_of_last_;
+      single_disk_ = true;
     } else {
       below = mem("disk", size, true, true);
       size = size_of_last_;
@@ -328,7 +365,7 @@ class Builder {
     }
     // A disk of its own in another loop (an IOThread, or the main loop when
     // the graph has one), with a guest: drain_all must wait for both loops.
-    if (has(Feature::kIothread) && rng_.chance(1, 2)) {
+    if (has(Feature::kIothread) && !huge_ && rng_.chance(1, 2)) {
       nodes_ += sim::cat("\n[[node]]\nname = \"side\"\ndriver = \"mem\"\nsize = ", (size_ + 4095) / 4096 * 4096, "\n",
                          iothread_ ? "iothread = \"io1\"\n" : "iothread = \"io0\"\n", "latency_ns = [1000, 30000]\n");
       side_ = true;
@@ -432,8 +469,20 @@ class Builder {
       length_units = (max_transfer_ * transfers + extra) / unit;
     }
     length_units = std::clamp<std::uint64_t>(length_units, 1, units);
+    if (huge_ && rng_.chance(3, 4)) return {near_edge(unit, length_units), length_units * unit};
     const std::uint64_t offset_units = rng_.below(units - length_units + 1);
     return {offset_units * unit, length_units * unit};
+  }
+
+  // An offset that puts the request at or across 2 GiB, 4 GiB or the disk's
+  // end: it starts up to two lengths before the edge. A mem disk's requests
+  // stay inside it; a null disk's may cross its end (and INT64_MAX).
+  std::uint64_t near_edge(std::uint64_t unit, std::uint64_t length_units) {
+    const std::uint64_t edge = weighted<std::uint64_t>(rng_, {{1ull << 31, 2}, {1ull << 32, 2}, {size_, 1}});
+    const std::uint64_t before = unit * rng_.below(2 * length_units + 1);
+    std::uint64_t offset = (edge > before ? edge - before : 0) / unit * unit;
+    if (!null_disk_) offset = std::min(offset, (size_ - length_units * unit) / unit * unit);
+    return offset;
   }
 
   std::string command(bool sync_api, bool backend) {
@@ -446,7 +495,8 @@ class Builder {
     if (has(Feature::kExtras) && rng_.chance(1, 6)) return extra_command(sync_api, backend);
     if (kind == Feature::kBlockStatus) {
       // Whole sectors, as qemu-io's alloc takes them; or the whole chain.
-      if (rng_.chance(1, 3)) return "map";
+      // (Not over a null disk of 2^63 bytes: map asks INT_MAX bytes at a time.)
+      if (rng_.chance(1, 3) && !(null_disk_ && size_ > (1ull << 40))) return "map";
       const std::uint64_t sectors = std::max<std::uint64_t>(1, size_ / 512);
       const std::uint64_t first = rng_.below(sectors);
       return sim::cat("alloc ", first * 512, " ", 512 * rng_.between(1, std::min<std::uint64_t>(sectors - first, 64)));
@@ -667,7 +717,7 @@ class Builder {
       t += sim::cat("node = \"", node, "\"\nno_flush = ", unsafe_allowed && rng_.chance(1, 2) ? "true" : "false", "\n");
     }
     if (action == "power_cut") {
-      if (rng_.chance(1, 2)) t += "node = \"disk\"\n";
+      if (!null_disk_ && rng_.chance(1, 2)) t += "node = \"disk\"\n";
       const std::uint64_t count = rng_.between(1, 3);
       t += sim::cat("mode = \"", weighted<std::string>(rng_, {{"drop-all", 1}, {"random-subset", 1}, {"torn-sectors", 1}}), "\"\n");
       if (count > 1) t += sim::cat("count = ", count, "\nevery_ns = ", rng_.between(1000, 300000), "\n");
@@ -679,12 +729,14 @@ class Builder {
                     512ull << rng_.below(8), "\n");
     }
     if (action == "drain" || action == "drained") {
-      t += sim::cat("node = \"", rng_.chance(1, 2) ? top_ : one_of(rng_, event_mems()), "\"\n");
+      // (A null disk is no mem node: then the top.)
+      const bool on_top = rng_.chance(1, 2);
+      t += sim::cat("node = \"", on_top || event_mems().empty() ? top_ : one_of(rng_, event_mems()), "\"\n");
       if (rng_.chance(1, 3)) t += "in_coroutine = true\n";
     }
     if (action == "drained" || action == "drain_all") t += sim::cat("duration_ns = ", rng_.between(1, 200000), "\n");
     if (action == "crash") {
-      if (rng_.chance(1, 2)) t += sim::cat("node = \"", one_of(rng_, event_mems()), "\"\n");
+      if (!event_mems().empty() && rng_.chance(1, 2)) t += sim::cat("node = \"", one_of(rng_, event_mems()), "\"\n");
       t += sim::cat("mode = \"", weighted<std::string>(rng_, {{"drop-all", 1}, {"random-subset", 1}, {"torn-sectors", 1}}), "\"\n");
     }
     if (action == "copy_on_read") {
@@ -709,6 +761,8 @@ class Builder {
   std::uint64_t least_max_transfer_ = 0;  // the smallest max_transfer of the graph, or 0
   std::string last_mem_text_;  // the last mem node's text (a disk to copy for replace_node)
   bool single_disk_ = false;   // the graph stores its data on one mem node, "disk"
+  bool huge_ = false;          // the disk is the huge feature's (requests near its edges)
+  bool null_disk_ = false;     // ... and a null node
   bool has_image_ = false;     // a cow node "image"
   bool disk_under_backing_ = false;  // the first filter over the disk is a top node (a backing edge)
   std::uint32_t filters_ = 0;

@@ -48,6 +48,7 @@ enum class Feature : std::uint8_t {
   kBitmaps,      // dirty bitmaps created, enabled and disabled
   kBackup,       // a backup job of the top node (before-write notifiers)
   kExtras,       // pwrite_sync, make_zero, sleep, aio_cancel, -F flags, empty requests, plugged batches
+  kHuge,         // one disk of several GiB (mem) or up to 2^63 (null): requests near 2 GiB, 4 GiB and its end
   kCount,
 };
 inline constexpr std::size_t kFeatureCount = static_cast<std::size_t>(Feature::kCount);

@@ -3,6 +3,10 @@
 // unbroken, which must hold; and a selected-out oracle must stay quiet.
 #include <catch2/catch.hpp>
 
+#include <cerrno>
+#include <map>
+#include <string>
+
 #include "scenarios/oracles.h"
 #include "scenarios/in_flight_model.h"
 #include "tests/scenarios/library.h"
@@ -104,6 +108,48 @@ mode = "drop-all"
   const scenarios::Scenario s = only(testing::parse(text), {Oracle::kDurability});
   CHECK_FALSE(first_failure(s, 10).has_value());
   require_caught(first_failure(s, 10, {Mutant::kSkipFlushToDisk}), Oracle::kDurability);
+}
+
+TEST_CASE("errors: a write past a node's end grows it, and a backend then takes requests up to the new end") {
+  // Found by blksim hunt (scenario 600, a null disk of 6 GiB): the errors
+  // oracle expected the backend's -EIO past the node's first length, but
+  // bdrv_aligned_pwritev had raised total_sectors to the write's end.
+  const std::string text = R"(
+[scenario]
+name = "null-grows"
+seeds = 3
+[[node]]
+name = "disk"
+driver = "null"
+size = 6442450944
+latency_ns = 20000
+[[job]]
+name = "grower"
+node = "disk"
+commands = ["write -P 0x3a -f 6442449920 1536"]
+[[job]]
+name = "inside"
+node = "disk"
+backend = {}
+start_ns = 500000
+commands = ["write -P 0x1f -f 6442450944 512"]
+[[job]]
+name = "beyond"
+node = "disk"
+backend = {}
+start_ns = 500000
+commands = ["write -P 0x1f 6442451456 512"]
+)";
+  const scenarios::Scenario s = testing::parse(text);
+  testing::require_holds(s, 3);
+  scenarios::RunOptions o;
+  o.record_outcomes = true;
+  const scenarios::RunResult r = scenarios::run_scenario(s, o);
+  std::map<std::string, int> ret;
+  for (const scenarios::CommandOutcome& c : r.outcomes) ret[c.job] = c.ret;
+  CHECK(ret.at("grower") == 0);
+  CHECK(ret.at("inside") == 0);      // the grown length: 6 GiB + 512
+  CHECK(ret.at("beyond") == -EIO);  // past it: the backend refuses
 }
 
 TEST_CASE("durability: a power cut at any moment, with requests in flight, catches flushed writes still volatile") {
