@@ -413,8 +413,9 @@ sim::Task<std::int64_t> MemDriver::co_get_block_status(engine::BlockDriverState&
   check_block_status_call(bs, sector_num, nb_sectors);
   // Runs of sectors with the same state: written data, or a hole reading as zeroes.
   const bool first = sector_allocated(sector_num);
-  int n = 1;
-  while (n < nb_sectors && sector_allocated(sector_num + n) == first) ++n;
+  const int n = sector_num < 0 ? 1
+                               : static_cast<int>(media_.visible().same_state_run(
+                                     static_cast<std::uint64_t>(sector_num), static_cast<std::uint64_t>(std::max(nb_sectors, 1))));
   *pnum = n;
   *file = &bs;
   co_return (first ? engine::BDRV_BLOCK_DATA : engine::BDRV_BLOCK_ZERO) | engine::BDRV_BLOCK_OFFSET_VALID |

@@ -44,6 +44,29 @@ bool SparseImage::allocated(std::uint64_t sector) const {
   return it != pages_.end() && (it->second->allocated >> (sector % kSectorsPerPage) & 1) != 0;
 }
 
+std::uint64_t SparseImage::same_state_run(std::uint64_t sector, std::uint64_t max) const {
+  SIM_ASSERT(max >= 1, "a run of at least one sector");
+  const bool state = allocated(sector);
+  std::uint64_t n = 0;
+  while (n < max) {
+    const std::uint64_t s = sector + n;
+    const std::uint64_t page = s / kSectorsPerPage;
+    const auto it = pages_.lower_bound(page);
+    if (it == pages_.end() || it->first != page) {
+      if (state) return n;  // an allocated run ends at a hole
+      // Holes up to the next stored page (or to `max`).
+      if (it == pages_.end()) return max;
+      const std::uint64_t next = it->first * kSectorsPerPage;
+      n = std::min(max, next - sector);
+      continue;
+    }
+    for (std::uint64_t i = s % kSectorsPerPage; i < kSectorsPerPage && n < max; ++i, ++n) {
+      if (((it->second->allocated >> i) & 1) != static_cast<unsigned>(state)) return n;
+    }
+  }
+  return n;
+}
+
 template <typename Fn>
 void SparseImage::for_each_piece(std::uint64_t offset, std::uint64_t bytes, Fn&& fn) const {
   const std::uint64_t end = offset + bytes;

@@ -42,6 +42,10 @@ class SparseImage {
   // Zeroes the range: whole sectors become holes, partial ones are zero-filled.
   void zero(std::uint64_t offset, std::uint64_t bytes);
   bool allocated(std::uint64_t sector) const;
+  // How many sectors from `sector` on (at least 1, at most `max`) share its
+  // allocation state: one lookup per stored page, holes skipped at once (a
+  // block-status query over gigabytes of a sparse image).
+  std::uint64_t same_state_run(std::uint64_t sector, std::uint64_t max) const;
   // The byte ranges of the pages that hold anything, merged, in order: all a
   // check of a huge image needs to read besides what was written.
   std::vector<std::pair<std::uint64_t, std::uint64_t>> stored_ranges() const;

@@ -50,6 +50,27 @@ TEST_CASE("sparse images: 2^62 bytes cost nothing until written, and holes read 
   CHECK_THROWS_AS(SparseImage(SparseImage::kMaxBytes + 1), sim::InvariantViolation);
 }
 
+TEST_CASE("sparse images: a run of sectors in one allocation state is found without visiting the holes") {
+  SparseImage img(6ULL << 30);
+  std::vector<std::uint8_t> buf(1536, 0x5a);
+  img.write(4096 + 512, buf.size(), buf.data());  // sectors 9..11 of page 1
+  img.write(1ULL << 32, 512, buf.data());         // one sector at 4 GiB
+  CHECK(img.same_state_run(0, 100) == 9);         // holes up to sector 9
+  CHECK(img.same_state_run(9, 100) == 3);         // 9, 10, 11
+  CHECK(img.same_state_run(9, 2) == 2);           // capped
+  CHECK(img.same_state_run(12, 100) == 100);      // holes on
+  const std::uint64_t at_4g = (1ULL << 32) / 512;
+  CHECK(img.same_state_run(12, 1ULL << 40) == at_4g - 12);  // up to the sector at 4 GiB
+  CHECK(img.same_state_run(at_4g, 10) == 1);
+  CHECK(img.same_state_run(at_4g + 1, 1ULL << 40) == 1ULL << 40);  // nothing stored past it
+  // Each answer agrees with asking sector by sector.
+  for (std::uint64_t s = 0; s < 40; ++s) {
+    std::uint64_t n = 1;
+    while (n < 30 && img.allocated(s + n) == img.allocated(s)) ++n;
+    CHECK(img.same_state_run(s, 30) == n);
+  }
+}
+
 TEST_CASE("sparse images round-trip through raw files, and zero sectors stay holes") {
   const std::string path = temp_path("image.raw");
   SparseImage img(8192);
