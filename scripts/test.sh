@@ -49,7 +49,7 @@ echo "== build: everything with clang++ -O1: ASan + UBSan, coverage and libFuzze
 # same ones.
 CXX=clang++ configure build/asan -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-g1 -O1" \
   -DBLKSIM_SANITIZE=ON -DBLKSIM_COVERAGE=ON -DBLKSIM_FUZZ=ON \
-  "-DBLKSIM_CROSS_BUILD_BINARIES=$PWD/build/release/blksim"
+  "-DBLKSIM_RELEASE_BLKSIM=$PWD/build/release/blksim"
 build build/asan
 
 echo "== fuzz: scenario and repro parsers (a fixed number of inputs from a fixed seed) [$(elapsed)]"
