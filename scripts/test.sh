@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Every test: install what is missing; build with -Werror: blksim Release
-# (g++ -O2), and everything with clang++ -O1 carrying AddressSanitizer, UBSan,
+# (g++ -O2; the mutants' tree), and everything with clang++ -O1 carrying AddressSanitizer, UBSan,
 # coverage and libFuzzer instrumentation at once (one build, one run of the
 # tests, which also measures engine coverage and the port audit's reach).
 # Fuzz the parsers briefly, then run every test, including the check that
 # both builds (two compilers, two optimisation levels) give the same
-# fingerprints. The mutants' own build gets ready meanwhile.
+# fingerprints.
 # Ends with ctest's summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,15 +30,20 @@ build() {  # dir, [target]
   rm -f "$log"
 }
 
-echo "== build: blksim, Release (g++ -O2)"
-configure build/release -DCMAKE_BUILD_TYPE=Release
-build build/release blksim
-# The mutants' out-of-tree blksim (tests/mutants/run) builds alongside: its
-# ctest entry then starts from a built tree.
-mutants_log=build/mutants-prepare.log
+echo "== build: blksim, Release (g++ -O2), in the copy of the sources the mutants edit"
+# One g++ build serves twice: the mutants' ctest entry rebuilds this tree with
+# each mutant (tests/mutants/run; a second full build cost CI about two
+# minutes), and a copy of its blksim, which those rebuilds cannot touch, is
+# the Release blksim of the volume tests and the cross-build check.
 mkdir -p build/asan
-bash tests/mutants/run --prepare --work "$PWD/build/asan/mutants" >"$mutants_log" 2>&1 &
-mutants_prepare=$!
+mutants_log=build/mutants-prepare.log
+if ! bash tests/mutants/run --prepare --work "$PWD/build/asan/mutants" --cmake-arg -DBLKSIM_WERROR=ON >"$mutants_log" 2>&1; then
+  cat "$mutants_log"
+  echo "test.sh: the Release build (the mutants' unmutated tree) failed"
+  exit 1
+fi
+mkdir -p build/release-blksim
+cp build/asan/mutants/build/blksim build/release-blksim/blksim
 
 echo "== build: everything with clang++ -O1: ASan + UBSan, coverage and libFuzzer instrumentation [$(elapsed)]"
 # One build serves the sanitizers, the coverage measurement and the fuzzers:
@@ -49,17 +54,12 @@ echo "== build: everything with clang++ -O1: ASan + UBSan, coverage and libFuzze
 # same ones.
 CXX=clang++ configure build/asan -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-g1 -O1" \
   -DBLKSIM_SANITIZE=ON -DBLKSIM_COVERAGE=ON -DBLKSIM_FUZZ=ON \
-  "-DBLKSIM_RELEASE_BLKSIM=$PWD/build/release/blksim"
+  "-DBLKSIM_RELEASE_BLKSIM=$PWD/build/release-blksim/blksim"
 build build/asan
 
 echo "== fuzz: scenario and repro parsers (a fixed number of inputs from a fixed seed) [$(elapsed)]"
 bash scripts/fuzz.sh build/asan --runs 100000
 
-if ! wait "$mutants_prepare"; then
-  cat "$mutants_log"
-  echo "test.sh: preparing the mutants' build failed"
-  exit 1
-fi
 echo "== tests: all of them, with ASan + UBSan; the last measures coverage [$(elapsed)]"
 # Includes the golden fingerprints of this build and the check that the
 # Release (g++) build gives the same ones.

@@ -13,7 +13,10 @@ golden=$src/tests/golden/fingerprints.txt
 [ $# -gt 0 ] || { echo "no other builds to compare"; exit 1; }
 failures=0
 runs=0
+# Seed 0 of every scenario and strategy (the golden check runs every pin on
+# the Release build): an ASan process costs ten times a Release one to start.
 while read -r scenario seed strategy expected; do
+  [ "$seed" = 0 ] || continue
   for other in "$@"; do
     actual=$(fingerprint_of "$other" "$src" "$scenario" "$seed" "$strategy")
     runs=$((runs + 1))
