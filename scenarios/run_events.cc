@@ -30,7 +30,7 @@ sim::Task<void> ScenarioRun::wait_trigger(const EventSpec& e) {
     }
     case EventSpec::Trigger::kAfterRequests: {
       const std::string_view reason = world_.intern(sim::cat(e.after_requests, " completed commands"));
-      while (completed_ < e.after_requests) {
+      while (commands_done_ < e.after_requests) {
         co_await progress_.wait(nullptr, sim::WaitInfo{"event trigger", 0, 0, reason, 0});
       }
       break;

@@ -593,6 +593,7 @@ void ScenarioRun::end_command(CommandState& state, int ret) {
   judge_driver_calls(job, cmd, ret, state);
   check_expected_outcome(job, cmd, ret);
   ++completed_;
+  ++commands_done_;
   notify_progress();
 }
 
@@ -622,6 +623,9 @@ sim::Task<void> ScenarioRun::job_main(Job& job) {
       while (job.in_flight > 0) {
         co_await job.slot_free.wait(nullptr, sim::WaitInfo{"aio_flush", 0, 0, outstanding, 0});
       }
+      // A command too, though no request: after_requests counts it.
+      ++commands_done_;
+      notify_progress();
     } else if (cmd.async) {
       while (job.in_flight >= spec.queue_depth) {
         co_await job.slot_free.wait(nullptr, sim::WaitInfo{"queue depth", 0, 0, free_slot, 0});

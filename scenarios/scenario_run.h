@@ -425,7 +425,8 @@ class ScenarioRun {
   std::vector<std::uint64_t> resizes_;              // by node: truncates that resized it
   std::uint64_t cor_changes_ = 0;                   // copy_on_read events so far
   std::uint64_t clock_ = 0;                         // logical clock of issues, completions and flushes
-  std::uint64_t completed_ = 0;                     // commands completed
+  std::uint64_t completed_ = 0;                     // commands completed that issued a request (or ran a control command)
+  std::uint64_t commands_done_ = 0;                 // every command completed, aio_flush too: after_requests counts these
   std::uint64_t crashes_ = 0;
   std::uint64_t power_cuts_ = 0;
   int callback_depth_ = 0;  // device drain callbacks running, nested

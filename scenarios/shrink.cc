@@ -189,9 +189,16 @@ class Shrinker {
           v.erase(v.begin() + static_cast<std::ptrdiff_t>(i), v.begin() + static_cast<std::ptrdiff_t>(i + n));
           if (try_variant(doc, variant, sim::cat("removed ", n, " command(s) of job ", j))) {
             any = true;
-          } else {
-            i += n;
+            continue;
           }
+          // An event counting completed commands then fires n commands
+          // later: the same removal with its count lowered in step.
+          if (lower_after_requests(variant, n) &&
+              try_variant(doc, variant, sim::cat("removed ", n, " command(s) of job ", j, ", after_requests lowered"))) {
+            any = true;
+            continue;
+          }
+          i += n;
         }
         if (chunk == 1) break;
       }
@@ -199,9 +206,38 @@ class Shrinker {
     return any;
   }
 
-  // Halves request lengths, queue depths and random workload sizes.
+  // Lowers every event's after_requests by n (to 1 at least); false if none
+  // changed.
+  static bool lower_after_requests(toml::table& doc, std::size_t n) {
+    bool changed = false;
+    toml::array* events = array_at(doc, "event");
+    for (std::size_t e = 0; events != nullptr && e < events->size(); ++e) {
+      toml::table& event = *events->get(e)->as_table();
+      const toml::node* count = event.get("after_requests");
+      if (count == nullptr || !count->is_integer() || count->as_integer()->get() <= 1) continue;
+      const std::int64_t now = count->as_integer()->get();
+      event.insert_or_assign("after_requests", std::max<std::int64_t>(1, now - static_cast<std::int64_t>(n)));
+      changed = true;
+    }
+    return changed;
+  }
+
+  // Halves request lengths, queue depths, random workload sizes and the
+  // command counts events wait for (which would otherwise keep every
+  // command they count).
   bool shrink_numbers(toml::table& doc) {
     bool any = false;
+    for (std::size_t e = 0; array_at(doc, "event") != nullptr && e < array_at(doc, "event")->size(); ++e) {
+      const auto event_of = [&](toml::table& d) -> toml::table& { return *array_at(d, "event")->get(e)->as_table(); };
+      for (;;) {
+        const toml::node* n = event_of(doc).get("after_requests");
+        if (n == nullptr || !n->is_integer() || n->as_integer()->get() <= 1) break;
+        toml::table variant = doc;
+        event_of(variant).insert_or_assign("after_requests", n->as_integer()->get() / 2);
+        if (!try_variant(doc, variant, sim::cat("halved after_requests of event ", e))) break;
+        any = true;
+      }
+    }
     for (std::size_t j = 0; array_at(doc, "job") != nullptr && j < array_at(doc, "job")->size(); ++j) {
       const auto job_of = [&](toml::table& d) -> toml::table& { return *array_at(d, "job")->get(j)->as_table(); };
       for (std::string_view key : {"queue_depth"}) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <initializer_list>
+#include <optional>
 #include <vector>
 
 #include "scenarios/hunt/choices.h"
@@ -62,6 +63,7 @@ class Builder {
   Generated build() {
     draw_swarm();
     build_graph();
+    draw_host();
     const std::uint32_t jobs_at = rng_.position();
     const std::uint32_t jobs = static_cast<std::uint32_t>(rng_.between(1, kMaxJobs));
     for (std::uint32_t j = 0; j < jobs; ++j) item(jobs_at, [&] { build_job(j, job_node()); });
@@ -69,13 +71,7 @@ class Builder {
     // The disk of the other loop has a guest of its own.
     if (side_) build_job(jobs_built_++, "side");
     build_events();
-    // A host short of memory: copy-on-read's bounce buffers (whole clusters)
-    // and the zero-write fallback's may not be allocated (-ENOMEM). Never
-    // below the largest alignment (the parser's floor).
-    std::string memory;
-    if (has(Feature::kCopyOnRead) && rng_.chance(1, 4)) {
-      memory = sim::cat("memory_limit = ", weighted<std::uint64_t>(rng_, {{65536, 2}, {131072, 1}, {262144, 1}}), "\n");
-    }
+    const std::string memory = memory_limit_ != 0 ? sim::cat("memory_limit = ", memory_limit_, "\n") : "";
     const std::string strategy = weighted<std::string>(rng_, {{"random", 5}, {"pct", 2}, {"pct:3", 2}, {"fifo", 1}});
     out_.tape = rng_.tape();
     out_.spans = rng_.spans();
@@ -453,6 +449,26 @@ class Builder {
     return t;
   }
 
+  // What the graph's requests meet besides the graph: a host short of memory,
+  // and a hot spot where the jobs' requests gather.
+  void draw_host() {
+    // Copy-on-read's bounce buffers (whole clusters) and the zero-write
+    // fallback's may not be allocated (-ENOMEM); requests longer than the
+    // limit come with it (see range()). Never below the largest alignment
+    // (the parser's floor).
+    if ((has(Feature::kCopyOnRead) || has(Feature::kZeroWrite)) && rng_.chance(1, 4)) {
+      memory_limit_ = weighted<std::uint64_t>(rng_, {{65536, 2}, {131072, 1}, {262144, 1}});
+    }
+    // Requests spread over the whole disk seldom meet: in one scenario in
+    // three, half of them touch a window of one or two blocks, so that
+    // read-modify-writes, serialising waits and copies overlap.
+    if (!huge_ && rng_.chance(1, 3)) {
+      const std::uint64_t block = std::max<std::uint64_t>(disk_align_, 512);
+      hot_length_ = block * rng_.between(1, 2);
+      hot_start_ = block * rng_.below(std::max<std::uint64_t>(1, size_ / block - 1));
+    }
+  }
+
   // --- jobs ----------------------------------------------------------------
 
   // An offset and a length inside the node, aligned to the disk or, with the
@@ -468,10 +484,29 @@ class Builder {
       const std::uint64_t extra = bytes ? rng_.below(3) : 0;
       length_units = (max_transfer_ * transfers + extra) / unit;
     }
+    // Longer than a memory limit: a bounce buffer that cannot be allocated.
+    if (memory_limit_ != 0 && rng_.chance(1, 4)) {
+      length_units = (memory_limit_ + rng_.between(1, memory_limit_)) / unit + 1;
+    }
     length_units = std::clamp<std::uint64_t>(length_units, 1, units);
     if (huge_ && rng_.chance(3, 4)) return {near_edge(unit, length_units), length_units * unit};
+    if (hot_length_ != 0 && rng_.chance(1, 2)) {
+      if (auto offset = touching_hot_spot(unit, length_units)) return {*offset, length_units * unit};
+    }
     const std::uint64_t offset_units = rng_.below(units - length_units + 1);
     return {offset_units * unit, length_units * unit};
+  }
+
+  // An offset in `unit`s at which a request of `length_units` touches the hot
+  // spot and stays inside the node, or nothing where none does.
+  std::optional<std::uint64_t> touching_hot_spot(std::uint64_t unit, std::uint64_t length_units) {
+    const std::uint64_t length = length_units * unit;
+    if (length > size_) return std::nullopt;
+    // Starts in [hot_start_ - length + 1, hot_start_ + hot_length_ - 1].
+    const std::uint64_t lo = hot_start_ + 1 > length ? (hot_start_ + 1 - length + unit - 1) / unit : 0;
+    const std::uint64_t hi = std::min(size_ - length, hot_start_ + hot_length_ - 1) / unit;
+    if (lo > hi) return std::nullopt;
+    return (lo + rng_.below(hi - lo + 1)) * unit;
   }
 
   // An offset that puts the request at or across 2 GiB, 4 GiB or the disk's
@@ -590,6 +625,7 @@ class Builder {
     const std::uint32_t n_at = rng_.position();
     const std::uint32_t n = static_cast<std::uint32_t>(rng_.between(2, kMaxCommandsPerJob));
     for (std::uint32_t c = 0; c < n; ++c) item(n_at, [&] { t += sim::cat("  \"", command(sync_api, backend), "\",\n"); });
+    commands_ += n;
     // Growing the top only: later commands of other jobs stay inside the node.
     if (has(Feature::kTruncate) && node == top_ && rng_.chance(1, 2)) {
       t += sim::cat("  \"truncate ", size_ + std::max<std::uint64_t>(disk_align_, 512) * rng_.between(1, 8), "\",\n");
@@ -686,7 +722,14 @@ class Builder {
       return;  // once each
     }
     const std::uint64_t at = rng_.below(kMaxEventTimeNs);
-    std::string t = sim::cat("\n[[event]]\nat_ns = ", at, "\naction = \"", action, "\"\n");
+    // A time, or (but for a set_backing, whose follower needs its time) a
+    // count of completed commands: then the event meets the jobs mid-run,
+    // requests in flight, wherever their latencies put them in time.
+    std::string trigger = sim::cat("at_ns = ", at);
+    if (action != "set_backing" && commands_ > 1 && rng_.chance(1, 3)) {
+      trigger = sim::cat("after_requests = ", rng_.between(1, commands_ - 1));
+    }
+    std::string t = sim::cat("\n[[event]]\n", trigger, "\naction = \"", action, "\"\n");
     if (action == "set_backing") {
       const std::string backing = weighted<std::string>(rng_, {{"", 1}, {"spare", 2}});
       t += sim::cat("node = \"image\"\nbacking = \"", backing, "\"\n");
@@ -756,8 +799,8 @@ class Builder {
   std::uint64_t size_of_last_ = 0;
   std::uint32_t disk_align_ = 1;
   std::uint64_t max_transfer_ = 0;
-  std::uint64_t fault_state_ = 0;
-  std::uint64_t max_iov_ = 0;
+  std::uint64_t fault_state_ = 0;  // a state a set-state rule of this scenario reaches, or 0
+  std::uint64_t max_iov_ = 0;  // the smallest max_iov of the graph, or 0
   std::uint64_t least_max_transfer_ = 0;  // the smallest max_transfer of the graph, or 0
   std::string last_mem_text_;  // the last mem node's text (a disk to copy for replace_node)
   bool single_disk_ = false;   // the graph stores its data on one mem node, "disk"
@@ -772,7 +815,10 @@ class Builder {
   std::uint32_t bitmaps_ = 0;
   std::uint32_t jobs_built_ = 0;
   bool inactivated_ = false;
-  bool aio_issued_ = false;    // the job being built has issued an aio command (aio_cancel has one to cancel)  // the smallest max_iov of the graph, or 0  // a state a set-state rule of this scenario reaches, or 0
+  bool aio_issued_ = false;    // the job being built has issued an aio command (aio_cancel has one to cancel)
+  std::uint64_t memory_limit_ = 0;  // the host's memory limit, or 0
+  std::uint64_t commands_ = 0;      // the commands of the jobs built so far
+  std::uint64_t hot_start_ = 0, hot_length_ = 0;  // the hot spot's bytes, or length 0
   std::vector<std::string> mems_;
   std::vector<std::string> path_;  // from the node storing the data up to the top, through the filters
   bool job_iothread_ = false;      // the job being built runs on a node of an IOThread

@@ -107,10 +107,12 @@ expect 0 'wait graph' -- "$blksim" graph "$skeleton" --seed 1 -o "$tmp/w.png"
 [ "$(head -c 4 "$tmp/w.png" | tail -c 3)" = "PNG" ] || fail "PNG output lacks the PNG signature"
 
 # The suite: a summary line, one wait graph per scenario; a bad file fails it all with exit 2.
-# (One seed each: the library's own entry runs all of them.)
-expect 0 '^summary: [0-9]+ scenarios, [0-9]+ runs, [0-9]+ held, [0-9]+ failed [(]0 new, ' -- "$blksim" suite "$lib" --seeds 1 --baseline "$lib/known-failures.txt" --graph-dir "$tmp/graphs"
-for f in "$lib"/*.toml; do
-  [ -s "$tmp/graphs/$(basename "$f" .toml).svg" ] || fail "suite wrote no wait graph for $(basename "$f")"
+# (Three scenarios, one run again with a known defect's fix: the library's
+# own entries run all of them.)
+mkdir "$tmp/glib" && cp "$lib/fua-crash.toml" "$lib/backend-drains.toml" "$lib/cache-modes.toml" "$tmp/glib/"
+expect 0 '^summary: 3 scenarios, [0-9]+ runs, [0-9]+ held, [0-9]+ failed [(]0 new, ' -- "$blksim" suite "$tmp/glib" --seeds 2 --baseline "$lib/known-failures.txt" --graph-dir "$tmp/graphs"
+for name in fua-crash fua-crash+fix-fua-clean-node backend-drains cache-modes; do
+  [ -s "$tmp/graphs/$name.svg" ] || fail "suite wrote no wait graph $name.svg: $(ls "$tmp/graphs")"
 done
 mkdir "$tmp/mixed" && cp "$skeleton" "$tmp/bad-align.toml" "$tmp/mixed/"
 expect 2 'request_alignment: expected a power of two' -- "$blksim" suite "$tmp/mixed"

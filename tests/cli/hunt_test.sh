@@ -72,7 +72,7 @@ ls "$tmp"/found/hunt-*.toml >/dev/null 2>&1 || fail "hunt --out wrote no scenari
 # Each new signature shrunk (same signature), with its repro and report, and in the table.
 ls "$tmp"/found/hunt-*.shrunk.toml "$tmp"/found/hunt-*.shrunk.repro.json "$tmp"/found/hunt-*.shrunk.html >/dev/null 2>&1 ||
   fail "hunt --out: no shrunk scenario, repro or report: $(ls "$tmp/found")"
-grep -qE '^  oracle:drain \[in flight after drained_begin\] \| first hunt-[0-9]+(-[0-9]+m[0-9]+)? \| [0-9]+ runs? \| shrunk 1 jobs, 1 commands' <<<"$out" ||
+grep -qE '^  oracle:drain \[in flight after drained_begin\] \| first hunt-[0-9]+(-[0-9]+m[0-9]+)? \| [0-9]+ runs? \| shrunk 1 jobs, [12] commands' <<<"$out" ||
   fail "hunt --out: the summary table has no shrunk row for the drain signature: $out"
 set -- $repro
 shift  # the program name as printed

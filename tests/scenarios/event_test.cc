@@ -191,6 +191,24 @@ action = "flush_all"
   CHECK(unarmed.requests == 6);  // aio_flush waits in the job, it is no request
 }
 
+// Found by blksim hunt once its events could wait for completed commands: a
+// job of aio_flush commands alone never let after_requests fire, and the run
+// ended in a deadlock blamed on nothing but the trigger.
+TEST_CASE("after_requests counts every command, aio_flush too") {
+  const std::string text = kHead + R"([[job]]
+name = "flusher"
+node = "disk"
+commands = ["aio_write -P 0x44 8k 4k", "aio_flush", "aio_flush", "aio_flush"]
+[[event]]
+after_requests = 7
+action = "flush_all"
+)";
+  const scenarios::RunResult r = testing::run(testing::parse(text), 0);
+  INFO(r.verdict.message);
+  CHECK(r.verdict.ok());
+  CHECK(r.requests == 4);  // three commands of job j, the aio_write: requests
+}
+
 // Found by blksim hunt (seeds 682 and 668), shrunk: a crash's drain and its
 // checks' reads poll the main loop, which ran a second crash, or a sync
 // wrapper's command, nested inside them; the durability and data oracles then

@@ -11,6 +11,7 @@
 #include "scenarios/explore.h"
 #include "scenarios/repro.h"
 #include "scenarios/shrink.h"
+#include "sim/str.h"
 #include "tests/scenarios/library.h"
 
 namespace {
@@ -150,6 +151,39 @@ TEST_CASE("a shrunk case still fails with the same property and is no larger") {
   REQUIRE(shrunk.ok());
   CHECK(shrunk->after.commands < shrunk->before.commands / 4);
   CHECK(shrunk->after.events < shrunk->before.events);
+}
+
+// An event that waits for completed commands keeps them all unless its
+// count comes down with them.
+TEST_CASE("shrinking lowers an event's after_requests with the commands it counted") {
+  std::string text = R"([scenario]
+name = "counted"
+strategy = "fifo"
+[[node]]
+name = "disk"
+driver = "mem"
+size = "64k"
+latency_ns = [1000, 50000]
+[[event]]
+after_requests = 12
+action = "drain_all"
+[[job]]
+name = "j"
+node = "disk"
+queue_depth = 16
+commands = [)";
+  // Fourteen writes at once: when the twelfth completes, two are in flight.
+  for (int i = 0; i < 14; ++i) text += sim::cat(i ? ", " : "", "\"aio_write -P 0x", 10 + i, " ", 4096 * i, " 4096\"");
+  text += "]\n";
+  scenarios::ShrinkOptions so;
+  so.mutants = {engine::Mutant::kDrainNoWait};
+  auto shrunk = scenarios::shrink_failure(text, "counted.toml", so);
+  INFO(shrunk.status().message());
+  REQUIRE(shrunk.ok());
+  CHECK(shrunk->result.verdict.id == "drain");
+  CHECK(shrunk->before.commands == 14);
+  CHECK(shrunk->after.commands <= 2);
+  CHECK(shrunk->text.find("after_requests = 1\n") != std::string::npos);
 }
 
 TEST_CASE("shrinking a passing run is refused") {
