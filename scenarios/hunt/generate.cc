@@ -590,7 +590,11 @@ class Builder {
       const std::string p = pattern(rng_);
       return sim::cat("pwrite_sync -P ", p, " ", offset, " ", length);
     }
-    if (kind == 1 && sync_api && has(Feature::kZeroWrite) && rng_.chance(1, 4)) return rng_.chance(1, 2) ? "make_zero -u" : "make_zero";
+    // bdrv_make_zero zeroes the whole node: not a huge one (a null disk of
+    // 2^63 bytes without read_zeroes, every block data, takes for ever).
+    if (kind == 1 && sync_api && has(Feature::kZeroWrite) && !huge_ && rng_.chance(1, 4)) {
+      return rng_.chance(1, 2) ? "make_zero -u" : "make_zero";
+    }
     // A device's requests are not blk_aio_* requests: nothing to cancel.
     if (kind == 2 && aio_issued_ && !sync_api && !backend) return job_iothread_ ? "aio_cancel -a" : "aio_cancel";
     return sim::cat("sleep ", rng_.below(3));

@@ -701,20 +701,33 @@ node = "base"
   CHECK(writer_ret(over_backing) == -EPERM);
 }
 
-TEST_CASE("copy-on-read overwrites a write that enters below the copying node (open finding cor-writer-below)") {
-  // The engine is the reference: the copy serialises only on its own node.
-  // A writer on that node is serialised with the copy and every seed holds.
-  const std::string path = std::string(BLKSIM_SOURCE_DIR) + "/scenarios/findings/cor-writer-below.toml";
+// An open finding of the class "serialised only on its own node": the
+// scenario of scenarios/findings/ loses a completed write written below the
+// node that serialises, and holds with that writer moved onto the node.
+static void check_writer_below(const std::string& finding_file, const std::string& writer, const std::string& below,
+                        const std::string& serialising, std::uint64_t seeds) {
+  const std::string path = std::string(BLKSIM_SOURCE_DIR) + "/scenarios/findings/" + finding_file;
   const auto finding = scenarios::load_scenario(path);
   REQUIRE(finding.ok());
-  const auto r = testing::first_failure(*finding, 3);
+  const auto r = testing::first_failure(*finding, seeds);
   REQUIRE(r.has_value());
   CHECK(sim::failure_signature(r->verdict) == "oracle:data [final image: lost write (expected write)]");
   std::ifstream in(path);
   std::stringstream text;
   text << in.rdbuf();
-  const std::string same_node = testing::replace(text.str(), "name = \"writer\"\nnode = \"lower\"", "name = \"writer\"\nnode = \"upper\"");
-  testing::require_holds(testing::parse(same_node), 20);
+  const std::string job = "name = \"" + writer + "\"\nnode = ";
+  const std::string same_node = testing::replace(text.str(), job + "\"" + below + "\"", job + "\"" + serialising + "\"");
+  testing::require_holds(testing::parse(same_node), 100);
+}
+
+TEST_CASE("copy-on-read overwrites a write that enters below the copying node (open finding cor-writer-below)") {
+  // The engine is the reference: the copy serialises only on its own node.
+  check_writer_below("cor-writer-below.toml", "writer", "lower", "upper", 3);
+}
+
+TEST_CASE("a read-modify-write overwrites a write that enters below the padding node (open finding rmw-writer-below)") {
+  // As cor-writer-below: the padded write serialises on its own node only.
+  check_writer_below("rmw-writer-below.toml", "below", "lower", "upper", 40);
 }
 
 TEST_CASE("copy_on_read is refused on a read-only node, and so is the disable that matches it") {
