@@ -41,6 +41,9 @@ const std::vector<MutantInfo>& all_mutants() {
       {Mutant::kTruncateNoRefresh, "truncate-no-refresh",
        "bdrv_truncate does not refresh the node's length after its driver resized it: the device is told, but sees "
        "the old length", "parents"},
+      {Mutant::kCorEnomemSuccess, "cor-enomem-success",
+       "copy-on-read whose bounce buffer cannot be allocated answers success without reading: the caller's buffer "
+       "keeps what it held", "data"},
   };
   return kAll;
 }

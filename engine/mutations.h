@@ -25,6 +25,7 @@ enum class Mutant : unsigned char {
   kDiscardNoWriteGen,     // a discard does not count as a write: the next flush of a clean node skips it (flush-order)
   kTruncateNoRefresh,     // bdrv_truncate does not refresh the node's length (parents)
   kNestedDrainedEndUncounted,  // a nested drained_end returns without counting down (drain, at the end of a run)
+  kCorEnomemSuccess,      // copy-on-read without a bounce buffer answers success, unread (data)
   kCount,
 };
 

@@ -8,6 +8,7 @@
 #include "engine/fixes.h"
 #include "engine/io.h"
 #include "engine/io_internal.h"
+#include "engine/mutations.h"
 #include "sim/invariant.h"
 #include "sim/probe.h"
 #include "sim/world.h"
@@ -25,6 +26,8 @@ const sim::Probe kProbeNoSerialising("read.no_serialising", "a read skipped the 
 const sim::Probe kProbeCorZeroes("read.copy_on_read_zero_write", "copy-on-read wrote the copied clusters as a zero write");
 const sim::Probe kProbeCorNode("read.copy_on_read_node", "a read became copy-on-read because its node has copy-on-read on");
 const sim::Probe kProbeReadCollapsed("read.padded_collapsed", "a padded read collapsed its vector to fit IOV_MAX");
+const sim::Probe kProbeCorOverMaxTransfer("read.copy_on_read_over_max_transfer",
+                                          "copy-on-read copied a cluster range longer than the node's max_transfer at once");
 }  // namespace
 
 
@@ -63,9 +66,11 @@ sim::Task<int> bdrv_co_do_copy_on_readv(BdrvChild& child, std::int64_t offset, s
   std::int64_t cluster_offset = 0;
   std::uint64_t cluster_bytes = 0;
   bdrv_round_to_clusters(bs, offset, bytes, &cluster_offset, &cluster_bytes);
+  // Where cor-max-transfer happens (the hunter's labels ask whether a run met it).
+  if (bs.bl.max_transfer != 0 && cluster_bytes > bs.bl.max_transfer) kProbeCorOverMaxTransfer.hit();
 
   BlockBuffer bounce = qemu_try_blockalign(bs, cluster_bytes);
-  if (!bounce) co_return -ENOMEM;
+  if (!bounce) co_return mutated(Mutant::kCorEnomemSuccess) ? 0 : -ENOMEM;
   IoVector bounce_qiov(absl::MakeSpan(bounce.data(), cluster_bytes));
   int ret = co_await bdrv_driver_preadv(bs, static_cast<std::uint64_t>(cluster_offset), cluster_bytes, bounce_qiov, 0);
   if (ret < 0) co_return ret;

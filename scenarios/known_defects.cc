@@ -12,7 +12,7 @@ std::span<const KnownDefect> known_defects() {
        {},
        "a discard issues driver I/O inside a serialising request past its wait"},
       {"cor-max-transfer", engine::Fix::kCopyOnReadMaxTransfer, "invariant:driver.max_transfer", {},
-       "copy-on-read sends the driver a request larger than max_transfer"},
+       "copy-on-read sends the driver a request larger than max_transfer", "read.copy_on_read_over_max_transfer"},
       {"padded-max-iov", engine::Fix::kPaddedMaxIov, "invariant:driver.max_iov", {},
        "padding an unaligned request sends the driver up to max_iov + 2 buffers"},
       {"drain-walk-graph-change", engine::Fix::kDrainWalkGraphChange, "invariant:drain_recurse.next_child_attached", {},

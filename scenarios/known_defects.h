@@ -22,6 +22,11 @@ struct KnownDefect {
   std::string_view prefix;
   std::vector<std::string_view> contains;
   std::string_view summary;
+  // A code probe hit where the defect happens, if it has one: a failure is
+  // taken for this defect's consequence only if its runs hit the probe (a
+  // fix that replaces a whole path would otherwise claim every failure of
+  // that path).
+  std::string_view trigger_probe = {};
 };
 
 std::span<const KnownDefect> known_defects();

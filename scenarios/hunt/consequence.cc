@@ -1,6 +1,8 @@
 #include "scenarios/hunt/consequence.h"
 
 #include <algorithm>
+#include <set>
+#include <string>
 
 #include "scenarios/explore.h"
 #include "scenarios/known_defects.h"
@@ -11,8 +13,10 @@ namespace {
 
 // With `stop_at_first`, the sweep ends at the first seed failing with the
 // signature (a fix that does not remove it is known at once).
+// `probes`, if given, gets the code probes the failing seeds reached.
 absl::StatusOr<std::uint64_t> failing_seeds(const ConsequenceQuery& q, const std::vector<engine::Fix>& fixes,
-                                            bool stop_at_first, std::vector<std::uint64_t> seeds = {}) {
+                                            bool stop_at_first, std::vector<std::uint64_t> seeds = {},
+                                            std::set<std::string>* probes = nullptr) {
   SweepOptions o;
   if (stop_at_first) o.stop_when = [&q](const SeedOutcome& s) { return s.signature == q.signature; };
   if (seeds.empty()) {
@@ -26,14 +30,22 @@ absl::StatusOr<std::uint64_t> failing_seeds(const ConsequenceQuery& q, const std
   absl::StatusOr<SweepResult> swept = sweep(*q.scenario, o);
   if (!swept.ok()) return swept.status();
   std::uint64_t n = 0;
-  for (const SeedOutcome& s : swept->outcomes) n += s.signature == q.signature ? 1 : 0;
+  for (const SeedOutcome& s : swept->outcomes) {
+    if (s.signature != q.signature) continue;
+    ++n;
+    if (probes == nullptr) continue;
+    for (const auto& [name, hits] : s.probes) {
+      if (hits > 0) probes->insert(name);
+    }
+  }
   return n;
 }
 
 }  // namespace
 
 absl::StatusOr<std::optional<Consequence>> consequence_of_known_defect(const ConsequenceQuery& q) {
-  absl::StatusOr<std::uint64_t> without = failing_seeds(q, q.fixes, false);
+  std::set<std::string> reached;  // by the failing seeds
+  absl::StatusOr<std::uint64_t> without = failing_seeds(q, q.fixes, false, {}, &reached);
   if (!without.ok()) return without.status();
   if (*without == 0) return std::optional<Consequence>();  // not reproducible on these seeds: nothing to compare
   std::vector<const KnownDefect*> candidates;  // each defect once (several signatures share a fix)
@@ -41,6 +53,8 @@ absl::StatusOr<std::optional<Consequence>> consequence_of_known_defect(const Con
     const auto same_fix = [&d](const KnownDefect* c) { return c->fix == d.fix; };
     if (std::any_of(candidates.begin(), candidates.end(), same_fix)) continue;
     if (std::find(q.fixes.begin(), q.fixes.end(), d.fix) != q.fixes.end()) continue;
+    // A defect that never happened in the failing runs caused nothing there.
+    if (!d.trigger_probe.empty() && reached.count(std::string(d.trigger_probe)) == 0) continue;
     candidates.push_back(&d);
   }
   const auto removed_by = [&q](const std::vector<const KnownDefect*>& defects) -> absl::StatusOr<bool> {

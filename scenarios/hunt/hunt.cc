@@ -128,7 +128,9 @@ absl::StatusOr<HuntResult> run_hunt(const HuntOptions& options) {
         if (const KnownDefect* d = known_defect_named(f.known_defect)) {
           ConsequenceQuery q{&*scenario, f.signature, options.mutants, options.fixes, options.workers,
                              options.wall_budget_s};
-          absl::StatusOr<bool> confirmed = label_confirmed(q, o.seed, d->fix);
+          // (And where the defect has a probe at its site, the run met it.)
+          const bool met = d->trigger_probe.empty() || o.probes.contains(std::string(d->trigger_probe));
+          absl::StatusOr<bool> confirmed = met ? label_confirmed(q, o.seed, d->fix) : false;
           if (!confirmed.ok()) return confirmed.status();
           if (!*confirmed) f.refuted_label = std::exchange(f.known_defect, "");
         }

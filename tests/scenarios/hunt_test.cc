@@ -253,6 +253,26 @@ TEST_CASE("hunt: a failure that needs two known defects is the consequence of bo
   CHECK(scenarios::hunt::consequence_defects("cor-inactive") == std::vector<std::string>{"cor-inactive"});
 }
 
+TEST_CASE("hunt: a fix that replaces a whole path claims no failure whose runs never met its defect") {
+  // cor-max-transfer's fix copies in pieces by another path, so it removes
+  // any failure of the old path: here a copy-on-read answering success
+  // without a bounce buffer (the mutant). No copy of these runs passes
+  // max_transfer (the defect's probe): the failure is new, not its consequence.
+  const scenarios::Scenario s = testing::fixture("hunt-41-cor-enomem.toml");
+  const std::vector<engine::Mutant> mutant{engine::Mutant::kCorEnomemSuccess};
+  const scenarios::RunResult r = testing::run(s, 0, mutant);
+  REQUIRE_FALSE(r.verdict.ok());
+  CHECK(r.probes.count("read.copy_on_read_over_max_transfer") == 0);
+  scenarios::RunOptions with_fix;
+  with_fix.mutants = mutant;
+  with_fix.fixes = {engine::Fix::kCopyOnReadMaxTransfer};
+  CHECK(scenarios::run_scenario(s, with_fix).verdict.ok());
+  scenarios::hunt::ConsequenceQuery q{&s, sim::failure_signature(r.verdict), mutant, {}, 1, 0};
+  auto c = scenarios::hunt::consequence_of_known_defect(q);
+  REQUIRE(c.ok());
+  CHECK_FALSE(c->has_value());
+}
+
 TEST_CASE("hunt: a label by signature holds only if the defect's fix removes the failure on its run") {
   const scenarios::Scenario s = testing::library("drain-all-deleted-node.toml");
   const scenarios::RunResult r = testing::run(s, 0);

@@ -454,6 +454,7 @@ TEST_CASE("every mutant is caught by the oracle it names, somewhere in the libra
       {Mutant::kFlattenWriteErrno, "driver-errors.toml"},        {Mutant::kRefinementErrorPassed, "driver-errors.toml"},
       {Mutant::kFuaNotPassed, "request-flags.toml"},          {Mutant::kDiscardNoWriteGen, "request-flags.toml"},
       {Mutant::kTruncateNoRefresh, "truncate.toml"},          {Mutant::kNestedDrainedEndUncounted, "quiesce-balance.toml"},
+      {Mutant::kCorEnomemSuccess, "memory-limit.toml"},
   };
   for (const Case& c : cases) {
     const engine::MutantInfo* info = nullptr;
