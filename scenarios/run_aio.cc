@@ -24,16 +24,42 @@ Job::~Job() {
   for (engine::BlockAIOCB* acb : aio) delete acb;
 }
 
-void ScenarioRun::issue_aio(Job& job, const Command& cmd, std::size_t index, std::string_view family) {
+void ScenarioRun::issue_aio(Job& job, const Command& cmd, std::size_t index, std::string_view family, bool enter) {
   const std::size_t slot = job.aio.size();
   job.aio.push_back(new engine::BlockAIOCB{&kBlkAioEmInfo, job.node->bs.get(), 1, nullptr});
   ++job.in_flight;
-  world_.spawn_numbered(job.node->bs->aio_context(), family, index, execute(job, cmd), [&job, slot] {
+  auto done = [&job, slot] {
     engine::BlockAIOCB* acb = std::exchange(job.aio[slot], nullptr);
     --job.in_flight;
     job.slot_free.restart_all();
     engine::qemu_aio_unref(acb);
-  });
+  };
+  if (enter) {
+    world_.enter_numbered(job.node->bs->aio_context(), family, index, execute(job, cmd), std::move(done));
+  } else {
+    world_.spawn_numbered(job.node->bs->aio_context(), family, index, execute(job, cmd), std::move(done));
+  }
+}
+
+bool ScenarioRun::batched(const JobSpec& spec, const Command& cmd) {
+  return spec.plug && cmd.async && cmd.op != Command::Op::kAioFlush;
+}
+
+std::size_t ScenarioRun::submit_batch(Job& job, std::size_t first, std::string_view family) {
+  const std::vector<Command>& commands = *job.commands;
+  SIM_ASSERT(!world_.in_coroutine(), "a batch is submitted from the kick's callback, outside any coroutine");
+  // The node the batch was plugged on is the one it unplugs, whatever a
+  // request entered meanwhile did to the job's node.
+  engine::BlockDriverState& bs = *job.node->bs;
+  engine::bdrv_io_plug(bs);
+  std::size_t k = first;
+  while (k < commands.size() && batched(*job.spec, commands[k]) && job.in_flight < job.spec->queue_depth) {
+    check_guest_entry(job, commands[k]);
+    issue_aio(job, commands[k], k, family, /*enter=*/true);
+    ++k;
+  }
+  engine::bdrv_io_unplug(bs);
+  return k - first;
 }
 
 sim::Task<int> ScenarioRun::ioctl_command(Job& job, const Command& cmd) {

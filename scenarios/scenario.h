@@ -62,8 +62,9 @@ struct JobSpec {
   std::optional<BackendOptions> backend;
   std::uint32_t queue_depth = 1;
   std::uint64_t start_ns = 0;
-  // Each run of aio commands is one batch between bdrv_io_plug and
-  // bdrv_io_unplug of the job's node, as virtio-blk submits a virtqueue.
+  // Each run of aio commands (as many as the queue has room for) is one batch
+  // between bdrv_io_plug and bdrv_io_unplug of the job's node, submitted in
+  // one guest kick as virtio-blk's handler submits a virtqueue.
   bool plug = false;
   std::vector<Command> commands;
   std::optional<RandomWorkload> random;  // instead of commands: drawn from the seed

@@ -241,7 +241,14 @@ class ScenarioRun {
   int ioctl_answer(const Job& job) const;
   // Issues an aio command as blk_aio_prwv does: a control block, the request
   // in a coroutine of its own, the completion dropping the block.
-  void issue_aio(Job& job, const Command& cmd, std::size_t index, std::string_view family);
+  // `enter`: the request runs at once up to its first yield (a batch's
+  // requests, from the kick's callback); else it is scheduled.
+  void issue_aio(Job& job, const Command& cmd, std::size_t index, std::string_view family, bool enter = false);
+  // A plugged job's aio commands from `first` on, as many as are batched and
+  // fit the queue, between bdrv_io_plug and bdrv_io_unplug: how many it issued.
+  std::size_t submit_batch(Job& job, std::size_t first, std::string_view family);
+  // Whether the job submits `cmd` in a plugged batch.
+  static bool batched(const JobSpec& spec, const Command& cmd);
   // run_sync.cc: synchronous commands of jobs whose api is a sync wrapper.
   sim::Task<int> sync_command(Job& job, const Command& cmd, IoBuffer& buffer, engine::IoVector& qiov);
   int call_sync_wrapper(Job& job, const Command& cmd, IoBuffer& buffer, engine::IoVector& qiov);

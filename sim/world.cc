@@ -121,8 +121,17 @@ Coroutine& World::spawn_numbered(AioContext& ctx, std::string_view family, std::
   return spawn_labelled(ctx, trace_.intern(family), number + 1, std::move(body), std::move(on_done));
 }
 
+void World::enter_numbered(AioContext& ctx, std::string_view family, std::uint64_t number, Task<void> body,
+                           absl::AnyInvocable<void()> on_done) {
+  SIM_ASSERT(number < UINT64_MAX, "coroutine number out of range");
+  // wake()'s rule: at once only from a callback of the coroutine's own loop.
+  const bool now = current_ == nullptr && (current_ctx_ == nullptr || current_ctx_ == &ctx);
+  Coroutine& co = spawn_labelled(ctx, trace_.intern(family), number + 1, std::move(body), std::move(on_done), now);
+  if (now) resume(co);
+}
+
 Coroutine& World::spawn_labelled(AioContext& ctx, std::uint32_t label, std::uint64_t number, Task<void> body,
-                                 absl::AnyInvocable<void()> on_done) {
+                                 absl::AnyInvocable<void()> on_done, bool enter_now) {
   SIM_ASSERT(body.valid() && !body.done(), "spawn needs a fresh task");
   CoroutineId id = ++last_coroutine_id_;
   auto* co = new Coroutine(id, trace_.text(label), number, ctx, std::move(body), std::move(on_done));
@@ -139,7 +148,7 @@ Coroutine& World::spawn_labelled(AioContext& ctx, std::uint32_t label, std::uint
   live_tail_ = co;
   ++live_count_;
   emit_ids(EventKind::kCoCreate, id, number, 0, 0, 0, label, 0);
-  schedule(ctx, *co);
+  if (!enter_now) schedule(ctx, *co);
   return *co;
 }
 

@@ -93,6 +93,13 @@ class World {
   // requests does not intern a million names.
   Coroutine& spawn_numbered(AioContext& ctx, std::string_view family, std::uint64_t number, Task<void> body,
                             absl::AnyInvocable<void()> on_done = {});
+  // aio_co_enter of a new coroutine of a numbered family: from a callback of
+  // `ctx`'s own loop (outside any coroutine) it runs at once, up to its first
+  // yield, before the caller goes on, as blk_aio_prwv enters its request;
+  // elsewhere it is scheduled as spawn_numbered does. It may have finished
+  // (and be gone) when this returns: nothing to hold on to.
+  void enter_numbered(AioContext& ctx, std::string_view family, std::uint64_t number, Task<void> body,
+                      absl::AnyInvocable<void()> on_done = {});
   Coroutine* current_coroutine() const { return current_; }
   bool in_coroutine() const { return current_ != nullptr; }
   // While a SpawnAnnotation lives, every coroutine spawned outside any
@@ -225,8 +232,10 @@ class World {
   std::string deadlock_shape(const std::vector<CoroutineId>& cycle) const;
   void check_not_aborted() const;
   // spawn's body: `number` is the co_create event's a (0, or the number + 1).
+  // Creates the coroutine; schedules its first resume unless `enter_now`
+  // (the caller resumes it at once).
   Coroutine& spawn_labelled(AioContext& ctx, std::uint32_t label, std::uint64_t number, Task<void> body,
-                            absl::AnyInvocable<void()> on_done);
+                            absl::AnyInvocable<void()> on_done, bool enter_now = false);
   // Unlink a live coroutine and destroy it (and its frames).
   void destroy(Coroutine& co);
   // Asks config_.watchdog, if kWatchdogEvents events passed since it last did;

@@ -607,6 +607,14 @@ action = "flush_all"
   testing::require_holds(s, 10);
 }
 
+TEST_CASE("a plugged batch is submitted in one kick: no graph change falls between its plug and unplug") {
+  // Found by blksim hunt (scenario 0-1m163 under a mutant build): the batch
+  // spanned several guest kicks, a replace_node fell between them, and the
+  // unplug went down to a node never plugged (invariant io_unplug.plugged):
+  // a verdict against the engine for what virtio-blk's handler cannot do.
+  testing::require_holds(testing::fixture("plugged-batch-graph-change.toml"), 50);
+}
+
 TEST_CASE("read_only is refused for a node with copy-on-read enabled, as bdrv_can_set_read_only refuses it") {
   // Found by blksim hunt (scenario 0-1m67; seed 209 earlier): copy-on-read
   // writes back below bdrv_co_pwritev's read-only check, so the harness's

@@ -260,6 +260,32 @@ TEST_CASE("spawn: ids, the current coroutine and a completion callback") {
   CHECK(world.live_coroutines() == 0);
 }
 
+TEST_CASE("enter_numbered: from a callback of its loop the coroutine runs at once; from a coroutine it is scheduled") {
+  World world(testing::config());
+  std::vector<std::string> order;
+  auto body = [](std::vector<std::string>& out, std::string name) -> sim::Task<void> {
+    out.push_back(name + " starts");
+    co_await sim::co_sleep_ns(10, "sleep");
+    out.push_back(name + " ends");
+  };
+  auto& ctx = world.main_context();
+  ctx.bh_schedule("handler", [&] {
+    world.enter_numbered(ctx, "req", 0, body(order, "req0"));
+    order.push_back("handler goes on");
+  });
+  auto from_coroutine = [&]() -> sim::Task<void> {
+    world.enter_numbered(ctx, "req", 1, body(order, "req1"));
+    order.push_back("coroutine goes on");
+    co_return;
+  };
+  world.spawn(ctx, "issuer", from_coroutine());
+  world.run();
+  REQUIRE(world.verdict().ok());
+  CHECK(order == std::vector<std::string>{"req0 starts", "handler goes on", "coroutine goes on", "req1 starts",
+                                          "req0 ends", "req1 ends"});
+  CHECK(world.live_coroutines() == 0);
+}
+
 TEST_CASE("deadlock: a lock-order cycle is reported with each blocked coroutine and the cycle") {
   World world(testing::config());
   sim::CoMutex a("mutex A");
