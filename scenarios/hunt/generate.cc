@@ -498,14 +498,25 @@ class Builder {
   }
 
   // An offset in `unit`s at which a request of `length_units` touches the hot
-  // spot and stays inside the node, or nothing where none does.
+  // spot and stays inside the node, or nothing where none does. A third of
+  // them start inside it and a third end inside it: an unaligned request's
+  // head or tail block is then the hot block, where another request's
+  // read-modify-write or copy is under way.
   std::optional<std::uint64_t> touching_hot_spot(std::uint64_t unit, std::uint64_t length_units) {
     const std::uint64_t length = length_units * unit;
     if (length > size_) return std::nullopt;
     // Starts in [hot_start_ - length + 1, hot_start_ + hot_length_ - 1].
-    const std::uint64_t lo = hot_start_ + 1 > length ? (hot_start_ + 1 - length + unit - 1) / unit : 0;
-    const std::uint64_t hi = std::min(size_ - length, hot_start_ + hot_length_ - 1) / unit;
+    std::uint64_t lo = hot_start_ + 1 > length ? (hot_start_ + 1 - length + unit - 1) / unit : 0;
+    std::uint64_t hi = std::min(size_ - length, hot_start_ + hot_length_ - 1) / unit;
     if (lo > hi) return std::nullopt;
+    const std::uint64_t end_of_hot = hot_start_ + hot_length_;
+    const std::uint64_t edge = rng_.below(3);
+    // Narrowed where the request fits that way, else left as it is.
+    if (edge == 0 && (hot_start_ + unit - 1) / unit <= hi) {
+      lo = std::max(lo, (hot_start_ + unit - 1) / unit);  // head inside
+    } else if (edge == 1 && end_of_hot >= length && (end_of_hot - length) / unit >= lo) {
+      hi = std::min(hi, (end_of_hot - length) / unit);  // tail inside
+    }
     return (lo + rng_.below(hi - lo + 1)) * unit;
   }
 

@@ -260,7 +260,7 @@ TEST_CASE("spawn: ids, the current coroutine and a completion callback") {
   CHECK(world.live_coroutines() == 0);
 }
 
-TEST_CASE("enter_numbered: from a callback of its loop the coroutine runs at once; from a coroutine it is scheduled") {
+TEST_CASE("enter_numbered: from a callback of its loop the coroutine runs at once, from a coroutine it is scheduled") {
   World world(testing::config());
   std::vector<std::string> order;
   auto body = [](std::vector<std::string>& out, std::string name) -> sim::Task<void> {
