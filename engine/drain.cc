@@ -142,6 +142,14 @@ void bdrv_drained_end(BlockDriverState& bs) {
   bs.aio_context().enable_external();
 }
 
+namespace {
+DrainProbe g_drain_probe;  // one run per process: runs never share it
+
+void probe_drained(BlockDriverState& bs, DrainPoint point) {
+  if (g_drain_probe) g_drain_probe(bs, point);
+}
+}  // namespace
+
 sim::Task<void> bdrv_co_drained_begin(BlockDriverState& bs) {
   // Draining polls, which a coroutine must not do: a bottom half drains in the
   // loop while this coroutine yields, so coroutines queued to restart run too.
@@ -154,6 +162,7 @@ sim::Task<void> bdrv_co_drained_begin(BlockDriverState& bs) {
   bs.aio_context().bh_schedule("bdrv_co_drain_bh_cb", [&bs, &done, self, &world] {
     bdrv_dec_in_flight(bs);
     bdrv_drained_begin(bs);
+    probe_drained(bs, DrainPoint::kCoDrainedBegin);
     done = true;
     world.wake(*self);
   });
@@ -162,26 +171,18 @@ sim::Task<void> bdrv_co_drained_begin(BlockDriverState& bs) {
   SIM_CHECK("co_drained_begin.woken_by_bh", done, "coroutine draining " + bs.node_name() + " resumed early");
 }
 
-namespace {
-DrainProbe g_drain_probe;  // one run per process: runs never share it
-
-void probe_drained(BlockDriverState& bs) {
-  if (g_drain_probe) g_drain_probe(bs);
-}
-}  // namespace
 
 DrainProbeGuard::DrainProbeGuard(DrainProbe probe) : previous_(std::exchange(g_drain_probe, std::move(probe))) {}
 DrainProbeGuard::~DrainProbeGuard() { g_drain_probe = std::move(previous_); }
 
 void bdrv_drain(BlockDriverState& bs) {
   bdrv_drained_begin(bs);
-  probe_drained(bs);
+  probe_drained(bs, DrainPoint::kDrain);
   bdrv_drained_end(bs);
 }
 
 sim::Task<void> bdrv_co_drain(BlockDriverState& bs) {
-  co_await bdrv_co_drained_begin(bs);
-  probe_drained(bs);
+  co_await bdrv_co_drained_begin(bs);  // probed in its bottom half
   bdrv_drained_end(bs);
 }
 

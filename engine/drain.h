@@ -28,11 +28,18 @@ void bdrv_drain(BlockDriverState& bs);
 sim::Task<void> bdrv_co_drained_begin(BlockDriverState& bs);
 sim::Task<void> bdrv_co_drain(BlockDriverState& bs);
 
-// An observation point inside bdrv_drain and bdrv_co_drain, between their
-// drained_begin and drained_end, where the reference has nothing: a harness
-// checks there that the subtree is quiescent. It may look, never change
-// state. Set for the life of the guard; none by default.
-using DrainProbe = absl::AnyInvocable<void(BlockDriverState&)>;
+// An observation point where a drained_begin of bdrv_drain or of
+// bdrv_co_drained_begin has returned, and the reference has nothing: a
+// harness checks there that the subtree is quiescent. For a coroutine's drain
+// that is in the bottom half, not where the coroutine resumes later: requests
+// other callers begin in between (a main-loop caller is not held back by a
+// drained section) are not the drain's. It may look, never change state. Set
+// for the life of the guard; none by default.
+enum class DrainPoint : std::uint8_t {
+  kDrain,           // bdrv_drain, between its drained_begin and drained_end
+  kCoDrainedBegin,  // bdrv_co_drained_begin's bottom half (bdrv_co_drain's too)
+};
+using DrainProbe = absl::AnyInvocable<void(BlockDriverState&, DrainPoint)>;
 class DrainProbeGuard {
  public:
   explicit DrainProbeGuard(DrainProbe probe);

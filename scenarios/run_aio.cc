@@ -26,10 +26,20 @@ Job::~Job() {
 
 void ScenarioRun::issue_aio(Job& job, const Command& cmd, std::size_t index, std::string_view family, bool enter) {
   const std::size_t slot = job.aio.size();
-  job.aio.push_back(new engine::BlockAIOCB{&kBlkAioEmInfo, job.node->bs.get(), 1, nullptr});
+  engine::BlockDriverState& bs = *job.node->bs;
+  job.aio.push_back(new engine::BlockAIOCB{&kBlkAioEmInfo, &bs, 1, nullptr});
   ++job.in_flight;
-  auto done = [&job, slot] {
+  // In flight from the issue until the completion, as blk_aio_prwv's
+  // bdrv_inc_in_flight and blk_aio_complete's bdrv_dec_in_flight count it, on
+  // the node of the issue whatever the graph does meanwhile (a drain would
+  // meet the request anyway: BDRV_POLL_WHILE polls the node's context at
+  // least once, which starts it). A backend counts its own requests
+  // (block_backend.h: it must drop the count while it queues them).
+  const bool counted = job.backend == nullptr;
+  if (counted) engine::bdrv_inc_in_flight(bs);
+  auto done = [&job, slot, &bs, counted] {
     engine::BlockAIOCB* acb = std::exchange(job.aio[slot], nullptr);
+    if (counted) engine::bdrv_dec_in_flight(bs);
     --job.in_flight;
     job.slot_free.restart_all();
     engine::qemu_aio_unref(acb);

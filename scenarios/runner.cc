@@ -69,12 +69,13 @@ ScenarioRun::ScenarioRun(const Scenario& scenario, const RunOptions& options)
     : scenario_(scenario),
       options_(options),
       world_(make_config(scenario, options)),
-      drain_probe_([this](engine::BlockDriverState& bs) {
+      drain_probe_([this](engine::BlockDriverState& bs, engine::DrainPoint point) {
         const Node& node = node_of(bs);
-        check_drained(drain_what_.empty()
-                          ? sim::cat(world_.in_coroutine() ? "bdrv_co_drain(" : "bdrv_drain(", node.spec->name, ")")
-                          : drain_what_,
-                      node.subtree);
+        if (point == engine::DrainPoint::kCoDrainedBegin) {
+          check_drained(sim::cat("bdrv_co_drained_begin(", node.spec->name, ")'s bottom half"), node.subtree);
+        } else {
+          check_drained(drain_what_.empty() ? sim::cat("bdrv_drain(", node.spec->name, ")") : drain_what_, node.subtree);
+        }
       }),
       inspects_reads_(checking(Oracle::kData) || options.record_outcomes),
       records_writes_(checking(Oracle::kData) || checking(Oracle::kDurability) || checking(Oracle::kFlushOrder) ||

@@ -615,6 +615,14 @@ TEST_CASE("a plugged batch is submitted in one kick: no graph change falls betwe
   testing::require_holds(testing::fixture("plugged-batch-graph-change.toml"), 50);
 }
 
+TEST_CASE("a coroutine's drain is judged where its drained_begin returns, not where the coroutine resumes") {
+  // Found by blksim hunt (scenario 0-1m229): the drain oracle judged
+  // bdrv_co_drain when its coroutine resumed and counted the flush a
+  // main-loop pwrite_sync issued after drained_begin had returned in its
+  // bottom half (73 of 200 seeds "failed").
+  testing::require_holds(testing::fixture("hunt-0-1m229-drain-then-wrapper.toml"), 200);
+}
+
 TEST_CASE("read_only is refused for a node with copy-on-read enabled, as bdrv_can_set_read_only refuses it") {
   // Found by blksim hunt (scenario 0-1m67; seed 209 earlier): copy-on-read
   // writes back below bdrv_co_pwritev's read-only check, so the harness's
