@@ -608,6 +608,9 @@ void ScenarioRun::check_durability(const std::vector<bool>& crashed) {
     if (!home_hit) continue;
     checked.replicas_diverged = checked.replicas_diverged || images.size() > 1;
     checked.history.rebase(std::move(home_content));
+    // A copy-on-read's clusters, unflushed, may have been dropped with their
+    // table entries: what was copied before says nothing of the allocation now.
+    checked.copied.clear();
     checked.durable_cutoff = 0;
     // Judged or not, what it holds now is its content; where a disk below it
     // the crash spared still caches writes, part of that is volatile.

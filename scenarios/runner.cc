@@ -575,8 +575,10 @@ void ScenarioRun::end_command(CommandState& state, int ret) {
     check_read(job, cmd, state.began, state.data);
   }
   // Kept only when no copy_on_read event ran meanwhile (the model knows the
-  // switch as it was when the read began).
-  if (state.copies_on_read && ret >= 0 && cor_changes_ == state.cor_changes && cmd.bytes > 0) {
+  // switch as it was when the read began), nor a crash (its copy, unflushed,
+  // may be gone: the rebased model forgets what was copied before).
+  if (state.copies_on_read && ret >= 0 && cor_changes_ == state.cor_changes && crashes_ == state.crashes &&
+      cmd.bytes > 0) {
     checked.copied.push_back(CopiedRange{cmd.offset, cmd.bytes, state.began, ended});
   }
   if ((cmd.op == Command::Op::kAlloc || cmd.op == Command::Op::kMap) && ret >= 0) check_allocation(job, cmd, state);

@@ -623,6 +623,13 @@ TEST_CASE("a coroutine's drain is judged where its drained_begin returns, not wh
   testing::require_holds(testing::fixture("hunt-0-1m229-drain-then-wrapper.toml"), 200);
 }
 
+TEST_CASE("after a crash the allocation oracle no longer counts what copy-on-read copied before it") {
+  // Found by blksim hunt (hunt-957): an unflushed copy-on-read's clusters
+  // lost their table entries in a random-subset crash, and map's honest
+  // "unallocated" was judged wrong (12 of 100 seeds).
+  testing::require_holds(testing::fixture("hunt-957-cor-crash-map.toml"), 100);
+}
+
 TEST_CASE("read_only is refused for a node with copy-on-read enabled, as bdrv_can_set_read_only refuses it") {
   // Found by blksim hunt (scenario 0-1m67; seed 209 earlier): copy-on-read
   // writes back below bdrv_co_pwritev's read-only check, so the harness's
