@@ -44,6 +44,11 @@ const std::vector<MutantInfo>& all_mutants() {
       {Mutant::kCorEnomemSuccess, "cor-enomem-success",
        "copy-on-read whose bounce buffer cannot be allocated answers success without reading: the caller's buffer "
        "keeps what it held", "data"},
+      {Mutant::kRmwHeadUnserialised, "rmw-head-unserialised",
+       "a padded write reads its head block without waiting for serialising requests (no explicit wait, the read "
+       "told not to serialise): it may read a block another write is changing and write the stale bytes back "
+       "(the fix of padded-write-waits-twice rewrites this code: hunt it with the unmutated engine at hand)",
+       "data"},
   };
   return kAll;
 }

@@ -26,6 +26,7 @@ enum class Mutant : unsigned char {
   kTruncateNoRefresh,     // bdrv_truncate does not refresh the node's length (parents)
   kNestedDrainedEndUncounted,  // a nested drained_end returns without counting down (drain, at the end of a run)
   kCorEnomemSuccess,      // copy-on-read without a bounce buffer answers success, unread (data)
+  kRmwHeadUnserialised,   // a padded write's head read waits for no serialising request (data)
   kCount,
 };
 

@@ -106,8 +106,16 @@ sim::Task<int> copy_on_read_in_pieces(BdrvChild& child, std::int64_t offset, std
   if (!bounce) co_return -ENOMEM;
   while (cluster_bytes > 0) {
     const std::int64_t piece = std::min<std::int64_t>(static_cast<std::int64_t>(cluster_bytes), max_transfer);
+    // The reference's bdrv_is_allocated takes whole sectors (QEMU's fix came
+    // with byte-based block status): ask for the sectors around the piece,
+    // and take the answer from the piece's first byte on.
+    const std::int64_t ask_from = cluster_offset / BDRV_SECTOR_SIZE * BDRV_SECTOR_SIZE;
+    const std::int64_t ask_to =
+        std::min((cluster_offset + piece + BDRV_SECTOR_SIZE - 1) / BDRV_SECTOR_SIZE * BDRV_SECTOR_SIZE,
+                 ask_from + (static_cast<std::int64_t>(BDRV_REQUEST_MAX_SECTORS) << BDRV_SECTOR_BITS));
     std::int64_t pnum = 0;
-    int ret = co_await bdrv_co_is_allocated(bs, cluster_offset, piece, &pnum);
+    int ret = co_await bdrv_co_is_allocated(bs, ask_from, ask_to - ask_from, &pnum);
+    pnum = std::min(pnum - (cluster_offset - ask_from), piece);
     // An error asking is taken as unallocated: the read will say what is wrong.
     if (ret < 0) pnum = piece;
     SIM_CHECK("copy_on_read.piece_past_skip", skip < static_cast<std::uint64_t>(pnum),

@@ -179,12 +179,14 @@ sim::Task<int> bdrv_co_pwritev(BdrvChild& child, std::int64_t offset, std::uint6
 
   if (offset & (align - 1)) {
     mark_request_serialising(req, static_cast<std::uint64_t>(align));
-    if (!fixed(Fix::kPaddingWaitsOnce)) co_await wait_serialising_requests(req);
+    const bool unserialised = mutated(Mutant::kRmwHeadUnserialised);
+    if (!fixed(Fix::kPaddingWaitsOnce) && !unserialised) co_await wait_serialising_requests(req);
     head_buf = qemu_blockalign(bs, a);
     IoVector head_qiov(absl::MakeSpan(head_buf.data(), a));
     kProbeRmwHead.hit();
     co_await bdrv_debug_event(bs, BlkdebugEvent::kPwritevRmwHead);
-    ret = co_await bdrv_aligned_preadv(child, req, offset & ~(align - 1), a, align, head_qiov, 0);
+    ret = co_await bdrv_aligned_preadv(child, req, offset & ~(align - 1), a, align, head_qiov,
+                                       unserialised ? BDRV_REQ_NO_SERIALISING : 0);
     if (ret < 0) goto out;
     co_await bdrv_debug_event(bs, BlkdebugEvent::kPwritevRmwAfterHead);
     const auto head = static_cast<std::size_t>(offset & (align - 1));

@@ -143,7 +143,10 @@ int report_hunt(const scenarios::hunt::HuntResult& r, const HuntReport& rep) {
   std::uint64_t reached = 0;
   for (const auto& [name, hits] : r.probes) reached += hits > 0 ? 1 : 0;
   std::cout << "hunt: " << r.scenarios << " scenarios (" << rep.covered << "), " << r.runs << " runs, " << r.failed_runs
-            << " failed, in " << one_decimal(r.wall_s) << " s; " << reached << " of " << r.probes.size() << " probes reached"
+            << " failed"
+            << (r.behind_runs > 0 ? sim::cat(" (and ", r.behind_runs, " again with the fixes of the known defects they met)")
+                                  : "")
+            << ", in " << one_decimal(r.wall_s) << " s; " << reached << " of " << r.probes.size() << " probes reached"
             << (a.no_feedback ? ""
                 : rep.merged ? sim::cat("; corpora ", r.corpus)
                              : sim::cat("; corpus ", r.corpus, ", ", r.coverage_features, " coverage features"))
@@ -174,9 +177,16 @@ int report_hunt(const scenarios::hunt::HuntResult& r, const HuntReport& rep) {
     }
     if (!f.is_new() || in_baseline) continue;
     ++fresh;
+    if (!f.behind.empty()) {
+      std::cout << "      behind known defects: it fails so with";
+      for (engine::Fix fix : f.behind) std::cout << " --fix " << engine::fix_name(fix);
+      std::cout << " on (the scenario's first runs failed with those defects)\n";
+    }
     std::cout << "      " << f.message << "\n      swarm: " << f.first.swarm.describe() << "\n";
     if (!a.out_dir.empty()) {
-      Written w = write_finding(f, a.out_dir, a, rep.mutants, rep.fixes);
+      std::vector<engine::Fix> fixes = rep.fixes;
+      fixes.insert(fixes.end(), f.behind.begin(), f.behind.end());
+      Written w = write_finding(f, a.out_dir, a, rep.mutants, fixes);
       std::cout << "      scenario: " << w.scenario << "\n";
       if (!w.shrunk.empty()) std::cout << "      shrunk: " << w.shrunk << " (" << w.size << ")\n";
       std::cout << "      repro: " << w.repro_line << "\n";

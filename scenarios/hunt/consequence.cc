@@ -48,6 +48,17 @@ absl::StatusOr<std::optional<Consequence>> consequence_of_known_defect(const Con
   absl::StatusOr<std::uint64_t> without = failing_seeds(q, q.fixes, false, {}, &reached);
   if (!without.ok()) return without.status();
   if (*without == 0) return std::optional<Consequence>();  // not reproducible on these seeds: nothing to compare
+  // With a mutant, a failure the unmutated engine never shows on these seeds
+  // is the mutant's, even where a fix removes it too (a fix that rewrites the
+  // mutated code: a padded write that waits once hides a head read that
+  // forgot to wait).
+  if (!q.mutants.empty()) {
+    ConsequenceQuery plain = q;
+    plain.mutants.clear();
+    absl::StatusOr<std::uint64_t> unmutated = failing_seeds(plain, q.fixes, true);
+    if (!unmutated.ok()) return unmutated.status();
+    if (*unmutated == 0) return std::optional<Consequence>();
+  }
   std::vector<const KnownDefect*> candidates;  // each defect once (several signatures share a fix)
   for (const KnownDefect& d : known_defects()) {
     const auto same_fix = [&d](const KnownDefect* c) { return c->fix == d.fix; };

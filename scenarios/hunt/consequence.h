@@ -10,7 +10,9 @@
 // kept if the failure comes back without it): a consequence of those
 // defects together (a node deleted inside drain_all after a graph change
 // there needs two fixes). A fix changes timing too, so "none of 64" is
-// evidence, not proof: the output says which fixes and the counts.
+// evidence, not proof: the output says which fixes and the counts. With a
+// mutant, a failure the unmutated engine shows on none of those seeds is no
+// known defect's consequence: the mutant's.
 #pragma once
 
 #include <cstdint>

@@ -99,23 +99,15 @@ absl::StatusOr<HuntResult> run_hunt(const HuntOptions& options) {
     sweep_options.fixes = options.fixes;
     sweep_options.seed_timeout_s = options.wall_budget_s;
     sweep_options.interrupt = options.interrupt;
-    absl::StatusOr<SweepResult> swept = sweep(*scenario, sweep_options);
-    if (!swept.ok()) return swept.status();
-    if (swept->interrupted_by != 0) result.interrupted_by = swept->interrupted_by;
-    std::size_t features = 0;  // coverage features this scenario reached first
     bool new_signature = false;
-    for (const SeedOutcome& o : swept->outcomes) {
-      ++result.runs;
-      features += coverage.add_run(o.probes);
-      for (const auto& [probe, hits] : o.probes) {
-        if (hits > 0 && result.probes[probe] == 0) result.first_reached[probe] = g.name;
-        result.probes[probe] += hits;
-      }
-      if (o.ok()) continue;
-      ++result.failed_runs;
+    // A failed run: its signature's finding, first seen here or counted.
+    // `behind`: the known defects' fixes the run had on beyond the hunt's.
+    const auto consider = [&](const SeedOutcome& o, const SweepOptions& run_options,
+                              const std::vector<engine::Fix>& behind) -> absl::Status {
       auto [it, added] = by_signature.try_emplace(o.signature, result.findings.size());
       if (added) {
         Finding f;
+        f.behind = behind;
         f.signature = o.signature;
         f.known_defect = o.known_defect;
         f.property = o.property;
@@ -126,7 +118,7 @@ absl::StatusOr<HuntResult> run_hunt(const HuntOptions& options) {
         // A label by signature is checked on the run itself: with the
         // defect's fix on it must not fail the same way.
         if (const KnownDefect* d = known_defect_named(f.known_defect)) {
-          ConsequenceQuery q{&*scenario, f.signature, options.mutants, options.fixes, options.workers,
+          ConsequenceQuery q{&*scenario, f.signature, options.mutants, run_options.fixes, options.workers,
                              options.wall_budget_s};
           // (And where the defect has a probe at its site, the run met it.)
           const bool met = d->trigger_probe.empty() || o.probes.contains(std::string(d->trigger_probe));
@@ -138,7 +130,7 @@ absl::StatusOr<HuntResult> run_hunt(const HuntOptions& options) {
         // With a mutant, a signature the unmutated engine shows on the same
         // runs is not the mutant's catch: the hunt's own open findings.
         if (f.is_new() && !options.mutants.empty() && !f.signature.starts_with("crash [") && f.signature != "hang") {
-          SweepOptions plain = sweep_options;
+          SweepOptions plain = run_options;
           plain.mutants.clear();
           absl::StatusOr<SweepResult> unmutated = sweep(*scenario, plain);
           if (!unmutated.ok()) return unmutated.status();
@@ -147,7 +139,7 @@ absl::StatusOr<HuntResult> run_hunt(const HuntOptions& options) {
         // A signature the registry does not know may still be a known
         // defect's consequence: its fix alone makes it go away.
         if (f.is_new() && !f.signature.starts_with("crash [") && f.signature != "hang") {
-          ConsequenceQuery q{&*scenario, f.signature, options.mutants, options.fixes, options.workers,
+          ConsequenceQuery q{&*scenario, f.signature, options.mutants, run_options.fixes, options.workers,
                              options.wall_budget_s};
           absl::StatusOr<std::optional<Consequence>> c = consequence_of_known_defect(q);
           if (!c.ok()) return c.status();
@@ -160,6 +152,66 @@ absl::StatusOr<HuntResult> run_hunt(const HuntOptions& options) {
         result.findings.push_back(std::move(f));
       }
       ++result.findings[it->second].count;
+      return absl::OkStatus();
+    };
+    absl::StatusOr<SweepResult> swept = sweep(*scenario, sweep_options);
+    if (!swept.ok()) return swept.status();
+    if (swept->interrupted_by != 0) result.interrupted_by = swept->interrupted_by;
+    std::size_t features = 0;  // coverage features this scenario reached first
+    for (const SeedOutcome& o : swept->outcomes) {
+      ++result.runs;
+      features += coverage.add_run(o.probes);
+      for (const auto& [probe, hits] : o.probes) {
+        if (hits > 0 && result.probes[probe] == 0) result.first_reached[probe] = g.name;
+        result.probes[probe] += hits;
+      }
+      if (o.ok()) continue;
+      ++result.failed_runs;
+      absl::Status st = consider(o, sweep_options, {});
+      if (!st.ok()) return st;
+    }
+    // Failures behind known defects: a run that met one stopped there (an
+    // assertion ends it) or was judged as its; the same runs again with those
+    // defects' fixes show what else fails (as the suite runs its scenarios
+    // again with the fixes of their known defects). Verdicts only: coverage
+    // is the first runs'.
+    std::vector<engine::Fix> behind;
+    const auto add_behind = [&](std::string_view defect) {
+      const KnownDefect* d = known_defect_named(defect);
+      if (d == nullptr) return;
+      const bool already = std::find(options.fixes.begin(), options.fixes.end(), d->fix) != options.fixes.end() ||
+                           std::find(behind.begin(), behind.end(), d->fix) != behind.end();
+      if (!already) behind.push_back(d->fix);
+    };
+    for (const SeedOutcome& o : swept->outcomes) {
+      const auto found = by_signature.find(o.signature);
+      if (o.ok() || found == by_signature.end()) continue;
+      const Finding& f = result.findings[found->second];
+      add_behind(f.known_defect);
+      if (!f.consequence_of.empty()) {
+        for (const std::string& d : consequence_defects(f.consequence_of)) add_behind(d);
+      }
+    }
+    // Each defect's fix alone, and all of them together: one fix can hide
+    // what another uncovers (a padded write that waits once no longer shows
+    // a head read that forgot to wait).
+    std::sort(behind.begin(), behind.end());
+    std::vector<std::vector<engine::Fix>> fix_sets;
+    for (engine::Fix fix : behind) fix_sets.push_back({fix});
+    if (behind.size() > 1) fix_sets.push_back(behind);
+    for (const std::vector<engine::Fix>& fixes : fix_sets) {
+      SweepOptions with_fixes = sweep_options;
+      with_fixes.fixes.insert(with_fixes.fixes.end(), fixes.begin(), fixes.end());
+      absl::StatusOr<SweepResult> again = sweep(*scenario, with_fixes);
+      if (!again.ok()) return again.status();
+      if (again->interrupted_by != 0) result.interrupted_by = again->interrupted_by;
+      result.behind_runs += again->outcomes.size();
+      for (const SeedOutcome& o : again->outcomes) {
+        if (o.ok()) continue;
+        absl::Status st = consider(o, with_fixes, fixes);
+        if (!st.ok()) return st;
+      }
+      if (result.interrupted_by != 0) break;
     }
     if (options.feedback && features > 0) {
       if (corpus.size() < kMaxCorpus) {
@@ -197,6 +249,7 @@ HuntResult merge_hunts(const std::vector<HuntResult>& parts) {
     out.scenarios += p.scenarios;
     out.runs += p.runs;
     out.failed_runs += p.failed_runs;
+    out.behind_runs += p.behind_runs;
     out.mutated += p.mutated;
     out.corpus += p.corpus;
     out.wall_s = std::max(out.wall_s, p.wall_s);

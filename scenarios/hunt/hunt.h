@@ -81,6 +81,9 @@ struct Finding {
   // same way with that defect's fix on: not that defect (known_defect is then
   // "" and this names the label refuted).
   std::string refuted_label;
+  // Found behind known defects: the run had these defects' fixes on (beyond
+  // the hunt's own), run again because its scenario first failed with them.
+  std::vector<engine::Fix> behind;
   // The simulator could not go on (verdict sim-limit): no verdict on the engine.
   bool simulator_limit() const { return signature.starts_with("sim-limit"); }
   bool is_new() const {
@@ -92,6 +95,9 @@ struct HuntResult {
   std::uint64_t scenarios = 0;
   std::uint64_t runs = 0;
   std::uint64_t failed_runs = 0;
+  // Runs again with the fixes of the known defects a scenario met (apart
+  // from `runs` and `failed_runs`: their failures are findings with `behind`).
+  std::uint64_t behind_runs = 0;
   std::vector<Finding> findings;  // in the order first seen
   // Generated text the parser refused: a bug of the generator, never a verdict.
   std::vector<std::pair<std::uint64_t, std::string>> rejected;

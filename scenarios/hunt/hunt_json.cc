@@ -36,6 +36,7 @@ std::string hunt_to_json(const HuntHeader& h, const HuntResult& r) {
   j["scenarios"] = r.scenarios;
   j["runs"] = r.runs;
   j["failed_runs"] = r.failed_runs;
+  j["behind_runs"] = r.behind_runs;
   j["mutated"] = r.mutated;
   j["corpus"] = r.corpus;
   j["coverage_features"] = r.coverage_features;
@@ -48,6 +49,9 @@ std::string hunt_to_json(const HuntHeader& h, const HuntResult& r) {
     x["known_defect"] = f.known_defect;
     x["consequence_of"] = f.consequence_of;
     x["refuted_label"] = f.refuted_label;
+    Json behind = Json::array();
+    for (engine::Fix fix : f.behind) behind.push_back(std::string(engine::fix_name(fix)));
+    x["behind"] = behind;
     x["consequence_failing"] = f.consequence_failing;
     x["without_mutant"] = f.without_mutant;
     x["open_finding"] = f.open_finding;
@@ -100,6 +104,7 @@ absl::StatusOr<HuntFile> hunt_from_json(const std::string& text, const std::stri
     r.scenarios = j.at("scenarios").get<std::uint64_t>();
     r.runs = j.at("runs").get<std::uint64_t>();
     r.failed_runs = j.at("failed_runs").get<std::uint64_t>();
+    r.behind_runs = j.at("behind_runs").get<std::uint64_t>();
     r.mutated = j.at("mutated").get<std::uint64_t>();
     r.corpus = j.at("corpus").get<std::size_t>();
     r.coverage_features = j.at("coverage_features").get<std::size_t>();
@@ -111,6 +116,11 @@ absl::StatusOr<HuntFile> hunt_from_json(const std::string& text, const std::stri
       f.known_defect = x.at("known_defect").get<std::string>();
       f.consequence_of = x.at("consequence_of").get<std::string>();
       f.refuted_label = x.at("refuted_label").get<std::string>();
+      for (const std::string& name : x.at("behind").get<std::vector<std::string>>()) {
+        const std::optional<engine::Fix> fix = engine::fix_from_name(name);
+        if (!fix) throw std::invalid_argument(sim::cat("unknown fix '", name, "' in a finding's \"behind\""));
+        f.behind.push_back(*fix);
+      }
       f.consequence_failing = x.at("consequence_failing").get<std::uint64_t>();
       f.without_mutant = x.at("without_mutant").get<bool>();
       f.open_finding = x.at("open_finding").get<bool>();

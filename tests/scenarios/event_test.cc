@@ -630,6 +630,26 @@ TEST_CASE("after a crash the allocation oracle no longer counts what copy-on-rea
   testing::require_holds(testing::fixture("hunt-957-cor-crash-map.toml"), 100);
 }
 
+TEST_CASE("the errors oracle follows the known defects' fixes the hunter runs behind them") {
+  // Found by blksim hunt in runs behind known defects (with their fixes on).
+  // With cor-max-transfer's fix a failed block-status query of a piece is
+  // taken as unallocated, as QEMU's copy-on-read loop does.
+  scenarios::Scenario cor = testing::fixture("hunt-0-1m935-cor-pieces-status-error.toml");
+  cor.fixes = {engine::Fix::kCopyOnReadMaxTransfer};
+  testing::require_holds(cor, 20);
+  // ... and asks for whole sectors around a piece that starts mid-sector.
+  scenarios::Scenario unaligned = testing::fixture("hunt-81-cor-pieces-unaligned.toml");
+  unaligned.fixes = {engine::Fix::kCopyOnReadMaxTransfer};
+  testing::require_holds(unaligned, 20);
+  // A backend's request past BDRV_MAX_LENGTH is refused with -EIO by the
+  // fix of request-end-overflow; one past the device's end gets the
+  // backend's -EIO before a read-only node's -EPERM (with or without it).
+  scenarios::Scenario backend = testing::fixture("backend-past-max-length.toml");
+  testing::require_holds(backend, 5);
+  backend.fixes = {engine::Fix::kMaxLength};
+  testing::require_holds(backend, 5);
+}
+
 TEST_CASE("read_only is refused for a node with copy-on-read enabled, as bdrv_can_set_read_only refuses it") {
   // Found by blksim hunt (scenario 0-1m67; seed 209 earlier): copy-on-read
   // writes back below bdrv_co_pwritev's read-only check, so the harness's

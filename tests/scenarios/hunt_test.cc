@@ -172,6 +172,30 @@ TEST_CASE("hunt: feedback mutates a corpus, deterministically") {
   CHECK(c->corpus == 0);
 }
 
+TEST_CASE("hunt: failures behind known defects are found by running their scenarios again with the fixes") {
+  // rmw-head-unserialised's runs fail first with the assertions of
+  // late-serialising-wait and padded-write-waits-twice; the fix of the second
+  // rewrites the mutated code, so only the first fix alone shows the lost
+  // write, and only the unmutated engine tells it from that defect's
+  // consequence (it never loses the write on those seeds).
+  scenarios::hunt::HuntOptions o;
+  o.scenarios = 150;
+  o.workers = 2;
+  o.stop_on_new = true;
+  o.mutants = {engine::Mutant::kRmwHeadUnserialised};
+  auto r = scenarios::hunt::run_hunt(o);
+  REQUIRE(r.ok());
+  CHECK(r->behind_runs > 0);
+  const scenarios::hunt::Finding* caught = nullptr;
+  for (const auto& f : r->findings) {
+    if (f.is_new()) caught = &f;
+  }
+  REQUIRE(caught != nullptr);
+  INFO(caught->signature << " " << caught->message);
+  CHECK(caught->signature.starts_with("oracle:data ["));
+  CHECK(caught->behind == std::vector<engine::Fix>{engine::Fix::kLateWaitUnasserted});
+}
+
 TEST_CASE("hunt: a failure that holds with a known defect's fix is labelled its consequence, a mutant's is not") {
   // Found by the hunter (seed 2636): a discard does not serialise
   // (discard-unserialised), so a serialising write waits late for it, and a
