@@ -186,7 +186,7 @@ sim::Task<int> bdrv_co_pwritev(BdrvChild& child, std::int64_t offset, std::uint6
     kProbeRmwHead.hit();
     co_await bdrv_debug_event(bs, BlkdebugEvent::kPwritevRmwHead);
     ret = co_await bdrv_aligned_preadv(child, req, offset & ~(align - 1), a, align, head_qiov,
-                                       unserialised ? BDRV_REQ_NO_SERIALISING : 0);
+                                       unserialised ? static_cast<unsigned>(BDRV_REQ_NO_SERIALISING) : 0u);
     if (ret < 0) goto out;
     co_await bdrv_debug_event(bs, BlkdebugEvent::kPwritevRmwAfterHead);
     const auto head = static_cast<std::size_t>(offset & (align - 1));
