@@ -178,8 +178,10 @@ TEST_CASE("hunt: failures behind known defects are found by running their scenar
   // rewrites the mutated code, so only the first fix alone shows the lost
   // write, and only the unmutated engine tells it from that defect's
   // consequence (it never loses the write on those seeds).
+  // (From first seed 8 it comes at the 4th scenario; from 0, at the 100th.)
   scenarios::hunt::HuntOptions o;
-  o.scenarios = 150;
+  o.first_seed = 8;
+  o.scenarios = 20;
   o.workers = 2;
   o.stop_on_new = true;
   o.mutants = {engine::Mutant::kRmwHeadUnserialised};
@@ -188,7 +190,7 @@ TEST_CASE("hunt: failures behind known defects are found by running their scenar
   CHECK(r->behind_runs > 0);
   const scenarios::hunt::Finding* caught = nullptr;
   for (const auto& f : r->findings) {
-    if (f.is_new()) caught = &f;
+    if (f.is_new() && caught == nullptr) caught = &f;
   }
   REQUIRE(caught != nullptr);
   INFO(caught->signature << " " << caught->message);
