@@ -96,6 +96,7 @@ struct HuntCmd {
   std::vector<std::string> fixes;
   std::string out_dir;      // each new signature: its scenario, shrunk scenario, repro and report
   std::string probes_out;   // every probe with its hits
+  std::string log;          // a line per scenario: its runs' verdicts and fingerprints
   std::string show;         // print this seed's scenario and stop
   bool progress = true;
 };

@@ -2,9 +2,12 @@
 // each new signature shrunk, written with a repro and an HTML report.
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -15,7 +18,9 @@
 #include "scenarios/hunt/hunt.h"
 #include "scenarios/hunt/hunt_json.h"
 #include "sim/probe.h"
+#include "sim/rng.h"
 #include "sim/str.h"
+#include "sim/trace.h"
 
 namespace cli {
 
@@ -263,6 +268,21 @@ int cmd_hunt(const HuntCmd& a) {
       std::cerr << "\rhunt: " << p.scenarios << " scenarios (" << one_decimal(p.wall_s > 0 ? p.scenarios / p.wall_s : 0)
                 << "/s), " << p.runs << " runs, corpus " << p.corpus << ", probes " << p.probes_reached << "/"
                 << p.probes << ", " << p.signatures << " signatures   " << std::flush;
+    };
+  }
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> log(nullptr, &std::fclose);
+  if (!a.log.empty()) {
+    log.reset(std::fopen(a.log.c_str(), "w"));
+    if (log == nullptr) throw BadInput{sim::cat("--log ", a.log, ": cannot write: ", std::strerror(errno))};
+    o.on_scenario = [&](const scenarios::hunt::Generated& g, const std::vector<scenarios::SeedOutcome>& runs) {
+      std::string line = sim::cat(g.name, " text ", sim::format_fingerprint(sim::hash_string(g.text)));
+      for (const scenarios::SeedOutcome& run : runs) {
+        line += sim::cat(" | ", run.seed, " ", run.verdict, " ", sim::format_fingerprint(run.fingerprint));
+      }
+      line += "\n";
+      // Line by line, so a hunt that is stopped or crashes leaves what it ran.
+      std::fputs(line.c_str(), log.get());
+      std::fflush(log.get());
     };
   }
   auto r = scenarios::hunt::run_hunt(o);

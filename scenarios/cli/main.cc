@@ -251,6 +251,9 @@ int main(int argc, char** argv) {
   add_engine_switches(hunt, hunt_args.mutants, hunt_args.fixes);
   option(hunt, "--out", hunt_args.out_dir, "DIR", "for each new signature: its first scenario, shrunk with a repro, and an HTML report");
   option(hunt, "--probes-out", hunt_args.probes_out, "FILE", "write every code probe with the hunt's hits, one 'NAME HITS' line each");
+  option(hunt, "--log", hunt_args.log, "FILE",
+         "write a line per scenario as it ends: its name, its text's hash, each run's seed, verdict and fingerprint "
+         "(two hunts of the same options write the same file)");
   option(hunt, "--show", hunt_args.show, "SEED", "print the scenario this seed generates and stop");
   bool hunt_no_progress = false;
   hunt->add_flag("--no-progress", hunt_no_progress, "no progress line, even on a terminal");

@@ -157,6 +157,7 @@ absl::StatusOr<HuntResult> run_hunt(const HuntOptions& options) {
     absl::StatusOr<SweepResult> swept = sweep(*scenario, sweep_options);
     if (!swept.ok()) return swept.status();
     if (swept->interrupted_by != 0) result.interrupted_by = swept->interrupted_by;
+    if (options.on_scenario) options.on_scenario(g, swept->outcomes);
     std::size_t features = 0;  // coverage features this scenario reached first
     for (const SeedOutcome& o : swept->outcomes) {
       ++result.runs;

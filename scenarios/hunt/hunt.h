@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "engine/mutations.h"
+#include "scenarios/explore.h"
 #include "scenarios/hunt/generate.h"
 #include "scenarios/runner.h"
 
@@ -45,6 +46,10 @@ struct HuntOptions {
   std::vector<engine::Fix> fixes;
   // After each scenario.
   std::function<void(const struct HuntProgress&)> progress;
+  // After each scenario's first runs (not the runs behind known defects):
+  // its text's hash and every run's verdict and fingerprint, for a hunt's
+  // audit trail (two hunts of the same options give the same lines).
+  std::function<void(const Generated&, const std::vector<SeedOutcome>&)> on_scenario;
   const volatile std::sig_atomic_t* interrupt = nullptr;
 };
 

@@ -31,9 +31,15 @@ grep -q '^known defect cor-max-transfer: ' <<<"$out" || fail "hunt: the known de
 # The same hunt whatever the number of workers (the corpus grows in scenario
 # order), and without feedback no scenario is mutated.
 strip() { sed -E 's/ in [0-9.]+ s;/;/'; }
-one=$("$blksim" hunt --scenarios 60 -j 1 --no-progress 2>&1 | strip)
-two=$("$blksim" hunt --scenarios 60 -j 2 --no-progress 2>&1 | strip)
+# --log writes each scenario's runs with their fingerprints: the same lines.
+one=$("$blksim" hunt --scenarios 60 -j 1 --no-progress --log "$tmp/one.log" 2>&1 | strip)
+two=$("$blksim" hunt --scenarios 60 -j 2 --no-progress --log "$tmp/two.log" 2>&1 | strip)
 [ "$one" = "$two" ] || fail "hunt -j 1 and -j 2 differ: $one /// $two"
+cmp -s "$tmp/one.log" "$tmp/two.log" || fail "hunt --log -j 1 and -j 2 differ: $(diff "$tmp/one.log" "$tmp/two.log" | head -5)"
+[ "$(grep -cE '^hunt-[0-9]+(-1m[0-9]+)? text [0-9a-f]{16}( \| [0-2] [a-z-]+ [0-9a-f]{16}){3}$' "$tmp/one.log")" -eq 60 ] ||
+  fail "hunt --log: expected 60 lines 'NAME text HASH | SEED VERDICT FINGERPRINT' x3: $(head -3 "$tmp/one.log")"
+"$blksim" hunt --scenarios 1 --log /nonexistent/dir/log --no-progress >"$tmp/bad.txt" 2>&1
+[ $? -eq 2 ] && grep -q -- '--log /nonexistent/dir/log: cannot write' "$tmp/bad.txt" || fail "hunt --log to a missing directory: $(cat "$tmp/bad.txt")"
 out=$("$blksim" hunt --scenarios 30 --no-feedback --coverage --no-progress 2>&1)
 grep -qE '^hunt: 30 scenarios \(seeds 0..29, swarm\), 90 runs' <<<"$out" || fail "hunt --no-feedback: $out"
 grep -q '^probes no scenario reached:$' <<<"$out" || fail "hunt --coverage lists no unreached probes: $out"
