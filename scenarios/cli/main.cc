@@ -236,7 +236,8 @@ int main(int argc, char** argv) {
   option(hunt, "--seeds-per", hunt_args.seeds_per, "N", "seeds run per scenario", "3")
       ->check(range(1, scenarios::hunt::kMaxRunSeeds));
   option(hunt, "-j,--jobs", hunt_args.jobs, "N", "worker processes", "1")->check(range(1, scenarios::kMaxWorkers));
-  option(hunt, "--time-budget", hunt_args.time_budget_s, "S", "stop generating after S seconds of wall time (0: no limit)", "0")
+  option(hunt, "--time-budget", hunt_args.time_budget_s, "S", "stop generating after S seconds of wall time; the analysis of the failures seen by then ends by S + max(30, S/4) "
+         "(0: no limit)", "0")
       ->check(range(0, 1e9));
   add_wall_budget(hunt, hunt_args.wall_budget_s, "a run");
   hunt->add_flag("--no-swarm", hunt_args.no_swarm, "every feature in every scenario but the huge disk, which excludes seven (no swarm subsets)");

@@ -27,6 +27,11 @@ absl::StatusOr<std::uint64_t> failing_seeds(const ConsequenceQuery& q, const std
   o.fixes = fixes;
   o.workers = q.workers;
   o.seed_timeout_s = q.wall_budget_s;
+  if (q.deadline) {
+    const double left = std::chrono::duration<double>(*q.deadline - std::chrono::steady_clock::now()).count();
+    if (left <= 0) return absl::DeadlineExceededError("the analysis deadline passed");
+    o.time_budget_s = left;
+  }
   absl::StatusOr<SweepResult> swept = sweep(*q.scenario, o);
   if (!swept.ok()) return swept.status();
   std::uint64_t n = 0;
@@ -38,6 +43,8 @@ absl::StatusOr<std::uint64_t> failing_seeds(const ConsequenceQuery& q, const std
       if (hits > 0) probes->insert(name);
     }
   }
+  // Seeds left out: the stop condition met (an answer), or the deadline (none).
+  if (swept->skipped > 0 && !(stop_at_first && n > 0)) return absl::DeadlineExceededError("the analysis deadline passed");
   return n;
 }
 

@@ -15,6 +15,7 @@
 // known defect's consequence: the mutant's.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -44,6 +45,10 @@ struct ConsequenceQuery {
   std::vector<engine::Fix> fixes;  // on for every run (the hunt's own)
   unsigned workers = 1;
   double wall_budget_s = 0;
+  // Past it no sweep starts and one under way is cut short: the query then
+  // fails with absl::DeadlineExceededError (an answer from fewer seeds would
+  // not be the same answer).
+  std::optional<std::chrono::steady_clock::time_point> deadline;
 };
 
 // The first known defect (registry order) whose fix alone removes the

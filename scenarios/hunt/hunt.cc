@@ -7,9 +7,8 @@
 #include <utility>
 
 #include "scenarios/explore.h"
-#include "scenarios/hunt/consequence.h"
+#include "scenarios/hunt/analyse.h"
 #include "scenarios/hunt/coverage.h"
-#include "scenarios/known_defects.h"
 #include "scenarios/scenario.h"
 #include "sim/probe.h"
 #include "sim/rng.h"
@@ -22,7 +21,7 @@ std::uint64_t hunt_seed(const HuntOptions& options, std::uint64_t i) {
 }
 
 namespace {
-using Clock = std::chrono::steady_clock;
+using Clock = AnalysisClock;
 
 // At most this many scenarios kept for mutation: past it, a new entry
 // replaces the oldest (a corpus of generated scenarios is cheap to refill).
@@ -64,6 +63,7 @@ absl::StatusOr<HuntResult> run_hunt(const HuntOptions& options) {
   }
   const auto start = Clock::now();
   const auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
+  const std::optional<Clock::time_point> deadline = analysis_deadline(options, start);
   HuntResult result;
   // Every probe, reached or not: the map of what the hunt cannot reach yet.
   for (const sim::Probe* p : sim::Probe::all()) result.probes[std::string(p->name())] = 0;
@@ -100,8 +100,9 @@ absl::StatusOr<HuntResult> run_hunt(const HuntOptions& options) {
     sweep_options.seed_timeout_s = options.wall_budget_s;
     sweep_options.interrupt = options.interrupt;
     bool new_signature = false;
-    // A failed run: its signature's finding, first seen here or counted.
-    // `behind`: the known defects' fixes the run had on beyond the hunt's.
+    // A failed run: its signature's finding, first seen (and analysed) here,
+    // or counted. `behind`: the known defects' fixes the run had on beyond
+    // the hunt's.
     const auto consider = [&](const SeedOutcome& o, const SweepOptions& run_options,
                               const std::vector<engine::Fix>& behind) -> absl::Status {
       auto [it, added] = by_signature.try_emplace(o.signature, result.findings.size());
@@ -115,39 +116,8 @@ absl::StatusOr<HuntResult> run_hunt(const HuntOptions& options) {
         f.first = g;
         f.run_seed = o.seed;
         f.strategy = o.strategy;
-        // A label by signature is checked on the run itself: with the
-        // defect's fix on it must not fail the same way.
-        if (const KnownDefect* d = known_defect_named(f.known_defect)) {
-          ConsequenceQuery q{&*scenario, f.signature, options.mutants, run_options.fixes, options.workers,
-                             options.wall_budget_s};
-          // (And where the defect has a probe at its site, the run met it.)
-          const bool met = d->trigger_probe.empty() || o.probes.contains(std::string(d->trigger_probe));
-          absl::StatusOr<bool> confirmed = met ? label_confirmed(q, o.seed, d->fix) : false;
-          if (!confirmed.ok()) return confirmed.status();
-          if (!*confirmed) f.refuted_label = std::exchange(f.known_defect, "");
-        }
-        f.open_finding = f.known_defect.empty() && options.open_findings.contains(f.signature);
-        // With a mutant, a signature the unmutated engine shows on the same
-        // runs is not the mutant's catch: the hunt's own open findings.
-        if (f.is_new() && !options.mutants.empty() && !f.signature.starts_with("crash [") && f.signature != "hang") {
-          SweepOptions plain = run_options;
-          plain.mutants.clear();
-          absl::StatusOr<SweepResult> unmutated = sweep(*scenario, plain);
-          if (!unmutated.ok()) return unmutated.status();
-          for (const SeedOutcome& u : unmutated->outcomes) f.without_mutant = f.without_mutant || u.signature == f.signature;
-        }
-        // A signature the registry does not know may still be a known
-        // defect's consequence: its fix alone makes it go away.
-        if (f.is_new() && !f.signature.starts_with("crash [") && f.signature != "hang") {
-          ConsequenceQuery q{&*scenario, f.signature, options.mutants, run_options.fixes, options.workers,
-                             options.wall_budget_s};
-          absl::StatusOr<std::optional<Consequence>> c = consequence_of_known_defect(q);
-          if (!c.ok()) return c.status();
-          if (c->has_value()) {
-            f.consequence_of = (*c)->defect;
-            f.consequence_failing = (*c)->failing;
-          }
-        }
+        absl::Status st = analyse_first_failure(f, o, FailureContext{&*scenario, &options, &run_options, deadline});
+        if (!st.ok()) return st;
         new_signature = new_signature || f.is_new();
         result.findings.push_back(std::move(f));
       }
@@ -175,34 +145,16 @@ absl::StatusOr<HuntResult> run_hunt(const HuntOptions& options) {
     // assertion ends it) or was judged as its; the same runs again with those
     // defects' fixes show what else fails (as the suite runs its scenarios
     // again with the fixes of their known defects). Verdicts only: coverage
-    // is the first runs'.
-    std::vector<engine::Fix> behind;
-    const auto add_behind = [&](std::string_view defect) {
-      const KnownDefect* d = known_defect_named(defect);
-      if (d == nullptr) return;
-      const bool already = std::find(options.fixes.begin(), options.fixes.end(), d->fix) != options.fixes.end() ||
-                           std::find(behind.begin(), behind.end(), d->fix) != behind.end();
-      if (!already) behind.push_back(d->fix);
-    };
-    for (const SeedOutcome& o : swept->outcomes) {
-      const auto found = by_signature.find(o.signature);
-      if (o.ok() || found == by_signature.end()) continue;
-      const Finding& f = result.findings[found->second];
-      add_behind(f.known_defect);
-      if (!f.consequence_of.empty()) {
-        for (const std::string& d : consequence_defects(f.consequence_of)) add_behind(d);
-      }
-    }
-    // Each defect's fix alone, and all of them together: one fix can hide
-    // what another uncovers (a padded write that waits once no longer shows
-    // a head read that forgot to wait).
-    std::sort(behind.begin(), behind.end());
-    std::vector<std::vector<engine::Fix>> fix_sets;
-    for (engine::Fix fix : behind) fix_sets.push_back({fix});
-    if (behind.size() > 1) fix_sets.push_back(behind);
-    for (const std::vector<engine::Fix>& fixes : fix_sets) {
+    // is the first runs'. Past the time budget, only as far as the analysis
+    // deadline lets them go.
+    for (const std::vector<engine::Fix>& fixes :
+         fix_sets_behind(swept->outcomes, by_signature, result.findings, options.fixes)) {
       SweepOptions with_fixes = sweep_options;
       with_fixes.fixes.insert(with_fixes.fixes.end(), fixes.begin(), fixes.end());
+      if (deadline) {
+        with_fixes.time_budget_s = std::chrono::duration<double>(*deadline - Clock::now()).count();
+        if (with_fixes.time_budget_s <= 0) break;
+      }
       absl::StatusOr<SweepResult> again = sweep(*scenario, with_fixes);
       if (!again.ok()) return again.status();
       if (again->interrupted_by != 0) result.interrupted_by = again->interrupted_by;

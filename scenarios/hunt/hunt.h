@@ -89,10 +89,14 @@ struct Finding {
   // Found behind known defects: the run had these defects' fixes on (beyond
   // the hunt's own), run again because its scenario first failed with them.
   std::vector<engine::Fix> behind;
+  // The hunt's time budget ended its analysis (label check, run without the
+  // mutant, consequence search) before an answer: neither new nor known.
+  bool unanalysed = false;
   // The simulator could not go on (verdict sim-limit): no verdict on the engine.
   bool simulator_limit() const { return signature.starts_with("sim-limit"); }
   bool is_new() const {
-    return known_defect.empty() && consequence_of.empty() && !without_mutant && !open_finding && !simulator_limit();
+    return known_defect.empty() && consequence_of.empty() && !without_mutant && !open_finding && !simulator_limit() &&
+           !unanalysed;
   }
 };
 

@@ -54,6 +54,7 @@ std::string hunt_to_json(const HuntHeader& h, const HuntResult& r) {
     x["behind"] = behind;
     x["consequence_failing"] = f.consequence_failing;
     x["without_mutant"] = f.without_mutant;
+    x["unanalysed"] = f.unanalysed;
     x["open_finding"] = f.open_finding;
     x["property"] = f.property;
     x["message"] = f.message;
@@ -123,6 +124,7 @@ absl::StatusOr<HuntFile> hunt_from_json(const std::string& text, const std::stri
       }
       f.consequence_failing = x.at("consequence_failing").get<std::uint64_t>();
       f.without_mutant = x.at("without_mutant").get<bool>();
+      f.unanalysed = x.at("unanalysed").get<bool>();
       f.open_finding = x.at("open_finding").get<bool>();
       f.property = x.at("property").get<std::string>();
       f.message = x.at("message").get<std::string>();

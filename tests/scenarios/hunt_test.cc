@@ -5,6 +5,7 @@
 #include <set>
 
 #include "library.h"
+#include "scenarios/hunt/analyse.h"
 #include "scenarios/hunt/consequence.h"
 #include "scenarios/hunt/coverage.h"
 #include "scenarios/hunt/generate.h"
@@ -311,4 +312,44 @@ TEST_CASE("hunt: a label by signature holds only if the defect's fix removes the
   auto wrong = scenarios::hunt::label_confirmed(q, 0, engine::Fix::kSyncWrapperKick);
   REQUIRE(wrong.ok());
   CHECK_FALSE(*wrong);
+}
+
+TEST_CASE("hunt: an analysis its deadline cuts off leaves the finding unanalysed, neither new nor known") {
+  scenarios::hunt::HuntOptions h;
+  const auto start = scenarios::hunt::AnalysisClock::now();
+  CHECK_FALSE(scenarios::hunt::analysis_deadline(h, start).has_value());
+  h.time_budget_s = 100;  // a grace of at least 30 s
+  CHECK(*scenarios::hunt::analysis_deadline(h, start) - start == std::chrono::seconds(130));
+  h.time_budget_s = 400;  // else a quarter of the budget
+  CHECK(*scenarios::hunt::analysis_deadline(h, start) - start == std::chrono::seconds(500));
+
+  const scenarios::Scenario s = testing::library("drain-all-deleted-node.toml");
+  const scenarios::RunResult r = testing::run(s, 0);
+  REQUIRE(r.known_defect == "drain-all-deleted-node");
+  scenarios::SeedOutcome o;
+  o.seed = 0;
+  o.verdict = "invariant";
+  o.signature = sim::failure_signature(r.verdict);
+  o.known_defect = r.known_defect;
+  for (const auto& [name, hits] : r.probes) o.probes[name] = hits;
+  const scenarios::SweepOptions runs;
+  const auto analysed = [&](std::optional<scenarios::hunt::AnalysisClock::time_point> deadline) {
+    scenarios::hunt::Finding f;
+    f.signature = o.signature;
+    f.known_defect = o.known_defect;
+    h.time_budget_s = 0;
+    REQUIRE(scenarios::hunt::analyse_first_failure(f, o, {&s, &h, &runs, deadline}).ok());
+    return f;
+  };
+  // In time: the label is checked on the run and holds.
+  const scenarios::hunt::Finding in_time = analysed(start + std::chrono::hours(1));
+  CHECK(in_time.known_defect == "drain-all-deleted-node");
+  CHECK_FALSE(in_time.unanalysed);
+  // Past the deadline: no answer, and none made up.
+  const scenarios::hunt::Finding late = analysed(start - std::chrono::seconds(1));
+  CHECK(late.unanalysed);
+  CHECK_FALSE(late.is_new());
+  CHECK(late.refuted_label.empty());
+  scenarios::hunt::ConsequenceQuery q{&s, o.signature, {}, {}, 1, 0, start - std::chrono::seconds(1)};
+  CHECK(absl::IsDeadlineExceeded(scenarios::hunt::label_confirmed(q, 0, engine::Fix::kDrainAllDeletedNode).status()));
 }
