@@ -24,6 +24,8 @@ const sim::Probe kProbeFlushCleanNode("flush.clean_node", "a flush found nothing
 const sim::Probe kProbeFlushAio("flush.callback", "a flush to the disk through a callback driver (aio_flush)");
 const sim::Probe kProbeFlushTrusted("flush.driver_cannot", "a driver with no way to flush: the flush counted as done");
 const sim::Probe kProbeFlushFailed("flush.failed", "a flush failed: the node stays dirty");
+const sim::Probe kProbeFlushUnderNoFlush("flush.ended_under_no_flush",
+                                         "a flush of a node with cache.no-flush ended (no-flush-gen's site)");
 const sim::Probe kProbeFlushNothing("flush.not_inserted_or_read_only", "a flush of an ejected or read-only node did nothing");
 }  // namespace
 
@@ -139,6 +141,7 @@ sim::Task<int> bdrv_co_flush(BlockDriverState& bs) {
   if (ret == 0) bs.flushed_gen = current_gen;
   if (ret != 0) kProbeFlushFailed.hit();
   // The fix of no-flush-gen: cache.no-flush kept this flush from the disk.
+  if (bs.open_flags & BDRV_O_NO_FLUSH) kProbeFlushUnderNoFlush.hit();
   if (fixed(Fix::kNoFlushGen) && (bs.open_flags & BDRV_O_NO_FLUSH)) bs.flushed_gen = flushed_before;
   co_await bs.reqs_lock.lock();
   bs.active_flush_req = false;

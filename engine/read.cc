@@ -17,6 +17,7 @@ namespace engine {
 
 namespace {
 // Code probes (sim/probe.h).
+const sim::Probe kProbeCorInactive("read.copy_on_read_inactive", "copy-on-read on an inactive node (cor-inactive's site)");
 const sim::Probe kProbeReadPadded("read.padded", "an unaligned read was widened with head or tail buffers");
 const sim::Probe kProbeReadFragments("read.fragments", "a read split by max_transfer or by the node's end");
 const sim::Probe kProbeReadPastEnd("read.past_end_zeroes", "a read past the node's end filled with zeroes");
@@ -158,6 +159,7 @@ namespace {
 sim::Task<int> copy_on_read_if_unallocated(BdrvChild& child, std::int64_t offset, std::uint64_t bytes, IoVector& qiov) {
   BlockDriverState& bs = *child.bs;
   // The reference copies up even on an inactive node (cor-inactive).
+  if (bs.open_flags & BDRV_O_INACTIVE) kProbeCorInactive.hit();
   if (fixed(Fix::kCorInactive) && (bs.open_flags & BDRV_O_INACTIVE)) co_return 0;
   const std::int64_t start = align_down(offset, BDRV_SECTOR_SIZE);
   const std::int64_t end = align_up(offset + static_cast<std::int64_t>(bytes), BDRV_SECTOR_SIZE);

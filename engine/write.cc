@@ -26,6 +26,12 @@ const sim::Probe kProbeFuaLastFragment("write.fua_last_fragment_only", "emulated
 const sim::Probe kProbeDetectZeroes("write.detect_zeroes", "detect-zeroes turned a write into a zero write");
 const sim::Probe kProbeNotifierFailed("write.notifier_failed", "a before-write notifier failed the write");
 const sim::Probe kProbeWriteFailed("write.failed", "a write failed at the driver level");
+// The sites of two known defects (scenarios/known_defects.cc): a failure
+// whose runs never reached them is neither defect's consequence.
+const sim::Probe kProbeLateSerialisingWait("write.late_serialising_wait",
+                                           "a serialising write waited again after its read-modify-write reads");
+const sim::Probe kProbeTailWaitAfterHeadRead("write.tail_wait_after_head_read",
+                                             "an unaligned write's tail waited after its head was read");
 }  // namespace
 
 
@@ -51,6 +57,7 @@ sim::Task<int> bdrv_aligned_pwritev(BdrvChild& child, BdrvTrackedRequest& req, s
   bool waited = co_await wait_serialising_requests(req);
   // A serialising request waited before its read-modify-write reads; waiting now
   // would mean its padding was read while a conflicting write ran.
+  if (waited && req.serialising) kProbeLateSerialisingWait.hit();
   SIM_CHECK("aligned_pwritev.no_late_serialising_wait", !waited || !req.serialising || fixed(Fix::kLateWaitUnasserted),
             "serialising write waited after its RMW reads: " + req.describe());
   // The reference's two assertions. Where the write's range wrapped past
@@ -208,6 +215,7 @@ sim::Task<int> bdrv_co_pwritev(BdrvChild& child, std::int64_t offset, std::uint6
     bool waited = false;
     if (!fixed(Fix::kPaddingWaitsOnce)) waited = co_await wait_serialising_requests(req);
     // The head RMW read already waited: a second wait here would mean its read is stale.
+    if (waited && use_local) kProbeTailWaitAfterHeadRead.hit();
     SIM_CHECK("co_pwritev.tail_wait_before_head_read", !waited || !use_local,
               "tail RMW waited after the head RMW read: " + req.describe());
     tail_buf = qemu_blockalign(bs, a);
