@@ -120,9 +120,11 @@ absl::Status read_backend(const Reader& r, const toml::node& node, const Scenari
     return r.error_at(node, "[[job]].backend: expected a table such as { write_cache = false } ({} for the defaults)");
   }
   const toml::table& t = *node.as_table();
-  RETURN_IF_ERROR(r.check_keys(t, kWhere, {"write_cache", "queue_while_drained", "on_drained_begin", "on_drained_end"}));
+  RETURN_IF_ERROR(r.check_keys(t, kWhere, {"write_cache", "queue_while_drained", "share_rw", "on_drained_begin",
+                                               "on_drained_end"}));
   RETURN_IF_ERROR(r.read_bool(t, "write_cache", out.write_cache, kWhere));
   RETURN_IF_ERROR(r.read_bool(t, "queue_while_drained", out.queue_while_drained, kWhere));
+  RETURN_IF_ERROR(r.read_bool(t, "share_rw", out.share_rw, kWhere));
   RETURN_IF_ERROR(read_callback(r, t, "on_drained_begin", s, out.on_drained_begin));
   RETURN_IF_ERROR(read_callback(r, t, "on_drained_end", s, out.on_drained_end));
   return check_sections(r, t, out);

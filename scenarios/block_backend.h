@@ -48,6 +48,9 @@ struct DrainCallbackAction {
 struct BackendOptions {
   bool write_cache = true;           // false: cache=writethrough, every write FUA
   bool queue_while_drained = false;  // requests wait while quiesced (later QEMU)
+  // share-rw=on: the device lets other users write the nodes it uses
+  // (scenarios/permissions.h: QEMU refuses them by default).
+  bool share_rw = false;
   std::vector<DrainCallbackAction> on_drained_begin;  // the device's drained_begin
   std::vector<DrainCallbackAction> on_drained_end;    // the device's drained_end
 };

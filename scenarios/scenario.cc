@@ -2,6 +2,7 @@
 
 #include "scenarios/backend_spec.h"
 #include "scenarios/node_spec.h"
+#include "scenarios/permissions.h"
 #include "scenarios/toml_reader.h"
 
 #include <algorithm>
@@ -431,6 +432,7 @@ absl::StatusOr<Scenario> parse_scenario(std::string_view text, const std::string
   RETURN_IF_ERROR(read_nodes(r, root, s));
   raise_capacities(root, s);
   RETURN_IF_ERROR(read_jobs(r, root, s));
+  RETURN_IF_ERROR(check_job_permissions(r, s));
   RETURN_IF_ERROR(read_events(r, root, s));
   RETURN_IF_ERROR(check_callback_graph_changes(r, s));
   return s;

@@ -4,6 +4,9 @@
 #include <array>
 #include <initializer_list>
 #include <optional>
+#include <set>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "scenarios/hunt/choices.h"
@@ -70,6 +73,14 @@ class Builder {
     jobs_built_ = jobs;
     // The disk of the other loop has a guest of its own.
     if (side_) build_job(jobs_built_++, "side");
+    // Jobs on several nodes of one chain: QEMU lets their devices in only
+    // with share-rw=on (scenarios/permissions.h). No draw: the tape is the same.
+    if (job_nodes_.size() > 1) {
+      for (std::size_t at = 0; (at = jobs_.find(kNoSharing, at)) != std::string::npos;) {
+        jobs_.replace(at, kNoSharing.size(), kSharing);
+        at += kSharing.size();
+      }
+    }
     build_events();
     const std::string memory = memory_limit_ != 0 ? sim::cat("memory_limit = ", memory_limit_, "\n") : "";
     const std::string strategy = weighted<std::string>(rng_, {{"random", 5}, {"pct", 2}, {"pct:3", 2}, {"fifo", 1}});
@@ -631,7 +642,8 @@ class Builder {
     std::string t = sim::cat("\n[[job]]\nname = \"job", index, "\"\nnode = \"", node, "\"\nqueue_depth = ",
                              weighted<std::uint32_t>(rng_, {{1, 1}, {4, 2}, {16, 1}}), "\n");
     if (sync_api) t += "api = \"sync\"\n";
-    if (backend) t += "backend = {}\n";
+    if (backend) t += kNoSharing;
+    if (node != "side") job_nodes_.insert(node);
     if (has(Feature::kExtras) && !sync_api && rng_.chance(1, 4)) t += "plug = true\n";
     aio_issued_ = false;
     job_iothread_ = iothread_ || node == "side";  // the side disk is always in an IOThread
@@ -808,7 +820,10 @@ class Builder {
   Choices rng_;
   GenerateOptions options_;
   Generated out_;
+  static constexpr std::string_view kNoSharing = "backend = {}\n";
+  static constexpr std::string_view kSharing = "backend = { share_rw = true }\n";
   std::string nodes_, jobs_, events_;
+  std::set<std::string> job_nodes_;  // the nodes of the graph's jobs (not the side disk's)
   std::string top_;
   std::uint64_t size_ = 0;
   std::uint64_t size_of_last_ = 0;

@@ -1170,3 +1170,76 @@ action = "activate"
   CHECK(testing::error_of(replace(kHandover, "action = \"inactivate\"", "action = \"inactivate\"\nnode = \"disk\"")).find(
             "action 'inactivate' covers every node") != std::string::npos);
 }
+
+TEST_CASE("permissions: devices on two nodes of a chain need share-rw, a format's file takes no other writer") {
+  // A device on a filter and another on the disk below it.
+  const char* kTwoDevices = R"([scenario]
+name = "two-devices"
+[[node]]
+name = "disk"
+size = "64k"
+[[node]]
+name = "filter"
+driver = "raw"
+file = "disk"
+[[job]]
+name = "upper"
+node = "filter"
+backend = {}
+commands = ["write -P 0x11 0 4k"]
+[[job]]
+name = "lower"
+node = "disk"
+backend = {}
+commands = ["read 0 4k"]
+)";
+  // The reader below does not share writing with the writer above.
+  CHECK(testing::error_of(kTwoDevices) ==
+        "x.toml:15:1: [[job]]: node 'disk' has two users, the file edge from 'filter' and job 'lower': through the "
+        "first job 'upper' writes it, and through the second job 'lower''s device does not share writing (share-rw=off): "
+        "QEMU refuses it; give job 'lower' backend = { share_rw = true } (share-rw=on)");
+  // With share-rw=on on the one that refused, QEMU takes them.
+  const std::string shared = replace(kTwoDevices, "node = \"disk\"\nbackend = {}", "node = \"disk\"\nbackend = { share_rw = true }");
+  CHECK(testing::parse(shared).jobs[1].backend->share_rw);
+  // Now the lower one writes too: the upper device must share as well.
+  const std::string both = replace(shared, "read 0 4k", "write -P 0x22 8k 4k");
+  CHECK(testing::error_of(both).find("give job 'upper' backend = { share_rw = true }") != std::string::npos);
+  testing::parse(replace(both, "node = \"filter\"\nbackend = {}", "node = \"filter\"\nbackend = { share_rw = true }"));
+  // Users like qemu-io's (no backend) share everything; jobs on one node are one user.
+  testing::parse(replace(kTwoDevices, "backend = {}\ncommands = [\"read", "commands = [\"read"));
+  testing::parse(replace(kTwoDevices, "node = \"disk\"\nbackend = {}", "node = \"filter\"\nbackend = {}"));
+  CHECK(testing::error_of(replace(kTwoDevices, "backend = {}\ncommands = [\"read", "backend = { share_rw = 1 }\ncommands = [\"read"))
+            .find("[[job]].backend.share_rw: expected true or false") != std::string::npos);
+
+  // A job on a format's file: the format writes it and never shares that.
+  const char* kUnderFormat = R"([scenario]
+name = "under-format"
+[[node]]
+name = "file"
+size = "1M"
+[[node]]
+name = "image"
+driver = "cow"
+file = "file"
+size = "64k"
+[[job]]
+name = "vm"
+node = "image"
+commands = ["read 0 4k"]
+[[job]]
+name = "tool"
+node = "file"
+backend = { share_rw = true }
+commands = ["write -P 0x33 0 512"]
+)";
+  CHECK(testing::error_of(kUnderFormat) ==
+        "x.toml:15:1: [[job]]: node 'file' has two users, job 'tool' and the file edge from 'image': through the first "
+        "job 'tool' writes it, and through the second format 'image' does not share writing (a format never shares its "
+        "file): QEMU refuses it whatever share-rw says");
+  // A reader of the file is refused too, unless its device shares writing
+  // (the format writes the file whatever its own users do).
+  const std::string reader = replace(kUnderFormat, "write -P 0x33 0 512", "read 0 512");
+  testing::parse(reader);
+  CHECK(testing::error_of(replace(reader, "{ share_rw = true }", "{}")).find("format 'image' (its file) writes it") !=
+        std::string::npos);
+}
