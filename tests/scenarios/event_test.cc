@@ -824,3 +824,22 @@ TEST_CASE("a node deleted while drain_all walks the nodes is not visited, as QEM
   // and counted the deleted node, so drain_all_end left its loop disabled.
   testing::require_holds(testing::fixture("hunt-365-delete-in-drain-all-walk.toml"), 10);
 }
+
+TEST_CASE("copy-on-read's piece loop asserts when a read starts max_transfer or more into a cluster (open finding cor-piece-past-skip)") {
+  const auto finding =
+      scenarios::load_scenario(std::string(BLKSIM_SOURCE_DIR) + "/scenarios/findings/cor-piece-past-skip.toml");
+  REQUIRE(finding.ok());
+  // The reference sends the whole cluster to the driver (cor-max-transfer)...
+  scenarios::RunOptions o;
+  CHECK(sim::failure_signature(scenarios::run_scenario(*finding, o).verdict) == "invariant:driver.max_transfer");
+  // ... and QEMU's fix of that, piece by piece, asserts as qemu-io 7.2 does.
+  o.fixes = {engine::Fix::kCopyOnReadMaxTransfer};
+  CHECK(sim::failure_signature(scenarios::run_scenario(*finding, o).verdict) == "invariant:copy_on_read.piece_past_skip");
+  // A read inside the first max_transfer bytes of the cluster is copied.
+  std::ifstream in(finding->path);
+  std::stringstream text;
+  text << in.rdbuf();
+  const scenarios::Scenario inside =
+      testing::parse(testing::replace(text.str(), "read -F copy_on_read 8192 512", "read -F copy_on_read 2048 512"));
+  CHECK(scenarios::run_scenario(inside, o).verdict.ok());
+}
