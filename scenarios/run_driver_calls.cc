@@ -34,6 +34,7 @@ struct Level {
   unsigned write_flags = 0;      // flags every driver down to here takes on writes
   unsigned zero_flags = 0;       // ... on zero writes (MAY_UNMAP only where unmap = true)
   bool detects_zeroes = false;   // a node down to here turns writes of zeroes into zero writes
+  unsigned own_write_flags = 0;  // flags this node's driver takes on writes (else it emulates FUA)
 };
 
 std::uint64_t align_down(std::uint64_t v, std::uint64_t a) { return v - v % a; }
@@ -71,7 +72,8 @@ void ScenarioRun::judge_driver_calls(const Job& job, const Command& cmd, int ret
     zero_flags &= scenario_.declared_flags(spec, true);
     if (!spec.unmap) zero_flags &= ~engine::BDRV_REQ_MAY_UNMAP;
     detects = detects || spec.detect_zeroes != engine::DetectZeroes::kOff;
-    path.push_back(Level{n, n->bs->trace_label(), align, write_flags, zero_flags, detects});
+    path.push_back(Level{n, n->bs->trace_label(), align, write_flags, zero_flags, detects,
+                         scenario_.declared_flags(spec, false)});
     if (!spec.is_filter()) break;
     n = &data_child(*n);
   }
@@ -115,7 +117,15 @@ void ScenarioRun::judge_driver_calls(const Job& job, const Command& cmd, int ret
     if (zero_cmd && op == "pwritev") fell_back_at = std::min(fell_back_at, index);
     unsigned must = 0;
     if (zero_cmd && zero_op) must = asked & level->zero_flags;
-    if (zero_cmd && zero_op && index > fell_back_at) must &= ~engine::BDRV_REQ_MAY_UNMAP;
+    if (zero_cmd && zero_op && index > fell_back_at) {
+      // Below the level where it became a write (a fallback, or a padded
+      // head or tail's read-modify-write), it is a write: FUA goes on only
+      // through drivers that take it on writes (one that does not emulates
+      // it with a flush), and a zero write there is detect_zeroes's.
+      unsigned carried = must & engine::BDRV_REQ_FUA;
+      for (std::size_t k = fell_back_at; k < index; ++k) carried &= path[k].own_write_flags;
+      must = carried;
+    }
     if (!zero_cmd && op == "pwritev" && !level->detects_zeroes) must = asked & level->write_flags;
     if ((call.flags & must) != must) {
       violation(Oracle::kDriverCalls, sim::cat(command_verb(cmd), ": ", flag_names(must & ~call.flags), " dropped"),

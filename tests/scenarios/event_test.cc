@@ -843,3 +843,14 @@ TEST_CASE("copy-on-read's piece loop asserts when a read starts max_transfer or 
       testing::parse(testing::replace(text.str(), "read -F copy_on_read 8192 512", "read -F copy_on_read 2048 512"));
   CHECK(scenarios::run_scenario(inside, o).verdict.ok());
 }
+
+TEST_CASE("a zero write's padded head is a write below the filter that pads it: its FUA may be emulated there") {
+  // Found by blksim hunt (scenario 0-1m719 of a mutant hunt): the
+  // driver-calls oracle asked FUA of a pwrite_zeroes that detect_zeroes made
+  // of the head's read-modify-write, whose FUA the padding filter emulated
+  // with a flush (its file takes FUA on zero writes, not on writes). Its runs
+  // also meet discard-unserialised: with that fix every seed holds.
+  scenarios::Scenario s = testing::fixture("hunt-0-1m719-zero-head-fua.toml");
+  s.fixes = {engine::Fix::kDiscardSerialised};
+  testing::require_holds(s, 10);
+}
