@@ -10,6 +10,10 @@
 
 namespace scenarios {
 
+namespace {
+
+// Whether a job changes data on its node (any write, zero write or discard;
+// a random workload with any of them): it takes WRITE.
 bool job_writes(const JobSpec& j) {
   if (j.random) return j.random->write + j.random->zero + j.random->discard > 0;
   for (const Command& c : j.commands) {
@@ -17,8 +21,6 @@ bool job_writes(const JobSpec& j) {
   }
   return false;
 }
-
-namespace {
 
 // What the users of a node ask of it together (QEMU's cumulative
 // permissions), and who asked first, for the error message.

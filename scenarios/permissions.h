@@ -23,8 +23,4 @@ namespace scenarios {
 // are not followed: the check is of the start.
 absl::Status check_job_permissions(const Reader& r, const Scenario& s);
 
-// Whether a job changes data on its node (any write, zero write or discard;
-// a random workload with any of them): it takes WRITE.
-bool job_writes(const JobSpec& j);
-
 }  // namespace scenarios

@@ -40,11 +40,7 @@ absl::Status analyse(Finding& f, const SeedOutcome& o, const FailureContext& c) 
   if (f.is_new() && !h.mutants.empty() && comparable(f)) {
     SweepOptions plain = *c.run_options;
     plain.mutants.clear();
-    if (c.deadline) {
-      plain.time_budget_s = std::chrono::duration<double>(*c.deadline - AnalysisClock::now()).count();
-      if (plain.time_budget_s <= 0) return absl::DeadlineExceededError("the analysis deadline passed");
-    }
-    absl::StatusOr<SweepResult> unmutated = sweep(*c.scenario, plain);
+    absl::StatusOr<SweepResult> unmutated = sweep_by(*c.scenario, std::move(plain), c.deadline);
     if (!unmutated.ok()) return unmutated.status();
     if (unmutated->skipped > 0) return absl::DeadlineExceededError("the analysis deadline passed");
     for (const SeedOutcome& u : unmutated->outcomes) f.without_mutant = f.without_mutant || u.signature == f.signature;

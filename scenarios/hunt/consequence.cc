@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 #include <string>
+#include <utility>
 
 #include "scenarios/explore.h"
 #include "scenarios/known_defects.h"
@@ -27,12 +28,7 @@ absl::StatusOr<std::uint64_t> failing_seeds(const ConsequenceQuery& q, const std
   o.fixes = fixes;
   o.workers = q.workers;
   o.seed_timeout_s = q.wall_budget_s;
-  if (q.deadline) {
-    const double left = std::chrono::duration<double>(*q.deadline - std::chrono::steady_clock::now()).count();
-    if (left <= 0) return absl::DeadlineExceededError("the analysis deadline passed");
-    o.time_budget_s = left;
-  }
-  absl::StatusOr<SweepResult> swept = sweep(*q.scenario, o);
+  absl::StatusOr<SweepResult> swept = sweep_by(*q.scenario, std::move(o), q.deadline);
   if (!swept.ok()) return swept.status();
   std::uint64_t n = 0;
   for (const SeedOutcome& s : swept->outcomes) {
@@ -49,6 +45,15 @@ absl::StatusOr<std::uint64_t> failing_seeds(const ConsequenceQuery& q, const std
 }
 
 }  // namespace
+
+absl::StatusOr<SweepResult> sweep_by(const Scenario& scenario, SweepOptions options,
+                                     std::optional<std::chrono::steady_clock::time_point> deadline) {
+  if (deadline) {
+    options.time_budget_s = std::chrono::duration<double>(*deadline - std::chrono::steady_clock::now()).count();
+    if (options.time_budget_s <= 0) return absl::DeadlineExceededError("the analysis deadline passed");
+  }
+  return sweep(scenario, options);
+}
 
 absl::StatusOr<std::optional<Consequence>> consequence_of_known_defect(const ConsequenceQuery& q) {
   std::set<std::string> reached;  // by the failing seeds

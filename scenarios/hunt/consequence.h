@@ -24,6 +24,7 @@
 #include "absl/status/statusor.h"
 #include "engine/fixes.h"
 #include "engine/mutations.h"
+#include "scenarios/explore.h"
 #include "scenarios/scenario.h"
 
 namespace scenarios::hunt {
@@ -50,6 +51,11 @@ struct ConsequenceQuery {
   // not be the same answer).
   std::optional<std::chrono::steady_clock::time_point> deadline;
 };
+
+// A sweep that must end by `deadline`, if given: its time budget is what is
+// left of it; with nothing left, absl::DeadlineExceededError.
+absl::StatusOr<SweepResult> sweep_by(const Scenario& scenario, SweepOptions options,
+                                     std::optional<std::chrono::steady_clock::time_point> deadline);
 
 // The first known defect (registry order) whose fix alone removes the
 // failure; else the known defects whose fixes together remove it; or nothing.

@@ -8,6 +8,7 @@
 
 #include "scenarios/explore.h"
 #include "scenarios/hunt/analyse.h"
+#include "scenarios/hunt/consequence.h"
 #include "scenarios/hunt/coverage.h"
 #include "scenarios/scenario.h"
 #include "sim/probe.h"
@@ -151,11 +152,8 @@ absl::StatusOr<HuntResult> run_hunt(const HuntOptions& options) {
          fix_sets_behind(swept->outcomes, by_signature, result.findings, options.fixes)) {
       SweepOptions with_fixes = sweep_options;
       with_fixes.fixes.insert(with_fixes.fixes.end(), fixes.begin(), fixes.end());
-      if (deadline) {
-        with_fixes.time_budget_s = std::chrono::duration<double>(*deadline - Clock::now()).count();
-        if (with_fixes.time_budget_s <= 0) break;
-      }
-      absl::StatusOr<SweepResult> again = sweep(*scenario, with_fixes);
+      absl::StatusOr<SweepResult> again = sweep_by(*scenario, with_fixes, deadline);
+      if (absl::IsDeadlineExceeded(again.status())) break;
       if (!again.ok()) return again.status();
       if (again->interrupted_by != 0) result.interrupted_by = again->interrupted_by;
       result.behind_runs += again->outcomes.size();
