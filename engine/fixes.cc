@@ -132,6 +132,14 @@ const std::vector<FixInfo>& all_fixes() {
        "the before-write notifiers run before the write's or discard's request exists on the node, and the copy "
        "they make reads as the background one does (QEMU 4.2, 00e30f05de: backup's backup-top filter above the "
        "source copies the old data out before the guest's request reaches the source)"},
+      {Fix::kNoSerialisingWaits, "serialising-wait-reopened",
+       "a read flagged BDRV_REQ_NO_SERIALISING (backup's before-write notifier) does not wait for a serialising "
+       "request past its wait, so that request waits for the read at its next wait (its tail's, or the one before "
+       "its driver write); wait_serialising_requests goes past every request that waits, so meanwhile an "
+       "overlapping write lands between the read-modify-write's read and its write, and is lost when the padding "
+       "read before it is written back",
+       "such a read waits for the serialising requests of other coroutines, as backup's copies do since QEMU 4.2 "
+       "moved them out of the guest's write (00e30f05de, backup-top); 5.0 then removed the flag (c53cb42769)"},
   };
   return kAll;
 }

@@ -33,6 +33,7 @@ enum class Fix : unsigned char {
   kNestedDrainParents,    // every drained_begin/end tells the node's parents, not only the outermost
   kDrainAllGraphChange,   // drain_all ends exactly the parent edges it began, whatever moved in between
   kBackupCopySerialising, // backup's background copy reads without waiting for serialising requests
+  kNoSerialisingWaits,    // a BDRV_REQ_NO_SERIALISING read waits for other coroutines' serialising requests
   kCount,
 };
 

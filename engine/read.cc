@@ -24,6 +24,8 @@ const sim::Probe kProbeReadPastEnd("read.past_end_zeroes", "a read past the node
 const sim::Probe kProbeCorCopied("read.copy_on_read_copied", "copy-on-read copied unallocated clusters up");
 const sim::Probe kProbeCorAllocated("read.copy_on_read_allocated", "copy-on-read found the range allocated and read it normally");
 const sim::Probe kProbeNoSerialising("read.no_serialising", "a read skipped the wait for serialising requests (BDRV_REQ_NO_SERIALISING)");
+const sim::Probe kProbeNoSerialisingReopens("read.no_serialising_past_serialising",
+                                            "a BDRV_REQ_NO_SERIALISING read overlaps another coroutine's serialising request past its wait (serialising-wait-reopened's site)");
 const sim::Probe kProbeCorZeroes("read.copy_on_read_zero_write", "copy-on-read wrote the copied clusters as a zero write");
 const sim::Probe kProbeCorNode("read.copy_on_read_node", "a read became copy-on-read because its node has copy-on-read on");
 const sim::Probe kProbeReadCollapsed("read.padded_collapsed", "a padded read collapsed its vector to fit IOV_MAX");
@@ -267,8 +269,11 @@ sim::Task<int> bdrv_aligned_preadv(BdrvChild& child, BdrvTrackedRequest& req, st
     // copy-on-read are atomic against guest writes and other allocating writes.
     mark_request_serialising(req, static_cast<std::uint64_t>(bdrv_get_cluster_size(bs)));
   }
+  if (flags & BDRV_REQ_NO_SERIALISING && overlaps_serialising_past_wait(req)) kProbeNoSerialisingReopens.hit();
   if (!(flags & BDRV_REQ_NO_SERIALISING)) {
     co_await wait_serialising_requests(req);
+  } else if (fixed(Fix::kNoSerialisingWaits)) {
+    co_await wait_serialising_requests(req, /*others_only=*/true);
   } else {
     kProbeNoSerialising.hit();
     sim::World::current().emit_ids(sim::EventKind::kNoSerialising, req.co->id(), req.id, 0, 0, 0, 0, bs.trace_label());

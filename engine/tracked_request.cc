@@ -150,7 +150,15 @@ bool tracked_request_overlaps(const BdrvTrackedRequest& req, std::int64_t offset
   return true;
 }
 
-sim::Task<bool> wait_serialising_requests(BdrvTrackedRequest& self) {
+bool overlaps_serialising_past_wait(const BdrvTrackedRequest& self) {
+  for (const BdrvTrackedRequest* req = self.bs->tracked_requests.head(); req != nullptr; req = req->list_next) {
+    if (req == &self || req->co == self.co || !req->past_serialising_wait) continue;
+    if (tracked_request_overlaps(*req, self.overlap_offset, self.overlap_bytes)) return true;
+  }
+  return false;
+}
+
+sim::Task<bool> wait_serialising_requests(BdrvTrackedRequest& self, bool others_only) {
   BlockDriverState& bs = *self.bs;
   bool waited = false;
   if (bs.serialising_in_flight == 0 || mutated(Mutant::kSkipSerialisingWait)) {
@@ -165,6 +173,7 @@ sim::Task<bool> wait_serialising_requests(BdrvTrackedRequest& self) {
     for (BdrvTrackedRequest* req = bs.tracked_requests.head(); req != nullptr; req = req->list_next) {
       if (req == &self || (!req->serialising && !self.serialising)) continue;
       if (!tracked_request_overlaps(*req, self.overlap_offset, self.overlap_bytes)) continue;
+      if (others_only && req->co == self.co) continue;
       // A request waiting for itself means a driver issued a nested request on
       // the same node: that would deadlock.
       SIM_CHECK("tracked.reentrant", sim::World::current().current_coroutine() != req->co,

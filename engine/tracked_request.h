@@ -67,7 +67,12 @@ sim::Task<void> tracked_request_end(BdrvTrackedRequest& req, int ret);
 void mark_request_serialising(BdrvTrackedRequest& req, std::uint64_t align);
 bool tracked_request_overlaps(const BdrvTrackedRequest& req, std::int64_t offset, std::uint64_t bytes);
 // Wait until no overlapping request conflicts with `self` (one of the two must be
-// serialising). Returns whether it waited.
-sim::Task<bool> wait_serialising_requests(BdrvTrackedRequest& self);
+// serialising). Returns whether it waited. With `others_only` the requests of
+// the calling coroutine are not waited for (serialising-wait-reopened's fix: a
+// before-write notifier's read inside its own write).
+sim::Task<bool> wait_serialising_requests(BdrvTrackedRequest& self, bool others_only = false);
+// Whether a serialising request of another coroutine that is past its wait
+// overlaps `self` (a BDRV_REQ_NO_SERIALISING read then reopens its wait).
+bool overlaps_serialising_past_wait(const BdrvTrackedRequest& self);
 
 }  // namespace engine

@@ -64,6 +64,11 @@ std::span<const KnownDefect> known_defects() {
        "backup's background copy waits for a serialising guest write whose before-write notifier waits for that copy"},
       {"iov-length-alignment", engine::Fix::kIovLengthAlignment, "invariant:driver.direct_buffer_length.memory_aligned",
        {}, "a direct-I/O vector with parts shorter than a logical block is not bounced: O_DIRECT answers -EINVAL"},
+      // After the others that start so: a request past INT64_MAX or a discard
+      // overlaps a serialising one without any read's help.
+      {"serialising-wait-reopened", engine::Fix::kNoSerialisingWaits, "oracle:serialisation [", {},
+       "a BDRV_REQ_NO_SERIALISING read makes a serialising request past its wait wait again, and others go past it",
+       "read.no_serialising_past_serialising"},
   };
   return kAll;
 }
@@ -75,10 +80,12 @@ const KnownDefect* known_defect_named(std::string_view name) {
   return nullptr;
 }
 
-const KnownDefect* known_defect_for(std::string_view signature, const std::vector<engine::Fix>& fixes_on) {
+const KnownDefect* known_defect_for(std::string_view signature, const std::vector<engine::Fix>& fixes_on,
+                                    const std::map<std::string, std::uint64_t>& probes) {
   for (const KnownDefect& d : known_defects()) {
     if (std::find(fixes_on.begin(), fixes_on.end(), d.fix) != fixes_on.end()) continue;
     if (!signature.starts_with(d.prefix)) continue;
+    if (!d.trigger_probe.empty() && !probes.contains(std::string(d.trigger_probe))) continue;
     bool all = true;
     for (std::string_view part : d.contains) all = all && signature.find(part) != std::string_view::npos;
     if (all) return &d;

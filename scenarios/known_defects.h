@@ -4,6 +4,8 @@
 // labelled with the defect's name; a baseline may list defects by name.
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -32,7 +34,9 @@ struct KnownDefect {
 std::span<const KnownDefect> known_defects();
 const KnownDefect* known_defect_named(std::string_view name);
 // The known defect a failure with `signature` is, unless its fix was on for
-// the run (then a match is something else).
-const KnownDefect* known_defect_for(std::string_view signature, const std::vector<engine::Fix>& fixes_on);
+// the run (then a match is something else) or the defect has a trigger probe
+// the run did not hit (`probes`: the run's hits by probe name).
+const KnownDefect* known_defect_for(std::string_view signature, const std::vector<engine::Fix>& fixes_on,
+                                    const std::map<std::string, std::uint64_t>& probes);
 
 }  // namespace scenarios

@@ -790,7 +790,7 @@ RunResult run_scenario(const Scenario& scenario, const RunOptions& options) {
   if (!result.verdict.ok()) {
     std::vector<engine::Fix> on = scenario.fixes;
     on.insert(on.end(), options.fixes.begin(), options.fixes.end());
-    if (const KnownDefect* d = known_defect_for(sim::failure_signature(result.verdict), on)) {
+    if (const KnownDefect* d = known_defect_for(sim::failure_signature(result.verdict), on, result.probes)) {
       result.known_defect = std::string(d->name);
     }
   }

@@ -173,7 +173,7 @@ int report_hunt(const scenarios::hunt::HuntResult& r, const HuntReport& rep) {
               << f.first.name << " seed " << f.run_seed << "\n";
     if (!f.refuted_label.empty()) {
       std::cout << "      its shape is known defect " << f.refuted_label << "'s, but " << f.first.name << " seed "
-                << f.run_seed << " never reaches that defect's site, or fails the same way with --fix "
+                << f.run_seed << " fails the same way with --fix "
                 << f.refuted_label << ": not that defect\n";
     }
     if (!f.consequence_of.empty()) {

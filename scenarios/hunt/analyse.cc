@@ -25,12 +25,11 @@ absl::Status analyse(Finding& f, const SeedOutcome& o, const FailureContext& c) 
   const HuntOptions& h = *c.options;
   const ConsequenceQuery q{c.scenario,  f.signature, h.mutants, c.run_options->fixes, h.workers, h.wall_budget_s,
                            c.deadline};
-  // A label by signature is checked on the run itself: with the defect's fix
-  // on it must not fail the same way (and where the defect has a probe at its
-  // site, the run met it).
+  // A label by signature (given only where the run hit the defect's probe,
+  // if it has one: known_defect_for) is checked on the run itself: with the
+  // defect's fix on it must not fail the same way.
   if (const KnownDefect* d = known_defect_named(f.known_defect)) {
-    const bool met = d->trigger_probe.empty() || o.probes.contains(std::string(d->trigger_probe));
-    absl::StatusOr<bool> confirmed = met ? label_confirmed(q, o.seed, d->fix) : false;
+    absl::StatusOr<bool> confirmed = label_confirmed(q, o.seed, d->fix);
     if (!confirmed.ok()) return confirmed.status();
     if (!*confirmed) f.refuted_label = std::exchange(f.known_defect, "");
   }

@@ -749,13 +749,11 @@ node = "base"
 // node that serialises, and holds with that writer moved onto the node.
 static void check_writer_below(const std::string& finding_file, const std::string& writer, const std::string& below,
                         const std::string& serialising, std::uint64_t seeds) {
-  const std::string path = std::string(BLKSIM_SOURCE_DIR) + "/scenarios/findings/" + finding_file;
-  const auto finding = scenarios::load_scenario(path);
-  REQUIRE(finding.ok());
-  const auto r = testing::first_failure(*finding, seeds);
+  const scenarios::Scenario finding = testing::finding(finding_file);
+  const auto r = testing::first_failure(finding, seeds);
   REQUIRE(r.has_value());
   CHECK(sim::failure_signature(r->verdict) == "oracle:data [final image: lost write (expected write)]");
-  std::ifstream in(path);
+  std::ifstream in(finding.path);
   std::stringstream text;
   text << in.rdbuf();
   const std::string job = "name = \"" + writer + "\"\nnode = ";
@@ -826,9 +824,7 @@ TEST_CASE("a node deleted while drain_all walks the nodes is not visited, as QEM
 }
 
 TEST_CASE("copy-on-read's piece loop asserts when a read starts max_transfer or more into a cluster (open finding cor-piece-past-skip)") {
-  const auto finding =
-      scenarios::load_scenario(std::string(BLKSIM_SOURCE_DIR) + "/scenarios/findings/cor-piece-past-skip.toml");
-  REQUIRE(finding.ok());
+  const std::optional<scenarios::Scenario> finding = testing::finding("cor-piece-past-skip.toml");
   // The reference sends the whole cluster to the driver (cor-max-transfer)...
   scenarios::RunOptions o;
   CHECK(sim::failure_signature(scenarios::run_scenario(*finding, o).verdict) == "invariant:driver.max_transfer");

@@ -32,6 +32,14 @@ inline scenarios::Scenario fixture(const std::string& name) {
   return *s;
 }
 
+// A scenario of scenarios/findings (defects the hunter found, reduced).
+inline scenarios::Scenario finding(const std::string& name) {
+  auto s = scenarios::load_scenario(std::string(BLKSIM_SOURCE_DIR) + "/scenarios/findings/" + name);
+  INFO(s.status().message());
+  REQUIRE(s.ok());
+  return *s;
+}
+
 inline scenarios::Scenario parse(const std::string& text) {
   auto s = scenarios::parse_scenario(text, std::string(BLKSIM_SOURCE_DIR) + "/scenarios/library/inline.toml");
   INFO(s.status().message());
