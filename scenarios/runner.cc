@@ -496,6 +496,7 @@ void ScenarioRun::begin_command(CommandState& state) {
   state.began = ++clock_;
   state.medium_changes = medium_changes(*job.node);
   state.crashes = crashes_;
+  state.resizes = resizes_[data_home(*job.node).index];
   // Copy-on-read as the engine decides it at bdrv_co_preadv: the request's
   // flag, or the node's switch unless the read must not serialise.
   state.cor_changes = cor_changes_;

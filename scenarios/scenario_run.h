@@ -151,6 +151,7 @@ struct CommandState {
   std::uint64_t cor_changes = 0;          // copy_on_read events so far when it began
   bool copies_on_read = false;            // the model: this read copies on read
   std::uint64_t crashes = 0;              // crash events so far when it began
+  std::uint64_t resizes = 0;              // truncates that resized the job's data home when it began
 };
 
 // A dirty bitmap a scenario created, and the spans of the logical clock while

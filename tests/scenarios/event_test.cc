@@ -850,3 +850,12 @@ TEST_CASE("a zero write's padded head is a write below the filter that pads it: 
   s.fixes = {engine::Fix::kDiscardSerialised};
   testing::require_holds(s, 10);
 }
+
+TEST_CASE("map fails with the length's error on an ejected node, and a node shrunk meanwhile ends its answers early") {
+  // Both found by blksim hunt (scenario 0-1m510 of a mutant hunt): the map took
+  // -ENOMEDIUM for a length (26 of 100 seeds failed the allocation oracle),
+  // and the oracle asked answers up to a length a truncate had cut meanwhile
+  // (1 of 100).
+  testing::require_holds(testing::fixture("hunt-0-1m510-map-ejected.toml"), 100);
+  testing::require_holds(testing::fixture("hunt-0-1m510-map-shrunk-meanwhile.toml"), 100);
+}
