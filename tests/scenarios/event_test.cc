@@ -859,3 +859,11 @@ TEST_CASE("map fails with the length's error on an ejected node, and a node shru
   testing::require_holds(testing::fixture("hunt-0-1m510-map-ejected.toml"), 100);
   testing::require_holds(testing::fixture("hunt-0-1m510-map-shrunk-meanwhile.toml"), 100);
 }
+
+TEST_CASE("an activation whose cow image cannot be read for want of a medium leaves the node without a driver") {
+  // Found by blksim hunt (scenario 0-1m728 of a mutant hunt): the durability
+  // oracle took the -ENOMEDIUM of the image's re-read for an image left
+  // unopenable by a lost write (20 of 20 seeds of the fixture failed). The
+  // later read expects -ENOMEDIUM, as from a node whose driver is gone.
+  testing::require_holds(testing::fixture("hunt-0-1m728-activate-without-medium.toml"), 20);
+}
