@@ -60,6 +60,9 @@ std::optional<InFlightModel::Violation> InFlightModel::observe(const sim::Trace&
       auto it = requests_.find(e.a);
       SIM_ASSERT(it != requests_.end(), sim::cat("request ", e.a, " passed its wait before it began"));
       it->second.past_wait = true;
+      for (const auto& [op_id, op] : driver_ops_) {
+        if (writes_below(it->second, op)) return writer_below(trace, e.a, it->second, op, false);
+      }
       return std::nullopt;
     }
     case sim::EventKind::kNoSerialising: {
@@ -72,12 +75,16 @@ std::optional<InFlightModel::Violation> InFlightModel::observe(const sim::Trace&
       driver_ops_.erase(e.a);
       return std::nullopt;
     case sim::EventKind::kDriverIssue: {
-      driver_ops_[e.a] = e.label2;
-      if (e.c == 0) return std::nullopt;  // a flush touches no range
-      // A block-status query reads no data: the reference does not serialise it.
-      if (trace.text(e.label) == "block_status") return std::nullopt;
+      const std::string_view op_name = trace.text(e.label);
       const std::uint64_t begin = e.b;
       const std::uint64_t end = e.b + e.c;
+      const DriverOp op{e.label2, e.label, e.co, begin, end,
+                        op_name == "pwritev" || op_name == "pwritev_compressed" || op_name == "pwrite_zeroes" ||
+                            op_name == "pdiscard"};
+      driver_ops_[e.a] = op;
+      if (e.c == 0) return std::nullopt;  // a flush touches no range
+      // A block-status query reads no data: the reference does not serialise it.
+      if (op_name == "block_status") return std::nullopt;
       for (const auto& [id, r] : requests_) {
         if (!r.serialising || !r.past_wait || r.node != e.label2 || r.co == e.co) continue;
         if (end <= r.begin || r.end <= begin) continue;
@@ -94,11 +101,39 @@ std::optional<InFlightModel::Violation> InFlightModel::observe(const sim::Trace&
                              "+", r.bytes, " (req#", id, ", widened to ", r.begin, "..", r.end, "), which is past its wait");
         return v;
       }
+      for (const auto& [id, r] : requests_) {
+        if (r.serialising && r.past_wait && writes_below(r, op)) return writer_below(trace, id, r, op, true);
+      }
       return std::nullopt;
     }
     default:
       return std::nullopt;
   }
+}
+
+bool InFlightModel::writes_below(const Request& r, const DriverOp& op) const {
+  if (!chained_below_ || !op.writes || op.node == r.node || op.co == r.co) return false;
+  if (op.end <= r.begin || r.end <= op.begin) return false;
+  // A write of a request that entered above, on r's node, is the same-node
+  // rule's (it should have waited there).
+  for (const auto& [id, other] : requests_) {
+    if (other.co == op.co && other.node == r.node) return false;
+  }
+  return chained_below_(r.node, op.node);
+}
+
+std::optional<InFlightModel::Violation> InFlightModel::writer_below(const sim::Trace& trace, std::uint64_t id,
+                                                                    const Request& r, const DriverOp& op,
+                                                                    bool issued_after) const {
+  Violation v;
+  v.shape = std::string(kWriterBelowShape);
+  v.message = sim::cat("driver ", trace.text(op.op), " of ", op.begin, "+", op.end - op.begin, " on '",
+                       trace.text(op.node), "' (coroutine ", op.co, ") ", issued_after ? "lands inside" : "is in flight under",
+                       " serialising request ", trace.text(r.name), " ", r.offset, "+", r.bytes, " (req#", id,
+                       ", widened to ", r.begin, "..", r.end, ") on '", trace.text(r.node), "' above it, ",
+                       issued_after ? "which is past its wait" : "as it passes its wait",
+                       ": a write that enters below the node that serialises waits for nothing there");
+  return v;
 }
 
 bool InFlightModel::passes_int64(const Request& r) {
@@ -135,7 +170,7 @@ std::size_t InFlightModel::requests_on(std::uint32_t node) const {
 
 std::size_t InFlightModel::driver_ops_on(std::uint32_t node) const {
   std::size_t n = 0;
-  for (const auto& [id, on] : driver_ops_) n += on == node ? 1 : 0;
+  for (const auto& [id, op] : driver_ops_) n += op.node == node ? 1 : 0;
   return n;
 }
 

@@ -11,9 +11,11 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "sim/trace.h"
 
@@ -30,6 +32,18 @@ class InFlightModel {
   // serialisation is returned (whether that is judged is the caller's choice).
   std::optional<Violation> observe(const sim::Trace& trace, const sim::TraceEvent& e);
   static std::uint32_t kinds();
+
+  // Whether node `lower` holds node `upper`'s bytes at the same offsets and
+  // requests of `upper` reach it in their own coroutine (a chain of raw,
+  // fault and top filters, as the graph is at the call). With it the oracle
+  // also judges writes that enter below a serialising request: one that lands
+  // inside the request's range while it is past its wait (or is in flight
+  // below when it passes it) can be overwritten by its write-back
+  // (the writer-below class, docs/reference-defects.md).
+  using ChainedBelow = std::function<bool(std::uint32_t upper, std::uint32_t lower)>;
+  void set_chained_below(ChainedBelow f) { chained_below_ = std::move(f); }
+  // The signature shape of those failures: one, whatever the requests.
+  static constexpr std::string_view kWriterBelowShape = "write below a serialising request";
 
   std::size_t in_flight() const { return requests_.size(); }
   // Requests and driver operations in flight on a node (its trace label).
@@ -58,8 +72,23 @@ class InFlightModel {
   // reference's int64_t arithmetic wraps; or that of a request of `co` on `node`.
   static bool passes_int64(const Request& r);
   bool issuer_passes_int64(std::uint64_t co, std::uint32_t node) const;
+  struct DriverOp {
+    std::uint32_t node = 0;  // trace label
+    std::uint32_t op = 0;    // trace label: pwritev, ...
+    std::uint64_t co = 0;
+    std::uint64_t begin = 0;
+    std::uint64_t end = 0;
+    bool writes = false;  // pwritev, pwritev_compressed, pwrite_zeroes, pdiscard
+  };
+  // A write of another coroutine below serialising request `r`, overlapping
+  // its range, on a node chained below r's, from a request that did not
+  // enter on r's node.
+  bool writes_below(const Request& r, const DriverOp& op) const;
+  std::optional<Violation> writer_below(const sim::Trace& trace, std::uint64_t id, const Request& r,
+                                        const DriverOp& op, bool issued_after) const;
   std::map<std::uint64_t, Request> requests_;  // by request id: ids are issued in order
-  std::map<std::uint64_t, std::uint32_t> driver_ops_;  // by op id: the node
+  std::map<std::uint64_t, DriverOp> driver_ops_;  // by op id
+  ChainedBelow chained_below_;
 };
 
 }  // namespace scenarios

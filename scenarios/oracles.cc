@@ -16,7 +16,8 @@ const std::vector<OracleInfo>& all_oracles() {
        "when a flush succeeds, no write that completed before it began is still only in a volatile cache below",
        false},
       {Oracle::kSerialisation, "serialisation",
-       "while a serialising request is past its wait, no overlapping request issues driver I/O", false},
+       "while a serialising request is past its wait, no overlapping request issues driver I/O on its node, and no write "
+       "enters below it (through filters) inside its range", false},
       {Oracle::kDrain, "drain",
        "when drained_begin returns the subtree has nothing in flight, and no guest request enters until drained_end",
        false},

@@ -411,6 +411,22 @@ const Node& ScenarioRun::data_home(const Node& node) const {
   return node;
 }
 
+bool ScenarioRun::chained_below(std::uint32_t upper, std::uint32_t lower) const {
+  const auto labelled = std::find_if(nodes_.begin(), nodes_.end(),
+                                     [&](const auto& n) { return n->bs->trace_label() == upper; });
+  if (labelled == nodes_.end()) return false;
+  // Quorum writes each child from a coroutine of its own: its children's
+  // writes cannot be told from other users' there, so the walk stops at it.
+  const Node* n = labelled->get();
+  for (std::size_t depth = 0; depth < nodes_.size(); ++depth) {
+    if (!n->spec->is_filter() || n->spec->driver == NodeSpec::Driver::kQuorum || n->deleted) return false;
+    n = &data_child(*n);
+    if (n->bs->trace_label() == lower) return true;
+  }
+  SIM_ASSERT(false, "a cycle of file links (the parser rejects cycles)");
+  return false;
+}
+
 const Node* ScenarioRun::identity_mem(const Node& node) const {
   const Node& home = data_home(node);
   return home.mem != nullptr ? &home : nullptr;

@@ -693,6 +693,7 @@ RunResult ScenarioRun::run() {
   if (options_.trace_stream != nullptr) world_.trace().stream_to(options_.trace_stream);
   for (const auto& observer : options_.observers) world_.trace().add_observer(observer);
   world_.trace().log_fingerprints(kCheckpointEvents, kMaxDigestEvents);
+  in_flight_.set_chained_below([this](std::uint32_t upper, std::uint32_t lower) { return chained_below(upper, lower); });
   world_.trace().add_observer([this](const sim::Trace&, const sim::TraceEvent& e) { observe(e); },
                               sim::Trace::kind_bit(sim::EventKind::kDriverIssue) |
                                   sim::Trace::kind_bit(sim::EventKind::kDriverComplete) |

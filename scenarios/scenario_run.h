@@ -374,6 +374,8 @@ class ScenarioRun {
   bool read_from_diverged_replica(const Job& job, const CommandState& state) const;
   // data_home() when it is a mem node (its medium can be read directly).
   const Node* identity_mem(const Node& node) const;
+  // The serialisation oracle's question (InFlightModel::ChainedBelow), by trace labels.
+  bool chained_below(std::uint32_t upper, std::uint32_t lower) const;
   void check_drained(std::string_view what, const std::vector<std::size_t>& nodes);
   void check_guest_entry(const Job& job, const Command& cmd);
   // Actions of the main loop wait while a crash is being done and judged,
