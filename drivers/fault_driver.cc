@@ -95,7 +95,7 @@ FaultDriver::FaultDriver(FaultConfig config) : config_(std::move(config)) {
 
 std::uint32_t FaultDriver::ops() const {
   return engine::kCoPreadv | engine::kCoPwritev | engine::kCoPwriteZeroes | engine::kCoPdiscard |
-         engine::kCoFlushToDisk | engine::kCoGetBlockStatus | engine::kRefreshLimits | engine::kGetInfo |
+         engine::kCoFlushToDisk | engine::kCoGetBlockStatus | engine::kRefreshLimits |
          engine::kDebugEvent;
 }
 
@@ -112,10 +112,6 @@ void FaultDriver::refresh_limits(engine::BlockDriverState& bs) {
   if (config_.max_write_zero != 0) bs.bl.max_pwrite_zeroes = config_.max_write_zero;
   if (config_.opt_discard != 0) bs.bl.pdiscard_alignment = config_.opt_discard;
   if (config_.max_discard != 0) bs.bl.max_pdiscard = config_.max_discard;
-}
-
-int FaultDriver::get_info(engine::BlockDriverState& bs, engine::BlockDriverInfo* bdi) {
-  return engine::bdrv_get_info(*bs.file->bs, bdi);
 }
 
 bool FaultDriver::is_from_start(std::uint64_t id) const {

@@ -101,7 +101,6 @@ class FaultDriver final : public engine::BlockDriver {
   sim::Task<std::int64_t> co_get_block_status(engine::BlockDriverState& bs, std::int64_t sector_num, int nb_sectors,
                                               int* pnum, engine::BlockDriverState** file) override;
   void refresh_limits(engine::BlockDriverState& bs) override;
-  int get_info(engine::BlockDriverState& bs, engine::BlockDriverInfo* bdi) override;
   sim::Task<void> debug_event(engine::BlockDriverState& bs, engine::BlkdebugEvent event) override;
 
   Breakpoints& breakpoints() { return breakpoints_; }

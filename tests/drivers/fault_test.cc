@@ -4,6 +4,7 @@
 #include <rapidcheck/catch.h>
 
 #include "engine/io.h"
+#include "engine/io_internal.h"
 #include "drivers/null_driver.h"
 #include "engine/graph.h"
 
@@ -217,6 +218,24 @@ TEST_CASE("limit overrides: align, max-transfer, opt/max write-zero, opt/max dis
   CHECK(n.bs.bl.max_pwrite_zeroes == 1 << 20);
   CHECK(n.bs.bl.pdiscard_alignment == 131072);
   CHECK(n.bs.bl.max_pdiscard == 1 << 21);
+}
+
+TEST_CASE("bdrv_get_info of a fault filter answers with its file's, as block.c does for a filter without its own") {
+  // blkdebug of the time has no bdrv_get_info; block.c's forwards a filter's
+  // to bs->file (5a612c009e): copy-on-read through it rounds to the image's
+  // clusters. A file without get_info answers -ENOTSUP through it too.
+  testing::Graph g;
+  drivers::MemConfig clustered = Graph::fast();
+  clustered.cluster_size = 65536;
+  engine::BlockDriverState& file = g.mem("file", 1 << 20, clustered);
+  engine::BlockDriverState& filter = g.fault("filter", file);
+  engine::BlockDriverInfo bdi;
+  CHECK(engine::bdrv_get_info(filter, &bdi) == 0);
+  CHECK(bdi.cluster_size == 65536);
+  CHECK(engine::bdrv_get_cluster_size(filter) == 65536);
+  engine::BlockDriverState& plain = g.mem("plain", 1 << 20);
+  engine::BlockDriverState& over_plain = g.fault("over-plain", plain);
+  CHECK(engine::bdrv_get_info(over_plain, &bdi) == -ENOTSUP);
 }
 
 TEST_CASE("a fault is a trace event naming the request it hit") {
