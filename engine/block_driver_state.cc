@@ -12,9 +12,19 @@
 #include "engine/fixes.h"
 #include "engine/request_flags.h"
 #include "sim/invariant.h"
+#include "sim/probe.h"
 #include "sim/world.h"
 
 namespace engine {
+namespace {
+const sim::Probe kProbeRequestPastMaxLength("request.end_past_max_length",
+                                            "a request ending past BDRV_MAX_LENGTH passed the range check (request-end-overflow's site)");
+const sim::Probe kProbeIovShorterThanBlock("driver.iov_part_below_request_alignment",
+                                           "a direct-I/O buffer length was memory-aligned but not a multiple of request_alignment (iov-length-alignment's site)");
+const sim::Probe kProbeNotifierInsideRequest("backup.notifier_inside_request",
+                                             "a before-write notifier ran inside the write's tracked request (backup-copy-serialising's site)");
+}  // namespace
+
 namespace {
 
 std::vector<BlockDriverState*>& registry() {
@@ -196,9 +206,9 @@ int bdrv_check_byte_request(const BlockDriverState& bs, std::int64_t offset, std
   if (offset < 0) return -EIO;
   // The reference stops here: `offset + bytes` may pass INT64_MAX (known
   // defect request-end-overflow).
-  if (fixed(Fix::kMaxLength) && (bytes > static_cast<std::uint64_t>(BDRV_MAX_LENGTH) ||
-                                 offset > BDRV_MAX_LENGTH - static_cast<std::int64_t>(bytes))) {
-    return -EIO;
+  if (bytes > static_cast<std::uint64_t>(BDRV_MAX_LENGTH) || offset > BDRV_MAX_LENGTH - static_cast<std::int64_t>(bytes)) {
+    kProbeRequestPastMaxLength.hit();
+    if (fixed(Fix::kMaxLength)) return -EIO;
   }
   return 0;
 }
@@ -229,6 +239,7 @@ sim::Task<int> bdrv_notify_before_write(BlockDriverState& bs, BdrvTrackedRequest
   // visited. Notifiers are only ever added at the front, so an element's
   // distance from the back is stable across a yield.
   const std::size_t count = bs.before_write_notifiers.size();
+  if (count > 0 && bdrv_notify_inside_request()) kProbeNotifierInsideRequest.hit();
   for (std::size_t from_back = count; from_back > 0; --from_back) {
     auto& notifiers = bs.before_write_notifiers;
     const int ret = co_await notifiers[notifiers.size() - from_back](req);
@@ -369,6 +380,7 @@ bool bdrv_qiov_is_aligned(const BlockDriverState& bs, const IoVector& qiov) {
   const std::size_t length_unit = fixed(Fix::kIovLengthAlignment) ? bs.bl.request_alignment : alignment;
   for (const auto& part : qiov.parts()) {
     if (reinterpret_cast<std::uintptr_t>(part.data()) % alignment != 0) return false;
+    if (part.size() % alignment == 0 && part.size() % bs.bl.request_alignment != 0) kProbeIovShorterThanBlock.hit();
     if (part.size() % length_unit != 0) return false;
   }
   return true;

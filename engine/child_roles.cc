@@ -9,9 +9,13 @@
 #include "engine/fixes.h"
 #include "engine/io_internal.h"
 #include "sim/invariant.h"
+#include "sim/probe.h"
 
 namespace engine {
 namespace {
+
+const sim::Probe kProbeResizeBelowFilter("resize.below_filter",
+                                         "a node under a filter was resized: the filter is not told (resize-below-filter's site)");
 
 BlockDriverState& parent_node(BdrvChild& child) {
   SIM_CHECK("child_role.parent_node", child.parent != nullptr, "a node child role on a root edge: " + child.name);
@@ -27,9 +31,10 @@ void child_cb_drained_end(BdrvChild& child) { bdrv_drained_end(parent_node(child
 // (known defect resize-below-filter). QEMU 10.2 (cbadaf57a7) refreshes a
 // parent whose filtered child was resized, and tells its parents in turn.
 void child_cb_resize(BdrvChild& child) {
-  if (!fixed(Fix::kResizeBelowFilter)) return;
   BlockDriverState& parent = parent_node(child);
   if (parent.drv() == nullptr || !parent.drv()->filters_child(parent, child)) return;
+  kProbeResizeBelowFilter.hit();
+  if (!fixed(Fix::kResizeBelowFilter)) return;
   refresh_total_sectors(parent, parent.total_sectors);  // best effort, as there
   bdrv_parent_cb_resize(parent);
 }

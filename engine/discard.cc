@@ -28,6 +28,8 @@ const sim::Probe kProbeDiscardTail("discard.tail_shortened", "a discard stopped 
 const sim::Probe kProbeDiscardTailSubAlign("discard.tail_sub_alignment", "a discard tail cut at request_alignment");
 const sim::Probe kProbeDiscardSplit("discard.split_by_max", "a discard split by max_pdiscard");
 const sim::Probe kProbeDiscardCallback("discard.callback", "a discard through a callback driver (aio_pdiscard)");
+const sim::Probe kProbeDiscardPastSerialising("discard.past_serialising",
+                                              "a discard went on past an overlapping serialising request it would wait for (discard-unserialised's site)");
 const sim::Probe kProbeDiscardFailed("discard.failed", "a discard piece failed: the rest was not sent");
 }  // namespace
 
@@ -70,6 +72,7 @@ sim::Task<int> bdrv_co_pdiscard(BlockDriverState& bs, std::int64_t offset, int b
   static sim::TraceLabel kName("bdrv_co_pdiscard");
   co_await tracked_request_begin(req, bs, offset, static_cast<std::uint64_t>(bytes), TrackedType::kDiscard, kName);
   // The reference does not wait here (discard-unserialised).
+  if (would_wait_serialising(req)) kProbeDiscardPastSerialising.hit();
   if (fixed(Fix::kDiscardSerialised)) co_await wait_serialising_requests(req);
   ret = bdrv_notify_inside_request() ? co_await bdrv_notify_before_write(bs, req) : 0;
   if (ret >= 0) {

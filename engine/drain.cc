@@ -24,6 +24,8 @@ const sim::Probe kProbeDrainChildWaited("drain.child_waited", "a drain recursed 
 const sim::Probe kProbeDrainWalkGraphChanged("drain.walk_graph_changed", "the child after the one draining was detached while it drained");
 const sim::Probe kProbeParentQuiesced("drain.parent_quiesced", "a drained section told a parent role to quiesce");
 const sim::Probe kProbeDrainFromCoroutine("drain.from_coroutine", "a coroutine drained through a bottom half (bdrv_co_drained_begin)");
+const sim::Probe kProbeDrainAllEdgeMoved("drain_all.edge_moved_inside",
+                                         "a parent edge joined or left a node inside a drain_all section (drain-all-graph-change's site)");
 const sim::Probe kProbeDrainAllRepeat("drain_all.repeat_pass", "drain_all needed another pass: completing requests started others");
 }  // namespace
 
@@ -230,6 +232,7 @@ void drain_all_tell_parents_end(BlockDriverState& bs) {
 }
 
 void drain_all_edge_joined(BdrvChild& edge) {
+  if (edge.role != nullptr && edge.bs->drain_all_sections > 0) kProbeDrainAllEdgeMoved.hit();
   if (!fixed(Fix::kDrainAllGraphChange) || edge.role == nullptr) return;
   BlockDriverState& bs = *edge.bs;
   while (edge.bs == &bs && edge.drain_all_told < bs.drain_all_sections) {
@@ -239,6 +242,7 @@ void drain_all_edge_joined(BdrvChild& edge) {
 }
 
 void drain_all_edge_leaving(BdrvChild& edge) {
+  if (edge.role != nullptr && edge.bs->drain_all_sections > 0) kProbeDrainAllEdgeMoved.hit();
   if (!fixed(Fix::kDrainAllGraphChange) || edge.role == nullptr) return;
   for (; edge.drain_all_told > 0; --edge.drain_all_told) tell_edge(edge, false);
 }

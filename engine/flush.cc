@@ -26,6 +26,8 @@ const sim::Probe kProbeFlushTrusted("flush.driver_cannot", "a driver with no way
 const sim::Probe kProbeFlushFailed("flush.failed", "a flush failed: the node stays dirty");
 const sim::Probe kProbeFlushUnderNoFlush("flush.ended_under_no_flush",
                                          "a flush of a node with cache.no-flush ended (no-flush-gen's site)");
+const sim::Probe kProbeFlushChildLeft("flush.child_besides_file_left",
+                                      "a flush went to bs->file only, past another child the node writes to (flush-misses-data-file's site)");
 const sim::Probe kProbeFlushNothing("flush.not_inserted_or_read_only", "a flush of an ejected or read-only node did nothing");
 }  // namespace
 
@@ -99,6 +101,9 @@ sim::Task<int> flush_layers(BlockDriverState& bs, unsigned current_gen) {
       if (ret == 0) ret = this_child;
     }
     co_return ret;
+  }
+  for (const BdrvChild* child : bs.children) {
+    if (child != bs.file && child->kind != ChildRole::kBacking && child->bs != nullptr) kProbeFlushChildLeft.hit();
   }
   // (No co_await inside ?: here: g++ 12 miscompiles it.)
   if (bs.file == nullptr) co_return 0;

@@ -34,6 +34,9 @@ const sim::Probe kProbeCorOverMaxTransfer("read.copy_on_read_over_max_transfer",
 }  // namespace
 
 
+const sim::Probe kProbePaddedPastMaxIov("request.padded_past_max_iov",
+                                        "padding a read or write gave more buffers than max_iov (padded-max-iov's site)");
+
 std::int64_t bdrv_get_cluster_size(BlockDriverState& bs) {
   BlockDriverInfo bdi;
   int ret = bdrv_get_info(bs, &bdi);
@@ -230,6 +233,9 @@ std::unique_ptr<ReadPadding> pad_read(const BlockDriverState& bs, std::int64_t& 
     pad->local.add(absl::MakeSpan(pad->head_buf.data(), static_cast<std::size_t>(head)));
     bytes += static_cast<std::uint64_t>(head);
     offset -= head;
+  }
+  if (pad->local.count() + qiov.count() + (tail != 0 ? 1 : 0) > static_cast<std::size_t>(bs.bl.max_iov)) {
+    kProbePaddedPastMaxIov.hit();
   }
   if (fixed(Fix::kPaddedMaxIov)) {
     pad->collapsed = concat_collapsing(pad->local, qiov, tail != 0 ? 1 : 0, static_cast<std::size_t>(bs.bl.max_iov),

@@ -13,10 +13,14 @@
 #include "engine/fixes.h"
 #include "engine/io.h"
 #include "sim/invariant.h"
+#include "sim/probe.h"
 #include "sim/world.h"
 
 namespace engine {
 namespace {
+
+const sim::Probe kProbeSyncWrapperNoKick("sync_wrapper.result_unkicked",
+                                         "a sync wrapper's coroutine on an IOThread stored its result without a kick (sync-wrapper-no-kick's site)");
 
 // The result slot's value while the request runs (QEMU's NOT_DONE).
 constexpr std::int64_t kNotDone = 0x7fffffff;
@@ -34,6 +38,8 @@ auto run_sync(BlockDriverState& bs, const char* name, MakeTask&& make_task) {
   // sync-wrapper-no-kick; QEMU 4.0 kicks after storing it).
   auto body = [](MakeTask& make, Result& out, BlockDriverState& node) -> sim::Task<void> {
     out = co_await make();
+    // The main loop waits for an IOThread's node with a wake-up it needs.
+    if (&node.aio_context() != &sim::World::current().main_context()) kProbeSyncWrapperNoKick.hit();
     if (fixed(Fix::kSyncWrapperKick)) bdrv_wakeup(node);
   };
   world.spawn(bs.aio_context(), name, body(make_task, ret, bs));

@@ -158,6 +158,15 @@ bool overlaps_serialising_past_wait(const BdrvTrackedRequest& self) {
   return false;
 }
 
+bool would_wait_serialising(const BdrvTrackedRequest& self) {
+  if (self.bs->serialising_in_flight == 0) return false;
+  for (const BdrvTrackedRequest* req = self.bs->tracked_requests.head(); req != nullptr; req = req->list_next) {
+    if (req == &self || (!req->serialising && !self.serialising) || req->waiting_for != nullptr) continue;
+    if (tracked_request_overlaps(*req, self.overlap_offset, self.overlap_bytes)) return true;
+  }
+  return false;
+}
+
 sim::Task<bool> wait_serialising_requests(BdrvTrackedRequest& self, bool others_only) {
   BlockDriverState& bs = *self.bs;
   bool waited = false;

@@ -74,5 +74,8 @@ sim::Task<bool> wait_serialising_requests(BdrvTrackedRequest& self, bool others_
 // Whether a serialising request of another coroutine that is past its wait
 // overlaps `self` (a BDRV_REQ_NO_SERIALISING read then reopens its wait).
 bool overlaps_serialising_past_wait(const BdrvTrackedRequest& self);
+// Whether wait_serialising_requests would wait for something now: another
+// request, one of the two serialising, overlapping `self`, not itself waiting.
+bool would_wait_serialising(const BdrvTrackedRequest& self);
 
 }  // namespace engine

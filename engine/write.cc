@@ -166,6 +166,7 @@ sim::Task<int> bdrv_co_pwritev(BdrvChild& child, std::int64_t offset, std::uint6
   std::vector<std::uint8_t> collapsed_buf;
   const std::size_t tail_parts = ((offset + static_cast<std::int64_t>(bytes)) & (align - 1)) != 0 ? 1 : 0;
   const auto append_caller = [&](std::size_t parts_after) {
+    if (local.count() + qiov->count() + parts_after > static_cast<std::size_t>(bs.bl.max_iov)) kProbePaddedPastMaxIov.hit();
     if (fixed(Fix::kPaddedMaxIov)) {
       concat_collapsing(local, *qiov, parts_after, static_cast<std::size_t>(bs.bl.max_iov), collapsed_buf);
     } else {

@@ -5,10 +5,13 @@
 
 #include <cerrno>
 #include <map>
+#include <set>
 #include <string>
 
 #include "scenarios/oracles.h"
 #include "scenarios/in_flight_model.h"
+#include "scenarios/known_defects.h"
+#include "sim/probe.h"
 #include "tests/scenarios/library.h"
 
 using engine::Mutant;
@@ -601,4 +604,30 @@ node = "disk"
 mode = "drop-all"
 )");
   testing::require_holds(s, 5);
+}
+
+TEST_CASE("known defects: each trigger probe is one the engine has, and a label by signature needs the run to hit it") {
+  std::set<std::string_view> names;
+  for (const sim::Probe* p : sim::Probe::all()) names.insert(p->name());
+  std::size_t with_probe = 0;
+  for (const scenarios::KnownDefect& d : scenarios::known_defects()) {
+    if (d.trigger_probe.empty()) continue;
+    ++with_probe;
+    INFO(d.name << ": " << d.trigger_probe);
+    CHECK(names.contains(d.trigger_probe));
+    // A signature of the defect's shape.
+    std::string signature(d.prefix);
+    for (std::string_view part : d.contains) signature += std::string(part);
+    CHECK(scenarios::known_defect_for(signature, {}, {}) != &d);
+    const std::map<std::string, std::uint64_t> hit = {{std::string(d.trigger_probe), 1}};
+    const scenarios::KnownDefect* labelled = scenarios::known_defect_for(signature, {}, hit);
+    REQUIRE(labelled != nullptr);
+    CHECK(labelled->fix == d.fix);
+    // With its fix on, a failure of that shape is something else.
+    CHECK((scenarios::known_defect_for(signature, {d.fix}, hit) == nullptr ||
+           scenarios::known_defect_for(signature, {d.fix}, hit)->fix != d.fix));
+  }
+  // Every defect but the ones whose signature is their own assertion
+  // (nested-poll-waiters) has its site marked.
+  CHECK(with_probe + 1 == scenarios::known_defects().size());
 }
