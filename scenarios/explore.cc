@@ -28,7 +28,8 @@ std::string seed_outcome_json(const SeedOutcome& o) {
                       {"signature", o.signature},   {"known_defect", o.known_defect},
                       {"message", o.message},   {"details", o.details}, {"location", o.location},
                       {"strategy", o.strategy},
-                      {"fingerprint", o.fingerprint}, {"events", o.events}, {"probes", o.probes}};
+                      {"fingerprint", o.fingerprint}, {"events", o.events}, {"probes", o.probes},
+                      {"probes_in_checks", o.probes_in_checks}};
   return j.dump();
 }
 
@@ -52,6 +53,9 @@ std::optional<SeedOutcome> seed_outcome_from_json(const std::string& line) {
     o.events = j.at("events").get<std::uint64_t>();
     // Resume files written before probes were counted have none.
     if (j.contains("probes")) o.probes = j.at("probes").get<std::map<std::string, std::uint64_t>>();
+    if (j.contains("probes_in_checks")) {
+      o.probes_in_checks = j.at("probes_in_checks").get<std::map<std::string, std::uint64_t>>();
+    }
     return o;
   } catch (const nlohmann::json::exception&) {
     return std::nullopt;
@@ -79,6 +83,7 @@ SeedOutcome run_one(const Scenario& scenario, const SweepOptions& options, std::
   out.location = r.verdict.location;
   out.strategy = r.strategy;
   out.probes = r.probes;
+  out.probes_in_checks = r.probes_in_checks;
   out.fingerprint = r.fingerprint;
   out.events = r.events;
   return out;

@@ -65,6 +65,7 @@ struct SeedOutcome {
   std::uint64_t fingerprint = 0;
   std::uint64_t events = 0;
   std::map<std::string, std::uint64_t> probes;  // code probes the run reached, with their hits
+  std::map<std::string, std::uint64_t> probes_in_checks;  // and those the checks after it reached (not coverage)
   bool ok() const { return verdict == "pass"; }
   // Whether running the seed again in-process gives the same failure, for a
   // repro or a report: not for a crashed or hung worker, nor a run that ended

@@ -735,7 +735,7 @@ RunResult ScenarioRun::run() {
   r.checkpoints = world_.trace().checkpoints();
   r.digests = world_.trace().digests();
   r.max_poll_depth = world_.max_poll_depth();
-  const std::vector<std::uint64_t>& hits = world_.probe_hits();
+  const std::vector<std::uint64_t> hits = world_.probe_hits();  // a copy: the checks below add to the world's
   for (std::size_t i = 0; i < hits.size(); ++i) {
     if (hits[i] != 0) r.probes[std::string(sim::Probe::all()[i]->name())] = hits[i];
   }
@@ -755,6 +755,11 @@ RunResult ScenarioRun::run() {
       if (world_.verdict().ok() && checking(Oracle::kData)) check_backups();
     } catch (const sim::RunAborted&) {
       SIM_ASSERT(!world_.verdict().ok(), "a check after the run aborted without a verdict");
+    }
+    const std::vector<std::uint64_t>& after = world_.probe_hits();
+    for (std::size_t i = 0; i < after.size(); ++i) {
+      const std::uint64_t before = i < hits.size() ? hits[i] : 0;
+      if (after[i] > before) r.probes_in_checks[std::string(sim::Probe::all()[i]->name())] = after[i] - before;
     }
     world_.destroy_coroutines();
   }
@@ -792,7 +797,9 @@ RunResult run_scenario(const Scenario& scenario, const RunOptions& options) {
   if (!result.verdict.ok()) {
     std::vector<engine::Fix> on = scenario.fixes;
     on.insert(on.end(), options.fixes.begin(), options.fixes.end());
-    if (const KnownDefect* d = known_defect_for(sim::failure_signature(result.verdict), on, result.probes)) {
+    std::map<std::string, std::uint64_t> met = result.probes;
+    met.insert(result.probes_in_checks.begin(), result.probes_in_checks.end());
+    if (const KnownDefect* d = known_defect_for(sim::failure_signature(result.verdict), on, met)) {
       result.known_defect = std::string(d->name);
     }
   }

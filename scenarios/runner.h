@@ -73,6 +73,9 @@ struct RunResult {
   int max_poll_depth = 0;
   // Code probes (sim/probe.h) this run reached, by name, with their hits.
   std::map<std::string, std::uint64_t> probes;
+  // Those the checks after the run reached through the engine (their reads):
+  // kept apart, as coverage counts the run's own; a label may need them.
+  std::map<std::string, std::uint64_t> probes_in_checks;
   std::vector<std::string> exported;  // files written for export_dir
   std::string export_error;           // why an export failed, if one did
   std::vector<CommandOutcome> outcomes;  // with RunOptions::record_outcomes

@@ -38,6 +38,9 @@ absl::StatusOr<std::uint64_t> failing_seeds(const ConsequenceQuery& q, const std
     for (const auto& [name, hits] : s.probes) {
       if (hits > 0) probes->insert(name);
     }
+    for (const auto& [name, hits] : s.probes_in_checks) {
+      if (hits > 0) probes->insert(name);
+    }
   }
   // Seeds left out: the stop condition met (an answer), or the deadline (none).
   if (swept->skipped > 0 && !(stop_at_first && n > 0)) return absl::DeadlineExceededError("the analysis deadline passed");

@@ -631,3 +631,17 @@ TEST_CASE("known defects: each trigger probe is one the engine has, and a label 
   // (nested-poll-waiters) has its site marked.
   CHECK(with_probe + 1 == scenarios::known_defects().size());
 }
+
+TEST_CASE("known defects: a probe met by the checks after the run counts for the label, not for coverage") {
+  // Hunt scenario 189: the final-image check's read through the engine meets
+  // iov-length-alignment's site; the run itself did not.
+  scenarios::Scenario s = testing::fixture("hunt-189-direct-io-in-checks.toml");
+  const scenarios::RunResult r = testing::run(s, 0);
+  INFO(r.verdict.message);
+  CHECK(r.verdict.id == "driver.direct_buffer_length.memory_aligned");
+  CHECK(r.known_defect == "iov-length-alignment");
+  CHECK(r.probes_in_checks.contains("driver.iov_part_below_request_alignment"));
+  CHECK_FALSE(r.probes.contains("driver.iov_part_below_request_alignment"));
+  s.fixes = {engine::Fix::kIovLengthAlignment};
+  testing::require_holds(s, 3);
+}
