@@ -275,7 +275,7 @@ sim::Task<int> bdrv_aligned_preadv(BdrvChild& child, BdrvTrackedRequest& req, st
     // copy-on-read are atomic against guest writes and other allocating writes.
     mark_request_serialising(req, static_cast<std::uint64_t>(bdrv_get_cluster_size(bs)));
   }
-  if (flags & BDRV_REQ_NO_SERIALISING && overlaps_serialising_past_wait(req)) kProbeNoSerialisingReopens.hit();
+  if ((flags & BDRV_REQ_NO_SERIALISING) && overlaps_serialising_past_wait(req)) kProbeNoSerialisingReopens.hit();
   if (!(flags & BDRV_REQ_NO_SERIALISING)) {
     co_await wait_serialising_requests(req);
   } else if (fixed(Fix::kNoSerialisingWaits)) {

@@ -150,21 +150,30 @@ bool tracked_request_overlaps(const BdrvTrackedRequest& req, std::int64_t offset
   return true;
 }
 
-bool overlaps_serialising_past_wait(const BdrvTrackedRequest& self) {
+namespace {
+
+// Whether another request of self's node for which `counts` holds overlaps it.
+template <typename Counts>
+bool other_overlaps(const BdrvTrackedRequest& self, Counts&& counts) {
   for (const BdrvTrackedRequest* req = self.bs->tracked_requests.head(); req != nullptr; req = req->list_next) {
-    if (req == &self || req->co == self.co || !req->past_serialising_wait) continue;
-    if (tracked_request_overlaps(*req, self.overlap_offset, self.overlap_bytes)) return true;
+    if (req != &self && counts(*req) && tracked_request_overlaps(*req, self.overlap_offset, self.overlap_bytes)) {
+      return true;
+    }
   }
   return false;
 }
 
+}  // namespace
+
+bool overlaps_serialising_past_wait(const BdrvTrackedRequest& self) {
+  return other_overlaps(self, [&](const BdrvTrackedRequest& req) { return req.co != self.co && req.past_serialising_wait; });
+}
+
 bool would_wait_serialising(const BdrvTrackedRequest& self) {
   if (self.bs->serialising_in_flight == 0) return false;
-  for (const BdrvTrackedRequest* req = self.bs->tracked_requests.head(); req != nullptr; req = req->list_next) {
-    if (req == &self || (!req->serialising && !self.serialising) || req->waiting_for != nullptr) continue;
-    if (tracked_request_overlaps(*req, self.overlap_offset, self.overlap_bytes)) return true;
-  }
-  return false;
+  return other_overlaps(self, [&](const BdrvTrackedRequest& req) {
+    return (req.serialising || self.serialising) && req.waiting_for == nullptr;
+  });
 }
 
 sim::Task<bool> wait_serialising_requests(BdrvTrackedRequest& self, bool others_only) {
