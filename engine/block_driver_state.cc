@@ -95,7 +95,7 @@ BdrvChild& BlockDriverState::attach_child(std::string name, BlockDriverState& ch
   owned_children_.push_back(std::make_unique<BdrvChild>(std::move(name), child, this, kind, role));
   BdrvChild* edge = owned_children_.back().get();
   // bdrv_replace_child_noperm: a parent joining a drained node is drained too.
-  if (child.quiesce_counter > 0 && edge->role->drained_begin) edge->role->drained_begin(*edge);
+  drained_edge_joined(*edge);
   drain_all_edge_joined(*edge);
   // QLIST_INSERT_HEAD, as bdrv_attach_child: drains visit the newest child first.
   children.insert(children.begin(), edge);
@@ -113,7 +113,7 @@ void BlockDriverState::detach_child(BdrvChild& edge) {
   if (file == &edge) file = nullptr;
   if (backing == &edge) backing = nullptr;
   BlockDriverState& old = *edge.bs;
-  if (old.quiesce_counter > 0 && edge.role->drained_end) edge.role->drained_end(edge);
+  drained_edge_leaving(edge);
   drain_all_edge_leaving(edge);
   old.parents.erase(std::remove(old.parents.begin(), old.parents.end(), &edge), old.parents.end());
   edge.bs = nullptr;

@@ -231,6 +231,26 @@ void drain_all_tell_parents_end(BlockDriverState& bs) {
   }
 }
 
+namespace {
+int sections_to_tell(const BlockDriverState& bs) {
+  return fixed(Fix::kNestedDrainParents) ? bs.quiesce_counter : (bs.quiesce_counter > 0 ? 1 : 0);
+}
+}  // namespace
+
+bool drained_edge_joined(BdrvChild& edge) {
+  if (edge.role == nullptr || !edge.role->drained_begin) return false;
+  const int times = sections_to_tell(*edge.bs);
+  for (int i = 0; i < times; ++i) edge.role->drained_begin(edge);
+  return times > 0;
+}
+
+bool drained_edge_leaving(BdrvChild& edge) {
+  if (edge.role == nullptr || !edge.role->drained_end) return false;
+  const int times = sections_to_tell(*edge.bs);
+  for (int i = 0; i < times; ++i) edge.role->drained_end(edge);
+  return times > 0;
+}
+
 void drain_all_edge_joined(BdrvChild& edge) {
   if (edge.role != nullptr && edge.bs->drain_all_sections > 0) kProbeDrainAllEdgeMoved.hit();
   if (!fixed(Fix::kDrainAllGraphChange) || edge.role == nullptr) return;

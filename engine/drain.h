@@ -66,6 +66,15 @@ void drain_all_tell_parents_end(BlockDriverState& bs);
 void drain_all_edge_joined(BdrvChild& edge);
 void drain_all_edge_leaving(BdrvChild& edge);
 
+// bdrv_replace_child_noperm's share of drained sections: an edge joining a
+// quiesced node is told a section began, one leaving it that one ended. Once
+// in the reference, whose nested sections tell the parents once; with
+// nested-drain-parents' fix, which tells them every section, once per
+// section of the node (the same commit, 0152bf400f, counts here too).
+// Return whether the edge was told.
+bool drained_edge_joined(BdrvChild& edge);
+bool drained_edge_leaving(BdrvChild& edge);
+
 }  // namespace engine
 
 #include "engine/drain_poll.h"

@@ -113,8 +113,9 @@ const std::vector<FixInfo>& all_fixes() {
        "1: a nested drained_begin, run while the outer one still polls (a coroutine's drain from another thread, or "
        "one nested in the outer's poll), waits only for the node's own requests and returns while its parents still "
        "have requests in flight that reach the node within the section",
-       "every drained_begin and drained_end tells the parents (QEMU 2.12, 0152bf400f, \"block: Don't notify parents "
-       "in drain call chain\"; 89bd030533 then also polls the parents' requests)"},
+       "every drained_begin and drained_end tells the parents, and an edge joining or leaving a quiesced node is told "
+       "once per section of the node (QEMU 2.12, 0152bf400f, \"block: Don't notify parents in drain call chain\"; "
+       "89bd030533 then also polls the parents' requests)"},
       {Fix::kDrainAllGraphChange, "drain-all-graph-change",
        "bdrv_drain_all_begin tells the parents each node has when it begins and bdrv_drain_all_end the parents each "
        "node has when it ends: an edge that moved in between (a job's completion or a device's drain callback "

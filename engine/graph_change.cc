@@ -40,18 +40,12 @@ void bdrv_replace_child(BdrvChild& child, BlockDriverState& to) {
             "a child moves to a node of another AioContext: " + from.node_name() + " -> " + to.node_name());
   // A parent leaving a drained node is told its section ended, and one
   // joining a drained node that one began.
-  if (from.quiesce_counter > 0 && child.role != nullptr && child.role->drained_end) {
-    kProbeParentLeftDrained.hit();
-    child.role->drained_end(child);
-  }
+  if (drained_edge_leaving(child)) kProbeParentLeftDrained.hit();
   drain_all_edge_leaving(child);
   from.parents.erase(std::remove(from.parents.begin(), from.parents.end(), &child), from.parents.end());
   child.bs = &to;
   to.parents.insert(to.parents.begin(), &child);  // QLIST_INSERT_HEAD
-  if (to.quiesce_counter > 0 && child.role != nullptr && child.role->drained_begin) {
-    kProbeParentJoinedDrained.hit();
-    child.role->drained_begin(child);
-  }
+  if (drained_edge_joined(child)) kProbeParentJoinedDrained.hit();
   drain_all_edge_joined(child);
 }
 

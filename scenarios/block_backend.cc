@@ -26,7 +26,7 @@ BlockBackend::BlockBackend(std::string name, engine::BlockDriverState& root_bs, 
   root_.opaque = this;
   // bdrv_replace_child_noperm: a parent joining a drained node is drained too
   // (a block job's backend created inside a transaction's drained section).
-  if (root_bs.quiesce_counter > 0) drained_begin(root_);
+  engine::drained_edge_joined(root_);
   engine::drain_all_edge_joined(root_);
 }
 

@@ -133,13 +133,30 @@ sim::Task<void> ScenarioRun::backup_event(const EventSpec& e) {
     end_monitor_turn();
   }
   if (e.sync == EventSpec::BackupSync::kNone) co_return;
-  for (std::uint64_t offset = 0; offset < job.length; offset += e.cluster_size) {
+  // block_job_start enters the job's coroutine in its node's AioContext
+  // (bdrv_coroutine_enter): on an IOThread's node the copy runs in that
+  // thread, where a drain polling the node sees its requests complete. The
+  // event waits for the job to end.
+  sim::Coroutine& self = *world_.current_coroutine();
+  bool finished = false;
+  world_.spawn(source.bs->aio_context(), sim::cat("backup ", e.name), backup_run(job), [this, &self, &finished] {
+    finished = true;
+    world_.wake(self);
+  });
+  while (!finished) {
+    co_await world_.suspend(sim::WaitInfo{"backup job", 0, 0, world_.intern(sim::cat("backup ", e.name)), 0});
+  }
+}
+
+sim::Task<void> ScenarioRun::backup_run(BackupJob& job) {
+  const std::uint64_t cluster = job.spec->cluster_size;
+  for (std::uint64_t offset = 0; offset < job.length; offset += cluster) {
     // backup_run's yield_and_check, block_job_sleep_ns(0): other coroutines
     // run between clusters, unless the job is to pause; then its pause point
     // (a drained section of the source, or drain_all, paused it).
     if (job.block_job->pause_count() == 0) co_await sim::co_sleep_ns(0, "backup yield");
     co_await job.block_job->pause_point();
-    co_await backup_do_cow(job, offset, e.cluster_size, false);
+    co_await backup_do_cow(job, offset, cluster, false);
   }
 }
 

@@ -349,6 +349,7 @@ class ScenarioRun {
   // backup events (run_backup.cc).
   sim::Task<void> backup_event(const EventSpec& e);
   void create_backup_job(BackupJob& job, Node& source, const EventSpec& e);
+  sim::Task<void> backup_run(BackupJob& job);  // the job's coroutine: the background copy
   sim::Task<int> backup_do_cow(BackupJob& job, std::uint64_t offset, std::uint64_t bytes, bool is_write_notifier);
   void check_backups();
   void check_dirty_bitmaps();

@@ -7,6 +7,8 @@
 // quiesce_counter only through those roles (later QEMU counts it on every node).
 #include <catch2/catch.hpp>
 
+#include <optional>
+
 #include "engine/block_job.h"
 #include "engine/drain.h"
 #include "engine/fixes.h"
@@ -320,6 +322,32 @@ TEST_CASE("bdrv_set_backing_hd: a drained new backing drains its parent, and the
   CHECK(base.refcnt == base_refs);
   CHECK(base.parents.empty());
   bdrv_drained_end(base);
+}
+
+TEST_CASE("a parent joining a node drained twice: told once in the reference, twice with nested-drain-parents' fix") {
+  // bdrv_replace_child_noperm tells a joining edge one section; 0152bf400f,
+  // which tells the parents every section, tells it quiesce_counter of them
+  // (and a leaving edge as many ends), or a nested section's end would end
+  // the joined parent's section early.
+  for (const bool with_fix : {false, true}) {
+    CAPTURE(with_fix);
+    Graph g;
+    BlockDriverState& base = g.mem("base", 65536, probe());
+    BlockDriverState& top = g.mem("top", 65536, probe());
+    std::optional<ScopedFix> fix;
+    if (with_fix) fix.emplace(Fix::kNestedDrainParents);
+    bdrv_drained_begin(base);
+    bdrv_drained_begin(base);
+    bdrv_set_backing_hd(top, &base);
+    CHECK(top.quiesce_counter == (with_fix ? 2 : 1));
+    bdrv_drained_end(base);
+    // The reference's nested end tells nobody; the fix's tells top one end.
+    CHECK(top.quiesce_counter == 1);
+    bdrv_set_backing_hd(top, nullptr);
+    CHECK(top.quiesce_counter == 0);
+    bdrv_drained_end(base);
+    CHECK(base.quiesce_counter == 0);
+  }
 }
 
 namespace {
