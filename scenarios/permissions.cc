@@ -1,5 +1,6 @@
 #include "scenarios/permissions.h"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <string>
@@ -12,14 +13,23 @@ namespace scenarios {
 
 namespace {
 
-// Whether a job changes data on its node (any write, zero write or discard;
-// a random workload with any of them): it takes WRITE.
+bool changes_data(const Command& c) {
+  return c.op == Command::Op::kWrite || c.op == Command::Op::kDiscard || c.op == Command::Op::kMakeZero;
+}
+
+// Whether a job changes data on its node (any write, zero write or discard,
+// its device's drain callbacks' included; a random workload with any of
+// them): it takes WRITE.
 bool job_writes(const JobSpec& j) {
-  if (j.random) return j.random->write + j.random->zero + j.random->discard > 0;
-  for (const Command& c : j.commands) {
-    if (c.op == Command::Op::kWrite || c.op == Command::Op::kDiscard || c.op == Command::Op::kMakeZero) return true;
+  if (j.backend) {
+    for (const auto* script : {&j.backend->on_drained_begin, &j.backend->on_drained_end}) {
+      for (const DrainCallbackAction& a : *script) {
+        if (a.kind == DrainCallbackAction::Kind::kRequest && changes_data(a.request)) return true;
+      }
+    }
   }
-  return false;
+  if (j.random) return j.random->write + j.random->zero + j.random->discard > 0;
+  return std::any_of(j.commands.begin(), j.commands.end(), changes_data);
 }
 
 // What the users of a node ask of it together (QEMU's cumulative

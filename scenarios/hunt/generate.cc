@@ -76,6 +76,11 @@ class Builder {
     // Jobs on several nodes of one chain: QEMU lets their devices in only
     // with share-rw=on (scenarios/permissions.h). No draw: the tape is the same.
     if (job_nodes_.size() > 1) {
+      // Scripted backends first: "backend = { " would match the plain ones' result.
+      for (std::size_t at = 0; (at = jobs_.find(kScripted, at)) != std::string::npos;) {
+        jobs_.replace(at, kScripted.size(), kScriptedSharing);
+        at += kScriptedSharing.size();
+      }
       for (std::size_t at = 0; (at = jobs_.find(kNoSharing, at)) != std::string::npos;) {
         jobs_.replace(at, kNoSharing.size(), kSharing);
         at += kSharing.size();
@@ -236,6 +241,7 @@ class Builder {
     if (rng_.chance(2, 3)) {
       max_transfer_ = multiple();
       least_max_transfer_ = least_max_transfer_ == 0 ? max_transfer_ : std::min(least_max_transfer_, max_transfer_);
+      note_piece(max_transfer_);
       t += sim::cat("max_transfer = ", max_transfer_, "\n");
       if (rng_.chance(1, 3)) t += sim::cat("opt_transfer = ", multiple(), "\n");
     }
@@ -248,7 +254,9 @@ class Builder {
       t += sim::cat("pwrite_zeroes_alignment = ", zero_align, "\n");
     }
     if (rng_.chance(1, 2)) {
-      t += sim::cat("max_pwrite_zeroes = ", std::max(zero_align, a) * rng_.between(1, 3), "\n");
+      const std::uint64_t max_zeroes = std::max(zero_align, a) * rng_.between(1, 3);
+      note_piece(max_zeroes);
+      t += sim::cat("max_pwrite_zeroes = ", max_zeroes, "\n");
     }
     std::uint64_t discard_align = 0;
     if (rng_.chance(1, 2)) {
@@ -259,6 +267,7 @@ class Builder {
       const std::uint64_t least = std::max(discard_align, a);
       const std::uint64_t clusters = rng_.between(1, 3);
       const std::uint64_t extra = rng_.chance(1, 3) ? a * rng_.below(3) : 0;
+      note_piece(least * clusters + extra);
       t += sim::cat("max_pdiscard = ", least * clusters + extra, "\n");
     }
     return t;
@@ -455,6 +464,7 @@ class Builder {
     if (rng_.chance(1, 2)) {
       max_transfer_ = a * weighted<std::uint64_t>(rng_, {{1, 2}, {2, 1}, {3, 1}});
       least_max_transfer_ = least_max_transfer_ == 0 ? max_transfer_ : std::min(least_max_transfer_, max_transfer_);
+      note_piece(max_transfer_);
       t += sim::cat("max_transfer = ", max_transfer_, "\n");
     }
     return t;
@@ -498,6 +508,11 @@ class Builder {
     // Longer than a memory limit: a bounce buffer that cannot be allocated.
     if (memory_limit_ != 0 && rng_.chance(1, 4)) {
       length_units = (memory_limit_ + rng_.between(1, memory_limit_)) / unit + 1;
+    }
+    // Not so many pieces that the run's virtual time budget goes on a
+    // request's driver calls: a byte-aligned node may take a byte a call.
+    if (smallest_piece_ != 0) {
+      length_units = std::min(length_units, std::max<std::uint64_t>(1, smallest_piece_ * kMostPiecesPerRequest / unit));
     }
     length_units = std::clamp<std::uint64_t>(length_units, 1, units);
     if (huge_ && rng_.chance(3, 4)) return {near_edge(unit, length_units), length_units * unit};
@@ -642,7 +657,10 @@ class Builder {
     std::string t = sim::cat("\n[[job]]\nname = \"job", index, "\"\nnode = \"", node, "\"\nqueue_depth = ",
                              weighted<std::uint32_t>(rng_, {{1, 1}, {4, 2}, {16, 1}}), "\n");
     if (sync_api) t += "api = \"sync\"\n";
-    if (backend) t += kNoSharing;
+    if (backend) {
+      const std::string scripts = has(Feature::kDrains) && node != "side" && rng_.chance(1, 2) ? device_scripts(node) : "";
+      t += scripts.empty() ? std::string(kNoSharing) : sim::cat(kScripted, scripts, " }\n");
+    }
     if (node != "side") job_nodes_.insert(node);
     if (has(Feature::kExtras) && !sync_api && rng_.chance(1, 4)) t += "plug = true\n";
     aio_issued_ = false;
@@ -659,6 +677,54 @@ class Builder {
     }
     t += "]\n";
     jobs_ += t;
+  }
+
+  // What the device does when its backend is told a drained section begins
+  // or ends (block-backend.c's dev_ops): requests, which the drain that told
+  // it must still wait for; a nested drain that polls; a section of the side
+  // disk held open as long as its own. Empty: nothing drawn.
+  std::string device_scripts(const std::string& node) {
+    std::vector<std::string> begin, end;
+    const auto request = [&]() -> std::string {
+      const bool write = has(Feature::kWrite) && (!has(Feature::kRead) || rng_.chance(1, 2));
+      if (!write && !has(Feature::kRead)) return "";
+      const auto [offset, length] = range();
+      if (!write) return sim::cat("aio_read ", offset, " ", length);
+      const std::string p = pattern(rng_);
+      return sim::cat("aio_write -P ", p, " ", offset, " ", length);
+    };
+    const std::uint32_t actions = static_cast<std::uint32_t>(rng_.between(1, 3));
+    bool holds_side = false;
+    for (std::uint32_t i = 0; i < actions; ++i) {
+      switch (weighted<int>(rng_, {{0, 3}, {1, 2}, {2, 1}})) {
+        case 0:
+          if (std::string r = request(); !r.empty()) begin.push_back(std::move(r));
+          break;
+        case 1:
+          // A disk below (the huge null disk is no mem node: then the job's own).
+          begin.push_back(sim::cat("drain ", mems_.empty() ? node : one_of(rng_, mems_)));
+          break;
+        default:
+          if (side_ && !holds_side) {
+            holds_side = true;
+            begin.push_back("drained_begin side");
+            end.push_back("drained_end side");
+          }
+          break;
+      }
+    }
+    if (rng_.chance(1, 2)) {
+      if (std::string r = request(); !r.empty()) end.push_back(std::move(r));
+    }
+    const auto list = [](const std::vector<std::string>& actions_of) {
+      std::string t = "[";
+      for (std::size_t i = 0; i < actions_of.size(); ++i) t += sim::cat(i ? ", " : "", "\"", actions_of[i], "\"");
+      return t + "]";
+    };
+    std::string t;
+    if (!begin.empty()) t += sim::cat("on_drained_begin = ", list(begin));
+    if (!end.empty()) t += sim::cat(t.empty() ? "" : ", ", "on_drained_end = ", list(end));
+    return t;
   }
 
   // --- events --------------------------------------------------------------
@@ -822,6 +888,9 @@ class Builder {
   Generated out_;
   static constexpr std::string_view kNoSharing = "backend = {}\n";
   static constexpr std::string_view kSharing = "backend = { share_rw = true }\n";
+  // A backend with device scripts: "backend = { on_drained_begin = ... }".
+  static constexpr std::string_view kScripted = "backend = { ";
+  static constexpr std::string_view kScriptedSharing = "backend = { share_rw = true, ";
   std::string nodes_, jobs_, events_;
   std::set<std::string> job_nodes_;  // the nodes of the graph's jobs (not the side disk's)
   std::string top_;
@@ -832,6 +901,15 @@ class Builder {
   std::uint64_t fault_state_ = 0;  // a state a set-state rule of this scenario reaches, or 0
   std::uint64_t max_iov_ = 0;  // the smallest max_iov of the graph, or 0
   std::uint64_t least_max_transfer_ = 0;  // the smallest max_transfer of the graph, or 0
+  // The smallest max_transfer, max_pwrite_zeroes or max_pdiscard of the
+  // graph, or 0: a request is cut in pieces of it, a driver call each.
+  std::uint64_t smallest_piece_ = 0;
+  void note_piece(std::uint64_t limit) { smallest_piece_ = smallest_piece_ == 0 ? limit : std::min(smallest_piece_, limit); }
+  // Up to this many of them a request (unless one unit holds more): at the
+  // drivers' latencies (up to about 120 us a call) a request then takes at
+  // most about 0.1 s of the run's 60 s virtual budget. Hunt 3431 (max_transfer
+  // = 1, 30 KiB requests) passed the budget while making progress.
+  static constexpr std::uint64_t kMostPiecesPerRequest = 1024;
   std::string last_mem_text_;  // the last mem node's text (a disk to copy for replace_node)
   bool single_disk_ = false;   // the graph stores its data on one mem node, "disk"
   bool huge_ = false;          // the disk is the huge feature's (requests near its edges)

@@ -2,6 +2,7 @@
 // the same seed draws the same scenario, and swarm subsets vary.
 #include <catch2/catch.hpp>
 
+#include <regex>
 #include <set>
 
 #include "library.h"
@@ -35,6 +36,39 @@ TEST_CASE("hunt: every generated scenario parses, with and without swarm") {
       CHECK(parsed->seeds == 3);
     }
   }
+}
+
+TEST_CASE("hunt: no request is cut into more pieces than the run's virtual time allows") {
+  // Hunt scenario 3431 of a 10-minute hunt: max_transfer = 1 and 30 KiB
+  // requests, a driver call a byte, passed the 60 s virtual budget while
+  // making progress (a false time-budget failure). A request holds at most
+  // 1024 of the graph's smallest piece (max_transfer, max_pwrite_zeroes,
+  // max_pdiscard), or one block of the disk's alignment.
+  const std::regex limit("\\n(max_transfer|max_pwrite_zeroes|max_pdiscard) = ([0-9]+)\\n");
+  std::size_t small_pieces = 0;
+  for (bool swarm : {true, false}) {
+    for (std::uint64_t seed = 0; seed < 1500; ++seed) {
+      const auto g = generate(seed, GenerateOptions{.swarm = swarm});
+      std::uint64_t smallest = 0;
+      for (auto it = std::sregex_iterator(g.text.begin(), g.text.end(), limit); it != std::sregex_iterator(); ++it) {
+        const std::uint64_t v = std::stoull((*it)[2].str());
+        smallest = smallest == 0 ? v : std::min(smallest, v);
+      }
+      if (smallest == 0 || smallest >= 64) continue;
+      ++small_pieces;
+      const auto parsed = scenarios::parse_scenario(g.text, "<hunt>/" + g.name + ".toml");
+      REQUIRE(parsed.ok());
+      for (const scenarios::JobSpec& job : parsed->jobs) {
+        for (const scenarios::Command& c : job.commands) {
+          using Op = scenarios::Command::Op;
+          if (c.op != Op::kRead && c.op != Op::kWrite && c.op != Op::kDiscard) continue;
+          INFO("seed " << seed << (swarm ? "" : " without swarm") << ", smallest piece " << smallest << "\n" << g.text);
+          CHECK(c.bytes <= std::max<std::uint64_t>(smallest * 1024, 65536));
+        }
+      }
+    }
+  }
+  CHECK(small_pieces > 20);  // the edge is still drawn
 }
 
 TEST_CASE("hunt: a seed always draws the same scenario, and other seeds others") {

@@ -1205,6 +1205,13 @@ commands = ["read 0 4k"]
   const std::string both = replace(shared, "read 0 4k", "write -P 0x22 8k 4k");
   CHECK(testing::error_of(both).find("give job 'upper' backend = { share_rw = true }") != std::string::npos);
   testing::parse(replace(both, "node = \"filter\"\nbackend = {}", "node = \"filter\"\nbackend = { share_rw = true }"));
+  // A write the upper device's drain callback makes takes WRITE as well.
+  const std::string callback_writes = replace(
+      replace(shared, "write -P 0x11 0 4k", "read 0 512"), "node = \"filter\"\nbackend = {}",
+      "node = \"filter\"\nbackend = { on_drained_begin = [\"aio_write -P 0x12 0 512\"] }");
+  testing::parse(callback_writes);  // the lower device shares writing
+  CHECK(testing::error_of(replace(callback_writes, "backend = { share_rw = true }", "backend = {}"))
+            .find("through the first job 'upper' writes it") != std::string::npos);
   // Users like qemu-io's (no backend) share everything; jobs on one node are one user.
   testing::parse(replace(kTwoDevices, "backend = {}\ncommands = [\"read", "commands = [\"read"));
   testing::parse(replace(kTwoDevices, "node = \"disk\"\nbackend = {}", "node = \"filter\"\nbackend = {}"));
