@@ -1,5 +1,7 @@
 #include "drivers/driver_contract.h"
 
+#include <algorithm>
+
 #include "sim/invariant.h"
 #include "sim/str.h"
 
@@ -54,12 +56,23 @@ void check_request_limits(const engine::BlockDriverState& bs, RequestKind kind, 
                          qiov->count(), " buffers exceeds max_iov ", bl.max_iov));
       break;
     }
-    case RequestKind::kZero:
+    case RequestKind::kZero: {
+      // block_int.h: drivers may expect the bulk of a zero write aligned to
+      // pwrite_zeroes_alignment, and a smaller piece not to cross a boundary
+      // of it (bdrv_co_do_pwrite_zeroes splits off the head and the tail).
+      const std::uint64_t align = std::max<std::uint64_t>(bl.pwrite_zeroes_alignment, bl.request_alignment);
+      SIM_CHECK("driver.zero_alignment",
+                bytes < align ? offset / align == (offset + bytes - 1) / align || bytes == 0
+                              : offset % align == 0 && bytes % align == 0,
+                sim::cat("node ", bs.node_name(), ": driver zero write [", offset, ", +", bytes, ") ",
+                         bytes < align ? "crosses a boundary of" : "not aligned to", " pwrite_zeroes_alignment ",
+                         align));
       SIM_CHECK("driver.max_pwrite_zeroes",
                 bl.max_pwrite_zeroes <= 0 || bytes <= static_cast<std::uint64_t>(bl.max_pwrite_zeroes),
                 sim::cat("node ", bs.node_name(), ": driver zero write of ", bytes, " bytes at ", offset,
                          " exceeds max_pwrite_zeroes ", bl.max_pwrite_zeroes));
       break;
+    }
     case RequestKind::kDiscard:
       SIM_CHECK("driver.max_pdiscard", bl.max_pdiscard <= 0 || bytes <= static_cast<std::uint64_t>(bl.max_pdiscard),
                 sim::cat("node ", bs.node_name(), ": driver discard of ", bytes, " bytes at ", offset,

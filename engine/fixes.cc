@@ -141,6 +141,13 @@ const std::vector<FixInfo>& all_fixes() {
        "read before it is written back",
        "such a read waits for the serialising requests of other coroutines, as backup's copies do since QEMU 4.2 "
        "moved them out of the guest's write (00e30f05de, backup-top); 5.0 then removed the flag (c53cb42769)"},
+      {Fix::kZeroFallbackRealigns, "zero-fallback-unaligned",
+       "bdrv_co_do_pwrite_zeroes computes the request's head once: when the driver refuses an aligned piece "
+       "(-ENOTSUP) and the fallback writes only max_transfer bytes of it, the next piece starts off "
+       "pwrite_zeroes_alignment and is sent whole, so the driver gets the unaligned bulk its contract rules out "
+       "(blkdebug asserts; still in QEMU in 2025)",
+       "after a fallback that stopped short of an alignment boundary, the rest's head is recomputed, so the next "
+       "piece goes up to the boundary alone (the fix proposed with the report)"},
   };
   return kAll;
 }

@@ -34,6 +34,7 @@ enum class Fix : unsigned char {
   kDrainAllGraphChange,   // drain_all ends exactly the parent edges it began, whatever moved in between
   kBackupCopySerialising, // backup's background copy reads without waiting for serialising requests
   kNoSerialisingWaits,    // a BDRV_REQ_NO_SERIALISING read waits for other coroutines' serialising requests
+  kZeroFallbackRealigns,  // after a zero write's fallback stopped short of an alignment boundary, the next piece is a head
   kCount,
 };
 

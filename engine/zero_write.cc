@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "engine/driver_calls.h"
+#include "engine/fixes.h"
 #include "engine/io.h"
 #include "engine/io_internal.h"
 #include "engine/mutations.h"
@@ -23,6 +24,9 @@ const sim::Probe kProbeZeroFallback("zero.fallback", "a zero write fell back to 
 const sim::Probe kProbeZeroHead("zero.head_piece", "a zero write sent its unaligned head (to pwrite_zeroes_alignment) alone");
 const sim::Probe kProbeZeroTail("zero.tail_shortened", "a zero write stopped its bulk at the last aligned offset");
 const sim::Probe kProbeZeroSplit("zero.split_by_max", "a zero write split by max_pwrite_zeroes");
+const sim::Probe kProbeZeroFallbackLeftUnaligned(
+    "zero.fallback_left_unaligned",
+    "a capped fallback write of zeroes left the rest of a piece starting off the alignment (zero-fallback-unaligned's site)");
 const sim::Probe kProbeZeroFallbackCapped("zero.fallback_capped", "a fallback write of zeroes capped by max_transfer or the bounce buffer");
 const sim::Probe kProbeZeroFuaFlush("zero.fua_flush", "a FUA zero write the driver could not do with FUA ended with a flush");
 const sim::Probe kProbeZeroRmwHead("zero.rmw_head", "an unaligned zero write read its head block to merge it");
@@ -93,7 +97,15 @@ sim::Task<int> bdrv_co_do_pwrite_zeroes(BlockDriverState& bs, std::int64_t offse
         need_flush = true;
       }
       if (num > max_transfer) kProbeZeroFallbackCapped.hit();
+      const int wanted = num;
       num = std::min(num, max_transfer);
+      // The reference goes on from here with the head it computed at the
+      // start: a rest that starts off the alignment is sent whole, as if it
+      // were aligned bulk (zero-fallback-unaligned).
+      if (num < wanted && (offset + num) % alignment != 0) {
+        kProbeZeroFallbackLeftUnaligned.hit();
+        if (fixed(Fix::kZeroFallbackRealigns)) head = static_cast<int>((offset + num) % alignment);
+      }
       if (!bounce) {
         bounce = qemu_try_blockalign(bs, static_cast<std::size_t>(num));
         if (!bounce) {

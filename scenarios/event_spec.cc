@@ -183,9 +183,9 @@ absl::Status check_blank(const Reader& r, const toml::source_region& t, std::str
                          const NodeSpec& top, std::string_view role) {
   for (const NodeSpec& n : s.nodes) {
     if (!at_or_below(s, top, n.name)) continue;
-    if (!n.image.empty()) {
+    if (n.has_initial_content()) {
       return r.error_at(t, sim::cat(what, ": ", role, " '", top.name, "' holds node '", n.name,
-                                    "' with an image; backings that change must read as zeroes, so that what the "
+                                    "' with an image or a fill; backings that change must read as zeroes, so that what the "
                                     "guest sees of the node stays the same (the data oracle's model)"));
     }
     for (const NodeSpec& format : s.nodes) {

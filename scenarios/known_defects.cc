@@ -78,6 +78,14 @@ std::span<const KnownDefect> known_defects() {
       {"serialising-wait-reopened", engine::Fix::kNoSerialisingWaits, "oracle:serialisation [", {},
        "a BDRV_REQ_NO_SERIALISING read makes a serialising request past its wait wait again, and others go past it",
        "read.no_serialising_past_serialising"},
+      {"zero-fallback-unaligned", engine::Fix::kZeroFallbackRealigns, "invariant:driver.zero_alignment", {},
+       "after a zero write's fallback stopped at max_transfer inside an aligned piece, the rest goes to the driver "
+       "unaligned",
+       "zero.fallback_left_unaligned"},
+      {"zero-fallback-unaligned", engine::Fix::kZeroFallbackRealigns, "invariant:blkdebug.zero_aligned", {},
+       "after a zero write's fallback stopped at max_transfer inside an aligned piece, the rest goes to the driver "
+       "unaligned",
+       "zero.fallback_left_unaligned"},
   };
   return kAll;
 }

@@ -170,7 +170,7 @@ absl::Status parse_mem(const Reader& r, const toml::table& t, NodeSpec& n, const
                                       "pwrite_zeroes_alignment", "max_pwrite_zeroes", "pdiscard_alignment",
                                       "max_pdiscard", "min_mem_alignment", "opt_mem_alignment", "max_iov",
                                       "latency_ns", "style", "write_cache", "fua", "write_zeroes", "discard",
-                                      "block_status", "cluster_size", "image", "flush_error",
+                                      "block_status", "cluster_size", "image", "fill", "flush_error",
                                       "flush_error_count", "vmstate", "drain_callback", "drain_sleep_ns", "plug", "flush", "ioctl",
                                       "direct"}));
   RETURN_IF_ERROR(r.read_uint(t, "size", n.size, 1, drivers::MemDriver::kMaxSizeBytes, w, true));
@@ -235,6 +235,10 @@ absl::Status parse_mem(const Reader& r, const toml::table& t, NodeSpec& n, const
     return r.error_at(*t.get("flush_error_count"), sim::cat(w, ".flush_error_count: needs flush_error"));
   }
   RETURN_IF_ERROR(r.read_small(t, "flush_error_count", n.mem.flush_error_count, 1, 1 << 20, w));
+  RETURN_IF_ERROR(r.read_small(t, "fill", n.fill, 1, 255, w));
+  if (t.get("fill") != nullptr && t.get("image") != nullptr) {
+    return r.error_at(*t.get("fill"), sim::cat(w, ".fill: a node has an image or a fill, not both"));
+  }
   RETURN_IF_ERROR(r.read_string(t, "image", n.image, false, w));
   if (!n.image.empty()) {
     auto bytes = r.read_data_file(*t.get("image"), n.image, sim::cat(w, ".image"), n.size);
@@ -244,6 +248,12 @@ absl::Status parse_mem(const Reader& r, const toml::table& t, NodeSpec& n, const
       return r.error_at(*t.get("image"), sim::cat(w, ".image: '", n.image, "' (", n.image_bytes->size(),
                                                   " bytes) is larger than the node (", n.size, " bytes)"));
     }
+  }
+  if (n.fill != 0) {
+    if (n.size > kMaxFillBytes) {
+      return r.error_at(*t.get("fill"), sim::cat(w, ".fill: at most ", kMaxFillBytes, " bytes of node, got ", n.size));
+    }
+    n.image_bytes = std::make_shared<const std::vector<std::uint8_t>>(n.size, n.fill);
   }
   if (n.size % n.mem.limits.request_alignment != 0) {
     return r.error_at(t, sim::cat(w, ": size ", n.size, " is not a multiple of request_alignment ", n.mem.limits.request_alignment));

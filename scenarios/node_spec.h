@@ -22,6 +22,9 @@ namespace scenarios {
 
 class Reader;
 
+// The largest node a `fill` may fill (its bytes are held as an image's).
+inline constexpr std::uint64_t kMaxFillBytes = 64ULL << 20;
+
 struct NodeSpec {
   enum class Driver : std::uint8_t { kMem, kNull, kRaw, kCow, kFault, kTop, kQuorum };
   std::string name;
@@ -43,6 +46,12 @@ struct NodeSpec {
   // Its bytes, read when the scenario is parsed (or carried by a repro file):
   // a run never reads the file, so a changed file cannot change a run.
   ImageBytes image_bytes;
+  // mem: `fill`, every byte of the initial content (instead of an image);
+  // its bytes are image_bytes too, not carried by repro files (the text
+  // makes them again).
+  std::uint8_t fill = 0;
+  // Whether the node starts with content of its own (an image or a fill).
+  bool has_initial_content() const { return image_bytes != nullptr; }
   drivers::CowOptions cow;
   drivers::FaultConfig fault;
   drivers::NullConfig null;

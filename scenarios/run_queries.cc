@@ -57,6 +57,27 @@ int query_outside(engine::BlockDriverState& bs, const QueryRange& q, std::vector
   return 0;
 }
 
+// Whether bdrv_is_allocated_above(top, NULL) looks at every layer the node's
+// data comes from. It walks top's backing chain; each layer's block status
+// passes through raw and fault nodes (BDRV_BLOCK_RAW) and through a top
+// filter to its child, but asks that node for its own layer only: a cow
+// image reached so, with a backing of its own, hides that backing from map
+// (as qemu-io's map on a raw node over an image with a backing file: "not
+// allocated" where the backing holds data).
+bool map_sees_whole_chain(const Scenario& s, const NodeSpec& top) {
+  for (const NodeSpec* layer = &top; layer != nullptr;) {
+    // Down the pass-through edges of this layer's block status.
+    const NodeSpec* n = layer;
+    while (n != nullptr && (n->driver == NodeSpec::Driver::kRaw || n->driver == NodeSpec::Driver::kFault ||
+                            (n->driver == NodeSpec::Driver::kTop && n != layer))) {
+      n = s.find_node(n->driver == NodeSpec::Driver::kTop ? n->backing : n->file);
+    }
+    if (n != nullptr && n != layer && n->driver == NodeSpec::Driver::kCow && !n->backing.empty()) return false;
+    layer = layer->backing.empty() ? nullptr : s.find_node(layer->backing);
+  }
+  return true;
+}
+
 }  // namespace
 
 sim::Task<int> ScenarioRun::query_command(Job& job, const Command& cmd) {
@@ -135,7 +156,7 @@ void ScenarioRun::check_allocation(const Job& job, const Command& cmd, const Com
       return;
     }
   }
-  if (!q.above) return;
+  if (!q.above || !map_sees_whole_chain(scenario_, *job.node->spec)) return;
   // Unallocated in every layer reads as zeroes.
   for (const AllocationAnswer& a : state.answers) {
     if (a.allocated || a.offset >= size) continue;

@@ -314,7 +314,7 @@ drivers::FaultDriver& ScenarioRun::fault_below(Node& node) {
 }
 
 bool ScenarioRun::has_image_below(const NodeSpec& spec) const {
-  if (!spec.image.empty()) return true;
+  if (spec.has_initial_content()) return true;
   for (const auto& [key, edge] : spec.edges()) {
     const NodeSpec* child = edge->empty() ? nullptr : scenario_.find_node(*edge);
     if (child != nullptr && has_image_below(*child)) return true;

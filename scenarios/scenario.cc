@@ -441,7 +441,7 @@ absl::StatusOr<Scenario> parse_scenario(std::string_view text, const std::string
 ImageStore image_store_of(const Scenario& s) {
   ImageStore images;
   for (const NodeSpec& n : s.nodes) {
-    if (n.image_bytes != nullptr) images[n.image] = n.image_bytes;
+    if (n.image_bytes != nullptr && !n.image.empty()) images[n.image] = n.image_bytes;
   }
   // write -s FILE: the pattern files travel the same way.
   for (const JobSpec& j : s.jobs) {

@@ -320,6 +320,14 @@ class Builder {
       if (rng_.chance(1, 2)) {
         backing_ = child("base", draw_size(), true, true);
         cow += sim::cat("backing = \"", backing_, "\"\n");
+        // Data of its own, so that what the image does not hold comes from
+        // below (copy-on-read copies it, map calls it allocated below).
+        // Not with graph changes: a backing that changes must be blank.
+        if (!has(Feature::kGraph) && rng_.chance(2, 3)) {
+          const std::string byte = pattern(rng_);
+          const std::string header = "name = \"base\"\n";
+          nodes_.insert(nodes_.find(header) + header.size(), sim::cat("fill = ", byte, "\n"));
+        }
       }
       nodes_ += cow;
       size = virtual_size;

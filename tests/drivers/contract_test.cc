@@ -173,3 +173,29 @@ TEST_CASE("contract: a driver called on a node whose driver was ejected is an in
   };
   CHECK(run_direct(g, body(bs, drv)) == "driver.call_on_ejected");
 }
+
+TEST_CASE("contract: a zero write's bulk is aligned to pwrite_zeroes_alignment, a smaller piece stays inside a block") {
+  // block_int.h: drivers may expect the bulk of a zero write aligned, and
+  // unaligned pieces not to cross an alignment boundary. The verdict's id
+  // ("" if it held) and message of one direct call.
+  const auto zero = [](std::int64_t offset, int bytes) {
+    Graph g;
+    drivers::MemConfig c = limited();
+    c.limits.pwrite_zeroes_alignment = 4096;
+    auto& bs = g.mem("d", 1 << 20, c);
+    auto body = [](engine::BlockDriverState& node, std::int64_t o, int n) -> sim::Task<void> {
+      co_await node.drv()->co_pwrite_zeroes(node, o, n, 0);
+    };
+    const std::string id = run_direct(g, body(bs, offset, bytes));
+    return std::pair{id, g.world.verdict().message};
+  };
+  CHECK(zero(4096, 8192).first.empty());
+  CHECK(zero(5120, 1024).first.empty());  // inside one block
+  CHECK(zero(7168, 1024).first.empty());  // up to a boundary
+  const auto crossing = zero(3584, 1024);
+  CHECK(crossing.first == "driver.zero_alignment");
+  CHECK_THAT(crossing.second, Catch::Contains("crosses a boundary of pwrite_zeroes_alignment 4096"));
+  const auto untrimmed = zero(4096, 5120);  // the bulk keeps an unaligned tail (mutant zero-tail-untrimmed)
+  CHECK(untrimmed.first == "driver.zero_alignment");
+  CHECK_THAT(untrimmed.second, Catch::Contains("not aligned to pwrite_zeroes_alignment 4096"));
+}

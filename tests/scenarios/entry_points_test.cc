@@ -462,3 +462,17 @@ TEST_CASE("a read that skips the serialising wait reopens a read-modify-write's 
   later.fixes.push_back(engine::Fix::kNoSerialisingWaits);
   testing::require_holds(later, 100);
 }
+
+TEST_CASE("a zero write's fallback capped by max_transfer leaves the rest unaligned, sent whole (zero-fallback-unaligned)") {
+  // Found by blksim hunt (scenario 401 of a 1000-scenario hunt) once the
+  // strict drivers checked zero writes against pwrite_zeroes_alignment; still
+  // in QEMU (7.2's blkdebug asserts on it: the finding's header).
+  scenarios::Scenario s = testing::finding("zero-fallback-unaligned.toml");
+  const scenarios::RunResult r = testing::run(s, 0);
+  CHECK(r.verdict.id == "driver.zero_alignment");
+  CHECK_THAT(r.verdict.message, Catch::Contains("driver zero write [2048, +1536) not aligned to pwrite_zeroes_alignment 1536"));
+  CHECK(r.known_defect == "zero-fallback-unaligned");
+  // With the fix the rest goes up to the boundary alone, and the data is right.
+  s.fixes = {engine::Fix::kZeroFallbackRealigns};
+  testing::require_holds(s, 3);
+}

@@ -504,6 +504,28 @@ TEST_CASE("a mem node's image is found relative to the scenario file and loaded"
   CHECK(std::string(bad.status().message()).find("node 'd'.image: cannot open '" + dir + "nothing.raw'") != std::string::npos);
 }
 
+TEST_CASE("a mem node's fill is its initial content, every byte, and bad fills are refused") {
+  const std::string text = "[scenario]\nname='fill'\n[[node]]\nname='d'\nsize='64k'\nfill=0xa5\n"
+                           "[[job]]\nname='j'\nnode='d'\ncommands=['read -P 0xa5 0 4k', 'write -P 1 0 512', "
+                           "'read -P 0xa5 512 64000']\n";
+  const scenarios::Scenario s = testing::parse(text);
+  REQUIRE(s.nodes[0].has_initial_content());
+  CHECK(s.nodes[0].image_bytes->size() == 65536);
+  CHECK(s.nodes[0].fill == 0xa5);
+  CHECK(scenarios::image_store_of(s).empty());  // the text makes the bytes again: nothing for a repro to carry
+  scenarios::RunOptions o;
+  CHECK(scenarios::run_scenario(s, o).verdict.ok());
+  // The wrong byte is caught: the oracles and the disk agree on the fill.
+  const scenarios::RunResult wrong = scenarios::run_scenario(testing::parse(testing::replace(text, "read -P 0xa5 0 4k", "read -P 0xa4 0 4k")), o);
+  CHECK_FALSE(wrong.verdict.ok());
+  CHECK(testing::error_of(testing::replace(text, "fill=0xa5", "fill=0")) == "x.toml:6:6: node 'd'.fill: expected 1 to 255, got 0");
+  CHECK(testing::error_of(testing::replace(text, "fill=0xa5", "fill=256")) == "x.toml:6:6: node 'd'.fill: expected 1 to 255, got 256");
+  CHECK(testing::error_of(testing::replace(text, "fill=0xa5", "fill=0xa5\nimage='x.raw'")).find("node 'd'.fill: a node has an image or a fill, not both") !=
+        std::string::npos);
+  CHECK(testing::error_of(testing::replace(text, "size='64k'", "size='128M'")) ==
+        "x.toml:6:6: node 'd'.fill: at most 67108864 bytes of node, got 134217728");
+}
+
 TEST_CASE("zero writes, compressed writes and discards in qemu-io syntax") {
   auto z = scenarios::parse_command("aio_write -z -u -f 4k 8k");
   REQUIRE(z.ok());
