@@ -30,19 +30,46 @@ const sim::Probe kProbeDrainAllRepeat("drain_all.repeat_pass", "drain_all needed
 }  // namespace
 
 
-void bdrv_parent_drained_begin(BlockDriverState& bs) {
-  for (BdrvChild* c : bs.parents) {
-    if (c->role != nullptr && c->role->drained_begin) {
-      kProbeParentQuiesced.hit();
-      c->role->drained_begin(*c);
+namespace {
+// QLIST_FOREACH over bs's parents, as the reference walks them: the next edge
+// is read after the body, from the list as the body left it. A callback may
+// poll, and what the poll runs may add a parent (at the head: not visited)
+// or remove one; an edge the body removed leads on to the edge that followed
+// it (its stale link).
+template <typename Body>
+void for_each_parent(BlockDriverState& bs, Body&& body) {
+  const auto after = [&bs](const BdrvChild* c) -> BdrvChild* {
+    auto it = std::find(bs.parents.begin(), bs.parents.end(), c);
+    if (it == bs.parents.end() || ++it == bs.parents.end()) return nullptr;
+    return *it;
+  };
+  for (BdrvChild* c = bs.parents.empty() ? nullptr : bs.parents.front(); c != nullptr;) {
+    BdrvChild* const followed = after(c);
+    body(*c);
+    const bool still_there = std::find(bs.parents.begin(), bs.parents.end(), c) != bs.parents.end();
+    if (still_there) {
+      c = after(c);
+    } else {
+      c = followed != nullptr && std::find(bs.parents.begin(), bs.parents.end(), followed) != bs.parents.end() ? followed
+                                                                                                                  : nullptr;
     }
   }
 }
+}  // namespace
+
+void bdrv_parent_drained_begin(BlockDriverState& bs) {
+  for_each_parent(bs, [](BdrvChild& c) {
+    if (c.role != nullptr && c.role->drained_begin) {
+      kProbeParentQuiesced.hit();
+      c.role->drained_begin(c);
+    }
+  });
+}
 
 void bdrv_parent_drained_end(BlockDriverState& bs) {
-  for (BdrvChild* c : bs.parents) {
-    if (c->role != nullptr && c->role->drained_end) c->role->drained_end(*c);
-  }
+  for_each_parent(bs, [](BdrvChild& c) {
+    if (c.role != nullptr && c.role->drained_end) c.role->drained_end(c);
+  });
 }
 
 bool bdrv_requests_pending(const BlockDriverState& bs) {

@@ -928,3 +928,10 @@ commands = ["map", "read -P 0x4a 0 64k"]
 )";
   testing::require_holds(testing::parse(text), 3);
 }
+
+TEST_CASE("a backend that joins a node's parents while a drain walks them is not told, and the others once") {
+  // Found by blksim hunt (scenario 0-1m1088 of a mutant hunt): the walk was
+  // a loop over the vector the join changed, and a device was told twice
+  // (50 of 50 seeds of the fixture).
+  testing::require_holds(testing::fixture("hunt-0-1m1088-parent-joins-during-walk.toml"), 50);
+}
