@@ -31,6 +31,17 @@ const sim::Probe kProbeDrainAllRepeat("drain_all.repeat_pass", "drain_all needed
 
 
 namespace {
+// The edge after `edge` in `list`, or nullptr (also when `edge` is not there).
+BdrvChild* next_in(const std::vector<BdrvChild*>& list, const BdrvChild* edge) {
+  auto it = std::find(list.begin(), list.end(), edge);
+  if (it == list.end() || ++it == list.end()) return nullptr;
+  return *it;
+}
+
+bool holds(const std::vector<BdrvChild*>& list, const BdrvChild* edge) {
+  return edge != nullptr && std::find(list.begin(), list.end(), edge) != list.end();
+}
+
 // QLIST_FOREACH over bs's parents, as the reference walks them: the next edge
 // is read after the body, from the list as the body left it. A callback may
 // poll, and what the poll runs may add a parent (at the head: not visited)
@@ -38,20 +49,13 @@ namespace {
 // it (its stale link).
 template <typename Body>
 void for_each_parent(BlockDriverState& bs, Body&& body) {
-  const auto after = [&bs](const BdrvChild* c) -> BdrvChild* {
-    auto it = std::find(bs.parents.begin(), bs.parents.end(), c);
-    if (it == bs.parents.end() || ++it == bs.parents.end()) return nullptr;
-    return *it;
-  };
   for (BdrvChild* c = bs.parents.empty() ? nullptr : bs.parents.front(); c != nullptr;) {
-    BdrvChild* const followed = after(c);
+    BdrvChild* const followed = next_in(bs.parents, c);
     body(*c);
-    const bool still_there = std::find(bs.parents.begin(), bs.parents.end(), c) != bs.parents.end();
-    if (still_there) {
-      c = after(c);
+    if (holds(bs.parents, c)) {
+      c = next_in(bs.parents, c);
     } else {
-      c = followed != nullptr && std::find(bs.parents.begin(), bs.parents.end(), followed) != bs.parents.end() ? followed
-                                                                                                                  : nullptr;
+      c = holds(bs.parents, followed) ? followed : nullptr;
     }
   }
 }
@@ -97,11 +101,7 @@ void bdrv_drain_invoke(BlockDriverState& bs) {
 }
 
 // The edge after `child` in bs's list (its `next` link), or nullptr.
-BdrvChild* next_child(const BlockDriverState& bs, const BdrvChild& child) {
-  auto it = std::find(bs.children.begin(), bs.children.end(), &child);
-  if (it == bs.children.end() || ++it == bs.children.end()) return nullptr;
-  return *it;
-}
+BdrvChild* next_child(const BlockDriverState& bs, const BdrvChild& child) { return next_in(bs.children, &child); }
 
 // Wait for bs and then each child, holding a reference on the child while its
 // subtree drains (a bottom half run by the polling may change the graph).
