@@ -52,6 +52,17 @@ std::uint64_t seed_or_throw(const std::string& text, std::string_view flag) {
   return value;
 }
 
+std::pair<std::uint64_t, std::uint64_t> seed_range_or_throw(const std::string& text, std::string_view flag,
+                                                             std::uint64_t most) {
+  const std::size_t dots = text.find("..");
+  if (dots == std::string::npos) throw BadInput{sim::cat(flag, ": expected A..B (inclusive), got '", text, "'")};
+  const std::uint64_t first = seed_or_throw(text.substr(0, dots), flag);
+  const std::uint64_t last = seed_or_throw(text.substr(dots + 2), flag);
+  if (last < first) throw BadInput{sim::cat(flag, ": ", text, " is empty (B is below A)")};
+  if (last - first >= most) throw BadInput{sim::cat(flag, ": at most ", most, " seeds")};
+  return {first, last};
+}
+
 std::pair<unsigned, unsigned> shard_or_throw(const std::string& text) {
   const std::size_t slash = text.find('/');
   const auto bad = [&] { return BadInput{sim::cat("--shard: expected K/N with 1 <= K <= N, got '", text, "'")}; };

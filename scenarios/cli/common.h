@@ -35,6 +35,9 @@ scenarios::Scenario load_or_throw(const std::string& path);
 std::optional<sim::StrategySpec> strategy_or_throw(const std::string& text);
 std::uint64_t seed_or_throw(const std::string& text, std::string_view flag = "--seed");
 // "K/N" of --shard: 1 <= K <= N <= 1,000,000.
+// "A..B", both included, at most `most` seeds: the first and the last.
+std::pair<std::uint64_t, std::uint64_t> seed_range_or_throw(const std::string& text, std::string_view flag,
+                                                             std::uint64_t most);
 std::pair<unsigned, unsigned> shard_or_throw(const std::string& text);
 std::vector<engine::Mutant> mutants_or_throw(const std::vector<std::string>& names);
 std::vector<engine::Fix> fixes_or_throw(const std::vector<std::string>& names);

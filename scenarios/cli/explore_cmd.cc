@@ -8,6 +8,7 @@
 #include <memory>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "scenarios/cli/commands.h"
 #include "scenarios/cli/resume_file.h"
@@ -31,12 +32,7 @@ std::vector<std::uint64_t> seeds_or_throw(const std::string& count, const std::s
     if (n == 0 || n > scenarios::kMaxSweepSeeds) throw BadInput{sim::cat("--seeds: expected 1 to ", scenarios::kMaxSweepSeeds, ", got ", n)};
     last = n - 1;
   } else if (!range.empty()) {
-    const std::size_t dots = range.find("..");
-    if (dots == std::string::npos) throw BadInput{sim::cat("--seed-range: expected A..B (inclusive), got '", range, "'")};
-    first = seed_or_throw(range.substr(0, dots), "--seed-range");
-    last = seed_or_throw(range.substr(dots + 2), "--seed-range");
-    if (last < first) throw BadInput{sim::cat("--seed-range: ", range, " is empty (B is below A)")};
-    if (last - first >= scenarios::kMaxSweepSeeds) throw BadInput{sim::cat("--seed-range: at most ", scenarios::kMaxSweepSeeds, " seeds")};
+    std::tie(first, last) = seed_range_or_throw(range, "--seed-range", scenarios::kMaxSweepSeeds);
   }
   for (std::uint64_t s = first;; ++s) {
     seeds.push_back(s);

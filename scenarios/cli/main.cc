@@ -255,7 +255,7 @@ int main(int argc, char** argv) {
   option(hunt, "--log", hunt_args.log, "FILE",
          "write a line per scenario as it ends: its name, its text's hash, each run's seed, verdict and fingerprint "
          "(two hunts of the same options write the same file)");
-  option(hunt, "--show", hunt_args.show, "SEED", "print the scenario this seed generates and stop");
+  option(hunt, "--show", hunt_args.show, "SEED|A..B", "print the scenario this seed (or each of these seeds) generates and stop");
   bool hunt_no_progress = false;
   hunt->add_flag("--no-progress", hunt_no_progress, "no progress line, even on a terminal");
 
