@@ -669,7 +669,9 @@ sim::Task<void> ScenarioRun::job_main(Job& job) {
 // read takes virtual time and latency draws.
 void ScenarioRun::read_initial_content() {
   world_.trace().mute(true);
-  world_.set_alloc_limit(0);  // the harness's reads, not the guest's
+  // The harness's reads, not the guest's: no memory limit, and no fault rule
+  // answers them or counts them (a rule's `after` and `every` are the guest's).
+  prepare_for_checks(true);
   for (auto& [index, checked] : checked_) {
     if (!world_.verdict().ok()) break;
     if (!has_image_below(*nodes_[index]->spec)) continue;
@@ -684,7 +686,7 @@ void ScenarioRun::read_initial_content() {
     }
     checked.history.set_initial(std::vector<std::uint8_t>(content.begin(), content.end()));
   }
-  world_.set_alloc_limit(scenario_.memory_limit);
+  prepare_for_checks(false);
   world_.trace().mute(false);
 }
 

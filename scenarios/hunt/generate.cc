@@ -28,6 +28,8 @@ constexpr std::uint32_t kMaxJobs = 3;
 constexpr std::uint32_t kMaxCommandsPerJob = 16;
 constexpr std::uint32_t kMaxEvents = 4;
 constexpr std::uint64_t kMaxEventTimeNs = 2'000'000;
+// The ranges of requests an allocation query may be drawn over.
+constexpr std::size_t kMostTouchedRanges = 64;
 
 // A weighted choice: `weights` in the order of the values asked for.
 template <typename T>
@@ -119,6 +121,11 @@ class Builder {
     // Without swarm, every feature that goes with all the others: not the
     // huge disk, which excludes seven of them.
     if (!options_.swarm) out_.swarm.on.reset(static_cast<std::size_t>(Feature::kHuge));
+    // With swarm, the huge disk in a quarter of the scenarios, not half: it
+    // switches seven features off (below), which would otherwise each be
+    // drawn in a quarter of them instead of a half (formats with backings,
+    // copy-on-read over them, backups, crashes).
+    if (has(Feature::kHuge) && rng_.chance(1, 2)) out_.swarm.on.reset(static_cast<std::size_t>(Feature::kHuge));
     // A job needs something to do: with no operation drawn, reads and writes.
     const bool any_op = has(Feature::kRead) || has(Feature::kWrite) || has(Feature::kZeroWrite) ||
                         has(Feature::kDiscard) || has(Feature::kFlush);
@@ -317,7 +324,7 @@ class Builder {
       const std::string file = child("image-file", 2 * virtual_size + 4 * cluster + 65536, false);
       std::string cow = sim::cat("\n[[node]]\nname = \"image\"\ndriver = \"cow\"\nfile = \"", file, "\"\nsize = ",
                                  virtual_size, "\ncluster_size = ", cluster, "\n", filter_options());
-      if (rng_.chance(1, 2)) {
+      if (rng_.chance(2, 3)) {
         backing_ = child("base", draw_size(), true, true);
         cow += sim::cat("backing = \"", backing_, "\"\n");
         // Data of its own, so that what the image does not hold comes from
@@ -401,7 +408,12 @@ class Builder {
   // wait for it too). Not a disk a mirror's completion replaces, nor below a
   // backup's source (its writes would pass the before-write notifier).
   std::string job_node() {
-    if (path_.size() < 2 || has(Feature::kBackup) || !rng_.chance(1, 4)) return top_;
+    if (path_.size() < 2 || has(Feature::kBackup)) return top_;
+    // Copy-on-read copies from the backing into the image: half of such jobs
+    // run on the image itself, whose allocation queries see the copy (a
+    // filter above may answer for itself).
+    if (has(Feature::kCopyOnRead) && !backing_.empty() && rng_.chance(1, 2)) return "image";
+    if (!rng_.chance(1, 4)) return top_;
     std::vector<std::string> below(path_.begin(), path_.end() - 1);
     if (replace_) below.erase(std::remove(below.begin(), below.end(), std::string("disk")), below.end());
     if (below.empty()) return top_;
@@ -524,11 +536,23 @@ class Builder {
     }
     length_units = std::clamp<std::uint64_t>(length_units, 1, units);
     if (huge_ && rng_.chance(3, 4)) return {near_edge(unit, length_units), length_units * unit};
-    if (hot_length_ != 0 && rng_.chance(1, 2)) {
-      if (auto offset = touching_hot_spot(unit, length_units)) return {*offset, length_units * unit};
-    }
-    const std::uint64_t offset_units = rng_.below(units - length_units + 1);
-    return {offset_units * unit, length_units * unit};
+    std::optional<std::uint64_t> offset;
+    if (hot_length_ != 0 && rng_.chance(1, 2)) offset = touching_hot_spot(unit, length_units);
+    if (!offset) offset = rng_.below(units - length_units + 1) * unit;
+    if (touched_.size() < kMostTouchedRanges) touched_.emplace_back(*offset, length_units * unit);
+    return {*offset, length_units * unit};
+  }
+
+  // An allocation query over the sectors of a range an earlier request of the
+  // scenario touched: a write, a discard or a copy on read changed the
+  // allocation there (a query drawn anywhere seldom meets one).
+  std::string alloc_over_touched() {
+    const std::uint64_t sectors = std::max<std::uint64_t>(1, size_ / 512);
+    const auto [offset, length] = one_of(rng_, touched_);
+    const std::uint64_t first = std::min(offset / 512, sectors - 1);
+    const std::uint64_t end = std::min(sectors, (offset + std::max<std::uint64_t>(length, 1) + 511) / 512);
+    const std::uint64_t count = std::clamp<std::uint64_t>(end - std::min(end, first), 1, 64);
+    return sim::cat("alloc ", first * 512, " ", 512 * std::min(count, sectors - first));
   }
 
   // An offset in `unit`s at which a request of `length_units` touches the hot
@@ -577,6 +601,7 @@ class Builder {
       // Whole sectors, as qemu-io's alloc takes them; or the whole chain.
       // (Not over a null disk of 2^63 bytes: map asks INT_MAX bytes at a time.)
       if (rng_.chance(1, 3) && !(null_disk_ && size_ > (1ull << 40))) return "map";
+      if (!touched_.empty() && rng_.chance(1, 2)) return alloc_over_touched();
       const std::uint64_t sectors = std::max<std::uint64_t>(1, size_ / 512);
       const std::uint64_t first = rng_.below(sectors);
       return sim::cat("alloc ", first * 512, " ", 512 * rng_.between(1, std::min<std::uint64_t>(sectors - first, 64)));
@@ -935,6 +960,7 @@ class Builder {
   std::uint64_t memory_limit_ = 0;  // the host's memory limit, or 0
   std::uint64_t commands_ = 0;      // the commands of the jobs built so far
   std::uint64_t hot_start_ = 0, hot_length_ = 0;  // the hot spot's bytes, or length 0
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> touched_;  // the first ranges drawn: offset, length
   std::vector<std::string> mems_;
   std::vector<std::string> path_;  // from the node storing the data up to the top, through the filters
   bool job_iothread_ = false;      // the job being built runs on a node of an IOThread

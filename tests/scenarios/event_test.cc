@@ -935,3 +935,21 @@ TEST_CASE("a backend that joins a node's parents while a drain walks them is not
   // (50 of 50 seeds of the fixture).
   testing::require_holds(testing::fixture("hunt-0-1m1088-parent-joins-during-walk.toml"), 50);
 }
+
+TEST_CASE("the harness's read of the initial content passes fault nodes untouched, and their rules count the guest's requests") {
+  // Found by blksim hunt (scenario 140 of a mutant hunt): a rule of the
+  // backing's fault node answered the harness's read of the image's initial
+  // content, and blksim reported that read's EACCES against the engine (10 of
+  // 10 seeds of the fixture failed). Now the rule (every fifth read, from the
+  // first) answers the guest's first read, and only that one.
+  const scenarios::Scenario s = testing::fixture("hunt-140-initial-read-faults.toml");
+  testing::require_holds(s, 10);
+  scenarios::RunOptions o;
+  o.record_outcomes = true;
+  const scenarios::RunResult r = scenarios::run_scenario(s, o);
+  INFO(r.verdict.message);
+  REQUIRE(r.verdict.ok());
+  REQUIRE(r.outcomes.size() == 5);
+  CHECK(r.outcomes[0].ret == -EACCES);
+  for (std::size_t i = 1; i < r.outcomes.size(); ++i) CHECK(r.outcomes[i].ret == 0);
+}
