@@ -505,6 +505,31 @@ void ScenarioRun::check_drained(std::string_view what, const std::vector<std::si
   }
 }
 
+namespace {
+
+// The first byte at or after `from` inside `w` that surely held something
+// else than zeroes while `w` ran, or `w`'s end: it held it when `w` began,
+// and no other write over it was in flight meanwhile (one may have zeroed it
+// first). bdrv_make_zero, which skips what block status calls zeroes, must
+// have written there; elsewhere it may have written nothing.
+std::uint64_t next_surely_not_zero(const WriteHistory& history, const WriteRecord& w, std::uint64_t from) {
+  const std::uint64_t end = std::min(w.offset + w.bytes, history.size());
+  while (from < end) {
+    const std::uint64_t at = history.first_excluding(0, from, end, Cutoff{w.issued, false, w.issued});
+    if (at == end) return end;
+    from = at;
+    for (const WriteRecord& o : history.all_records()) {
+      if (&o == &w || o.offset > at || o.offset + o.bytes <= at) continue;
+      const bool settled_before = o.completed != kNeverSettles && o.completed < w.issued;
+      if (!settled_before && o.issued < w.completed) from = std::max(from, o.offset + o.bytes);
+    }
+    if (from == at) return at;
+  }
+  return end;
+}
+
+}  // namespace
+
 void ScenarioRun::check_dirty_bitmaps() {
   for (const BitmapWatch& b : bitmaps_) {
     // The writes the model knows on this node: those of jobs whose data lands
@@ -523,7 +548,14 @@ void ScenarioRun::check_dirty_bitmaps() {
       bool inside = false;  // issued and completed within one enabled span
       for (const auto& [from, to] : b.enabled) inside = inside || (from < w.issued && w.completed < to);
       if (!inside) continue;
-      for (std::uint64_t chunk = w.offset / g; chunk <= (w.offset + w.bytes - 1) / g && chunk < kept; ++chunk) {
+      const std::uint64_t last = (w.offset + w.bytes - 1) / g;
+      for (std::uint64_t chunk = w.offset / g; chunk <= last && chunk < kept; ++chunk) {
+        if (w.skips_zeroes) {
+          const std::uint64_t at = next_surely_not_zero(checked->second.history, w, std::max(chunk * g, w.offset));
+          if (at >= w.offset + w.bytes) break;
+          chunk = at / g;
+          if (chunk >= kept) break;
+        }
         if (b.bitmap->get(static_cast<std::int64_t>(chunk * g))) continue;
         violation(Oracle::kDirtyBitmaps, sim::cat(write_kind(w), ": not dirty"),
                   sim::cat("dirty bitmap '", b.name, "' of node '", nodes_[b.node]->spec->name, "': the ", write_kind(w),

@@ -514,6 +514,7 @@ void ScenarioRun::begin_command(CommandState& state) {
     const bool whole = cmd.op == Command::Op::kMakeZero;
     w.offset = whole ? 0 : cmd.offset;
     w.bytes = whole ? job.checked->history.size() : cmd.bytes;
+    w.skips_zeroes = whole;
     w.discard = cmd.op == Command::Op::kDiscard;
     // A zero write stores zeroes whether or not it carries a buffer.
     w.value = (w.discard || cmd.writes_zeroes()) ? 0 : cmd.pattern.value_or(kDefaultWritePattern);

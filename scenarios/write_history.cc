@@ -124,6 +124,8 @@ std::uint64_t WriteHistory::first_excluding(std::uint8_t value, std::uint64_t be
                                             const Cutoff& cutoff) const {
   std::vector<const WriteRecord*> near;
   overlapping(begin, end, near);
+  // Writes issued at or after the cutoff's point in time are not there at all.
+  std::erase_if(near, [&](const WriteRecord* w) { return w->issued >= cutoff.issued_before; });
   Ranges covered;
   for (const WriteRecord* w : near) covered.emplace_back(std::max(w->offset, begin), std::min(w->offset + w->bytes, end));
   covered = merged(std::move(covered));

@@ -34,6 +34,9 @@ struct WriteRecord {
   bool zeroes = false;  // a zero write (value 0)
   bool carried_out = false;  // a discard the disk zeroed: judged as a zero write
   bool truncation = false;   // what a truncate cut off: zeroes past the new length (`offset`)
+  // bdrv_make_zero's: written only where block status did not call the range
+  // zeroes (a range that already reads as zeroes is left alone, undirtied).
+  bool skips_zeroes = false;
   std::uint64_t issued = 0;
   // Completion time on the logical clock; kNeverSettles while in flight or if the
   // write failed (a failed write may have landed in part, at any time).
