@@ -14,6 +14,9 @@ constexpr ErrorRule kTable[] = {
      "format's answer when that query fails"},
     {"preadv", 0, ErrorSite::kQuorumNotLast, ErrorFate::kFallBack,
      "quorum's read_fifo_child reads the next child when one fails (the last child's error is the read's)"},
+    {"allocation", 0, ErrorSite::kQuorumNotLast, ErrorFate::kFallBack,
+     "a buffer a quorum child's read could not allocate fails that read, and read_fifo_child reads the next child "
+     "(in a write's own child write it fails the write: the oracle takes either there)"},
     {"pwrite_zeroes", -ENOTSUP, ErrorSite::kAnywhere, ErrorFate::kFallBack,
      "bdrv_co_do_pwrite_zeroes writes a zeroed bounce buffer instead"},
     {"pdiscard", -ENOTSUP, ErrorSite::kAnywhere, ErrorFate::kIgnore,

@@ -276,9 +276,16 @@ void ScenarioRun::judge_errors(const Job& job, const Command& cmd, int ret, cons
   const bool cor_pieces = fix_on(engine::Fix::kCopyOnReadMaxTransfer) && state.copies_on_read;
   std::string seen;
   for (const DriverError& de : state.driver_errors) {
-    const ErrorRule& rule = error_rule_for(trace.text(de.op), de.error, error_site(job, de.node));
+    const ErrorSite site = error_site(job, de.node);
+    const ErrorRule& rule = error_rule_for(trace.text(de.op), de.error, site);
     const ErrorFate fate = de.fallen_back_above ? ErrorFate::kFallBack : rule.fate;
-    const bool either = cor_pieces && fate == ErrorFate::kPassUp && trace.text(de.op) == "block_status";
+    // Below a quorum child other than the last, a command other than a read
+    // may have failed to allocate in a read (a write's read-modify-write,
+    // which the quorum reads child after child) or in a child's write.
+    const bool quorum_write_allocation =
+        site == ErrorSite::kQuorumNotLast && trace.text(de.op) == "allocation" && cmd.op != Command::Op::kRead;
+    const bool either = (cor_pieces && fate == ErrorFate::kPassUp && trace.text(de.op) == "block_status") ||
+                        quorum_write_allocation;
     seen += sim::cat(seen.empty() ? "" : ", ", trace.text(de.op), " ", engine::errno_name(de.error), " on '",
                      trace.text(de.node), "' (", either ? "pass up or absorbed" : error_fate_name(fate),
                      de.fallen_back_above ? " above" : "", ")");

@@ -635,7 +635,9 @@ sim::Task<void> ScenarioRun::job_main(Job& job) {
       std::size_t submitted = 0;
       co_await guest_kick(job_label, submission, quiesced_by,
                           [&] { submitted = submit_batch(job, index, command_family); });
-      SIM_ASSERT(submitted > 0, "a batch submits at least the command it was kicked for");
+      // The device's own requests (its drained-end callback's) may have
+      // filled the queue while the kick waited for a drained section to end:
+      // that kick found no room, and the job waits for a slot again.
       index += submitted;
       continue;
     }

@@ -962,3 +962,10 @@ TEST_CASE("bdrv_make_zero over zeroes writes nothing, and the dirty-bitmaps orac
   // disk it writes everything, and those chunks are still judged.
   testing::require_holds(testing::fixture("hunt-0-1m87-make-zero-clean.toml"), 10);
 }
+
+TEST_CASE("a plugged guest's kick that finds its queue filled by the device's drained-end request waits for a slot again") {
+  // Found by blksim hunt (scenario 637 of a --no-feedback hunt): the harness
+  // asserted that a kick submits at least one command (20 of 20 seeds of the
+  // fixture failed).
+  testing::require_holds(testing::fixture("hunt-637-kick-finds-queue-full.toml"), 20);
+}

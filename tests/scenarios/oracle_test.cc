@@ -648,3 +648,23 @@ TEST_CASE("known defects: a probe met by the checks after the run counts for the
   s.fixes = {engine::Fix::kIovLengthAlignment};
   testing::require_holds(s, 3);
 }
+
+TEST_CASE("errors: a quorum child's read that could not allocate its bounce buffer falls back to the next child") {
+  // Found by blksim hunt (scenario 114 of a mutant hunt): the error table let
+  // a failed driver read below a quorum child other than the last fall back,
+  // but not a failed allocation, and called the -ENOMEM swallowed (10 of 10
+  // seeds of the fixture failed).
+  testing::require_holds(testing::fixture("hunt-114-quorum-child-allocation.toml"), 10);
+  // The same allocation below the last child too is the read's error: passed up.
+  scenarios::Scenario last = testing::fixture("hunt-114-quorum-child-allocation.toml");
+  for (scenarios::NodeSpec& n : last.nodes) {
+    if (n.name == "disk1") n.mem.direct = true;
+  }
+  scenarios::RunOptions o;
+  o.record_outcomes = true;
+  const scenarios::RunResult r = scenarios::run_scenario(last, o);
+  INFO(r.verdict.message);
+  REQUIRE(r.verdict.ok());
+  REQUIRE(r.outcomes.size() == 3);
+  CHECK(r.outcomes[1].ret == -ENOMEM);
+}
